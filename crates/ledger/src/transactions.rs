@@ -1,0 +1,332 @@
+//! Posting balanced transactions, idempotently, with a funds check only where one is needed.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::accounts::{accounts_by_ids, Account};
+use crate::content::{check_metadata, transaction_hash, HashedPosting};
+use crate::{AccountId, Currency, Error, Money, TransactionId};
+
+/// The most postings one transaction may carry: a bound, not a design limit.
+pub const POSTINGS_MAX: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Debit,
+    Credit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posting {
+    pub account: AccountId,
+    pub side: Side,
+    /// Always positive; the side says which way it moves.
+    pub amount: Money,
+}
+
+impl Posting {
+    /// Debit positive, credit negative: the form stored in the database.
+    pub fn signed_amount(&self) -> Decimal {
+        match self.side {
+            Side::Debit => self.amount.amount(),
+            Side::Credit => -self.amount.amount(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewTransaction {
+    pub id: TransactionId,
+    pub postings: Vec<Posting>,
+    pub metadata: Value,
+}
+
+impl NewTransaction {
+    pub fn new(id: TransactionId) -> NewTransaction {
+        NewTransaction {
+            id,
+            postings: Vec::new(),
+            metadata: Value::Object(Default::default()),
+        }
+    }
+
+    pub fn debit(mut self, account: AccountId, amount: Money) -> NewTransaction {
+        self.postings.push(Posting {
+            account,
+            side: Side::Debit,
+            amount,
+        });
+        self
+    }
+
+    pub fn credit(mut self, account: AccountId, amount: Money) -> NewTransaction {
+        self.postings.push(Posting {
+            account,
+            side: Side::Credit,
+            amount,
+        });
+        self
+    }
+
+    pub fn metadata(mut self, metadata: Value) -> NewTransaction {
+        self.metadata = metadata;
+        self
+    }
+
+    /// Everything that can be checked without the database: counts, signs, duplicates, balance per
+    /// currency. Returns the postings sorted by account id, the order they are stored and hashed in
+    /// (and the order locks are taken in, so two transactions cannot deadlock).
+    pub fn validate(&self) -> Result<Vec<Posting>, Error> {
+        let count = self.postings.len();
+        if !(2..=POSTINGS_MAX).contains(&count) {
+            return Err(Error::PostingCount {
+                found: count,
+                max: POSTINGS_MAX,
+            });
+        }
+        check_metadata(&self.metadata)?;
+        let mut sums: BTreeMap<Currency, Money> = BTreeMap::new();
+        for posting in &self.postings {
+            if posting.amount.is_zero() {
+                return Err(Error::ZeroPosting);
+            }
+            if posting.amount.is_negative() {
+                return Err(Error::NotPositive(posting.amount.to_string()));
+            }
+            let currency = posting.amount.currency();
+            let signed = match posting.side {
+                Side::Debit => posting.amount,
+                Side::Credit => posting.amount.negated(),
+            };
+            let sum = sums
+                .entry(currency)
+                .or_insert_with(|| Money::zero(currency));
+            *sum = sum.checked_add(&signed)?;
+        }
+        if let Some((currency, sum)) = sums.iter().find(|(_, sum)| !sum.is_zero()) {
+            return Err(Error::Unbalanced {
+                currency: *currency,
+                sum: sum.amount().to_string(),
+            });
+        }
+        let mut sorted = self.postings.clone();
+        sorted.sort_by_key(|p| p.account);
+        if let Some(pair) = sorted
+            .windows(2)
+            .find(|pair| pair[0].account == pair[1].account)
+        {
+            return Err(Error::DuplicateAccount(pair[0].account));
+        }
+        Ok(sorted)
+    }
+
+    pub fn content_hash(&self, sorted: &[Posting]) -> [u8; 32] {
+        let codes: Vec<String> = sorted
+            .iter()
+            .map(|p| p.amount.currency().code().to_owned())
+            .collect();
+        let hashed: Vec<HashedPosting<'_>> = sorted
+            .iter()
+            .zip(&codes)
+            .map(|(p, code)| HashedPosting {
+                account: p.account,
+                currency: code,
+                amount: p.signed_amount(),
+            })
+            .collect();
+        transaction_hash(self.id.as_uuid(), &hashed, &self.metadata)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Booked now.
+    Created,
+    /// The same id with the same content was booked before; nothing new was written.
+    AlreadyExisted,
+}
+
+/// Books `tx` inside the caller's database transaction: the caller commits, and the deferred
+/// constraint triggers check balance and funds again at that commit.
+pub async fn post_in(conn: &mut PgConnection, tx: &NewTransaction) -> Result<Outcome, Error> {
+    let sorted = tx.validate()?;
+    let hash = tx.content_hash(&sorted);
+
+    let ids: Vec<AccountId> = sorted.iter().map(|p| p.account).collect();
+    let accounts = accounts_by_ids(&mut *conn, &ids).await?;
+    check_accounts(&sorted, &accounts)?;
+
+    // The id's unique index is the idempotency lock: a concurrent duplicate waits here until the
+    // first commits (then finds it) or rolls back (then books it itself).
+    let inserted: Option<(uuid::Uuid,)> = sqlx::query_as(
+        "insert into ledger_transactions (id, metadata, content_hash) values ($1, $2, $3)
+         on conflict (id) do nothing returning id",
+    )
+    .bind(tx.id)
+    .bind(&tx.metadata)
+    .bind(&hash[..])
+    .fetch_optional(&mut *conn)
+    .await?;
+    if inserted.is_none() {
+        let existing: Vec<u8> =
+            sqlx::query_scalar("select content_hash from ledger_transactions where id = $1")
+                .bind(tx.id)
+                .fetch_one(&mut *conn)
+                .await?;
+        return if existing == hash {
+            Ok(Outcome::AlreadyExisted)
+        } else {
+            Err(Error::TransactionConflict(tx.id))
+        };
+    }
+
+    // Only outflows from non-negative accounts need a funds check, and only they lock the account
+    // row (the insert trigger takes the lock, in account-id order because postings are sorted).
+    // Credits to a hot campaign account take no lock beyond their own balance shard.
+    let account_ids: Vec<i64> = sorted.iter().map(|p| p.account.as_i64()).collect();
+    let currencies: Vec<&str> = sorted.iter().map(|p| p.amount.currency().code()).collect();
+    let amounts: Vec<Decimal> = sorted.iter().map(Posting::signed_amount).collect();
+    sqlx::query(
+        "insert into ledger_postings (transaction_id, account_id, currency, amount)
+         select $1, account_id, currency, amount
+         from unnest($2::bigint[], $3::text[], $4::numeric[]) as p (account_id, currency, amount)",
+    )
+    .bind(tx.id)
+    .bind(&account_ids)
+    .bind(&currencies)
+    .bind(&amounts)
+    .execute(&mut *conn)
+    .await?;
+
+    for (posting, account) in sorted.iter().zip(&accounts) {
+        if account.non_negative && lowers_balance(account, posting) {
+            check_available(conn, account.id, &posting.amount).await?;
+        }
+    }
+    Ok(Outcome::Created)
+}
+
+/// After the outflow was written (and its account locked): is the available balance still >= 0?
+pub(crate) async fn check_available(
+    conn: &mut PgConnection,
+    account: AccountId,
+    outflow: &Money,
+) -> Result<(), Error> {
+    let available: Decimal = sqlx::query_scalar("select ledger_available($1)")
+        .bind(account)
+        .fetch_one(&mut *conn)
+        .await?;
+    if available.is_sign_negative() && !available.is_zero() {
+        let before = available
+            .checked_add(outflow.amount())
+            .ok_or(Error::Overflow)?;
+        return Err(Error::InsufficientFunds {
+            account,
+            available: before.to_string(),
+            requested: outflow.amount().to_string(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn lowers_balance(account: &Account, posting: &Posting) -> bool {
+    match (account.kind.is_debit_normal(), posting.side) {
+        (true, Side::Credit) | (false, Side::Debit) => true,
+        (true, Side::Debit) | (false, Side::Credit) => false,
+    }
+}
+
+/// `accounts` as returned by `accounts_by_ids`: sorted by id, one per existing account.
+fn check_accounts(sorted: &[Posting], accounts: &[Account]) -> Result<(), Error> {
+    for posting in sorted {
+        let account = accounts
+            .iter()
+            .find(|a| a.id == posting.account)
+            .ok_or(Error::AccountNotFound(posting.account))?;
+        if account.currency != posting.amount.currency() {
+            return Err(Error::AccountCurrency {
+                account: account.id,
+                account_currency: account.currency,
+                found: posting.amount.currency(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(s: &str) -> Money {
+        Money::parse(s, Currency::parse("EUR").unwrap()).unwrap()
+    }
+
+    fn id(n: i64) -> AccountId {
+        AccountId::from_i64(n)
+    }
+
+    #[test]
+    fn validation_without_a_database() {
+        let t = || NewTransaction::new(TransactionId::new_random());
+        assert!(t()
+            .debit(id(1), eur("1"))
+            .credit(id(2), eur("1"))
+            .validate()
+            .is_ok());
+        assert!(matches!(
+            t().debit(id(1), eur("1")).validate(),
+            Err(Error::PostingCount { .. })
+        ));
+        assert!(matches!(
+            t().debit(id(1), eur("1"))
+                .credit(id(2), eur("0.99"))
+                .validate(),
+            Err(Error::Unbalanced { .. })
+        ));
+        assert!(matches!(
+            t().debit(id(1), eur("0"))
+                .credit(id(2), eur("0"))
+                .validate(),
+            Err(Error::ZeroPosting)
+        ));
+        assert!(matches!(
+            t().debit(id(1), eur("-1"))
+                .credit(id(2), eur("-1"))
+                .validate(),
+            Err(Error::NotPositive(_))
+        ));
+        assert!(matches!(
+            t().debit(id(1), eur("1"))
+                .credit(id(1), eur("1"))
+                .validate(),
+            Err(Error::DuplicateAccount(_))
+        ));
+        let usd = Money::parse("1", Currency::parse("USD").unwrap()).unwrap();
+        assert!(matches!(
+            t().debit(id(1), eur("1")).credit(id(2), usd).validate(),
+            Err(Error::Unbalanced { .. })
+        ));
+        assert!(matches!(
+            t().debit(id(1), eur("1"))
+                .credit(id(2), eur("1"))
+                .metadata(serde_json::json!([1]))
+                .validate(),
+            Err(Error::InvalidMetadata { .. })
+        ));
+    }
+
+    #[test]
+    fn postings_are_sorted_by_account() {
+        let tx = NewTransaction::new(TransactionId::new_random())
+            .debit(id(9), eur("3"))
+            .credit(id(2), eur("1"))
+            .credit(id(5), eur("2"));
+        let sorted = tx.validate().unwrap();
+        let order: Vec<i64> = sorted.iter().map(|p| p.account.as_i64()).collect();
+        assert_eq!(order, vec![2, 5, 9]);
+    }
+}

@@ -1,0 +1,46 @@
+#![allow(dead_code)]
+
+use zbor_ledger::{Account, AccountKind, Currency, Ledger, Money, NewAccount};
+use zbor_testkit::TestDb;
+
+pub fn eur(amount: &str) -> Money {
+    Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap()
+}
+
+pub async fn setup(max_connections: u32) -> (TestDb, Ledger) {
+    let db = TestDb::new(max_connections).await;
+    let ledger = Ledger::new(db.pool.clone());
+    (db, ledger)
+}
+
+pub async fn account(
+    ledger: &Ledger,
+    code: &str,
+    kind: AccountKind,
+    non_negative: bool,
+) -> Account {
+    ledger
+        .create_account(&NewAccount {
+            code: code.into(),
+            kind,
+            currency: Currency::parse("EUR").unwrap(),
+            non_negative,
+        })
+        .await
+        .unwrap()
+}
+
+/// A donation-like pair: the processor's balance (asset) and a campaign's funds (liability,
+/// may not go below zero).
+pub async fn bank_and_campaign(ledger: &Ledger) -> (Account, Account) {
+    let bank = account(ledger, "stripe:balance", AccountKind::Asset, false).await;
+    let campaign = account(ledger, "campaign:release-123", AccountKind::Liability, true).await;
+    (bank, campaign)
+}
+
+pub async fn count(db: &TestDb, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}

@@ -1,0 +1,79 @@
+//! Building and running the server: used by `zbor serve`, `zbor dev` and the tests alike.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::http::{router, AppState};
+use crate::tasks;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to PostgreSQL and Redis and binds the listener. Port 0 picks a free port (tests).
+    pub async fn build(config: &Config) -> anyhow::Result<Application> {
+        let pool = zbor_db::connect(&config.database_url, config.database_connections_max)
+            .await
+            .context("connecting to PostgreSQL (DATABASE_URL)")?;
+        let redis_client = redis::Client::open(config.redis_url.as_str()).context("REDIS_URL")?;
+        let redis = redis::aio::ConnectionManager::new(redis_client)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
+        let state = AppState::new(pool, redis, config.admin_token.as_deref());
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` turns true, then drains in-flight requests and stops the
+    /// background tasks.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let background = tasks::spawn_all(self.state.pool.clone(), shutdown.clone());
+        let app = router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+            .context("HTTP server")?;
+        background.await.ok();
+        Ok(())
+    }
+}
+
+/// A shutdown signal that turns true on SIGINT or SIGTERM.
+pub fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
+        tracing::info!("shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}

@@ -1,0 +1,137 @@
+//! `zbor <command>`: one binary for serving, development and operations.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::app::{shutdown_on_signals, Application};
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "zbor",
+    about = "Rapid-response fundraising and payouts",
+    version
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and background tasks.
+    Serve,
+    /// Development: create the database if missing, migrate, then serve.
+    Dev,
+    /// Create the database if missing and apply pending migrations.
+    Migrate,
+    /// Ledger operations.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute every balance from postings and check the hash chain; exits 1 at the first mismatch.
+    Verify {
+        /// Append committed transactions to the chain first.
+        #[arg(long)]
+        seal: bool,
+    },
+    /// Append committed transactions to the hash chain.
+    Seal,
+}
+
+pub async fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("zbor: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZBOR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config;
+    match cli.command {
+        Command::Serve => serve(&config).await,
+        Command::Dev => {
+            migrate(&config).await?;
+            serve(&config).await
+        }
+        Command::Migrate => migrate(&config).await,
+        Command::Ledger { command } => ledger(&config, command).await,
+    }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    zbor_db::create_database_if_missing(&config.database_url)
+        .await
+        .context("creating the database")?;
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    zbor_db::migrate(&pool)
+        .await
+        .context("applying migrations")?;
+    tracing::info!("migrations applied");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
+    let app = Application::build(config).await?;
+    tracing::info!(address = %app.local_addr()?, "zbor listening");
+    app.run(shutdown_on_signals()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitCode> {
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    match command {
+        LedgerCommand::Seal => {
+            let sealed = zbor_ledger::seal_all(&pool).await?;
+            println!("sealed {sealed} transaction(s)");
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Verify { seal } => {
+            if seal {
+                zbor_ledger::seal_all(&pool).await?;
+            }
+            let report = zbor_ledger::verify(&pool).await?;
+            println!(
+                "accounts {} · transactions {} · postings {} · sealed {} · awaiting seal {}",
+                report.accounts,
+                report.transactions,
+                report.postings,
+                report.sealed,
+                report.awaiting_seal
+            );
+            match report.first_problem {
+                None => {
+                    println!("ledger verify: ok");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(problem) => {
+                    println!("ledger verify: FAILED: {problem}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The one place where failures become HTTP responses. 5xx never carry internals to the client;
+//! they are logged once here, with no request data.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Ledger(#[from] zbor_ledger::Error),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use zbor_ledger::Error as L;
+        match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Ledger(
+                L::AccountNotFound(_) | L::AccountCodeNotFound(_) | L::HoldNotFound(_),
+            ) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Ledger(L::InsufficientFunds { .. }) => {
+                (StatusCode::CONFLICT, "insufficient_funds")
+            }
+            ApiError::Ledger(
+                L::TransactionConflict(_) | L::HoldConflict(_) | L::AccountCodeTaken(_),
+            ) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Ledger(e) if e.is_client_error() => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+            }
+            ApiError::Ledger(_) | ApiError::Database(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "internal error; it has been logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,60 @@
+//! The HTTP surface: routes, shared state, error envelope.
+
+mod auth;
+mod error;
+mod health;
+mod ledger;
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Every request finishes or fails within this time.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub redis: redis::aio::ConnectionManager,
+    /// Only the hash is kept in memory, so the token never appears in a debug print.
+    pub admin_token_sha256: Option<[u8; 32]>,
+}
+
+impl AppState {
+    pub fn new(
+        pool: PgPool,
+        redis: redis::aio::ConnectionManager,
+        admin_token: Option<&str>,
+    ) -> AppState {
+        let admin_token_sha256 = admin_token
+            .filter(|t| !t.is_empty())
+            .map(|t| Sha256::digest(t.as_bytes()).into());
+        AppState {
+            pool,
+            redis,
+            admin_token_sha256,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/api/v1/ledger/accounts", get(ledger::list_accounts))
+        .route("/api/v1/ledger/accounts/{code}", get(ledger::show_account))
+        .route("/api/v1/ledger/verify", get(ledger::verify))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        // Logs method, path and status; never bodies, query strings or headers.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}

@@ -1,0 +1,7 @@
+//! The zbor server: HTTP API, background tasks and the operator command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod tasks;
