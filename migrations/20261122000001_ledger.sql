@@ -208,9 +208,13 @@ $$;
 -- A transaction with no postings at all fires no posting trigger; catch it here.
 create function ledger_transactions_check_at_commit() returns trigger
 language plpgsql as $$
+declare
+    posting_count bigint;
 begin
-    if (select count(*) from ledger_postings where transaction_id = new.id) < 2 then
-        raise exception 'ledger: transaction % has fewer than 2 postings', new.id
+    select count(*) into posting_count from ledger_postings where transaction_id = new.id;
+    if posting_count < 2 then
+        raise exception 'ledger: transaction % has % posting(s), needs at least 2',
+            new.id, posting_count
             using errcode = 'check_violation', constraint = 'ledger_balanced';
     end if;
     return null;
