@@ -30,9 +30,11 @@ impl Money {
             });
         }
         let mut exact = normalized;
-        // Raising the scale multiplies the mantissa by 10^n; fails only near Decimal's 96-bit limit.
+        // Raising the scale multiplies the mantissa by 10^n. Near Decimal's 96-bit limit `rescale`
+        // quietly stops at a lower scale; an amount not at the currency's scale would make
+        // `to_minor_units` wrong by powers of ten, so that is an overflow.
         exact.rescale(scale);
-        if exact != normalized {
+        if exact.scale() != scale || exact != normalized {
             return Err(Error::Overflow);
         }
         Ok(Money {

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! Many writers at once: nothing lost, nothing doubled, nothing overdrawn.
 
 mod common;

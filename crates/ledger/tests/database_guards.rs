@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! The database itself refuses what the Rust code would refuse: raw SQL cannot unbalance a
 //! transaction, rewrite or delete history, or overdraw a non-negative account.
 

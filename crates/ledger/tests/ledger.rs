@@ -1,6 +1,10 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! Behaviour of the ledger against a real PostgreSQL: bookings, bad input, idempotency, holds.
 
 mod common;
+
+/// Which error a bad request must get.
+type Expected = fn(&Error) -> bool;
 
 use common::*;
 use serde_json::json;
@@ -77,7 +81,7 @@ async fn bad_requests_get_typed_errors_and_write_nothing() {
     let usd = |s: &str| Money::parse(s, Currency::parse("USD").unwrap()).unwrap();
     let t = || NewTransaction::new(TransactionId::new_random());
 
-    let cases: Vec<(&str, NewTransaction, fn(&Error) -> bool)> = vec![
+    let cases: Vec<(&str, NewTransaction, Expected)> = vec![
         (
             "unbalanced",
             t().debit(bank.id, eur("10"))
@@ -367,7 +371,7 @@ async fn holds_refuse_bad_input_and_write_nothing() {
         expires_at: None,
         metadata: json!({}),
     };
-    let cases: Vec<(&str, NewHold, fn(&Error) -> bool)> = vec![
+    let cases: Vec<(&str, NewHold, Expected)> = vec![
         (
             "zero",
             NewHold {

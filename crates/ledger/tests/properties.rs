@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! Random sequences of donations, spends, holds, posts, voids and replays keep every invariant:
 //! the ledger agrees with a simple model, available never goes below zero, verify passes.
 

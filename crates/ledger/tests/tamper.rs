@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! `verify` finds history rewritten behind the ledger's back (here by a superuser who switched
 //! the guard triggers off), and names the first thing that does not add up.
 

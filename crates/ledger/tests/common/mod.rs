@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support
 #![allow(dead_code)]
 
 use zbor_ledger::{Account, AccountKind, Currency, Ledger, Money, NewAccount};

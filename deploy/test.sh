@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's test command: services up, lints, then every test of the workspace against the
+# real PostgreSQL and Redis. Each test makes its own database (zbor_test_*) or Redis key prefix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deploy/services.sh
+. deploy/rust.sh
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+
+# Databases left behind by an earlier run that was interrupted.
+psql -w -h 127.0.0.1 -U postgres -d postgres -Atqc \
+    "select datname from pg_database where datname like 'zbor\_test\_%'" |
+    while read -r db; do
+        psql -w -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists \"$db\" with (force)" >/dev/null
+    done
+
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+# Bounded parallelism: each test opens its own pool, and PostgreSQL allows 100 connections.
+RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}" cargo test --workspace --locked
