@@ -32,8 +32,11 @@ create table ledger_postings (
     transaction_id uuid not null references ledger_transactions (id),
     account_id     bigint not null,
     currency       char(3) not null,
-    amount         numeric not null check (amount <> 0 and scale(amount) <= 3),
-    foreign key (account_id, currency) references ledger_accounts (id, currency)
+    -- The account and its currency are checked by the insert trigger, not a foreign key: a
+    -- foreign key takes a key-share lock on the account row, and thousands of concurrent credits
+    -- sharing one hot row's lock turn into multixact traffic. Accounts can never be deleted or
+    -- changed (triggers below), so a lock-free check is just as safe.
+    amount         numeric not null check (amount <> 0 and scale(amount) <= 3)
 );
 create index ledger_postings_transaction on ledger_postings (transaction_id);
 create index ledger_postings_account on ledger_postings (account_id, id);
@@ -42,12 +45,12 @@ create index ledger_postings_account on ledger_postings (account_id, id);
 -- account do not queue on a single row lock: each database session writes the shard chosen by
 -- its backend pid. Maintained only by the trigger below; `zbor ledger verify` recomputes it.
 create table ledger_balance_shards (
-    account_id bigint not null references ledger_accounts (id),
-    shard      smallint not null check (shard between 0 and 31),
+    account_id bigint not null,  -- no foreign key, for the same reason as ledger_postings
+    shard      smallint not null check (shard between 0 and 63),
     debits     numeric not null default 0 check (debits >= 0),
     credits    numeric not null default 0 check (credits >= 0),
     primary key (account_id, shard)
-);
+) with (fillfactor = 10);  -- few rows per page: a hot account's shards do not share one page
 
 create type ledger_hold_status as enum ('pending', 'posted', 'voided', 'expired');
 
@@ -144,7 +147,8 @@ begin
         available := ledger_available(p_account);
         if available < 0 then
             raise exception 'ledger: account % would be overdrawn (available %)', p_account, available
-                using errcode = 'check_violation', constraint = 'ledger_non_negative';
+                using errcode = 'check_violation', constraint = 'ledger_non_negative',
+                      detail = p_account::text || ' ' || available::text;
         end if;
     end if;
 end
@@ -152,8 +156,23 @@ $$;
 
 create function ledger_postings_before_insert() returns trigger
 language plpgsql as $$
+declare
+    a record;
 begin
-    perform ledger_lock_if_outflow(new.account_id, new.amount);
+    select currency, kind, non_negative into a from ledger_accounts where id = new.account_id;
+    if not found then
+        raise exception 'ledger: account % does not exist', new.account_id
+            using errcode = 'foreign_key_violation', constraint = 'ledger_posting_account',
+                  detail = new.account_id::text;
+    end if;
+    if a.currency <> new.currency then
+        raise exception 'ledger: account % holds %, not %', new.account_id, a.currency, new.currency
+            using errcode = 'foreign_key_violation', constraint = 'ledger_posting_currency',
+                  detail = new.account_id::text || ' ' || a.currency || ' ' || new.currency;
+    end if;
+    if a.non_negative and ledger_lowers_balance(a.kind, new.amount) then
+        perform 1 from ledger_accounts where id = new.account_id for no key update;
+    end if;
     return new;
 end
 $$;
@@ -162,7 +181,7 @@ create function ledger_postings_after_insert() returns trigger
 language plpgsql as $$
 begin
     insert into ledger_balance_shards as s (account_id, shard, debits, credits)
-    values (new.account_id, (pg_backend_pid() % 32)::smallint,
+    values (new.account_id, (pg_backend_pid() % 64)::smallint,
             greatest(new.amount, 0), greatest(-new.amount, 0))
     on conflict (account_id, shard) do update
         set debits = s.debits + excluded.debits, credits = s.credits + excluded.credits;
@@ -170,29 +189,32 @@ begin
 end
 $$;
 
--- At commit: the posting's transaction balances per currency and has at least two postings, and
--- no non-negative account it lowered is overdrawn.
-create function ledger_postings_check_at_commit() returns trigger
+-- Once per insert statement, over the rows it inserted: postings may only be added by the
+-- database transaction that created their ledger transaction (history is not extended later),
+-- and no non-negative account they lower may be overdrawn. The outflow's account row was locked
+-- by the row trigger, so no concurrent outflow can slip between this check and the commit.
+create function ledger_postings_check_statement() returns trigger
 language plpgsql as $$
 declare
-    unbalanced record;
-    posting_count bigint;
+    late uuid;
+    outflow_account bigint;
 begin
-    select count(*) into posting_count from ledger_postings where transaction_id = new.transaction_id;
-    if posting_count < 2 then
-        raise exception 'ledger: transaction % has % posting(s), needs at least 2',
-            new.transaction_id, posting_count
-            using errcode = 'check_violation', constraint = 'ledger_balanced';
-    end if;
-    select currency, sum(amount) as total into unbalanced
-    from ledger_postings where transaction_id = new.transaction_id
-    group by currency having sum(amount) <> 0 limit 1;
+    select t.id into late
+    from ledger_transactions t
+    where t.id in (select transaction_id from new_postings) and t.created_at <> now()
+    limit 1;
     if found then
-        raise exception 'ledger: transaction % does not balance in % (sum %)',
-            new.transaction_id, unbalanced.currency, unbalanced.total
-            using errcode = 'check_violation', constraint = 'ledger_balanced';
+        raise exception 'ledger: transaction % was committed earlier; its postings are final', late
+            using errcode = 'check_violation', constraint = 'ledger_append_only';
     end if;
-    perform ledger_check_not_overdrawn(new.account_id);
+    for outflow_account in
+        select distinct p.account_id
+        from new_postings p join ledger_accounts a on a.id = p.account_id
+        where a.non_negative and ledger_lowers_balance(a.kind, p.amount)
+        order by p.account_id
+    loop
+        perform ledger_check_not_overdrawn(outflow_account);
+    end loop;
     return null;
 end
 $$;
@@ -205,16 +227,26 @@ begin
 end
 $$;
 
--- A transaction with no postings at all fires no posting trigger; catch it here.
+-- At commit, once per ledger transaction: at least two postings, balanced in every currency.
 create function ledger_transactions_check_at_commit() returns trigger
 language plpgsql as $$
 declare
     posting_count bigint;
+    unbalanced_currency text;
+    unbalanced_sum numeric;
 begin
-    select count(*) into posting_count from ledger_postings where transaction_id = new.id;
+    select coalesce(sum(n), 0), min(currency) filter (where total <> 0), min(total) filter (where total <> 0)
+    into posting_count, unbalanced_currency, unbalanced_sum
+    from (select currency, sum(amount) as total, count(*) as n
+          from ledger_postings where transaction_id = new.id group by currency) per_currency;
     if posting_count < 2 then
         raise exception 'ledger: transaction % has % posting(s), needs at least 2',
             new.id, posting_count
+            using errcode = 'check_violation', constraint = 'ledger_balanced';
+    end if;
+    if unbalanced_currency is not null then
+        raise exception 'ledger: transaction % does not balance in % (sum %)',
+            new.id, unbalanced_currency, unbalanced_sum
             using errcode = 'check_violation', constraint = 'ledger_balanced';
     end if;
     return null;
@@ -283,9 +315,9 @@ create trigger postings_before_insert before insert on ledger_postings
     for each row execute function ledger_postings_before_insert();
 create trigger postings_after_insert after insert on ledger_postings
     for each row execute function ledger_postings_after_insert();
-create constraint trigger postings_check_at_commit after insert on ledger_postings
-    deferrable initially deferred
-    for each row execute function ledger_postings_check_at_commit();
+create trigger postings_check_statement after insert on ledger_postings
+    referencing new table as new_postings
+    for each statement execute function ledger_postings_check_statement();
 create trigger postings_append_only before update or delete on ledger_postings
     for each row execute function ledger_refuse_change();
 create trigger postings_no_truncate before truncate on ledger_postings

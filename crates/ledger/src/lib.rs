@@ -58,11 +58,12 @@ impl Ledger {
         ensure_account(&mut conn, new).await
     }
 
+    /// `post_in` writes a transaction with a single statement, and PostgreSQL runs a lone
+    /// statement as a transaction of its own, deferred constraint triggers included. So no
+    /// BEGIN/COMMIT round trips: a booking is one round trip to the database.
     pub async fn post(&self, tx: &NewTransaction) -> Result<Outcome, Error> {
-        let mut db = self.pool.begin().await?;
-        let outcome = post_in(&mut db, tx).await?;
-        db.commit().await?;
-        Ok(outcome)
+        let mut conn = self.pool.acquire().await?;
+        post_in(&mut conn, tx).await
     }
 
     pub async fn create_hold(&self, hold: &NewHold) -> Result<Outcome, Error> {

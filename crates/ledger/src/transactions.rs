@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::accounts::{accounts_by_ids, Account};
+use crate::accounts::Account;
 use crate::content::{check_metadata, transaction_hash, HashedPosting};
 use crate::{AccountId, Currency, Error, Money, TransactionId};
 
@@ -149,28 +149,50 @@ pub enum Outcome {
     AlreadyExisted,
 }
 
-/// Books `tx` inside the caller's database transaction: the caller commits, and the deferred
-/// constraint triggers check balance and funds again at that commit.
+/// Books `tx` with one statement. Inside a caller's database transaction it commits with the
+/// caller's work (the deferred balance check runs at that commit); on a bare connection the
+/// statement is its own transaction.
+///
+/// One statement writes the transaction and its postings, so a credit to a hot campaign account
+/// costs three round trips (begin, insert, commit) and takes no lock beyond its balance shard.
+/// Unknown accounts and currency mismatches are refused by the insert trigger; the statement
+/// then failed, so the caller's database transaction must be rolled back (as on any error).
 pub async fn post_in(conn: &mut PgConnection, tx: &NewTransaction) -> Result<Outcome, Error> {
     let sorted = tx.validate()?;
     let hash = tx.content_hash(&sorted);
+    let account_ids: Vec<i64> = sorted.iter().map(|p| p.account.as_i64()).collect();
+    let currencies: Vec<&str> = sorted.iter().map(|p| p.amount.currency().code()).collect();
+    let amounts: Vec<Decimal> = sorted.iter().map(Posting::signed_amount).collect();
 
-    let ids: Vec<AccountId> = sorted.iter().map(|p| p.account).collect();
-    let accounts = accounts_by_ids(&mut *conn, &ids).await?;
-    check_accounts(&sorted, &accounts)?;
-
-    // The id's unique index is the idempotency lock: a concurrent duplicate waits here until the
-    // first commits (then finds it) or rolls back (then books it itself).
-    let inserted: Option<(uuid::Uuid,)> = sqlx::query_as(
-        "insert into ledger_transactions (id, metadata, content_hash) values ($1, $2, $3)
-         on conflict (id) do nothing returning id",
+    // The id's unique index is the idempotency lock: a concurrent duplicate waits in the insert
+    // until the first commits (then inserts nothing) or rolls back (then books it itself).
+    // Postings are inserted in account order, so the row trigger locks outflow accounts in id
+    // order and two transactions cannot deadlock on them; the statement trigger then refuses an
+    // outflow that would overdraw a non-negative account.
+    let written = sqlx::query(
+        "with new_transaction as (
+             insert into ledger_transactions (id, metadata, content_hash) values ($1, $2, $3)
+             on conflict (id) do nothing
+             returning id
+         )
+         insert into ledger_postings (transaction_id, account_id, currency, amount)
+         select t.id, p.account_id, p.currency, p.amount
+         from new_transaction t,
+              unnest($4::bigint[], $5::text[], $6::numeric[]) with ordinality
+                  as p (account_id, currency, amount, position)
+         order by p.position",
     )
     .bind(tx.id)
     .bind(&tx.metadata)
     .bind(&hash[..])
-    .fetch_optional(&mut *conn)
-    .await?;
-    if inserted.is_none() {
+    .bind(&account_ids)
+    .bind(&currencies)
+    .bind(&amounts)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| refusal(e, &sorted))?;
+
+    if written.rows_affected() == 0 {
         let existing: Vec<u8> =
             sqlx::query_scalar("select content_hash from ledger_transactions where id = $1")
                 .bind(tx.id)
@@ -182,31 +204,56 @@ pub async fn post_in(conn: &mut PgConnection, tx: &NewTransaction) -> Result<Out
             Err(Error::TransactionConflict(tx.id))
         };
     }
-
-    // Only outflows from non-negative accounts need a funds check, and only they lock the account
-    // row (the insert trigger takes the lock, in account-id order because postings are sorted).
-    // Credits to a hot campaign account take no lock beyond their own balance shard.
-    let account_ids: Vec<i64> = sorted.iter().map(|p| p.account.as_i64()).collect();
-    let currencies: Vec<&str> = sorted.iter().map(|p| p.amount.currency().code()).collect();
-    let amounts: Vec<Decimal> = sorted.iter().map(Posting::signed_amount).collect();
-    sqlx::query(
-        "insert into ledger_postings (transaction_id, account_id, currency, amount)
-         select $1, account_id, currency, amount
-         from unnest($2::bigint[], $3::text[], $4::numeric[]) as p (account_id, currency, amount)",
-    )
-    .bind(tx.id)
-    .bind(&account_ids)
-    .bind(&currencies)
-    .bind(&amounts)
-    .execute(&mut *conn)
-    .await?;
-
-    for (posting, account) in sorted.iter().zip(&accounts) {
-        if account.non_negative && lowers_balance(account, posting) {
-            check_available(conn, account.id, &posting.amount).await?;
-        }
-    }
     Ok(Outcome::Created)
+}
+
+/// Turns the triggers' refusals (raised with the account and figures in their detail) into the
+/// ledger's own errors.
+fn refusal(e: sqlx::Error, postings: &[Posting]) -> Error {
+    let Some(pg) = e
+        .as_database_error()
+        .and_then(|db| db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+    else {
+        return Error::Database(e);
+    };
+    let detail: Vec<&str> = pg.detail().unwrap_or_default().split(' ').collect();
+    let Some(account) = detail
+        .first()
+        .and_then(|id| id.parse().ok())
+        .map(AccountId::from_i64)
+    else {
+        return Error::Database(e);
+    };
+    let currency = |i: usize| detail.get(i).and_then(|c| Currency::parse(c).ok());
+    match pg.constraint() {
+        Some("ledger_posting_account") => Error::AccountNotFound(account),
+        Some("ledger_posting_currency") => match (currency(1), currency(2)) {
+            (Some(account_currency), Some(found)) => Error::AccountCurrency {
+                account,
+                account_currency,
+                found,
+            },
+            _ => Error::Database(e),
+        },
+        Some("ledger_non_negative") => {
+            let requested = postings
+                .iter()
+                .find(|p| p.account == account)
+                .map(|p| p.amount.amount());
+            let available_after = detail.get(1).and_then(|a| a.parse::<Decimal>().ok());
+            match (requested, available_after) {
+                (Some(requested), Some(after)) => Error::InsufficientFunds {
+                    account,
+                    available: after
+                        .checked_add(requested)
+                        .map_or_else(|| after.to_string(), |a| a.to_string()),
+                    requested: requested.to_string(),
+                },
+                _ => Error::Database(e),
+            }
+        }
+        _ => Error::Database(e),
+    }
 }
 
 /// After the outflow was written (and its account locked): is the available balance still >= 0?
@@ -237,24 +284,6 @@ pub(crate) fn lowers_balance(account: &Account, posting: &Posting) -> bool {
         (true, Side::Credit) | (false, Side::Debit) => true,
         (true, Side::Debit) | (false, Side::Credit) => false,
     }
-}
-
-/// `accounts` as returned by `accounts_by_ids`: sorted by id, one per existing account.
-fn check_accounts(sorted: &[Posting], accounts: &[Account]) -> Result<(), Error> {
-    for posting in sorted {
-        let account = accounts
-            .iter()
-            .find(|a| a.id == posting.account)
-            .ok_or(Error::AccountNotFound(posting.account))?;
-        if account.currency != posting.amount.currency() {
-            return Err(Error::AccountCurrency {
-                account: account.id,
-                account_currency: account.currency,
-                found: posting.amount.currency(),
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

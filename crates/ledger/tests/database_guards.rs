@@ -57,7 +57,17 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
     );
     assert!(refused(&db.pool, &wrong_currency)
         .await
-        .contains("foreign key"));
+        .contains("holds EUR, not USD"));
+
+    let unknown_account = format!(
+        "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000007', {hash});
+         insert into ledger_postings (transaction_id, account_id, currency, amount) values
+           ('00000000-0000-0000-0000-000000000007', 999, 'EUR', 10.00),
+           ('00000000-0000-0000-0000-000000000007', {c}, 'EUR', -10.00);"
+    );
+    assert!(refused(&db.pool, &unknown_account)
+        .await
+        .contains("account 999 does not exist"));
 
     let too_fine = format!(
         "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000005', {hash});
@@ -97,6 +107,17 @@ async fn history_cannot_be_updated_deleted_or_truncated() {
         .await
         .unwrap();
     ledger.seal_all().await.unwrap();
+    // A balanced pair added to the committed transaction later would still balance; refused anyway.
+    let extend = format!(
+        "insert into ledger_postings (transaction_id, account_id, currency, amount)
+         select id, {b}, 'EUR', 5 from ledger_transactions
+         union all select id, {c}, 'EUR', -5 from ledger_transactions",
+        b = bank.id,
+        c = campaign.id
+    );
+    assert!(refused(&db.pool, &extend)
+        .await
+        .contains("postings are final"));
     for sql in [
         "update ledger_postings set amount = amount * 2",
         "delete from ledger_postings",
