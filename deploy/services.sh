@@ -23,11 +23,12 @@ apt_install() {
         exit 1
     fi
     if [ -z "$apt_updated" ]; then
-        $SUDO apt-get update -qq
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
         apt_updated=1
     fi
     log "installing $*"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    # env inside sudo: sudo drops DEBIAN_FRONTEND, and tzdata would then wait for an answer.
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -74,7 +75,12 @@ ensure_postgres() {
         local hba
         hba=$(as_postgres psql -Atqc 'show hba_file' 2>/dev/null || true)
         if [ -z "$hba" ]; then
-            hba=$(ls /etc/postgresql/*/main/pg_hba.conf | sort -V | tail -n 1)
+            hba=$(ls /etc/postgresql/*/main/pg_hba.conf 2>/dev/null | sort -V | tail -n 1 || true)
+        fi
+        if [ -z "$hba" ] || [ ! -f "$hba" ]; then
+            log "PostgreSQL on 127.0.0.1:$PG_PORT refuses user postgres without a password and is not a"
+            log "local Debian cluster this script can configure: set DATABASE_URL with credentials instead"
+            exit 1
         fi
         log "allowing password-less loopback connections in $hba (development machine)"
         $SUDO sed -i '1i host all all 127.0.0.1/32 trust # zbor development\nhost all all ::1/128 trust # zbor development' "$hba"

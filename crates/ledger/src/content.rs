@@ -54,14 +54,32 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// Metadata is a JSON object of at most `METADATA_BYTES_MAX` bytes whose numbers are integers
+/// and whose text has no NUL: exactly what survives a round trip through PostgreSQL's jsonb
+/// unchanged (jsonb rewrites `1e16` and `-0.0`, and refuses `\u0000`), so the hash computed now
+/// is the hash `verify` recomputes later. Decimal amounts belong in strings anyway.
 pub fn check_metadata(metadata: &Value) -> Result<(), Error> {
-    let fits = metadata.is_object() && canonical_json(metadata).len() <= METADATA_BYTES_MAX;
+    let fits = metadata.is_object()
+        && survives_jsonb(metadata)
+        && canonical_json(metadata).len() <= METADATA_BYTES_MAX;
     if fits {
         Ok(())
     } else {
         Err(Error::InvalidMetadata {
             max_bytes: METADATA_BYTES_MAX,
         })
+    }
+}
+
+fn survives_jsonb(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(_) => true,
+        Value::Number(n) => n.is_i64() || n.is_u64(),
+        Value::String(s) => !s.contains('\0'),
+        Value::Array(items) => items.iter().all(survives_jsonb),
+        Value::Object(map) => map
+            .iter()
+            .all(|(k, v)| !k.contains('\0') && survives_jsonb(v)),
     }
 }
 
@@ -134,6 +152,25 @@ pub fn to_hash(bytes: &[u8]) -> Option<Hash> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_must_survive_jsonb_unchanged() {
+        assert!(check_metadata(
+            &serde_json::json!({"a": 1, "b": [true, null, "x"], "c": {"d": -5}})
+        )
+        .is_ok());
+        for bad in [
+            serde_json::json!({"x": 1e16}),
+            serde_json::json!({"x": 1.5}),
+            serde_json::json!({"x": -0.0}),
+            serde_json::json!({"x": "a\u{0}b"}),
+            serde_json::json!({"a\u{0}": 1}),
+            serde_json::json!([1]),
+            serde_json::json!({"x": "y".repeat(METADATA_BYTES_MAX)}),
+        ] {
+            assert!(check_metadata(&bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {

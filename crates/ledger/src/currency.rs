@@ -60,6 +60,11 @@ impl Currency {
         })
     }
 
+    /// Every currency zbor knows (the database's `ledger_currencies` holds the same list).
+    pub fn all() -> impl Iterator<Item = Currency> {
+        KNOWN.iter().filter_map(|code| Currency::parse(code).ok())
+    }
+
     /// Upper-case ISO code, e.g. `EUR`.
     pub fn code(&self) -> &'static str {
         self.code

@@ -14,9 +14,10 @@ use crate::{AccountId, Currency, Error, HoldId, Money, NewTransaction, Transacti
 #[derive(Clone, Debug)]
 pub struct NewHold {
     pub id: HoldId,
-    /// Where the money comes from (e.g. a campaign's funds).
+    /// The account debited when posted. For a liability such as a campaign's funds, a debit
+    /// lowers it: this is where the money comes from.
     pub debit: AccountId,
-    /// Where it goes when posted (e.g. payouts in transit).
+    /// The account credited when posted (e.g. payouts in transit).
     pub credit: AccountId,
     pub amount: Money,
     pub expires_at: Option<DateTime<Utc>>,
@@ -79,9 +80,6 @@ pub async fn create_hold_in(conn: &mut PgConnection, hold: &NewHold) -> Result<O
     if hold.debit == hold.credit {
         return Err(Error::SameAccount);
     }
-    if hold.expires_at.is_some_and(|at| at <= Utc::now()) {
-        return Err(Error::ExpiryInPast);
-    }
     check_metadata(&hold.metadata)?;
     let mut ids = [hold.debit, hold.credit];
     ids.sort();
@@ -100,6 +98,28 @@ pub async fn create_hold_in(conn: &mut PgConnection, hold: &NewHold) -> Result<O
         }
     }
     let hash = hold.content_hash();
+    // A retry of a hold made earlier is answered before the expiry is judged: its expiry may
+    // have passed since, and the retry must still say "already existed".
+    let existing: Option<Vec<u8>> =
+        sqlx::query_scalar("select content_hash from ledger_holds where id = $1")
+            .bind(hold.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(existing) = existing {
+        return if existing == hash {
+            Ok(Outcome::AlreadyExisted)
+        } else {
+            Err(Error::HoldConflict(hold.id))
+        };
+    }
+    // The database's clock decides expiry, as it does for available balances.
+    let in_past: bool = sqlx::query_scalar("select coalesce($1 <= now(), false)")
+        .bind(hold.expires_at)
+        .fetch_one(&mut *conn)
+        .await?;
+    if in_past {
+        return Err(Error::ExpiryInPast);
+    }
     let inserted: Option<(uuid::Uuid,)> = sqlx::query_as(
         "insert into ledger_holds
              (id, debit_account_id, credit_account_id, currency, amount, expires_at, metadata, content_hash)
@@ -158,6 +178,8 @@ struct HoldRow {
     posted_amount: Option<Decimal>,
     resolved_transaction_id: Option<TransactionId>,
     expires_at: Option<DateTime<Utc>>,
+    /// Judged by the database's clock, the same one `ledger_available` uses.
+    expired: bool,
 }
 
 impl HoldRow {
@@ -177,14 +199,11 @@ impl HoldRow {
             expires_at: self.expires_at,
         })
     }
-
-    fn is_expired(&self) -> bool {
-        self.expires_at.is_some_and(|at| at <= Utc::now())
-    }
 }
 
 const HOLD_COLUMNS: &str = "id, debit_account_id, credit_account_id, currency, amount, status, \
-                            posted_amount, resolved_transaction_id, expires_at";
+                            posted_amount, resolved_transaction_id, expires_at, \
+                            coalesce(expires_at <= now(), false) as expired";
 
 pub async fn hold(conn: impl PgExecutor<'_>, id: HoldId) -> Result<Hold, Error> {
     let row: Option<HoldRow> = sqlx::query_as(&format!(
@@ -229,13 +248,25 @@ pub async fn post_hold_in(
         });
     }
     match row.status {
-        HoldStatus::Pending if row.is_expired() => return Err(Error::HoldExpired(id)),
+        HoldStatus::Pending if row.expired => return Err(Error::HoldExpired(id)),
         HoldStatus::Pending => {}
-        HoldStatus::Posted
-            if row.resolved_transaction_id == Some(transaction_id)
-                && row.posted_amount == Some(amount.amount()) =>
-        {
-            return Ok(Outcome::AlreadyExisted)
+        HoldStatus::Posted if row.resolved_transaction_id == Some(transaction_id) => {
+            // A retry of this very post: the same transaction content, or a conflict.
+            let tx = NewTransaction::new(transaction_id)
+                .debit(row.debit_account_id, amount)
+                .credit(row.credit_account_id, amount)
+                .metadata(metadata);
+            let sorted = tx.validate()?;
+            let stored: Vec<u8> =
+                sqlx::query_scalar("select content_hash from ledger_transactions where id = $1")
+                    .bind(transaction_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            return if stored == tx.content_hash(&sorted) {
+                Ok(Outcome::AlreadyExisted)
+            } else {
+                Err(Error::TransactionConflict(transaction_id))
+            };
         }
         status @ (HoldStatus::Posted | HoldStatus::Voided | HoldStatus::Expired) => {
             return Err(Error::HoldNotPending {

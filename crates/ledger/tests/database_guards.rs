@@ -72,14 +72,36 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
     let too_fine = format!(
         "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000005', {hash});
          insert into ledger_postings (transaction_id, account_id, currency, amount) values
-           ('00000000-0000-0000-0000-000000000005', {b}, 'EUR', 0.0001),
-           ('00000000-0000-0000-0000-000000000005', {c}, 'EUR', -0.0001);"
+           ('00000000-0000-0000-0000-000000000005', {b}, 'EUR', 0.001),
+           ('00000000-0000-0000-0000-000000000005', {c}, 'EUR', -0.001);"
     );
     assert!(refused(&db.pool, &too_fine)
         .await
-        .contains("check constraint"));
+        .contains("finer than EUR allows"));
 
     // A raw debit that would overdraw the non-negative campaign account.
+    let not_a_number = format!(
+        "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000008', {hash});
+         insert into ledger_postings (transaction_id, account_id, currency, amount) values
+           ('00000000-0000-0000-0000-000000000008', {b}, 'EUR', 'NaN'),
+           ('00000000-0000-0000-0000-000000000008', {c}, 'EUR', 'NaN');"
+    );
+    assert!(refused(&db.pool, &not_a_number)
+        .await
+        .contains("check constraint"));
+
+    // `set constraints all immediate` runs the balance check early; postings after it are refused.
+    let checked_early = format!(
+        "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000009', {hash});
+         insert into ledger_postings (transaction_id, account_id, currency, amount) values
+           ('00000000-0000-0000-0000-000000000009', {b}, 'EUR', 10.00),
+           ('00000000-0000-0000-0000-000000000009', {c}, 'EUR', -10.00);
+         set constraints all immediate;
+         insert into ledger_postings (transaction_id, account_id, currency, amount) values
+           ('00000000-0000-0000-0000-000000000009', {b}, 'EUR', 1000000);"
+    );
+    assert!(refused(&db.pool, &checked_early).await.contains("not open"));
+
     let overdraw = format!(
         "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000006', {hash});
          insert into ledger_postings (transaction_id, account_id, currency, amount) values
@@ -91,6 +113,77 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
     for table in ["ledger_transactions", "ledger_postings"] {
         assert_eq!(count(&db, table).await, 0, "{table}");
     }
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn balance_shards_follow_postings_only() {
+    let (db, ledger) = setup(4).await;
+    let (bank, campaign) = bank_and_campaign(&ledger).await;
+    ledger
+        .post(
+            &NewTransaction::new(TransactionId::new_random())
+                .debit(bank.id, eur("10"))
+                .credit(campaign.id, eur("10")),
+        )
+        .await
+        .unwrap();
+    let c = campaign.id;
+    for sql in [
+        format!("insert into ledger_balance_shards (account_id, shard, debits, credits) values ({c}, 63, 0, 1000000)"),
+        format!("update ledger_balance_shards set credits = credits + 1000000 where account_id = {c}"),
+        format!("delete from ledger_balance_shards where account_id = {c}"),
+        "truncate ledger_balance_shards".to_owned(),
+    ] {
+        let message = refused(&db.pool, &sql).await;
+        assert!(message.contains("not allowed"), "{sql}: {message}");
+    }
+    assert_eq!(
+        ledger.balance(campaign.id).await.unwrap().available,
+        eur("10")
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn outflows_refuse_repeatable_read_where_the_lock_would_not_protect_them() {
+    let (db, ledger) = setup(4).await;
+    let (bank, campaign) = bank_and_campaign(&ledger).await;
+    ledger
+        .post(
+            &NewTransaction::new(TransactionId::new_random())
+                .debit(bank.id, eur("100"))
+                .credit(campaign.id, eur("100")),
+        )
+        .await
+        .unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
+    tx.execute("set transaction isolation level repeatable read")
+        .await
+        .unwrap();
+    let spend = NewTransaction::new(TransactionId::new_random())
+        .debit(campaign.id, eur("100"))
+        .credit(bank.id, eur("100"));
+    let err = zbor_ledger::post_in(&mut tx, &spend).await.unwrap_err();
+    assert!(
+        err.to_string().contains("read committed or serializable"),
+        "{err}"
+    );
+    drop(tx);
+    // Credits need no lock and work under any isolation level.
+    let mut tx = db.pool.begin().await.unwrap();
+    tx.execute("set transaction isolation level repeatable read")
+        .await
+        .unwrap();
+    let credit = NewTransaction::new(TransactionId::new_random())
+        .debit(bank.id, eur("1"))
+        .credit(campaign.id, eur("1"));
+    zbor_ledger::post_in(&mut tx, &credit).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        ledger.balance(campaign.id).await.unwrap().available,
+        eur("101")
+    );
     db.drop_database().await;
 }
 
@@ -178,6 +271,28 @@ async fn a_hold_changes_state_once_and_its_content_never() {
         "00".repeat(32)
     );
     assert!(refused(&db.pool, &raw_hold).await.contains("overdrawn"));
+    // Marking the hold posted against a transaction that does not move its money is refused.
+    let donation: uuid::Uuid = sqlx::query_scalar("select id from ledger_transactions limit 1")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let fake_post = format!(
+        "update ledger_holds set status = 'posted', posted_amount = 4, resolved_transaction_id = '{donation}',
+                resolved_at = now() where id = '{id}'"
+    );
+    assert!(refused(&db.pool, &fake_post)
+        .await
+        .contains("does not move"));
+    let nan_hold = format!(
+        "insert into ledger_holds (id, debit_account_id, credit_account_id, currency, amount, content_hash)
+         values ('00000000-0000-0000-0000-0000000000ab', {}, {}, 'EUR', 'NaN', '\\x{}')",
+        campaign.id,
+        bank.id,
+        "00".repeat(32)
+    );
+    assert!(refused(&db.pool, &nan_hold)
+        .await
+        .contains("check constraint"));
     ledger.void_hold(id).await.unwrap();
     let reopen =
         format!("update ledger_holds set status = 'pending', resolved_at = null where id = '{id}'");

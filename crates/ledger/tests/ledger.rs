@@ -423,3 +423,96 @@ async fn holds_refuse_bad_input_and_write_nothing() {
     assert_eq!(count(&db, "ledger_holds").await, 0);
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn the_database_knows_the_same_currencies_as_the_code() {
+    let (db, _ledger) = setup(2).await;
+    let rows: Vec<(String, i16)> =
+        sqlx::query_as("select code, minor_units from ledger_currencies order by code")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let mut code: Vec<(String, i16)> = Currency::all()
+        .map(|c| (c.code().to_owned(), i16::try_from(c.minor_units()).unwrap()))
+        .collect();
+    code.sort();
+    assert_eq!(rows, code);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn retries_of_hold_operations_are_recognised() {
+    let (db, ledger) = setup(4).await;
+    let (bank, campaign) = bank_and_campaign(&ledger).await;
+    ledger
+        .post(
+            &NewTransaction::new(TransactionId::new_random())
+                .debit(bank.id, eur("100"))
+                .credit(campaign.id, eur("100")),
+        )
+        .await
+        .unwrap();
+    // A hold created with a short expiry, retried after that expiry: still "already existed".
+    let id = HoldId::new_random();
+    let hold = NewHold {
+        id,
+        debit: campaign.id,
+        credit: bank.id,
+        amount: eur("10"),
+        expires_at: Some(chrono::Utc::now() + chrono::Duration::milliseconds(300)),
+        metadata: json!({ "batch": 1 }),
+    };
+    ledger.create_hold(&hold).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        ledger.create_hold(&hold).await.unwrap(),
+        Outcome::AlreadyExisted
+    );
+
+    // A post retried with the same transaction id but other metadata is a conflict, not a repeat.
+    let id = HoldId::new_random();
+    ledger
+        .create_hold(&NewHold {
+            id,
+            expires_at: None,
+            ..hold.clone()
+        })
+        .await
+        .unwrap();
+    let tx = TransactionId::derived_from("payout-7");
+    ledger
+        .post_hold(id, None, tx, json!({ "rail": "sepa" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger
+            .post_hold(id, None, tx, json!({ "rail": "sepa" }))
+            .await
+            .unwrap(),
+        Outcome::AlreadyExisted
+    );
+    assert!(matches!(
+        ledger
+            .post_hold(id, None, tx, json!({ "rail": "stripe" }))
+            .await,
+        Err(Error::TransactionConflict(_))
+    ));
+    assert!(matches!(
+        ledger
+            .post_hold(id, None, TransactionId::new_random(), json!({}))
+            .await,
+        Err(Error::HoldNotPending { .. })
+    ));
+    // Metadata that jsonb would rewrite is refused up front, so verify never sees a false mismatch.
+    let floaty = NewTransaction::new(TransactionId::new_random())
+        .debit(bank.id, eur("1"))
+        .credit(campaign.id, eur("1"))
+        .metadata(json!({ "rate": 1e16 }));
+    assert!(matches!(
+        ledger.post(&floaty).await,
+        Err(Error::InvalidMetadata { .. })
+    ));
+    ledger.seal_all().await.unwrap();
+    assert!(ledger.verify().await.unwrap().is_ok());
+    db.drop_database().await;
+}

@@ -8,9 +8,14 @@
 //!   and updates it in every transfer, so all writers queue on that row;
 //! - pgbench: PostgreSQL's own tool committing a one-row insert per transaction: the ceiling for
 //!   a durable commit on this disk.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// a benchmark that cannot set up should stop
 // Floats and casts here measure time and rates, never money.
-#![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
+#![allow(
+    clippy::float_arithmetic,
+    clippy::as_conversions,
+    clippy::cast_precision_loss
+)]
 
 use std::process::Command;
 use std::sync::Arc;
@@ -319,7 +324,8 @@ where
     for w in 0..writers {
         let (ledger, op) = (ledger.clone(), op.clone());
         tasks.push(tokio::spawn(async move {
-            let mut rng = XorShift(0x9e37_79b9_7f4a_7c15 ^ ((w as u64 + 1) * 0x2545_f491_4f6c_dd1d));
+            let mut rng =
+                XorShift(0x9e37_79b9_7f4a_7c15 ^ ((w as u64 + 1) * 0x2545_f491_4f6c_dd1d));
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let began = Instant::now();

@@ -30,7 +30,11 @@ impl ApiError {
                 (StatusCode::CONFLICT, "insufficient_funds")
             }
             ApiError::Ledger(
-                L::TransactionConflict(_) | L::HoldConflict(_) | L::AccountCodeTaken(_),
+                L::TransactionConflict(_)
+                | L::HoldConflict(_)
+                | L::AccountCodeTaken(_)
+                | L::HoldNotPending { .. }
+                | L::HoldExpired(_),
             ) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Ledger(e) if e.is_client_error() => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
