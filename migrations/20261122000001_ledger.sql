@@ -54,7 +54,9 @@ create table ledger_transactions (
     metadata     jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object'),
     -- sha256 of the canonical content (id, postings, metadata), computed by zbor-ledger
     content_hash bytea not null check (length(content_hash) = 32),
-    created_at   timestamptz not null default now()
+    created_at   timestamptz not null default now(),
+    -- the database transaction that wrote it: only that one may add its postings
+    created_xid  xid8 not null default pg_current_xact_id()
 );
 
 create table ledger_postings (
@@ -187,16 +189,6 @@ begin
 end
 $$;
 
--- Per ledger transaction, a transaction-local setting records its state within the database
--- transaction that writes it: 'open' from its insert, 'checked' once the commit-time balance
--- check has run. Postings may only join an 'open' transaction. This refuses postings added to a
--- transaction committed earlier, and postings added after `set constraints all immediate` ran
--- the balance check early. Settings roll back with their (sub)transaction.
-create function ledger_transaction_state_key(p_id uuid) returns text
-language sql immutable as $$
-    select 'zbor.ledger_tx_' || replace(p_id::text, '-', '')
-$$;
-
 create function ledger_postings_before_insert() returns trigger
 language plpgsql as $$
 declare
@@ -239,23 +231,33 @@ begin
 end
 $$;
 
--- Once per insert statement, over the rows it inserted: every posting joins an open ledger
--- transaction of this database transaction, and no non-negative account they lower is
--- overdrawn. Each outflow's account row was locked by the row trigger, so no concurrent outflow
--- can slip between this check and the commit.
+-- Once per insert statement, over the rows it inserted. Every touched ledger transaction was
+-- created by this database transaction (history is never extended later) and, with all its
+-- postings so far, balances: so a transaction's postings are written by one statement, and no
+-- statement can unbalance it, not even after `set constraints all immediate` ran the commit-time
+-- check early. Then no non-negative account lowered is overdrawn; each outflow's account row was
+-- locked by the row trigger, so no concurrent outflow can slip in before the commit.
 create function ledger_postings_check_statement() returns trigger
 language plpgsql as $$
 declare
-    closed uuid;
+    bad record;
     outflow_account bigint;
 begin
-    select p.transaction_id into closed
-    from (select distinct transaction_id from new_postings) p
-    where current_setting(ledger_transaction_state_key(p.transaction_id), true) is distinct from 'open'
+    select t.id, t.created_xid = pg_current_xact_id() as open, s.currency, s.total into bad
+    from (select distinct transaction_id from new_postings) touched
+    join ledger_transactions t on t.id = touched.transaction_id
+    left join lateral (
+        select currency, sum(amount) as total from ledger_postings p
+        where p.transaction_id = t.id group by currency having sum(amount) <> 0 limit 1
+    ) s on true
+    where t.created_xid <> pg_current_xact_id() or s.total is not null
     limit 1;
-    if found then
-        raise exception 'ledger: transaction % is not open in this database transaction; its postings are final', closed
+    if found and not bad.open then
+        raise exception 'ledger: transaction % was written by an earlier database transaction; its postings are final', bad.id
             using errcode = 'check_violation', constraint = 'ledger_append_only';
+    elsif found then
+        raise exception 'ledger: transaction % does not balance in % (sum %)', bad.id, bad.currency, bad.total
+            using errcode = 'check_violation', constraint = 'ledger_balanced';
     end if;
     for outflow_account in
         select distinct p.account_id
@@ -272,13 +274,13 @@ $$;
 create function ledger_transactions_after_insert() returns trigger
 language plpgsql as $$
 begin
-    perform set_config(ledger_transaction_state_key(new.id), 'open', true);
     insert into ledger_unsealed (transaction_id) values (new.id);
     return null;
 end
 $$;
 
--- At commit, once per ledger transaction: at least two postings, balanced in every currency.
+-- At commit, once per ledger transaction: at least two postings, balanced in every currency
+-- (the statement trigger checked balance already; this also catches a transaction with none).
 create function ledger_transactions_check_at_commit() returns trigger
 language plpgsql as $$
 declare
@@ -286,7 +288,6 @@ declare
     unbalanced_currency text;
     unbalanced_sum numeric;
 begin
-    perform set_config(ledger_transaction_state_key(new.id), 'checked', true);
     select coalesce(sum(n), 0), min(currency) filter (where total <> 0), min(total) filter (where total <> 0)
     into posting_count, unbalanced_currency, unbalanced_sum
     from (select currency, sum(amount) as total, count(*) as n
