@@ -19,4 +19,5 @@ if cargo clippy --version >/dev/null 2>&1; then
     cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 # Bounded parallelism: each test opens its own pool, and PostgreSQL allows 100 connections.
-RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}" cargo test --workspace --locked
+# A hung test fails the run (exit 124) instead of eating CI's whole time budget.
+RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}" timeout 45m cargo test --workspace --locked

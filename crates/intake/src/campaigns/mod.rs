@@ -1,0 +1,411 @@
+//! Campaigns: what donors give to. Each owns a ledger account holding its funds.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use zbor_ledger::{AccountId, AccountKind, Currency, Money, NewAccount};
+
+use crate::Error;
+
+/// The most suggested amounts a give page shows.
+pub const SUGGESTED_AMOUNTS_MAX: usize = 8;
+pub const TITLE_LEN_MAX: usize = 200;
+pub const DESCRIPTION_LEN_MAX: usize = 5_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct CampaignId(i64);
+
+/// A campaign's URL name, e.g. `release-123`: parsed once at the edge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(slug: &str) -> Result<Slug, Error> {
+        let bytes = slug.as_bytes();
+        let valid = (2..=63).contains(&bytes.len())
+            && bytes[0].is_ascii_alphanumeric()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        if valid {
+            Ok(Slug(slug.to_owned()))
+        } else {
+            Err(Error::InvalidSlug(slug.chars().take(64).collect()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "campaign_status", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub slug: Slug,
+    pub title: String,
+    pub description: String,
+    pub currency: Currency,
+    pub goal: Money,
+    pub amount_per_beneficiary: Option<Money>,
+    pub suggested_amounts: Vec<Money>,
+    pub status: CampaignStatus,
+    #[serde(skip)]
+    pub ledger_account: AccountId,
+    pub stripe_payment_link_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A request to create a campaign, as it arrives (JSON or the command line): strings until
+/// `validate` turns them into money of the campaign's currency.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub currency: String,
+    pub goal: String,
+    #[serde(default)]
+    pub amount_per_beneficiary: Option<String>,
+    #[serde(default)]
+    pub suggested_amounts: Vec<String>,
+}
+
+/// A change to a campaign; absent fields stay as they are. The currency never changes: money
+/// already booked is in it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignUpdate {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub goal: Option<String>,
+    /// `Some(None)` (JSON `null`) removes it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    pub amount_per_beneficiary: Option<Option<String>>,
+    pub suggested_amounts: Option<Vec<String>>,
+    pub status: Option<CampaignStatus>,
+}
+
+fn present_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Ledger account codes: one per campaign, and the processor-side accounts per currency.
+pub fn campaign_account_code(slug: &Slug) -> String {
+    format!("campaign:{}", slug.as_str())
+}
+
+pub fn stripe_balance_account_code(currency: Currency) -> String {
+    format!("stripe:balance:{}", currency.stripe_code())
+}
+
+pub fn stripe_fees_account_code(currency: Currency) -> String {
+    format!("stripe:fees:{}", currency.stripe_code())
+}
+
+fn title(value: &str) -> Result<String, Error> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > TITLE_LEN_MAX {
+        return Err(Error::invalid(
+            "title",
+            format!("1 to {TITLE_LEN_MAX} characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn description(value: &str) -> Result<String, Error> {
+    if value.chars().count() > DESCRIPTION_LEN_MAX {
+        return Err(Error::invalid(
+            "description",
+            format!("at most {DESCRIPTION_LEN_MAX} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn positive(field: &'static str, value: &str, currency: Currency) -> Result<Money, Error> {
+    let money = Money::parse(value, currency).map_err(|e| Error::invalid(field, e))?;
+    if !money.is_positive() {
+        return Err(Error::invalid(field, "must be more than zero"));
+    }
+    Ok(money)
+}
+
+fn suggested(values: &[String], currency: Currency) -> Result<Vec<Money>, Error> {
+    if values.len() > SUGGESTED_AMOUNTS_MAX {
+        return Err(Error::invalid(
+            "suggested_amounts",
+            format!("at most {SUGGESTED_AMOUNTS_MAX}"),
+        ));
+    }
+    values
+        .iter()
+        .map(|v| positive("suggested_amounts", v, currency))
+        .collect()
+}
+
+fn amounts(money: &[Money]) -> Vec<Decimal> {
+    money.iter().map(Money::amount).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct CampaignRow {
+    id: CampaignId,
+    slug: String,
+    title: String,
+    description: String,
+    currency: String,
+    goal: Decimal,
+    amount_per_beneficiary: Option<Decimal>,
+    suggested_amounts: Vec<Decimal>,
+    status: CampaignStatus,
+    ledger_account_id: i64,
+    stripe_payment_link_id: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl CampaignRow {
+    fn into_campaign(self) -> Result<Campaign, Error> {
+        let currency = Currency::parse(&self.currency)?;
+        let money = |d: Decimal| Money::new(d, currency);
+        Ok(Campaign {
+            id: self.id,
+            slug: Slug(self.slug),
+            title: self.title,
+            description: self.description,
+            currency,
+            goal: money(self.goal)?,
+            amount_per_beneficiary: self.amount_per_beneficiary.map(money).transpose()?,
+            suggested_amounts: self
+                .suggested_amounts
+                .into_iter()
+                .map(money)
+                .collect::<Result<_, _>>()?,
+            status: self.status,
+            ledger_account: AccountId::from_i64(self.ledger_account_id),
+            stripe_payment_link_id: self.stripe_payment_link_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_beneficiary, \
+                       suggested_amounts, status, ledger_account_id, stripe_payment_link_id, \
+                       created_at, updated_at";
+
+/// Creates the campaign and its ledger accounts in one database transaction.
+pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error> {
+    let slug = Slug::parse(&new.slug)?;
+    let currency = Currency::parse(&new.currency).map_err(|e| Error::invalid("currency", e))?;
+    let title = title(&new.title)?;
+    let description = description(&new.description)?;
+    let goal = positive("goal", &new.goal, currency)?;
+    let per_beneficiary = new
+        .amount_per_beneficiary
+        .as_deref()
+        .map(|v| positive("amount_per_beneficiary", v, currency))
+        .transpose()?;
+    let suggested = suggested(&new.suggested_amounts, currency)?;
+
+    let mut db = pool.begin().await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from campaigns where slug = $1)")
+            .bind(slug.as_str())
+            .fetch_one(&mut *db)
+            .await?;
+    if exists {
+        return Err(Error::SlugTaken(slug.0));
+    }
+    let account = ensure_accounts(&mut db, &slug, currency).await?;
+    let row: Option<CampaignRow> = sqlx::query_as(&format!(
+        "insert into campaigns (slug, title, description, currency, goal, amount_per_beneficiary,
+                                suggested_amounts, ledger_account_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
+         on conflict (slug) do nothing
+         returning {COLUMNS}"
+    ))
+    .bind(slug.as_str())
+    .bind(&title)
+    .bind(&description)
+    .bind(currency.code())
+    .bind(goal.amount())
+    .bind(per_beneficiary.map(|m| m.amount()))
+    .bind(amounts(&suggested))
+    .bind(account.as_i64())
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(row) = row else {
+        return Err(Error::SlugTaken(slug.0));
+    };
+    db.commit().await?;
+    tracing::info!(campaign = %slug.as_str(), "campaign created");
+    row.into_campaign()
+}
+
+/// The campaign's funds account (a liability that may never be overdrawn), plus the per-currency
+/// processor balance and fee accounts every donation books against.
+async fn ensure_accounts(
+    db: &mut PgConnection,
+    slug: &Slug,
+    currency: Currency,
+) -> Result<AccountId, Error> {
+    let account = |code: String, kind, non_negative| NewAccount {
+        code,
+        kind,
+        currency,
+        non_negative,
+    };
+    zbor_ledger::ensure_account(
+        db,
+        &account(
+            stripe_balance_account_code(currency),
+            AccountKind::Asset,
+            false,
+        ),
+    )
+    .await?;
+    zbor_ledger::ensure_account(
+        db,
+        &account(
+            stripe_fees_account_code(currency),
+            AccountKind::Expense,
+            false,
+        ),
+    )
+    .await?;
+    let funds = zbor_ledger::ensure_account(
+        db,
+        &account(campaign_account_code(slug), AccountKind::Liability, true),
+    )
+    .await?;
+    Ok(funds.id)
+}
+
+pub async fn update(pool: &PgPool, slug: &str, change: &CampaignUpdate) -> Result<Campaign, Error> {
+    let mut db = pool.begin().await?;
+    let current = by_slug_for_update(&mut db, slug).await?;
+    let currency = current.currency;
+    let title = change
+        .title
+        .as_deref()
+        .map(title)
+        .transpose()?
+        .unwrap_or(current.title);
+    let description = change
+        .description
+        .as_deref()
+        .map(description)
+        .transpose()?
+        .unwrap_or(current.description);
+    let goal = change
+        .goal
+        .as_deref()
+        .map(|g| positive("goal", g, currency))
+        .transpose()?
+        .unwrap_or(current.goal);
+    let per_beneficiary = match &change.amount_per_beneficiary {
+        None => current.amount_per_beneficiary,
+        Some(None) => None,
+        Some(Some(v)) => Some(positive("amount_per_beneficiary", v, currency)?),
+    };
+    let suggested = match &change.suggested_amounts {
+        None => current.suggested_amounts,
+        Some(values) => suggested(values, currency)?,
+    };
+    let status = change.status.unwrap_or(current.status);
+    let row: CampaignRow = sqlx::query_as(&format!(
+        "update campaigns set title = $2, description = $3, goal = $4, amount_per_beneficiary = $5,
+                              suggested_amounts = $6, status = $7, updated_at = now()
+         where slug = $1 returning {COLUMNS}"
+    ))
+    .bind(slug)
+    .bind(&title)
+    .bind(&description)
+    .bind(goal.amount())
+    .bind(per_beneficiary.map(|m| m.amount()))
+    .bind(amounts(&suggested))
+    .bind(status)
+    .fetch_one(&mut *db)
+    .await?;
+    db.commit().await?;
+    tracing::info!(campaign = %slug, ?status, "campaign updated");
+    row.into_campaign()
+}
+
+pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> Result<Campaign, Error> {
+    let row: Option<CampaignRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from campaigns where slug = $1"))
+            .bind(slug)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?
+        .into_campaign()
+}
+
+async fn by_slug_for_update(conn: &mut PgConnection, slug: &str) -> Result<Campaign, Error> {
+    let row: Option<CampaignRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from campaigns where slug = $1 for update"
+    ))
+    .bind(slug)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?
+        .into_campaign()
+}
+
+pub async fn by_payment_link(
+    conn: &mut PgConnection,
+    link: &str,
+) -> Result<Option<Campaign>, Error> {
+    let row: Option<CampaignRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from campaigns where stripe_payment_link_id = $1"
+    ))
+    .bind(link)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(CampaignRow::into_campaign).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in ["release-123", "ab", "2025-december"] {
+            assert!(Slug::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "-x",
+            "Release",
+            "a b",
+            "a_b",
+            "ü-x",
+            &"a".repeat(64),
+        ] {
+            assert!(Slug::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

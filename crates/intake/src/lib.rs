@@ -1,0 +1,7 @@
+//! Intake: campaigns, and turning Stripe's signed webhooks into ledger bookings exactly once.
+
+pub mod campaigns;
+mod error;
+pub mod webhook;
+
+pub use error::{Error, SignatureError};

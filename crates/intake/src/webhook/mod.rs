@@ -1,0 +1,308 @@
+//! Stripe webhooks: verify, store once, book each payment once.
+//!
+//! Everything for one event happens in one database transaction: the event row, the donation's
+//! state, and its ledger booking. So a 2xx (sent only after that commit) means all of it is
+//! durable, and a failure anywhere leaves nothing behind for Stripe's retry to trip over.
+
+mod redact;
+pub mod signature;
+
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+
+use crate::campaigns::{self, stripe_balance_account_code, Campaign, CampaignStatus};
+use crate::Error;
+
+/// What became of an event. Stored with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[sqlx(type_name = "stripe_event_outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A donation was booked in the ledger.
+    Booked,
+    /// Nothing for zbor to do (another event type, or the payment was already booked).
+    Ignored,
+    /// The payment is not settled yet (SEPA debit): a later event books it.
+    Waiting,
+    /// The payment failed: nothing is booked.
+    Failed,
+    /// Stored but not booked: a person must look (unknown campaign, currency or amount mismatch).
+    NeedsReview,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub event_id: String,
+    pub outcome: Outcome,
+    /// The event id was stored before: this delivery changed nothing.
+    pub duplicate: bool,
+}
+
+#[derive(Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    created: i64,
+    data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventData {
+    object: Value,
+}
+
+/// The fields of a Checkout Session that booking needs; Stripe sends many more.
+#[derive(Deserialize)]
+struct Session {
+    id: String,
+    mode: Option<String>,
+    amount_total: Option<i64>,
+    currency: Option<String>,
+    payment_status: Option<String>,
+    payment_intent: Option<String>,
+    payment_link: Option<String>,
+    #[serde(default)]
+    metadata: Option<std::collections::HashMap<String, String>>,
+}
+
+/// Largest webhook body accepted; Stripe's events are a few kilobytes.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+
+/// Stores a verified event once and acts on it. `body` must already have passed
+/// [`signature::verify`].
+pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
+    let event: Event =
+        serde_json::from_slice(body).map_err(|e| Error::MalformedEvent(e.to_string()))?;
+    if !event.id.starts_with("evt_") || event.id.len() > 255 || event.kind.len() > 100 {
+        return Err(Error::MalformedEvent("bad event id or type".into()));
+    }
+    let created = chrono::DateTime::from_timestamp(event.created, 0)
+        .ok_or_else(|| Error::MalformedEvent("bad created timestamp".into()))?;
+
+    let mut db = pool.begin().await?;
+    // Serializes deliveries of the same event id; the loser finds it stored and changes nothing.
+    let stored: Option<Outcome> =
+        sqlx::query_scalar("select outcome from stripe_events where id = $1 for update")
+            .bind(&event.id)
+            .fetch_optional(&mut *db)
+            .await?;
+    if let Some(outcome) = stored {
+        return Ok(Receipt {
+            event_id: event.id,
+            outcome,
+            duplicate: true,
+        });
+    }
+    let (outcome, review_reason) = act(&mut db, &event).await?;
+    let inserted = sqlx::query(
+        "insert into stripe_events (id, type, created, payload, outcome, review_reason)
+         values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing",
+    )
+    .bind(&event.id)
+    .bind(&event.kind)
+    .bind(created)
+    .bind(redact::event(
+        &event.id,
+        &event.kind,
+        event.created,
+        &event.data.object,
+    ))
+    .bind(outcome)
+    .bind(review_reason.as_deref())
+    .execute(&mut *db)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        // A concurrent delivery of the same event committed first; drop our work, keep theirs.
+        db.rollback().await?;
+        let outcome: Outcome =
+            sqlx::query_scalar("select outcome from stripe_events where id = $1")
+                .bind(&event.id)
+                .fetch_one(pool)
+                .await?;
+        return Ok(Receipt {
+            event_id: event.id,
+            outcome,
+            duplicate: true,
+        });
+    }
+    db.commit().await?;
+    if outcome == Outcome::NeedsReview {
+        tracing::warn!(event = %event.id, kind = %event.kind, reason = ?review_reason, "stripe event needs review");
+    } else {
+        tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe event stored");
+    }
+    Ok(Receipt {
+        event_id: event.id,
+        outcome,
+        duplicate: false,
+    })
+}
+
+async fn act(db: &mut PgConnection, event: &Event) -> Result<(Outcome, Option<String>), Error> {
+    let settles = match event.kind.as_str() {
+        "checkout.session.completed" => Settlement::FromStatus,
+        "checkout.session.async_payment_succeeded" => Settlement::Paid,
+        "checkout.session.async_payment_failed" => Settlement::Failed,
+        _ => return Ok((Outcome::Ignored, None)),
+    };
+    let session: Session = serde_json::from_value(event.data.object.clone())
+        .map_err(|e| Error::MalformedEvent(format!("checkout session: {e}")))?;
+    if session.mode.as_deref() != Some("payment") {
+        return Ok((Outcome::Ignored, None));
+    }
+    let settlement = match (settles, session.payment_status.as_deref()) {
+        (Settlement::FromStatus, Some("paid")) | (Settlement::Paid, _) => Settlement::Paid,
+        (Settlement::FromStatus, Some("unpaid")) => Settlement::Pending,
+        (Settlement::FromStatus, _) => return Ok((Outcome::Ignored, None)),
+        (Settlement::Failed, _) => Settlement::Failed,
+        (Settlement::Pending, _) => Settlement::Pending,
+    };
+    let Some(campaign) = attribute(db, &session).await? else {
+        return Ok((
+            Outcome::NeedsReview,
+            Some("no campaign matches the session's metadata or payment link".into()),
+        ));
+    };
+    let Some(amount) = session_amount(&session, &campaign)? else {
+        return Ok((
+            Outcome::NeedsReview,
+            Some(format!(
+                "session currency or amount does not fit campaign {} ({})",
+                campaign.slug.as_str(),
+                campaign.currency
+            )),
+        ));
+    };
+    donation(db, &session, &campaign, amount, settlement).await
+}
+
+#[derive(Clone, Copy)]
+enum Settlement {
+    FromStatus,
+    Pending,
+    Paid,
+    Failed,
+}
+
+/// The campaign a session belongs to: `metadata.zbor_campaign` (Checkout Sessions we create), or
+/// the Payment Link it came through. Never guessed.
+async fn attribute(db: &mut PgConnection, session: &Session) -> Result<Option<Campaign>, Error> {
+    let slug = session
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("zbor_campaign"));
+    if let Some(slug) = slug {
+        return match campaigns::by_slug(db, slug).await {
+            Ok(campaign) => Ok(Some(campaign)),
+            Err(Error::CampaignNotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        };
+    }
+    match &session.payment_link {
+        Some(link) => campaigns::by_payment_link(db, link).await,
+        None => Ok(None),
+    }
+}
+
+fn session_amount(session: &Session, campaign: &Campaign) -> Result<Option<Money>, Error> {
+    let (Some(minor), Some(code)) = (session.amount_total, session.currency.as_deref()) else {
+        return Ok(None);
+    };
+    let Ok(currency) = Currency::parse(code) else {
+        return Ok(None);
+    };
+    if currency != campaign.currency || minor <= 0 {
+        return Ok(None);
+    }
+    Ok(Some(Money::from_minor_units(minor, currency)?))
+}
+
+/// Moves the session's donation forward. Keyed by the session, not the event, so any number and
+/// order of events for one payment books it exactly once.
+async fn donation(
+    db: &mut PgConnection,
+    session: &Session,
+    campaign: &Campaign,
+    amount: Money,
+    settlement: Settlement,
+) -> Result<(Outcome, Option<String>), Error> {
+    if !session.id.starts_with("cs_") {
+        return Err(Error::MalformedEvent("checkout session id".into()));
+    }
+    let initial = match settlement {
+        Settlement::Failed => "failed",
+        Settlement::Pending | Settlement::Paid | Settlement::FromStatus => "pending",
+    };
+    sqlx::query(
+        "insert into donations (stripe_session_id, campaign_id, currency, amount, status, stripe_payment_intent)
+         values ($1, $2, $3, $4, $5::donation_status, $6) on conflict (stripe_session_id) do nothing",
+    )
+    .bind(&session.id)
+    .bind(campaign.id)
+    .bind(amount.currency().code())
+    .bind(amount.amount())
+    .bind(initial)
+    .bind(session.payment_intent.as_deref())
+    .execute(&mut *db)
+    .await?;
+    let (status, booked_amount): (String, rust_decimal::Decimal) = sqlx::query_as(
+        "select status::text, amount from donations where stripe_session_id = $1 for update",
+    )
+    .bind(&session.id)
+    .fetch_one(&mut *db)
+    .await?;
+    if booked_amount != amount.amount() {
+        return Ok((
+            Outcome::NeedsReview,
+            Some(format!("session {} changed amount", session.id)),
+        ));
+    }
+    match (settlement, status.as_str()) {
+        (_, "paid") => Ok((Outcome::Ignored, None)),
+        (Settlement::Paid, _) => {
+            book(db, session, campaign, amount).await?;
+            Ok((Outcome::Booked, None))
+        }
+        (Settlement::Failed, _) => {
+            sqlx::query("update donations set status = 'failed' where stripe_session_id = $1")
+                .bind(&session.id)
+                .execute(&mut *db)
+                .await?;
+            Ok((Outcome::Failed, None))
+        }
+        (Settlement::Pending | Settlement::FromStatus, _) => Ok((Outcome::Waiting, None)),
+    }
+}
+
+async fn book(
+    db: &mut PgConnection,
+    session: &Session,
+    campaign: &Campaign,
+    amount: Money,
+) -> Result<(), Error> {
+    if campaign.status == CampaignStatus::Closed {
+        // The donor has paid: the money is the campaign's even after it closed.
+        tracing::info!(campaign = %campaign.slug.as_str(), "booking a donation to a closed campaign");
+    }
+    let stripe_balance =
+        zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(amount.currency()))
+            .await?;
+    let id = TransactionId::derived_from(&session.id);
+    let tx = NewTransaction::new(id)
+        .debit(stripe_balance.id, amount)
+        .credit(campaign.ledger_account, amount)
+        .metadata(serde_json::json!({ "kind": "donation", "stripe_session": session.id }));
+    zbor_ledger::post_in(db, &tx).await?;
+    sqlx::query(
+        "update donations set status = 'paid', ledger_transaction_id = $2, paid_at = now()
+         where stripe_session_id = $1",
+    )
+    .bind(&session.id)
+    .bind(id)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}

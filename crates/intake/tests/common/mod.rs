@@ -1,0 +1,80 @@
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test support
+
+use serde_json::{json, Value};
+use zbor_intake::campaigns::{self, Campaign, NewCampaign};
+use zbor_testkit::TestDb;
+
+pub async fn release_123(db: &TestDb) -> Campaign {
+    campaigns::create(
+        &db.pool,
+        &NewCampaign {
+            slug: "release-123".into(),
+            title: "123 released political prisoners".into(),
+            description: String::new(),
+            currency: "EUR".into(),
+            goal: "123000".into(),
+            amount_per_beneficiary: Some("1000".into()),
+            suggested_amounts: vec!["10".into(), "25".into(), "50".into()],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn fixtures() -> Value {
+    serde_json::from_str(include_str!("../fixtures/stripe-objects.json")).unwrap()
+}
+
+/// A Checkout Session as Stripe sends it, from Stripe's example object, patched to a completed
+/// donation session.
+pub fn session(
+    id: &str,
+    amount_minor: i64,
+    currency: &str,
+    payment_status: &str,
+    metadata: Value,
+) -> Value {
+    let mut s = fixtures()["checkout.session"].clone();
+    s["id"] = json!(id);
+    s["amount_total"] = json!(amount_minor);
+    s["amount_subtotal"] = json!(amount_minor);
+    s["currency"] = json!(currency);
+    s["payment_status"] = json!(payment_status);
+    s["status"] = json!("complete");
+    s["mode"] = json!("payment");
+    s["submit_type"] = json!("donate");
+    s["metadata"] = metadata;
+    s["customer_details"]["email"] = json!("donor@example.com");
+    s["customer_details"]["name"] = json!("Jane Donor");
+    s
+}
+
+/// An event wrapping `object`, from Stripe's example event.
+pub fn event(id: &str, kind: &str, object: Value) -> Vec<u8> {
+    let mut e = fixtures()["event"].clone();
+    e["id"] = json!(id);
+    e["type"] = json!(kind);
+    e["created"] = json!(chrono::Utc::now().timestamp());
+    e["data"] = json!({ "object": object });
+    serde_json::to_vec(&e).unwrap()
+}
+
+pub fn to_campaign(slug: &str) -> Value {
+    json!({ "zbor_campaign": slug })
+}
+
+pub fn eur(amount: &str) -> zbor_ledger::Money {
+    zbor_ledger::Money::parse(amount, zbor_ledger::Currency::parse("EUR").unwrap()).unwrap()
+}
+
+pub async fn campaign_balance(db: &TestDb, campaign: &Campaign) -> zbor_ledger::Money {
+    let mut conn = db.pool.acquire().await.unwrap();
+    zbor_ledger::balance(&mut conn, campaign.ledger_account)
+        .await
+        .unwrap()
+        .posted
+}
+
+pub async fn count(db: &TestDb, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+}
