@@ -25,7 +25,15 @@ impl Application {
         let redis = redis::aio::ConnectionManager::new(redis_client)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
-        let state = AppState::new(pool, redis, config.admin_token.as_deref());
+        let state = AppState::new(
+            pool,
+            redis,
+            config.admin_token.as_deref(),
+            config.stripe_webhook_secret.as_deref(),
+        );
+        if config.stripe_webhook_secret.is_some() && state.webhook_secrets.is_none() {
+            anyhow::bail!("STRIPE_WEBHOOK_SECRET must hold one or two comma-separated secrets");
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

@@ -34,6 +34,54 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Campaigns: create, change, close, reopen.
+    Campaign {
+        #[command(subcommand)]
+        command: CampaignCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Create a campaign and its ledger account.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        title: String,
+        /// ISO 4217 code, e.g. EUR.
+        #[arg(long)]
+        currency: String,
+        /// Target amount, e.g. 123000.
+        #[arg(long)]
+        goal: String,
+        /// Amount each beneficiary receives, e.g. 1000: the page then shows beneficiaries funded.
+        #[arg(long)]
+        per_beneficiary: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Amounts the give page suggests, comma-separated: 10,25,50.
+        #[arg(long, value_delimiter = ',')]
+        suggested: Vec<String>,
+    },
+    /// Change a campaign; options not given stay as they are.
+    Update {
+        slug: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        goal: Option<String>,
+        #[arg(long)]
+        per_beneficiary: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        suggested: Option<Vec<String>>,
+    },
+    /// Stop taking new donations (payments already made are still booked).
+    Close { slug: String },
+    /// Take donations again.
+    Reopen { slug: String },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => migrate(&config).await,
         Command::Ledger { command } => ledger(&config, command).await,
+        Command::Campaign { command } => campaign(&config, command).await,
     }
 }
 
@@ -134,4 +183,61 @@ async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitC
             }
         }
     }
+}
+
+async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {
+    use zbor_intake::campaigns::{self, CampaignStatus, CampaignUpdate, NewCampaign};
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let status_change = |status| CampaignUpdate {
+        status: Some(status),
+        ..CampaignUpdate::default()
+    };
+    let campaign = match command {
+        CampaignCommand::Create {
+            slug,
+            title,
+            currency,
+            goal,
+            per_beneficiary,
+            description,
+            suggested,
+        } => {
+            let new = NewCampaign {
+                slug,
+                title,
+                description,
+                currency,
+                goal,
+                amount_per_beneficiary: per_beneficiary,
+                suggested_amounts: suggested,
+            };
+            campaigns::create(&pool, &new).await?
+        }
+        CampaignCommand::Update {
+            slug,
+            title,
+            description,
+            goal,
+            per_beneficiary,
+            suggested,
+        } => {
+            let change = CampaignUpdate {
+                title,
+                description,
+                goal,
+                amount_per_beneficiary: per_beneficiary.map(Some),
+                suggested_amounts: suggested,
+                status: None,
+            };
+            campaigns::update(&pool, &slug, &change).await?
+        }
+        CampaignCommand::Close { slug } => {
+            campaigns::update(&pool, &slug, &status_change(CampaignStatus::Closed)).await?
+        }
+        CampaignCommand::Reopen { slug } => {
+            campaigns::update(&pool, &slug, &status_change(CampaignStatus::Open)).await?
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&campaign)?);
+    Ok(ExitCode::SUCCESS)
 }

@@ -33,4 +33,9 @@ pub struct Config {
     /// Largest number of PostgreSQL connections this process opens.
     #[arg(long, env = "ZBOR_DATABASE_CONNECTIONS_MAX", default_value_t = 32)]
     pub database_connections_max: u32,
+
+    /// Stripe's webhook signing secret(s): one, or two comma-separated while rotating. Unset:
+    /// the webhook endpoint answers 503 and Stripe retries later.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
 }

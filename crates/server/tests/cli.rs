@@ -113,3 +113,45 @@ async fn ledger_verify_exits_non_zero_naming_the_first_mismatch() {
     );
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn campaigns_are_created_and_closed_from_the_command_line() {
+    let db = TestDb::new(2).await;
+    let create = [
+        "campaign",
+        "create",
+        "--slug",
+        "release-123",
+        "--title",
+        "123 released",
+        "--currency",
+        "EUR",
+        "--goal",
+        "123000",
+        "--per-beneficiary",
+        "1000",
+        "--suggested",
+        "10,25,50",
+    ];
+    let (ok, text) = zbor(&db.url, &create);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("\"amount\": \"123000.00\"") && text.contains("\"25.00\""),
+        "{text}"
+    );
+    let (ok, text) = zbor(&db.url, &create);
+    assert!(!ok && text.contains("already exists"), "{text}");
+    let (ok, text) = zbor(&db.url, &["campaign", "close", "release-123"]);
+    assert!(ok && text.contains("\"closed\""), "{text}");
+    let (ok, text) = zbor(
+        &db.url,
+        &["campaign", "update", "release-123", "--goal", "0.001"],
+    );
+    assert!(!ok && text.contains("goal"), "{text}");
+    let goal: rust_decimal::Decimal = sqlx::query_scalar("select goal from campaigns")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(goal.to_string(), "123000.00");
+    db.drop_database().await;
+}

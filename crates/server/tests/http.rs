@@ -1,65 +1,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! The real server on port 0 against real PostgreSQL and Redis.
 
-use serde_json::Value;
-use tokio::sync::watch;
+mod common;
+
+use common::*;
 use zbor_ledger::{
     AccountKind, Currency, Ledger, Money, NewAccount, NewTransaction, TransactionId,
 };
-use zbor_server::app::Application;
-use zbor_server::config::Config;
-use zbor_testkit::TestDb;
-
-const TOKEN: &str = "test-admin-token";
-
-struct Running {
-    base: String,
-    db: TestDb,
-    stop: watch::Sender<bool>,
-    client: reqwest::Client,
-}
-
-async fn start() -> Running {
-    let db = TestDb::new(4).await;
-    let config = Config {
-        database_url: db.url.clone(),
-        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        admin_token: Some(TOKEN.into()),
-        database_connections_max: 4,
-    };
-    let app = Application::build(&config).await.unwrap();
-    let base = format!("http://{}", app.local_addr().unwrap());
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(app.run(stopped));
-    Running {
-        base,
-        db,
-        stop,
-        client: reqwest::Client::new(),
-    }
-}
-
-impl Running {
-    async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut req = self.client.get(format!("{}{}", self.base, path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn finish(self) {
-        self.stop.send(true).unwrap();
-        self.db.drop_database().await;
-    }
-}
 
 #[tokio::test]
 async fn health_reports_both_stores() {
-    let app = start().await;
+    let app = start(None).await;
     assert_eq!(app.get("/health/live", None).await.0, 200);
     let (status, body) = app.get("/health/ready", None).await;
     assert_eq!(status, 200);
@@ -70,7 +21,7 @@ async fn health_reports_both_stores() {
 
 #[tokio::test]
 async fn ledger_endpoints_need_the_admin_token_and_show_balances() {
-    let app = start().await;
+    let app = start(None).await;
     for path in [
         "/api/v1/ledger/accounts",
         "/api/v1/ledger/accounts/x",

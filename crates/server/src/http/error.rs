@@ -11,6 +11,12 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0} not found")]
     NotFound(String),
+    #[error("invalid request body: {0}")]
+    BadRequest(String),
+    #[error("webhooks are not configured (STRIPE_WEBHOOK_SECRET)")]
+    WebhookNotConfigured,
+    #[error(transparent)]
+    Intake(#[from] zbor_intake::Error),
     #[error(transparent)]
     Ledger(#[from] zbor_ledger::Error),
     #[error("database: {0}")]
@@ -23,6 +29,30 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            // 503: Stripe keeps retrying until the secret is configured; nothing is lost.
+            ApiError::WebhookNotConfigured => {
+                (StatusCode::SERVICE_UNAVAILABLE, "webhook_not_configured")
+            }
+            ApiError::Intake(zbor_intake::Error::Signature(_)) => {
+                (StatusCode::BAD_REQUEST, "invalid_signature")
+            }
+            ApiError::Intake(zbor_intake::Error::MalformedEvent(_)) => {
+                (StatusCode::BAD_REQUEST, "malformed_event")
+            }
+            ApiError::Intake(zbor_intake::Error::CampaignNotFound(_)) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            ApiError::Intake(zbor_intake::Error::SlugTaken(_)) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
+            ApiError::Intake(zbor_intake::Error::Ledger(e)) if e.is_client_error() => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+            }
+            ApiError::Intake(e) if e.is_client_error() => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+            }
+            ApiError::Intake(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Ledger(
                 L::AccountNotFound(_) | L::AccountCodeNotFound(_) | L::HoldNotFound(_),
             ) => (StatusCode::NOT_FOUND, "not_found"),

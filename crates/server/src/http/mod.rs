@@ -1,13 +1,17 @@
 //! The HTTP surface: routes, shared state, error envelope.
 
 mod auth;
+mod campaigns;
 mod error;
 mod health;
+mod json;
 mod ledger;
+mod webhooks;
 
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -25,6 +29,7 @@ pub struct AppState {
     pub redis: redis::aio::ConnectionManager,
     /// Only the hash is kept in memory, so the token never appears in a debug print.
     pub admin_token_sha256: Option<[u8; 32]>,
+    pub webhook_secrets: Option<zbor_intake::webhook::signature::WebhookSecrets>,
 }
 
 impl AppState {
@@ -32,14 +37,18 @@ impl AppState {
         pool: PgPool,
         redis: redis::aio::ConnectionManager,
         admin_token: Option<&str>,
+        webhook_secret: Option<&str>,
     ) -> AppState {
         let admin_token_sha256 = admin_token
             .filter(|t| !t.is_empty())
             .map(|t| Sha256::digest(t.as_bytes()).into());
+        let webhook_secrets =
+            webhook_secret.and_then(zbor_intake::webhook::signature::WebhookSecrets::parse);
         AppState {
             pool,
             redis,
             admin_token_sha256,
+            webhook_secrets,
         }
     }
 }
@@ -51,6 +60,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ledger/accounts", get(ledger::list_accounts))
         .route("/api/v1/ledger/accounts/{code}", get(ledger::show_account))
         .route("/api/v1/ledger/verify", get(ledger::verify))
+        .route("/api/v1/campaigns", post(campaigns::create))
+        .route("/api/v1/campaigns/{slug}", get(campaigns::show).patch(campaigns::update))
+        .route(
+            "/webhooks/stripe",
+            post(webhooks::stripe).layer(DefaultBodyLimit::max(zbor_intake::webhook::BODY_BYTES_MAX)),
+        )
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         // Logs method, path and status; never bodies, query strings or headers.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -1,0 +1,33 @@
+//! `POST /webhooks/stripe`: verify the signature, store the event, book it; 2xx only after commit.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+use zbor_intake::webhook::{receive, signature};
+
+use super::{ApiError, AppState};
+
+pub async fn stripe(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let secrets = state
+        .webhook_secrets
+        .as_ref()
+        .ok_or(ApiError::WebhookNotConfigured)?;
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
+        .map_err(zbor_intake::Error::from)?;
+    let receipt = receive(&state.pool, &body).await?;
+    Ok(Json(json!({
+        "received": true,
+        "event": receipt.event_id,
+        "outcome": receipt.outcome,
+        "duplicate": receipt.duplicate,
+    })))
+}

@@ -1,0 +1,105 @@
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test support
+
+use serde_json::Value;
+use tokio::sync::watch;
+use zbor_server::app::Application;
+use zbor_server::config::Config;
+use zbor_testkit::TestDb;
+
+pub const TOKEN: &str = "test-admin-token";
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+/// The real server on port 0, against its own database, real Redis.
+pub struct Running {
+    pub base: String,
+    pub db: TestDb,
+    stop: watch::Sender<bool>,
+    client: reqwest::Client,
+}
+
+pub async fn start(webhook_secret: Option<&str>) -> Running {
+    let db = TestDb::new(4).await;
+    let config = Config {
+        database_url: db.url.clone(),
+        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin_token: Some(TOKEN.into()),
+        database_connections_max: 4,
+        stripe_webhook_secret: webhook_secret.map(str::to_owned),
+    };
+    let app = Application::build(&config).await.unwrap();
+    let base = format!("http://{}", app.local_addr().unwrap());
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(app.run(stopped));
+    Running {
+        base,
+        db,
+        stop,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl Running {
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.send(self.client.get(format!("{}{}", self.base, path)), token)
+            .await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.send(
+            self.client
+                .post(format!("{}{}", self.base, path))
+                .json(body),
+            token,
+        )
+        .await
+    }
+
+    pub async fn patch_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.send(
+            self.client
+                .patch(format!("{}{}", self.base, path))
+                .json(body),
+            token,
+        )
+        .await
+    }
+
+    /// Posts raw bytes with the given extra headers (a webhook delivery).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .body(body);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        self.send(req, None).await
+    }
+
+    async fn send(&self, mut req: reqwest::RequestBuilder, token: Option<&str>) -> (u16, Value) {
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn finish(self) {
+        self.stop.send(true).unwrap();
+        self.db.drop_database().await;
+    }
+}
