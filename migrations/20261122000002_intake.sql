@@ -47,6 +47,9 @@ create table donations (
     campaign_id            bigint not null references campaigns (id),
     currency               char(3) not null references ledger_currencies (code),
     amount                 numeric not null check (amount > 0 and amount < 1e30),
+    -- filled by refund and fee bookings; totals read them
+    refunded               numeric not null default 0 check (refunded >= 0 and refunded <= amount),
+    fee                    numeric not null default 0 check (fee >= 0 and fee < 1e30),
     status                 donation_status not null,
     stripe_payment_intent  text,
     ledger_transaction_id  uuid references ledger_transactions (id),

@@ -2,6 +2,7 @@
 
 pub mod campaigns;
 mod error;
+pub mod totals;
 pub mod webhook;
 
 pub use error::{Error, SignatureError};

@@ -307,3 +307,77 @@ async fn malformed_events_are_refused_and_nothing_is_stored() {
     assert_eq!(count(&db, "select count(*) from donations").await, 0);
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn totals_add_up_exactly_and_count_beneficiaries_funded() {
+    let db = TestDb::new(4).await;
+    release_123(&db).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    // EUR 122,999.99: one cent short of 123 × EUR 1,000, so 122 beneficiaries are funded.
+    let first = event(
+        "evt_t0",
+        "checkout.session.completed",
+        session(
+            "cs_test_t0",
+            12_299_999,
+            "eur",
+            "paid",
+            to_campaign("release-123"),
+        ),
+    );
+    receive(&db.pool, &first).await.unwrap();
+    let short = zbor_intake::totals::totals(&mut conn, "release-123")
+        .await
+        .unwrap();
+    assert_eq!(
+        (short.raised, short.beneficiaries_funded),
+        (eur("122999.99"), Some(122))
+    );
+    let gifts: [(i64, &str); 2] = [(1, "unpaid"), (2_500, "paid")];
+    for (n, (minor, status)) in gifts.iter().enumerate() {
+        let n = n + 1;
+        let body = event(
+            &format!("evt_t{n}"),
+            "checkout.session.completed",
+            session(
+                &format!("cs_test_t{n}"),
+                *minor,
+                "eur",
+                status,
+                to_campaign("release-123"),
+            ),
+        );
+        receive(&db.pool, &body).await.unwrap();
+    }
+    let totals = zbor_intake::totals::totals(&mut conn, "release-123")
+        .await
+        .unwrap();
+    assert_eq!(totals.raised, eur("123024.99"));
+    assert_eq!(totals.net, eur("123024.99"));
+    assert_eq!(
+        (totals.donations, totals.beneficiaries_funded),
+        (2, Some(123))
+    );
+    let json = serde_json::to_value(&totals).unwrap();
+    assert_eq!(json["raised"], "123024.99");
+    assert_eq!(json["goal"], "123000.00");
+    assert_eq!(json["refunded"], "0.00");
+    assert_eq!(json["currency"], "EUR");
+    // The unpaid SEPA session fails: nothing changes; the ledger agrees with the totals.
+    let body = event(
+        "evt_t9",
+        "checkout.session.async_payment_failed",
+        session("cs_test_t1", 1, "eur", "unpaid", to_campaign("release-123")),
+    );
+    receive(&db.pool, &body).await.unwrap();
+    let again = zbor_intake::totals::totals(&mut conn, "release-123")
+        .await
+        .unwrap();
+    assert_eq!(again.raised, totals.raised);
+    let campaign = zbor_intake::campaigns::by_slug(&mut conn, "release-123")
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(campaign_balance(&db, &campaign).await, totals.net);
+    db.drop_database().await;
+}

@@ -207,6 +207,18 @@ async fn a_signed_webhook_books_and_forged_stale_or_unsigned_ones_change_nothing
         .get("/api/v1/ledger/accounts/campaign:release-123", Some(TOKEN))
         .await;
     assert_eq!(account["balance"]["posted"]["amount"], "25.00");
+    let (status, totals) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            &totals["raised"],
+            &totals["net"],
+            &totals["donations"],
+            &totals["beneficiaries_funded"]
+        ),
+        (&json!("25.00"), &json!("25.00"), &json!(1), &json!(0))
+    );
+    assert_eq!(app.get("/api/v1/campaigns/nope/totals", None).await.0, 404);
     assert_eq!(app.count("select count(*) from stripe_events").await, 1);
     app.finish().await;
 }

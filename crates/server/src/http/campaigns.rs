@@ -34,3 +34,12 @@ pub async fn show(
     let mut conn = state.pool.acquire().await?;
     Ok(Json(campaigns::by_slug(&mut conn, &slug).await?))
 }
+
+/// Public: what coordinators and the give page show. No donor data in it.
+pub async fn totals(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<zbor_intake::totals::Totals>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(zbor_intake::totals::totals(&mut conn, &slug).await?))
+}

@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ledger/verify", get(ledger::verify))
         .route("/api/v1/campaigns", post(campaigns::create))
         .route("/api/v1/campaigns/{slug}", get(campaigns::show).patch(campaigns::update))
+        .route("/api/v1/campaigns/{slug}/totals", get(campaigns::totals))
         .route(
             "/webhooks/stripe",
             post(webhooks::stripe).layer(DefaultBodyLimit::max(zbor_intake::webhook::BODY_BYTES_MAX)),
