@@ -48,13 +48,30 @@ create table donations (
     currency               char(3) not null references ledger_currencies (code),
     amount                 numeric not null check (amount > 0 and amount < 1e30),
     -- filled by refund and fee bookings; totals read them
-    refunded               numeric not null default 0 check (refunded >= 0 and refunded <= amount),
+    -- money taken back from the campaign: refunds (Stripe's running total) and disputes
+    -- withdrawn and not won back
+    refunded               numeric not null default 0 check (refunded >= 0),
+    disputed               numeric not null default 0 check (disputed >= 0),
     fee                    numeric not null default 0 check (fee >= 0 and fee < 1e30),
     status                 donation_status not null,
     stripe_payment_intent  text,
     ledger_transaction_id  uuid references ledger_transactions (id),
     created_at             timestamptz not null default now(),
     paid_at                timestamptz,
-    check ((status = 'paid') = (ledger_transaction_id is not null and paid_at is not null))
+    check ((status = 'paid') = (ledger_transaction_id is not null and paid_at is not null)),
+    check (refunded + disputed <= amount)
 );
 create index donations_campaign_paid on donations (campaign_id, paid_at) where status = 'paid';
+
+-- The highest cumulative refund Stripe has reported per payment (charge.refunded carries the
+-- running total). Kept apart from donations so a refund that arrives before its donation's
+-- checkout event is applied when the donation is booked: any order gives the same ledger.
+create table charge_refunds (
+    stripe_payment_intent text primary key,
+    currency              char(3) not null references ledger_currencies (code),
+    refunded              numeric not null check (refunded >= 0 and refunded < 1e30),
+    updated_at            timestamptz not null default now()
+);
+
+-- one payment per session: a refund or dispute maps to exactly one donation
+create unique index donations_payment_intent on donations (stripe_payment_intent);

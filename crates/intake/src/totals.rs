@@ -19,6 +19,7 @@ pub struct Totals {
     /// Gross of every paid donation.
     #[serde(serialize_with = "amount")]
     pub raised: Money,
+    /// Refunds, plus disputes withdrawn and not won back.
     #[serde(serialize_with = "amount")]
     pub refunded: Money,
     /// Stripe's fees on those donations.
@@ -47,7 +48,7 @@ pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error
         i64,
         Option<DateTime<Utc>>,
     ) = sqlx::query_as(
-        "select coalesce(sum(amount), 0), coalesce(sum(refunded), 0), coalesce(sum(fee), 0),
+        "select coalesce(sum(amount), 0), coalesce(sum(refunded + disputed), 0), coalesce(sum(fee), 0),
                     count(*), max(paid_at)
              from donations where campaign_id = $1 and status = 'paid'",
     )

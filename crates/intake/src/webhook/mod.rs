@@ -5,6 +5,7 @@
 //! durable, and a failure anywhere leaves nothing behind for Stripe's retry to trip over.
 
 mod redact;
+mod reversals;
 pub mod signature;
 
 use serde::Deserialize;
@@ -66,6 +67,11 @@ struct Session {
     payment_link: Option<String>,
     #[serde(default)]
     metadata: Option<std::collections::HashMap<String, String>>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(object: &Value, what: &str) -> Result<T, Error> {
+    serde_json::from_value(object.clone())
+        .map_err(|e| Error::MalformedEvent(format!("{what}: {e}")))
 }
 
 /// Largest webhook body accepted; Stripe's events are a few kilobytes.
@@ -146,6 +152,12 @@ async fn act(db: &mut PgConnection, event: &Event) -> Result<(Outcome, Option<St
         "checkout.session.completed" => Settlement::FromStatus,
         "checkout.session.async_payment_succeeded" => Settlement::Paid,
         "checkout.session.async_payment_failed" => Settlement::Failed,
+        "charge.refunded" => {
+            return reversals::refund(db, parse(&event.data.object, "charge")?).await
+        }
+        "charge.dispute.created" | "charge.dispute.closed" => {
+            return reversals::dispute(db, parse(&event.data.object, "dispute")?).await
+        }
         _ => return Ok((Outcome::Ignored, None)),
     };
     let session: Session = serde_json::from_value(event.data.object.clone())
@@ -304,5 +316,9 @@ async fn book(
     .bind(id)
     .execute(&mut *db)
     .await?;
+    // A refund reported before this payment's checkout event is applied now.
+    if let Some(payment_intent) = &session.payment_intent {
+        reversals::apply_refunds(db, payment_intent).await?;
+    }
     Ok(())
 }

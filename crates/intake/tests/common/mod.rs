@@ -43,6 +43,7 @@ pub fn session(
     s["status"] = json!("complete");
     s["mode"] = json!("payment");
     s["submit_type"] = json!("donate");
+    s["payment_intent"] = json!(payment_intent_of(id));
     s["metadata"] = metadata;
     s["customer_details"]["email"] = json!("donor@example.com");
     s["customer_details"]["name"] = json!("Jane Donor");
@@ -77,4 +78,32 @@ pub async fn campaign_balance(db: &TestDb, campaign: &Campaign) -> zbor_ledger::
 
 pub async fn count(db: &TestDb, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+}
+
+/// Each session has its own PaymentIntent, as in payment mode.
+pub fn payment_intent_of(session_id: &str) -> String {
+    format!("pi_{}", session_id.trim_start_matches("cs_"))
+}
+
+/// A charge as `charge.refunded` carries it, from Stripe's example charge.
+pub fn refunded_charge(session_id: &str, amount_minor: i64, refunded_minor: i64) -> Value {
+    let mut c = fixtures()["charge"].clone();
+    c["id"] = json!(format!("ch_{}", session_id.trim_start_matches("cs_")));
+    c["amount"] = json!(amount_minor);
+    c["amount_refunded"] = json!(refunded_minor);
+    c["refunded"] = json!(refunded_minor == amount_minor);
+    c["currency"] = json!("eur");
+    c["payment_intent"] = json!(payment_intent_of(session_id));
+    c
+}
+
+/// A dispute, from Stripe's example dispute.
+pub fn dispute(id: &str, session_id: &str, amount_minor: i64, status: &str) -> Value {
+    let mut d = fixtures()["dispute"].clone();
+    d["id"] = json!(id);
+    d["amount"] = json!(amount_minor);
+    d["currency"] = json!("eur");
+    d["status"] = json!(status);
+    d["payment_intent"] = json!(payment_intent_of(session_id));
+    d
 }

@@ -1,0 +1,272 @@
+//! Money going back: refunds (`charge.refunded`, partial too) and disputes
+//! (`charge.dispute.created`, `charge.dispute.closed` won or lost).
+//!
+//! Each reversal books under an id derived from what Stripe reported, so every number and order
+//! of deliveries gives the same ledger:
+//! - refunds: `charge.refunded` carries the running total refunded. The highest total seen is
+//!   kept per payment (`charge_refunds`); the booking is the difference to what was booked, under
+//!   `refund:{payment_intent}:{total}`. A refund that arrives before its donation is applied when
+//!   the donation books.
+//! - disputes: the disputed amount is withdrawn once (`dispute:{id}:withdrawn`), whatever event
+//!   arrives first; a dispute closed as won reinstates it once (`dispute:{id}:reinstated`).
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use sqlx::PgConnection;
+use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
+
+use super::Outcome;
+use crate::campaigns::stripe_balance_account_code;
+use crate::Error;
+
+#[derive(Deserialize)]
+pub(super) struct Charge {
+    id: String,
+    amount_refunded: i64,
+    currency: String,
+    payment_intent: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Dispute {
+    id: String,
+    amount: i64,
+    currency: String,
+    payment_intent: Option<String>,
+    status: String,
+}
+
+type Handled = (Outcome, Option<String>);
+
+pub(super) async fn refund(db: &mut PgConnection, charge: Charge) -> Result<Handled, Error> {
+    let Some(payment_intent) = charge.payment_intent else {
+        return Ok(review(format!(
+            "refund on charge {} without a payment intent",
+            charge.id
+        )));
+    };
+    let Ok(currency) = Currency::parse(&charge.currency) else {
+        return Ok(review(format!(
+            "refund on charge {} in an unknown currency",
+            charge.id
+        )));
+    };
+    let total = Money::from_minor_units(charge.amount_refunded, currency)?;
+    if total.is_negative() {
+        return Err(Error::MalformedEvent("negative amount_refunded".into()));
+    }
+    sqlx::query(
+        "insert into charge_refunds (stripe_payment_intent, currency, refunded) values ($1, $2, $3)
+         on conflict (stripe_payment_intent) do update
+             set refunded = greatest(charge_refunds.refunded, excluded.refunded), updated_at = now()",
+    )
+    .bind(&payment_intent)
+    .bind(currency.code())
+    .bind(total.amount())
+    .execute(&mut *db)
+    .await?;
+    apply_refunds(db, &payment_intent).await
+}
+
+/// The paid donation of a payment, locked: (session, campaign account, currency, amount, refunded).
+async fn paid_donation(
+    db: &mut PgConnection,
+    payment_intent: &str,
+) -> Result<Option<(String, AccountId, Currency, Decimal, Decimal)>, Error> {
+    let row: Option<(String, i64, String, Decimal, Decimal)> = sqlx::query_as(
+        "select d.stripe_session_id, c.ledger_account_id, d.currency, d.amount, d.refunded
+         from donations d join campaigns c on c.id = d.campaign_id
+         where d.stripe_payment_intent = $1 and d.status = 'paid'
+         for update of d",
+    )
+    .bind(payment_intent)
+    .fetch_optional(&mut *db)
+    .await?;
+    row.map(|(session, account, currency, amount, refunded)| {
+        Ok((
+            session,
+            AccountId::from_i64(account),
+            Currency::parse(&currency)?,
+            amount,
+            refunded,
+        ))
+    })
+    .transpose()
+}
+
+/// Books whatever part of the reported refund total is not booked yet.
+pub(super) async fn apply_refunds(
+    db: &mut PgConnection,
+    payment_intent: &str,
+) -> Result<Handled, Error> {
+    let Some((session, campaign_account, currency, amount, booked)) =
+        paid_donation(db, payment_intent).await?
+    else {
+        return Ok((Outcome::Waiting, None));
+    };
+    let reported: Option<(String, Decimal)> = sqlx::query_as(
+        "select currency, refunded from charge_refunds where stripe_payment_intent = $1",
+    )
+    .bind(payment_intent)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some((reported_currency, total)) = reported else {
+        return Ok((Outcome::Ignored, None));
+    };
+    if reported_currency != currency.code() || total > amount {
+        return Ok(review(format!(
+            "refund of {total} {reported_currency} does not fit donation {session}"
+        )));
+    }
+    let Some(delta) = total
+        .checked_sub(booked)
+        .filter(|d| d.is_sign_positive() && !d.is_zero())
+    else {
+        return Ok((Outcome::Ignored, None));
+    };
+    let delta = Money::new(delta, currency)?;
+    let id = TransactionId::derived_from(&format!("refund:{payment_intent}:{total}"));
+    let metadata = serde_json::json!({ "kind": "refund", "stripe_session": session });
+    match take_back(db, id, campaign_account, delta, metadata).await? {
+        Err(reason) => Ok(review(reason)),
+        Ok(()) => {
+            sqlx::query("update donations set refunded = $2 where stripe_session_id = $1")
+                .bind(&session)
+                .bind(total)
+                .execute(&mut *db)
+                .await?;
+            Ok((Outcome::Booked, None))
+        }
+    }
+}
+
+pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<Handled, Error> {
+    let Some(payment_intent) = dispute.payment_intent.as_deref() else {
+        return Ok(review(format!(
+            "dispute {} without a payment intent",
+            dispute.id
+        )));
+    };
+    let Some((session, campaign_account, currency, _, _)) =
+        paid_donation(db, payment_intent).await?
+    else {
+        return Ok(review(format!(
+            "dispute {} on a payment with no booked donation",
+            dispute.id
+        )));
+    };
+    if Currency::parse(&dispute.currency).ok() != Some(currency) {
+        return Ok(review(format!(
+            "dispute {} in another currency than its donation",
+            dispute.id
+        )));
+    }
+    let amount = Money::from_minor_units(dispute.amount, currency)?;
+    if !amount.is_positive() {
+        return Err(Error::MalformedEvent("dispute amount".into()));
+    }
+    let metadata =
+        serde_json::json!({ "kind": "dispute", "stripe_session": session, "dispute": dispute.id });
+    let mut booked = false;
+    // Withdrawn once, whichever of created/closed arrives first.
+    let withdrawn = TransactionId::derived_from(&format!("dispute:{}:withdrawn", dispute.id));
+    if !exists(db, withdrawn).await? {
+        if let Err(reason) =
+            take_back(db, withdrawn, campaign_account, amount, metadata.clone()).await?
+        {
+            return Ok(review(reason));
+        }
+        adjust_disputed(db, &session, amount.amount()).await?;
+        booked = true;
+    }
+    if dispute.status == "won" {
+        let reinstated = TransactionId::derived_from(&format!("dispute:{}:reinstated", dispute.id));
+        if !exists(db, reinstated).await? {
+            let balance = stripe_balance(db, currency).await?;
+            let tx = NewTransaction::new(reinstated)
+                .debit(balance, amount)
+                .credit(campaign_account, amount)
+                .metadata(metadata);
+            zbor_ledger::post_in(db, &tx).await?;
+            adjust_disputed(db, &session, -amount.amount()).await?;
+            booked = true;
+        }
+    }
+    Ok((
+        if booked {
+            Outcome::Booked
+        } else {
+            Outcome::Ignored
+        },
+        None,
+    ))
+}
+
+async fn exists(db: &mut PgConnection, id: TransactionId) -> Result<bool, Error> {
+    Ok(
+        sqlx::query_scalar("select exists (select 1 from ledger_transactions where id = $1)")
+            .bind(id)
+            .fetch_one(&mut *db)
+            .await?,
+    )
+}
+
+async fn adjust_disputed(db: &mut PgConnection, session: &str, by: Decimal) -> Result<(), Error> {
+    sqlx::query("update donations set disputed = disputed + $2 where stripe_session_id = $1")
+        .bind(session)
+        .bind(by)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+async fn stripe_balance(db: &mut PgConnection, currency: Currency) -> Result<AccountId, Error> {
+    Ok(
+        zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(currency))
+            .await?
+            .id,
+    )
+}
+
+/// Moves `amount` from the campaign back to the processor balance. When the campaign's funds are
+/// already held for payouts, that would overdraw it: the booking is undone (savepoint) and the
+/// reason returned, so the event is stored for review instead of failing forever.
+async fn take_back(
+    db: &mut PgConnection,
+    id: TransactionId,
+    campaign_account: AccountId,
+    amount: Money,
+    metadata: serde_json::Value,
+) -> Result<Result<(), String>, Error> {
+    let balance = stripe_balance(db, amount.currency()).await?;
+    let tx = NewTransaction::new(id)
+        .debit(campaign_account, amount)
+        .credit(balance, amount)
+        .metadata(metadata);
+    sqlx::query("savepoint reversal").execute(&mut *db).await?;
+    match zbor_ledger::post_in(db, &tx).await {
+        Ok(_) => {
+            sqlx::query("release savepoint reversal")
+                .execute(&mut *db)
+                .await?;
+            Ok(Ok(()))
+        }
+        Err(zbor_ledger::Error::InsufficientFunds {
+            available,
+            requested,
+            ..
+        }) => {
+            sqlx::query("rollback to savepoint reversal")
+                .execute(&mut *db)
+                .await?;
+            Ok(Err(format!(
+                "taking back {requested} would overdraw the campaign (available {available}): funds are held or paid out"
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn review(reason: String) -> Handled {
+    (Outcome::NeedsReview, Some(reason))
+}
