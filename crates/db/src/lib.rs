@@ -36,8 +36,7 @@ pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool,
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // A transaction left open would hold locks on hot accounts; cap it.
-                conn.execute("set idle_in_transaction_session_timeout = '30s'")
-                    .await?;
+                conn.execute("set idle_in_transaction_session_timeout = '30s'").await?;
                 Ok(())
             })
         })
@@ -52,17 +51,14 @@ pub async fn create_database_if_missing(database_url: &str) -> Result<(), Error>
     let target = options(database_url)?;
     let name = target.get_database().unwrap_or("postgres").to_owned();
     let mut admin = PgConnection::connect_with(&target.clone().database("postgres")).await?;
-    let exists: bool =
-        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut admin)
-            .await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await?;
     if !exists {
         // Identifiers cannot be bound as parameters; quote it the way PostgreSQL does.
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-        admin
-            .execute(format!("create database {quoted}").as_str())
-            .await?;
+        admin.execute(format!("create database {quoted}").as_str()).await?;
         tracing::info!(database = %name, "created database");
     }
     Ok(())

@@ -47,9 +47,6 @@ impl Error {
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {
-        Error::InvalidField {
-            field,
-            reason: reason.to_string(),
-        }
+        Error::InvalidField { field, reason: reason.to_string() }
     }
 }

@@ -13,22 +13,15 @@ async fn a_campaign_gets_its_own_non_negative_ledger_account() {
     let campaign = release_123(&db).await;
     assert_eq!(campaign.goal, eur("123000"));
     assert_eq!(campaign.amount_per_beneficiary, Some(eur("1000")));
-    assert_eq!(
-        campaign.suggested_amounts,
-        vec![eur("10"), eur("25"), eur("50")]
-    );
+    assert_eq!(campaign.suggested_amounts, vec![eur("10"), eur("25"), eur("50")]);
     assert_eq!(campaign.status, CampaignStatus::Open);
     let mut conn = db.pool.acquire().await.unwrap();
-    let account = zbor_ledger::account(&mut *conn, campaign.ledger_account)
-        .await
-        .unwrap();
+    let account = zbor_ledger::account(&mut *conn, campaign.ledger_account).await.unwrap();
     assert_eq!(account.code, "campaign:release-123");
     assert!(account.non_negative);
     assert_eq!(account.kind, zbor_ledger::AccountKind::Liability);
     for code in ["stripe:balance:eur", "stripe:fees:eur"] {
-        zbor_ledger::account_by_code(&mut *conn, code)
-            .await
-            .unwrap();
+        zbor_ledger::account_by_code(&mut *conn, code).await.unwrap();
     }
     drop(conn); // closing the pool waits for every connection to come back
     db.drop_database().await;
@@ -47,76 +40,16 @@ async fn bad_campaigns_are_refused_and_nothing_is_written() {
         suggested_amounts: vec![],
     };
     let cases: Vec<(&str, NewCampaign)> = vec![
-        (
-            "slug",
-            NewCampaign {
-                slug: "Release 123".into(),
-                ..good.clone()
-            },
-        ),
-        (
-            "title",
-            NewCampaign {
-                title: "  ".into(),
-                ..good.clone()
-            },
-        ),
-        (
-            "currency",
-            NewCampaign {
-                currency: "EURO".into(),
-                ..good.clone()
-            },
-        ),
-        (
-            "goal zero",
-            NewCampaign {
-                goal: "0".into(),
-                ..good.clone()
-            },
-        ),
-        (
-            "goal negative",
-            NewCampaign {
-                goal: "-5".into(),
-                ..good.clone()
-            },
-        ),
-        (
-            "goal too fine",
-            NewCampaign {
-                goal: "10.001".into(),
-                ..good.clone()
-            },
-        ),
-        (
-            "goal not a number",
-            NewCampaign {
-                goal: "lots".into(),
-                ..good.clone()
-            },
-        ),
-        (
-            "per beneficiary",
-            NewCampaign {
-                amount_per_beneficiary: Some("0".into()),
-                ..good.clone()
-            },
-        ),
-        (
-            "suggested",
-            NewCampaign {
-                suggested_amounts: vec!["5".into(), "x".into()],
-                ..good.clone()
-            },
-        ),
-        (
-            "too many suggested",
-            NewCampaign {
-                suggested_amounts: vec!["5".into(); 9],
-                ..good.clone()
-            },
-        ),
+        ("slug", NewCampaign { slug: "Release 123".into(), ..good.clone() }),
+        ("title", NewCampaign { title: "  ".into(), ..good.clone() }),
+        ("currency", NewCampaign { currency: "EURO".into(), ..good.clone() }),
+        ("goal zero", NewCampaign { goal: "0".into(), ..good.clone() }),
+        ("goal negative", NewCampaign { goal: "-5".into(), ..good.clone() }),
+        ("goal too fine", NewCampaign { goal: "10.001".into(), ..good.clone() }),
+        ("goal not a number", NewCampaign { goal: "lots".into(), ..good.clone() }),
+        ("per beneficiary", NewCampaign { amount_per_beneficiary: Some("0".into()), ..good.clone() }),
+        ("suggested", NewCampaign { suggested_amounts: vec!["5".into(), "x".into()], ..good.clone() }),
+        ("too many suggested", NewCampaign { suggested_amounts: vec!["5".into(); 9], ..good.clone() }),
     ];
     for (name, bad) in cases {
         let err = campaigns::create(&db.pool, &bad).await.expect_err(name);
@@ -125,10 +58,7 @@ async fn bad_campaigns_are_refused_and_nothing_is_written() {
     assert_eq!(count(&db, "select count(*) from campaigns").await, 0);
     assert_eq!(count(&db, "select count(*) from ledger_accounts").await, 0);
     campaigns::create(&db.pool, &good).await.unwrap();
-    assert!(matches!(
-        campaigns::create(&db.pool, &good).await,
-        Err(Error::SlugTaken(_))
-    ));
+    assert!(matches!(campaigns::create(&db.pool, &good).await, Err(Error::SlugTaken(_))));
     db.drop_database().await;
 }
 
@@ -136,42 +66,20 @@ async fn bad_campaigns_are_refused_and_nothing_is_written() {
 async fn updates_change_only_what_is_given_and_close_the_campaign() {
     let db = TestDb::new(4).await;
     let before = release_123(&db).await;
-    let change = CampaignUpdate {
-        goal: Some("150000".into()),
-        ..CampaignUpdate::default()
-    };
-    let after = campaigns::update(&db.pool, "release-123", &change)
-        .await
-        .unwrap();
+    let change = CampaignUpdate { goal: Some("150000".into()), ..CampaignUpdate::default() };
+    let after = campaigns::update(&db.pool, "release-123", &change).await.unwrap();
     assert_eq!(after.goal, eur("150000"));
-    assert_eq!(
-        (after.title, after.suggested_amounts),
-        (before.title, before.suggested_amounts)
-    );
-    let removed: CampaignUpdate =
-        serde_json::from_str(r#"{"amount_per_beneficiary": null}"#).unwrap();
-    let after = campaigns::update(&db.pool, "release-123", &removed)
-        .await
-        .unwrap();
+    assert_eq!((after.title, after.suggested_amounts), (before.title, before.suggested_amounts));
+    let removed: CampaignUpdate = serde_json::from_str(r#"{"amount_per_beneficiary": null}"#).unwrap();
+    let after = campaigns::update(&db.pool, "release-123", &removed).await.unwrap();
     assert_eq!(after.amount_per_beneficiary, None);
-    let close = CampaignUpdate {
-        status: Some(CampaignStatus::Closed),
-        ..CampaignUpdate::default()
-    };
+    let close = CampaignUpdate { status: Some(CampaignStatus::Closed), ..CampaignUpdate::default() };
     assert_eq!(
-        campaigns::update(&db.pool, "release-123", &close)
-            .await
-            .unwrap()
-            .status,
+        campaigns::update(&db.pool, "release-123", &close).await.unwrap().status,
         CampaignStatus::Closed
     );
-    let bad = CampaignUpdate {
-        goal: Some("1.001".into()),
-        ..CampaignUpdate::default()
-    };
-    assert!(campaigns::update(&db.pool, "release-123", &bad)
-        .await
-        .is_err());
+    let bad = CampaignUpdate { goal: Some("1.001".into()), ..CampaignUpdate::default() };
+    assert!(campaigns::update(&db.pool, "release-123", &bad).await.is_err());
     assert!(matches!(
         campaigns::update(&db.pool, "nope", &CampaignUpdate::default()).await,
         Err(Error::CampaignNotFound(_))

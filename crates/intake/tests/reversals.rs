@@ -13,18 +13,9 @@ async fn pay(db: &TestDb, session_id: &str, amount_minor: i64) {
     let body = event(
         &format!("evt_pay_{session_id}"),
         "checkout.session.completed",
-        session(
-            session_id,
-            amount_minor,
-            "eur",
-            "paid",
-            to_campaign("release-123"),
-        ),
+        session(session_id, amount_minor, "eur", "paid", to_campaign("release-123")),
     );
-    assert_eq!(
-        receive(&db.pool, &body).await.unwrap().outcome,
-        Outcome::Booked
-    );
+    assert_eq!(receive(&db.pool, &body).await.unwrap().outcome, Outcome::Booked);
 }
 
 async fn refunded(db: &TestDb) -> zbor_ledger::Money {
@@ -39,47 +30,23 @@ async fn partial_refunds_book_their_running_total_once_in_any_order() {
     pay(&db, "cs_test_r1", 5_000).await;
     // Two partial refunds: Stripe reports running totals 10.00 then 25.00. Deliver the later
     // one first, then the earlier, then both again.
-    let second = event(
-        "evt_ref_2",
-        "charge.refunded",
-        refunded_charge("cs_test_r1", 5_000, 2_500),
-    );
-    let first = event(
-        "evt_ref_1",
-        "charge.refunded",
-        refunded_charge("cs_test_r1", 5_000, 1_000),
-    );
-    assert_eq!(
-        receive(&db.pool, &second).await.unwrap().outcome,
-        Outcome::Booked
-    );
-    assert_eq!(
-        receive(&db.pool, &first).await.unwrap().outcome,
-        Outcome::Ignored
-    );
+    let second = event("evt_ref_2", "charge.refunded", refunded_charge("cs_test_r1", 5_000, 2_500));
+    let first = event("evt_ref_1", "charge.refunded", refunded_charge("cs_test_r1", 5_000, 1_000));
+    assert_eq!(receive(&db.pool, &second).await.unwrap().outcome, Outcome::Booked);
+    assert_eq!(receive(&db.pool, &first).await.unwrap().outcome, Outcome::Ignored);
     for body in [&second, &first] {
         assert!(receive(&db.pool, body).await.unwrap().duplicate);
     }
     assert_eq!(campaign_balance(&db, &campaign).await, eur("25.00"));
     assert_eq!(refunded(&db).await, eur("25.00"));
     // Then refunded in full.
-    let full = event(
-        "evt_ref_3",
-        "charge.refunded",
-        refunded_charge("cs_test_r1", 5_000, 5_000),
-    );
-    assert_eq!(
-        receive(&db.pool, &full).await.unwrap().outcome,
-        Outcome::Booked
-    );
+    let full = event("evt_ref_3", "charge.refunded", refunded_charge("cs_test_r1", 5_000, 5_000));
+    assert_eq!(receive(&db.pool, &full).await.unwrap().outcome, Outcome::Booked);
     assert_eq!(campaign_balance(&db, &campaign).await, eur("0"));
     let mut conn = db.pool.acquire().await.unwrap();
     let t = totals(&mut conn, "release-123").await.unwrap();
     drop(conn);
-    assert_eq!(
-        (t.raised, t.refunded, t.net),
-        (eur("50"), eur("50"), eur("0"))
-    );
+    assert_eq!((t.raised, t.refunded, t.net), (eur("50"), eur("50"), eur("0")));
     zbor_ledger::seal_all(&db.pool).await.unwrap();
     assert!(zbor_ledger::verify(&db.pool).await.unwrap().is_ok());
     db.drop_database().await;
@@ -89,23 +56,13 @@ async fn partial_refunds_book_their_running_total_once_in_any_order() {
 async fn a_refund_that_arrives_before_its_donation_is_applied_when_the_donation_books() {
     let db = TestDb::new(4).await;
     let campaign = release_123(&db).await;
-    let early = event(
-        "evt_ref_early",
-        "charge.refunded",
-        refunded_charge("cs_test_r2", 3_000, 3_000),
-    );
-    assert_eq!(
-        receive(&db.pool, &early).await.unwrap().outcome,
-        Outcome::Waiting
-    );
+    let early = event("evt_ref_early", "charge.refunded", refunded_charge("cs_test_r2", 3_000, 3_000));
+    assert_eq!(receive(&db.pool, &early).await.unwrap().outcome, Outcome::Waiting);
     assert_eq!(campaign_balance(&db, &campaign).await, eur("0"));
     pay(&db, "cs_test_r2", 3_000).await;
     assert_eq!(campaign_balance(&db, &campaign).await, eur("0"));
     assert_eq!(refunded(&db).await, eur("30"));
-    assert_eq!(
-        count(&db, "select count(*) from ledger_transactions").await,
-        2
-    );
+    assert_eq!(count(&db, "select count(*) from ledger_transactions").await, 2);
     db.drop_database().await;
 }
 
@@ -118,11 +75,7 @@ async fn disputes_withdraw_once_and_a_won_dispute_reinstates_once() {
 
     // d1 is lost: created, then closed lost, each delivered twice.
     for (id, status) in [("evt_d1_c", "warning_needs_response"), ("evt_d1_l", "lost")] {
-        let kind = if status == "lost" {
-            "charge.dispute.closed"
-        } else {
-            "charge.dispute.created"
-        };
+        let kind = if status == "lost" { "charge.dispute.closed" } else { "charge.dispute.created" };
         let body = event(id, kind, dispute("dp_1", "cs_test_d1", 10_000, status));
         receive(&db.pool, &body).await.unwrap();
         receive(&db.pool, &body).await.unwrap();
@@ -130,31 +83,15 @@ async fn disputes_withdraw_once_and_a_won_dispute_reinstates_once() {
     assert_eq!(campaign_balance(&db, &campaign).await, eur("200"));
 
     // d2 is won, and the "closed: won" event arrives before "created": same result.
-    let won = event(
-        "evt_d2_w",
-        "charge.dispute.closed",
-        dispute("dp_2", "cs_test_d2", 20_000, "won"),
-    );
-    let created = event(
-        "evt_d2_c",
-        "charge.dispute.created",
-        dispute("dp_2", "cs_test_d2", 20_000, "needs_response"),
-    );
-    assert_eq!(
-        receive(&db.pool, &won).await.unwrap().outcome,
-        Outcome::Booked
-    );
-    assert_eq!(
-        receive(&db.pool, &created).await.unwrap().outcome,
-        Outcome::Ignored
-    );
+    let won = event("evt_d2_w", "charge.dispute.closed", dispute("dp_2", "cs_test_d2", 20_000, "won"));
+    let created =
+        event("evt_d2_c", "charge.dispute.created", dispute("dp_2", "cs_test_d2", 20_000, "needs_response"));
+    assert_eq!(receive(&db.pool, &won).await.unwrap().outcome, Outcome::Booked);
+    assert_eq!(receive(&db.pool, &created).await.unwrap().outcome, Outcome::Ignored);
     assert_eq!(campaign_balance(&db, &campaign).await, eur("200"));
     assert_eq!(refunded(&db).await, eur("100"));
     // withdrawal + reinstatement for d2, withdrawal for d1, two donations
-    assert_eq!(
-        count(&db, "select count(*) from ledger_transactions").await,
-        5
-    );
+    assert_eq!(count(&db, "select count(*) from ledger_transactions").await, 5);
     db.drop_database().await;
 }
 
@@ -186,11 +123,7 @@ async fn a_reversal_that_would_overdraw_held_funds_is_stored_for_review() {
         })
         .await
         .unwrap();
-    let body = event(
-        "evt_ref_h1",
-        "charge.refunded",
-        refunded_charge("cs_test_h1", 100_000, 100_000),
-    );
+    let body = event("evt_ref_h1", "charge.refunded", refunded_charge("cs_test_h1", 100_000, 100_000));
     let receipt = receive(&db.pool, &body).await.unwrap();
     assert_eq!(receipt.outcome, Outcome::NeedsReview);
     let reason: String =

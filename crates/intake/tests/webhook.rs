@@ -22,10 +22,7 @@ async fn a_paid_session_books_once_and_keeps_no_personal_data() {
         session("cs_test_1", 2500, "eur", "paid", to_campaign("release-123")),
     );
     let receipt = receive(&db.pool, &body).await.unwrap();
-    assert_eq!(
-        (receipt.outcome, receipt.duplicate),
-        (Outcome::Booked, false)
-    );
+    assert_eq!((receipt.outcome, receipt.duplicate), (Outcome::Booked, false));
     assert_eq!(campaign_balance(&db, &campaign).await, eur("25.00"));
 
     let again = receive(&db.pool, &body).await.unwrap();
@@ -37,14 +34,8 @@ async fn a_paid_session_books_once_and_keeps_no_personal_data() {
             .fetch_one(&db.pool)
             .await
             .unwrap();
-    assert!(
-        !stored.contains("donor@example.com") && !stored.contains("Jane"),
-        "{stored}"
-    );
-    assert_eq!(
-        count(&db, "select count(*) from donations where status = 'paid'").await,
-        1
-    );
+    assert!(!stored.contains("donor@example.com") && !stored.contains("Jane"), "{stored}");
+    assert_eq!(count(&db, "select count(*) from donations where status = 'paid'").await, 1);
     db.drop_database().await;
 }
 
@@ -108,10 +99,7 @@ async fn every_event_ten_times_in_shuffled_order_gives_the_same_ledger() {
             }
         }
     }
-    let mut all: Vec<Vec<u8>> = deliveries
-        .iter()
-        .flat_map(|d| std::iter::repeat_n(d.clone(), 10))
-        .collect();
+    let mut all: Vec<Vec<u8>> = deliveries.iter().flat_map(|d| std::iter::repeat_n(d.clone(), 10)).collect();
     shuffle(&mut all, 0x5eed);
     let pool = Arc::new(db.pool.clone());
     // Four deliveries in flight at a time, as Stripe's retries and our N servers would produce.
@@ -133,22 +121,9 @@ async fn every_event_ten_times_in_shuffled_order_gives_the_same_ledger() {
         count(&db, "select count(*) from stripe_events").await,
         i64::try_from(deliveries.len()).unwrap()
     );
-    assert_eq!(
-        count(&db, "select count(*) from donations where status = 'paid'").await,
-        20
-    );
-    assert_eq!(
-        count(
-            &db,
-            "select count(*) from donations where status = 'failed'"
-        )
-        .await,
-        10
-    );
-    assert_eq!(
-        count(&db, "select count(*) from ledger_transactions").await,
-        20
-    );
+    assert_eq!(count(&db, "select count(*) from donations where status = 'paid'").await, 20);
+    assert_eq!(count(&db, "select count(*) from donations where status = 'failed'").await, 10);
+    assert_eq!(count(&db, "select count(*) from ledger_transactions").await, 20);
     zbor_ledger::seal_all(&db.pool).await.unwrap();
     assert!(zbor_ledger::verify(&db.pool).await.unwrap().is_ok());
     db.drop_database().await;
@@ -161,13 +136,7 @@ async fn one_event_from_twenty_deliveries_at_once_books_once() {
     let body = event(
         "evt_burst",
         "checkout.session.completed",
-        session(
-            "cs_test_burst",
-            100_000,
-            "eur",
-            "paid",
-            to_campaign("release-123"),
-        ),
+        session("cs_test_burst", 100_000, "eur", "paid", to_campaign("release-123")),
     );
     let barrier = Arc::new(tokio::sync::Barrier::new(20));
     let tasks: Vec<_> = (0..20)
@@ -195,30 +164,9 @@ async fn sessions_that_cannot_be_attributed_are_stored_for_review_not_booked() {
     let db = TestDb::new(4).await;
     let campaign = release_123(&db).await;
     let cases = [
-        (
-            "evt_unknown",
-            session(
-                "cs_test_u1",
-                2500,
-                "eur",
-                "paid",
-                to_campaign("no-such-campaign"),
-            ),
-        ),
-        (
-            "evt_nometa",
-            session("cs_test_u2", 2500, "eur", "paid", json!({})),
-        ),
-        (
-            "evt_usd",
-            session(
-                "cs_test_u3",
-                2500,
-                "usd",
-                "paid",
-                to_campaign("release-123"),
-            ),
-        ),
+        ("evt_unknown", session("cs_test_u1", 2500, "eur", "paid", to_campaign("no-such-campaign"))),
+        ("evt_nometa", session("cs_test_u2", 2500, "eur", "paid", json!({}))),
+        ("evt_usd", session("cs_test_u3", 2500, "usd", "paid", to_campaign("release-123"))),
         ("evt_link", {
             let mut s = session("cs_test_u4", 2500, "eur", "paid", json!({}));
             s["payment_link"] = json!("plink_unknown");
@@ -226,17 +174,19 @@ async fn sessions_that_cannot_be_attributed_are_stored_for_review_not_booked() {
         }),
     ];
     for (id, object) in cases {
-        let receipt = receive(&db.pool, &event(id, "checkout.session.completed", object))
-            .await
-            .unwrap();
+        let receipt = receive(&db.pool, &event(id, "checkout.session.completed", object)).await.unwrap();
         assert_eq!(receipt.outcome, Outcome::NeedsReview, "{id}");
     }
-    assert_eq!(count(&db, "select count(*) from stripe_events where outcome = 'needs_review' and review_reason is not null").await, 4);
-    assert_eq!(campaign_balance(&db, &campaign).await, eur("0"));
     assert_eq!(
-        count(&db, "select count(*) from ledger_transactions").await,
-        0
+        count(
+            &db,
+            "select count(*) from stripe_events where outcome = 'needs_review' and review_reason is not null"
+        )
+        .await,
+        4
     );
+    assert_eq!(campaign_balance(&db, &campaign).await, eur("0"));
+    assert_eq!(count(&db, "select count(*) from ledger_transactions").await, 0);
     db.drop_database().await;
 }
 
@@ -251,12 +201,8 @@ async fn a_payment_link_session_is_attributed_by_its_link() {
         .unwrap();
     let mut object = session("cs_test_link", 5000, "eur", "paid", json!({}));
     object["payment_link"] = json!("plink_release123");
-    let receipt = receive(
-        &db.pool,
-        &event("evt_link_ok", "checkout.session.completed", object),
-    )
-    .await
-    .unwrap();
+    let receipt =
+        receive(&db.pool, &event("evt_link_ok", "checkout.session.completed", object)).await.unwrap();
     assert_eq!(receipt.outcome, Outcome::Booked);
     assert_eq!(campaign_balance(&db, &campaign).await, eur("50"));
     db.drop_database().await;
@@ -269,18 +215,9 @@ async fn other_event_types_are_stored_and_acknowledged() {
     let mut plan_event: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/stripe-objects.json")).unwrap();
     plan_event = plan_event["event"].clone();
-    let receipt = receive(&db.pool, &serde_json::to_vec(&plan_event).unwrap())
-        .await
-        .unwrap();
+    let receipt = receive(&db.pool, &serde_json::to_vec(&plan_event).unwrap()).await.unwrap();
     assert_eq!(receipt.outcome, Outcome::Ignored);
-    assert_eq!(
-        count(
-            &db,
-            "select count(*) from stripe_events where type = 'plan.created'"
-        )
-        .await,
-        1
-    );
+    assert_eq!(count(&db, "select count(*) from stripe_events where type = 'plan.created'").await, 1);
     db.drop_database().await;
 }
 
@@ -291,13 +228,8 @@ async fn malformed_events_are_refused_and_nothing_is_stored() {
     let bodies: Vec<Vec<u8>> = vec![
         b"not json".to_vec(),
         b"{}".to_vec(),
-        br#"{"id":"x","type":"checkout.session.completed","created":1,"data":{"object":{}}}"#
-            .to_vec(),
-        event(
-            "evt_bad_session",
-            "checkout.session.completed",
-            json!({ "id": 5 }),
-        ),
+        br#"{"id":"x","type":"checkout.session.completed","created":1,"data":{"object":{}}}"#.to_vec(),
+        event("evt_bad_session", "checkout.session.completed", json!({ "id": 5 })),
     ];
     for body in bodies {
         let err = receive(&db.pool, &body).await.unwrap_err();
@@ -317,47 +249,25 @@ async fn totals_add_up_exactly_and_count_beneficiaries_funded() {
     let first = event(
         "evt_t0",
         "checkout.session.completed",
-        session(
-            "cs_test_t0",
-            12_299_999,
-            "eur",
-            "paid",
-            to_campaign("release-123"),
-        ),
+        session("cs_test_t0", 12_299_999, "eur", "paid", to_campaign("release-123")),
     );
     receive(&db.pool, &first).await.unwrap();
-    let short = zbor_intake::totals::totals(&mut conn, "release-123")
-        .await
-        .unwrap();
-    assert_eq!(
-        (short.raised, short.beneficiaries_funded),
-        (eur("122999.99"), Some(122))
-    );
+    let short = zbor_intake::totals::totals(&mut conn, "release-123").await.unwrap();
+    assert_eq!((short.raised, short.beneficiaries_funded), (eur("122999.99"), Some(122)));
     let gifts: [(i64, &str); 2] = [(1, "unpaid"), (2_500, "paid")];
     for (n, (minor, status)) in gifts.iter().enumerate() {
         let n = n + 1;
         let body = event(
             &format!("evt_t{n}"),
             "checkout.session.completed",
-            session(
-                &format!("cs_test_t{n}"),
-                *minor,
-                "eur",
-                status,
-                to_campaign("release-123"),
-            ),
+            session(&format!("cs_test_t{n}"), *minor, "eur", status, to_campaign("release-123")),
         );
         receive(&db.pool, &body).await.unwrap();
     }
-    let totals = zbor_intake::totals::totals(&mut conn, "release-123")
-        .await
-        .unwrap();
+    let totals = zbor_intake::totals::totals(&mut conn, "release-123").await.unwrap();
     assert_eq!(totals.raised, eur("123024.99"));
     assert_eq!(totals.net, eur("123024.99"));
-    assert_eq!(
-        (totals.donations, totals.beneficiaries_funded),
-        (2, Some(123))
-    );
+    assert_eq!((totals.donations, totals.beneficiaries_funded), (2, Some(123)));
     let json = serde_json::to_value(&totals).unwrap();
     assert_eq!(json["raised"], "123024.99");
     assert_eq!(json["goal"], "123000.00");
@@ -370,13 +280,9 @@ async fn totals_add_up_exactly_and_count_beneficiaries_funded() {
         session("cs_test_t1", 1, "eur", "unpaid", to_campaign("release-123")),
     );
     receive(&db.pool, &body).await.unwrap();
-    let again = zbor_intake::totals::totals(&mut conn, "release-123")
-        .await
-        .unwrap();
+    let again = zbor_intake::totals::totals(&mut conn, "release-123").await.unwrap();
     assert_eq!(again.raised, totals.raised);
-    let campaign = zbor_intake::campaigns::by_slug(&mut conn, "release-123")
-        .await
-        .unwrap();
+    let campaign = zbor_intake::campaigns::by_slug(&mut conn, "release-123").await.unwrap();
     drop(conn);
     assert_eq!(campaign_balance(&db, &campaign).await, totals.net);
     db.drop_database().await;

@@ -57,14 +57,11 @@ pub const ACCOUNT_CODE_LEN_MAX: usize = 128;
 
 fn valid_code(code: &str) -> bool {
     let mut bytes = code.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     first_ok
         && code.len() <= ACCOUNT_CODE_LEN_MAX
-        && bytes.all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b':' | b'.' | b'_' | b'-')
-        })
+        && bytes
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b':' | b'.' | b'_' | b'-'))
 }
 
 #[derive(sqlx::FromRow)]
@@ -90,9 +87,7 @@ impl AccountRow {
 
 pub async fn create_account(conn: impl PgExecutor<'_>, new: &NewAccount) -> Result<Account, Error> {
     if !valid_code(&new.code) {
-        return Err(Error::InvalidAccountCode(
-            new.code.chars().take(ACCOUNT_CODE_LEN_MAX).collect(),
-        ));
+        return Err(Error::InvalidAccountCode(new.code.chars().take(ACCOUNT_CODE_LEN_MAX).collect()));
     }
     let row: Option<AccountRow> = sqlx::query_as(
         "insert into ledger_accounts (code, kind, currency, non_negative)
@@ -132,32 +127,25 @@ pub async fn ensure_account(conn: &mut PgConnection, new: &NewAccount) -> Result
 }
 
 pub async fn account(conn: impl PgExecutor<'_>, id: AccountId) -> Result<Account, Error> {
-    let row: Option<AccountRow> = sqlx::query_as(
-        "select id, code, kind, currency, non_negative from ledger_accounts where id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<AccountRow> =
+        sqlx::query_as("select id, code, kind, currency, non_negative from ledger_accounts where id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     row.ok_or(Error::AccountNotFound(id))?.into_account()
 }
 
 pub async fn account_by_code(conn: impl PgExecutor<'_>, code: &str) -> Result<Account, Error> {
-    let row: Option<AccountRow> = sqlx::query_as(
-        "select id, code, kind, currency, non_negative from ledger_accounts where code = $1",
-    )
-    .bind(code)
-    .fetch_optional(conn)
-    .await?;
-    row.ok_or_else(|| {
-        Error::AccountCodeNotFound(code.chars().take(ACCOUNT_CODE_LEN_MAX).collect())
-    })?
-    .into_account()
+    let row: Option<AccountRow> =
+        sqlx::query_as("select id, code, kind, currency, non_negative from ledger_accounts where code = $1")
+            .bind(code)
+            .fetch_optional(conn)
+            .await?;
+    row.ok_or_else(|| Error::AccountCodeNotFound(code.chars().take(ACCOUNT_CODE_LEN_MAX).collect()))?
+        .into_account()
 }
 
-pub async fn accounts_by_ids(
-    conn: impl PgExecutor<'_>,
-    ids: &[AccountId],
-) -> Result<Vec<Account>, Error> {
+pub async fn accounts_by_ids(conn: impl PgExecutor<'_>, ids: &[AccountId]) -> Result<Vec<Account>, Error> {
     let raw: Vec<i64> = ids.iter().map(AccountId::as_i64).collect();
     let rows: Vec<AccountRow> = sqlx::query_as(
         "select id, code, kind, currency, non_negative from ledger_accounts
@@ -195,17 +183,14 @@ pub struct Balance {
 
 pub async fn balance(conn: &mut PgConnection, id: AccountId) -> Result<Balance, Error> {
     let account = account(&mut *conn, id).await?;
-    let (debits, credits, available): (
-        rust_decimal::Decimal,
-        rust_decimal::Decimal,
-        rust_decimal::Decimal,
-    ) = sqlx::query_as(
-        "select coalesce(sum(debits), 0), coalesce(sum(credits), 0), ledger_available($1)
+    let (debits, credits, available): (rust_decimal::Decimal, rust_decimal::Decimal, rust_decimal::Decimal) =
+        sqlx::query_as(
+            "select coalesce(sum(debits), 0), coalesce(sum(credits), 0), ledger_available($1)
              from ledger_balance_shards where account_id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
     let currency = account.currency;
     let debits = Money::new(debits, currency)?;
     let credits = Money::new(credits, currency)?;
@@ -216,14 +201,7 @@ pub async fn balance(conn: &mut PgConnection, id: AccountId) -> Result<Balance, 
     };
     let available = Money::new(available, currency)?;
     let pending_outflow = posted.checked_sub(&available)?;
-    Ok(Balance {
-        account: id,
-        debits,
-        credits,
-        posted,
-        pending_outflow,
-        available,
-    })
+    Ok(Balance { account: id, debits, credits, posted, pending_outflow, available })
 }
 
 #[cfg(test)]

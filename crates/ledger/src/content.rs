@@ -65,9 +65,7 @@ pub fn check_metadata(metadata: &Value) -> Result<(), Error> {
     if fits {
         Ok(())
     } else {
-        Err(Error::InvalidMetadata {
-            max_bytes: METADATA_BYTES_MAX,
-        })
+        Err(Error::InvalidMetadata { max_bytes: METADATA_BYTES_MAX })
     }
 }
 
@@ -77,9 +75,7 @@ fn survives_jsonb(value: &Value) -> bool {
         Value::Number(n) => n.is_i64() || n.is_u64(),
         Value::String(s) => !s.contains('\0'),
         Value::Array(items) => items.iter().all(survives_jsonb),
-        Value::Object(map) => map
-            .iter()
-            .all(|(k, v)| !k.contains('\0') && survives_jsonb(v)),
+        Value::Object(map) => map.iter().all(|(k, v)| !k.contains('\0') && survives_jsonb(v)),
     }
 }
 
@@ -118,10 +114,7 @@ pub fn hold_hash(hold: &HashedHold<'_>) -> Hash {
     let mut h = Sha256::new();
     h.update(b"zbor-ledger-hold-v1\n");
     h.update(hold.id.as_bytes());
-    let expires = hold
-        .expires_at
-        .map(|t| t.timestamp_micros().to_string())
-        .unwrap_or_default();
+    let expires = hold.expires_at.map(|t| t.timestamp_micros().to_string()).unwrap_or_default();
     h.update(
         format!(
             "\n{} {} {} {} {}\n",
@@ -155,10 +148,7 @@ mod tests {
 
     #[test]
     fn metadata_must_survive_jsonb_unchanged() {
-        assert!(check_metadata(
-            &serde_json::json!({"a": 1, "b": [true, null, "x"], "c": {"d": -5}})
-        )
-        .is_ok());
+        assert!(check_metadata(&serde_json::json!({"a": 1, "b": [true, null, "x"], "c": {"d": -5}})).is_ok());
         for bad in [
             serde_json::json!({"x": 1e16}),
             serde_json::json!({"x": 1.5}),
@@ -174,12 +164,8 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
-        let a: Value =
-            serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":"s"}}"#).unwrap();
-        assert_eq!(
-            canonical_json(&a),
-            r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
-        );
+        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":"s"}}"#).unwrap();
+        assert_eq!(canonical_json(&a), r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#);
     }
 
     #[test]
@@ -191,14 +177,8 @@ mod tests {
             currency: "EUR",
             amount: amount.parse().unwrap(),
         };
-        assert_eq!(
-            transaction_hash(id, &[p("10.5")], &md),
-            transaction_hash(id, &[p("10.50")], &md)
-        );
-        assert_ne!(
-            transaction_hash(id, &[p("10.5")], &md),
-            transaction_hash(id, &[p("10.51")], &md)
-        );
+        assert_eq!(transaction_hash(id, &[p("10.5")], &md), transaction_hash(id, &[p("10.50")], &md));
+        assert_ne!(transaction_hash(id, &[p("10.5")], &md), transaction_hash(id, &[p("10.51")], &md));
         assert_ne!(
             transaction_hash(id, &[p("10.5")], &md),
             transaction_hash(id, &[p("10.5")], &serde_json::json!({"k": "w"}))

@@ -9,11 +9,7 @@ pub enum Error {
     #[error("{0:?} is not a decimal amount")]
     InvalidAmount(String),
     #[error("{amount} is finer than {currency} allows ({scale} decimal places)")]
-    TooPrecise {
-        amount: String,
-        currency: Currency,
-        scale: u32,
-    },
+    TooPrecise { amount: String, currency: Currency, scale: u32 },
     #[error("amount out of range")]
     Overflow,
     #[error("currency mismatch: expected {expected}, found {found}")]
@@ -39,25 +35,15 @@ pub enum Error {
     #[error("account code {0:?} not found")]
     AccountCodeNotFound(String),
     #[error("account {account} holds {account_currency}, not {found}")]
-    AccountCurrency {
-        account: AccountId,
-        account_currency: Currency,
-        found: Currency,
-    },
+    AccountCurrency { account: AccountId, account_currency: Currency, found: Currency },
     #[error("a hold needs two different accounts")]
     SameAccount,
     #[error("transaction {0} already exists with different content")]
     TransactionConflict(TransactionId),
     #[error("hold {0} already exists with different content")]
     HoldConflict(HoldId),
-    #[error(
-        "insufficient funds in account {account}: available {available}, requested {requested}"
-    )]
-    InsufficientFunds {
-        account: AccountId,
-        available: String,
-        requested: String,
-    },
+    #[error("insufficient funds in account {account}: available {available}, requested {requested}")]
+    InsufficientFunds { account: AccountId, available: String, requested: String },
     #[error("hold {0} not found")]
     HoldNotFound(HoldId),
     #[error("hold {id} is {status}, not pending")]
@@ -65,11 +51,7 @@ pub enum Error {
     #[error("hold {0} has expired")]
     HoldExpired(HoldId),
     #[error("cannot post {requested} of hold {id}, which reserves {reserved}")]
-    HoldExceeded {
-        id: HoldId,
-        reserved: String,
-        requested: String,
-    },
+    HoldExceeded { id: HoldId, reserved: String, requested: String },
     #[error("hold expiry must be in the future")]
     ExpiryInPast,
     #[error("database: {0}")]

@@ -85,10 +85,7 @@ pub async fn create_hold_in(conn: &mut PgConnection, hold: &NewHold) -> Result<O
     ids.sort();
     let accounts = accounts_by_ids(&mut *conn, &ids).await?;
     for id in ids {
-        let account = accounts
-            .iter()
-            .find(|a| a.id == id)
-            .ok_or(Error::AccountNotFound(id))?;
+        let account = accounts.iter().find(|a| a.id == id).ok_or(Error::AccountNotFound(id))?;
         if account.currency != hold.amount.currency() {
             return Err(Error::AccountCurrency {
                 account: id,
@@ -100,11 +97,10 @@ pub async fn create_hold_in(conn: &mut PgConnection, hold: &NewHold) -> Result<O
     let hash = hold.content_hash();
     // A retry of a hold made earlier is answered before the expiry is judged: its expiry may
     // have passed since, and the retry must still say "already existed".
-    let existing: Option<Vec<u8>> =
-        sqlx::query_scalar("select content_hash from ledger_holds where id = $1")
-            .bind(hold.id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let existing: Option<Vec<u8>> = sqlx::query_scalar("select content_hash from ledger_holds where id = $1")
+        .bind(hold.id)
+        .fetch_optional(&mut *conn)
+        .await?;
     if let Some(existing) = existing {
         return if existing == hash {
             Ok(Outcome::AlreadyExisted)
@@ -137,11 +133,10 @@ pub async fn create_hold_in(conn: &mut PgConnection, hold: &NewHold) -> Result<O
     .fetch_optional(&mut *conn)
     .await?;
     if inserted.is_none() {
-        let existing: Vec<u8> =
-            sqlx::query_scalar("select content_hash from ledger_holds where id = $1")
-                .bind(hold.id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let existing: Vec<u8> = sqlx::query_scalar("select content_hash from ledger_holds where id = $1")
+            .bind(hold.id)
+            .fetch_one(&mut *conn)
+            .await?;
         return if existing == hash {
             Ok(Outcome::AlreadyExisted)
         } else {
@@ -150,16 +145,8 @@ pub async fn create_hold_in(conn: &mut PgConnection, hold: &NewHold) -> Result<O
     }
     // The insert trigger locked every non-negative account this hold lowers; check them now.
     for account in &accounts {
-        let side = if account.id == hold.debit {
-            Side::Debit
-        } else {
-            Side::Credit
-        };
-        let posting = Posting {
-            account: account.id,
-            side,
-            amount: hold.amount,
-        };
+        let side = if account.id == hold.debit { Side::Debit } else { Side::Credit };
+        let posting = Posting { account: account.id, side, amount: hold.amount };
         if account.non_negative && lowers_balance(account, &posting) {
             check_available(conn, account.id, &hold.amount).await?;
         }
@@ -191,10 +178,7 @@ impl HoldRow {
             credit: self.credit_account_id,
             amount: Money::new(self.amount, currency)?,
             status: self.status,
-            posted_amount: self
-                .posted_amount
-                .map(|a| Money::new(a, currency))
-                .transpose()?,
+            posted_amount: self.posted_amount.map(|a| Money::new(a, currency)).transpose()?,
             resolved_transaction: self.resolved_transaction_id,
             expires_at: self.expires_at,
         })
@@ -206,22 +190,20 @@ const HOLD_COLUMNS: &str = "id, debit_account_id, credit_account_id, currency, a
                             coalesce(expires_at <= now(), false) as expired";
 
 pub async fn hold(conn: impl PgExecutor<'_>, id: HoldId) -> Result<Hold, Error> {
-    let row: Option<HoldRow> = sqlx::query_as(&format!(
-        "select {HOLD_COLUMNS} from ledger_holds where id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<HoldRow> =
+        sqlx::query_as(&format!("select {HOLD_COLUMNS} from ledger_holds where id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     row.ok_or(Error::HoldNotFound(id))?.into_hold()
 }
 
 async fn lock_hold(conn: &mut PgConnection, id: HoldId) -> Result<HoldRow, Error> {
-    let row: Option<HoldRow> = sqlx::query_as(&format!(
-        "select {HOLD_COLUMNS} from ledger_holds where id = $1 for update"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row: Option<HoldRow> =
+        sqlx::query_as(&format!("select {HOLD_COLUMNS} from ledger_holds where id = $1 for update"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
     row.ok_or(Error::HoldNotFound(id))
 }
 
@@ -269,10 +251,7 @@ pub async fn post_hold_in(
             };
         }
         status @ (HoldStatus::Posted | HoldStatus::Voided | HoldStatus::Expired) => {
-            return Err(Error::HoldNotPending {
-                id,
-                status: status.name().to_owned(),
-            })
+            return Err(Error::HoldNotPending { id, status: status.name().to_owned() })
         }
     }
     // Mark the hold posted before booking, so the funds check does not count the reservation
@@ -305,10 +284,7 @@ pub async fn void_hold_in(conn: &mut PgConnection, id: HoldId) -> Result<Outcome
         HoldStatus::Pending => {}
         HoldStatus::Voided => return Ok(Outcome::AlreadyExisted),
         status @ (HoldStatus::Posted | HoldStatus::Expired) => {
-            return Err(Error::HoldNotPending {
-                id,
-                status: status.name().to_owned(),
-            })
+            return Err(Error::HoldNotPending { id, status: status.name().to_owned() })
         }
     }
     sqlx::query("update ledger_holds set status = 'voided', resolved_at = now() where id = $1")

@@ -23,11 +23,7 @@ impl Money {
         let scale = currency.minor_units();
         let normalized = amount.normalize();
         if normalized.scale() > scale {
-            return Err(Error::TooPrecise {
-                amount: amount.to_string(),
-                currency,
-                scale,
-            });
+            return Err(Error::TooPrecise { amount: amount.to_string(), currency, scale });
         }
         let mut exact = normalized;
         // Raising the scale multiplies the mantissa by 10^n. Near Decimal's 96-bit limit `rescale`
@@ -37,10 +33,7 @@ impl Money {
         if exact.scale() != scale || exact != normalized {
             return Err(Error::Overflow);
         }
-        Ok(Money {
-            amount: exact,
-            currency,
-        })
+        Ok(Money { amount: exact, currency })
     }
 
     /// Parses a decimal string such as `"25.00"` or `"25"`. Exponents, thousands separators and
@@ -49,14 +42,10 @@ impl Money {
         let trimmed = amount.trim();
         let well_formed = !trimmed.is_empty()
             && trimmed.len() <= 40
-            && trimmed
-                .strip_prefix('-')
-                .unwrap_or(trimmed)
-                .split_once('.')
-                .map_or_else(
-                    || all_digits(trimmed.strip_prefix('-').unwrap_or(trimmed)),
-                    |(whole, fraction)| all_digits(whole) && all_digits(fraction),
-                );
+            && trimmed.strip_prefix('-').unwrap_or(trimmed).split_once('.').map_or_else(
+                || all_digits(trimmed.strip_prefix('-').unwrap_or(trimmed)),
+                |(whole, fraction)| all_digits(whole) && all_digits(fraction),
+            );
         if !well_formed {
             return Err(Error::InvalidAmount(amount.chars().take(40).collect()));
         }
@@ -109,45 +98,30 @@ impl Money {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(Error::CurrencyMismatch {
-                expected: self.currency,
-                found: other.currency,
-            })
+            Err(Error::CurrencyMismatch { expected: self.currency, found: other.currency })
         }
     }
 
     pub fn checked_add(&self, other: &Money) -> Result<Money, Error> {
         self.same_currency(other)?;
-        let sum = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(Error::Overflow)?;
+        let sum = self.amount.checked_add(other.amount).ok_or(Error::Overflow)?;
         Money::new(sum, self.currency)
     }
 
     pub fn checked_sub(&self, other: &Money) -> Result<Money, Error> {
         self.same_currency(other)?;
-        let difference = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(Error::Overflow)?;
+        let difference = self.amount.checked_sub(other.amount).ok_or(Error::Overflow)?;
         Money::new(difference, self.currency)
     }
 
     /// Multiplies by a whole count, e.g. 123 beneficiaries × EUR 1,000.
     pub fn checked_mul_count(&self, count: u64) -> Result<Money, Error> {
-        let product = self
-            .amount
-            .checked_mul(Decimal::from(count))
-            .ok_or(Error::Overflow)?;
+        let product = self.amount.checked_mul(Decimal::from(count)).ok_or(Error::Overflow)?;
         Money::new(product, self.currency)
     }
 
     pub fn negated(&self) -> Money {
-        Money {
-            amount: -self.amount,
-            currency: self.currency,
-        }
+        Money { amount: -self.amount, currency: self.currency }
     }
 
     /// Compares two amounts of the same currency.
@@ -210,54 +184,28 @@ mod tests {
 
     #[test]
     fn amounts_are_held_at_the_currency_scale() {
-        assert_eq!(
-            Money::parse("10.5", eur()).unwrap().amount().to_string(),
-            "10.50"
-        );
-        assert_eq!(
-            Money::parse("10", eur()).unwrap().amount().to_string(),
-            "10.00"
-        );
-        assert_eq!(
-            Money::parse("10.500", eur()).unwrap().amount().to_string(),
-            "10.50"
-        );
+        assert_eq!(Money::parse("10.5", eur()).unwrap().amount().to_string(), "10.50");
+        assert_eq!(Money::parse("10", eur()).unwrap().amount().to_string(), "10.00");
+        assert_eq!(Money::parse("10.500", eur()).unwrap().amount().to_string(), "10.50");
         let jpy = Currency::parse("JPY").unwrap();
         assert_eq!(Money::parse("500", jpy).unwrap().to_string(), "500 JPY");
         let kwd = Currency::parse("KWD").unwrap();
-        assert_eq!(
-            Money::parse("1.5", kwd).unwrap().amount().to_string(),
-            "1.500"
-        );
+        assert_eq!(Money::parse("1.5", kwd).unwrap().amount().to_string(), "1.500");
     }
 
     #[test]
     fn finer_than_the_currency_is_an_error_not_a_rounding() {
-        assert!(matches!(
-            Money::parse("10.505", eur()),
-            Err(Error::TooPrecise { .. })
-        ));
+        assert!(matches!(Money::parse("10.505", eur()), Err(Error::TooPrecise { .. })));
         let jpy = Currency::parse("JPY").unwrap();
-        assert!(matches!(
-            Money::parse("1.5", jpy),
-            Err(Error::TooPrecise { .. })
-        ));
+        assert!(matches!(Money::parse("1.5", jpy), Err(Error::TooPrecise { .. })));
         let kwd = Currency::parse("KWD").unwrap();
-        assert!(matches!(
-            Money::parse("1.0005", kwd),
-            Err(Error::TooPrecise { .. })
-        ));
+        assert!(matches!(Money::parse("1.0005", kwd), Err(Error::TooPrecise { .. })));
     }
 
     #[test]
     fn malformed_strings_are_refused() {
-        for bad in [
-            "", " ", "1e3", "1,000.00", "ten", "1.2.3", "--1", "+1", ".5", "5.", "NaN", "0x10",
-        ] {
-            assert!(
-                matches!(Money::parse(bad, eur()), Err(Error::InvalidAmount(_))),
-                "{bad:?}"
-            );
+        for bad in ["", " ", "1e3", "1,000.00", "ten", "1.2.3", "--1", "+1", ".5", "5.", "NaN", "0x10"] {
+            assert!(matches!(Money::parse(bad, eur()), Err(Error::InvalidAmount(_))), "{bad:?}");
         }
     }
 
@@ -265,18 +213,9 @@ mod tests {
     fn mixing_currencies_is_an_error() {
         let a = Money::parse("1", eur()).unwrap();
         let b = Money::parse("1", Currency::parse("USD").unwrap()).unwrap();
-        assert!(matches!(
-            a.checked_add(&b),
-            Err(Error::CurrencyMismatch { .. })
-        ));
-        assert!(matches!(
-            a.checked_sub(&b),
-            Err(Error::CurrencyMismatch { .. })
-        ));
-        assert!(matches!(
-            a.checked_cmp(&b),
-            Err(Error::CurrencyMismatch { .. })
-        ));
+        assert!(matches!(a.checked_add(&b), Err(Error::CurrencyMismatch { .. })));
+        assert!(matches!(a.checked_sub(&b), Err(Error::CurrencyMismatch { .. })));
+        assert!(matches!(a.checked_cmp(&b), Err(Error::CurrencyMismatch { .. })));
     }
 
     #[test]
@@ -286,60 +225,24 @@ mod tests {
         assert!(matches!(huge.checked_mul_count(2), Err(Error::Overflow)));
         assert!(matches!(huge.to_minor_units(), Err(Error::Overflow)));
         // Decimal::MAX cannot be held at two decimal places.
-        assert!(matches!(
-            Money::new(Decimal::MAX, eur()),
-            Err(Error::Overflow)
-        ));
+        assert!(matches!(Money::new(Decimal::MAX, eur()), Err(Error::Overflow)));
     }
 
     #[test]
     fn stripe_minor_units_are_exact() {
-        assert_eq!(
-            Money::from_minor_units(2500, eur())
-                .unwrap()
-                .amount()
-                .to_string(),
-            "25.00"
-        );
-        assert_eq!(
-            Money::parse("25.01", eur())
-                .unwrap()
-                .to_minor_units()
-                .unwrap(),
-            2501
-        );
+        assert_eq!(Money::from_minor_units(2500, eur()).unwrap().amount().to_string(), "25.00");
+        assert_eq!(Money::parse("25.01", eur()).unwrap().to_minor_units().unwrap(), 2501);
         let jpy = Currency::parse("JPY").unwrap();
-        assert_eq!(
-            Money::from_minor_units(500, jpy)
-                .unwrap()
-                .amount()
-                .to_string(),
-            "500"
-        );
+        assert_eq!(Money::from_minor_units(500, jpy).unwrap().amount().to_string(), "500");
         let kwd = Currency::parse("KWD").unwrap();
-        assert_eq!(
-            Money::from_minor_units(1234, kwd)
-                .unwrap()
-                .amount()
-                .to_string(),
-            "1.234"
-        );
-        assert_eq!(
-            Money::parse("-0.01", eur())
-                .unwrap()
-                .to_minor_units()
-                .unwrap(),
-            -1
-        );
+        assert_eq!(Money::from_minor_units(1234, kwd).unwrap().amount().to_string(), "1.234");
+        assert_eq!(Money::parse("-0.01", eur()).unwrap().to_minor_units().unwrap(), -1);
     }
 
     #[test]
     fn json_uses_strings() {
         let m = Money::parse("123000", eur()).unwrap();
-        assert_eq!(
-            serde_json::to_string(&m).unwrap(),
-            r#"{"amount":"123000.00","currency":"EUR"}"#
-        );
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"amount":"123000.00","currency":"EUR"}"#);
         let back: Money = serde_json::from_str(r#"{"amount":"1.5","currency":"eur"}"#).unwrap();
         assert_eq!(back.amount().to_string(), "1.50");
         assert!(serde_json::from_str::<Money>(r#"{"amount":1.5,"currency":"EUR"}"#).is_err());

@@ -46,28 +46,16 @@ pub struct NewTransaction {
 
 impl NewTransaction {
     pub fn new(id: TransactionId) -> NewTransaction {
-        NewTransaction {
-            id,
-            postings: Vec::new(),
-            metadata: Value::Object(Default::default()),
-        }
+        NewTransaction { id, postings: Vec::new(), metadata: Value::Object(Default::default()) }
     }
 
     pub fn debit(mut self, account: AccountId, amount: Money) -> NewTransaction {
-        self.postings.push(Posting {
-            account,
-            side: Side::Debit,
-            amount,
-        });
+        self.postings.push(Posting { account, side: Side::Debit, amount });
         self
     }
 
     pub fn credit(mut self, account: AccountId, amount: Money) -> NewTransaction {
-        self.postings.push(Posting {
-            account,
-            side: Side::Credit,
-            amount,
-        });
+        self.postings.push(Posting { account, side: Side::Credit, amount });
         self
     }
 
@@ -82,10 +70,7 @@ impl NewTransaction {
     pub fn validate(&self) -> Result<Vec<Posting>, Error> {
         let count = self.postings.len();
         if !(2..=POSTINGS_MAX).contains(&count) {
-            return Err(Error::PostingCount {
-                found: count,
-                max: POSTINGS_MAX,
-            });
+            return Err(Error::PostingCount { found: count, max: POSTINGS_MAX });
         }
         check_metadata(&self.metadata)?;
         let mut sums: BTreeMap<Currency, Money> = BTreeMap::new();
@@ -101,41 +86,26 @@ impl NewTransaction {
                 Side::Debit => posting.amount,
                 Side::Credit => posting.amount.negated(),
             };
-            let sum = sums
-                .entry(currency)
-                .or_insert_with(|| Money::zero(currency));
+            let sum = sums.entry(currency).or_insert_with(|| Money::zero(currency));
             *sum = sum.checked_add(&signed)?;
         }
         if let Some((currency, sum)) = sums.iter().find(|(_, sum)| !sum.is_zero()) {
-            return Err(Error::Unbalanced {
-                currency: *currency,
-                sum: sum.amount().to_string(),
-            });
+            return Err(Error::Unbalanced { currency: *currency, sum: sum.amount().to_string() });
         }
         let mut sorted = self.postings.clone();
         sorted.sort_by_key(|p| p.account);
-        if let Some(pair) = sorted
-            .windows(2)
-            .find(|pair| pair[0].account == pair[1].account)
-        {
+        if let Some(pair) = sorted.windows(2).find(|pair| pair[0].account == pair[1].account) {
             return Err(Error::DuplicateAccount(pair[0].account));
         }
         Ok(sorted)
     }
 
     pub fn content_hash(&self, sorted: &[Posting]) -> [u8; 32] {
-        let codes: Vec<String> = sorted
-            .iter()
-            .map(|p| p.amount.currency().code().to_owned())
-            .collect();
+        let codes: Vec<String> = sorted.iter().map(|p| p.amount.currency().code().to_owned()).collect();
         let hashed: Vec<HashedPosting<'_>> = sorted
             .iter()
             .zip(&codes)
-            .map(|(p, code)| HashedPosting {
-                account: p.account,
-                currency: code,
-                amount: p.signed_amount(),
-            })
+            .map(|(p, code)| HashedPosting { account: p.account, currency: code, amount: p.signed_amount() })
             .collect();
         transaction_hash(self.id.as_uuid(), &hashed, &self.metadata)
     }
@@ -210,36 +180,26 @@ pub async fn post_in(conn: &mut PgConnection, tx: &NewTransaction) -> Result<Out
 /// Turns the triggers' refusals (raised with the account and figures in their detail) into the
 /// ledger's own errors.
 fn refusal(e: sqlx::Error, postings: &[Posting]) -> Error {
-    let Some(pg) = e
-        .as_database_error()
-        .and_then(|db| db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+    let Some(pg) =
+        e.as_database_error().and_then(|db| db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
     else {
         return Error::Database(e);
     };
     let detail: Vec<&str> = pg.detail().unwrap_or_default().split(' ').collect();
-    let Some(account) = detail
-        .first()
-        .and_then(|id| id.parse().ok())
-        .map(AccountId::from_i64)
-    else {
+    let Some(account) = detail.first().and_then(|id| id.parse().ok()).map(AccountId::from_i64) else {
         return Error::Database(e);
     };
     let currency = |i: usize| detail.get(i).and_then(|c| Currency::parse(c).ok());
     match pg.constraint() {
         Some("ledger_posting_account") => Error::AccountNotFound(account),
         Some("ledger_posting_currency") => match (currency(1), currency(2)) {
-            (Some(account_currency), Some(found)) => Error::AccountCurrency {
-                account,
-                account_currency,
-                found,
-            },
+            (Some(account_currency), Some(found)) => {
+                Error::AccountCurrency { account, account_currency, found }
+            }
             _ => Error::Database(e),
         },
         Some("ledger_non_negative") => {
-            let requested = postings
-                .iter()
-                .find(|p| p.account == account)
-                .map(|p| p.amount.amount());
+            let requested = postings.iter().find(|p| p.account == account).map(|p| p.amount.amount());
             let available_after = detail.get(1).and_then(|a| a.parse::<Decimal>().ok());
             match (requested, available_after) {
                 (Some(requested), Some(after)) => Error::InsufficientFunds {
@@ -262,14 +222,10 @@ pub(crate) async fn check_available(
     account: AccountId,
     outflow: &Money,
 ) -> Result<(), Error> {
-    let available: Decimal = sqlx::query_scalar("select ledger_available($1)")
-        .bind(account)
-        .fetch_one(&mut *conn)
-        .await?;
+    let available: Decimal =
+        sqlx::query_scalar("select ledger_available($1)").bind(account).fetch_one(&mut *conn).await?;
     if available.is_sign_negative() && !available.is_zero() {
-        let before = available
-            .checked_add(outflow.amount())
-            .ok_or(Error::Overflow)?;
+        let before = available.checked_add(outflow.amount()).ok_or(Error::Overflow)?;
         return Err(Error::InsufficientFunds {
             account,
             available: before.to_string(),
@@ -301,37 +257,22 @@ mod tests {
     #[test]
     fn validation_without_a_database() {
         let t = || NewTransaction::new(TransactionId::new_random());
-        assert!(t()
-            .debit(id(1), eur("1"))
-            .credit(id(2), eur("1"))
-            .validate()
-            .is_ok());
+        assert!(t().debit(id(1), eur("1")).credit(id(2), eur("1")).validate().is_ok());
+        assert!(matches!(t().debit(id(1), eur("1")).validate(), Err(Error::PostingCount { .. })));
         assert!(matches!(
-            t().debit(id(1), eur("1")).validate(),
-            Err(Error::PostingCount { .. })
-        ));
-        assert!(matches!(
-            t().debit(id(1), eur("1"))
-                .credit(id(2), eur("0.99"))
-                .validate(),
+            t().debit(id(1), eur("1")).credit(id(2), eur("0.99")).validate(),
             Err(Error::Unbalanced { .. })
         ));
         assert!(matches!(
-            t().debit(id(1), eur("0"))
-                .credit(id(2), eur("0"))
-                .validate(),
+            t().debit(id(1), eur("0")).credit(id(2), eur("0")).validate(),
             Err(Error::ZeroPosting)
         ));
         assert!(matches!(
-            t().debit(id(1), eur("-1"))
-                .credit(id(2), eur("-1"))
-                .validate(),
+            t().debit(id(1), eur("-1")).credit(id(2), eur("-1")).validate(),
             Err(Error::NotPositive(_))
         ));
         assert!(matches!(
-            t().debit(id(1), eur("1"))
-                .credit(id(1), eur("1"))
-                .validate(),
+            t().debit(id(1), eur("1")).credit(id(1), eur("1")).validate(),
             Err(Error::DuplicateAccount(_))
         ));
         let usd = Money::parse("1", Currency::parse("USD").unwrap()).unwrap();
@@ -340,10 +281,7 @@ mod tests {
             Err(Error::Unbalanced { .. })
         ));
         assert!(matches!(
-            t().debit(id(1), eur("1"))
-                .credit(id(2), eur("1"))
-                .metadata(serde_json::json!([1]))
-                .validate(),
+            t().debit(id(1), eur("1")).credit(id(2), eur("1")).metadata(serde_json::json!([1])).validate(),
             Err(Error::InvalidMetadata { .. })
         ));
     }

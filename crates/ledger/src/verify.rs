@@ -30,9 +30,7 @@ impl Report {
 /// that concurrent bookings cannot make consistent data look inconsistent.
 pub async fn verify(pool: &PgPool) -> Result<Report, Error> {
     let mut db = pool.begin().await?;
-    sqlx::query("set transaction isolation level repeatable read, read only")
-        .execute(&mut *db)
-        .await?;
+    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *db).await?;
     let mut report = Report::default();
     let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from ledger_accounts), (select count(*) from ledger_transactions),
@@ -62,9 +60,8 @@ pub async fn verify(pool: &PgPool) -> Result<Report, Error> {
     .fetch_optional(&mut *db)
     .await?;
     if let Some((id, currency, total, n)) = unbalanced {
-        report.first_problem = Some(format!(
-            "transaction {id} does not balance: {n} posting(s) in {currency} sum to {total}"
-        ));
+        report.first_problem =
+            Some(format!("transaction {id} does not balance: {n} posting(s) in {currency} sum to {total}"));
         return Ok(report);
     }
 
@@ -102,9 +99,8 @@ pub async fn verify(pool: &PgPool) -> Result<Report, Error> {
     .fetch_optional(&mut *db)
     .await?;
     if let Some((id, code, available)) = overdrawn {
-        report.first_problem = Some(format!(
-            "account {id} ({code}) is non-negative but has available {available}"
-        ));
+        report.first_problem =
+            Some(format!("account {id} ({code}) is non-negative but has available {available}"));
         return Ok(report);
     }
 
@@ -118,9 +114,7 @@ pub async fn verify(pool: &PgPool) -> Result<Report, Error> {
     .fetch_optional(&mut *db)
     .await?;
     if let Some((id,)) = lost {
-        report.first_problem = Some(format!(
-            "transaction {id} is neither sealed nor queued for sealing"
-        ));
+        report.first_problem = Some(format!("transaction {id} is neither sealed nor queued for sealing"));
         return Ok(report);
     }
 
@@ -132,17 +126,7 @@ pub async fn verify(pool: &PgPool) -> Result<Report, Error> {
     Ok(report)
 }
 
-type ChainRow = (
-    i64,
-    uuid::Uuid,
-    Vec<u8>,
-    Vec<u8>,
-    Vec<u8>,
-    Value,
-    Vec<i64>,
-    Vec<String>,
-    Vec<Decimal>,
-);
+type ChainRow = (i64, uuid::Uuid, Vec<u8>, Vec<u8>, Vec<u8>, Value, Vec<i64>, Vec<String>, Vec<Decimal>);
 
 async fn check_chain(db: &mut sqlx::PgConnection) -> Result<Option<String>, Error> {
     let mut rows = sqlx::query_as::<_, ChainRow>(
@@ -159,22 +143,11 @@ async fn check_chain(db: &mut sqlx::PgConnection) -> Result<Option<String>, Erro
     .fetch(db);
     let mut expected_seq = 1;
     let mut prev = GENESIS;
-    while let Some((
-        seq,
-        id,
-        prev_hash,
-        hash,
-        stored_content,
-        metadata,
-        accounts,
-        currencies,
-        amounts,
-    )) = rows.try_next().await?
+    while let Some((seq, id, prev_hash, hash, stored_content, metadata, accounts, currencies, amounts)) =
+        rows.try_next().await?
     {
         if seq != expected_seq {
-            return Ok(Some(format!(
-                "chain: expected link {expected_seq}, found {seq}"
-            )));
+            return Ok(Some(format!("chain: expected link {expected_seq}, found {seq}")));
         }
         let postings: Vec<HashedPosting<'_>> = accounts
             .iter()
@@ -202,9 +175,7 @@ async fn check_chain(db: &mut sqlx::PgConnection) -> Result<Option<String>, Erro
             )));
         }
         if to_hash(&hash) != Some(chain_hash(&prev, &content)) {
-            return Ok(Some(format!(
-                "chain link {seq} (transaction {id}): hash does not match its content"
-            )));
+            return Ok(Some(format!("chain link {seq} (transaction {id}): hash does not match its content")));
         }
         prev = chain_hash(&prev, &content);
         expected_seq += 1;

@@ -45,13 +45,7 @@ async fn a_thousand_concurrent_credits_to_one_account_lose_nothing() {
 async fn two_hundred_concurrent_holds_never_overdraw() {
     let (db, ledger) = setup(16).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
-    let payable = account(
-        &ledger,
-        "payouts:in-transit",
-        zbor_ledger::AccountKind::Liability,
-        false,
-    )
-    .await;
+    let payable = account(&ledger, "payouts:in-transit", zbor_ledger::AccountKind::Liability, false).await;
     ledger
         .post(
             &NewTransaction::new(TransactionId::new_random())
@@ -88,10 +82,7 @@ async fn two_hundred_concurrent_holds_never_overdraw() {
     }
     assert_eq!((held, refused), (142, 58));
     let balance = ledger.balance(campaign.id).await.unwrap();
-    assert_eq!(
-        (balance.pending_outflow, balance.available),
-        (eur("994"), eur("6"))
-    );
+    assert_eq!((balance.pending_outflow, balance.available), (eur("994"), eur("6")));
     assert!(ledger.verify().await.unwrap().is_ok());
     db.drop_database().await;
 }
@@ -140,10 +131,7 @@ async fn concurrent_debits_and_holds_race_without_overdrawing() {
         }
     }
     assert_eq!(ok, 33); // 33 × 3.00 = 99.00 of 100.00
-    assert_eq!(
-        ledger.balance(campaign.id).await.unwrap().available,
-        eur("1")
-    );
+    assert_eq!(ledger.balance(campaign.id).await.unwrap().available, eur("1"));
     db.drop_database().await;
 }
 
@@ -159,9 +147,7 @@ async fn one_transaction_id_from_fifty_tasks_books_once() {
         let (ledger, barrier) = (ledger.clone(), barrier.clone());
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            let tx = NewTransaction::new(id)
-                .debit(bank.id, eur("1000"))
-                .credit(campaign.id, eur("1000"));
+            let tx = NewTransaction::new(id).debit(bank.id, eur("1000")).credit(campaign.id, eur("1000"));
             ledger.post(&tx).await
         }));
     }
@@ -174,10 +160,7 @@ async fn one_transaction_id_from_fifty_tasks_books_once() {
         }
     }
     assert_eq!((created, existed), (1, 49));
-    assert_eq!(
-        ledger.balance(campaign.id).await.unwrap().posted,
-        eur("1000")
-    );
+    assert_eq!(ledger.balance(campaign.id).await.unwrap().posted, eur("1000"));
     assert_eq!(count(&db, "ledger_postings").await, 2);
     db.drop_database().await;
 }

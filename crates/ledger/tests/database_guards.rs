@@ -15,9 +15,7 @@ async fn refused(pool: &PgPool, sql: &str) -> String {
         Ok(_) => tx.commit().await.map(|_| ()),
         Err(e) => Err(e),
     };
-    result
-        .expect_err(&format!("the database accepted: {sql}"))
-        .to_string()
+    result.expect_err(&format!("the database accepted: {sql}")).to_string()
 }
 
 #[tokio::test]
@@ -33,9 +31,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
            ('00000000-0000-0000-0000-000000000001', {b}, 'EUR', 10.00),
            ('00000000-0000-0000-0000-000000000001', {c}, 'EUR', -9.99);"
     );
-    assert!(refused(&db.pool, &unbalanced)
-        .await
-        .contains("does not balance"));
+    assert!(refused(&db.pool, &unbalanced).await.contains("does not balance"));
 
     let single = format!(
         "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000002', {hash});
@@ -44,10 +40,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
     );
     // refused by the statement check (a lone posting cannot balance) before the commit check
     let message = refused(&db.pool, &single).await;
-    assert!(
-        message.contains("does not balance") || message.contains("needs at least 2"),
-        "{message}"
-    );
+    assert!(message.contains("does not balance") || message.contains("needs at least 2"), "{message}");
 
     let empty = format!("insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000003', {hash});");
     assert!(refused(&db.pool, &empty).await.contains("has 0 posting(s)"));
@@ -58,9 +51,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
            ('00000000-0000-0000-0000-000000000004', {b}, 'USD', 10.00),
            ('00000000-0000-0000-0000-000000000004', {c}, 'USD', -10.00);"
     );
-    assert!(refused(&db.pool, &wrong_currency)
-        .await
-        .contains("holds EUR, not USD"));
+    assert!(refused(&db.pool, &wrong_currency).await.contains("holds EUR, not USD"));
 
     let unknown_account = format!(
         "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000007', {hash});
@@ -68,9 +59,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
            ('00000000-0000-0000-0000-000000000007', 999, 'EUR', 10.00),
            ('00000000-0000-0000-0000-000000000007', {c}, 'EUR', -10.00);"
     );
-    assert!(refused(&db.pool, &unknown_account)
-        .await
-        .contains("account 999 does not exist"));
+    assert!(refused(&db.pool, &unknown_account).await.contains("account 999 does not exist"));
 
     let too_fine = format!(
         "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000005', {hash});
@@ -78,9 +67,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
            ('00000000-0000-0000-0000-000000000005', {b}, 'EUR', 0.001),
            ('00000000-0000-0000-0000-000000000005', {c}, 'EUR', -0.001);"
     );
-    assert!(refused(&db.pool, &too_fine)
-        .await
-        .contains("finer than EUR allows"));
+    assert!(refused(&db.pool, &too_fine).await.contains("finer than EUR allows"));
 
     // A raw debit that would overdraw the non-negative campaign account.
     let not_a_number = format!(
@@ -89,9 +76,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
            ('00000000-0000-0000-0000-000000000008', {b}, 'EUR', 'NaN'),
            ('00000000-0000-0000-0000-000000000008', {c}, 'EUR', 'NaN');"
     );
-    assert!(refused(&db.pool, &not_a_number)
-        .await
-        .contains("check constraint"));
+    assert!(refused(&db.pool, &not_a_number).await.contains("check constraint"));
 
     // `set constraints all immediate` runs the balance check early; postings after it are refused.
     let checked_early = format!(
@@ -103,9 +88,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
          insert into ledger_postings (transaction_id, account_id, currency, amount) values
            ('00000000-0000-0000-0000-000000000009', {b}, 'EUR', 1000000);"
     );
-    assert!(refused(&db.pool, &checked_early)
-        .await
-        .contains("does not balance"));
+    assert!(refused(&db.pool, &checked_early).await.contains("does not balance"));
 
     let overdraw = format!(
         "insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-000000000006', {hash});
@@ -143,10 +126,7 @@ async fn balance_shards_follow_postings_only() {
         let message = refused(&db.pool, &sql).await;
         assert!(message.contains("not allowed"), "{sql}: {message}");
     }
-    assert_eq!(
-        ledger.balance(campaign.id).await.unwrap().available,
-        eur("10")
-    );
+    assert_eq!(ledger.balance(campaign.id).await.unwrap().available, eur("10"));
     db.drop_database().await;
 }
 
@@ -163,32 +143,22 @@ async fn outflows_refuse_repeatable_read_where_the_lock_would_not_protect_them()
         .await
         .unwrap();
     let mut tx = db.pool.begin().await.unwrap();
-    tx.execute("set transaction isolation level repeatable read")
-        .await
-        .unwrap();
+    tx.execute("set transaction isolation level repeatable read").await.unwrap();
     let spend = NewTransaction::new(TransactionId::new_random())
         .debit(campaign.id, eur("100"))
         .credit(bank.id, eur("100"));
     let err = zbor_ledger::post_in(&mut tx, &spend).await.unwrap_err();
-    assert!(
-        err.to_string().contains("read committed or serializable"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("read committed or serializable"), "{err}");
     drop(tx);
     // Credits need no lock and work under any isolation level.
     let mut tx = db.pool.begin().await.unwrap();
-    tx.execute("set transaction isolation level repeatable read")
-        .await
-        .unwrap();
+    tx.execute("set transaction isolation level repeatable read").await.unwrap();
     let credit = NewTransaction::new(TransactionId::new_random())
         .debit(bank.id, eur("1"))
         .credit(campaign.id, eur("1"));
     zbor_ledger::post_in(&mut tx, &credit).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(
-        ledger.balance(campaign.id).await.unwrap().available,
-        eur("101")
-    );
+    assert_eq!(ledger.balance(campaign.id).await.unwrap().available, eur("101"));
     db.drop_database().await;
 }
 
@@ -213,9 +183,7 @@ async fn history_cannot_be_updated_deleted_or_truncated() {
         b = bank.id,
         c = campaign.id
     );
-    assert!(refused(&db.pool, &extend)
-        .await
-        .contains("postings are final"));
+    assert!(refused(&db.pool, &extend).await.contains("postings are final"));
     for sql in [
         "update ledger_postings set amount = amount * 2",
         "delete from ledger_postings",
@@ -261,12 +229,9 @@ async fn a_hold_changes_state_once_and_its_content_never() {
         .unwrap();
     let grow = format!("update ledger_holds set amount = 1 where id = '{id}'");
     assert!(refused(&db.pool, &grow).await.contains("immutable"));
-    assert!(refused(
-        &db.pool,
-        &format!("delete from ledger_holds where id = '{id}'")
-    )
-    .await
-    .contains("not allowed"));
+    assert!(refused(&db.pool, &format!("delete from ledger_holds where id = '{id}'"))
+        .await
+        .contains("not allowed"));
     // A raw hold larger than what is available is refused at commit.
     let raw_hold = format!(
         "insert into ledger_holds (id, debit_account_id, credit_account_id, currency, amount, content_hash)
@@ -277,17 +242,13 @@ async fn a_hold_changes_state_once_and_its_content_never() {
     );
     assert!(refused(&db.pool, &raw_hold).await.contains("overdrawn"));
     // Marking the hold posted against a transaction that does not move its money is refused.
-    let donation: uuid::Uuid = sqlx::query_scalar("select id from ledger_transactions limit 1")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let donation: uuid::Uuid =
+        sqlx::query_scalar("select id from ledger_transactions limit 1").fetch_one(&db.pool).await.unwrap();
     let fake_post = format!(
         "update ledger_holds set status = 'posted', posted_amount = 4, resolved_transaction_id = '{donation}',
                 resolved_at = now() where id = '{id}'"
     );
-    assert!(refused(&db.pool, &fake_post)
-        .await
-        .contains("does not move"));
+    assert!(refused(&db.pool, &fake_post).await.contains("does not move"));
     let nan_hold = format!(
         "insert into ledger_holds (id, debit_account_id, credit_account_id, currency, amount, content_hash)
          values ('00000000-0000-0000-0000-0000000000ab', {}, {}, 'EUR', 'NaN', '\\x{}')",
@@ -295,12 +256,9 @@ async fn a_hold_changes_state_once_and_its_content_never() {
         bank.id,
         "00".repeat(32)
     );
-    assert!(refused(&db.pool, &nan_hold)
-        .await
-        .contains("check constraint"));
+    assert!(refused(&db.pool, &nan_hold).await.contains("check constraint"));
     ledger.void_hold(id).await.unwrap();
-    let reopen =
-        format!("update ledger_holds set status = 'pending', resolved_at = null where id = '{id}'");
+    let reopen = format!("update ledger_holds set status = 'pending', resolved_at = null where id = '{id}'");
     assert!(refused(&db.pool, &reopen).await.contains("already voided"));
     db.drop_database().await;
 }

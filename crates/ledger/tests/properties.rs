@@ -8,8 +8,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use zbor_ledger::{
-    AccountKind, Currency, Error, HoldId, Ledger, Money, NewHold, NewTransaction, Outcome,
-    TransactionId,
+    AccountKind, Currency, Error, HoldId, Ledger, Money, NewHold, NewTransaction, Outcome, TransactionId,
 };
 
 #[derive(Debug, Clone)]
@@ -58,37 +57,21 @@ impl Model {
 
 async fn run_case(ledger: &Ledger, case: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let bank = account(ledger, &format!("bank:{case}"), AccountKind::Asset, false).await;
-    let campaign = account(
-        ledger,
-        &format!("campaign:{case}"),
-        AccountKind::Liability,
-        true,
-    )
-    .await;
-    let payable = account(
-        ledger,
-        &format!("payable:{case}"),
-        AccountKind::Liability,
-        false,
-    )
-    .await;
+    let campaign = account(ledger, &format!("campaign:{case}"), AccountKind::Liability, true).await;
+    let payable = account(ledger, &format!("payable:{case}"), AccountKind::Liability, false).await;
     let mut model = Model::default();
     for op in ops {
         match op {
             Op::Donate(c) => {
                 let id = TransactionId::new_random();
-                let tx = NewTransaction::new(id)
-                    .debit(bank.id, cents(c))
-                    .credit(campaign.id, cents(c));
+                let tx = NewTransaction::new(id).debit(bank.id, cents(c)).credit(campaign.id, cents(c));
                 prop_assert_eq!(ledger.post(&tx).await.unwrap(), Outcome::Created);
                 model.posted += c;
                 model.donations.push((id, c));
             }
             Op::Replay(n) => {
                 if let Some((id, c)) = model.donations.get(n).copied() {
-                    let tx = NewTransaction::new(id)
-                        .debit(bank.id, cents(c))
-                        .credit(campaign.id, cents(c));
+                    let tx = NewTransaction::new(id).debit(bank.id, cents(c)).credit(campaign.id, cents(c));
                     prop_assert_eq!(ledger.post(&tx).await.unwrap(), Outcome::AlreadyExisted);
                 }
             }
@@ -140,11 +123,7 @@ async fn run_case(ledger: &Ledger, case: usize, ops: Vec<Op>) -> Result<(), Test
                         model.posted -= amount;
                         model.holds[n].2 = false;
                     } else {
-                        prop_assert!(
-                            matches!(result, Err(Error::HoldNotPending { .. })),
-                            "{:?}",
-                            result
-                        );
+                        prop_assert!(matches!(result, Err(Error::HoldNotPending { .. })), "{:?}", result);
                     }
                 }
             }
@@ -175,16 +154,9 @@ async fn run_case(ledger: &Ledger, case: usize, ops: Vec<Op>) -> Result<(), Test
 
 #[test]
 fn random_operation_sequences_keep_every_invariant() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (db, ledger) = rt.block_on(setup(4));
-    let mut runner = TestRunner::new(Config {
-        cases: 64,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 64, ..Config::default() });
     let case = std::sync::atomic::AtomicUsize::new(0);
     runner
         .run(&prop::collection::vec(op(), 1..40), |ops| {

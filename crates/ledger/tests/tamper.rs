@@ -23,34 +23,23 @@ async fn booked_and_sealed() -> (zbor_testkit::TestDb, zbor_ledger::Ledger, Tran
     assert_eq!(ledger.seal_all().await.unwrap(), 5);
     let report = ledger.verify().await.unwrap();
     assert!(report.is_ok(), "{:?}", report.first_problem);
-    assert_eq!(
-        (report.transactions, report.sealed, report.awaiting_seal),
-        (5, 5, 0)
-    );
+    assert_eq!((report.transactions, report.sealed, report.awaiting_seal), (5, 5, 0));
     (db, ledger, last)
 }
 
 /// Runs SQL with user triggers disabled: what an attacker with superuser rights could do.
 async fn behind_the_ledgers_back(db: &zbor_testkit::TestDb, sql: &str) {
     let mut conn = db.pool.acquire().await.unwrap();
-    conn.execute("set session_replication_role = replica")
-        .await
-        .unwrap();
+    conn.execute("set session_replication_role = replica").await.unwrap();
     conn.execute(sql).await.unwrap();
-    conn.execute("set session_replication_role = origin")
-        .await
-        .unwrap();
+    conn.execute("set session_replication_role = origin").await.unwrap();
 }
 
 #[tokio::test]
 async fn a_changed_amount_is_found() {
     let (db, ledger, _) = booked_and_sealed().await;
     // Both legs changed, so the transaction still balances: only the balances and hash reveal it.
-    behind_the_ledgers_back(
-        &db,
-        "update ledger_postings set amount = amount * 2 where id in (1, 2)",
-    )
-    .await;
+    behind_the_ledgers_back(&db, "update ledger_postings set amount = amount * 2 where id in (1, 2)").await;
     let problem = ledger.verify().await.unwrap().first_problem.unwrap();
     assert!(problem.contains("stored balance says"), "{problem}");
     // Once the balance shards are "fixed" too, the content hash still gives it away.
@@ -62,10 +51,7 @@ async fn a_changed_amount_is_found() {
     )
     .await;
     let problem = ledger.verify().await.unwrap().first_problem.unwrap();
-    assert!(
-        problem.contains("content does not match its hash"),
-        "{problem}"
-    );
+    assert!(problem.contains("content does not match its hash"), "{problem}");
     db.drop_database().await;
 }
 
@@ -78,10 +64,7 @@ async fn changed_metadata_is_found_and_named() {
     )
     .await;
     let problem = ledger.verify().await.unwrap().first_problem.unwrap();
-    assert!(
-        problem.contains(&last.to_string()) && problem.contains("hash"),
-        "{problem}"
-    );
+    assert!(problem.contains(&last.to_string()) && problem.contains("hash"), "{problem}");
     db.drop_database().await;
 }
 
@@ -104,11 +87,7 @@ async fn a_deleted_or_reordered_chain_link_is_found() {
 
     let (db, ledger, _) = booked_and_sealed().await;
     // A link whose hash was replaced no longer matches what it chains.
-    behind_the_ledgers_back(
-        &db,
-        "update ledger_chain set hash = prev_hash where seq = 2",
-    )
-    .await;
+    behind_the_ledgers_back(&db, "update ledger_chain set hash = prev_hash where seq = 2").await;
     let problem = ledger.verify().await.unwrap().first_problem.unwrap();
     assert!(problem.contains("chain link 2"), "{problem}");
     db.drop_database().await;
@@ -129,9 +108,6 @@ async fn an_overdrawn_non_negative_account_is_found() {
     )
     .await;
     let problem = ledger.verify().await.unwrap().first_problem.unwrap();
-    assert!(
-        problem.contains("campaign:release-123") && problem.contains("non-negative"),
-        "{problem}"
-    );
+    assert!(problem.contains("campaign:release-123") && problem.contains("non-negative"), "{problem}");
     db.drop_database().await;
 }

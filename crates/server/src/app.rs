@@ -1,6 +1,7 @@
 //! Building and running the server: used by `zbor serve`, `zbor dev` and the tests alike.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -8,11 +9,13 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::http::{router, AppState};
+use crate::live::Live;
 use crate::tasks;
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    redis_client: redis::Client,
 }
 
 impl Application {
@@ -22,22 +25,23 @@ impl Application {
             .await
             .context("connecting to PostgreSQL (DATABASE_URL)")?;
         let redis_client = redis::Client::open(config.redis_url.as_str()).context("REDIS_URL")?;
-        let redis = redis::aio::ConnectionManager::new(redis_client)
+        let redis = redis::aio::ConnectionManager::new(redis_client.clone())
             .await
             .context("connecting to Redis (REDIS_URL)")?;
+        let live = Arc::new(Live::new(redis.clone(), config.redis_prefix.clone()));
         let state = AppState::new(
             pool,
             redis,
             config.admin_token.as_deref(),
             config.stripe_webhook_secret.as_deref(),
+            live,
         );
         if config.stripe_webhook_secret.is_some() && state.webhook_secrets.is_none() {
             anyhow::bail!("STRIPE_WEBHOOK_SECRET must hold one or two comma-separated secrets");
         }
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        Ok(Application { listener, state })
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        Ok(Application { listener, state, redis_client })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -48,6 +52,7 @@ impl Application {
     /// background tasks.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
         let background = tasks::spawn_all(self.state.pool.clone(), shutdown.clone());
+        self.state.live.clone().spawn(self.redis_client, self.state.pool.clone(), shutdown.clone());
         let app = router(self.state);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {

@@ -9,11 +9,7 @@ use crate::app::{shutdown_on_signals, Application};
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(
-    name = "zbor",
-    about = "Rapid-response fundraising and payouts",
-    version
-)]
+#[command(name = "zbor", about = "Rapid-response fundraising and payouts", version)]
 struct Cli {
     #[command(flatten)]
     config: Config,
@@ -111,10 +107,7 @@ pub async fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZBOR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -132,13 +125,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
-    zbor_db::create_database_if_missing(&config.database_url)
-        .await
-        .context("creating the database")?;
+    zbor_db::create_database_if_missing(&config.database_url).await.context("creating the database")?;
     let pool = zbor_db::connect(&config.database_url, 2).await?;
-    zbor_db::migrate(&pool)
-        .await
-        .context("applying migrations")?;
+    zbor_db::migrate(&pool).await.context("applying migrations")?;
     tracing::info!("migrations applied");
     Ok(ExitCode::SUCCESS)
 }
@@ -165,11 +154,7 @@ async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitC
             let report = zbor_ledger::verify(&pool).await?;
             println!(
                 "accounts {} · transactions {} · postings {} · sealed {} · awaiting seal {}",
-                report.accounts,
-                report.transactions,
-                report.postings,
-                report.sealed,
-                report.awaiting_seal
+                report.accounts, report.transactions, report.postings, report.sealed, report.awaiting_seal
             );
             match report.first_problem {
                 None => {
@@ -188,20 +173,9 @@ async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitC
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {
     use zbor_intake::campaigns::{self, CampaignStatus, CampaignUpdate, NewCampaign};
     let pool = zbor_db::connect(&config.database_url, 2).await?;
-    let status_change = |status| CampaignUpdate {
-        status: Some(status),
-        ..CampaignUpdate::default()
-    };
+    let status_change = |status| CampaignUpdate { status: Some(status), ..CampaignUpdate::default() };
     let campaign = match command {
-        CampaignCommand::Create {
-            slug,
-            title,
-            currency,
-            goal,
-            per_beneficiary,
-            description,
-            suggested,
-        } => {
+        CampaignCommand::Create { slug, title, currency, goal, per_beneficiary, description, suggested } => {
             let new = NewCampaign {
                 slug,
                 title,
@@ -213,14 +187,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
             };
             campaigns::create(&pool, &new).await?
         }
-        CampaignCommand::Update {
-            slug,
-            title,
-            description,
-            goal,
-            per_beneficiary,
-            suggested,
-        } => {
+        CampaignCommand::Update { slug, title, description, goal, per_beneficiary, suggested } => {
             let change = CampaignUpdate {
                 title,
                 description,

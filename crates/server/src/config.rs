@@ -14,12 +14,7 @@ pub struct Config {
     pub database_url: String,
 
     /// Redis, for work queues and hot copies (never the only copy of anything).
-    #[arg(
-        long,
-        env = "REDIS_URL",
-        hide_env_values = true,
-        default_value = "redis://127.0.0.1:6379"
-    )]
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
 
     /// Address the HTTP server listens on.
@@ -38,4 +33,8 @@ pub struct Config {
     /// the webhook endpoint answers 503 and Stripe retries later.
     #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
     pub stripe_webhook_secret: Option<String>,
+
+    /// Prefix of every Redis key and channel this deployment uses (tests use one each).
+    #[arg(long, env = "ZBOR_REDIS_PREFIX", default_value = "zbor:")]
+    pub redis_prefix: String,
 }

@@ -5,9 +5,7 @@
 use std::process::Command;
 
 use sqlx::Executor;
-use zbor_ledger::{
-    AccountKind, Currency, Ledger, Money, NewAccount, NewTransaction, TransactionId,
-};
+use zbor_ledger::{AccountKind, Currency, Ledger, Money, NewAccount, NewTransaction, TransactionId};
 use zbor_testkit::{server_url, with_database, TestDb};
 
 fn zbor(database_url: &str, args: &[&str]) -> (bool, String) {
@@ -17,11 +15,7 @@ fn zbor(database_url: &str, args: &[&str]) -> (bool, String) {
         .env("ZBOR_LOG", "warn")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
 
@@ -34,30 +28,21 @@ async fn migrate_creates_the_database_and_is_repeatable() {
         assert!(ok, "{text}");
     }
     let pool = zbor_db::connect(&url, 1).await.unwrap();
-    let tables: i64 =
-        sqlx::query_scalar("select count(*) from pg_tables where tablename like 'ledger_%'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let tables: i64 = sqlx::query_scalar("select count(*) from pg_tables where tablename like 'ledger_%'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert!(tables >= 7, "{tables}");
     pool.close().await;
-    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1)
-        .await
-        .unwrap();
-    admin
-        .execute(format!("drop database {name} with (force)").as_str())
-        .await
-        .unwrap();
+    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await.unwrap();
+    admin.execute(format!("drop database {name} with (force)").as_str()).await.unwrap();
 }
 
 fn uuid_like() -> String {
     format!(
         "{:x}{:x}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
     )
 }
 
@@ -66,20 +51,9 @@ async fn ledger_verify_exits_non_zero_naming_the_first_mismatch() {
     let db = TestDb::new(2).await;
     let ledger = Ledger::new(db.pool.clone());
     let eur = Currency::parse("EUR").unwrap();
-    let new = |code: &str, kind| NewAccount {
-        code: code.into(),
-        kind,
-        currency: eur,
-        non_negative: false,
-    };
-    let bank = ledger
-        .create_account(&new("stripe:balance", AccountKind::Asset))
-        .await
-        .unwrap();
-    let campaign = ledger
-        .create_account(&new("campaign:release-123", AccountKind::Liability))
-        .await
-        .unwrap();
+    let new = |code: &str, kind| NewAccount { code: code.into(), kind, currency: eur, non_negative: false };
+    let bank = ledger.create_account(&new("stripe:balance", AccountKind::Asset)).await.unwrap();
+    let campaign = ledger.create_account(&new("campaign:release-123", AccountKind::Liability)).await.unwrap();
     let amount = Money::parse("50", eur).unwrap();
     ledger
         .post(
@@ -92,25 +66,17 @@ async fn ledger_verify_exits_non_zero_naming_the_first_mismatch() {
 
     let (ok, text) = zbor(&db.url, &["ledger", "verify", "--seal"]);
     assert!(ok, "{text}");
-    assert!(
-        text.contains("ledger verify: ok") && text.contains("sealed 1"),
-        "{text}"
-    );
+    assert!(text.contains("ledger verify: ok") && text.contains("sealed 1"), "{text}");
 
     let mut conn = db.pool.acquire().await.unwrap();
-    conn.execute("set session_replication_role = replica")
-        .await
-        .unwrap();
+    conn.execute("set session_replication_role = replica").await.unwrap();
     conn.execute("update ledger_balance_shards set credits = credits + 1 where account_id = 2")
         .await
         .unwrap();
     drop(conn);
     let (ok, text) = zbor(&db.url, &["ledger", "verify"]);
     assert!(!ok, "{text}");
-    assert!(
-        text.contains("FAILED") && text.contains("campaign:release-123"),
-        "{text}"
-    );
+    assert!(text.contains("FAILED") && text.contains("campaign:release-123"), "{text}");
     db.drop_database().await;
 }
 
@@ -135,23 +101,15 @@ async fn campaigns_are_created_and_closed_from_the_command_line() {
     ];
     let (ok, text) = zbor(&db.url, &create);
     assert!(ok, "{text}");
-    assert!(
-        text.contains("\"amount\": \"123000.00\"") && text.contains("\"25.00\""),
-        "{text}"
-    );
+    assert!(text.contains("\"amount\": \"123000.00\"") && text.contains("\"25.00\""), "{text}");
     let (ok, text) = zbor(&db.url, &create);
     assert!(!ok && text.contains("already exists"), "{text}");
     let (ok, text) = zbor(&db.url, &["campaign", "close", "release-123"]);
     assert!(ok && text.contains("\"closed\""), "{text}");
-    let (ok, text) = zbor(
-        &db.url,
-        &["campaign", "update", "release-123", "--goal", "0.001"],
-    );
+    let (ok, text) = zbor(&db.url, &["campaign", "update", "release-123", "--goal", "0.001"]);
     assert!(!ok && text.contains("goal"), "{text}");
-    let goal: rust_decimal::Decimal = sqlx::query_scalar("select goal from campaigns")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let goal: rust_decimal::Decimal =
+        sqlx::query_scalar("select goal from campaigns").fetch_one(&db.pool).await.unwrap();
     assert_eq!(goal.to_string(), "123000.00");
     db.drop_database().await;
 }

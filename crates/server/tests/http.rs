@@ -4,9 +4,7 @@
 mod common;
 
 use common::*;
-use zbor_ledger::{
-    AccountKind, Currency, Ledger, Money, NewAccount, NewTransaction, TransactionId,
-};
+use zbor_ledger::{AccountKind, Currency, Ledger, Money, NewAccount, NewTransaction, TransactionId};
 
 #[tokio::test]
 async fn health_reports_both_stores() {
@@ -22,11 +20,7 @@ async fn health_reports_both_stores() {
 #[tokio::test]
 async fn ledger_endpoints_need_the_admin_token_and_show_balances() {
     let app = start(None).await;
-    for path in [
-        "/api/v1/ledger/accounts",
-        "/api/v1/ledger/accounts/x",
-        "/api/v1/ledger/verify",
-    ] {
+    for path in ["/api/v1/ledger/accounts", "/api/v1/ledger/accounts/x", "/api/v1/ledger/verify"] {
         for token in [None, Some("wrong"), Some("")] {
             let (status, body) = app.get(path, token).await;
             assert_eq!(status, 401, "{path} {token:?}");
@@ -36,29 +30,15 @@ async fn ledger_endpoints_need_the_admin_token_and_show_balances() {
 
     let ledger = Ledger::new(app.db.pool.clone());
     let eur = Currency::parse("EUR").unwrap();
-    let new = |code: &str, kind| NewAccount {
-        code: code.into(),
-        kind,
-        currency: eur,
-        non_negative: false,
-    };
-    let bank = ledger
-        .create_account(&new("stripe:balance", AccountKind::Asset))
-        .await
-        .unwrap();
-    let campaign = ledger
-        .create_account(&new("campaign:release-123", AccountKind::Liability))
-        .await
-        .unwrap();
+    let new = |code: &str, kind| NewAccount { code: code.into(), kind, currency: eur, non_negative: false };
+    let bank = ledger.create_account(&new("stripe:balance", AccountKind::Asset)).await.unwrap();
+    let campaign = ledger.create_account(&new("campaign:release-123", AccountKind::Liability)).await.unwrap();
     let amount = Money::parse("123000", eur).unwrap();
-    let tx = NewTransaction::new(TransactionId::new_random())
-        .debit(bank.id, amount)
-        .credit(campaign.id, amount);
+    let tx =
+        NewTransaction::new(TransactionId::new_random()).debit(bank.id, amount).credit(campaign.id, amount);
     ledger.post(&tx).await.unwrap();
 
-    let (status, body) = app
-        .get("/api/v1/ledger/accounts/campaign:release-123", Some(TOKEN))
-        .await;
+    let (status, body) = app.get("/api/v1/ledger/accounts/campaign:release-123", Some(TOKEN)).await;
     assert_eq!(status, 200);
     assert_eq!(body["balance"]["posted"]["amount"], "123000.00");
     assert_eq!(body["balance"]["available"]["currency"], "EUR");
@@ -66,9 +46,7 @@ async fn ledger_endpoints_need_the_admin_token_and_show_balances() {
     assert_eq!(status, 200);
     assert_eq!(body["accounts"].as_array().unwrap().len(), 2);
 
-    let (status, body) = app
-        .get("/api/v1/ledger/accounts/no-such-account", Some(TOKEN))
-        .await;
+    let (status, body) = app.get("/api/v1/ledger/accounts/no-such-account", Some(TOKEN)).await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
 

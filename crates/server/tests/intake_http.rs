@@ -35,59 +35,30 @@ fn paid_session_event(event_id: &str, session_id: &str, amount_minor: i64) -> Ve
 }
 
 fn signed(body: &[u8], secret: &str, at: i64) -> Vec<(&'static str, String)> {
-    vec![
-        ("stripe-signature", sign(body, secret, at)),
-        ("content-type", "application/json".into()),
-    ]
+    vec![("stripe-signature", sign(body, secret, at)), ("content-type", "application/json".into())]
 }
 
 #[tokio::test]
 async fn campaigns_are_created_and_changed_by_admins_only() {
     let app = start(None).await;
     for token in [None, Some("wrong")] {
+        assert_eq!(app.post_json("/api/v1/campaigns", token, &release_123()).await.0, 401);
         assert_eq!(
-            app.post_json("/api/v1/campaigns", token, &release_123())
-                .await
-                .0,
-            401
-        );
-        assert_eq!(
-            app.patch_json(
-                "/api/v1/campaigns/release-123",
-                token,
-                &json!({"goal": "1"})
-            )
-            .await
-            .0,
+            app.patch_json("/api/v1/campaigns/release-123", token, &json!({"goal": "1"})).await.0,
             401
         );
     }
     assert_eq!(app.count("select count(*) from campaigns").await, 0);
 
-    let (status, body) = app
-        .post_json("/api/v1/campaigns", Some(TOKEN), &release_123())
-        .await;
+    let (status, body) = app.post_json("/api/v1/campaigns", Some(TOKEN), &release_123()).await;
     assert_eq!(status, 201, "{body}");
-    assert_eq!(
-        body["goal"],
-        json!({ "amount": "123000.00", "currency": "EUR" })
-    );
-    assert_eq!(
-        app.post_json("/api/v1/campaigns", Some(TOKEN), &release_123())
-            .await
-            .0,
-        409
-    );
+    assert_eq!(body["goal"], json!({ "amount": "123000.00", "currency": "EUR" }));
+    assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &release_123()).await.0, 409);
 
     let (status, body) = app.get("/api/v1/campaigns/release-123", None).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("open")));
-    let (status, body) = app
-        .patch_json(
-            "/api/v1/campaigns/release-123",
-            Some(TOKEN),
-            &json!({"status": "closed"}),
-        )
-        .await;
+    let (status, body) =
+        app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"status": "closed"})).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("closed")));
     assert_eq!(app.get("/api/v1/campaigns/nope", None).await.0, 404);
     app.finish().await;
@@ -108,14 +79,8 @@ async fn bad_campaign_requests_get_a_reason_and_change_nothing() {
     ];
     for (body, status, code) in cases {
         let (got, response) = app.post_json("/api/v1/campaigns", Some(TOKEN), &body).await;
-        assert_eq!(
-            (got, response["error"]["code"].as_str()),
-            (status, Some(code)),
-            "{body}: {response}"
-        );
-        assert!(response["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()));
+        assert_eq!((got, response["error"]["code"].as_str()), (status, Some(code)), "{body}: {response}");
+        assert!(response["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     assert_eq!(app.count("select count(*) from campaigns").await, 0);
     app.finish().await;
@@ -124,12 +89,7 @@ async fn bad_campaign_requests_get_a_reason_and_change_nothing() {
 #[tokio::test]
 async fn a_signed_webhook_books_and_forged_stale_or_unsigned_ones_change_nothing() {
     let app = start(Some(&format!("whsec_old_secret, {WEBHOOK_SECRET}"))).await;
-    assert_eq!(
-        app.post_json("/api/v1/campaigns", Some(TOKEN), &release_123())
-            .await
-            .0,
-        201
-    );
+    assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &release_123()).await.0, 201);
     let now = chrono::Utc::now().timestamp();
     let body = paid_session_event("evt_1", "cs_test_1", 2500);
 
@@ -137,85 +97,41 @@ async fn a_signed_webhook_books_and_forged_stale_or_unsigned_ones_change_nothing
         ("unsigned", vec![]),
         ("forged", signed(&body, "whsec_attacker", now)),
         ("stale", signed(&body, WEBHOOK_SECRET, now - 301)),
-        (
-            "garbage header",
-            vec![("stripe-signature", "t=abc,v1=zz".into())],
-        ),
+        ("garbage header", vec![("stripe-signature", "t=abc,v1=zz".into())]),
     ];
     for (name, headers) in bad {
-        let (status, response) = app
-            .post_raw("/webhooks/stripe", &headers, body.clone())
-            .await;
-        assert_eq!(
-            (status, response["error"]["code"].as_str()),
-            (400, Some("invalid_signature")),
-            "{name}"
-        );
+        let (status, response) = app.post_raw("/webhooks/stripe", &headers, body.clone()).await;
+        assert_eq!((status, response["error"]["code"].as_str()), (400, Some("invalid_signature")), "{name}");
     }
     // Signed, but a body that was altered after signing.
     let tampered = paid_session_event("evt_1", "cs_test_1", 250_000);
-    let (status, _) = app
-        .post_raw(
-            "/webhooks/stripe",
-            &signed(&body, WEBHOOK_SECRET, now),
-            tampered,
-        )
-        .await;
+    let (status, _) = app.post_raw("/webhooks/stripe", &signed(&body, WEBHOOK_SECRET, now), tampered).await;
     assert_eq!(status, 400);
     // Signed but not an event.
     let junk = b"{\"hello\": 1}".to_vec();
-    let (status, response) = app
-        .post_raw(
-            "/webhooks/stripe",
-            &signed(&junk, WEBHOOK_SECRET, now),
-            junk,
-        )
-        .await;
-    assert_eq!(
-        (status, response["error"]["code"].as_str()),
-        (400, Some("malformed_event"))
-    );
+    let (status, response) =
+        app.post_raw("/webhooks/stripe", &signed(&junk, WEBHOOK_SECRET, now), junk).await;
+    assert_eq!((status, response["error"]["code"].as_str()), (400, Some("malformed_event")));
     // Too large: refused before anything is parsed.
     let huge = vec![b' '; 300 * 1024];
-    let (status, _) = app
-        .post_raw(
-            "/webhooks/stripe",
-            &signed(&huge, WEBHOOK_SECRET, now),
-            huge,
-        )
-        .await;
+    let (status, _) = app.post_raw("/webhooks/stripe", &signed(&huge, WEBHOOK_SECRET, now), huge).await;
     assert_eq!(status, 413);
     assert_eq!(app.count("select count(*) from stripe_events").await, 0);
-    assert_eq!(
-        app.count("select count(*) from ledger_transactions").await,
-        0
-    );
+    assert_eq!(app.count("select count(*) from ledger_transactions").await, 0);
 
     // Signed with either secret during rotation: accepted, booked once however often delivered.
     for secret in [WEBHOOK_SECRET, "whsec_old_secret", WEBHOOK_SECRET] {
-        let (status, response) = app
-            .post_raw(
-                "/webhooks/stripe",
-                &signed(&body, secret, now),
-                body.clone(),
-            )
-            .await;
+        let (status, response) =
+            app.post_raw("/webhooks/stripe", &signed(&body, secret, now), body.clone()).await;
         assert_eq!(status, 200, "{response}");
         assert_eq!(response["outcome"], "booked");
     }
-    let (_, account) = app
-        .get("/api/v1/ledger/accounts/campaign:release-123", Some(TOKEN))
-        .await;
+    let (_, account) = app.get("/api/v1/ledger/accounts/campaign:release-123", Some(TOKEN)).await;
     assert_eq!(account["balance"]["posted"]["amount"], "25.00");
     let (status, totals) = app.get("/api/v1/campaigns/release-123/totals", None).await;
     assert_eq!(status, 200);
     assert_eq!(
-        (
-            &totals["raised"],
-            &totals["net"],
-            &totals["donations"],
-            &totals["beneficiaries_funded"]
-        ),
+        (&totals["raised"], &totals["net"], &totals["donations"], &totals["beneficiaries_funded"]),
         (&json!("25.00"), &json!("25.00"), &json!(1), &json!(0))
     );
     assert_eq!(app.get("/api/v1/campaigns/nope/totals", None).await.0, 404);
@@ -229,9 +145,6 @@ async fn without_a_webhook_secret_deliveries_are_refused_for_a_retry() {
     let body = paid_session_event("evt_1", "cs_test_1", 2500);
     let headers = signed(&body, WEBHOOK_SECRET, chrono::Utc::now().timestamp());
     let (status, response) = app.post_raw("/webhooks/stripe", &headers, body).await;
-    assert_eq!(
-        (status, response["error"]["code"].as_str()),
-        (503, Some("webhook_not_configured"))
-    );
+    assert_eq!((status, response["error"]["code"].as_str()), (503, Some("webhook_not_configured")));
     app.finish().await;
 }

@@ -6,8 +6,7 @@ use sqlx::{Connection, Executor, PgConnection, PgPool};
 
 /// The server tests run against; `DATABASE_URL` overrides (its database part is ignored).
 pub fn server_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestDb {
@@ -24,18 +23,11 @@ impl TestDb {
         let mut admin = PgConnection::connect_with(&base.clone().database("postgres"))
             .await
             .expect("connect to PostgreSQL at DATABASE_URL (is it running? deploy/services.sh starts it)");
-        admin
-            .execute(format!("create database {name}").as_str())
-            .await
-            .expect("create test database");
+        admin.execute(format!("create database {name}").as_str()).await.expect("create test database");
         admin.close().await.ok();
         let url = with_database(&server_url(), &name);
-        let pool = zbor_db::connect(&url, max_connections)
-            .await
-            .expect("connect to test database");
-        zbor_db::migrate(&pool)
-            .await
-            .expect("migrate test database");
+        let pool = zbor_db::connect(&url, max_connections).await.expect("connect to test database");
+        zbor_db::migrate(&pool).await.expect("migrate test database");
         TestDb { pool, name, url }
     }
 
@@ -43,10 +35,7 @@ impl TestDb {
     /// of failed runs are dropped by `deploy/test.sh` before the next run.
     pub async fn drop_database(self) {
         // A test still holding a connection would make close() wait forever; don't hang the run.
-        if tokio::time::timeout(std::time::Duration::from_secs(10), self.pool.close())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(std::time::Duration::from_secs(10), self.pool.close()).await.is_err() {
             eprintln!(
                 "testkit: a connection of {} was still in use; dropping the database anyway",
                 self.name
@@ -54,9 +43,8 @@ impl TestDb {
         }
         let base = zbor_db::options(&server_url()).expect("DATABASE_URL");
         if let Ok(mut admin) = PgConnection::connect_with(&base.database("postgres")).await {
-            let _ = admin
-                .execute(format!("drop database if exists {} with (force)", self.name).as_str())
-                .await;
+            let _ =
+                admin.execute(format!("drop database if exists {} with (force)", self.name).as_str()).await;
         }
     }
 }
@@ -68,9 +56,7 @@ pub fn with_database(url: &str, database: &str) -> String {
         None => (url, None),
     };
     let scheme_end = before_query.find("://").map_or(0, |i| i + 3);
-    let host_end = before_query[scheme_end..]
-        .find('/')
-        .map_or(before_query.len(), |i| scheme_end + i);
+    let host_end = before_query[scheme_end..].find('/').map_or(before_query.len(), |i| scheme_end + i);
     let mut out = format!("{}/{}", &before_query[..host_end], database);
     if let Some(query) = query {
         out.push('?');

@@ -11,11 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // a benchmark that cannot set up should stop
 // Floats and casts here measure time and rates, never money.
-#![allow(
-    clippy::float_arithmetic,
-    clippy::as_conversions,
-    clippy::cast_precision_loss
-)]
+#![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
 
 use std::process::Command;
 use std::sync::Arc;
@@ -72,68 +68,37 @@ impl XorShift {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let duration = Duration::from_secs(seconds);
     let db_name = "zbor_bench_ledger";
     let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await?;
-    admin
-        .execute(format!("drop database if exists {db_name} with (force)").as_str())
-        .await?;
-    admin
-        .execute(format!("create database {db_name}").as_str())
-        .await?;
+    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
+    admin.execute(format!("create database {db_name}").as_str()).await?;
     let url = with_database(&server_url(), db_name);
     // pgbench first, while this process holds a single connection: PostgreSQL's default of 100
     // connections cannot serve pgbench's 64 clients and our 64 writers at once.
     let setup = zbor_db::connect(&url, 1).await.context("connect")?;
     zbor_db::migrate(&setup).await?;
-    setup
-        .execute("create table bench_pgbench_rows (id bigserial primary key, v int not null)")
-        .await?;
+    setup.execute("create table bench_pgbench_rows (id bigserial primary key, v int not null)").await?;
     setup.close().await;
     let mut pgbench_cells = Vec::new();
     for writers in WRITERS {
         pgbench_cells.push(pgbench(&url, writers, seconds)?);
     }
     let pool = zbor_db::connect(&url, 70).await.context("connect")?;
-    let sync: String = sqlx::query_scalar("show synchronous_commit")
-        .fetch_one(&pool)
-        .await?;
+    let sync: String = sqlx::query_scalar("show synchronous_commit").fetch_one(&pool).await?;
     let fsync: String = sqlx::query_scalar("show fsync").fetch_one(&pool).await?;
-    let version: String = sqlx::query_scalar("show server_version")
-        .fetch_one(&pool)
-        .await?;
-    eprintln!(
-        "PostgreSQL {version}, synchronous_commit={sync}, fsync={fsync}, {seconds} s per cell"
-    );
+    let version: String = sqlx::query_scalar("show server_version").fetch_one(&pool).await?;
+    eprintln!("PostgreSQL {version}, synchronous_commit={sync}, fsync={fsync}, {seconds} s per cell");
 
     let ledger = Arc::new(Ledger::new(pool.clone()));
     let eur = Currency::parse("EUR")?;
-    let account = |code: String, kind| NewAccount {
-        code,
-        kind,
-        currency: eur,
-        non_negative: false,
-    };
-    let bank = ledger
-        .create_account(&account("stripe:balance".into(), AccountKind::Asset))
-        .await?
-        .id;
-    let campaign = ledger
-        .create_account(&account("campaign:hot".into(), AccountKind::Liability))
-        .await?
-        .id;
+    let account = |code: String, kind| NewAccount { code, kind, currency: eur, non_negative: false };
+    let bank = ledger.create_account(&account("stripe:balance".into(), AccountKind::Asset)).await?.id;
+    let campaign = ledger.create_account(&account("campaign:hot".into(), AccountKind::Liability)).await?.id;
     let mut uniform = Vec::new();
     for i in 0..UNIFORM_ACCOUNTS {
-        uniform.push(
-            ledger
-                .create_account(&account(format!("uniform:{i}"), AccountKind::Asset))
-                .await?
-                .id,
-        );
+        uniform.push(ledger.create_account(&account(format!("uniform:{i}"), AccountKind::Asset)).await?.id);
     }
     let uniform = Arc::new(uniform);
     pool.execute(
@@ -155,41 +120,26 @@ async fn main() -> anyhow::Result<()> {
                 ledger.clone(),
                 move |ledger, rng| async move {
                     let amount = Money::from_minor_units(rng, eur).unwrap();
-                    let tx = NewTransaction::new(TransactionId::new_random())
-                        .debit(b, amount)
-                        .credit(c, amount);
-                    ledger
-                        .post(&tx)
-                        .await
-                        .map(|_| ())
-                        .map_err(anyhow::Error::from)
+                    let tx =
+                        NewTransaction::new(TransactionId::new_random()).debit(b, amount).credit(c, amount);
+                    ledger.post(&tx).await.map(|_| ()).map_err(anyhow::Error::from)
                 },
             )
             .await,
         );
         let accounts = uniform.clone();
         cells.push(
-            run(
-                "ledger, 50 uniform accounts",
-                writers,
-                duration,
-                ledger.clone(),
-                move |ledger, rng| {
-                    let accounts = accounts.clone();
-                    async move {
-                        let amount = Money::from_minor_units(rng, eur).unwrap();
-                        let (from, to) = pick_two(&accounts, rng as u64);
-                        let tx = NewTransaction::new(TransactionId::new_random())
-                            .debit(from, amount)
-                            .credit(to, amount);
-                        ledger
-                            .post(&tx)
-                            .await
-                            .map(|_| ())
-                            .map_err(anyhow::Error::from)
-                    }
-                },
-            )
+            run("ledger, 50 uniform accounts", writers, duration, ledger.clone(), move |ledger, rng| {
+                let accounts = accounts.clone();
+                async move {
+                    let amount = Money::from_minor_units(rng, eur).unwrap();
+                    let (from, to) = pick_two(&accounts, rng as u64);
+                    let tx = NewTransaction::new(TransactionId::new_random())
+                        .debit(from, amount)
+                        .credit(to, amount);
+                    ledger.post(&tx).await.map(|_| ()).map_err(anyhow::Error::from)
+                }
+            })
             .await,
         );
         cells.push(
@@ -198,9 +148,7 @@ async fn main() -> anyhow::Result<()> {
                 writers,
                 duration,
                 ledger.clone(),
-                |ledger, rng| async move {
-                    row_lock_transfer(ledger.pool(), Decimal::new(rng, 2)).await
-                },
+                |ledger, rng| async move { row_lock_transfer(ledger.pool(), Decimal::new(rng, 2)).await },
             )
             .await,
         );
@@ -210,11 +158,7 @@ async fn main() -> anyhow::Result<()> {
     // The ledger must still be exact after all that.
     ledger.seal_all().await?;
     let report = ledger.verify().await?;
-    anyhow::ensure!(
-        report.is_ok(),
-        "ledger verify failed: {:?}",
-        report.first_problem
-    );
+    anyhow::ensure!(report.is_ok(), "ledger verify failed: {:?}", report.first_problem);
     let hot = ledger.balance(campaign).await?;
     eprintln!(
         "verify ok: {} transactions, {} postings, all sealed; hot campaign posted {}",
@@ -224,21 +168,11 @@ async fn main() -> anyhow::Result<()> {
     println!("| scenario | writers | transactions/s | postings/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     for cell in &cells {
-        let postings = if cell.scenario.starts_with("pgbench") {
-            cell.tps()
-        } else {
-            cell.tps() * 2.0
-        };
+        let postings = if cell.scenario.starts_with("pgbench") { cell.tps() } else { cell.tps() * 2.0 };
         let (p50, p99) = if cell.scenario.starts_with("pgbench") {
-            (
-                format!("{:.1} (mean)", cell.percentile_ms(0.50)),
-                "–".to_owned(),
-            )
+            (format!("{:.1} (mean)", cell.percentile_ms(0.50)), "–".to_owned())
         } else {
-            (
-                format!("{:.1}", cell.percentile_ms(0.50)),
-                format!("{:.1}", cell.percentile_ms(0.99)),
-            )
+            (format!("{:.1}", cell.percentile_ms(0.50)), format!("{:.1}", cell.percentile_ms(0.99)))
         };
         println!(
             "| {} | {} | {:.0} | {:.0} | {p50} | {p99} |",
@@ -249,18 +183,11 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     for writers in WRITERS {
-        let find = |s: &str| {
-            cells
-                .iter()
-                .find(|c| c.writers == writers && c.scenario.starts_with(s))
-                .map(Cell::tps)
-        };
-        if let (Some(hot), Some(uniform), Some(baseline), Some(pg)) = (
-            find("ledger, one hot"),
-            find("ledger, 50"),
-            find("baseline"),
-            find("pgbench"),
-        ) {
+        let find =
+            |s: &str| cells.iter().find(|c| c.writers == writers && c.scenario.starts_with(s)).map(Cell::tps);
+        if let (Some(hot), Some(uniform), Some(baseline), Some(pg)) =
+            (find("ledger, one hot"), find("ledger, 50"), find("baseline"), find("pgbench"))
+        {
             println!(
                 "\n{writers} writers: hot/uniform {:.2}×, hot/row-lock baseline {:.2}×, hot/pgbench {:.2}×",
                 hot / uniform,
@@ -270,9 +197,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     pool.close().await;
-    admin
-        .execute(format!("drop database if exists {db_name} with (force)").as_str())
-        .await?;
+    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
     Ok(())
 }
 
@@ -294,11 +219,13 @@ async fn row_lock_transfer(pool: &PgPool, amount: Decimal) -> anyhow::Result<()>
         .bind(amount)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("insert into bench_row_lock_postings (transfer, account, amount) values ($1, 1, $2), ($1, 2, -$2)")
-        .bind(id)
-        .bind(amount)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "insert into bench_row_lock_postings (transfer, account, amount) values ($1, 1, $2), ($1, 2, -$2)",
+    )
+    .bind(id)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -324,14 +251,11 @@ where
     for w in 0..writers {
         let (ledger, op) = (ledger.clone(), op.clone());
         tasks.push(tokio::spawn(async move {
-            let mut rng =
-                XorShift(0x9e37_79b9_7f4a_7c15 ^ ((w as u64 + 1) * 0x2545_f491_4f6c_dd1d));
+            let mut rng = XorShift(0x9e37_79b9_7f4a_7c15 ^ ((w as u64 + 1) * 0x2545_f491_4f6c_dd1d));
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let began = Instant::now();
-                op(ledger.clone(), rng.donation_cents())
-                    .await
-                    .expect("benchmark operation failed");
+                op(ledger.clone(), rng.donation_cents()).await.expect("benchmark operation failed");
                 latencies.push(began.elapsed().as_micros() as u64);
             }
             latencies
@@ -342,17 +266,8 @@ where
         latencies_us.extend(task.await.unwrap());
     }
     let seconds = start.elapsed().as_secs_f64();
-    let cell = Cell {
-        scenario,
-        writers,
-        transactions: latencies_us.len() as u64,
-        seconds,
-        latencies_us,
-    };
-    eprintln!(
-        "{scenario:>40} · {writers:>2} writers · {:>8.0} tx/s",
-        cell.tps()
-    );
+    let cell = Cell { scenario, writers, transactions: latencies_us.len() as u64, seconds, latencies_us };
+    eprintln!("{scenario:>40} · {writers:>2} writers · {:>8.0} tx/s", cell.tps());
     cell
 }
 
@@ -375,11 +290,7 @@ fn pgbench(url: &str, writers: usize, seconds: u64) -> anyhow::Result<Cell> {
         .output()
         .context("running pgbench (Debian package postgresql-client)")?;
     let text = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(
-        out.status.success(),
-        "pgbench failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    anyhow::ensure!(out.status.success(), "pgbench failed: {}", String::from_utf8_lossy(&out.stderr));
     let tps: f64 = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("tps = "))
@@ -393,20 +304,13 @@ fn pgbench(url: &str, writers: usize, seconds: u64) -> anyhow::Result<Cell> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(f64::NAN);
     let transactions = (tps * seconds as f64).round() as u64;
-    eprintln!(
-        "{:>40} · {writers:>2} writers · {tps:>8.0} tx/s",
-        "pgbench one-row insert"
-    );
+    eprintln!("{:>40} · {writers:>2} writers · {tps:>8.0} tx/s", "pgbench one-row insert");
     // pgbench reports only an average latency: stand it in for p50 and leave p99 empty.
     Ok(Cell {
         scenario: "pgbench: one-row insert per transaction",
         writers,
         transactions,
         seconds: seconds as f64,
-        latencies_us: if latency_ms.is_nan() {
-            vec![]
-        } else {
-            vec![(latency_ms * 1000.0) as u64]
-        },
+        latencies_us: if latency_ms.is_nan() { vec![] } else { vec![(latency_ms * 1000.0) as u64] },
     })
 }

@@ -28,9 +28,7 @@ impl Slug {
         let bytes = slug.as_bytes();
         let valid = (2..=63).contains(&bytes.len())
             && bytes[0].is_ascii_alphanumeric()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+            && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
         if valid {
             Ok(Slug(slug.to_owned()))
         } else {
@@ -101,9 +99,7 @@ pub struct CampaignUpdate {
     pub status: Option<CampaignStatus>,
 }
 
-fn present_or_null<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<String>>, D::Error> {
+fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -123,20 +119,14 @@ pub fn stripe_fees_account_code(currency: Currency) -> String {
 fn title(value: &str) -> Result<String, Error> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.chars().count() > TITLE_LEN_MAX {
-        return Err(Error::invalid(
-            "title",
-            format!("1 to {TITLE_LEN_MAX} characters"),
-        ));
+        return Err(Error::invalid("title", format!("1 to {TITLE_LEN_MAX} characters")));
     }
     Ok(trimmed.to_owned())
 }
 
 fn description(value: &str) -> Result<String, Error> {
     if value.chars().count() > DESCRIPTION_LEN_MAX {
-        return Err(Error::invalid(
-            "description",
-            format!("at most {DESCRIPTION_LEN_MAX} characters"),
-        ));
+        return Err(Error::invalid("description", format!("at most {DESCRIPTION_LEN_MAX} characters")));
     }
     Ok(value.to_owned())
 }
@@ -151,15 +141,9 @@ fn positive(field: &'static str, value: &str, currency: Currency) -> Result<Mone
 
 fn suggested(values: &[String], currency: Currency) -> Result<Vec<Money>, Error> {
     if values.len() > SUGGESTED_AMOUNTS_MAX {
-        return Err(Error::invalid(
-            "suggested_amounts",
-            format!("at most {SUGGESTED_AMOUNTS_MAX}"),
-        ));
+        return Err(Error::invalid("suggested_amounts", format!("at most {SUGGESTED_AMOUNTS_MAX}")));
     }
-    values
-        .iter()
-        .map(|v| positive("suggested_amounts", v, currency))
-        .collect()
+    values.iter().map(|v| positive("suggested_amounts", v, currency)).collect()
 }
 
 fn amounts(money: &[Money]) -> Vec<Decimal> {
@@ -195,11 +179,7 @@ impl CampaignRow {
             currency,
             goal: money(self.goal)?,
             amount_per_beneficiary: self.amount_per_beneficiary.map(money).transpose()?,
-            suggested_amounts: self
-                .suggested_amounts
-                .into_iter()
-                .map(money)
-                .collect::<Result<_, _>>()?,
+            suggested_amounts: self.suggested_amounts.into_iter().map(money).collect::<Result<_, _>>()?,
             status: self.status,
             ledger_account: AccountId::from_i64(self.ledger_account_id),
             stripe_payment_link_id: self.stripe_payment_link_id,
@@ -228,11 +208,10 @@ pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error>
     let suggested = suggested(&new.suggested_amounts, currency)?;
 
     let mut db = pool.begin().await?;
-    let exists: bool =
-        sqlx::query_scalar("select exists (select 1 from campaigns where slug = $1)")
-            .bind(slug.as_str())
-            .fetch_one(&mut *db)
-            .await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from campaigns where slug = $1)")
+        .bind(slug.as_str())
+        .fetch_one(&mut *db)
+        .await?;
     if exists {
         return Err(Error::SlugTaken(slug.0));
     }
@@ -264,40 +243,21 @@ pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error>
 
 /// The campaign's funds account (a liability that may never be overdrawn), plus the per-currency
 /// processor balance and fee accounts every donation books against.
-async fn ensure_accounts(
-    db: &mut PgConnection,
-    slug: &Slug,
-    currency: Currency,
-) -> Result<AccountId, Error> {
-    let account = |code: String, kind, non_negative| NewAccount {
-        code,
-        kind,
-        currency,
-        non_negative,
-    };
+async fn ensure_accounts(db: &mut PgConnection, slug: &Slug, currency: Currency) -> Result<AccountId, Error> {
+    let account = |code: String, kind, non_negative| NewAccount { code, kind, currency, non_negative };
     zbor_ledger::ensure_account(
         db,
-        &account(
-            stripe_balance_account_code(currency),
-            AccountKind::Asset,
-            false,
-        ),
+        &account(stripe_balance_account_code(currency), AccountKind::Asset, false),
     )
     .await?;
     zbor_ledger::ensure_account(
         db,
-        &account(
-            stripe_fees_account_code(currency),
-            AccountKind::Expense,
-            false,
-        ),
+        &account(stripe_fees_account_code(currency), AccountKind::Expense, false),
     )
     .await?;
-    let funds = zbor_ledger::ensure_account(
-        db,
-        &account(campaign_account_code(slug), AccountKind::Liability, true),
-    )
-    .await?;
+    let funds =
+        zbor_ledger::ensure_account(db, &account(campaign_account_code(slug), AccountKind::Liability, true))
+            .await?;
     Ok(funds.id)
 }
 
@@ -305,24 +265,11 @@ pub async fn update(pool: &PgPool, slug: &str, change: &CampaignUpdate) -> Resul
     let mut db = pool.begin().await?;
     let current = by_slug_for_update(&mut db, slug).await?;
     let currency = current.currency;
-    let title = change
-        .title
-        .as_deref()
-        .map(title)
-        .transpose()?
-        .unwrap_or(current.title);
-    let description = change
-        .description
-        .as_deref()
-        .map(description)
-        .transpose()?
-        .unwrap_or(current.description);
-    let goal = change
-        .goal
-        .as_deref()
-        .map(|g| positive("goal", g, currency))
-        .transpose()?
-        .unwrap_or(current.goal);
+    let title = change.title.as_deref().map(title).transpose()?.unwrap_or(current.title);
+    let description =
+        change.description.as_deref().map(description).transpose()?.unwrap_or(current.description);
+    let goal =
+        change.goal.as_deref().map(|g| positive("goal", g, currency)).transpose()?.unwrap_or(current.goal);
     let per_beneficiary = match &change.amount_per_beneficiary {
         None => current.amount_per_beneficiary,
         Some(None) => None,
@@ -358,31 +305,24 @@ pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> Result<Campaign, Er
             .bind(slug)
             .fetch_optional(&mut *conn)
             .await?;
-    row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?
-        .into_campaign()
+    row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?.into_campaign()
 }
 
 async fn by_slug_for_update(conn: &mut PgConnection, slug: &str) -> Result<Campaign, Error> {
-    let row: Option<CampaignRow> = sqlx::query_as(&format!(
-        "select {COLUMNS} from campaigns where slug = $1 for update"
-    ))
-    .bind(slug)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?
-        .into_campaign()
+    let row: Option<CampaignRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from campaigns where slug = $1 for update"))
+            .bind(slug)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?.into_campaign()
 }
 
-pub async fn by_payment_link(
-    conn: &mut PgConnection,
-    link: &str,
-) -> Result<Option<Campaign>, Error> {
-    let row: Option<CampaignRow> = sqlx::query_as(&format!(
-        "select {COLUMNS} from campaigns where stripe_payment_link_id = $1"
-    ))
-    .bind(link)
-    .fetch_optional(&mut *conn)
-    .await?;
+pub async fn by_payment_link(conn: &mut PgConnection, link: &str) -> Result<Option<Campaign>, Error> {
+    let row: Option<CampaignRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from campaigns where stripe_payment_link_id = $1"))
+            .bind(link)
+            .fetch_optional(&mut *conn)
+            .await?;
     row.map(CampaignRow::into_campaign).transpose()
 }
 
@@ -395,16 +335,7 @@ mod tests {
         for ok in ["release-123", "ab", "2025-december"] {
             assert!(Slug::parse(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "a",
-            "-x",
-            "Release",
-            "a b",
-            "a_b",
-            "ü-x",
-            &"a".repeat(64),
-        ] {
+        for bad in ["", "a", "-x", "Release", "a b", "a_b", "ü-x", &"a".repeat(64)] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
     }

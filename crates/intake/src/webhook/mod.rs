@@ -37,6 +37,8 @@ pub enum Outcome {
 pub struct Receipt {
     pub event_id: String,
     pub outcome: Outcome,
+    /// The campaign whose money this event changed (its live totals need a refresh).
+    pub campaign: Option<String>,
     /// The event id was stored before: this delivery changed nothing.
     pub duplicate: bool,
 }
@@ -70,8 +72,7 @@ struct Session {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(object: &Value, what: &str) -> Result<T, Error> {
-    serde_json::from_value(object.clone())
-        .map_err(|e| Error::MalformedEvent(format!("{what}: {e}")))
+    serde_json::from_value(object.clone()).map_err(|e| Error::MalformedEvent(format!("{what}: {e}")))
 }
 
 /// Largest webhook body accepted; Stripe's events are a few kilobytes.
@@ -80,8 +81,7 @@ pub const BODY_BYTES_MAX: usize = 256 * 1024;
 /// Stores a verified event once and acts on it. `body` must already have passed
 /// [`signature::verify`].
 pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
-    let event: Event =
-        serde_json::from_slice(body).map_err(|e| Error::MalformedEvent(e.to_string()))?;
+    let event: Event = serde_json::from_slice(body).map_err(|e| Error::MalformedEvent(e.to_string()))?;
     if !event.id.starts_with("evt_") || event.id.len() > 255 || event.kind.len() > 100 {
         return Err(Error::MalformedEvent("bad event id or type".into()));
     }
@@ -96,13 +96,9 @@ pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
             .fetch_optional(&mut *db)
             .await?;
     if let Some(outcome) = stored {
-        return Ok(Receipt {
-            event_id: event.id,
-            outcome,
-            duplicate: true,
-        });
+        return Ok(Receipt { event_id: event.id, outcome, campaign: None, duplicate: true });
     }
-    let (outcome, review_reason) = act(&mut db, &event).await?;
+    let (outcome, review_reason, campaign) = act(&mut db, &event).await?;
     let inserted = sqlx::query(
         "insert into stripe_events (id, type, created, payload, outcome, review_reason)
          values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing",
@@ -110,12 +106,7 @@ pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
     .bind(&event.id)
     .bind(&event.kind)
     .bind(created)
-    .bind(redact::event(
-        &event.id,
-        &event.kind,
-        event.created,
-        &event.data.object,
-    ))
+    .bind(redact::event(&event.id, &event.kind, event.created, &event.data.object))
     .bind(outcome)
     .bind(review_reason.as_deref())
     .execute(&mut *db)
@@ -123,16 +114,11 @@ pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
     if inserted.rows_affected() == 0 {
         // A concurrent delivery of the same event committed first; drop our work, keep theirs.
         db.rollback().await?;
-        let outcome: Outcome =
-            sqlx::query_scalar("select outcome from stripe_events where id = $1")
-                .bind(&event.id)
-                .fetch_one(pool)
-                .await?;
-        return Ok(Receipt {
-            event_id: event.id,
-            outcome,
-            duplicate: true,
-        });
+        let outcome: Outcome = sqlx::query_scalar("select outcome from stripe_events where id = $1")
+            .bind(&event.id)
+            .fetch_one(pool)
+            .await?;
+        return Ok(Receipt { event_id: event.id, outcome, campaign: None, duplicate: true });
     }
     db.commit().await?;
     if outcome == Outcome::NeedsReview {
@@ -140,35 +126,34 @@ pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
     } else {
         tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe event stored");
     }
-    Ok(Receipt {
-        event_id: event.id,
-        outcome,
-        duplicate: false,
-    })
+    // Only a booking changes a campaign's totals.
+    let campaign = campaign.filter(|_| outcome == Outcome::Booked);
+    Ok(Receipt { event_id: event.id, outcome, campaign, duplicate: false })
 }
 
-async fn act(db: &mut PgConnection, event: &Event) -> Result<(Outcome, Option<String>), Error> {
+/// What acting on an event did: its outcome, why it needs review, and the campaign concerned.
+type Acted = (Outcome, Option<String>, Option<String>);
+
+async fn act(db: &mut PgConnection, event: &Event) -> Result<Acted, Error> {
     let settles = match event.kind.as_str() {
         "checkout.session.completed" => Settlement::FromStatus,
         "checkout.session.async_payment_succeeded" => Settlement::Paid,
         "checkout.session.async_payment_failed" => Settlement::Failed,
-        "charge.refunded" => {
-            return reversals::refund(db, parse(&event.data.object, "charge")?).await
-        }
+        "charge.refunded" => return reversals::refund(db, parse(&event.data.object, "charge")?).await,
         "charge.dispute.created" | "charge.dispute.closed" => {
             return reversals::dispute(db, parse(&event.data.object, "dispute")?).await
         }
-        _ => return Ok((Outcome::Ignored, None)),
+        _ => return Ok((Outcome::Ignored, None, None)),
     };
     let session: Session = serde_json::from_value(event.data.object.clone())
         .map_err(|e| Error::MalformedEvent(format!("checkout session: {e}")))?;
     if session.mode.as_deref() != Some("payment") {
-        return Ok((Outcome::Ignored, None));
+        return Ok((Outcome::Ignored, None, None));
     }
     let settlement = match (settles, session.payment_status.as_deref()) {
         (Settlement::FromStatus, Some("paid")) | (Settlement::Paid, _) => Settlement::Paid,
         (Settlement::FromStatus, Some("unpaid")) => Settlement::Pending,
-        (Settlement::FromStatus, _) => return Ok((Outcome::Ignored, None)),
+        (Settlement::FromStatus, _) => return Ok((Outcome::Ignored, None, None)),
         (Settlement::Failed, _) => Settlement::Failed,
         (Settlement::Pending, _) => Settlement::Pending,
     };
@@ -176,6 +161,7 @@ async fn act(db: &mut PgConnection, event: &Event) -> Result<(Outcome, Option<St
         return Ok((
             Outcome::NeedsReview,
             Some("no campaign matches the session's metadata or payment link".into()),
+            None,
         ));
     };
     let Some(amount) = session_amount(&session, &campaign)? else {
@@ -186,9 +172,11 @@ async fn act(db: &mut PgConnection, event: &Event) -> Result<(Outcome, Option<St
                 campaign.slug.as_str(),
                 campaign.currency
             )),
+            None,
         ));
     };
-    donation(db, &session, &campaign, amount, settlement).await
+    let (outcome, reason) = donation(db, &session, &campaign, amount, settlement).await?;
+    Ok((outcome, reason, Some(campaign.slug.as_str().to_owned())))
 }
 
 #[derive(Clone, Copy)]
@@ -202,10 +190,7 @@ enum Settlement {
 /// The campaign a session belongs to: `metadata.zbor_campaign` (Checkout Sessions we create), or
 /// the Payment Link it came through. Never guessed.
 async fn attribute(db: &mut PgConnection, session: &Session) -> Result<Option<Campaign>, Error> {
-    let slug = session
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get("zbor_campaign"));
+    let slug = session.metadata.as_ref().and_then(|m| m.get("zbor_campaign"));
     if let Some(slug) = slug {
         return match campaigns::by_slug(db, slug).await {
             Ok(campaign) => Ok(Some(campaign)),
@@ -260,17 +245,13 @@ async fn donation(
     .bind(session.payment_intent.as_deref())
     .execute(&mut *db)
     .await?;
-    let (status, booked_amount): (String, rust_decimal::Decimal) = sqlx::query_as(
-        "select status::text, amount from donations where stripe_session_id = $1 for update",
-    )
-    .bind(&session.id)
-    .fetch_one(&mut *db)
-    .await?;
+    let (status, booked_amount): (String, rust_decimal::Decimal) =
+        sqlx::query_as("select status::text, amount from donations where stripe_session_id = $1 for update")
+            .bind(&session.id)
+            .fetch_one(&mut *db)
+            .await?;
     if booked_amount != amount.amount() {
-        return Ok((
-            Outcome::NeedsReview,
-            Some(format!("session {} changed amount", session.id)),
-        ));
+        return Ok((Outcome::NeedsReview, Some(format!("session {} changed amount", session.id))));
     }
     match (settlement, status.as_str()) {
         (_, "paid") => Ok((Outcome::Ignored, None)),
@@ -300,8 +281,7 @@ async fn book(
         tracing::info!(campaign = %campaign.slug.as_str(), "booking a donation to a closed campaign");
     }
     let stripe_balance =
-        zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(amount.currency()))
-            .await?;
+        zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(amount.currency())).await?;
     let id = TransactionId::derived_from(&session.id);
     let tx = NewTransaction::new(id)
         .debit(stripe_balance.id, amount)

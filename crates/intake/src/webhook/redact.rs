@@ -63,14 +63,8 @@ mod tests {
         });
         let kept = event("evt_1", "checkout.session.completed", 1, &object);
         let text = kept.to_string();
-        assert!(
-            !text.contains("donor@example.com") && !text.contains("Jane"),
-            "{text}"
-        );
+        assert!(!text.contains("donor@example.com") && !text.contains("Jane"), "{text}");
         assert_eq!(kept["data"]["object"]["amount_total"], 2500);
-        assert_eq!(
-            kept["data"]["object"]["metadata"]["zbor_campaign"],
-            "release-123"
-        );
+        assert_eq!(kept["data"]["object"]["metadata"]["zbor_campaign"], "release-123");
     }
 }

@@ -36,20 +36,14 @@ pub(super) struct Dispute {
     status: String,
 }
 
-type Handled = (Outcome, Option<String>);
+type Handled = (Outcome, Option<String>, Option<String>);
 
 pub(super) async fn refund(db: &mut PgConnection, charge: Charge) -> Result<Handled, Error> {
     let Some(payment_intent) = charge.payment_intent else {
-        return Ok(review(format!(
-            "refund on charge {} without a payment intent",
-            charge.id
-        )));
+        return Ok(review(format!("refund on charge {} without a payment intent", charge.id)));
     };
     let Ok(currency) = Currency::parse(&charge.currency) else {
-        return Ok(review(format!(
-            "refund on charge {} in an unknown currency",
-            charge.id
-        )));
+        return Ok(review(format!("refund on charge {} in an unknown currency", charge.id)));
     };
     let total = Money::from_minor_units(charge.amount_refunded, currency)?;
     if total.is_negative() {
@@ -68,13 +62,19 @@ pub(super) async fn refund(db: &mut PgConnection, charge: Charge) -> Result<Hand
     apply_refunds(db, &payment_intent).await
 }
 
-/// The paid donation of a payment, locked: (session, campaign account, currency, amount, refunded).
-async fn paid_donation(
-    db: &mut PgConnection,
-    payment_intent: &str,
-) -> Result<Option<(String, AccountId, Currency, Decimal, Decimal)>, Error> {
-    let row: Option<(String, i64, String, Decimal, Decimal)> = sqlx::query_as(
-        "select d.stripe_session_id, c.ledger_account_id, d.currency, d.amount, d.refunded
+/// The paid donation of a payment, locked.
+struct PaidDonation {
+    session: String,
+    campaign: String,
+    campaign_account: AccountId,
+    currency: Currency,
+    amount: Decimal,
+    refunded: Decimal,
+}
+
+async fn paid_donation(db: &mut PgConnection, payment_intent: &str) -> Result<Option<PaidDonation>, Error> {
+    let row: Option<(String, String, i64, String, Decimal, Decimal)> = sqlx::query_as(
+        "select d.stripe_session_id, c.slug, c.ledger_account_id, d.currency, d.amount, d.refunded
          from donations d join campaigns c on c.id = d.campaign_id
          where d.stripe_payment_intent = $1 and d.status = 'paid'
          for update of d",
@@ -82,47 +82,39 @@ async fn paid_donation(
     .bind(payment_intent)
     .fetch_optional(&mut *db)
     .await?;
-    row.map(|(session, account, currency, amount, refunded)| {
-        Ok((
+    row.map(|(session, campaign, account, currency, amount, refunded)| {
+        Ok(PaidDonation {
             session,
-            AccountId::from_i64(account),
-            Currency::parse(&currency)?,
+            campaign,
+            campaign_account: AccountId::from_i64(account),
+            currency: Currency::parse(&currency)?,
             amount,
             refunded,
-        ))
+        })
     })
     .transpose()
 }
 
 /// Books whatever part of the reported refund total is not booked yet.
-pub(super) async fn apply_refunds(
-    db: &mut PgConnection,
-    payment_intent: &str,
-) -> Result<Handled, Error> {
-    let Some((session, campaign_account, currency, amount, booked)) =
+pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -> Result<Handled, Error> {
+    let Some(PaidDonation { session, campaign, campaign_account, currency, amount, refunded: booked }) =
         paid_donation(db, payment_intent).await?
     else {
-        return Ok((Outcome::Waiting, None));
+        return Ok((Outcome::Waiting, None, None));
     };
-    let reported: Option<(String, Decimal)> = sqlx::query_as(
-        "select currency, refunded from charge_refunds where stripe_payment_intent = $1",
-    )
-    .bind(payment_intent)
-    .fetch_optional(&mut *db)
-    .await?;
+    let reported: Option<(String, Decimal)> =
+        sqlx::query_as("select currency, refunded from charge_refunds where stripe_payment_intent = $1")
+            .bind(payment_intent)
+            .fetch_optional(&mut *db)
+            .await?;
     let Some((reported_currency, total)) = reported else {
-        return Ok((Outcome::Ignored, None));
+        return Ok((Outcome::Ignored, None, None));
     };
     if reported_currency != currency.code() || total > amount {
-        return Ok(review(format!(
-            "refund of {total} {reported_currency} does not fit donation {session}"
-        )));
+        return Ok(review(format!("refund of {total} {reported_currency} does not fit donation {session}")));
     }
-    let Some(delta) = total
-        .checked_sub(booked)
-        .filter(|d| d.is_sign_positive() && !d.is_zero())
-    else {
-        return Ok((Outcome::Ignored, None));
+    let Some(delta) = total.checked_sub(booked).filter(|d| d.is_sign_positive() && !d.is_zero()) else {
+        return Ok((Outcome::Ignored, None, None));
     };
     let delta = Money::new(delta, currency)?;
     let id = TransactionId::derived_from(&format!("refund:{payment_intent}:{total}"));
@@ -135,45 +127,33 @@ pub(super) async fn apply_refunds(
                 .bind(total)
                 .execute(&mut *db)
                 .await?;
-            Ok((Outcome::Booked, None))
+            Ok((Outcome::Booked, None, Some(campaign)))
         }
     }
 }
 
 pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<Handled, Error> {
     let Some(payment_intent) = dispute.payment_intent.as_deref() else {
-        return Ok(review(format!(
-            "dispute {} without a payment intent",
-            dispute.id
-        )));
+        return Ok(review(format!("dispute {} without a payment intent", dispute.id)));
     };
-    let Some((session, campaign_account, currency, _, _)) =
+    let Some(PaidDonation { session, campaign, campaign_account, currency, .. }) =
         paid_donation(db, payment_intent).await?
     else {
-        return Ok(review(format!(
-            "dispute {} on a payment with no booked donation",
-            dispute.id
-        )));
+        return Ok(review(format!("dispute {} on a payment with no booked donation", dispute.id)));
     };
     if Currency::parse(&dispute.currency).ok() != Some(currency) {
-        return Ok(review(format!(
-            "dispute {} in another currency than its donation",
-            dispute.id
-        )));
+        return Ok(review(format!("dispute {} in another currency than its donation", dispute.id)));
     }
     let amount = Money::from_minor_units(dispute.amount, currency)?;
     if !amount.is_positive() {
         return Err(Error::MalformedEvent("dispute amount".into()));
     }
-    let metadata =
-        serde_json::json!({ "kind": "dispute", "stripe_session": session, "dispute": dispute.id });
+    let metadata = serde_json::json!({ "kind": "dispute", "stripe_session": session, "dispute": dispute.id });
     let mut booked = false;
     // Withdrawn once, whichever of created/closed arrives first.
     let withdrawn = TransactionId::derived_from(&format!("dispute:{}:withdrawn", dispute.id));
     if !exists(db, withdrawn).await? {
-        if let Err(reason) =
-            take_back(db, withdrawn, campaign_account, amount, metadata.clone()).await?
-        {
+        if let Err(reason) = take_back(db, withdrawn, campaign_account, amount, metadata.clone()).await? {
             return Ok(review(reason));
         }
         adjust_disputed(db, &session, amount.amount()).await?;
@@ -192,23 +172,14 @@ pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<H
             booked = true;
         }
     }
-    Ok((
-        if booked {
-            Outcome::Booked
-        } else {
-            Outcome::Ignored
-        },
-        None,
-    ))
+    Ok(if booked { (Outcome::Booked, None, Some(campaign)) } else { (Outcome::Ignored, None, None) })
 }
 
 async fn exists(db: &mut PgConnection, id: TransactionId) -> Result<bool, Error> {
-    Ok(
-        sqlx::query_scalar("select exists (select 1 from ledger_transactions where id = $1)")
-            .bind(id)
-            .fetch_one(&mut *db)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("select exists (select 1 from ledger_transactions where id = $1)")
+        .bind(id)
+        .fetch_one(&mut *db)
+        .await?)
 }
 
 async fn adjust_disputed(db: &mut PgConnection, session: &str, by: Decimal) -> Result<(), Error> {
@@ -221,11 +192,7 @@ async fn adjust_disputed(db: &mut PgConnection, session: &str, by: Decimal) -> R
 }
 
 async fn stripe_balance(db: &mut PgConnection, currency: Currency) -> Result<AccountId, Error> {
-    Ok(
-        zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(currency))
-            .await?
-            .id,
-    )
+    Ok(zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(currency)).await?.id)
 }
 
 /// Moves `amount` from the campaign back to the processor balance. When the campaign's funds are
@@ -239,26 +206,16 @@ async fn take_back(
     metadata: serde_json::Value,
 ) -> Result<Result<(), String>, Error> {
     let balance = stripe_balance(db, amount.currency()).await?;
-    let tx = NewTransaction::new(id)
-        .debit(campaign_account, amount)
-        .credit(balance, amount)
-        .metadata(metadata);
+    let tx =
+        NewTransaction::new(id).debit(campaign_account, amount).credit(balance, amount).metadata(metadata);
     sqlx::query("savepoint reversal").execute(&mut *db).await?;
     match zbor_ledger::post_in(db, &tx).await {
         Ok(_) => {
-            sqlx::query("release savepoint reversal")
-                .execute(&mut *db)
-                .await?;
+            sqlx::query("release savepoint reversal").execute(&mut *db).await?;
             Ok(Ok(()))
         }
-        Err(zbor_ledger::Error::InsufficientFunds {
-            available,
-            requested,
-            ..
-        }) => {
-            sqlx::query("rollback to savepoint reversal")
-                .execute(&mut *db)
-                .await?;
+        Err(zbor_ledger::Error::InsufficientFunds { available, requested, .. }) => {
+            sqlx::query("rollback to savepoint reversal").execute(&mut *db).await?;
             Ok(Err(format!(
                 "taking back {requested} would overdraw the campaign (available {available}): funds are held or paid out"
             )))
@@ -268,5 +225,5 @@ async fn take_back(
 }
 
 fn review(reason: String) -> Handled {
-    (Outcome::NeedsReview, Some(reason))
+    (Outcome::NeedsReview, Some(reason), None)
 }

@@ -51,17 +51,10 @@ pub fn verify(
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for part in header.split(',') {
-        let (key, value) = part
-            .trim()
-            .split_once('=')
-            .ok_or(SignatureError::Malformed)?;
+        let (key, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
         match key {
             "t" if timestamp.is_none() => {
-                timestamp = Some(
-                    value
-                        .parse::<i64>()
-                        .map_err(|_| SignatureError::Malformed)?,
-                );
+                timestamp = Some(value.parse::<i64>().map_err(|_| SignatureError::Malformed)?);
             }
             "t" => return Err(SignatureError::Malformed),
             "v1" => {
@@ -78,10 +71,7 @@ pub fn verify(
     }
     let age_s = now.saturating_sub(timestamp);
     if age_s.abs() > TOLERANCE_S {
-        return Err(SignatureError::Stale {
-            age_s,
-            tolerance_s: TOLERANCE_S,
-        });
+        return Err(SignatureError::Stale { age_s, tolerance_s: TOLERANCE_S });
     }
     for secret in &secrets.0 {
         for signature in &signatures {
@@ -96,18 +86,13 @@ pub fn verify(
 
 /// The header Stripe would send for `body` at `timestamp`: used by the simulator and tests.
 pub fn sign(body: &[u8], secret: &str, timestamp: i64) -> String {
-    let signature = hex::encode(
-        mac(secret.as_bytes(), timestamp, body)
-            .finalize()
-            .into_bytes(),
-    );
+    let signature = hex::encode(mac(secret.as_bytes(), timestamp, body).finalize().into_bytes());
     format!("t={timestamp},v1={signature}")
 }
 
 #[allow(clippy::expect_used)] // the one impossible failure, named as such
 fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret).expect("BUG: HMAC accepts keys of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("BUG: HMAC accepts keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -128,30 +113,17 @@ mod tests {
     #[test]
     fn a_stripe_signed_body_verifies() {
         let header = sign(BODY, "whsec_a", NOW);
-        assert_eq!(
-            verify(Some(&header), BODY, &secrets("whsec_a"), NOW + 10),
-            Ok(NOW)
-        );
+        assert_eq!(verify(Some(&header), BODY, &secrets("whsec_a"), NOW + 10), Ok(NOW));
     }
 
     #[test]
     fn either_secret_works_while_rotating() {
         let header = sign(BODY, "whsec_new", NOW);
-        assert_eq!(
-            verify(Some(&header), BODY, &secrets("whsec_old, whsec_new"), NOW),
-            Ok(NOW)
-        );
+        assert_eq!(verify(Some(&header), BODY, &secrets("whsec_old, whsec_new"), NOW), Ok(NOW));
         // Stripe sends one v1 per active secret; any match is enough.
-        let old_v1 = sign(BODY, "whsec_old", NOW)
-            .split_once(',')
-            .unwrap()
-            .1
-            .to_owned();
+        let old_v1 = sign(BODY, "whsec_old", NOW).split_once(',').unwrap().1.to_owned();
         let two = format!("{},{old_v1}", sign(BODY, "whsec_other", NOW));
-        assert_eq!(
-            verify(Some(&two), BODY, &secrets("whsec_old"), NOW),
-            Ok(NOW)
-        );
+        assert_eq!(verify(Some(&two), BODY, &secrets("whsec_old"), NOW), Ok(NOW));
     }
 
     #[test]
@@ -159,43 +131,16 @@ mod tests {
         let s = secrets("whsec_a");
         let good = sign(BODY, "whsec_a", NOW);
         assert_eq!(verify(None, BODY, &s, NOW), Err(SignatureError::Missing));
-        assert_eq!(
-            verify(Some(&sign(BODY, "whsec_b", NOW)), BODY, &s, NOW),
-            Err(SignatureError::NoMatch)
-        );
-        assert_eq!(
-            verify(Some(&good), b"{\"id\":\"evt_2\"}", &s, NOW),
-            Err(SignatureError::NoMatch)
-        );
-        assert!(matches!(
-            verify(Some(&good), BODY, &s, NOW + 301),
-            Err(SignatureError::Stale { .. })
-        ));
-        assert!(matches!(
-            verify(Some(&good), BODY, &s, NOW - 301),
-            Err(SignatureError::Stale { .. })
-        ));
-        for bad in [
-            "",
-            "t=1",
-            "v1=00",
-            "t=x,v1=00",
-            "t=1,t=2,v1=00",
-            "t=1,v1=zz",
-            "garbage",
-        ] {
-            assert_eq!(
-                verify(Some(bad), BODY, &s, NOW),
-                Err(SignatureError::Malformed),
-                "{bad}"
-            );
+        assert_eq!(verify(Some(&sign(BODY, "whsec_b", NOW)), BODY, &s, NOW), Err(SignatureError::NoMatch));
+        assert_eq!(verify(Some(&good), b"{\"id\":\"evt_2\"}", &s, NOW), Err(SignatureError::NoMatch));
+        assert!(matches!(verify(Some(&good), BODY, &s, NOW + 301), Err(SignatureError::Stale { .. })));
+        assert!(matches!(verify(Some(&good), BODY, &s, NOW - 301), Err(SignatureError::Stale { .. })));
+        for bad in ["", "t=1", "v1=00", "t=x,v1=00", "t=1,t=2,v1=00", "t=1,v1=zz", "garbage"] {
+            assert_eq!(verify(Some(bad), BODY, &s, NOW), Err(SignatureError::Malformed), "{bad}");
         }
         // A signature over the right body with the timestamp changed does not verify.
         let shifted = good.replacen(&NOW.to_string(), &(NOW + 1).to_string(), 1);
-        assert_eq!(
-            verify(Some(&shifted), BODY, &s, NOW),
-            Err(SignatureError::NoMatch)
-        );
+        assert_eq!(verify(Some(&shifted), BODY, &s, NOW), Err(SignatureError::NoMatch));
     }
 
     #[test]
@@ -203,9 +148,6 @@ mod tests {
         assert!(WebhookSecrets::parse("").is_none());
         assert!(WebhookSecrets::parse(" , ").is_none());
         assert!(WebhookSecrets::parse("a,b,c").is_none());
-        assert_eq!(
-            format!("{:?}", secrets("whsec_supersecret")),
-            "WebhookSecrets([1 redacted])"
-        );
+        assert_eq!(format!("{:?}", secrets("whsec_supersecret")), "WebhookSecrets([1 redacted])");
     }
 }

@@ -27,13 +27,7 @@ fn fixtures() -> Value {
 
 /// A Checkout Session as Stripe sends it, from Stripe's example object, patched to a completed
 /// donation session.
-pub fn session(
-    id: &str,
-    amount_minor: i64,
-    currency: &str,
-    payment_status: &str,
-    metadata: Value,
-) -> Value {
+pub fn session(id: &str, amount_minor: i64, currency: &str, payment_status: &str, metadata: Value) -> Value {
     let mut s = fixtures()["checkout.session"].clone();
     s["id"] = json!(id);
     s["amount_total"] = json!(amount_minor);
@@ -70,10 +64,7 @@ pub fn eur(amount: &str) -> zbor_ledger::Money {
 
 pub async fn campaign_balance(db: &TestDb, campaign: &Campaign) -> zbor_ledger::Money {
     let mut conn = db.pool.acquire().await.unwrap();
-    zbor_ledger::balance(&mut conn, campaign.ledger_account)
-        .await
-        .unwrap()
-        .posted
+    zbor_ledger::balance(&mut conn, campaign.ledger_account).await.unwrap().posted
 }
 
 pub async fn count(db: &TestDb, sql: &str) -> i64 {

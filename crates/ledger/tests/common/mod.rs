@@ -14,12 +14,7 @@ pub async fn setup(max_connections: u32) -> (TestDb, Ledger) {
     (db, ledger)
 }
 
-pub async fn account(
-    ledger: &Ledger,
-    code: &str,
-    kind: AccountKind,
-    non_negative: bool,
-) -> Account {
+pub async fn account(ledger: &Ledger, code: &str, kind: AccountKind, non_negative: bool) -> Account {
     ledger
         .create_account(&NewAccount {
             code: code.into(),
@@ -40,8 +35,5 @@ pub async fn bank_and_campaign(ledger: &Ledger) -> (Account, Account) {
 }
 
 pub async fn count(db: &TestDb, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(&db.pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&db.pool).await.unwrap()
 }

@@ -12,10 +12,7 @@ pub struct Admin;
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(expected) = state.admin_token_sha256 else {
             return Err(ApiError::Unauthorized);
         };
@@ -27,10 +24,7 @@ impl FromRequestParts<AppState> for Admin {
             .ok_or(ApiError::Unauthorized)?;
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         // Hashing first makes the comparison length-independent; fold keeps it branch-free.
-        let difference = presented
-            .iter()
-            .zip(expected.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        let difference = presented.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
         if difference == 0 {
             Ok(Admin)
         } else {

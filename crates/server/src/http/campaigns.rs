@@ -1,8 +1,16 @@
 //! Campaign administration (admin token) and the public campaign view.
 
+use std::convert::Infallible;
+use std::time::Duration;
+
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures_util::{Stream, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
 use zbor_intake::campaigns::{self, Campaign, CampaignUpdate, NewCampaign};
 
 use super::auth::Admin;
@@ -24,7 +32,9 @@ pub async fn update(
     Path(slug): Path<String>,
     ApiJson(change): ApiJson<CampaignUpdate>,
 ) -> Result<Json<Campaign>, ApiError> {
-    Ok(Json(campaigns::update(&state.pool, &slug, &change).await?))
+    let campaign = campaigns::update(&state.pool, &slug, &change).await?;
+    state.live.mark_dirty(campaign.slug.as_str());
+    Ok(Json(campaign))
 }
 
 pub async fn show(
@@ -36,10 +46,30 @@ pub async fn show(
 }
 
 /// Public: what coordinators and the give page show. No donor data in it.
-pub async fn totals(
+pub async fn totals(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+    let json = state.live.totals_json(&state.pool, &slug).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+/// Server-Sent Events: the totals now, then again on every change (at most 10 per second).
+pub async fn live(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<Json<zbor_intake::totals::Totals>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(Json(zbor_intake::totals::totals(&mut conn, &slug).await?))
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    // Subscribe before reading, so no change between the two is missed.
+    let updates =
+        state.live.subscribe(&slug).ok_or_else(|| ApiError::Internal("live clients lock".into()))?;
+    let now = state.live.totals_json(&state.pool, &slug).await?;
+    let first = futures_util::stream::once(async move { Ok(Event::default().event("totals").data(now)) });
+    let rest = futures_util::stream::unfold(updates, |mut updates| async move {
+        loop {
+            match updates.recv().await {
+                Ok(json) => return Some((Ok(Event::default().event("totals").data(&*json)), updates)),
+                // A slow client skipped some; the next one is complete anyway.
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

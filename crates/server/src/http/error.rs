@@ -21,6 +21,8 @@ pub enum ApiError {
     Ledger(#[from] zbor_ledger::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -31,21 +33,15 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             // 503: Stripe keeps retrying until the secret is configured; nothing is lost.
-            ApiError::WebhookNotConfigured => {
-                (StatusCode::SERVICE_UNAVAILABLE, "webhook_not_configured")
-            }
+            ApiError::WebhookNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "webhook_not_configured"),
             ApiError::Intake(zbor_intake::Error::Signature(_)) => {
                 (StatusCode::BAD_REQUEST, "invalid_signature")
             }
             ApiError::Intake(zbor_intake::Error::MalformedEvent(_)) => {
                 (StatusCode::BAD_REQUEST, "malformed_event")
             }
-            ApiError::Intake(zbor_intake::Error::CampaignNotFound(_)) => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
-            ApiError::Intake(zbor_intake::Error::SlugTaken(_)) => {
-                (StatusCode::CONFLICT, "conflict")
-            }
+            ApiError::Intake(zbor_intake::Error::CampaignNotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Intake(zbor_intake::Error::SlugTaken(_)) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Intake(zbor_intake::Error::Ledger(e)) if e.is_client_error() => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }
@@ -53,12 +49,10 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }
             ApiError::Intake(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-            ApiError::Ledger(
-                L::AccountNotFound(_) | L::AccountCodeNotFound(_) | L::HoldNotFound(_),
-            ) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Ledger(L::InsufficientFunds { .. }) => {
-                (StatusCode::CONFLICT, "insufficient_funds")
+            ApiError::Ledger(L::AccountNotFound(_) | L::AccountCodeNotFound(_) | L::HoldNotFound(_)) => {
+                (StatusCode::NOT_FOUND, "not_found")
             }
+            ApiError::Ledger(L::InsufficientFunds { .. }) => (StatusCode::CONFLICT, "insufficient_funds"),
             ApiError::Ledger(
                 L::TransactionConflict(_)
                 | L::HoldConflict(_)
@@ -69,7 +63,7 @@ impl ApiError {
             ApiError::Ledger(e) if e.is_client_error() => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }
-            ApiError::Ledger(_) | ApiError::Database(_) => {
+            ApiError::Ledger(_) | ApiError::Database(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }

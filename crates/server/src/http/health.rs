@@ -12,23 +12,10 @@ pub async fn live() -> Json<Value> {
 
 /// PostgreSQL and Redis answer; a load balancer sends traffic only when this says ok.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let postgres = sqlx::query_scalar::<_, i32>("select 1")
-        .fetch_one(&state.pool)
-        .await
-        .is_ok();
+    let postgres = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool).await.is_ok();
     let mut redis = state.redis.clone();
-    let redis_ok = redis::cmd("PING")
-        .query_async::<String>(&mut redis)
-        .await
-        .is_ok();
-    let status = if postgres && redis_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let redis_ok = redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok();
+    let status = if postgres && redis_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "down" };
-    (
-        status,
-        Json(json!({ "postgres": word(postgres), "redis": word(redis_ok) })),
-    )
+    (status, Json(json!({ "postgres": word(postgres), "redis": word(redis_ok) })))
 }

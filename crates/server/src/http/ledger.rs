@@ -10,10 +10,7 @@ use super::{ApiError, AppState};
 /// Page cap: the ledger has few accounts today; a bound keeps it so.
 const ACCOUNTS_PAGE_MAX: i64 = 1_000;
 
-pub async fn list_accounts(
-    _: Admin,
-    State(state): State<AppState>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn list_accounts(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     let accounts = zbor_ledger::list_accounts(&mut *conn, ACCOUNTS_PAGE_MAX).await?;
     let mut items = Vec::with_capacity(accounts.len());

@@ -30,6 +30,7 @@ pub struct AppState {
     /// Only the hash is kept in memory, so the token never appears in a debug print.
     pub admin_token_sha256: Option<[u8; 32]>,
     pub webhook_secrets: Option<zbor_intake::webhook::signature::WebhookSecrets>,
+    pub live: std::sync::Arc<crate::live::Live>,
 }
 
 impl AppState {
@@ -38,18 +39,12 @@ impl AppState {
         redis: redis::aio::ConnectionManager,
         admin_token: Option<&str>,
         webhook_secret: Option<&str>,
+        live: std::sync::Arc<crate::live::Live>,
     ) -> AppState {
-        let admin_token_sha256 = admin_token
-            .filter(|t| !t.is_empty())
-            .map(|t| Sha256::digest(t.as_bytes()).into());
-        let webhook_secrets =
-            webhook_secret.and_then(zbor_intake::webhook::signature::WebhookSecrets::parse);
-        AppState {
-            pool,
-            redis,
-            admin_token_sha256,
-            webhook_secrets,
-        }
+        let admin_token_sha256 =
+            admin_token.filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into());
+        let webhook_secrets = webhook_secret.and_then(zbor_intake::webhook::signature::WebhookSecrets::parse);
+        AppState { pool, redis, admin_token_sha256, webhook_secrets, live }
     }
 }
 
@@ -63,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/campaigns", post(campaigns::create))
         .route("/api/v1/campaigns/{slug}", get(campaigns::show).patch(campaigns::update))
         .route("/api/v1/campaigns/{slug}/totals", get(campaigns::totals))
+        .route("/api/v1/campaigns/{slug}/live", get(campaigns::live))
         .route(
             "/webhooks/stripe",
             post(webhooks::stripe).layer(DefaultBodyLimit::max(zbor_intake::webhook::BODY_BYTES_MAX)),

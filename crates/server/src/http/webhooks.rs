@@ -14,16 +14,14 @@ pub async fn stripe(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let secrets = state
-        .webhook_secrets
-        .as_ref()
-        .ok_or(ApiError::WebhookNotConfigured)?;
-    let header = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok());
+    let secrets = state.webhook_secrets.as_ref().ok_or(ApiError::WebhookNotConfigured)?;
+    let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
         .map_err(zbor_intake::Error::from)?;
     let receipt = receive(&state.pool, &body).await?;
+    if let Some(campaign) = &receipt.campaign {
+        state.live.mark_dirty(campaign);
+    }
     Ok(Json(json!({
         "received": true,
         "event": receipt.event_id,

@@ -12,6 +12,7 @@ pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
 /// The real server on port 0, against its own database, real Redis.
 pub struct Running {
     pub base: String,
+    pub redis_prefix: String,
     pub db: TestDb,
     stop: watch::Sender<bool>,
     client: reqwest::Client,
@@ -26,56 +27,33 @@ pub async fn start(webhook_secret: Option<&str>) -> Running {
         admin_token: Some(TOKEN.into()),
         database_connections_max: 4,
         stripe_webhook_secret: webhook_secret.map(str::to_owned),
+        // each test its own key prefix on the shared Redis
+        redis_prefix: format!("zbor-test:{}:", db.name),
     };
     let app = Application::build(&config).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(app.run(stopped));
-    Running {
-        base,
-        db,
-        stop,
-        client: reqwest::Client::new(),
-    }
+    let redis_prefix = config.redis_prefix.clone();
+    Running { base, redis_prefix, db, stop, client: reqwest::Client::new() }
 }
 
 impl Running {
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        self.send(self.client.get(format!("{}{}", self.base, path)), token)
-            .await
+        self.send(self.client.get(format!("{}{}", self.base, path)), token).await
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        self.send(
-            self.client
-                .post(format!("{}{}", self.base, path))
-                .json(body),
-            token,
-        )
-        .await
+        self.send(self.client.post(format!("{}{}", self.base, path)).json(body), token).await
     }
 
     pub async fn patch_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        self.send(
-            self.client
-                .patch(format!("{}{}", self.base, path))
-                .json(body),
-            token,
-        )
-        .await
+        self.send(self.client.patch(format!("{}{}", self.base, path)).json(body), token).await
     }
 
     /// Posts raw bytes with the given extra headers (a webhook delivery).
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        headers: &[(&str, String)],
-        body: Vec<u8>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .post(format!("{}{}", self.base, path))
-            .body(body);
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> (u16, Value) {
+        let mut req = self.client.post(format!("{}{}", self.base, path)).body(body);
         for (name, value) in headers {
             req = req.header(*name, value);
         }
@@ -92,10 +70,7 @@ impl Running {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db.pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar(sql).fetch_one(&self.db.pool).await.unwrap()
     }
 
     pub async fn finish(self) {
