@@ -230,6 +230,16 @@ async fn malformed_events_are_refused_and_nothing_is_stored() {
         b"{}".to_vec(),
         br#"{"id":"x","type":"checkout.session.completed","created":1,"data":{"object":{}}}"#.to_vec(),
         event("evt_bad_session", "checkout.session.completed", json!({ "id": 5 })),
+        event(
+            "evt_bad-id",
+            "checkout.session.completed",
+            session("cs_test_ok", 100, "eur", "paid", to_campaign("release-123")),
+        ),
+        event(
+            "evt_bad_cs",
+            "checkout.session.completed",
+            session("cs_not-stripe", 100, "eur", "paid", to_campaign("release-123")),
+        ),
     ];
     for body in bodies {
         let err = receive(&db.pool, &body).await.unwrap_err();

@@ -1,0 +1,364 @@
+//! Replays the December 2025 campaign against a running `zbor serve` (spawned from
+//! `target/release/zbor`): about 4,000 signed Stripe webhooks for donations that sum to exactly
+//! EUR 123,000, 5% delivered twice, 2% refunded, with 1,000 SSE clients watching the total.
+//!
+//! Reports: webhook deliveries per second sustained (as fast as the server takes them), webhook
+//! latency p50/p99 at that rate and at a paced 500/s, and the lag from a booking's webhook
+//! response (sent after its commit) to its SSE receipt, p50/p99 over all clients. Checks the
+//! totals exactly at the end and exits non-zero if they are wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop
+// Floats and casts here measure time and rates, never money.
+#![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use sqlx::Executor;
+use tokio::sync::Mutex;
+use zbor_intake::webhook::signature::sign;
+use zbor_testkit::{server_url, with_database};
+
+const SECRET: &str = "whsec_bench";
+const TOKEN: &str = "bench-admin-token";
+const LISTEN: &str = "127.0.0.1:18181";
+const DONATIONS: usize = 4_000;
+const BIG_GIFTS: usize = 20; // EUR 1,000 each
+const GOAL_CENTS: i64 = 12_300_000;
+const SSE_CLIENTS: usize = 1_000;
+const SENDERS: usize = 64;
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Donation amounts in cents: many EUR 10.00–41.49, twenty of EUR 1,000, and one last gift that makes
+/// the sum exactly EUR 123,000.00.
+fn amounts() -> Vec<i64> {
+    let mut cents: Vec<i64> =
+        (0..DONATIONS - BIG_GIFTS - 1).map(|i| 1_000 + (i as i64 * 7_919) % 3_150).collect();
+    cents.extend(std::iter::repeat_n(100_000, BIG_GIFTS));
+    let last = GOAL_CENTS - cents.iter().sum::<i64>();
+    assert!(last >= 50, "amount plan leaves {last} cents for the last gift");
+    cents.push(last);
+    cents
+}
+
+/// Stripe ids carry no dashes; campaign slugs may.
+fn id_part(campaign: &str) -> String {
+    campaign.replace('-', "_")
+}
+
+fn checkout_event(campaign: &str, n: usize, cents: i64) -> Vec<u8> {
+    let c = id_part(campaign);
+    serde_json::to_vec(&json!({
+        "id": format!("evt_{c}_{n}"), "object": "event", "type": "checkout.session.completed",
+        "created": chrono::Utc::now().timestamp(),
+        "data": { "object": {
+            "id": format!("cs_{c}_{n}"), "object": "checkout.session", "mode": "payment",
+            "amount_total": cents, "currency": "eur", "payment_status": "paid", "status": "complete",
+            "payment_intent": format!("pi_{c}_{n}"), "metadata": { "zbor_campaign": campaign }
+        }}
+    }))
+    .unwrap()
+}
+
+fn refund_event(campaign: &str, n: usize, cents: i64) -> Vec<u8> {
+    let c = id_part(campaign);
+    serde_json::to_vec(&json!({
+        "id": format!("evt_{c}_refund_{n}"), "object": "event", "type": "charge.refunded",
+        "created": chrono::Utc::now().timestamp(),
+        "data": { "object": {
+            "id": format!("ch_{c}_{n}"), "object": "charge", "amount": cents,
+            "amount_refunded": cents, "currency": "eur", "payment_intent": format!("pi_{c}_{n}")
+        }}
+    }))
+    .unwrap()
+}
+
+fn percentile_ms(samples: &mut [Duration], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_unstable();
+    let index = ((samples.len() - 1) as f64 * p).round() as usize;
+    samples[index].as_secs_f64() * 1000.0
+}
+
+async fn deliver(client: &reqwest::Client, body: Vec<u8>) -> anyhow::Result<Duration> {
+    let header = sign(&body, SECRET, chrono::Utc::now().timestamp());
+    let started = Instant::now();
+    let response = client
+        .post(format!("http://{LISTEN}/webhooks/stripe"))
+        .header("stripe-signature", header)
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let text = response.text().await?;
+    ensure!(status.is_success(), "webhook answered {status}: {text}");
+    Ok(started.elapsed())
+}
+
+/// Sends every body with `SENDERS` in flight; returns per-delivery latencies.
+async fn blast(client: &reqwest::Client, bodies: Vec<Vec<u8>>) -> anyhow::Result<Vec<Duration>> {
+    let queue = Arc::new(Mutex::new(bodies));
+    let mut tasks = Vec::new();
+    for _ in 0..SENDERS {
+        let (queue, client) = (queue.clone(), client.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let Some(body) = queue.lock().await.pop() else { return Ok::<_, anyhow::Error>(latencies) };
+                latencies.push(deliver(&client, body).await?);
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok(all)
+}
+
+/// Open loop at `per_second`: each delivery starts at its scheduled time, however slow others are.
+async fn paced(
+    client: &reqwest::Client,
+    bodies: Vec<Vec<u8>>,
+    per_second: u32,
+) -> anyhow::Result<Vec<Duration>> {
+    let start = tokio::time::Instant::now();
+    let gap = Duration::from_secs(1) / per_second;
+    let mut tasks = Vec::new();
+    for (i, body) in bodies.into_iter().enumerate() {
+        tokio::time::sleep_until(start + gap * i as u32).await;
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move { deliver(&client, body).await }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.push(task.await??);
+    }
+    Ok(all)
+}
+
+/// One SSE client: records when it saw each `donations` count first.
+async fn watch(campaign: String, seen: Arc<Mutex<Vec<(i64, Instant)>>>, ready: Arc<tokio::sync::Barrier>) {
+    let response = reqwest::get(format!("http://{LISTEN}/api/v1/campaigns/{campaign}/live")).await.unwrap();
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    let mut announced = false;
+    while let Some(Ok(chunk)) = stream.next().await {
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+            let totals: Value = serde_json::from_str(data).unwrap();
+            seen.lock().await.push((totals["donations"].as_i64().unwrap_or(-1), Instant::now()));
+            if !announced {
+                announced = true;
+                ready.wait().await;
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let db_name = "zbor_bench_intake";
+    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await?;
+    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
+    admin.execute(format!("create database {db_name}").as_str()).await?;
+    let url = with_database(&server_url(), db_name);
+    let pool = zbor_db::connect(&url, 2).await?;
+    zbor_db::migrate(&pool).await?;
+
+    let binary = std::env::var("ZBOR_BIN").unwrap_or_else(|_| "target/release/zbor".into());
+    let server = Server(
+        Command::new(&binary)
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("ZBOR_LISTEN", LISTEN)
+            .env("STRIPE_WEBHOOK_SECRET", SECRET)
+            .env("ZBOR_ADMIN_TOKEN", TOKEN)
+            .env("ZBOR_REDIS_PREFIX", "zbor-bench:")
+            .env("ZBOR_DATABASE_CONNECTIONS_MAX", "48")
+            .env("ZBOR_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {binary} (cargo build --release --bin zbor)"))?,
+    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(SENDERS).build()?;
+    for _ in 0..100 {
+        if client
+            .get(format!("http://{LISTEN}/health/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for slug in ["release-123", "release-paced"] {
+        let campaign = json!({"slug": slug, "title": "Release", "currency": "EUR", "goal": "123000",
+                              "amount_per_beneficiary": "1000"});
+        let r = client
+            .post(format!("http://{LISTEN}/api/v1/campaigns"))
+            .bearer_auth(TOKEN)
+            .json(&campaign)
+            .send()
+            .await?;
+        ensure!(r.status().as_u16() == 201, "create campaign: {}", r.text().await?);
+    }
+
+    // 1,000 coordinators watching.
+    let ready = Arc::new(tokio::sync::Barrier::new(SSE_CLIENTS + 1));
+    let mut watchers = Vec::new();
+    for _ in 0..SSE_CLIENTS {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        tokio::spawn(watch("release-123".into(), seen.clone(), ready.clone()));
+        watchers.push(seen);
+    }
+    ready.wait().await;
+    eprintln!("{SSE_CLIENTS} SSE clients connected");
+
+    // Phase 1: the burst, as fast as the server takes it.
+    let cents = amounts();
+    let mut bodies: Vec<Vec<u8>> =
+        cents.iter().enumerate().map(|(n, c)| checkout_event("release-123", n, *c)).collect();
+    let refunded: Vec<usize> = (0..DONATIONS).filter(|n| n % 50 == 7).collect(); // 2%
+    let refunded_cents: i64 = refunded.iter().map(|n| cents[*n]).sum();
+    bodies.extend(refunded.iter().map(|n| refund_event("release-123", *n, cents[*n])));
+    let duplicates: Vec<Vec<u8>> = bodies.iter().step_by(20).cloned().collect(); // 5%
+    bodies.extend(duplicates);
+    // Deterministic shuffle: refunds and duplicates arrive in any order, as Stripe's may.
+    let mut seed = 0x2025_1213u64;
+    for i in (1..bodies.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        bodies.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+    let deliveries = bodies.len();
+    let started = Instant::now();
+    let mut burst = blast(&client, bodies).await?;
+    let burst_seconds = started.elapsed().as_secs_f64();
+    let last_response = Instant::now();
+
+    // Every SSE client must reach the final count; lag from the last webhook response.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut final_lags = Vec::new();
+    for seen in &watchers {
+        let seen = seen.lock().await;
+        if let Some((_, at)) = seen.iter().find(|(count, _)| *count == DONATIONS as i64) {
+            final_lags.push(at.saturating_duration_since(last_response));
+        }
+    }
+    ensure!(
+        final_lags.len() == SSE_CLIENTS,
+        "{} of {SSE_CLIENTS} clients saw the final total",
+        final_lags.len()
+    );
+
+    // Exact totals (the hot copy trails the last commit by at most one coalescing tick).
+    let totals: Value = client
+        .get(format!("http://{LISTEN}/api/v1/campaigns/release-123/totals"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let net_cents = GOAL_CENTS - refunded_cents;
+    let money = |c: i64| format!("{}.{:02}", c / 100, c % 100);
+    ensure!(totals["raised"] == "123000.00", "raised {}", totals["raised"]);
+    ensure!(totals["refunded"] == money(refunded_cents).as_str(), "refunded {}", totals["refunded"]);
+    ensure!(totals["net"] == money(net_cents).as_str(), "net {}", totals["net"]);
+    ensure!(totals["donations"] == DONATIONS as i64, "donations {}", totals["donations"]);
+    let ledger: Value = client
+        .get(format!("http://{LISTEN}/api/v1/ledger/accounts/campaign:release-123"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        ledger["balance"]["posted"]["amount"] == money(net_cents).as_str(),
+        "ledger {}",
+        ledger["balance"]
+    );
+    eprintln!("totals exact: raised 123000.00, refunded {}, net {}", money(refunded_cents), money(net_cents));
+
+    // Phase 3 (same clients): isolated donations, lag from webhook response to SSE receipt.
+    let mut lags = Vec::new();
+    for k in 0..30 {
+        let n = DONATIONS + 1 + k;
+        deliver(&client, checkout_event("release-123", n, 100)).await?;
+        let committed = Instant::now(); // the response came after the commit
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let count = (DONATIONS + 1 + k) as i64;
+        for seen in &watchers {
+            if let Some((_, at)) = seen.lock().await.iter().find(|(c, _)| *c == count) {
+                lags.push(at.saturating_duration_since(committed));
+            }
+        }
+    }
+
+    // Phase 2: paced at 500/s on a second campaign.
+    let paced_bodies: Vec<Vec<u8>> =
+        cents.iter().enumerate().map(|(n, c)| checkout_event("release-paced", n, *c)).collect();
+    let paced_count = paced_bodies.len();
+    let mut paced_latencies = paced(&client, paced_bodies, 500).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await; // one coalescing tick and then some
+    let paced_totals: Value = client
+        .get(format!("http://{LISTEN}/api/v1/campaigns/release-paced/totals"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(paced_totals["raised"] == "123000.00", "paced raised {}", paced_totals["raised"]);
+    drop(server);
+
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!("| burst: deliveries (4,000 donations + 2% refunds + 5% duplicates) | {deliveries} |");
+    println!(
+        "| burst: deliveries/s sustained, {SENDERS} senders | {:.0} |",
+        deliveries as f64 / burst_seconds
+    );
+    println!(
+        "| burst: webhook latency p50 / p99 ms | {:.1} / {:.1} |",
+        percentile_ms(&mut burst, 0.5),
+        percentile_ms(&mut burst, 0.99)
+    );
+    println!(
+        "| paced 500/s ({paced_count} deliveries): webhook latency p50 / p99 ms | {:.1} / {:.1} |",
+        percentile_ms(&mut paced_latencies, 0.5),
+        percentile_ms(&mut paced_latencies, 0.99)
+    );
+    println!(
+        "| SSE lag, webhook response → receipt, {} samples ({SSE_CLIENTS} clients × 30 donations) p50 / p99 ms | {:.1} / {:.1} |",
+        lags.len(),
+        percentile_ms(&mut lags, 0.5),
+        percentile_ms(&mut lags, 0.99)
+    );
+    println!(
+        "| SSE: after the burst's last response, all {SSE_CLIENTS} clients had the final total within p50 / p99 ms | {:.1} / {:.1} |",
+        percentile_ms(&mut final_lags, 0.5),
+        percentile_ms(&mut final_lags, 0.99)
+    );
+    println!(
+        "| totals checked exactly | raised 123000.00, refunded {}, net {} |",
+        money(refunded_cents),
+        money(net_cents)
+    );
+    pool.close().await;
+    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
+    Ok(())
+}
