@@ -46,14 +46,7 @@ async fn two_hundred_concurrent_holds_never_overdraw() {
     let (db, ledger) = setup(16).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
     let payable = account(&ledger, "payouts:in-transit", zbor_ledger::AccountKind::Liability, false).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("1000"))
-                .credit(campaign.id, eur("1000")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "1000").await;
     let ledger = Arc::new(ledger);
     // 200 holds of 7.00 against 1000.00: exactly 142 fit (994.00), 58 must be refused.
     let mut tasks = Vec::new();
@@ -91,14 +84,7 @@ async fn two_hundred_concurrent_holds_never_overdraw() {
 async fn concurrent_debits_and_holds_race_without_overdrawing() {
     let (db, ledger) = setup(16).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("100"))
-                .credit(campaign.id, eur("100")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "100").await;
     let ledger = Arc::new(ledger);
     let mut tasks = Vec::new();
     for i in 0..100 {

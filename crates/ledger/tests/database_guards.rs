@@ -108,14 +108,7 @@ async fn raw_sql_cannot_commit_an_unbalanced_or_lonely_transaction() {
 async fn balance_shards_follow_postings_only() {
     let (db, ledger) = setup(4).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("10"))
-                .credit(campaign.id, eur("10")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "10").await;
     let c = campaign.id;
     for sql in [
         format!("insert into ledger_balance_shards (account_id, shard, debits, credits) values ({c}, 63, 0, 1000000)"),
@@ -134,14 +127,7 @@ async fn balance_shards_follow_postings_only() {
 async fn outflows_refuse_repeatable_read_where_the_lock_would_not_protect_them() {
     let (db, ledger) = setup(4).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("100"))
-                .credit(campaign.id, eur("100")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "100").await;
     let mut tx = db.pool.begin().await.unwrap();
     tx.execute("set transaction isolation level repeatable read").await.unwrap();
     let spend = NewTransaction::new(TransactionId::new_random())
@@ -166,14 +152,7 @@ async fn outflows_refuse_repeatable_read_where_the_lock_would_not_protect_them()
 async fn history_cannot_be_updated_deleted_or_truncated() {
     let (db, ledger) = setup(4).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("10"))
-                .credit(campaign.id, eur("10")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "10").await;
     ledger.seal_all().await.unwrap();
     // A balanced pair added to the committed transaction later would still balance; refused anyway.
     let extend = format!(
@@ -207,14 +186,7 @@ async fn history_cannot_be_updated_deleted_or_truncated() {
 async fn a_hold_changes_state_once_and_its_content_never() {
     let (db, ledger) = setup(4).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("10"))
-                .credit(campaign.id, eur("10")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "10").await;
     let id = zbor_ledger::HoldId::new_random();
     ledger
         .create_hold(&zbor_ledger::NewHold {

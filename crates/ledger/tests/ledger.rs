@@ -148,14 +148,7 @@ async fn holds_reserve_then_post_partly_void_or_expire() {
     let (db, ledger) = setup(4).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
     let payable = account(&ledger, "payouts:in-transit", AccountKind::Liability, false).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("100"))
-                .credit(campaign.id, eur("100")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "100").await;
     let hold = |id: HoldId, amount: &str| NewHold {
         id,
         debit: campaign.id,
@@ -290,14 +283,7 @@ async fn the_database_knows_the_same_currencies_as_the_code() {
 async fn retries_of_hold_operations_are_recognised() {
     let (db, ledger) = setup(4).await;
     let (bank, campaign) = bank_and_campaign(&ledger).await;
-    ledger
-        .post(
-            &NewTransaction::new(TransactionId::new_random())
-                .debit(bank.id, eur("100"))
-                .credit(campaign.id, eur("100")),
-        )
-        .await
-        .unwrap();
+    donate(&ledger, &bank, &campaign, "100").await;
     // A hold created with a short expiry, retried after that expiry: still "already existed".
     let id = HoldId::new_random();
     let hold = NewHold {

@@ -37,3 +37,11 @@ pub async fn bank_and_campaign(ledger: &Ledger) -> (Account, Account) {
 pub async fn count(db: &TestDb, table: &str) -> i64 {
     sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&db.pool).await.unwrap()
 }
+
+/// Books `amount` EUR from `from` (debited) to `to` (credited): funds a campaign in one line.
+pub async fn donate(ledger: &Ledger, from: &Account, to: &Account, amount: &str) {
+    let tx = zbor_ledger::NewTransaction::new(zbor_ledger::TransactionId::new_random())
+        .debit(from.id, eur(amount))
+        .credit(to.id, eur(amount));
+    ledger.post(&tx).await.unwrap();
+}
