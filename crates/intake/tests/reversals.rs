@@ -74,7 +74,7 @@ async fn disputes_withdraw_once_and_a_won_dispute_reinstates_once() {
     pay(&db, "cs_test_d2", 20_000).await;
 
     // d1 is lost: created, then closed lost, each delivered twice.
-    for (id, status) in [("evt_d1_c", "warning_needs_response"), ("evt_d1_l", "lost")] {
+    for (id, status) in [("evt_d1_c", "needs_response"), ("evt_d1_l", "lost")] {
         let kind = if status == "lost" { "charge.dispute.closed" } else { "charge.dispute.created" };
         let body = event(id, kind, dispute("dp_1", "cs_test_d1", 10_000, status));
         receive(&db.pool, &body).await.unwrap();
@@ -133,5 +133,81 @@ async fn a_reversal_that_would_overdraw_held_funds_is_stored_for_review() {
             .unwrap();
     assert!(reason.contains("overdraw"), "{reason}");
     assert_eq!(campaign_balance(&db, &campaign).await, eur("1000"));
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn inquiries_move_no_money() {
+    let db = TestDb::new(4).await;
+    let campaign = release_123(&db).await;
+    pay(&db, "cs_test_i1", 10_000).await;
+    for (id, kind, status) in [
+        ("evt_i1_c", "charge.dispute.created", "warning_needs_response"),
+        ("evt_i1_u", "charge.dispute.updated", "warning_under_review"),
+        ("evt_i1_x", "charge.dispute.closed", "warning_closed"),
+    ] {
+        let receipt = receive(&db.pool, &event(id, kind, dispute("dp_i1", "cs_test_i1", 10_000, status)))
+            .await
+            .unwrap();
+        assert_eq!(receipt.outcome, Outcome::Ignored, "{id}");
+    }
+    assert_eq!(campaign_balance(&db, &campaign).await, eur("100"));
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn reversals_beyond_the_donation_go_to_review_not_to_an_error() {
+    let db = TestDb::new(4).await;
+    let campaign = release_123(&db).await;
+    pay(&db, "cs_test_x1", 1_000).await;
+    // 3.00 refunded, then a dispute over the full 10.00: only 7.00 is left to dispute.
+    let refund = event("evt_x1_r", "charge.refunded", refunded_charge("cs_test_x1", 1_000, 300));
+    assert_eq!(receive(&db.pool, &refund).await.unwrap().outcome, Outcome::Booked);
+    let too_big =
+        event("evt_x1_d", "charge.dispute.created", dispute("dp_x1", "cs_test_x1", 1_000, "needs_response"));
+    assert_eq!(receive(&db.pool, &too_big).await.unwrap().outcome, Outcome::NeedsReview);
+    // The other order on a second payment: disputed in full, then a refund.
+    pay(&db, "cs_test_x2", 1_000).await;
+    let full =
+        event("evt_x2_d", "charge.dispute.created", dispute("dp_x2", "cs_test_x2", 1_000, "needs_response"));
+    assert_eq!(receive(&db.pool, &full).await.unwrap().outcome, Outcome::Booked);
+    let late_refund = event("evt_x2_r", "charge.refunded", refunded_charge("cs_test_x2", 1_000, 500));
+    assert_eq!(receive(&db.pool, &late_refund).await.unwrap().outcome, Outcome::NeedsReview);
+    assert_eq!(campaign_balance(&db, &campaign).await, eur("7"));
+    assert_eq!(count(&db, "select count(*) from stripe_events where outcome = 'needs_review'").await, 2);
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refund_racing_its_own_donation_is_never_lost() {
+    let db = TestDb::new(16).await;
+    let campaign = release_123(&db).await;
+    for n in 0..40 {
+        let session_id = format!("cs_test_race{n}");
+        let pay = event(
+            &format!("evt_race_p{n}"),
+            "checkout.session.completed",
+            session(&session_id, 2_000, "eur", "paid", to_campaign("release-123")),
+        );
+        let refund =
+            event(&format!("evt_race_r{n}"), "charge.refunded", refunded_charge(&session_id, 2_000, 2_000));
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let tasks: Vec<_> = [pay, refund]
+            .into_iter()
+            .map(|body| {
+                let (pool, barrier) = (db.pool.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    receive(&pool, &body).await.unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+    // Every donation was refunded in full, whichever event won each race.
+    assert_eq!(campaign_balance(&db, &campaign).await, eur("0"));
+    assert_eq!(refunded(&db).await, eur("800"));
     db.drop_database().await;
 }

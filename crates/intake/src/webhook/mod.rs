@@ -239,13 +239,20 @@ async fn donation(
     if !is_stripe_id(&session.id, "cs_") || !payment_intent_ok {
         return Err(Error::MalformedEvent("checkout session id".into()));
     }
+    // One payment's events (checkout, refunds, disputes) are handled one at a time, so a refund
+    // racing its own donation cannot each miss the other's uncommitted row.
+    if let Some(payment_intent) = &session.payment_intent {
+        reversals::lock_payment(db, payment_intent).await?;
+    }
     let initial = match settlement {
         Settlement::Failed => "failed",
         Settlement::Pending | Settlement::Paid | Settlement::FromStatus => "pending",
     };
     sqlx::query(
         "insert into donations (stripe_session_id, campaign_id, currency, amount, status, stripe_payment_intent)
-         values ($1, $2, $3, $4, $5::donation_status, $6) on conflict (stripe_session_id) do nothing",
+         values ($1, $2, $3, $4, $5::donation_status, $6)
+         on conflict (stripe_session_id) do update
+             set stripe_payment_intent = coalesce(donations.stripe_payment_intent, excluded.stripe_payment_intent)",
     )
     .bind(&session.id)
     .bind(campaign.id)
@@ -265,10 +272,11 @@ async fn donation(
     }
     match (settlement, status.as_str()) {
         (_, "paid") => Ok((Outcome::Ignored, None)),
-        (Settlement::Paid, _) => {
-            book(db, session, campaign, amount).await?;
-            Ok((Outcome::Booked, None))
-        }
+        (Settlement::Paid, _) => match book(db, session, campaign, amount).await? {
+            None => Ok((Outcome::Booked, None)),
+            // booked; but a refund that arrived earlier does not fit and needs a person
+            Some(reason) => Ok((Outcome::NeedsReview, Some(reason))),
+        },
         (Settlement::Failed, _) => {
             sqlx::query("update donations set status = 'failed' where stripe_session_id = $1")
                 .bind(&session.id)
@@ -280,12 +288,13 @@ async fn donation(
     }
 }
 
+/// Books the donation; returns a review reason when a refund that arrived earlier cannot be applied.
 async fn book(
     db: &mut PgConnection,
     session: &Session,
     campaign: &Campaign,
     amount: Money,
-) -> Result<(), Error> {
+) -> Result<Option<String>, Error> {
     if campaign.status == CampaignStatus::Closed {
         // The donor has paid: the money is the campaign's even after it closed.
         tracing::info!(campaign = %campaign.slug.as_str(), "booking a donation to a closed campaign");
@@ -308,7 +317,8 @@ async fn book(
     .await?;
     // A refund reported before this payment's checkout event is applied now.
     if let Some(payment_intent) = &session.payment_intent {
-        reversals::apply_refunds(db, payment_intent).await?;
+        let (_, review_reason, _) = reversals::apply_refunds(db, payment_intent).await?;
+        return Ok(review_reason);
     }
-    Ok(())
+    Ok(None)
 }

@@ -8,7 +8,14 @@
 //!   `refund:{payment_intent}:{total}`. A refund that arrives before its donation is applied when
 //!   the donation books.
 //! - disputes: the disputed amount is withdrawn once (`dispute:{id}:withdrawn`), whatever event
-//!   arrives first; a dispute closed as won reinstates it once (`dispute:{id}:reinstated`).
+//!   arrives first; a dispute closed as won reinstates exactly what was withdrawn, once
+//!   (`dispute:{id}:reinstated`). Inquiries (`warning_*` statuses) move no money at Stripe and
+//!   book nothing.
+//! - a reversal that does not fit what is left of the donation (refunds plus disputes above its
+//!   amount), or that would overdraw funds already held for payouts, is stored for review.
+//!
+//! All events of one payment take a transaction-scoped advisory lock on its PaymentIntent first,
+//! so a refund and its donation's checkout event arriving together cannot each miss the other.
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -38,6 +45,15 @@ pub(super) struct Dispute {
 
 type Handled = (Outcome, Option<String>, Option<String>);
 
+/// Serializes the handling of one payment's events until the end of the database transaction.
+pub(super) async fn lock_payment(db: &mut PgConnection, payment_intent: &str) -> Result<(), Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('zbor-payment:' || $1, 0))")
+        .bind(payment_intent)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn refund(db: &mut PgConnection, charge: Charge) -> Result<Handled, Error> {
     let Some(payment_intent) = charge.payment_intent else {
         return Ok(review(format!("refund on charge {} without a payment intent", charge.id)));
@@ -49,6 +65,7 @@ pub(super) async fn refund(db: &mut PgConnection, charge: Charge) -> Result<Hand
     if total.is_negative() {
         return Err(Error::MalformedEvent("negative amount_refunded".into()));
     }
+    lock_payment(db, &payment_intent).await?;
     sqlx::query(
         "insert into charge_refunds (stripe_payment_intent, currency, refunded) values ($1, $2, $3)
          on conflict (stripe_payment_intent) do update
@@ -70,11 +87,12 @@ struct PaidDonation {
     currency: Currency,
     amount: Decimal,
     refunded: Decimal,
+    disputed: Decimal,
 }
 
 async fn paid_donation(db: &mut PgConnection, payment_intent: &str) -> Result<Option<PaidDonation>, Error> {
-    let row: Option<(String, String, i64, String, Decimal, Decimal)> = sqlx::query_as(
-        "select d.stripe_session_id, c.slug, c.ledger_account_id, d.currency, d.amount, d.refunded
+    let row: Option<(String, String, i64, String, Decimal, Decimal, Decimal)> = sqlx::query_as(
+        "select d.stripe_session_id, c.slug, c.ledger_account_id, d.currency, d.amount, d.refunded, d.disputed
          from donations d join campaigns c on c.id = d.campaign_id
          where d.stripe_payment_intent = $1 and d.status = 'paid'
          for update of d",
@@ -82,7 +100,7 @@ async fn paid_donation(db: &mut PgConnection, payment_intent: &str) -> Result<Op
     .bind(payment_intent)
     .fetch_optional(&mut *db)
     .await?;
-    row.map(|(session, campaign, account, currency, amount, refunded)| {
+    row.map(|(session, campaign, account, currency, amount, refunded, disputed)| {
         Ok(PaidDonation {
             session,
             campaign,
@@ -90,16 +108,16 @@ async fn paid_donation(db: &mut PgConnection, payment_intent: &str) -> Result<Op
             currency: Currency::parse(&currency)?,
             amount,
             refunded,
+            disputed,
         })
     })
     .transpose()
 }
 
-/// Books whatever part of the reported refund total is not booked yet.
+/// Books whatever part of the reported refund total is not booked yet. The caller holds the
+/// payment's lock.
 pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -> Result<Handled, Error> {
-    let Some(PaidDonation { session, campaign, campaign_account, currency, amount, refunded: booked }) =
-        paid_donation(db, payment_intent).await?
-    else {
+    let Some(donation) = paid_donation(db, payment_intent).await? else {
         return Ok((Outcome::Waiting, None, None));
     };
     let reported: Option<(String, Decimal)> =
@@ -110,69 +128,109 @@ pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -
     let Some((reported_currency, total)) = reported else {
         return Ok((Outcome::Ignored, None, None));
     };
-    if reported_currency != currency.code() || total > amount {
-        return Ok(review(format!("refund of {total} {reported_currency} does not fit donation {session}")));
+    let room = donation.amount - donation.disputed;
+    if reported_currency != donation.currency.code() || total > room {
+        return Ok(review(format!(
+            "refund total {total} {reported_currency} does not fit donation {} ({} {}, {} disputed)",
+            donation.session, donation.amount, donation.currency, donation.disputed
+        )));
     }
-    let Some(delta) = total.checked_sub(booked).filter(|d| d.is_sign_positive() && !d.is_zero()) else {
+    let Some(delta) = total.checked_sub(donation.refunded).filter(|d| d.is_sign_positive() && !d.is_zero())
+    else {
         return Ok((Outcome::Ignored, None, None));
     };
-    let delta = Money::new(delta, currency)?;
+    let delta = Money::new(delta, donation.currency)?;
     let id = TransactionId::derived_from(&format!("refund:{payment_intent}:{total}"));
-    let metadata = serde_json::json!({ "kind": "refund", "stripe_session": session });
-    match take_back(db, id, campaign_account, delta, metadata).await? {
-        Err(reason) => Ok(review(reason)),
-        Ok(()) => {
-            sqlx::query("update donations set refunded = $2 where stripe_session_id = $1")
-                .bind(&session)
-                .bind(total)
-                .execute(&mut *db)
-                .await?;
-            Ok((Outcome::Booked, None, Some(campaign)))
-        }
+    let metadata = serde_json::json!({ "kind": "refund", "stripe_session": donation.session });
+    if let Err(reason) = take_back(db, id, donation.campaign_account, delta, metadata).await? {
+        return Ok(review(reason));
     }
+    sqlx::query("update donations set refunded = $2 where stripe_session_id = $1")
+        .bind(&donation.session)
+        .bind(total)
+        .execute(&mut *db)
+        .await?;
+    Ok((Outcome::Booked, None, Some(donation.campaign)))
 }
 
 pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<Handled, Error> {
+    // Inquiries (warning_needs_response, warning_under_review, warning_closed) withdraw nothing.
+    if dispute.status.starts_with("warning_") {
+        return Ok((Outcome::Ignored, None, None));
+    }
     let Some(payment_intent) = dispute.payment_intent.as_deref() else {
         return Ok(review(format!("dispute {} without a payment intent", dispute.id)));
     };
-    let Some(PaidDonation { session, campaign, campaign_account, currency, .. }) =
-        paid_donation(db, payment_intent).await?
-    else {
+    lock_payment(db, payment_intent).await?;
+    let Some(donation) = paid_donation(db, payment_intent).await? else {
         return Ok(review(format!("dispute {} on a payment with no booked donation", dispute.id)));
     };
-    if Currency::parse(&dispute.currency).ok() != Some(currency) {
+    if Currency::parse(&dispute.currency).ok() != Some(donation.currency) {
         return Ok(review(format!("dispute {} in another currency than its donation", dispute.id)));
     }
-    let amount = Money::from_minor_units(dispute.amount, currency)?;
+    let amount = Money::from_minor_units(dispute.amount, donation.currency)?;
     if !amount.is_positive() {
         return Err(Error::MalformedEvent("dispute amount".into()));
     }
-    let metadata = serde_json::json!({ "kind": "dispute", "stripe_session": session, "dispute": dispute.id });
+    let metadata =
+        serde_json::json!({ "kind": "dispute", "stripe_session": donation.session, "dispute": dispute.id });
     let mut booked = false;
     // Withdrawn once, whichever of created/closed arrives first.
-    let withdrawn = TransactionId::derived_from(&format!("dispute:{}:withdrawn", dispute.id));
-    if !exists(db, withdrawn).await? {
-        if let Err(reason) = take_back(db, withdrawn, campaign_account, amount, metadata.clone()).await? {
-            return Ok(review(reason));
+    let withdrawn_id = TransactionId::derived_from(&format!("dispute:{}:withdrawn", dispute.id));
+    let withdrawn = match withdrawn_amount(db, withdrawn_id, donation.campaign_account).await? {
+        Some(earlier) => earlier,
+        None => {
+            if amount.amount() > donation.amount - donation.refunded - donation.disputed {
+                return Ok(review(format!(
+                    "dispute {} of {} does not fit donation {} ({} {}, {} refunded, {} disputed)",
+                    dispute.id,
+                    amount,
+                    donation.session,
+                    donation.amount,
+                    donation.currency,
+                    donation.refunded,
+                    donation.disputed
+                )));
+            }
+            if let Err(reason) =
+                take_back(db, withdrawn_id, donation.campaign_account, amount, metadata.clone()).await?
+            {
+                return Ok(review(reason));
+            }
+            adjust_disputed(db, &donation.session, amount.amount()).await?;
+            booked = true;
+            amount.amount()
         }
-        adjust_disputed(db, &session, amount.amount()).await?;
-        booked = true;
-    }
+    };
     if dispute.status == "won" {
         let reinstated = TransactionId::derived_from(&format!("dispute:{}:reinstated", dispute.id));
         if !exists(db, reinstated).await? {
-            let balance = stripe_balance(db, currency).await?;
+            // exactly what was withdrawn goes back
+            let back = Money::new(withdrawn, donation.currency)?;
+            let balance = stripe_balance(db, donation.currency).await?;
             let tx = NewTransaction::new(reinstated)
-                .debit(balance, amount)
-                .credit(campaign_account, amount)
+                .debit(balance, back)
+                .credit(donation.campaign_account, back)
                 .metadata(metadata);
             zbor_ledger::post_in(db, &tx).await?;
-            adjust_disputed(db, &session, -amount.amount()).await?;
+            adjust_disputed(db, &donation.session, -withdrawn).await?;
             booked = true;
         }
     }
-    Ok(if booked { (Outcome::Booked, None, Some(campaign)) } else { (Outcome::Ignored, None, None) })
+    Ok(if booked { (Outcome::Booked, None, Some(donation.campaign)) } else { (Outcome::Ignored, None, None) })
+}
+
+/// What the withdrawal transaction took from the campaign, if it was booked.
+async fn withdrawn_amount(
+    db: &mut PgConnection,
+    id: TransactionId,
+    campaign_account: AccountId,
+) -> Result<Option<Decimal>, Error> {
+    Ok(sqlx::query_scalar("select amount from ledger_postings where transaction_id = $1 and account_id = $2")
+        .bind(id)
+        .bind(campaign_account)
+        .fetch_optional(&mut *db)
+        .await?)
 }
 
 async fn exists(db: &mut PgConnection, id: TransactionId) -> Result<bool, Error> {
