@@ -28,6 +28,9 @@ impl Application {
         let redis = redis::aio::ConnectionManager::new(redis_client.clone())
             .await
             .context("connecting to Redis (REDIS_URL)")?;
+        if !Live::valid_prefix(&config.redis_prefix) {
+            anyhow::bail!("ZBOR_REDIS_PREFIX must be 1-64 printable characters without * ? [ ] \\");
+        }
         let live = Arc::new(Live::new(redis.clone(), config.redis_prefix.clone()));
         let state = AppState::new(
             pool,

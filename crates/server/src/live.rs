@@ -33,6 +33,13 @@ pub struct Live {
 }
 
 impl Live {
+    /// Refuses a prefix with glob characters: it is also a `PSUBSCRIBE` pattern.
+    pub fn valid_prefix(prefix: &str) -> bool {
+        !prefix.is_empty()
+            && prefix.len() <= 64
+            && prefix.bytes().all(|b| b.is_ascii_graphic() && !b"*?[]\\".contains(&b))
+    }
+
     pub fn new(redis: redis::aio::ConnectionManager, prefix: String) -> Live {
         Live { redis, prefix, dirty: Mutex::default(), clients: Mutex::default() }
     }
@@ -76,7 +83,11 @@ impl Live {
             pipe.cmd("PUBLISH").arg(&key).arg(json).ignore();
         }
         if let Err(e) = pipe.query_async::<()>(&mut redis).await {
-            tracing::warn!(error = %e, "could not store live totals in redis");
+            tracing::warn!(error = %e, "could not store live totals in redis; will retry");
+            if publish {
+                // Keep the change pending: it is published once Redis answers again.
+                self.mark_dirty(slug);
+            }
         }
     }
 
@@ -103,6 +114,10 @@ impl Live {
             Ok(mut dirty) => dirty.drain().collect(),
             Err(_) => return,
         };
+        // Campaigns whose SSE clients have all gone take no memory.
+        if let Ok(mut clients) = self.clients.lock() {
+            clients.retain(|_, sender| sender.receiver_count() > 0);
+        }
         for slug in slugs {
             match self.compute(pool, &slug).await {
                 Ok(json) => self.store(&json, &slug, true).await,
@@ -145,6 +160,13 @@ impl Live {
         let mut pubsub = client.get_async_pubsub().await?;
         let pattern = format!("{}totals:*", self.prefix);
         pubsub.psubscribe(&pattern).await?;
+        // Changes published while this instance was not subscribed were missed: republish the
+        // current totals of every campaign somebody here is watching.
+        if let Ok(clients) = self.clients.lock() {
+            for slug in clients.keys() {
+                self.mark_dirty(slug);
+            }
+        }
         let channel_prefix = format!("{}totals:", self.prefix);
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
@@ -155,5 +177,20 @@ impl Live {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Live;
+
+    #[test]
+    fn prefixes_cannot_carry_glob_characters() {
+        for ok in ["zbor:", "zbor-test:zbor_test_1f2e:", "a"] {
+            assert!(Live::valid_prefix(ok), "{ok}");
+        }
+        for bad in ["", "zbor*", "zb?r:", "z[b]:", "z\\b", "with space", &"x".repeat(65)] {
+            assert!(!Live::valid_prefix(bad), "{bad}");
+        }
     }
 }

@@ -56,7 +56,9 @@ pub async fn live(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    // Subscribe before reading, so no change between the two is missed.
+    // Only known campaigns get a stream (and an entry in the live map): this answers 404 first.
+    state.live.totals_json(&state.pool, &slug).await?;
+    // Subscribe before the read that is sent first, so no change between the two is missed.
     let updates =
         state.live.subscribe(&slug).ok_or_else(|| ApiError::Internal("live clients lock".into()))?;
     let now = state.live.totals_json(&state.pool, &slug).await?;
