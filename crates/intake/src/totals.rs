@@ -81,3 +81,70 @@ pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error
         updated_at: last_paid.unwrap_or(campaign.updated_at),
     })
 }
+
+/// Donations per minute over a window, and the latest donations: amounts and times only, never
+/// who gave.
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeline {
+    pub campaign: String,
+    pub currency: Currency,
+    pub minutes: Vec<Minute>,
+    pub recent: Vec<RecentDonation>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Minute {
+    pub at: DateTime<Utc>,
+    #[serde(serialize_with = "amount")]
+    pub raised: Money,
+    pub donations: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecentDonation {
+    #[serde(serialize_with = "amount")]
+    pub amount: Money,
+    pub at: DateTime<Utc>,
+}
+
+/// The longest window a timeline covers, and the most recent donations listed.
+pub const TIMELINE_MINUTES_MAX: i64 = 24 * 60;
+pub const RECENT_MAX: i64 = 20;
+
+pub async fn timeline(conn: &mut PgConnection, slug: &str, minutes: i64) -> Result<Timeline, Error> {
+    let campaign = campaigns::by_slug(&mut *conn, slug).await?;
+    let minutes = minutes.clamp(1, TIMELINE_MINUTES_MAX);
+    let rows: Vec<(DateTime<Utc>, Decimal, i64)> = sqlx::query_as(
+        "select date_trunc('minute', paid_at), sum(amount), count(*)
+         from donations
+         where campaign_id = $1 and status = 'paid' and paid_at > now() - make_interval(mins => $2::int)
+         group by 1 order by 1",
+    )
+    .bind(campaign.id)
+    .bind(i32::try_from(minutes).unwrap_or(60))
+    .fetch_all(&mut *conn)
+    .await?;
+    let recent: Vec<(Decimal, DateTime<Utc>)> = sqlx::query_as(
+        "select amount, paid_at from donations
+         where campaign_id = $1 and status = 'paid' order by paid_at desc limit $2",
+    )
+    .bind(campaign.id)
+    .bind(RECENT_MAX)
+    .fetch_all(&mut *conn)
+    .await?;
+    let currency = campaign.currency;
+    Ok(Timeline {
+        campaign: campaign.slug.as_str().to_owned(),
+        currency,
+        minutes: rows
+            .into_iter()
+            .map(|(at, raised, donations)| {
+                Ok(Minute { at, raised: Money::new(raised, currency)?, donations })
+            })
+            .collect::<Result<_, Error>>()?,
+        recent: recent
+            .into_iter()
+            .map(|(amount, at)| Ok(RecentDonation { amount: Money::new(amount, currency)?, at }))
+            .collect::<Result<_, Error>>()?,
+    })
+}

@@ -6,6 +6,7 @@ mod error;
 mod health;
 mod json;
 mod ledger;
+mod pages;
 mod webhooks;
 
 use std::time::Duration;
@@ -59,6 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/campaigns/{slug}", get(campaigns::show).patch(campaigns::update))
         .route("/api/v1/campaigns/{slug}/totals", get(campaigns::totals))
         .route("/api/v1/campaigns/{slug}/live", get(campaigns::live))
+        .route("/api/v1/campaigns/{slug}/timeline", get(pages::timeline))
+        .route("/dashboard/{slug}", get(pages::dashboard))
+        .route("/assets/dashboard.js", get(pages::dashboard_js))
+        .route("/assets/dashboard.css", get(pages::dashboard_css))
         .route(
             "/webhooks/stripe",
             post(webhooks::stripe).layer(DefaultBodyLimit::max(zbor_intake::webhook::BODY_BYTES_MAX)),

@@ -1,0 +1,71 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+//! The coordinators' dashboard in a real headless Chromium: the total on the page changes when a
+//! donation is booked. Needs Debian's chromium and `npm ci` in tests/browser (deploy/test.sh).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::*;
+use serde_json::json;
+use zbor_intake::webhook::signature::sign;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_total_on_the_dashboard_climbs_when_a_donation_is_booked() {
+    let app = start(Some(WEBHOOK_SECRET)).await;
+    let campaign = json!({
+        "slug": "release-123", "title": "123 released political prisoners", "currency": "EUR",
+        "goal": "123000", "amount_per_beneficiary": "1000"
+    });
+    assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await.0, 201);
+    // Unknown campaigns and hostile slugs get no page.
+    assert_eq!(app.get("/dashboard/nope", None).await.0, 404);
+    assert_eq!(app.get("/dashboard/%3Cscript%3E", None).await.0, 404);
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dashboard.mjs");
+    let mut browser = Command::new("node")
+        .args([script, &app.base, "release-123", "1025.00 EUR"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node (deploy/test.sh installs the browser test's dependencies)");
+    let mut lines = BufReader::new(browser.stdout.take().unwrap()).lines();
+    let ready = tokio::task::spawn_blocking(move || {
+        let first = lines.next().unwrap().unwrap();
+        (first, lines)
+    });
+    let (first, lines) =
+        tokio::time::timeout(std::time::Duration::from_secs(30), ready).await.unwrap().unwrap();
+    assert_eq!(first, "READY 0.00 EUR");
+
+    let body = serde_json::to_vec(&json!({
+        "id": "evt_dashboard_1", "object": "event", "type": "checkout.session.completed",
+        "created": chrono::Utc::now().timestamp(),
+        "data": { "object": {
+            "id": "cs_test_dashboard_1", "object": "checkout.session", "mode": "payment",
+            "amount_total": 102_500, "currency": "eur", "payment_status": "paid",
+            "payment_intent": "pi_dashboard_1", "metadata": { "zbor_campaign": "release-123" }
+        }}
+    }))
+    .unwrap();
+    let headers = vec![("stripe-signature", sign(&body, WEBHOOK_SECRET, chrono::Utc::now().timestamp()))];
+    assert_eq!(app.post_raw("/webhooks/stripe", &headers, body).await.0, 200);
+
+    let (status, rest) = tokio::task::spawn_blocking(move || {
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        (browser.wait().unwrap(), rest)
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "browser script failed: {rest:?}");
+    let done = rest.iter().find_map(|l| l.strip_prefix("DONE ")).expect("DONE line");
+    let seen: serde_json::Value = serde_json::from_str(done).unwrap();
+    assert_eq!(seen["raised"], "1025.00 EUR");
+    assert_eq!(seen["title"], "123 released political prisoners");
+    assert_eq!((&seen["beneficiaries"], &seen["donations"]), (&json!("1"), &json!("1")));
+    assert!(seen["bars"].as_u64().unwrap() >= 1, "{seen}");
+    assert!(seen["recent"].as_str().unwrap().ends_with("1025.00 EUR"), "{seen}");
+    assert_eq!(seen["errors"], json!([]));
+    app.finish().await;
+}
