@@ -5,6 +5,6 @@ if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
     . "$HOME/.cargo/env"
 fi
 if ! command -v cargo >/dev/null 2>&1; then
-    echo "zbor needs Rust 1.85 or newer: install it with rustup (https://rustup.rs), then run this again." >&2
+    echo "zbor needs Rust 1.89 or newer: install it with rustup (https://rustup.rs), then run this again." >&2
     exit 1
 fi
