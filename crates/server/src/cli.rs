@@ -74,9 +74,9 @@ enum CampaignCommand {
         #[arg(long, value_delimiter = ',')]
         suggested: Option<Vec<String>>,
     },
-    /// Stop taking new donations (payments already made are still booked).
+    /// Mark the campaign closed (payments already made are still booked).
     Close { slug: String },
-    /// Take donations again.
+    /// Mark the campaign open again.
     Reopen { slug: String },
 }
 
