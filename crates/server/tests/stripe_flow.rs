@@ -1,0 +1,79 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+//! End to end through the Stripe simulator: a Checkout Session is created, simulated donors pay
+//! by card and by SEPA debit (one succeeds, one fails), the simulator delivers signed webhooks,
+//! and zbor books exactly what was paid.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+use zbor_stripe_sim::{Config, Simulator};
+
+async fn pay(sim: &Simulator, amount_cents: &str, method: &str) {
+    let form = [
+        ("mode", "payment"),
+        ("submit_type", "donate"),
+        ("line_items[0][price_data][currency]", "eur"),
+        ("line_items[0][price_data][unit_amount]", amount_cents),
+        ("line_items[0][price_data][product_data][name]", "Donation"),
+        ("line_items[0][quantity]", "1"),
+        ("metadata[zbor_campaign]", "release-123"),
+    ];
+    let client = reqwest::Client::new();
+    let session: Value = client
+        .post(format!("{}/v1/checkout/sessions", sim.base_url))
+        .bearer_auth("sk_test_flow")
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = session["id"].as_str().unwrap();
+    let paid = client
+        .post(format!("{}/sim/checkout/sessions/{id}/pay", sim.base_url))
+        .json(&json!({ "method": method }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+}
+
+#[tokio::test]
+async fn donations_paid_at_the_simulator_are_booked_exactly() {
+    let app = start(Some(WEBHOOK_SECRET)).await;
+    let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
+    assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await.0, 201);
+    let sim = Simulator::start(
+        Config {
+            api_key: "sk_test_flow".into(),
+            webhook_url: Some(format!("{}/webhooks/stripe", app.base)),
+            webhook_secret: WEBHOOK_SECRET.into(),
+            rate_limit_every: 0,
+            retry_first: Duration::from_millis(50),
+            retries_max: 5,
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    pay(&sim, "2500", "card").await;
+    pay(&sim, "1000", "sepa_debit_success").await;
+    pay(&sim, "700", "sepa_debit_failure").await;
+
+    let mut totals = Value::Null;
+    for _ in 0..100 {
+        totals = app.get("/api/v1/campaigns/release-123/totals", None).await.1;
+        if totals["donations"] == 2 && sim.deliveries().len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!((&totals["raised"], &totals["donations"]), (&json!("35.00"), &json!(2)), "{totals}");
+    assert!(sim.deliveries().iter().all(|d| d.status == Some(200)), "{:?}", sim.deliveries());
+    assert_eq!(app.count("select count(*) from donations where status = 'failed'").await, 1);
+    app.finish().await;
+}
