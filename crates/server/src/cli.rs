@@ -116,12 +116,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(&config).await,
         Command::Dev => {
             migrate(&config).await?;
+            let config = with_stripe_simulator(config).await?;
             serve(&config).await
         }
         Command::Migrate => migrate(&config).await,
         Command::Ledger { command } => ledger(&config, command).await,
         Command::Campaign { command } => campaign(&config, command).await,
     }
+}
+
+/// Where `zbor dev` runs the Stripe simulator, and the test-mode API key it accepts.
+const DEV_STRIPE_SIMULATOR: &str = "127.0.0.1:12111";
+const DEV_STRIPE_KEY: &str = "sk_test_zbor_dev";
+
+/// `zbor dev` runs against the Stripe simulator (Stripe is not reachable from development
+/// machines): it delivers signed webhooks to this server with a secret made for this run.
+async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
+    let secret = config
+        .stripe_webhook_secret
+        .clone()
+        .unwrap_or_else(|| format!("whsec_dev_{}", uuid::Uuid::new_v4().simple()));
+    config.stripe_webhook_secret = Some(secret.clone());
+    let simulator = zbor_stripe_sim::Simulator::start(
+        zbor_stripe_sim::Config {
+            api_key: DEV_STRIPE_KEY.into(),
+            webhook_url: Some(format!("http://{}/webhooks/stripe", config.listen)),
+            webhook_secret: secret,
+            rate_limit_every: 0,
+            retry_first: std::time::Duration::from_secs(1),
+            retries_max: 8,
+        },
+        DEV_STRIPE_SIMULATOR.parse()?,
+    )
+    .await
+    .context("starting the Stripe simulator")?;
+    tracing::info!(stripe_api = %simulator.base_url, api_key = DEV_STRIPE_KEY, "Stripe simulator running");
+    Ok(config)
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {

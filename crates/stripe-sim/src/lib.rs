@@ -102,12 +102,18 @@ fn stripe_error(status: StatusCode, kind: &str, message: &str, param: Option<&st
     (status, Json(body)).into_response()
 }
 
+/// Stripe takes the secret key as a bearer token or as the Basic-auth user name (`curl -u sk_…:`).
 fn authorized(sim: &Sim, headers: &HeaderMap) -> bool {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|key| key == sim.config.api_key)
+    use base64::Engine as _;
+    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return false };
+    if let Some(key) = value.strip_prefix("Bearer ") {
+        return key == sim.config.api_key;
+    }
+    value
+        .strip_prefix("Basic ")
+        .and_then(|encoded| base64::engine::general_purpose::STANDARD.decode(encoded).ok())
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .is_some_and(|user_password| user_password.split(':').next() == Some(sim.config.api_key.as_str()))
 }
 
 fn form_value<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {

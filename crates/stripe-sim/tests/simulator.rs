@@ -62,6 +62,15 @@ async fn sessions_need_the_key_and_keep_stripes_idempotency_rules() {
     let (status, _, body) = create(&sim, None, None, "2500").await;
     assert_eq!((status, body["error"]["type"].as_str()), (401, Some("invalid_request_error")));
 
+    // Basic auth with the key as user name works too, as with curl -u sk_test_…:
+    let basic = reqwest::Client::new()
+        .post(format!("{}/v1/checkout/sessions", sim.base_url))
+        .basic_auth(KEY, Some(""))
+        .form(&donation_form("100"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 200);
     let (status, _, first) = create(&sim, Some(KEY), Some("key-1"), "2500").await;
     assert_eq!(status, 200);
     assert!(first["id"].as_str().unwrap().starts_with("cs_test_"));
