@@ -103,6 +103,10 @@ fn stripe_error(status: StatusCode, kind: &str, message: &str, param: Option<&st
 }
 
 /// Stripe takes the secret key as a bearer token or as the Basic-auth user name (`curl -u sk_…:`).
+fn unauthorized() -> Response {
+    stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None)
+}
+
 fn authorized(sim: &Sim, headers: &HeaderMap) -> bool {
     use base64::Engine as _;
     let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return false };
@@ -130,12 +134,7 @@ async fn create_session(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     if !authorized(&sim, &headers) {
-        return stripe_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "Invalid API Key provided",
-            None,
-        );
+        return unauthorized();
     }
     let n = sim.api_requests.fetch_add(1, Ordering::Relaxed) + 1;
     if sim.config.rate_limit_every > 0 && n % sim.config.rate_limit_every == 0 {
@@ -223,12 +222,7 @@ async fn retrieve_session(
     Path(id): Path<String>,
 ) -> Response {
     if !authorized(&sim, &headers) {
-        return stripe_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "Invalid API Key provided",
-            None,
-        );
+        return unauthorized();
     }
     match sim.sessions.lock().ok().and_then(|s| s.get(&id).cloned()) {
         Some(session) => Json(session).into_response(),
