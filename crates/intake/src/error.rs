@@ -25,6 +25,12 @@ pub enum Error {
     Signature(#[from] SignatureError),
     #[error("malformed Stripe event: {0}")]
     MalformedEvent(String),
+    #[error("campaign {0:?} is closed: it takes no new donations")]
+    CampaignClosed(String),
+    #[error("Stripe: {0}")]
+    Stripe(#[from] zbor_stripe::Error),
+    #[error("personal data: {0}")]
+    Vault(#[from] zbor_vault::Error),
     #[error(transparent)]
     Ledger(#[from] zbor_ledger::Error),
     #[error("database: {0}")]
@@ -36,11 +42,12 @@ impl Error {
     pub fn is_client_error(&self) -> bool {
         match self {
             Error::Ledger(e) => e.is_client_error(),
-            Error::Database(_) => false,
+            Error::Database(_) | Error::Stripe(_) | Error::Vault(_) => false,
             Error::InvalidSlug(_)
             | Error::InvalidField { .. }
             | Error::SlugTaken(_)
             | Error::CampaignNotFound(_)
+            | Error::CampaignClosed(_)
             | Error::Signature(_)
             | Error::MalformedEvent(_) => true,
         }

@@ -194,11 +194,14 @@ async fn sessions_that_cannot_be_attributed_are_stored_for_review_not_booked() {
 async fn a_payment_link_session_is_attributed_by_its_link() {
     let db = TestDb::new(4).await;
     let campaign = release_123(&db).await;
-    sqlx::query("update campaigns set stripe_payment_link_id = 'plink_release123' where id = $1")
-        .bind(campaign.id)
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    zbor_intake::campaigns::set_payment_link(
+        &db.pool,
+        campaign.id,
+        "plink_release123",
+        "https://buy.stripe.com/x",
+    )
+    .await
+    .unwrap();
     let mut object = session("cs_test_link", 5000, "eur", "paid", json!({}));
     object["payment_link"] = json!("plink_release123");
     let receipt =

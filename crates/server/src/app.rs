@@ -32,13 +32,23 @@ impl Application {
             anyhow::bail!("ZBOR_REDIS_PREFIX must be 1-64 printable characters without * ? [ ] \\");
         }
         let live = Arc::new(Live::new(redis.clone(), config.redis_prefix.clone()));
-        let state = AppState::new(
+        let mut state = AppState::new(
             pool,
             redis,
             config.admin_token.as_deref(),
             config.stripe_webhook_secret.as_deref(),
             live,
         );
+        state.checkout = checkout(config)?;
+        state.data_key = match config.data_key.as_deref() {
+            Some(key) => Some(zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?),
+            None => {
+                tracing::warn!(
+                    "ZBOR_DATA_KEY is not set: names of donors who choose to be named are not kept"
+                );
+                None
+            }
+        };
         if config.stripe_webhook_secret.is_some() && state.webhook_secrets.is_none() {
             anyhow::bail!("STRIPE_WEBHOOK_SECRET must hold one or two comma-separated secrets");
         }
@@ -54,7 +64,12 @@ impl Application {
     /// Serves until `shutdown` turns true, then drains in-flight requests and stops the
     /// background tasks.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-        let background = tasks::spawn_all(self.state.pool.clone(), shutdown.clone());
+        let background = tasks::spawn_all(
+            self.state.pool.clone(),
+            self.state.checkout.clone(),
+            self.state.live.clone(),
+            shutdown.clone(),
+        );
         self.state.live.clone().spawn(self.redis_client, self.state.pool.clone(), shutdown.clone());
         let app = router(self.state);
         axum::serve(self.listener, app)
@@ -66,6 +81,18 @@ impl Application {
         background.await.ok();
         Ok(())
     }
+}
+
+/// Stripe Checkout when a secret key is configured.
+fn checkout(config: &Config) -> anyhow::Result<Option<zbor_intake::checkout::CheckoutLinks>> {
+    let Some(secret_key) = config.stripe_secret_key.as_deref() else {
+        tracing::warn!("STRIPE_SECRET_KEY is not set: no checkout links, no fee lookups");
+        return Ok(None);
+    };
+    let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
+    stripe_config.requests_per_second = config.stripe_requests_per_second;
+    let stripe = zbor_stripe::Stripe::new(stripe_config).context("Stripe client")?;
+    Ok(Some(zbor_intake::checkout::CheckoutLinks::new(stripe, &config.public_url)))
 }
 
 /// A shutdown signal that turns true on SIGINT or SIGTERM.

@@ -130,7 +130,8 @@ const DEV_STRIPE_SIMULATOR: &str = "127.0.0.1:12111";
 const DEV_STRIPE_KEY: &str = "sk_test_zbor_dev";
 
 /// `zbor dev` runs against the Stripe simulator (Stripe is not reachable from development
-/// machines): it delivers signed webhooks to this server with a secret made for this run.
+/// machines): zbor calls it as it would call Stripe, and it delivers signed webhooks to this
+/// server with a secret made for this run.
 async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
     let secret = config
         .stripe_webhook_secret
@@ -142,15 +143,24 @@ async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
             api_key: DEV_STRIPE_KEY.into(),
             webhook_url: Some(format!("http://{}/webhooks/stripe", config.listen)),
             webhook_secret: secret,
-            rate_limit_every: 0,
-            retry_first: std::time::Duration::from_secs(1),
-            retries_max: 8,
+            ..zbor_stripe_sim::Config::default()
         },
         DEV_STRIPE_SIMULATOR.parse()?,
     )
     .await
     .context("starting the Stripe simulator")?;
     tracing::info!(stripe_api = %simulator.base_url, api_key = DEV_STRIPE_KEY, "Stripe simulator running");
+    // zbor's own Stripe calls (payment links, checkout sessions, fees) go to the simulator too.
+    config.stripe_secret_key = Some(DEV_STRIPE_KEY.into());
+    config.stripe_api_base = format!("{}/", simulator.base_url);
+    if config.public_url == crate::config::PUBLIC_URL_DEFAULT {
+        config.public_url = format!("http://{}", config.listen);
+    }
+    if config.data_key.is_none() {
+        // a key for this run only: named donors' details from earlier runs stay sealed
+        config.data_key = Some(zbor_vault::DataKey::generate_hex());
+        tracing::info!("ZBOR_DATA_KEY not set: sealing donor details under a key made for this run");
+    }
     Ok(config)
 }
 

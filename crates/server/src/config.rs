@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+pub const PUBLIC_URL_DEFAULT: &str = "http://127.0.0.1:8080";
+
 #[derive(Clone, clap::Args)]
 pub struct Config {
     /// PostgreSQL, the system of record.
@@ -37,4 +39,26 @@ pub struct Config {
     /// Prefix of every Redis key and channel this deployment uses (tests use one each).
     #[arg(long, env = "ZBOR_REDIS_PREFIX", default_value = "zbor:")]
     pub redis_prefix: String,
+
+    /// Stripe secret API key (sk_live_…, sk_test_… or a restricted rk_…). Unset: no checkout
+    /// links and no fee lookups; webhooks still work.
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+
+    /// Stripe's API address; the simulator's in development and tests.
+    #[arg(long, env = "STRIPE_API_BASE", default_value = zbor_stripe::STRIPE_API_BASE)]
+    pub stripe_api_base: String,
+
+    /// Stripe calls per second this process makes at most (Stripe allows ~100 live, 25 in test mode).
+    #[arg(long, env = "ZBOR_STRIPE_REQUESTS_PER_SECOND", default_value_t = 25)]
+    pub stripe_requests_per_second: u32,
+
+    /// The address donors see zbor at, for Checkout's return links, e.g. https://give.example.org.
+    #[arg(long, env = "ZBOR_PUBLIC_URL", default_value = PUBLIC_URL_DEFAULT)]
+    pub public_url: String,
+
+    /// 32-byte key (64 hex digits or base64) sealing personal data at rest. Unset: no donor
+    /// names or emails are kept at all, even from donors who chose to be named.
+    #[arg(long, env = "ZBOR_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<String>,
 }

@@ -3,15 +3,33 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
 use tokio::sync::watch;
+use zbor_intake::checkout::CheckoutLinks;
+
+use crate::live::Live;
 
 /// How often committed transactions are appended to the hash chain.
 const SEAL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often holds past their expiry are marked expired.
 const EXPIRE_INTERVAL: Duration = Duration::from_secs(10);
+/// How often Stripe's fees not yet known are looked up, and how many per pass.
+const FEES_INTERVAL: Duration = Duration::from_secs(1);
+const FEES_PER_PASS: i64 = 20;
+/// How often open campaigns without a Payment Link (Stripe was down when they opened) get one.
+const PAYMENT_LINKS_INTERVAL: Duration = Duration::from_secs(10);
 
-pub fn spawn_all(pool: PgPool, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_all(
+    pool: PgPool,
+    checkout: Option<CheckoutLinks>,
+    live: Arc<Live>,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    if let Some(checkout) = checkout {
+        tokio::spawn(stripe_tasks(pool.clone(), checkout, live, shutdown.clone()));
+    }
     tokio::spawn(async move {
         let mut shutdown = shutdown;
         let mut seal_tick = tokio::time::interval(SEAL_INTERVAL);
@@ -36,4 +54,50 @@ pub fn spawn_all(pool: PgPool, shutdown: watch::Receiver<bool>) -> tokio::task::
             }
         }
     })
+}
+
+/// Work that calls Stripe: fees of new payments, and Payment Links still missing. Both are
+/// idempotent, so several server processes may run them at once.
+async fn stripe_tasks(
+    pool: PgPool,
+    checkout: CheckoutLinks,
+    live: Arc<Live>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut fees_tick = tokio::time::interval(FEES_INTERVAL);
+    let mut links_tick = tokio::time::interval(PAYMENT_LINKS_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = fees_tick.tick() => {
+                match zbor_intake::webhook::fees::fetch_due(&pool, checkout.stripe(), FEES_PER_PASS).await {
+                    Ok(done) => {
+                        for campaign in &done.campaigns {
+                            live.mark_dirty(campaign);
+                        }
+                        if done.fetched + done.failed > 0 {
+                            tracing::debug!(fetched = done.fetched, failed = done.failed, "Stripe fees");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "fetching Stripe fees failed; will retry"),
+                }
+            }
+            _ = links_tick.tick() => ensure_payment_links(&pool, &checkout).await,
+        }
+    }
+}
+
+async fn ensure_payment_links(pool: &PgPool, checkout: &CheckoutLinks) {
+    let campaigns = match zbor_intake::campaigns::open_without_payment_link(pool).await {
+        Ok(campaigns) => campaigns,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing campaigns without a payment link failed");
+            return;
+        }
+    };
+    for campaign in campaigns {
+        if let Err(e) = checkout.ensure_payment_link(pool, &campaign).await {
+            tracing::warn!(campaign = %campaign.slug.as_str(), error = %e, "creating the payment link failed; will retry");
+        }
+    }
 }

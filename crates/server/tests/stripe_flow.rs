@@ -52,9 +52,9 @@ async fn donations_paid_at_the_simulator_are_booked_exactly() {
             api_key: "sk_test_flow".into(),
             webhook_url: Some(format!("{}/webhooks/stripe", app.base)),
             webhook_secret: WEBHOOK_SECRET.into(),
-            rate_limit_every: 0,
             retry_first: Duration::from_millis(50),
             retries_max: 5,
+            ..Config::default()
         },
         "127.0.0.1:0".parse().unwrap(),
     )

@@ -56,6 +56,11 @@ impl DataKey {
         DataKey { cipher: Aes256Gcm::new(&Aes256Gcm::generate_key(OsRng)) }
     }
 
+    /// A random key as 64 hex digits, the form `ZBOR_DATA_KEY` takes.
+    pub fn generate_hex() -> String {
+        hex::encode(Aes256Gcm::generate_key(OsRng))
+    }
+
     /// Encrypts `plaintext` for the record named by `record` (e.g. `donation:cs_…`).
     pub fn seal(&self, plaintext: &[u8], record: &str) -> Result<Vec<u8>, Error> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);

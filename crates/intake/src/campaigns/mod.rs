@@ -18,6 +18,12 @@ pub const DESCRIPTION_LEN_MAX: usize = 5_000;
 #[serde(transparent)]
 pub struct CampaignId(i64);
 
+impl CampaignId {
+    pub fn as_i64(self) -> i64 {
+        self.0
+    }
+}
+
 /// A campaign's URL name, e.g. `release-123`: parsed once at the edge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -63,6 +69,8 @@ pub struct Campaign {
     #[serde(skip)]
     pub ledger_account: AccountId,
     pub stripe_payment_link_id: Option<String>,
+    /// The Payment Link's address to share; none until Stripe has created it.
+    pub payment_link_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -163,6 +171,7 @@ struct CampaignRow {
     status: CampaignStatus,
     ledger_account_id: i64,
     stripe_payment_link_id: Option<String>,
+    stripe_payment_link_url: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -183,6 +192,7 @@ impl CampaignRow {
             status: self.status,
             ledger_account: AccountId::from_i64(self.ledger_account_id),
             stripe_payment_link_id: self.stripe_payment_link_id,
+            payment_link_url: self.stripe_payment_link_url,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -191,7 +201,7 @@ impl CampaignRow {
 
 const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_beneficiary, \
                        suggested_amounts, status, ledger_account_id, stripe_payment_link_id, \
-                       created_at, updated_at";
+                       stripe_payment_link_url, created_at, updated_at";
 
 /// Creates the campaign and its ledger accounts in one database transaction.
 pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error> {
@@ -324,6 +334,38 @@ pub async fn by_payment_link(conn: &mut PgConnection, link: &str) -> Result<Opti
             .fetch_optional(&mut *conn)
             .await?;
     row.map(CampaignRow::into_campaign).transpose()
+}
+
+/// Records the campaign's Payment Link once Stripe has created it. A link recorded earlier
+/// (another instance got there first) wins: returns the campaign as stored.
+pub async fn set_payment_link(
+    pool: &PgPool,
+    id: CampaignId,
+    link_id: &str,
+    url: &str,
+) -> Result<Campaign, Error> {
+    let row: CampaignRow = sqlx::query_as(&format!(
+        "update campaigns set stripe_payment_link_id = coalesce(stripe_payment_link_id, $2),
+                              stripe_payment_link_url = coalesce(stripe_payment_link_url, $3)
+         where id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(link_id)
+    .bind(url)
+    .fetch_one(pool)
+    .await?;
+    row.into_campaign()
+}
+
+/// Open campaigns still waiting for their Payment Link (Stripe was unreachable when they opened).
+pub async fn open_without_payment_link(pool: &PgPool) -> Result<Vec<Campaign>, Error> {
+    let rows: Vec<CampaignRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from campaigns where status = 'open' and stripe_payment_link_id is null
+         order by id limit 100"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(CampaignRow::into_campaign).collect()
 }
 
 #[cfg(test)]

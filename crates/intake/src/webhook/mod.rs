@@ -4,6 +4,7 @@
 //! state, and its ledger booking. So a 2xx (sent only after that commit) means all of it is
 //! durable, and a failure anywhere leaves nothing behind for Stripe's retry to trip over.
 
+pub mod fees;
 mod redact;
 mod reversals;
 pub mod signature;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_vault::DataKey;
 
 use crate::campaigns::{self, stripe_balance_account_code, Campaign, CampaignStatus};
 use crate::Error;
@@ -69,6 +71,26 @@ struct Session {
     payment_link: Option<String>,
     #[serde(default)]
     metadata: Option<std::collections::HashMap<String, String>>,
+    /// Who paid, as Stripe collected it. Kept (sealed) only for donors who chose to be named.
+    customer_details: Option<CustomerDetails>,
+}
+
+/// Never logged, never stored in clear: no `Debug`.
+#[derive(Deserialize, serde::Serialize)]
+struct CustomerDetails {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+impl Session {
+    /// The donor's choice at our checkout; `None` for Payment Links (always anonymous).
+    fn anonymous(&self) -> Option<bool> {
+        match self.metadata.as_ref()?.get("zbor_anonymous")?.as_str() {
+            "false" => Some(false),
+            "true" => Some(true),
+            _ => None,
+        }
+    }
 }
 
 /// Stripe ids are a prefix and then letters, digits and underscores. Checked here so a malformed
@@ -90,6 +112,12 @@ pub const BODY_BYTES_MAX: usize = 256 * 1024;
 /// Stores a verified event once and acts on it. `body` must already have passed
 /// [`signature::verify`].
 pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
+    receive_with(pool, body, None).await
+}
+
+/// [`receive`], keeping the names and emails of donors who chose not to be anonymous, sealed
+/// under `data_key`. Without a key, no donor identity is kept at all.
+pub async fn receive_with(pool: &PgPool, body: &[u8], data_key: Option<&DataKey>) -> Result<Receipt, Error> {
     let event: Event = serde_json::from_slice(body).map_err(|e| Error::MalformedEvent(e.to_string()))?;
     if !is_stripe_id(&event.id, "evt_") || event.kind.len() > 100 {
         return Err(Error::MalformedEvent("bad event id or type".into()));
@@ -107,7 +135,7 @@ pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
     if let Some(outcome) = stored {
         return Ok(Receipt { event_id: event.id, outcome, campaign: None, duplicate: true });
     }
-    let (outcome, review_reason, campaign) = act(&mut db, &event).await?;
+    let (outcome, review_reason, campaign) = act(&mut db, &event, data_key).await?;
     let inserted = sqlx::query(
         "insert into stripe_events (id, type, created, payload, outcome, review_reason)
          values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing",
@@ -143,12 +171,15 @@ pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
 /// What acting on an event did: its outcome, why it needs review, and the campaign concerned.
 type Acted = (Outcome, Option<String>, Option<String>);
 
-async fn act(db: &mut PgConnection, event: &Event) -> Result<Acted, Error> {
+async fn act(db: &mut PgConnection, event: &Event, data_key: Option<&DataKey>) -> Result<Acted, Error> {
     let settles = match event.kind.as_str() {
         "checkout.session.completed" => Settlement::FromStatus,
         "checkout.session.async_payment_succeeded" => Settlement::Paid,
         "checkout.session.async_payment_failed" => Settlement::Failed,
         "charge.refunded" => return reversals::refund(db, parse(&event.data.object, "charge")?).await,
+        "charge.succeeded" | "charge.updated" => {
+            return fees::record_charge(db, parse(&event.data.object, "charge")?).await
+        }
         "charge.dispute.created" | "charge.dispute.closed" => {
             return reversals::dispute(db, parse(&event.data.object, "dispute")?).await
         }
@@ -184,7 +215,7 @@ async fn act(db: &mut PgConnection, event: &Event) -> Result<Acted, Error> {
             None,
         ));
     };
-    let (outcome, reason) = donation(db, &session, &campaign, amount, settlement).await?;
+    let (outcome, reason) = donation(db, &session, &campaign, amount, settlement, data_key).await?;
     Ok((outcome, reason, Some(campaign.slug.as_str().to_owned())))
 }
 
@@ -234,6 +265,7 @@ async fn donation(
     campaign: &Campaign,
     amount: Money,
     settlement: Settlement,
+    data_key: Option<&DataKey>,
 ) -> Result<(Outcome, Option<String>), Error> {
     let payment_intent_ok = session.payment_intent.as_deref().is_none_or(|pi| is_stripe_id(pi, "pi_"));
     if !is_stripe_id(&session.id, "cs_") || !payment_intent_ok {
@@ -248,11 +280,21 @@ async fn donation(
         Settlement::Failed => "failed",
         Settlement::Pending | Settlement::Paid | Settlement::FromStatus => "pending",
     };
+    let anonymous = session.anonymous();
+    let donor_sealed = match (anonymous, data_key, &session.customer_details) {
+        (Some(false), Some(key), Some(donor)) if donor.name.is_some() || donor.email.is_some() => {
+            let plain = serde_json::to_vec(donor).map_err(|e| Error::MalformedEvent(e.to_string()))?;
+            Some(key.seal(&plain, &donor_record(&session.id))?)
+        }
+        _ => None,
+    };
     sqlx::query(
-        "insert into donations (stripe_session_id, campaign_id, currency, amount, status, stripe_payment_intent)
-         values ($1, $2, $3, $4, $5::donation_status, $6)
+        "insert into donations (stripe_session_id, campaign_id, currency, amount, status, stripe_payment_intent,
+                                anonymous, donor_sealed)
+         values ($1, $2, $3, $4, $5::donation_status, $6, $7, $8)
          on conflict (stripe_session_id) do update
-             set stripe_payment_intent = coalesce(donations.stripe_payment_intent, excluded.stripe_payment_intent)",
+             set stripe_payment_intent = coalesce(donations.stripe_payment_intent, excluded.stripe_payment_intent),
+                 donor_sealed = coalesce(donations.donor_sealed, excluded.donor_sealed)",
     )
     .bind(&session.id)
     .bind(campaign.id)
@@ -260,6 +302,8 @@ async fn donation(
     .bind(amount.amount())
     .bind(initial)
     .bind(session.payment_intent.as_deref())
+    .bind(anonymous)
+    .bind(donor_sealed)
     .execute(&mut *db)
     .await?;
     let (status, booked_amount): (String, rust_decimal::Decimal) =
@@ -318,7 +362,32 @@ async fn book(
     // A refund reported before this payment's checkout event is applied now.
     if let Some(payment_intent) = &session.payment_intent {
         let (_, review_reason, _) = reversals::apply_refunds(db, payment_intent).await?;
+        // and a fee already fetched
+        fees::apply_fee(db, payment_intent).await?;
         return Ok(review_reason);
     }
     Ok(None)
+}
+
+/// What a donor's sealed identity is bound to: it opens only for this donation.
+pub fn donor_record(session_id: &str) -> String {
+    format!("donation:{session_id}")
+}
+
+/// The name and email a named donor gave, opened with the data key. `None` for anonymous donors.
+pub async fn donor(
+    conn: &mut PgConnection,
+    data_key: &DataKey,
+    session_id: &str,
+) -> Result<Option<(Option<String>, Option<String>)>, Error> {
+    let sealed: Option<Option<Vec<u8>>> =
+        sqlx::query_scalar("select donor_sealed from donations where stripe_session_id = $1")
+            .bind(session_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(sealed) = sealed.flatten() else { return Ok(None) };
+    let plain = data_key.open(&sealed, &donor_record(session_id))?;
+    let donor: CustomerDetails =
+        serde_json::from_slice(&plain).map_err(|e| Error::MalformedEvent(e.to_string()))?;
+    Ok(Some((donor.name, donor.email)))
 }

@@ -256,7 +256,7 @@ async fn stripe_balance(db: &mut PgConnection, currency: Currency) -> Result<Acc
 /// Moves `amount` from the campaign back to the processor balance. When the campaign's funds are
 /// already held for payouts, that would overdraw it: the booking is undone (savepoint) and the
 /// reason returned, so the event is stored for review instead of failing forever.
-async fn take_back(
+pub(super) async fn take_back(
     db: &mut PgConnection,
     id: TransactionId,
     campaign_account: AccountId,

@@ -23,7 +23,21 @@ pub async fn create(
     ApiJson(new): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
     let campaign = campaigns::create(&state.pool, &new).await?;
+    let campaign = with_payment_link(&state, campaign).await;
     Ok((StatusCode::CREATED, Json(campaign)))
+}
+
+/// Creates the open campaign's Payment Link now, so it can be shared at once. If Stripe is
+/// unreachable the campaign is still created; a background task creates the link later.
+async fn with_payment_link(state: &AppState, campaign: Campaign) -> Campaign {
+    let Some(checkout) = &state.checkout else { return campaign };
+    match checkout.ensure_payment_link(&state.pool, &campaign).await {
+        Ok(linked) => linked,
+        Err(e) => {
+            tracing::warn!(campaign = %campaign.slug.as_str(), error = %e, "payment link not created yet; will retry");
+            campaign
+        }
+    }
 }
 
 pub async fn update(
@@ -33,6 +47,7 @@ pub async fn update(
     ApiJson(change): ApiJson<CampaignUpdate>,
 ) -> Result<Json<Campaign>, ApiError> {
     let campaign = campaigns::update(&state.pool, &slug, &change).await?;
+    let campaign = with_payment_link(&state, campaign).await;
     state.live.mark_dirty(campaign.slug.as_str());
     Ok(Json(campaign))
 }

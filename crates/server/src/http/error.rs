@@ -15,6 +15,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("webhooks are not configured (STRIPE_WEBHOOK_SECRET)")]
     WebhookNotConfigured,
+    #[error("checkout is not configured (STRIPE_SECRET_KEY)")]
+    CheckoutNotConfigured,
     #[error(transparent)]
     Intake(#[from] zbor_intake::Error),
     #[error(transparent)]
@@ -40,7 +42,18 @@ impl ApiError {
             ApiError::Intake(zbor_intake::Error::MalformedEvent(_)) => {
                 (StatusCode::BAD_REQUEST, "malformed_event")
             }
+            ApiError::CheckoutNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "checkout_not_configured"),
             ApiError::Intake(zbor_intake::Error::CampaignNotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Intake(zbor_intake::Error::CampaignClosed(_)) => {
+                (StatusCode::CONFLICT, "campaign_closed")
+            }
+            // Our own queue for Stripe is full: the donor can retry in a moment (or use the link).
+            ApiError::Intake(zbor_intake::Error::Stripe(zbor_stripe::Error::Busy)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "stripe_busy")
+            }
+            ApiError::Intake(zbor_intake::Error::Stripe(_)) => {
+                (StatusCode::BAD_GATEWAY, "stripe_unavailable")
+            }
             ApiError::Intake(zbor_intake::Error::SlugTaken(_)) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Intake(zbor_intake::Error::Ledger(e)) if e.is_client_error() => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
@@ -73,13 +86,20 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() {
+        let gateway = matches!(status, StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE);
+        let message = if status.is_server_error() && !gateway {
             tracing::error!(error = %self, "request failed");
             "internal error; it has been logged".to_owned()
         } else {
             self.to_string()
         };
+        if gateway {
+            tracing::warn!(error = %self, "dependency unavailable");
+        }
         let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return (status, [(axum::http::header::RETRY_AFTER, "2")], Json(body)).into_response();
+        }
         (status, Json(body)).into_response()
     }
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod campaigns;
+mod checkout;
 mod error;
 mod health;
 mod json;
@@ -32,6 +33,10 @@ pub struct AppState {
     pub admin_token_sha256: Option<[u8; 32]>,
     pub webhook_secrets: Option<zbor_intake::webhook::signature::WebhookSecrets>,
     pub live: std::sync::Arc<crate::live::Live>,
+    /// Stripe Checkout; none when no STRIPE_SECRET_KEY is configured.
+    pub checkout: Option<zbor_intake::checkout::CheckoutLinks>,
+    /// Seals named donors' identities; none: they are not kept.
+    pub data_key: Option<zbor_vault::DataKey>,
 }
 
 impl AppState {
@@ -45,7 +50,7 @@ impl AppState {
         let admin_token_sha256 =
             admin_token.filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into());
         let webhook_secrets = webhook_secret.and_then(zbor_intake::webhook::signature::WebhookSecrets::parse);
-        AppState { pool, redis, admin_token_sha256, webhook_secrets, live }
+        AppState { pool, redis, admin_token_sha256, webhook_secrets, live, checkout: None, data_key: None }
     }
 }
 
@@ -61,6 +66,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/campaigns/{slug}/totals", get(campaigns::totals))
         .route("/api/v1/campaigns/{slug}/live", get(campaigns::live))
         .route("/api/v1/campaigns/{slug}/timeline", get(pages::timeline))
+        .route("/api/v1/campaigns/{slug}/checkout", post(checkout::create))
+        .route("/give/{slug}", get(pages::give))
+        .route("/give/{slug}/thanks", get(pages::thanks))
+        .route("/assets/give.js", get(pages::give_js))
         .route("/dashboard/{slug}", get(pages::dashboard))
         .route("/assets/dashboard.js", get(pages::dashboard_js))
         .route("/assets/dashboard.css", get(pages::dashboard_css))

@@ -12,6 +12,8 @@ use super::{ApiError, AppState};
 const DASHBOARD_HTML: &str = include_str!("../../assets/dashboard.html");
 const DASHBOARD_JS: &str = include_str!("../../assets/dashboard.js");
 const DASHBOARD_CSS: &str = include_str!("../../assets/dashboard.css");
+const GIVE_HTML: &str = include_str!("../../assets/give.html");
+const GIVE_JS: &str = include_str!("../../assets/give.js");
 
 /// No inline script, no third-party anything: the page talks only to this origin.
 const CSP: &str =
@@ -28,6 +30,92 @@ pub async fn dashboard(
     let page = DASHBOARD_HTML.replace("{{SLUG}}", slug.as_str());
     Ok(([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(page))
         .into_response())
+}
+
+/// Text for HTML content and double-quoted attributes: campaign titles and descriptions come
+/// from people, so they are escaped, never trusted.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(html: String) -> Response {
+    ([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(html))
+        .into_response()
+}
+
+/// The donors' page: suggested amounts, any amount, anonymous by default, then Stripe Checkout.
+pub async fn give(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+    let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
+    let mut conn = state.pool.acquire().await?;
+    let campaign = zbor_intake::campaigns::by_slug(&mut conn, slug.as_str()).await?;
+    let open = campaign.status == zbor_intake::campaigns::CampaignStatus::Open;
+    let suggested: String = campaign
+        .suggested_amounts
+        .iter()
+        .map(|a| {
+            let amount = escape(&a.amount().to_string());
+            format!(r#"<button type="button" class="amount" data-amount="{amount}">{amount}</button>"#)
+        })
+        .collect();
+    let link = match (&campaign.payment_link_url, open) {
+        (Some(url), true) => {
+            format!(
+                r#"<p class="small">Or <a id="payment-link" href="{}">give any amount on Stripe's page</a>.</p>"#,
+                escape(url)
+            )
+        }
+        _ => String::new(),
+    };
+    let html = GIVE_HTML
+        .replace("{{SLUG}}", slug.as_str())
+        .replace("{{CURRENCY}}", campaign.currency.code())
+        .replace(
+            "{{PAYMENT_LINK}}",
+            &campaign.payment_link_url.as_deref().filter(|_| open).map(escape).unwrap_or_default(),
+        )
+        .replace("{{SUGGESTED}}", &suggested)
+        .replace("{{LINK}}", &link)
+        .replace(
+            "{{CLOSED}}",
+            if open {
+                ""
+            } else {
+                r#"<p class="closed">This campaign is closed and takes no new donations. Thank you.</p>"#
+            },
+        )
+        .replace("{{FORM_HIDDEN}}", if open { "" } else { "hidden" })
+        // last: these are the free text, so nothing they contain is taken for a placeholder
+        .replace("{{DESCRIPTION}}", &escape(&campaign.description))
+        .replace("{{TITLE}}", &escape(&campaign.title));
+    Ok(page(html))
+}
+
+/// Where Stripe sends the donor back after paying.
+pub async fn thanks(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+    let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
+    let mut conn = state.pool.acquire().await?;
+    let campaign = zbor_intake::campaigns::by_slug(&mut conn, slug.as_str()).await?;
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Thank you</title><link rel="stylesheet" href="/assets/dashboard.css"></head><body><main class="give"><h1>Thank you</h1><p>Your gift to <strong>{}</strong> counts in the total as soon as Stripe confirms it (bank debits take a few days).</p><p><a href="/dashboard/{}">See the total</a></p></main></body></html>"#,
+        escape(&campaign.title),
+        slug.as_str()
+    );
+    Ok(page(html))
+}
+
+pub async fn give_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], GIVE_JS).into_response()
 }
 
 pub async fn dashboard_js() -> Response {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
-use zbor_intake::webhook::{receive, signature};
+use zbor_intake::webhook::{receive_with, signature};
 
 use super::{ApiError, AppState};
 
@@ -18,7 +18,7 @@ pub async fn stripe(
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
         .map_err(zbor_intake::Error::from)?;
-    let receipt = receive(&state.pool, &body).await?;
+    let receipt = receive_with(&state.pool, &body, state.data_key.as_ref()).await?;
     if let Some(campaign) = &receipt.campaign {
         state.live.mark_dirty(campaign);
     }

@@ -19,6 +19,11 @@ pub struct Running {
 }
 
 pub async fn start(webhook_secret: Option<&str>) -> Running {
+    start_with(webhook_secret, |_| {}).await
+}
+
+/// [`start`], with the configuration changed first (Stripe, data key, ...).
+pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut Config)) -> Running {
     let db = TestDb::new(4).await;
     let config = Config {
         database_url: db.url.clone(),
@@ -29,13 +34,25 @@ pub async fn start(webhook_secret: Option<&str>) -> Running {
         stripe_webhook_secret: webhook_secret.map(str::to_owned),
         // each test its own key prefix on the shared Redis
         redis_prefix: format!("zbor-test:{}:", db.name),
+        stripe_secret_key: None,
+        stripe_api_base: zbor_stripe_sim_base_unused(),
+        stripe_requests_per_second: 25,
+        public_url: "http://127.0.0.1:9".into(),
+        data_key: None,
     };
+    let mut config = config;
+    change(&mut config);
     let app = Application::build(&config).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(app.run(stopped));
     let redis_prefix = config.redis_prefix.clone();
     Running { base, redis_prefix, db, stop, client: reqwest::Client::new() }
+}
+
+/// Tests without Stripe never call it; an address that refuses connections.
+fn zbor_stripe_sim_base_unused() -> String {
+    "http://127.0.0.1:9/".into()
 }
 
 impl Running {
