@@ -160,7 +160,7 @@ impl Simulator {
             .route("/v1/prices", post(links::create_price))
             .route("/v1/prices/{id}", get(links::retrieve_price))
             .route("/v1/payment_links", post(links::create_link))
-            .route("/v1/payment_links/{id}", get(links::retrieve_link))
+            .route("/v1/payment_links/{id}", get(links::retrieve_link).post(links::update_link))
             .route("/v1/charges/{id}", get(charges::retrieve_charge))
             .route("/v1/balance_transactions/{id}", get(charges::retrieve_balance_transaction))
             // `route_layer`: only matched routes pass the guard; unknown paths get the fallback.

@@ -187,6 +187,31 @@ pub(crate) async fn retrieve_link(
     link.map(Json).ok_or_else(|| ApiError::no_such("payment_link", &id))
 }
 
+/// `POST /v1/payment_links/{id}`: zbor switches a link off when its campaign closes, on again
+/// when it reopens. `active` and `metadata[...]` are supported.
+pub(crate) async fn update_link(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    let active = match form_value(&form, "active") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return Err(ApiError::invalid("active", format!("Invalid boolean: {other}"))),
+    };
+    let metadata = form_map(&form, "metadata");
+    let mut store = sim.store();
+    let link = store.links.get_mut(&id).ok_or_else(|| ApiError::no_such("payment_link", &id))?;
+    if let Some(active) = active {
+        link.object["active"] = json!(active);
+    }
+    if let Some(existing) = link.object["metadata"].as_object_mut() {
+        existing.extend(metadata);
+    }
+    Ok(Json(link.object.clone()))
+}
+
 #[derive(serde::Deserialize)]
 pub(crate) struct PayLinkRequest {
     /// as for a session: `card`, `sepa_debit_success` or `sepa_debit_failure`

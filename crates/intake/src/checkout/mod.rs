@@ -20,7 +20,7 @@ use stripe_checkout::checkout_session::{
 };
 use stripe_checkout::{CheckoutSessionMode, CheckoutSessionSubmitType};
 use stripe_payment::payment_link::{
-    CreatePaymentLink, CreatePaymentLinkLineItems, CreatePaymentLinkPaymentIntentData,
+    CreatePaymentLink, CreatePaymentLinkLineItems, CreatePaymentLinkPaymentIntentData, UpdatePaymentLink,
 };
 use stripe_payment::PaymentLinkSubmitType;
 use stripe_product::price::{CreatePrice, CreatePriceProductData, CustomUnitAmount};
@@ -108,6 +108,18 @@ impl CheckoutLinks {
         let stored = campaigns::set_payment_link(pool, campaign.id, link.id.as_str(), &link.url).await?;
         tracing::info!(campaign = %campaign.slug.as_str(), payment_link = %link.id.as_str(), "payment link created");
         Ok(stored)
+    }
+
+    /// Switches the campaign's Payment Link off when it closes (donors visiting it are told it is
+    /// no longer active) and on again when it reopens. Setting a state is naturally idempotent.
+    pub async fn sync_payment_link_state(&self, campaign: &Campaign) -> Result<(), Error> {
+        let Some(link) = &campaign.stripe_payment_link_id else { return Ok(()) };
+        let active = campaign.status == CampaignStatus::Open;
+        let request = UpdatePaymentLink::new(link.as_str()).active(active);
+        let key = zbor_stripe::random_idempotency_key("zbor:payment-link-state");
+        self.stripe.send(&request, &key).await?;
+        tracing::info!(campaign = %campaign.slug.as_str(), active, "payment link state set");
+        Ok(())
     }
 
     /// Creates a Checkout Session for one donor. The amount must be one Stripe accepts in the

@@ -48,6 +48,13 @@ pub async fn update(
 ) -> Result<Json<Campaign>, ApiError> {
     let campaign = campaigns::update(&state.pool, &slug, &change).await?;
     let campaign = with_payment_link(&state, campaign).await;
+    if let (Some(checkout), Some(_)) = (&state.checkout, change.status) {
+        // A closed campaign's link stops taking payments. Should Stripe be unreachable the
+        // campaign is closed anyway; a payment that still arrives is booked (the donor paid).
+        if let Err(e) = checkout.sync_payment_link_state(&campaign).await {
+            tracing::warn!(campaign = %campaign.slug.as_str(), error = %e, "payment link state not updated");
+        }
+    }
     state.live.mark_dirty(campaign.slug.as_str());
     Ok(Json(campaign))
 }
