@@ -176,10 +176,10 @@ async fn bad_amounts_closed_campaigns_and_missing_stripe_get_clear_errors_and_cr
 
 #[tokio::test]
 async fn stripe_429s_and_500s_are_retried_without_duplicates() {
-    // every 2nd request is rate limited and every 3rd fails: zbor retries each under its key
+    // every 3rd request is rate limited and every 5th fails: zbor retries each under its key
     let sim = simulator(|c| {
-        c.rate_limit_every = 2;
-        c.server_error_every = 3;
+        c.rate_limit_every = 3;
+        c.server_error_every = 5;
     })
     .await;
     let app = start_against(&sim).await;
@@ -200,4 +200,44 @@ async fn stripe_429s_and_500s_are_retried_without_duplicates() {
     ids.dedup();
     assert_eq!(ids.len(), 10);
     app.finish().await;
+}
+
+#[tokio::test]
+async fn a_campaign_opened_while_stripe_is_down_gets_its_link_later_and_only_one() {
+    use zbor_intake::campaigns::{self, NewCampaign};
+    use zbor_intake::checkout::CheckoutLinks;
+    use zbor_stripe::{Stripe, StripeConfig};
+
+    let sim = simulator(|_| {}).await;
+    let db = zbor_testkit::TestDb::new(4).await;
+    let new: NewCampaign = serde_json::from_value(release_123()).unwrap();
+    let campaign = campaigns::create(&db.pool, &new).await.unwrap();
+
+    // nothing listens on port 9: every attempt fails, and the campaign stays without a link
+    let mut down = StripeConfig::new(STRIPE_KEY, "http://127.0.0.1:9/");
+    down.attempts_max = 2;
+    down.backoff_first = Duration::from_millis(10);
+    let unreachable = CheckoutLinks::new(Stripe::new(down).unwrap(), "https://give.example.org");
+    let error = unreachable.ensure_payment_link(&db.pool, &campaign).await.unwrap_err();
+    assert!(
+        matches!(error, zbor_intake::Error::Stripe(zbor_stripe::Error::Unavailable { attempts: 2, .. })),
+        "{error}"
+    );
+    let waiting = campaigns::open_without_payment_link(&db.pool).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+
+    // what the background task does once Stripe answers; twice, as two instances might
+    let up = CheckoutLinks::new(
+        Stripe::new(StripeConfig::new(STRIPE_KEY, sim.base_url.as_str())).unwrap(),
+        "https://give.example.org",
+    );
+    let first = up.ensure_payment_link(&db.pool, &waiting[0]).await.unwrap();
+    let second = up.ensure_payment_link(&db.pool, &waiting[0]).await.unwrap();
+    assert!(first.stripe_payment_link_id.is_some());
+    assert_eq!(
+        first.stripe_payment_link_id, second.stripe_payment_link_id,
+        "the same key replays the same link"
+    );
+    assert!(campaigns::open_without_payment_link(&db.pool).await.unwrap().is_empty());
+    db.drop_database().await;
 }
