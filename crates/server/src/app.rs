@@ -89,10 +89,19 @@ fn checkout(config: &Config) -> anyhow::Result<Option<zbor_intake::checkout::Che
         tracing::warn!("STRIPE_SECRET_KEY is not set: no checkout links, no fee lookups");
         return Ok(None);
     };
-    let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
-    stripe_config.requests_per_second = config.stripe_requests_per_second;
-    let stripe = zbor_stripe::Stripe::new(stripe_config).context("Stripe client")?;
-    Ok(Some(zbor_intake::checkout::CheckoutLinks::new(stripe, &config.public_url)))
+    // Donors' checkouts get four fifths of the rate; background work (fees) the rest, so a
+    // backlog of fee lookups after a burst never makes a donor wait.
+    let total = config.stripe_requests_per_second.max(2);
+    let background_share = (total / 5).max(1);
+    let client = |requests_per_second: u32| {
+        let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
+        stripe_config.requests_per_second = requests_per_second;
+        zbor_stripe::Stripe::new(stripe_config).context("Stripe client")
+    };
+    let checkout =
+        zbor_intake::checkout::CheckoutLinks::new(client(total - background_share)?, &config.public_url)
+            .with_background(client(background_share)?);
+    Ok(Some(checkout))
 }
 
 /// A shutdown signal that turns true on SIGINT or SIGTERM.

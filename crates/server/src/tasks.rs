@@ -15,9 +15,10 @@ use crate::live::Live;
 const SEAL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often holds past their expiry are marked expired.
 const EXPIRE_INTERVAL: Duration = Duration::from_secs(10);
-/// How often Stripe's fees not yet known are looked up, and how many per pass.
+/// How often Stripe's fees not yet known are looked up, and how many per pass (a full pass is
+/// followed by another at once: a backlog drains at the background rate limit).
 const FEES_INTERVAL: Duration = Duration::from_secs(1);
-const FEES_PER_PASS: i64 = 20;
+const FEES_PER_PASS: i64 = 100;
 /// How often open campaigns without a Payment Link (Stripe was down when they opened) get one.
 const PAYMENT_LINKS_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -70,16 +71,25 @@ async fn stripe_tasks(
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = fees_tick.tick() => {
-                match zbor_intake::webhook::fees::fetch_due(&pool, checkout.stripe(), FEES_PER_PASS).await {
-                    Ok(done) => {
-                        for campaign in &done.campaigns {
-                            live.mark_dirty(campaign);
+                loop {
+                    match zbor_intake::webhook::fees::fetch_due(&pool, checkout.background(), FEES_PER_PASS).await {
+                        Ok(done) => {
+                            for campaign in &done.campaigns {
+                                live.mark_dirty(campaign);
+                            }
+                            if done.fetched + done.failed > 0 {
+                                tracing::debug!(fetched = done.fetched, failed = done.failed, "Stripe fees");
+                            }
+                            let full = i64::try_from(done.fetched + done.failed).unwrap_or(i64::MAX) >= FEES_PER_PASS;
+                            if !full || *shutdown.borrow() {
+                                break;
+                            }
                         }
-                        if done.fetched + done.failed > 0 {
-                            tracing::debug!(fetched = done.fetched, failed = done.failed, "Stripe fees");
+                        Err(e) => {
+                            tracing::warn!(error = %e, "fetching Stripe fees failed; will retry");
+                            break;
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "fetching Stripe fees failed; will retry"),
                 }
             }
             _ = links_tick.tick() => ensure_payment_links(&pool, &checkout).await,

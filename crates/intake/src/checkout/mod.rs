@@ -57,16 +57,33 @@ pub struct CheckoutSession {
 #[derive(Clone, Debug)]
 pub struct CheckoutLinks {
     stripe: Stripe,
+    /// For work no donor waits on (fees): its own, smaller rate budget, so a backlog of it never
+    /// delays a donor's checkout.
+    background: Stripe,
     public_url: String,
 }
 
 impl CheckoutLinks {
     pub fn new(stripe: Stripe, public_url: &str) -> CheckoutLinks {
-        CheckoutLinks { stripe, public_url: public_url.trim_end_matches('/').to_owned() }
+        CheckoutLinks {
+            background: stripe.clone(),
+            stripe,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Background calls go through `background` and its own limiter.
+    pub fn with_background(mut self, background: Stripe) -> CheckoutLinks {
+        self.background = background;
+        self
     }
 
     pub fn stripe(&self) -> &Stripe {
         &self.stripe
+    }
+
+    pub fn background(&self) -> &Stripe {
+        &self.background
     }
 
     /// Makes sure an open campaign has its Payment Link, creating it at Stripe if not. Safe to
