@@ -27,6 +27,9 @@ pub enum Error {
 #[derive(Clone)]
 pub struct DataKey {
     cipher: Aes256Gcm,
+    /// A second key, derived from the data key, for blind indexes: equality lookups on
+    /// encrypted values (the same IBAN on two beneficiaries) without decrypting them.
+    index_key: [u8; 32],
 }
 
 impl std::fmt::Debug for DataKey {
@@ -48,12 +51,28 @@ impl DataKey {
         if bytes.len() != 32 {
             return Err(Error::InvalidKey);
         }
-        Ok(DataKey { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)) })
+        Ok(DataKey::from_bytes(&bytes))
+    }
+
+    fn from_bytes(bytes: &[u8]) -> DataKey {
+        let index_key = hmac_sha256(bytes, b"zbor blind index key v1");
+        DataKey { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes)), index_key }
     }
 
     /// A random key, for `zbor dev` and tests.
     pub fn generate() -> DataKey {
-        DataKey { cipher: Aes256Gcm::new(&Aes256Gcm::generate_key(OsRng)) }
+        DataKey::from_bytes(&Aes256Gcm::generate_key(OsRng))
+    }
+
+    /// A keyed fingerprint of `value` for equality lookups, separated by `domain` (e.g. `iban`):
+    /// HMAC-SHA256 under a key derived from the data key. Without the key it reveals nothing
+    /// (no dictionary of IBANs can be hashed against it). Normalise `value` before calling.
+    pub fn blind_index(&self, domain: &str, value: &str) -> [u8; 32] {
+        let mut message = Vec::with_capacity(domain.len() + 1 + value.len());
+        message.extend_from_slice(domain.as_bytes());
+        message.push(0);
+        message.extend_from_slice(value.as_bytes());
+        hmac_sha256(&self.index_key, &message)
     }
 
     /// A random key as 64 hex digits, the form `ZBOR_DATA_KEY` takes.
@@ -88,6 +107,14 @@ impl DataKey {
     }
 }
 
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    // HMAC accepts keys of any length: this cannot fail
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +143,16 @@ mod tests {
         assert_eq!(key.open(&tampered, "donation:cs_1"), Err(Error::CannotOpen));
         assert_eq!(key.open(&sealed[..5], "donation:cs_1"), Err(Error::CannotOpen));
         assert_eq!(key.open(&[], "donation:cs_1"), Err(Error::CannotOpen));
+    }
+
+    #[test]
+    fn blind_indexes_are_keyed_and_separated_by_domain() {
+        let key = DataKey::parse(HEX_KEY).unwrap();
+        let again = DataKey::parse(HEX_KEY).unwrap();
+        let iban = "DE89370400440532013000";
+        assert_eq!(key.blind_index("iban", iban), again.blind_index("iban", iban));
+        assert_ne!(key.blind_index("iban", iban), key.blind_index("email", iban));
+        assert_ne!(key.blind_index("iban", iban), DataKey::generate().blind_index("iban", iban));
     }
 
     #[test]
