@@ -1,0 +1,122 @@
+//! The people who run zbor and how they prove it.
+//!
+//! - **Roles**: admin (people, campaigns), treasurer (payouts, beneficiaries), coordinator
+//!   (campaigns). Every privileged endpoint names the roles it admits.
+//! - **Passwords**: argon2id with per-user salt (OWASP's parameters); five failures lock the
+//!   account for 15 minutes; a wrong email and a wrong password look the same to the caller.
+//! - **Second factor**: TOTP (RFC 6238). Required for treasurers: until a treasurer has enrolled
+//!   and entered a code in this session, their session may do nothing but enrol.
+//! - **Sessions** for the console: a random cookie token (only its SHA-256 stored) with a CSRF
+//!   token the console sends back on every change. **API tokens** for automation: `zbor_…`,
+//!   shown once, only the SHA-256 stored.
+//! - Emails are sealed and found through a keyed blind index, so a copy of the database does not
+//!   list the organisation's staff.
+
+mod password;
+pub mod sessions;
+pub mod totp;
+mod users;
+
+use serde::{Deserialize, Serialize};
+
+pub use sessions::{ApiToken, NewSession, Principal, Via};
+pub use users::{
+    add_user, authenticate, begin_totp_enrolment, confirm_totp, set_role, user, verify_totp, Login,
+    TotpEnrolment, User,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "user_role", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Treasurer,
+    Coordinator,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Treasurer, Role::Coordinator];
+
+    pub fn parse(text: &str) -> Result<Role, Error> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "admin" => Ok(Role::Admin),
+            "treasurer" => Ok(Role::Treasurer),
+            "coordinator" => Ok(Role::Coordinator),
+            other => Err(Error::InvalidField {
+                field: "role",
+                reason: format!("{other:?} is not admin, treasurer or coordinator"),
+            }),
+        }
+    }
+
+    /// Treasurers move money: they must pass a second factor.
+    pub fn needs_second_factor(self) -> bool {
+        self == Role::Treasurer
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct UserId(i64);
+
+impl UserId {
+    pub fn as_i64(self) -> i64 {
+        self.0
+    }
+
+    pub fn from_i64(id: i64) -> UserId {
+        UserId(id)
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "user:{}", self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field} is invalid: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error("user not found")]
+    UserNotFound,
+    /// Wrong email, wrong password, disabled or locked: the caller is not told which.
+    #[error("email or password is wrong, or the account is locked")]
+    BadCredentials,
+    #[error("a one-time code from the authenticator app is required")]
+    SecondFactorRequired,
+    #[error("the one-time code is wrong or was already used")]
+    BadSecondFactor,
+    #[error("the second factor is already enrolled")]
+    AlreadyEnrolled,
+    #[error("no second-factor enrolment is pending")]
+    NoEnrolment,
+    #[error("personal data: {0}")]
+    Vault(#[from] zbor_vault::Error),
+    #[error("password hashing failed")]
+    Hashing,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl Error {
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, Error::Vault(_) | Error::Hashing | Error::Database(_))
+    }
+}
+
+/// 32 random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+    let mut bytes = [0u8; N];
+    getrandom::getrandom(&mut bytes).map_err(|_| Error::Hashing)?;
+    Ok(bytes)
+}
+
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}

@@ -1,0 +1,156 @@
+//! Who is calling: a console session (cookie), an API token, or the bootstrap admin token.
+
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgPool;
+
+use crate::{random_bytes, sha256, Error, Role, UserId};
+
+/// A console session lasts a working day.
+pub const SESSION_HOURS: i64 = 12;
+pub const API_TOKEN_PREFIX: &str = "zbor_";
+
+/// The caller of a request, once authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// None for the bootstrap token (`ZBOR_ADMIN_TOKEN`), which is no one in particular.
+    pub user: Option<UserId>,
+    pub role: Role,
+    pub via: Via,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    Session { csrf_token: String, second_factor: bool },
+    ApiToken,
+    Bootstrap,
+}
+
+impl Principal {
+    /// Passed a second factor in this session. API tokens never have: what needs one (a
+    /// treasurer's approval) asks for a code with the request itself.
+    pub fn second_factor(&self) -> bool {
+        matches!(self.via, Via::Session { second_factor: true, .. })
+    }
+
+    /// The actor written into the audit log.
+    pub fn actor(&self) -> String {
+        match (&self.via, self.user) {
+            (Via::Bootstrap, _) | (_, None) => "bootstrap".to_owned(),
+            (Via::ApiToken, Some(user)) => format!("{user} (token)"),
+            (Via::Session { .. }, Some(user)) => user.to_string(),
+        }
+    }
+}
+
+/// A new console session: the cookie value and the CSRF token, each shown once.
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn random_token() -> Result<String, Error> {
+    let bytes: [u8; 32] = random_bytes()?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub async fn create_session(pool: &PgPool, user: UserId, second_factor: bool) -> Result<NewSession, Error> {
+    let token = random_token()?;
+    let csrf_token = random_token()?;
+    let expires_at = Utc::now() + Duration::hours(SESSION_HOURS);
+    sqlx::query(
+        "insert into user_sessions (token_hash, user_id, csrf_token, second_factor_at, expires_at)
+         values ($1, $2, $3, case when $4 then now() end, $5)",
+    )
+    .bind(sha256(token.as_bytes()).to_vec())
+    .bind(user)
+    .bind(&csrf_token)
+    .bind(second_factor)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(NewSession { token, csrf_token, expires_at })
+}
+
+/// The session's user passed a second factor (enrolment just completed).
+pub async fn mark_second_factor(pool: &PgPool, token: &str) -> Result<(), Error> {
+    sqlx::query("update user_sessions set second_factor_at = now() where token_hash = $1")
+        .bind(sha256(token.as_bytes()).to_vec())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn end_session(pool: &PgPool, token: &str) -> Result<(), Error> {
+    sqlx::query("delete from user_sessions where token_hash = $1")
+        .bind(sha256(token.as_bytes()).to_vec())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn from_session(pool: &PgPool, token: &str) -> Result<Option<Principal>, Error> {
+    let row: Option<(UserId, Role, String, bool)> = sqlx::query_as(
+        "select u.id, u.role, s.csrf_token, s.second_factor_at is not null
+         from user_sessions s join users u on u.id = s.user_id
+         where s.token_hash = $1 and s.expires_at > now() and u.disabled_at is null",
+    )
+    .bind(sha256(token.as_bytes()).to_vec())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(user, role, csrf_token, second_factor)| Principal {
+        user: Some(user),
+        role,
+        via: Via::Session { csrf_token, second_factor },
+    }))
+}
+
+/// A new API token, shown once.
+pub struct ApiToken {
+    pub id: i64,
+    pub token: String,
+}
+
+pub async fn create_api_token(pool: &PgPool, user: UserId, name: &str) -> Result<ApiToken, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::InvalidField { field: "name", reason: "1 to 100 characters".into() });
+    }
+    let token = format!("{API_TOKEN_PREFIX}{}", random_token()?);
+    let id: i64 = sqlx::query_scalar(
+        "insert into api_tokens (user_id, name, token_hash) values ($1, $2, $3) returning id",
+    )
+    .bind(user)
+    .bind(name)
+    .bind(sha256(token.as_bytes()).to_vec())
+    .fetch_one(pool)
+    .await?;
+    Ok(ApiToken { id, token })
+}
+
+pub async fn revoke_api_token(pool: &PgPool, user: UserId, id: i64) -> Result<bool, Error> {
+    let revoked = sqlx::query(
+        "update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null",
+    )
+    .bind(id)
+    .bind(user)
+    .execute(pool)
+    .await?;
+    Ok(revoked.rows_affected() == 1)
+}
+
+pub async fn from_api_token(pool: &PgPool, token: &str) -> Result<Option<Principal>, Error> {
+    if !token.starts_with(API_TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let row: Option<(UserId, Role)> = sqlx::query_as(
+        "update api_tokens t set last_used_at = now() from users u
+         where t.token_hash = $1 and t.revoked_at is null and u.id = t.user_id and u.disabled_at is null
+         returning u.id, u.role",
+    )
+    .bind(sha256(token.as_bytes()).to_vec())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(user, role)| Principal { user: Some(user), role, via: Via::ApiToken }))
+}
