@@ -64,6 +64,22 @@ pub fn base32(bytes: &[u8]) -> String {
     out
 }
 
+/// Reads base32 as [`base32`] writes it (for tests and tools that play the authenticator app).
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut buffer, mut bits, mut out) = (0u32, 0, Vec::new());
+    for c in text.trim().chars() {
+        let value = u32::try_from(ALPHABET.find(c.to_ascii_uppercase())?).ok()?;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((buffer >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
 /// What an authenticator app scans (as a QR code) or the user types in.
 pub fn otpauth_uri(secret: &[u8], account_label: &str) -> String {
     let label: String = account_label
@@ -124,5 +140,8 @@ mod tests {
         assert_eq!(base32(b"f"), "MY");
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
         assert_eq!(base32(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(), b"12345678901234567890");
+        assert_eq!(base32_decode("MZXW6YTBOI").unwrap(), b"foobar");
+        assert!(base32_decode("M1").is_none());
     }
 }

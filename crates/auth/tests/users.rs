@@ -18,22 +18,8 @@ fn login(email: &str, password: &str, totp: Option<String>) -> Login {
 
 /// The code the app would show for `secret` (base32) at `at`.
 fn code_for(enrolment_secret: &str, at: chrono::DateTime<Utc>) -> String {
-    let secret = base32_decode(enrolment_secret);
+    let secret = totp::base32_decode(enrolment_secret).unwrap();
     totp::code(&secret, totp::step_at(at.timestamp()))
-}
-
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buffer, mut bits, mut out) = (0u32, 0, Vec::new());
-    for c in text.chars() {
-        buffer = (buffer << 5) | u32::try_from(ALPHABET.find(c).unwrap()).unwrap();
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((buffer >> bits) & 0xff).unwrap());
-        }
-    }
-    out
 }
 
 #[tokio::test]

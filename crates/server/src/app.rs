@@ -40,6 +40,7 @@ impl Application {
             live,
         );
         state.checkout = checkout(config)?;
+        state.public_url_https = config.public_url.starts_with("https://");
         state.data_key = match config.data_key.as_deref() {
             Some(key) => Some(zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?),
             None => {

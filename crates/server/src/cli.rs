@@ -35,6 +35,30 @@ enum Command {
         #[command(subcommand)]
         command: CampaignCommand,
     },
+    /// People who run zbor (needs ZBOR_DATA_KEY: their emails are sealed).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password comes from ZBOR_NEW_USER_PASSWORD, or one is made and shown once.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, treasurer or coordinator
+        #[arg(long)]
+        role: String,
+    },
+    /// Change a user's role; their sessions end so it applies at once.
+    Role {
+        /// The user's id (as `zbor user add` printed it).
+        id: i64,
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,6 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => migrate(&config).await,
         Command::Ledger { command } => ledger(&config, command).await,
         Command::Campaign { command } => campaign(&config, command).await,
+        Command::User { command } => user(&config, command).await,
     }
 }
 
@@ -208,6 +233,32 @@ async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitC
             }
         }
     }
+}
+
+async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
+    let key = config.data_key.as_deref().context("ZBOR_DATA_KEY must be set to manage users")?;
+    let key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    match command {
+        UserCommand::Add { email, role } => {
+            let role = zbor_auth::Role::parse(&role)?;
+            let (password, generated) = match std::env::var("ZBOR_NEW_USER_PASSWORD") {
+                Ok(password) => (password, false),
+                Err(_) => (uuid::Uuid::new_v4().simple().to_string(), true),
+            };
+            let user = zbor_auth::add_user(&pool, &key, &email, role, &password).await?;
+            println!("{}", serde_json::to_string_pretty(&user)?);
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+        UserCommand::Role { id, role } => {
+            let role = zbor_auth::Role::parse(&role)?;
+            let user = zbor_auth::set_role(&pool, &key, zbor_auth::UserId::from_i64(id), role).await?;
+            println!("{}", serde_json::to_string_pretty(&user)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {

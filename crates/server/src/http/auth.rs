@@ -1,34 +1,97 @@
-//! Admin bearer token, until users and roles arrive. Compared in constant time over hashes.
+//! Who is calling, and may they. Every privileged handler takes a [`Caller`] and names the roles
+//! it admits with [`Caller::require`]; the role × endpoint matrix is tested in `tests/roles.rs`.
+//!
+//! Accepted credentials, in order:
+//! - `Authorization: Bearer <ZBOR_ADMIN_TOKEN>`: the bootstrap admin (no user), compared in
+//!   constant time over hashes;
+//! - `Authorization: Bearer zbor_…`: an API token;
+//! - the `zbor_session` cookie: a console session. A change (any method but GET/HEAD) must carry
+//!   the session's CSRF token in `X-CSRF-Token`; the cookie is also `SameSite=Strict`.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
 use sha2::{Digest, Sha256};
+use zbor_auth::{Principal, Role, Via};
 
 use super::{ApiError, AppState};
 
-/// Present in a handler's arguments: the request carried the admin token.
-pub struct Admin;
+pub const SESSION_COOKIE: &str = "zbor_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
-impl FromRequestParts<AppState> for Admin {
+/// Roles admitted by each kind of privileged endpoint.
+pub const CAMPAIGN_ADMIN: &[Role] = &[Role::Admin, Role::Coordinator];
+pub const LEDGER_READ: &[Role] = &[Role::Admin, Role::Treasurer];
+pub const PEOPLE_ADMIN: &[Role] = &[Role::Admin];
+
+/// An authenticated caller.
+pub struct Caller(pub Principal);
+
+impl Caller {
+    /// Admits the caller if their role is one of `roles`. A treasurer must also have passed the
+    /// second factor in this session (API tokens and password-only sessions have not).
+    pub fn require(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
+        let principal = &self.0;
+        if !roles.contains(&principal.role) {
+            return Err(ApiError::Forbidden(format!("this needs one of the roles {roles:?}")));
+        }
+        if principal.role.needs_second_factor()
+            && !principal.second_factor()
+            && principal.via != Via::Bootstrap
+        {
+            return Err(ApiError::Forbidden("treasurers must pass the second factor (TOTP) first".into()));
+        }
+        Ok(principal)
+    }
+}
+
+/// The session cookie's value, if the request has one.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
+        cookies.split(';').find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+        })
+    })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(expected) = state.admin_token_sha256 else {
-            return Err(ApiError::Unauthorized);
-        };
-        let presented = parts
+        let bearer = parts
             .headers
-            .get(axum::http::header::AUTHORIZATION)
+            .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        // Hashing first makes the comparison length-independent; fold keeps it branch-free.
-        let difference = presented.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if difference == 0 {
-            Ok(Admin)
-        } else {
-            Err(ApiError::Unauthorized)
+            .map(str::to_owned);
+        if let Some(bearer) = bearer {
+            if let Some(expected) = state.admin_token_sha256 {
+                // hashing first makes the comparison independent of the token's length
+                let presented: [u8; 32] = Sha256::digest(bearer.as_bytes()).into();
+                if constant_time_eq(&presented, &expected) {
+                    return Ok(Caller(Principal { user: None, role: Role::Admin, via: Via::Bootstrap }));
+                }
+            }
+            return match zbor_auth::sessions::from_api_token(&state.pool, &bearer).await? {
+                Some(principal) => Ok(Caller(principal)),
+                None => Err(ApiError::Unauthorized),
+            };
         }
+        let token = session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let principal =
+            zbor_auth::sessions::from_session(&state.pool, &token).await?.ok_or(ApiError::Unauthorized)?;
+        if let Via::Session { csrf_token, .. } = &principal.via {
+            let safe = parts.method == Method::GET || parts.method == Method::HEAD;
+            let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !safe && !constant_time_eq(presented.as_bytes(), csrf_token.as_bytes()) {
+                return Err(ApiError::Forbidden("missing or wrong X-CSRF-Token".into()));
+            }
+        }
+        Ok(Caller(principal))
     }
 }

@@ -13,15 +13,16 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use zbor_intake::campaigns::{self, Campaign, CampaignUpdate, NewCampaign};
 
-use super::auth::Admin;
+use super::auth::{Caller, CAMPAIGN_ADMIN};
 use super::json::ApiJson;
 use super::{ApiError, AppState};
 
 pub async fn create(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
+    caller.require(CAMPAIGN_ADMIN)?;
     let campaign = campaigns::create(&state.pool, &new).await?;
     let campaign = with_payment_link(&state, campaign).await;
     Ok((StatusCode::CREATED, Json(campaign)))
@@ -41,11 +42,12 @@ async fn with_payment_link(state: &AppState, campaign: Campaign) -> Campaign {
 }
 
 pub async fn update(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
     Path(slug): Path<String>,
     ApiJson(change): ApiJson<CampaignUpdate>,
 ) -> Result<Json<Campaign>, ApiError> {
+    caller.require(CAMPAIGN_ADMIN)?;
     let campaign = campaigns::update(&state.pool, &slug, &change).await?;
     let campaign = with_payment_link(&state, campaign).await;
     if let (Some(checkout), Some(_)) = (&state.checkout, change.status) {

@@ -9,6 +9,12 @@ use axum::Json;
 pub enum ApiError {
     #[error("missing or invalid credentials")]
     Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("users need ZBOR_DATA_KEY (their emails and second factors are sealed with it)")]
+    PeopleNotConfigured,
+    #[error(transparent)]
+    Auth(#[from] zbor_auth::Error),
     #[error("{0} not found")]
     NotFound(String),
     #[error("invalid request body: {0}")]
@@ -32,6 +38,22 @@ impl ApiError {
         use zbor_ledger::Error as L;
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::PeopleNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "people_not_configured"),
+            ApiError::Auth(e) => {
+                use zbor_auth::Error as A;
+                match e {
+                    A::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+                    A::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
+                    A::BadSecondFactor => (StatusCode::UNAUTHORIZED, "bad_second_factor"),
+                    A::EmailTaken | A::AlreadyEnrolled | A::NoEnrolment => (StatusCode::CONFLICT, "conflict"),
+                    A::UserNotFound => (StatusCode::NOT_FOUND, "not_found"),
+                    A::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+                    A::Vault(_) | A::Hashing | A::Database(_) => {
+                        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+                    }
+                }
+            }
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             // 503: Stripe keeps retrying until the secret is configured; nothing is lost.

@@ -4,13 +4,14 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::auth::Admin;
+use super::auth::{Caller, LEDGER_READ};
 use super::{ApiError, AppState};
 
 /// Page cap: the ledger has few accounts today; a bound keeps it so.
 const ACCOUNTS_PAGE_MAX: i64 = 1_000;
 
-pub async fn list_accounts(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn list_accounts(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    caller.require(LEDGER_READ)?;
     let mut conn = state.pool.acquire().await?;
     let accounts = zbor_ledger::list_accounts(&mut *conn, ACCOUNTS_PAGE_MAX).await?;
     let mut items = Vec::with_capacity(accounts.len());
@@ -22,17 +23,19 @@ pub async fn list_accounts(_: Admin, State(state): State<AppState>) -> Result<Js
 }
 
 pub async fn show_account(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    caller.require(LEDGER_READ)?;
     let mut conn = state.pool.acquire().await?;
     let account = zbor_ledger::account_by_code(&mut *conn, &code).await?;
     let balance = zbor_ledger::balance(&mut conn, account.id).await?;
     Ok(Json(json!({ "account": account, "balance": balance })))
 }
 
-pub async fn verify(_: Admin, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn verify(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    caller.require(LEDGER_READ)?;
     let report = zbor_ledger::verify(&state.pool).await?;
     Ok(Json(json!({ "ok": report.is_ok(), "report": report })))
 }

@@ -8,12 +8,13 @@ mod health;
 mod json;
 mod ledger;
 mod pages;
+mod people;
 mod webhooks;
 
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -35,8 +36,11 @@ pub struct AppState {
     pub live: std::sync::Arc<crate::live::Live>,
     /// Stripe Checkout; none when no STRIPE_SECRET_KEY is configured.
     pub checkout: Option<zbor_intake::checkout::CheckoutLinks>,
-    /// Seals named donors' identities; none: they are not kept.
+    /// Seals named donors' identities and users' emails and second factors; none: donors'
+    /// identities are not kept and only the bootstrap token works.
     pub data_key: Option<zbor_vault::DataKey>,
+    /// Session cookies are `Secure` when the public address is https.
+    pub public_url_https: bool,
 }
 
 impl AppState {
@@ -50,7 +54,16 @@ impl AppState {
         let admin_token_sha256 =
             admin_token.filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into());
         let webhook_secrets = webhook_secret.and_then(zbor_intake::webhook::signature::WebhookSecrets::parse);
-        AppState { pool, redis, admin_token_sha256, webhook_secrets, live, checkout: None, data_key: None }
+        AppState {
+            pool,
+            redis,
+            admin_token_sha256,
+            webhook_secrets,
+            live,
+            checkout: None,
+            data_key: None,
+            public_url_https: false,
+        }
     }
 }
 
@@ -58,6 +71,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/api/v1/session", post(people::login).delete(people::logout))
+        .route("/api/v1/me", get(people::me))
+        .route("/api/v1/me/totp", post(people::totp_begin))
+        .route("/api/v1/me/totp/confirm", post(people::totp_confirm))
+        .route("/api/v1/me/tokens", post(people::create_token))
+        .route("/api/v1/users", post(people::create_user))
+        .route("/api/v1/users/{id}", patch(people::update_user))
         .route("/api/v1/ledger/accounts", get(ledger::list_accounts))
         .route("/api/v1/ledger/accounts/{code}", get(ledger::show_account))
         .route("/api/v1/ledger/verify", get(ledger::verify))
