@@ -1,0 +1,238 @@
+//! Jobs from PostgreSQL to workers through Redis Streams, at least once, never lost.
+//!
+//! ```text
+//! decide (db tx) ──▶ outbox row ──relay──▶ XADD {prefix}stream:{name} ──▶ consumer group
+//!                                                              XREADGROUP ▼      ▲ XAUTOCLAIM (idle > reclaim_after)
+//!                                                              handler ── ok ──▶ XACK
+//! ```
+//!
+//! - **The outbox** is written in the transaction that decides the work ([`enqueue_in`]), so
+//!   work exists exactly when its decision committed. [`relay`] publishes unpublished rows and
+//!   marks them; a crash between the two publishes a row twice, which is why consumers must be
+//!   idempotent by job key (the system of record says whether a job is done).
+//! - **Workers** of one consumer group share a stream. A worker that dies holding entries leaves
+//!   them pending; any other worker claims entries idle longer than `reclaim_after` before
+//!   reading new ones ([`Consumer::next`]), so a crash delays a job by seconds, not forever.
+//! - **Redis losing everything** (flush, restart without persistence) loses only copies: the
+//!   domain's sweeper finds unfinished work in PostgreSQL and calls [`publish`] again.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamReadOptions, StreamReadReply};
+use redis::AsyncCommands;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+
+/// Streams keep about this many entries; acknowledged ones are trimmed away over time.
+const STREAM_LEN_APPROX: usize = 100_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("stream name {0:?}: use a-z, 0-9, _ and -, starting with a letter")]
+    InvalidStream(String),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+fn check_stream(stream: &str) -> Result<(), Error> {
+    let valid = stream.len() <= 63
+        && stream.starts_with(|c: char| c.is_ascii_lowercase())
+        && stream.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidStream(stream.chars().take(64).collect()))
+    }
+}
+
+/// Writes a job into the outbox inside the caller's transaction.
+pub async fn enqueue_in(
+    conn: &mut PgConnection,
+    stream: &str,
+    job_key: &str,
+    payload: &Value,
+) -> Result<i64, Error> {
+    check_stream(stream)?;
+    Ok(sqlx::query_scalar("insert into outbox (stream, job_key, payload) values ($1, $2, $3) returning id")
+        .bind(stream)
+        .bind(job_key)
+        .bind(payload)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// A job as a worker receives it.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The stream entry, for [`Consumer::ack`].
+    pub entry: String,
+    pub key: String,
+    pub payload: Value,
+    /// Taken over from a worker that did not acknowledge it in time.
+    pub reclaimed: bool,
+}
+
+/// Redis side: where the streams are.
+#[derive(Clone)]
+pub struct Streams {
+    redis: ConnectionManager,
+    prefix: String,
+}
+
+impl Streams {
+    pub fn new(redis: ConnectionManager, prefix: &str) -> Streams {
+        Streams { redis, prefix: prefix.to_owned() }
+    }
+
+    pub fn key(&self, stream: &str) -> String {
+        format!("{}stream:{stream}", self.prefix)
+    }
+}
+
+/// Adds jobs to a stream (relay and sweepers). Returns the entry ids.
+pub async fn publish(
+    streams: &Streams,
+    stream: &str,
+    jobs: &[(String, Value)],
+) -> Result<Vec<String>, Error> {
+    check_stream(stream)?;
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = streams.key(stream);
+    let mut pipe = redis::pipe();
+    for (job_key, payload) in jobs {
+        pipe.cmd("XADD")
+            .arg(&key)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(STREAM_LEN_APPROX)
+            .arg("*")
+            .arg("key")
+            .arg(job_key)
+            .arg("payload")
+            .arg(payload.to_string());
+    }
+    let mut redis = streams.redis.clone();
+    Ok(pipe.query_async(&mut redis).await?)
+}
+
+/// Publishes up to `limit` unpublished outbox rows, oldest first, and marks them published.
+/// Several relays may run at once (rows are locked with SKIP LOCKED).
+pub async fn relay(pool: &PgPool, streams: &Streams, limit: i64) -> Result<usize, Error> {
+    let mut db = pool.begin().await?;
+    let rows: Vec<(i64, String, String, Value)> = sqlx::query_as(
+        "select id, stream, job_key, payload from outbox where published_at is null
+         order by id limit $1 for update skip locked",
+    )
+    .bind(limit)
+    .fetch_all(&mut *db)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut by_stream: std::collections::BTreeMap<&str, Vec<(String, Value)>> =
+        std::collections::BTreeMap::new();
+    for (_, stream, job_key, payload) in &rows {
+        by_stream.entry(stream.as_str()).or_default().push((job_key.clone(), payload.clone()));
+    }
+    for (stream, jobs) in &by_stream {
+        publish(streams, stream, jobs).await?;
+    }
+    let ids: Vec<i64> = rows.iter().map(|(id, ..)| *id).collect();
+    sqlx::query("update outbox set published_at = now() where id = any($1)")
+        .bind(&ids)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    Ok(rows.len())
+}
+
+/// One worker's membership in a stream's consumer group.
+pub struct Consumer {
+    streams: Streams,
+    key: String,
+    group: String,
+    name: String,
+    reclaim_after: Duration,
+}
+
+impl Consumer {
+    /// Joins (creating if needed) the consumer group `group` of `stream` as `name`.
+    pub async fn join(
+        streams: &Streams,
+        stream: &str,
+        group: &str,
+        name: &str,
+        reclaim_after: Duration,
+    ) -> Result<Consumer, Error> {
+        check_stream(stream)?;
+        let key = streams.key(stream);
+        let mut redis = streams.redis.clone();
+        let created: Result<(), redis::RedisError> = redis.xgroup_create_mkstream(&key, group, "0").await;
+        match created {
+            Ok(()) => {}
+            // another worker created it first
+            Err(e) if e.code() == Some("BUSYGROUP") => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Consumer {
+            streams: streams.clone(),
+            key,
+            group: group.to_owned(),
+            name: name.to_owned(),
+            reclaim_after,
+        })
+    }
+
+    /// Up to `count` jobs: first entries other workers left idle longer than `reclaim_after`,
+    /// then new ones, waiting up to `block` for them.
+    pub async fn next(&self, count: usize, block: Duration) -> Result<Vec<Job>, Error> {
+        let mut redis = self.streams.redis.clone();
+        let idle_ms = u64::try_from(self.reclaim_after.as_millis()).unwrap_or(u64::MAX);
+        let claimed: StreamAutoClaimReply = redis
+            .xautoclaim_options(
+                &self.key,
+                &self.group,
+                &self.name,
+                idle_ms,
+                "0-0",
+                StreamAutoClaimOptions::default().count(count),
+            )
+            .await?;
+        if !claimed.claimed.is_empty() {
+            let jobs: Vec<Job> = claimed.claimed.iter().filter_map(|entry| job(entry, true)).collect();
+            tracing::info!(reclaimed = jobs.len(), stream = %self.key, "reclaimed jobs of a worker that stopped");
+            return Ok(jobs);
+        }
+        let block_ms = usize::try_from(block.as_millis()).unwrap_or(usize::MAX);
+        let options =
+            StreamReadOptions::default().group(&self.group, &self.name).count(count).block(block_ms);
+        let read: Option<StreamReadReply> = redis.xread_options(&[&self.key], &[">"], &options).await?;
+        Ok(read
+            .map(|reply| {
+                reply.keys.iter().flat_map(|k| k.ids.iter().filter_map(|entry| job(entry, false))).collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Acknowledges finished jobs: they are not delivered again.
+    pub async fn ack(&self, entries: &[String]) -> Result<(), Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut redis = self.streams.redis.clone();
+        let _: i64 = redis.xack(&self.key, &self.group, entries).await?;
+        Ok(())
+    }
+}
+
+fn job(entry: &redis::streams::StreamId, reclaimed: bool) -> Option<Job> {
+    let text = |field: &str| entry.map.get(field).and_then(|v| redis::from_redis_value_ref::<String>(v).ok());
+    let key = text("key")?;
+    let payload = text("payload").and_then(|p| serde_json::from_str(&p).ok()).unwrap_or(Value::Null);
+    Some(Job { entry: entry.id.clone(), key, payload, reclaimed })
+}
