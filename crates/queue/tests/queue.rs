@@ -51,10 +51,9 @@ async fn work(pool: &PgPool, streams: &Streams, workers: usize, expected: i64, r
     for w in 0..workers {
         let (pool, streams) = (pool.clone(), streams.clone());
         tasks.push(tokio::spawn(async move {
-            let consumer =
-                Consumer::join(&streams, "payouts", "workers", &format!("w{w}"), Duration::from_millis(300))
-                    .await
-                    .unwrap();
+            let consumer = Consumer::join(&streams, "payouts", "workers", &format!("w{w}"), reclaim_after)
+                .await
+                .unwrap();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
             while done(&pool).await < expected && tokio::time::Instant::now() < deadline {
                 let jobs = consumer.next(50, Duration::from_millis(100)).await.unwrap();
