@@ -33,12 +33,20 @@ impl Principal {
         matches!(self.via, Via::Session { second_factor: true, .. })
     }
 
-    /// The actor written into the audit log.
+    /// The actor written into the audit log: `user:42`, or `bootstrap` for the bootstrap token.
     pub fn actor(&self) -> String {
-        match (&self.via, self.user) {
-            (Via::Bootstrap, _) | (_, None) => "bootstrap".to_owned(),
-            (Via::ApiToken, Some(user)) => format!("{user} (token)"),
-            (Via::Session { .. }, Some(user)) => user.to_string(),
+        match self.user {
+            Some(user) => user.to_string(),
+            None => "bootstrap".to_owned(),
+        }
+    }
+
+    /// How the actor authenticated, for the audit entry's details.
+    pub fn via_name(&self) -> &'static str {
+        match self.via {
+            Via::Session { .. } => "session",
+            Via::ApiToken => "api_token",
+            Via::Bootstrap => "bootstrap_token",
         }
     }
 }

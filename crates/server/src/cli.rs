@@ -35,11 +35,22 @@ enum Command {
         #[command(subcommand)]
         command: CampaignCommand,
     },
+    /// The audit log of privileged actions.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// People who run zbor (needs ZBOR_DATA_KEY: their emails are sealed).
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exits 1 naming the first entry that does not fit.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger { command } => ledger(&config, command).await,
         Command::Campaign { command } => campaign(&config, command).await,
         Command::User { command } => user(&config, command).await,
+        Command::Audit { command: AuditCommand::Verify } => audit_verify(&config).await,
     }
 }
 
@@ -235,6 +247,22 @@ async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitC
     }
 }
 
+async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let report = zbor_audit::verify(&pool).await?;
+    println!("entries {} · head {}", report.entries, report.head.as_deref().unwrap_or("-"));
+    match report.first_problem {
+        None => {
+            println!("audit verify: ok");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(problem) => {
+            println!("audit verify: FAILED at entry {}: {}", problem.seq, problem.message);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
     let key = config.data_key.as_deref().context("ZBOR_DATA_KEY must be set to manage users")?;
     let key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
@@ -247,6 +275,9 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
                 Err(_) => (uuid::Uuid::new_v4().simple().to_string(), true),
             };
             let user = zbor_auth::add_user(&pool, &key, &email, role, &password).await?;
+            let subject = user_subject(user.id);
+            let entry = zbor_audit::Entry::new("cli", "user.add").subject(&subject).details(json_role(role));
+            zbor_audit::append(&pool, &entry).await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
             if generated {
                 println!("password (shown once): {password}");
@@ -255,10 +286,22 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         UserCommand::Role { id, role } => {
             let role = zbor_auth::Role::parse(&role)?;
             let user = zbor_auth::set_role(&pool, &key, zbor_auth::UserId::from_i64(id), role).await?;
+            let subject = user_subject(user.id);
+            let entry =
+                zbor_audit::Entry::new("cli", "user.role_change").subject(&subject).details(json_role(role));
+            zbor_audit::append(&pool, &entry).await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn user_subject(id: zbor_auth::UserId) -> String {
+    id.to_string()
+}
+
+fn json_role(role: zbor_auth::Role) -> serde_json::Value {
+    serde_json::json!({ "role": role })
 }
 
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {

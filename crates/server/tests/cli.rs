@@ -113,3 +113,32 @@ async fn campaigns_are_created_and_closed_from_the_command_line() {
     assert_eq!(goal.to_string(), "123000.00");
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn user_add_is_audited_and_audit_verify_finds_tampering() {
+    let db = TestDb::new(2).await;
+    let key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    let out = Command::new(env!("CARGO_BIN_EXE_zbor"))
+        .args(["user", "add", "--email", "t@example.org", "--role", "treasurer"])
+        .env("DATABASE_URL", &db.url)
+        .env("ZBOR_DATA_KEY", key)
+        .env("ZBOR_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("\"role\": \"treasurer\"") && text.contains("password (shown once): "), "{text}");
+    let (ok, text) = zbor(&db.url, &["user", "add", "--email", "x@example.org", "--role", "admin"]);
+    assert!(!ok && text.contains("ZBOR_DATA_KEY"), "without the key users cannot be added: {text}");
+
+    let (ok, text) = zbor(&db.url, &["audit", "verify"]);
+    assert!(ok && text.contains("entries 1") && text.contains("audit verify: ok"), "{text}");
+    // tampering, with the guard triggers switched off as only a superuser could
+    let mut conn = db.pool.acquire().await.unwrap();
+    conn.execute("set session_replication_role = replica").await.unwrap();
+    conn.execute("update audit_log set actor = 'user:99'").await.unwrap();
+    drop(conn);
+    let (ok, text) = zbor(&db.url, &["audit", "verify"]);
+    assert!(!ok && text.contains("FAILED at entry"), "{text}");
+    db.drop_database().await;
+}

@@ -237,5 +237,28 @@ async fn login_refuses_wrong_passwords_and_codes_and_logout_ends_the_session() {
     let (status, _) = call(&app, Method::DELETE, "/api/v1/session", None, &session).await;
     assert_eq!(status, 204);
     assert_eq!(call(&app, Method::GET, "/api/v1/me", None, &session).await.0, 401);
+
+    // every step is in the audit log, chained, and none of it names the person
+    let actions: Vec<String> =
+        zbor_audit::recent(&app.db.pool, 100).await.unwrap().into_iter().rev().map(|r| r.action).collect();
+    assert_eq!(
+        actions,
+        [
+            "login_failed",
+            "login_failed",
+            "login",
+            "user.second_factor_enrolled",
+            "login_failed",
+            "login_failed",
+            "logout"
+        ],
+        "{actions:?}"
+    );
+    assert!(zbor_audit::verify(&app.db.pool).await.unwrap().is_ok());
+    let text: String = sqlx::query_scalar("select string_agg(t::text, ' ') from audit_log t")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(!text.contains("example.org"), "{text}");
     app.finish().await;
 }

@@ -13,6 +13,22 @@ use super::auth::{session_token, Caller, PEOPLE_ADMIN, SESSION_COOKIE};
 use super::json::ApiJson;
 use super::{ApiError, AppState};
 
+/// Appends to the audit log. A privileged action that cannot be audited is reported as failed.
+async fn audit(
+    state: &AppState,
+    actor: &str,
+    action: &str,
+    subject: Option<&str>,
+    details: Value,
+) -> Result<(), ApiError> {
+    let mut entry = zbor_audit::Entry::new(actor, action).details(details);
+    if let Some(subject) = subject {
+        entry = entry.subject(subject);
+    }
+    zbor_audit::append(&state.pool, &entry).await.map_err(|e| ApiError::Internal(format!("audit: {e}")))?;
+    Ok(())
+}
+
 fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
     state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)
 }
@@ -30,7 +46,19 @@ pub async fn login(
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let key = data_key(&state)?;
-    let (user, second_factor) = zbor_auth::authenticate(&state.pool, key, &login, chrono::Utc::now()).await?;
+    let (user, second_factor) = match zbor_auth::authenticate(&state.pool, key, &login, chrono::Utc::now())
+        .await
+    {
+        Ok(authenticated) => authenticated,
+        Err(e) => {
+            // who tried is not known (and an email is personal data): the attempt is recorded
+            if e.is_client_error() {
+                audit(&state, "anonymous", "login_failed", None, json!({ "reason": e.to_string() })).await?;
+            }
+            return Err(e.into());
+        }
+    };
+    audit(&state, &user.id.to_string(), "login", None, json!({ "second_factor": second_factor })).await?;
     let session = sessions::create_session(&state.pool, user.id, second_factor).await?;
     let max_age = session.expires_at.signed_duration_since(chrono::Utc::now()).num_seconds();
     tracing::info!(user = %user.id, second_factor, "logged in");
@@ -51,6 +79,7 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     if let (Via::Session { .. }, Some(token)) = (&caller.0.via, session_token(&headers)) {
         sessions::end_session(&state.pool, &token).await?;
+        audit(&state, &caller.0.actor(), "logout", None, json!({})).await?;
     }
     Ok(([(header::SET_COOKIE, session_cookie(&state, "", 0))], StatusCode::NO_CONTENT).into_response())
 }
@@ -102,6 +131,8 @@ pub async fn totp_confirm(
 ) -> Result<StatusCode, ApiError> {
     let user = signed_in_user(&caller)?;
     zbor_auth::confirm_totp(&state.pool, data_key(&state)?, user, &code.code, chrono::Utc::now()).await?;
+    audit(&state, &user.to_string(), "user.second_factor_enrolled", Some(&user.to_string()), json!({}))
+        .await?;
     if let Some(token) = session_token(&headers) {
         sessions::mark_second_factor(&state.pool, &token).await?;
     }
@@ -124,6 +155,14 @@ pub async fn create_token(
     caller.require(&Role::ALL)?;
     let user = signed_in_user(&caller)?;
     let token = sessions::create_api_token(&state.pool, user, &new.name).await?;
+    audit(
+        &state,
+        &user.to_string(),
+        "user.api_token_create",
+        Some(&user.to_string()),
+        json!({ "token": token.id }),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": token.id, "token": token.token }))))
 }
 
@@ -160,7 +199,9 @@ pub async fn update_user(
     Path(id): Path<i64>,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> Result<Json<zbor_auth::User>, ApiError> {
-    caller.require(PEOPLE_ADMIN)?;
+    let principal = caller.require(PEOPLE_ADMIN)?;
     let user = zbor_auth::set_role(&state.pool, data_key(&state)?, UserId::from_i64(id), change.role).await?;
+    let details = json!({ "role": user.role, "via": principal.via_name() });
+    audit(&state, &principal.actor(), "user.role_change", Some(&user.id.to_string()), details).await?;
     Ok(Json(user))
 }
