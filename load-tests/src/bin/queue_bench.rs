@@ -141,6 +141,7 @@ async fn run(
                     pool.clone(),
                     streams.clone(),
                     format!("w{next_name}"),
+                    work,
                     reclaimed_at.clone(),
                 ));
                 next_name += 1;
