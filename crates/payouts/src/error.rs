@@ -1,0 +1,45 @@
+use crate::beneficiaries::BeneficiaryId;
+
+/// Every error of this crate. None of the messages contains a personal value (a name, contact,
+/// IBAN, account id or note): they name the field and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("campaign {0} not found")]
+    CampaignNotFound(i64),
+    #[error("beneficiary {0} not found")]
+    BeneficiaryNotFound(BeneficiaryId),
+    #[error("the CSV file cannot be read: {0}")]
+    InvalidCsv(String),
+    #[error(
+        "beneficiary {0}: its personal data cannot be decrypted: ZBOR_DATA_KEY is not the key it was \
+         sealed with, or the row was altered"
+    )]
+    CannotDecrypt(BeneficiaryId),
+    #[error(
+        "beneficiary {0}: its sealed data does not match its indexes or fingerprint; the row was altered"
+    )]
+    Inconsistent(BeneficiaryId),
+    #[error("personal data: {0}")]
+    Vault(#[from] zbor_vault::Error),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl Error {
+    /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
+    pub fn is_client_error(&self) -> bool {
+        match self {
+            Error::InvalidField { .. }
+            | Error::CampaignNotFound(_)
+            | Error::BeneficiaryNotFound(_)
+            | Error::InvalidCsv(_) => true,
+            Error::CannotDecrypt(_) | Error::Inconsistent(_) | Error::Vault(_) | Error::Database(_) => false,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {
+        Error::InvalidField { field, reason: reason.to_string() }
+    }
+}

@@ -1,0 +1,271 @@
+//! `zbor beneficiaries import FILE.csv`: many beneficiaries from a treasurer's spreadsheet.
+//!
+//! The header is exactly `name,contact,iban,bic,stripe_account,note` (any case; a UTF-8 byte
+//! order mark, as spreadsheet programs write, is ignored). Fields are separated by commas, or by
+//! semicolons when the header line uses them (as spreadsheets save CSV in much of Europe). The
+//! method follows from the columns: an IBAN (and optionally a BIC) pays by SEPA, a Stripe
+//! account through Stripe, neither by hand; both on one row is an error. Rows whose every field
+//! is empty are skipped.
+//!
+//! **All or nothing.** Every row is checked first and every bad row reported (by line, with a
+//! message that names the field and the problem, never the value); if any row is bad nothing
+//! is imported, so the treasurer fixes the file and imports it again without wondering which
+//! half went in. A good file is written in one database transaction.
+
+use std::fmt;
+use std::io::Read;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use zbor_vault::DataKey;
+
+use crate::beneficiaries::{
+    self, contact_field, name_field, note_field, PayoutMethod, Personal, StripeAccount,
+};
+use crate::iban::{Bic, Iban};
+use crate::Error;
+
+pub const HEADER: [&str; 6] = ["name", "contact", "iban", "bic", "stripe_account", "note"];
+/// The largest file read, and the most rows imported at once.
+pub const IMPORT_BYTES_MAX: u64 = 16 * 1024 * 1024;
+pub const IMPORT_ROWS_MAX: usize = 20_000;
+
+/// A bad row: its line in the file (the header is line 1) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: usize,
+    /// e.g. `iban: checksum is wrong (a character is mistyped)`; never the value itself.
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Beneficiaries created: every row of the file, or none when `errors` is not empty.
+    pub created: usize,
+    pub errors: Vec<RowError>,
+}
+
+/// Imports the beneficiaries in `reader` (a CSV file, see the module's documentation) into
+/// `campaign_id`, all or nothing. `progress(done, total)` is called with `done = 0` before the
+/// first row is written and after each row. A file that cannot be read as this CSV at all
+/// (wrong header, too large, too many rows) is an [`Error::InvalidCsv`]; bad rows are reported
+/// in [`ImportReport::errors`], and then nothing is written.
+///
+/// The file is read whole (at most [`IMPORT_BYTES_MAX`]) with blocking reads before the database
+/// is touched: meant for a file on disk or an uploaded body already in memory.
+pub async fn import_csv<R: Read>(
+    pool: &PgPool,
+    key: &DataKey,
+    campaign_id: i64,
+    reader: R,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ImportReport, Error> {
+    let (rows, errors) = parse(reader)?;
+    if !errors.is_empty() {
+        tracing::info!(campaign = campaign_id, bad_rows = errors.len(), "beneficiaries import refused");
+        return Ok(ImportReport { created: 0, errors });
+    }
+    let total = rows.len();
+    let mut db = pool.begin().await?;
+    beneficiaries::ensure_campaign(&mut db, campaign_id).await?;
+    progress(0, total);
+    for (done, personal) in rows.iter().enumerate() {
+        beneficiaries::insert(&mut db, key, campaign_id, personal).await?;
+        progress(done + 1, total);
+    }
+    db.commit().await?;
+    tracing::info!(campaign = campaign_id, created = total, "beneficiaries imported");
+    Ok(ImportReport { created: total, errors: Vec::new() })
+}
+
+/// Reads and checks every row: the good rows, and the bad rows' errors.
+fn parse<R: Read>(reader: R) -> Result<(Vec<Personal>, Vec<RowError>), Error> {
+    let mut bytes = Vec::new();
+    reader
+        .take(IMPORT_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::InvalidCsv(e.kind().to_string()))?;
+    if u64::try_from(bytes.len()).map_or(true, |n| n > IMPORT_BYTES_MAX) {
+        return Err(Error::InvalidCsv(format!("larger than {} MiB", IMPORT_BYTES_MAX / 1024 / 1024)));
+    }
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = if first_line.contains(&b';') && !first_line.contains(&b',') { b';' } else { b',' };
+
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text);
+    let header_ok = csv
+        .headers()
+        .map(|h| {
+            h.len() == HEADER.len() && h.iter().zip(HEADER).all(|(got, want)| got.eq_ignore_ascii_case(want))
+        })
+        .unwrap_or(false);
+    if !header_ok {
+        return Err(Error::InvalidCsv(format!("the first line must be the header {}", HEADER.join(","))));
+    }
+
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                if record.iter().all(str::is_empty) {
+                    continue;
+                }
+                let line = record.position().map_or(0, |p| to_usize(p.line()));
+                match row(&record) {
+                    Ok(personal) => rows.push(personal),
+                    Err(problems) => errors.push(RowError { line, message: problems.join("; ") }),
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| to_usize(p.line()));
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { len, .. } => {
+                        format!("has {len} fields; the header has {}", HEADER.len())
+                    }
+                    csv::ErrorKind::Utf8 { .. } => {
+                        "is not UTF-8 text (save the file as CSV UTF-8)".to_owned()
+                    }
+                    csv::ErrorKind::Io(_) => return Err(Error::InvalidCsv("read error".to_owned())),
+                    _ => "cannot be read as CSV".to_owned(),
+                };
+                errors.push(RowError { line, message });
+                // a malformed record leaves the reader at the next record; go on reporting
+                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+        if rows.len() + errors.len() > IMPORT_ROWS_MAX {
+            return Err(Error::InvalidCsv(format!("more than {IMPORT_ROWS_MAX} rows; split the file")));
+        }
+    }
+    Ok((rows, errors))
+}
+
+fn to_usize(line: u64) -> usize {
+    usize::try_from(line).unwrap_or(usize::MAX)
+}
+
+/// One row, checked: every problem of the row, each naming its field, none showing a value.
+fn row(record: &csv::StringRecord) -> Result<Personal, Vec<String>> {
+    let field = |i: usize| record.get(i).unwrap_or_default();
+    let (name, contact, iban, bic, account, note) =
+        (field(0), field(1), field(2), field(3), field(4), field(5));
+    let mut problems = Vec::new();
+    let mut check = |result: Result<String, Error>| result.map_err(|e| problems.push(e.to_string())).ok();
+    let name = check(name_field(name));
+    let contact = check(contact_field(contact));
+    let note = check(note_field(note));
+
+    let method = match (iban.is_empty(), account.is_empty()) {
+        (false, false) => {
+            problems.push("give an IBAN or a Stripe account, not both".to_owned());
+            None
+        }
+        (false, true) => {
+            let iban = Iban::parse(iban).map_err(|e| problems.push(format!("iban: {e}"))).ok();
+            let bic = if bic.is_empty() {
+                Some(None)
+            } else {
+                Bic::parse(bic).map(Some).map_err(|e| problems.push(format!("bic: {e}"))).ok()
+            };
+            iban.zip(bic).map(|(iban, bic)| PayoutMethod::Sepa { iban, bic })
+        }
+        (true, false) => StripeAccount::parse(account)
+            .map(|account| PayoutMethod::StripeConnect { account })
+            .map_err(|e| problems.push(e.to_string()))
+            .ok(),
+        (true, true) => Some(PayoutMethod::Manual),
+    };
+    if iban.is_empty() && !bic.is_empty() {
+        problems.push("bic: given without an IBAN".to_owned());
+    }
+    match (name, contact, method, note) {
+        (Some(name), Some(contact), Some(method), Some(note)) if problems.is_empty() => {
+            Personal::new(&name, &contact, method, &note).map_err(|e| vec![e.to_string()])
+        }
+        _ => Err(problems),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn errors(csv: &str) -> Vec<String> {
+        parse(csv.as_bytes()).unwrap().1.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn parses_methods_and_reports_every_bad_row_without_values() {
+        let csv = "name,contact,iban,bic,stripe_account,note\n\
+                   Ales,+48 600,DE89 3704 0044 0532 0130 00,COBADEFFXXX,,\n\
+                   Maria,,,,acct_1032D82eZvKYlo2C,\n\
+                   Ihar,,,,,cash via cousin\n\
+                   Bad One,,DE89370400440532013001,,,\n\
+                   ,,,,,only a note\n\
+                   Both,,NL91ABNA0417164300,,acct_1032D82eZvKYlo2C,\n\
+                   Bic Only,,,DEUTDEFF,,\n\
+                   Short,row\n\
+                   Stripe,,,,cus_SECRETVALUE1,\n\
+                   ,,,,,\n";
+        let (rows, errs) = parse(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 3);
+        let errs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errs,
+            [
+                "line 5: iban: checksum is wrong (a character is mistyped)",
+                "line 6: name: required, at most 200 characters",
+                "line 7: give an IBAN or a Stripe account, not both",
+                "line 8: bic: given without an IBAN",
+                "line 9: has 2 fields; the header has 6",
+                "line 10: stripe_account: must be a Stripe account id: acct_ and 4 to 59 letters or digits",
+            ]
+        );
+        let all = errs.join("\n");
+        for secret in ["0532013001", "only a note", "NL91", "DEUTDEFF", "SECRETVALUE", "Bad One", "Short"] {
+            assert!(!all.contains(secret), "{secret} in {all}");
+        }
+    }
+
+    #[test]
+    fn semicolons_bom_and_header_case() {
+        let csv = "\u{feff}Name;Contact;IBAN;BIC;Stripe_Account;Note\r\nAles;;PL61 1090 1014 0000 0712 1981 2874;;;\r\n";
+        let (rows, errs) = parse(csv.as_bytes()).unwrap();
+        assert_eq!((rows.len(), errs.len()), (1, 0));
+        let iban = Iban::parse("PL61109010140000071219812874").unwrap();
+        assert!(rows[0] == Personal::new("Ales", "", PayoutMethod::Sepa { iban, bic: None }, "").unwrap());
+    }
+
+    #[test]
+    fn refuses_a_wrong_header() {
+        for csv in ["", "name,contact,iban\nA,,\n", "name,contact,iban,bic,note,stripe_account\n"] {
+            assert!(matches!(parse(csv.as_bytes()), Err(Error::InvalidCsv(_))), "{csv:?}");
+        }
+        assert!(errors("name,contact,iban,bic,stripe_account,note\n").is_empty());
+    }
+
+    #[test]
+    fn a_quoted_field_over_two_lines_counts_its_lines() {
+        let csv = "name,contact,iban,bic,stripe_account,note\n\
+                   A,,,,,\"two\nlines\"\n\
+                   B,,DE00,,,\n";
+        assert_eq!(errors(csv), ["line 4: iban: has 4 characters; IBANs of its country have 22"]);
+    }
+}

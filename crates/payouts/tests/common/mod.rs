@@ -1,0 +1,37 @@
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test support
+
+use zbor_intake::campaigns::{self, NewCampaign};
+use zbor_payouts::beneficiaries::NewBeneficiary;
+use zbor_testkit::TestDb;
+
+/// A campaign to attach beneficiaries to; its id.
+pub async fn campaign(db: &TestDb, slug: &str) -> i64 {
+    campaigns::create(
+        &db.pool,
+        &NewCampaign {
+            slug: slug.into(),
+            title: "Released political prisoners".into(),
+            description: String::new(),
+            currency: "EUR".into(),
+            goal: "10000".into(),
+            amount_per_beneficiary: Some("1000".into()),
+            suggested_amounts: vec![],
+        },
+    )
+    .await
+    .unwrap()
+    .id
+    .as_i64()
+}
+
+pub fn new(json: serde_json::Value) -> NewBeneficiary {
+    serde_json::from_value(json).unwrap()
+}
+
+/// A valid German IBAN for account number `n`, with its check digits computed (ISO 13616).
+pub fn de_iban(n: u64) -> String {
+    let bban = format!("37040044{n:010}");
+    // rearranged: BBAN, then "DE00" as digits (D = 13, E = 14)
+    let remainder = format!("{bban}131400").bytes().fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
+    format!("DE{:02}{bban}", 98 - remainder)
+}
