@@ -3,6 +3,7 @@
 //! a blind index, payee fingerprints for approvals to sign, and CSV import. Payout batches,
 //! approvals and rails come later and refer to beneficiaries by [`beneficiaries::BeneficiaryId`].
 
+pub mod batches;
 pub mod beneficiaries;
 mod error;
 pub mod iban;

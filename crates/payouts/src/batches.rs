@@ -1,0 +1,456 @@
+//! Payout batches and four-eyes approvals.
+//!
+//! A treasurer creates a batch; its content hash covers the campaign, the currency, and every
+//! item's beneficiary, amount and payee fingerprint (sorted by beneficiary). An approval signs the
+//! hash the approver saw. The campaign's required number of distinct treasurers must approve,
+//! never the creator (the database refuses that too), nobody twice. Editing the items, or a
+//! beneficiary's destination changing, gives a new hash and voids every approval so far.
+//!
+//! The last approval does, in one database transaction: a ledger hold per payout on the
+//! campaign's funds (so all fit or none: the non-negative guard refuses the hold that does not,
+//! also against concurrent batches), the payouts' state, and one outbox job per payout.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use zbor_ledger::{AccountId, AccountKind, Currency, HoldId, Money, NewAccount, NewHold};
+
+use crate::beneficiaries::BeneficiaryId;
+use crate::Error;
+
+/// The stream payout jobs go to.
+pub const PAYOUT_STREAM: &str = "payouts";
+/// Most items per batch (a release of hundreds of people fits with room).
+pub const ITEMS_MAX: usize = 5_000;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewItem {
+    pub beneficiary: i64,
+    /// A decimal string in the campaign's currency.
+    pub amount: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub payout: i64,
+    pub beneficiary: i64,
+    #[serde(serialize_with = "amount_string")]
+    pub amount: Money,
+    pub status: String,
+}
+
+fn amount_string<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&money.amount().to_string())
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Batch {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub currency: Currency,
+    pub created_by: i64,
+    pub status: String,
+    /// What an approver signs (hex).
+    pub content_hash: String,
+    pub approvals: Vec<i64>,
+    pub approvals_required: i32,
+    #[serde(serialize_with = "amount_string")]
+    pub total: Money,
+    pub items: Vec<Item>,
+}
+
+/// What an approval did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Approved {
+    /// Recorded; this many more are needed.
+    Waiting { more: i32 },
+    /// The last one: funds held, payouts queued.
+    Released,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidField { field, reason: reason.into() }
+}
+
+/// The content hash: campaign, currency, then each item sorted by beneficiary.
+fn content_hash(campaign_id: i64, currency: Currency, items: &[(i64, Decimal, Vec<u8>)]) -> [u8; 32] {
+    let mut sorted: Vec<&(i64, Decimal, Vec<u8>)> = items.iter().collect();
+    sorted.sort_by_key(|(beneficiary, ..)| *beneficiary);
+    let mut hash = Sha256::new();
+    hash.update(b"zbor-payout-batch-v1\0");
+    hash.update(campaign_id.to_be_bytes());
+    hash.update(currency.code().as_bytes());
+    for (beneficiary, amount, fingerprint) in sorted {
+        hash.update(beneficiary.to_be_bytes());
+        let amount = amount.normalize().to_string();
+        hash.update(u64::try_from(amount.len()).unwrap_or(u64::MAX).to_be_bytes());
+        hash.update(amount.as_bytes());
+        hash.update(fingerprint);
+    }
+    hash.finalize().into()
+}
+
+/// Validates items against the campaign and reads each beneficiary's current payee fingerprint.
+async fn resolve_items(
+    db: &mut PgConnection,
+    campaign_id: i64,
+    currency: Currency,
+    items: &[NewItem],
+) -> Result<Vec<(i64, Decimal, Vec<u8>)>, Error> {
+    if items.is_empty() || items.len() > ITEMS_MAX {
+        return Err(invalid("items", format!("1 to {ITEMS_MAX} items")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut resolved = Vec::with_capacity(items.len());
+    for item in items {
+        if !seen.insert(item.beneficiary) {
+            return Err(invalid("items", format!("beneficiary {} appears twice", item.beneficiary)));
+        }
+        let amount = Money::parse(&item.amount, currency).map_err(|e| invalid("amount", e.to_string()))?;
+        if !amount.is_positive() {
+            return Err(invalid("amount", "must be more than zero"));
+        }
+        let fingerprint: Option<Vec<u8>> = sqlx::query_scalar(
+            "select payee_fingerprint from beneficiaries where id = $1 and campaign_id = $2",
+        )
+        .bind(item.beneficiary)
+        .bind(campaign_id)
+        .fetch_optional(&mut *db)
+        .await?;
+        let fingerprint =
+            fingerprint.ok_or(Error::BeneficiaryNotFound(BeneficiaryId::from_i64(item.beneficiary)))?;
+        resolved.push((item.beneficiary, amount.amount(), fingerprint));
+    }
+    Ok(resolved)
+}
+
+async fn campaign_currency(db: &mut PgConnection, campaign_id: i64) -> Result<Currency, Error> {
+    let code: Option<String> = sqlx::query_scalar("select currency from campaigns where id = $1")
+        .bind(campaign_id)
+        .fetch_optional(&mut *db)
+        .await?;
+    let code = code.ok_or(Error::CampaignNotFound(campaign_id))?;
+    Currency::parse(&code).map_err(|e| invalid("currency", e.to_string()))
+}
+
+/// Creates a batch awaiting approval. `created_by` is the treasurer's user id.
+pub async fn create(
+    pool: &PgPool,
+    campaign_id: i64,
+    created_by: i64,
+    items: &[NewItem],
+) -> Result<Batch, Error> {
+    let mut db = pool.begin().await?;
+    let currency = campaign_currency(&mut db, campaign_id).await?;
+    let resolved = resolve_items(&mut db, campaign_id, currency, items).await?;
+    let hash = content_hash(campaign_id, currency, &resolved);
+    let id: i64 = sqlx::query_scalar(
+        "insert into payout_batches (campaign_id, currency, created_by, content_hash) values ($1, $2, $3, $4) returning id",
+    )
+    .bind(campaign_id)
+    .bind(currency.code())
+    .bind(created_by)
+    .bind(hash.to_vec())
+    .fetch_one(&mut *db)
+    .await?;
+    insert_items(&mut db, id, &resolved).await?;
+    db.commit().await?;
+    batch(pool, id).await
+}
+
+async fn insert_items(
+    db: &mut PgConnection,
+    batch_id: i64,
+    items: &[(i64, Decimal, Vec<u8>)],
+) -> Result<(), Error> {
+    let beneficiaries: Vec<i64> = items.iter().map(|(b, ..)| *b).collect();
+    let amounts: Vec<Decimal> = items.iter().map(|(_, a, _)| *a).collect();
+    let fingerprints: Vec<Vec<u8>> = items.iter().map(|(.., f)| f.clone()).collect();
+    sqlx::query(
+        "insert into payouts (batch_id, beneficiary_id, amount, payee_fingerprint)
+         select $1, b, a, f from unnest($2::bigint[], $3::numeric[], $4::bytea[]) as t(b, a, f)",
+    )
+    .bind(batch_id)
+    .bind(&beneficiaries)
+    .bind(&amounts)
+    .bind(&fingerprints)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the items of a batch still awaiting approval: a new hash, and every approval so far
+/// is void.
+pub async fn edit(pool: &PgPool, batch_id: i64, items: &[NewItem]) -> Result<Batch, Error> {
+    let mut db = pool.begin().await?;
+    let (campaign_id, currency, status) = lock_batch(&mut db, batch_id).await?;
+    if status != "awaiting_approval" {
+        return Err(invalid(
+            "batch",
+            format!("batch {batch_id} is {status}; only a batch awaiting approval changes"),
+        ));
+    }
+    let resolved = resolve_items(&mut db, campaign_id, currency, items).await?;
+    sqlx::query("delete from payouts where batch_id = $1").bind(batch_id).execute(&mut *db).await?;
+    insert_items(&mut db, batch_id, &resolved).await?;
+    let hash = content_hash(campaign_id, currency, &resolved);
+    sqlx::query("update payout_batches set content_hash = $2 where id = $1")
+        .bind(batch_id)
+        .bind(hash.to_vec())
+        .execute(&mut *db)
+        .await?;
+    let voided = sqlx::query("delete from payout_approvals where batch_id = $1")
+        .bind(batch_id)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    tracing::info!(
+        batch = batch_id,
+        voided = voided.rows_affected(),
+        "payout batch edited; approvals voided"
+    );
+    batch(pool, batch_id).await
+}
+
+async fn lock_batch(db: &mut PgConnection, batch_id: i64) -> Result<(i64, Currency, String), Error> {
+    let row: Option<(i64, String, String)> = sqlx::query_as(
+        "select campaign_id, currency, status::text from payout_batches where id = $1 for update",
+    )
+    .bind(batch_id)
+    .fetch_optional(&mut *db)
+    .await?;
+    let (campaign_id, currency, status) =
+        row.ok_or_else(|| invalid("batch", format!("batch {batch_id} not found")))?;
+    Ok((campaign_id, Currency::parse(&currency).map_err(|e| invalid("currency", e.to_string()))?, status))
+}
+
+/// Why an approval was refused; each is the approver's (or the content's) fault, a 4xx.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the creator of a batch cannot approve it")]
+    Creator,
+    #[error("you have already approved this batch")]
+    Twice,
+    #[error("the batch changed since you looked at it: review it again and sign its new hash")]
+    Stale,
+    #[error(
+        "a beneficiary's payout destination changed: the approvals so far are void; review the batch again"
+    )]
+    DestinationChanged,
+    #[error("the batch is {0}, not awaiting approval")]
+    NotAwaiting(String),
+    #[error(
+        "the campaign's available funds ({available}) do not cover this batch ({requested}): nothing is held"
+    )]
+    InsufficientFunds { available: String, requested: String },
+}
+
+/// Records `approver`'s approval of the content with hash `signed` (hex). The last required
+/// approval releases the batch: holds, payouts approved, jobs queued, in one transaction.
+pub async fn approve(
+    pool: &PgPool,
+    batch_id: i64,
+    approver: i64,
+    signed: &str,
+) -> Result<Result<Approved, Refusal>, Error> {
+    let mut db = pool.begin().await?;
+    let (campaign_id, currency, status) = lock_batch(&mut db, batch_id).await?;
+    if status != "awaiting_approval" {
+        return Ok(Err(Refusal::NotAwaiting(status)));
+    }
+    let (created_by, stored_hash, required, campaign_account): (i64, Vec<u8>, i32, i64) = sqlx::query_as(
+        "select b.created_by, b.content_hash, c.payout_approvals_required, c.ledger_account_id
+         from payout_batches b join campaigns c on c.id = b.campaign_id where b.id = $1",
+    )
+    .bind(batch_id)
+    .fetch_one(&mut *db)
+    .await?;
+    if created_by == approver {
+        return Ok(Err(Refusal::Creator));
+    }
+    let already: bool = sqlx::query_scalar(
+        "select exists (select 1 from payout_approvals where batch_id = $1 and user_id = $2)",
+    )
+    .bind(batch_id)
+    .bind(approver)
+    .fetch_one(&mut *db)
+    .await?;
+    if already {
+        return Ok(Err(Refusal::Twice));
+    }
+    // the content now, with each beneficiary's destination as it is now
+    let current: Vec<(i64, Decimal, Vec<u8>)> = sqlx::query_as(
+        "select p.beneficiary_id, p.amount, b.payee_fingerprint from payouts p
+         join beneficiaries b on b.id = p.beneficiary_id where p.batch_id = $1",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *db)
+    .await?;
+    let now_hash = content_hash(campaign_id, currency, &current);
+    if now_hash.as_slice() != stored_hash.as_slice() {
+        // a destination changed after the batch was made: void the approvals, take the new content
+        sqlx::query("delete from payout_approvals where batch_id = $1")
+            .bind(batch_id)
+            .execute(&mut *db)
+            .await?;
+        sqlx::query(
+            "update payouts p set payee_fingerprint = b.payee_fingerprint from beneficiaries b
+             where p.batch_id = $1 and b.id = p.beneficiary_id",
+        )
+        .bind(batch_id)
+        .execute(&mut *db)
+        .await?;
+        sqlx::query("update payout_batches set content_hash = $2 where id = $1")
+            .bind(batch_id)
+            .bind(now_hash.to_vec())
+            .execute(&mut *db)
+            .await?;
+        db.commit().await?;
+        return Ok(Err(Refusal::DestinationChanged));
+    }
+    if !hex::decode(signed.trim()).is_ok_and(|h| h == stored_hash) {
+        return Ok(Err(Refusal::Stale));
+    }
+    sqlx::query("insert into payout_approvals (batch_id, user_id, content_hash) values ($1, $2, $3)")
+        .bind(batch_id)
+        .bind(approver)
+        .bind(&stored_hash)
+        .execute(&mut *db)
+        .await?;
+    let approvals: i64 = sqlx::query_scalar("select count(*) from payout_approvals where batch_id = $1")
+        .bind(batch_id)
+        .fetch_one(&mut *db)
+        .await?;
+    let more = i64::from(required) - approvals;
+    if more > 0 {
+        db.commit().await?;
+        return Ok(Ok(Approved::Waiting { more: i32::try_from(more).unwrap_or(i32::MAX) }));
+    }
+    if let Err(refusal) = release(&mut db, batch_id, currency, AccountId::from_i64(campaign_account)).await? {
+        return Ok(Err(refusal));
+    }
+    db.commit().await?;
+    tracing::info!(batch = batch_id, "payout batch approved and released");
+    Ok(Ok(Approved::Released))
+}
+
+/// Where released payouts go when posted: out of the processor balance (Stripe transfers) or the
+/// organisation's bank account (SEPA and manual payouts).
+fn destination_account(method: &str, currency: Currency) -> NewAccount {
+    let code = match method {
+        "stripe_connect" => format!("stripe:balance:{}", currency.stripe_code()),
+        _ => format!("bank:{}", currency.stripe_code()),
+    };
+    NewAccount { code, kind: AccountKind::Asset, currency, non_negative: false }
+}
+
+async fn release(
+    db: &mut PgConnection,
+    batch_id: i64,
+    currency: Currency,
+    campaign_account: AccountId,
+) -> Result<Result<(), Refusal>, Error> {
+    let payouts: Vec<(i64, Decimal, String)> = sqlx::query_as(
+        "select p.id, p.amount, b.method from payouts p join beneficiaries b on b.id = p.beneficiary_id
+         where p.batch_id = $1 order by p.id",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut total = Money::zero(currency);
+    for (_, amount, _) in &payouts {
+        total = total
+            .checked_add(&Money::new(*amount, currency).map_err(|e| invalid("amount", e.to_string()))?)
+            .map_err(|e| invalid("amount", e.to_string()))?;
+    }
+    for (payout, amount, method) in &payouts {
+        let destination = zbor_ledger::ensure_account(&mut *db, &destination_account(method, currency))
+            .await
+            .map_err(|e| invalid("ledger", e.to_string()))?;
+        let hold = NewHold {
+            id: HoldId::derived_from(&format!("payout:{payout}")),
+            debit: campaign_account,
+            credit: destination.id,
+            amount: Money::new(*amount, currency).map_err(|e| invalid("amount", e.to_string()))?,
+            expires_at: None,
+            metadata: serde_json::json!({ "kind": "payout", "payout": payout, "batch": batch_id }),
+        };
+        match zbor_ledger::create_hold_in(&mut *db, &hold).await {
+            Ok(_) => {}
+            Err(zbor_ledger::Error::InsufficientFunds { available, .. }) => {
+                // the caller's transaction is dropped: no hold, no approval, nothing queued
+                return Ok(Err(Refusal::InsufficientFunds {
+                    available,
+                    requested: total.amount().to_string(),
+                }));
+            }
+            Err(e) => return Err(invalid("ledger", e.to_string())),
+        }
+        sqlx::query(
+            "update payouts set status = 'approved', hold_id = $2, next_attempt_at = now() where id = $1",
+        )
+        .bind(payout)
+        .bind(hold.id)
+        .execute(&mut *db)
+        .await?;
+        zbor_queue::enqueue_in(
+            &mut *db,
+            PAYOUT_STREAM,
+            &format!("payout:{payout}"),
+            &serde_json::json!({ "payout": payout }),
+        )
+        .await
+        .map_err(|e| invalid("queue", e.to_string()))?;
+    }
+    sqlx::query("update payout_batches set status = 'approved', approved_at = now() where id = $1")
+        .bind(batch_id)
+        .execute(&mut *db)
+        .await?;
+    Ok(Ok(()))
+}
+
+/// The batch with its items and approvals.
+pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
+    let row: Option<(i64, String, i64, String, Vec<u8>, i32)> = sqlx::query_as(
+        "select b.campaign_id, b.currency, b.created_by, b.status::text, b.content_hash, c.payout_approvals_required
+         from payout_batches b join campaigns c on c.id = b.campaign_id where b.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let (campaign_id, currency, created_by, status, hash, approvals_required) =
+        row.ok_or_else(|| invalid("batch", format!("batch {id} not found")))?;
+    let currency = Currency::parse(&currency).map_err(|e| invalid("currency", e.to_string()))?;
+    let rows: Vec<(i64, i64, Decimal, String)> = sqlx::query_as(
+        "select id, beneficiary_id, amount, status::text from payouts where batch_id = $1 order by id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut total = Money::zero(currency);
+    let mut items = Vec::with_capacity(rows.len());
+    for (payout, beneficiary, amount, status) in rows {
+        let amount = Money::new(amount, currency).map_err(|e| invalid("amount", e.to_string()))?;
+        total = total.checked_add(&amount).map_err(|e| invalid("amount", e.to_string()))?;
+        items.push(Item { payout, beneficiary, amount, status });
+    }
+    let approvals: Vec<i64> =
+        sqlx::query_scalar("select user_id from payout_approvals where batch_id = $1 order by approved_at")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+    Ok(Batch {
+        id,
+        campaign_id,
+        currency,
+        created_by,
+        status,
+        content_hash: hex::encode(hash),
+        approvals,
+        approvals_required,
+        total,
+        items,
+    })
+}

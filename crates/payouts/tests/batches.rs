@@ -1,0 +1,231 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+//! Four eyes against the real PostgreSQL: 123 × EUR 1,000 released only by two treasurers other
+//! than the creator; every bypass refused; edits and changed destinations void approvals; short
+//! funds hold nothing, also with concurrent batches.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use zbor_intake::campaigns::{self, Campaign, NewCampaign};
+use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_payouts::batches::{self, Approved, NewItem, Refusal};
+use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate};
+use zbor_testkit::TestDb;
+use zbor_vault::DataKey;
+
+struct Setup {
+    db: TestDb,
+    key: DataKey,
+    campaign: Campaign,
+    creator: i64,
+    second: i64,
+    third: i64,
+}
+
+fn eur(amount: &str) -> Money {
+    Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap()
+}
+
+async fn setup(funds: &str) -> Setup {
+    let db = TestDb::new(8).await;
+    let key = DataKey::generate();
+    let campaign = campaigns::create(
+        &db.pool,
+        &NewCampaign {
+            slug: "release-123".into(),
+            title: "123 released".into(),
+            description: String::new(),
+            currency: "EUR".into(),
+            goal: "123000".into(),
+            amount_per_beneficiary: Some("1000".into()),
+            suggested_amounts: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    // donations arrived: the campaign holds `funds`
+    let mut conn = db.pool.acquire().await.unwrap();
+    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
+    let tx = NewTransaction::new(TransactionId::derived_from("test-funds"))
+        .debit(stripe.id, eur(funds))
+        .credit(campaign.ledger_account, eur(funds));
+    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
+    drop(conn);
+    let mut ids = Vec::new();
+    for email in ["creator@example.org", "second@example.org", "third@example.org"] {
+        let user =
+            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
+                .await
+                .unwrap();
+        ids.push(user.id.as_i64());
+    }
+    Setup { db, key, campaign, creator: ids[0], second: ids[1], third: ids[2] }
+}
+
+async fn beneficiaries_for(s: &Setup, count: u64) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let new = new(json!({
+            "name": format!("Released person {n}"), "contact": "via the fund", "note": "",
+            "method": { "kind": "sepa", "iban": de_iban(n + 1) }
+        }));
+        ids.push(
+            beneficiaries::create(&s.db.pool, &s.key, s.campaign.id.as_i64(), &new)
+                .await
+                .unwrap()
+                .id
+                .as_i64(),
+        );
+    }
+    ids
+}
+
+fn items(beneficiaries: &[i64], amount: &str) -> Vec<NewItem> {
+    beneficiaries.iter().map(|b| NewItem { beneficiary: *b, amount: amount.into() }).collect()
+}
+
+async fn count(s: &Setup, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&s.db.pool).await.unwrap()
+}
+
+async fn available(s: &Setup) -> Money {
+    let mut conn = s.db.pool.acquire().await.unwrap();
+    zbor_ledger::balance(&mut conn, s.campaign.ledger_account).await.unwrap().available
+}
+
+#[tokio::test]
+async fn two_treasurers_other_than_the_creator_release_123_payouts() {
+    let s = setup("123000").await;
+    let people = beneficiaries_for(&s, 123).await;
+    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
+        .await
+        .unwrap();
+    assert_eq!((batch.items.len(), batch.total.amount().to_string().as_str()), (123, "123000.00"));
+    let hash = batch.content_hash.clone();
+
+    // bypass attempts
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.creator, &hash).await.unwrap(),
+        Err(Refusal::Creator)
+    );
+    assert_eq!(batches::approve(&s.db.pool, batch.id, s.second, "00").await.unwrap(), Err(Refusal::Stale));
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.second, &hash).await.unwrap(),
+        Ok(Approved::Waiting { more: 1 })
+    );
+    assert_eq!(batches::approve(&s.db.pool, batch.id, s.second, &hash).await.unwrap(), Err(Refusal::Twice));
+    assert_eq!(
+        count(&s, "select count(*) from ledger_holds").await,
+        0,
+        "nothing held before the last approval"
+    );
+    // the database refuses the creator even if the application did not
+    let raw =
+        sqlx::query("insert into payout_approvals (batch_id, user_id, content_hash) values ($1, $2, $3)")
+            .bind(batch.id)
+            .bind(s.creator)
+            .bind(hex::decode(&hash).unwrap())
+            .execute(&s.db.pool)
+            .await;
+    assert!(raw.unwrap_err().to_string().contains("cannot approve"));
+
+    assert_eq!(batches::approve(&s.db.pool, batch.id, s.third, &hash).await.unwrap(), Ok(Approved::Released));
+    let released = batches::batch(&s.db.pool, batch.id).await.unwrap();
+    assert_eq!(released.status, "approved");
+    assert_eq!(released.approvals, vec![s.second, s.third]);
+    assert!(released.items.iter().all(|i| i.status == "approved"));
+    assert_eq!(count(&s, "select count(*) from ledger_holds where status = 'pending'").await, 123);
+    assert_eq!(available(&s).await, eur("0"), "all 123,000 held");
+    assert_eq!(count(&s, "select count(*) from outbox where stream = 'payouts'").await, 123);
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.third, &hash).await.unwrap(),
+        Err(Refusal::NotAwaiting("approved".into()))
+    );
+    s.db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_edit_or_a_changed_destination_voids_every_approval() {
+    let s = setup("10000").await;
+    let people = beneficiaries_for(&s, 3).await;
+    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
+        .await
+        .unwrap();
+    let first_hash = batch.content_hash.clone();
+    assert!(batches::approve(&s.db.pool, batch.id, s.second, &first_hash).await.unwrap().is_ok());
+
+    // edit: one amount changes
+    let mut changed = items(&people, "1000");
+    changed[0].amount = "1500".into();
+    let edited = batches::edit(&s.db.pool, batch.id, &changed).await.unwrap();
+    assert_ne!(edited.content_hash, first_hash);
+    assert!(edited.approvals.is_empty(), "the edit voided the approval");
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.third, &first_hash).await.unwrap(),
+        Err(Refusal::Stale)
+    );
+
+    // approve the new content once, then a beneficiary's IBAN changes
+    assert!(batches::approve(&s.db.pool, batch.id, s.second, &edited.content_hash).await.unwrap().is_ok());
+    let change = BeneficiaryUpdate {
+        name: None,
+        contact: None,
+        note: None,
+        method: Some(serde_json::from_value(json!({"kind": "sepa", "iban": de_iban(999)})).unwrap()),
+    };
+    beneficiaries::update(&s.db.pool, &s.key, BeneficiaryId::from_i64(people[1]), &change).await.unwrap();
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.third, &edited.content_hash).await.unwrap(),
+        Err(Refusal::DestinationChanged)
+    );
+    let reviewed = batches::batch(&s.db.pool, batch.id).await.unwrap();
+    assert!(reviewed.approvals.is_empty());
+    assert_ne!(reviewed.content_hash, edited.content_hash);
+    assert!(batches::approve(&s.db.pool, batch.id, s.second, &reviewed.content_hash).await.unwrap().is_ok());
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.third, &reviewed.content_hash).await.unwrap(),
+        Ok(Approved::Released)
+    );
+    s.db.drop_database().await;
+}
+
+#[tokio::test]
+async fn short_funds_hold_nothing_and_concurrent_batches_cannot_overdraw() {
+    let s = setup("1500").await;
+    let people = beneficiaries_for(&s, 3).await;
+    // one batch that does not fit at all
+    let too_big =
+        batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people[..2], "1000"))
+            .await
+            .unwrap();
+    assert!(batches::approve(&s.db.pool, too_big.id, s.second, &too_big.content_hash).await.unwrap().is_ok());
+    let refused = batches::approve(&s.db.pool, too_big.id, s.third, &too_big.content_hash).await.unwrap();
+    assert!(matches!(refused, Err(Refusal::InsufficientFunds { .. })), "{refused:?}");
+    assert_eq!(count(&s, "select count(*) from ledger_holds").await, 0);
+    assert_eq!(count(&s, "select count(*) from outbox").await, 0);
+    assert_eq!(batches::batch(&s.db.pool, too_big.id).await.unwrap().status, "awaiting_approval");
+
+    // two batches of 1,000 each against 1,500, their last approvals at the same moment
+    let a = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people[..1], "1000"))
+        .await
+        .unwrap();
+    let b = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people[2..], "1000"))
+        .await
+        .unwrap();
+    for batch in [&a, &b] {
+        assert!(batches::approve(&s.db.pool, batch.id, s.second, &batch.content_hash).await.unwrap().is_ok());
+    }
+    let (pool_a, pool_b) = (s.db.pool.clone(), s.db.pool.clone());
+    let (hash_a, hash_b) = (a.content_hash.clone(), b.content_hash.clone());
+    let third = s.third;
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { batches::approve(&pool_a, a.id, third, &hash_a).await.unwrap() }),
+        tokio::spawn(async move { batches::approve(&pool_b, b.id, third, &hash_b).await.unwrap() }),
+    );
+    let outcomes = [ra.unwrap(), rb.unwrap()];
+    assert_eq!(outcomes.iter().filter(|o| **o == Ok(Approved::Released)).count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| matches!(o, Err(Refusal::InsufficientFunds { .. }))).count(), 1);
+    assert_eq!(available(&s).await, eur("500"));
+    s.db.drop_database().await;
+}
