@@ -221,8 +221,7 @@ async fn lock_batch(db: &mut PgConnection, batch_id: i64) -> Result<(i64, Curren
     .bind(batch_id)
     .fetch_optional(&mut *db)
     .await?;
-    let (campaign_id, currency, status) =
-        row.ok_or_else(|| invalid("batch", format!("batch {batch_id} not found")))?;
+    let (campaign_id, currency, status) = row.ok_or(Error::BatchNotFound(batch_id))?;
     Ok((campaign_id, Currency::parse(&currency).map_err(|e| invalid("currency", e.to_string()))?, status))
 }
 
@@ -421,7 +420,7 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
     .fetch_optional(pool)
     .await?;
     let (campaign_id, currency, created_by, status, hash, approvals_required) =
-        row.ok_or_else(|| invalid("batch", format!("batch {id} not found")))?;
+        row.ok_or(Error::BatchNotFound(id))?;
     let currency = Currency::parse(&currency).map_err(|e| invalid("currency", e.to_string()))?;
     let rows: Vec<(i64, i64, Decimal, String)> = sqlx::query_as(
         "select id, beneficiary_id, amount, status::text from payouts where batch_id = $1 order by id",

@@ -10,6 +10,8 @@ pub enum Error {
     CampaignNotFound(i64),
     #[error("beneficiary {0} not found")]
     BeneficiaryNotFound(BeneficiaryId),
+    #[error("payout batch {0} not found")]
+    BatchNotFound(i64),
     #[error("the CSV file cannot be read: {0}")]
     InvalidCsv(String),
     #[error(
@@ -34,6 +36,7 @@ impl Error {
             Error::InvalidField { .. }
             | Error::CampaignNotFound(_)
             | Error::BeneficiaryNotFound(_)
+            | Error::BatchNotFound(_)
             | Error::InvalidCsv(_) => true,
             Error::CannotDecrypt(_) | Error::Inconsistent(_) | Error::Vault(_) | Error::Database(_) => false,
         }

@@ -11,6 +11,12 @@ pub enum ApiError {
     Unauthorized,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    InsufficientFunds(String),
+    #[error(transparent)]
+    Payouts(#[from] zbor_payouts::Error),
     #[error("users need ZBOR_DATA_KEY (their emails and second factors are sealed with it)")]
     PeopleNotConfigured,
     #[error(transparent)]
@@ -39,6 +45,17 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::InsufficientFunds(_) => (StatusCode::CONFLICT, "insufficient_funds"),
+            ApiError::Payouts(
+                zbor_payouts::Error::CampaignNotFound(_)
+                | zbor_payouts::Error::BeneficiaryNotFound(_)
+                | zbor_payouts::Error::BatchNotFound(_),
+            ) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Payouts(e) if e.is_client_error() => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+            }
+            ApiError::Payouts(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::PeopleNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "people_not_configured"),
             ApiError::Auth(e) => {
                 use zbor_auth::Error as A;

@@ -8,6 +8,7 @@ mod health;
 mod json;
 mod ledger;
 mod pages;
+mod payouts;
 mod people;
 mod webhooks;
 
@@ -78,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me/tokens", post(people::create_token))
         .route("/api/v1/users", post(people::create_user))
         .route("/api/v1/users/{id}", patch(people::update_user))
+        .route("/api/v1/campaigns/{slug}/payout-batches", post(payouts::create))
+        .route("/api/v1/payout-batches/{id}", get(payouts::show))
+        .route("/api/v1/payout-batches/{id}/approvals", post(payouts::approve))
         .route("/api/v1/ledger/accounts", get(ledger::list_accounts))
         .route("/api/v1/ledger/accounts/{code}", get(ledger::show_account))
         .route("/api/v1/ledger/verify", get(ledger::verify))

@@ -14,7 +14,7 @@ use super::json::ApiJson;
 use super::{ApiError, AppState};
 
 /// Appends to the audit log. A privileged action that cannot be audited is reported as failed.
-async fn audit(
+pub(super) async fn audit(
     state: &AppState,
     actor: &str,
     action: &str,
