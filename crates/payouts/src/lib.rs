@@ -8,5 +8,6 @@ pub mod beneficiaries;
 mod error;
 pub mod iban;
 pub mod import;
+pub mod worker;
 
 pub use error::Error;

@@ -27,6 +27,7 @@ mod charges;
 mod links;
 mod pages;
 mod sessions;
+mod transfers;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -104,6 +105,7 @@ struct Store {
     links: HashMap<String, links::Link>,
     charges: HashMap<String, Value>,
     balance_transactions: HashMap<String, Value>,
+    transfers: HashMap<String, Value>,
     idempotency: HashMap<String, api::Idempotent>,
 }
 
@@ -163,6 +165,8 @@ impl Simulator {
             .route("/v1/payment_links/{id}", get(links::retrieve_link).post(links::update_link))
             .route("/v1/charges/{id}", get(charges::retrieve_charge))
             .route("/v1/balance_transactions/{id}", get(charges::retrieve_balance_transaction))
+            .route("/v1/transfers", post(transfers::create))
+            .route("/v1/transfers/{id}", get(transfers::retrieve))
             // `route_layer`: only matched routes pass the guard; unknown paths get the fallback.
             .route_layer(axum::middleware::from_fn_with_state(sim.clone(), api::guard));
         let app = stripe_api
@@ -188,6 +192,11 @@ impl Simulator {
     /// Every webhook delivery attempt so far.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.sim.deliveries.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// Every transfer (Stripe Connect payout) created so far, in no particular order.
+    pub fn transfers(&self) -> Vec<Value> {
+        self.sim.store().transfers.values().cloned().collect()
     }
 
     /// Every Checkout Session created so far, in no particular order.

@@ -1,0 +1,213 @@
+//! Executing one approved payout on its rail, exactly once.
+//!
+//! 1. **Claim** (a short transaction): the payout must be `approved` or `sending` (a worker died
+//!    mid-way); it becomes `sending` and its attempt is counted.
+//! 2. **Call the rail** outside any transaction. A Stripe Connect transfer carries the
+//!    `Idempotency-Key` `zbor:payout:{id}`: a worker that died after Stripe made the transfer and
+//!    before step 3 makes the same call again and Stripe answers with the same transfer.
+//! 3. **Record** (one transaction): the hold is posted (ledger transaction `payout:{id}:paid`),
+//!    the payout is `paid` with the transfer's id.
+//!
+//! A transient failure puts the payout back to `approved` with an exponential, jittered
+//! `next_attempt_at` (the sweeper publishes it again when due); a refusal by Stripe, or
+//! too many attempts, makes it `failed`, where it waits for a treasurer to retry or cancel (cancel
+//! voids the hold). SEPA and manual payouts are not paid by workers: treasurers send the SEPA
+//! file or pay by hand and mark them.
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use stripe_connect::transfer::CreateTransfer;
+use zbor_ledger::{Currency, HoldId, Money, TransactionId};
+use zbor_stripe::Stripe;
+use zbor_vault::DataKey;
+
+use crate::beneficiaries::{self, BeneficiaryId, PayoutMethod};
+use crate::Error;
+
+/// Attempts before a payout is `failed` and waits for a treasurer.
+pub const ATTEMPTS_MAX: i32 = 8;
+/// First retry delay; doubles per attempt, capped at an hour, plus up to 50% jitter.
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+
+/// What one run of [`pay`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Paid {
+        reference: String,
+    },
+    /// Already paid, failed or cancelled: nothing to do.
+    Finished,
+    /// A SEPA or manual payout: treasurers complete it.
+    ForTreasurers,
+    /// Will be tried again after this many seconds.
+    RetryLater {
+        after_seconds: i64,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+fn backoff(attempt: i32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let doublings = u32::try_from(attempt.clamp(1, 20) - 1).unwrap_or(0);
+    let base = RETRY_FIRST.saturating_mul(2u32.saturating_pow(doublings)).min(Duration::from_secs(3600));
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let half_ms = u64::try_from(base.as_millis() / 2).unwrap_or(u64::MAX).max(1);
+    base + Duration::from_millis(random % half_ms)
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    status: String,
+    amount: Decimal,
+    currency: String,
+    beneficiary: i64,
+    batch: i64,
+    attempts: i32,
+    method: String,
+    stale: bool,
+}
+
+/// Pays payout `id` if it is due. Safe to call for the same payout from several workers at once
+/// and again after a crash at any point.
+pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64) -> Result<Step, Error> {
+    let mut db = pool.begin().await?;
+    let row: Option<DueRow> = sqlx::query_as(
+        "select p.status::text as status, p.amount, b.currency, p.beneficiary_id as beneficiary,
+                p.batch_id as batch, p.attempts, ben.method,
+                coalesce(p.next_attempt_at <= now() - interval '1 minute', true) as stale
+         from payouts p join payout_batches b on b.id = p.batch_id join beneficiaries ben on ben.id = p.beneficiary_id
+         where p.id = $1 for update of p",
+    )
+    .bind(id)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(DueRow { status, amount, currency, beneficiary, batch, attempts, method, stale }) = row else {
+        return Ok(Step::Finished);
+    };
+    // `sending` and recent: another worker is on it. Stale: that worker died; take over (the
+    // idempotency key makes its transfer, if it made one, ours).
+    if !(status == "approved" || (status == "sending" && stale)) {
+        return Ok(Step::Finished);
+    }
+    if method != "stripe_connect" {
+        return Ok(Step::ForTreasurers);
+    }
+    let Some(stripe) = stripe else {
+        return Ok(Step::RetryLater { after_seconds: 60 });
+    };
+    sqlx::query("update payouts set status = 'sending', attempts = attempts + 1, next_attempt_at = now() where id = $1")
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    let attempt = attempts + 1;
+
+    let currency = Currency::parse(&currency)
+        .map_err(|e| Error::InvalidField { field: "currency", reason: e.to_string() })?;
+    let money = Money::new(amount, currency)
+        .map_err(|e| Error::InvalidField { field: "amount", reason: e.to_string() })?;
+    let minor =
+        money.to_minor_units().map_err(|e| Error::InvalidField { field: "amount", reason: e.to_string() })?;
+    let revealed = beneficiaries::reveal(pool, key, BeneficiaryId::from_i64(beneficiary)).await?;
+    let PayoutMethod::StripeConnect { account } = revealed.method else {
+        return Ok(Step::ForTreasurers);
+    };
+    let Ok(stripe_currency) = currency.stripe_code().parse::<stripe_types::Currency>();
+    let transfer = CreateTransfer::new(stripe_currency, account.as_str())
+        .amount(minor)
+        .transfer_group(format!("zbor-batch-{batch}"))
+        .metadata(std::collections::HashMap::from([("zbor_payout".to_owned(), id.to_string())]));
+    match stripe.send(&transfer, &format!("zbor:payout:{id}")).await {
+        Ok(made) => {
+            let reference = made.id.as_str().to_owned();
+            if !record_paid(pool, id, &reference).await? {
+                return Ok(Step::Finished);
+            }
+            tracing::info!(payout = id, "payout paid");
+            Ok(Step::Paid { reference })
+        }
+        Err(zbor_stripe::Error::Refused { status, message, .. }) if !(500..600).contains(&status) => {
+            let reason = format!("Stripe refused the transfer (HTTP {status}): {message}");
+            mark_failed(pool, id, &reason).await?;
+            Ok(Step::Failed { reason })
+        }
+        Err(e) if attempt >= ATTEMPTS_MAX => {
+            let reason = format!("gave up after {attempt} attempts: {e}");
+            mark_failed(pool, id, &reason).await?;
+            Ok(Step::Failed { reason })
+        }
+        Err(e) => {
+            let after = backoff(attempt);
+            let after_seconds = i64::try_from(after.as_secs()).unwrap_or(i64::MAX);
+            sqlx::query(
+                "update payouts set status = 'approved', last_error = $2,
+                        next_attempt_at = now() + $3 * interval '1 millisecond'
+                 where id = $1 and status = 'sending'",
+            )
+            .bind(id)
+            .bind(e.to_string().chars().take(500).collect::<String>())
+            .bind(i64::try_from(after.as_millis()).unwrap_or(i64::MAX))
+            .execute(pool)
+            .await?;
+            tracing::warn!(payout = id, attempt, error = %e, "payout failed; will retry");
+            Ok(Step::RetryLater { after_seconds })
+        }
+    }
+}
+
+/// Posts the hold and marks the payout paid; false when another worker recorded it first.
+async fn record_paid(pool: &PgPool, id: i64, reference: &str) -> Result<bool, Error> {
+    let mut db = pool.begin().await?;
+    let hold: Option<uuid::Uuid> =
+        sqlx::query_scalar("select hold_id from payouts where id = $1 and status = 'sending' for update")
+            .bind(id)
+            .fetch_optional(&mut *db)
+            .await?
+            .flatten();
+    let Some(hold) = hold else { return Ok(false) };
+    let hold = HoldId::from_uuid(hold);
+    zbor_ledger::post_hold_in(
+        &mut db,
+        hold,
+        None,
+        TransactionId::derived_from(&format!("payout:{id}:paid")),
+        serde_json::json!({ "kind": "payout", "payout": id, "reference": reference }),
+    )
+    .await
+    .map_err(|e| Error::InvalidField { field: "ledger", reason: e.to_string() })?;
+    sqlx::query("update payouts set status = 'paid', rail_reference = $2, paid_at = now(), last_error = null where id = $1")
+        .bind(id)
+        .bind(reference)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    Ok(true)
+}
+
+async fn mark_failed(pool: &PgPool, id: i64, reason: &str) -> Result<(), Error> {
+    sqlx::query("update payouts set status = 'failed', last_error = $2 where id = $1 and status = 'sending'")
+        .bind(id)
+        .bind(reason.chars().take(500).collect::<String>())
+        .execute(pool)
+        .await?;
+    tracing::warn!(payout = id, "payout failed; waits for a treasurer");
+    Ok(())
+}
+
+/// Payouts a worker should (re)try now: approved and due, or stuck `sending` for a while (a
+/// worker died between claiming and recording). What the sweeper publishes again.
+pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
+    Ok(sqlx::query_scalar(
+        "select id from payouts
+         where (status = 'approved' and next_attempt_at <= now())
+            or (status = 'sending' and next_attempt_at <= now() - interval '1 minute')
+         order by next_attempt_at limit $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

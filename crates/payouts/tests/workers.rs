@@ -1,0 +1,141 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+//! Paying approved payouts through Stripe Connect (the simulator, through async-stripe): each
+//! payout is one transfer, also when workers race, when one died after Stripe made the transfer,
+//! and when Stripe answers 500s; the ledger posts each hold once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use zbor_intake::campaigns::{self, NewCampaign};
+use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_payouts::batches::{self, Approved, NewItem};
+use zbor_payouts::beneficiaries;
+use zbor_payouts::worker::{self, Step};
+use zbor_stripe::{Stripe, StripeConfig};
+use zbor_stripe_sim::{Config as SimConfig, Simulator};
+use zbor_testkit::TestDb;
+use zbor_vault::DataKey;
+
+const KEY: &str = "sk_test_payouts";
+
+#[tokio::test]
+async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
+    let sim = Simulator::start(
+        SimConfig { api_key: KEY.into(), server_error_every: 3, ..SimConfig::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut config = StripeConfig::new(KEY, sim.base_url.as_str());
+    config.backoff_first = Duration::from_millis(10);
+    let stripe = Stripe::new(config).unwrap();
+
+    let db = TestDb::new(8).await;
+    let key = DataKey::generate();
+    let new_campaign = NewCampaign {
+        slug: "release-123".into(),
+        title: "123 released".into(),
+        description: String::new(),
+        currency: "EUR".into(),
+        goal: "123000".into(),
+        amount_per_beneficiary: Some("1000".into()),
+        suggested_amounts: vec![],
+    };
+    let campaign = campaigns::create(&db.pool, &new_campaign).await.unwrap();
+    let eur = |a: &str| Money::parse(a, Currency::parse("EUR").unwrap()).unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let stripe_balance = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
+    let funds = NewTransaction::new(TransactionId::derived_from("funds"))
+        .debit(stripe_balance.id, eur("3000"))
+        .credit(campaign.ledger_account, eur("3000"));
+    zbor_ledger::post_in(&mut conn, &funds).await.unwrap();
+    drop(conn);
+
+    let mut people = Vec::new();
+    for n in 0..3 {
+        let new = new(
+            json!({"name": format!("Person {n}"), "contact": "", "note": "", "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n}B7WZ01zgkW")}}),
+        );
+        people.push(
+            beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id.as_i64(),
+        );
+    }
+    let mut users = Vec::new();
+    for email in ["a@example.org", "b@example.org", "c@example.org"] {
+        users.push(
+            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
+                .await
+                .unwrap()
+                .id
+                .as_i64(),
+        );
+    }
+    let items: Vec<NewItem> =
+        people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
+    let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
+    batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
+    assert_eq!(
+        batches::approve(&db.pool, batch.id, users[2], &batch.content_hash).await.unwrap(),
+        Ok(Approved::Released)
+    );
+    let due = worker::due(&db.pool, 100).await.unwrap();
+    assert_eq!(due.len(), 3);
+
+    // a worker died after Stripe made the first payout's transfer, before recording it
+    let first = due[0];
+    let made_before = stripe
+        .send(
+            &stripe_connect::transfer::CreateTransfer::new(
+                stripe_types::Currency::EUR,
+                "acct_1Pgaf0B7WZ01zgkW",
+            )
+            .amount(100_000)
+            .transfer_group(format!("zbor-batch-{}", batch.id))
+            .metadata(std::collections::HashMap::from([("zbor_payout".to_owned(), first.to_string())])),
+            &format!("zbor:payout:{first}"),
+        )
+        .await
+        .unwrap();
+    // two workers race for every payout
+    let mut tasks = Vec::new();
+    for id in due.iter().chain(due.iter()) {
+        let (pool, key, stripe, id) = (db.pool.clone(), key.clone(), stripe.clone(), *id);
+        tasks.push(tokio::spawn(async move { worker::pay(&pool, &key, Some(&stripe), id).await.unwrap() }));
+    }
+    let mut steps = Vec::new();
+    for task in tasks {
+        steps.push(task.await.unwrap());
+    }
+    assert_eq!(steps.iter().filter(|s| matches!(s, Step::Paid { .. })).count(), 3, "{steps:?}");
+    assert!(steps.iter().all(|s| matches!(s, Step::Paid { .. } | Step::Finished)), "{steps:?}");
+
+    let transfers = sim.transfers();
+    assert_eq!(transfers.len(), 3, "one transfer per payout: {transfers:?}");
+    assert!(transfers.iter().all(|t| t["amount"] == 100_000 && t["currency"] == "eur"));
+    let first_reference: String = sqlx::query_scalar("select rail_reference from payouts where id = $1")
+        .bind(first)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(first_reference, made_before.id.as_str(), "the dead worker's transfer is the one recorded");
+    let paid: i64 = sqlx::query_scalar("select count(*) from payouts where status = 'paid'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let posted: i64 = sqlx::query_scalar("select count(*) from ledger_holds where status = 'posted'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!((paid, posted), (3, 3));
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert_eq!(zbor_ledger::balance(&mut conn, campaign.ledger_account).await.unwrap().posted, eur("0"));
+    drop(conn);
+    // paying again changes nothing
+    assert_eq!(worker::pay(&db.pool, &key, Some(&stripe), first).await.unwrap(), Step::Finished);
+    assert_eq!(sim.transfers().len(), 3);
+    assert!(worker::due(&db.pool, 100).await.unwrap().is_empty());
+    db.drop_database().await;
+}
