@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP server and background tasks.
     Serve,
+    /// Run the payout workers, the outbox relay and the payout sweeper.
+    Worker,
     /// Development: create the database if missing, migrate, then serve.
     Dev,
     /// Create the database if missing and apply pending migrations.
@@ -152,7 +154,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev => {
             migrate(&config).await?;
             let config = with_stripe_simulator(config).await?;
+            let workers = payout_workers(&config).await?;
+            tokio::spawn(crate::workers::run(workers, shutdown_on_signals()));
             serve(&config).await
+        }
+        Command::Worker => {
+            let workers = payout_workers(&config).await?;
+            tracing::info!(workers = workers.count, "payout workers running");
+            crate::workers::run(workers, shutdown_on_signals()).await;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => migrate(&config).await,
         Command::Ledger { command } => ledger(&config, command).await,
@@ -199,6 +209,31 @@ async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
         tracing::info!("ZBOR_DATA_KEY not set: sealing donor details under a key made for this run");
     }
     Ok(config)
+}
+
+async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Workers> {
+    let key =
+        config.data_key.as_deref().context("ZBOR_DATA_KEY must be set: payouts read sealed destinations")?;
+    let data_key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
+    let pool = zbor_db::connect(&config.database_url, 8).await.context("connecting to PostgreSQL")?;
+    let redis = redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?)
+        .await
+        .context("connecting to Redis")?;
+    let stripe = match config.stripe_secret_key.as_deref() {
+        Some(secret) => {
+            let mut stripe_config = zbor_stripe::StripeConfig::new(secret, config.stripe_api_base.as_str());
+            stripe_config.requests_per_second = (config.stripe_requests_per_second / 5).max(1);
+            Some(zbor_stripe::Stripe::new(stripe_config)?)
+        }
+        None => None,
+    };
+    Ok(crate::workers::Workers {
+        pool,
+        streams: zbor_queue::Streams::new(redis, &config.redis_prefix),
+        data_key,
+        stripe,
+        count: config.workers,
+    })
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {

@@ -61,4 +61,8 @@ pub struct Config {
     /// names or emails are kept at all, even from donors who chose to be named.
     #[arg(long, env = "ZBOR_DATA_KEY", hide_env_values = true)]
     pub data_key: Option<String>,
+
+    /// Payout workers `zbor worker` (and `zbor dev`) runs.
+    #[arg(long, env = "ZBOR_WORKERS", default_value_t = 4)]
+    pub workers: usize,
 }

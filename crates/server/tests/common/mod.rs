@@ -39,6 +39,7 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
         stripe_requests_per_second: 25,
         public_url: "http://127.0.0.1:9".into(),
         data_key: None,
+        workers: 2,
     };
     let mut config = config;
     change(&mut config);

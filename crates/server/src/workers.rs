@@ -1,0 +1,135 @@
+//! `zbor worker`: the outbox relay, the payout sweeper, and payout workers on the Redis Stream.
+//! Every part is safe to run in many processes at once: the relay locks rows with SKIP LOCKED,
+//! workers share one consumer group and reclaim each other's stalled jobs, and paying a payout
+//! is idempotent (see `zbor_payouts::worker`).
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::watch;
+use zbor_payouts::batches::PAYOUT_STREAM;
+use zbor_queue::{Consumer, Streams};
+use zbor_stripe::Stripe;
+use zbor_vault::DataKey;
+
+const RELAY_INTERVAL: Duration = Duration::from_millis(200);
+const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// A worker's job untouched this long is taken over by another worker.
+const RECLAIM_AFTER: Duration = Duration::from_secs(10);
+const GROUP: &str = "payout-workers";
+
+pub struct Workers {
+    pub pool: PgPool,
+    pub streams: Streams,
+    pub data_key: DataKey,
+    /// None: Stripe Connect payouts wait until a key is configured.
+    pub stripe: Option<Stripe>,
+    pub count: usize,
+}
+
+/// Runs the relay, the sweeper and `count` workers until `shutdown` turns true.
+pub async fn run(workers: Workers, shutdown: watch::Receiver<bool>) {
+    let mut tasks = vec![
+        tokio::spawn(relay(workers.pool.clone(), workers.streams.clone(), shutdown.clone())),
+        tokio::spawn(sweep(workers.pool.clone(), workers.streams.clone(), shutdown.clone())),
+    ];
+    let prefix = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    for n in 0..workers.count {
+        tasks.push(tokio::spawn(work(
+            workers.pool.clone(),
+            workers.streams.clone(),
+            workers.data_key.clone(),
+            workers.stripe.clone(),
+            format!("{prefix}-{n}"),
+            shutdown.clone(),
+        )));
+    }
+    for task in tasks {
+        task.await.ok();
+    }
+}
+
+async fn relay(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(RELAY_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                if let Err(e) = zbor_queue::relay(&pool, &streams, 500).await {
+                    tracing::warn!(error = %e, "outbox relay failed; will retry");
+                }
+            }
+        }
+    }
+}
+
+/// PostgreSQL is the system of record: payouts due but not finished are published again (after
+/// a Redis flush or restart, after a retry delay, after a worker died mid-way).
+async fn sweep(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                let due = match zbor_payouts::worker::due(&pool, 500).await {
+                    Ok(due) => due,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "payout sweep failed; will retry");
+                        continue;
+                    }
+                };
+                let jobs: Vec<(String, serde_json::Value)> =
+                    due.iter().map(|id| (format!("payout:{id}"), serde_json::json!({ "payout": id }))).collect();
+                if let Err(e) = zbor_queue::publish(&streams, PAYOUT_STREAM, &jobs).await {
+                    tracing::warn!(error = %e, "publishing due payouts failed; will retry");
+                }
+            }
+        }
+    }
+}
+
+async fn work(
+    pool: PgPool,
+    streams: Streams,
+    key: DataKey,
+    stripe: Option<Stripe>,
+    name: String,
+    shutdown: watch::Receiver<bool>,
+) {
+    let consumer = loop {
+        match Consumer::join(&streams, PAYOUT_STREAM, GROUP, &name, RECLAIM_AFTER).await {
+            Ok(consumer) => break consumer,
+            Err(e) => {
+                tracing::warn!(error = %e, "joining the payout stream failed; will retry");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    while !*shutdown.borrow() {
+        let jobs = match consumer.next(10, Duration::from_secs(1)).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the payout stream failed; will retry");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        for job in jobs {
+            let Some(payout) = job.payload["payout"].as_i64() else {
+                consumer.ack(&[job.entry]).await.ok();
+                continue;
+            };
+            match zbor_payouts::worker::pay(&pool, &key, stripe.as_ref(), payout).await {
+                // done, or recorded in PostgreSQL for a later attempt: either way off the stream
+                Ok(step) => {
+                    tracing::debug!(payout, ?step, "payout step");
+                    if let Err(e) = consumer.ack(&[job.entry]).await {
+                        tracing::warn!(error = %e, "acknowledging a payout job failed; it will be redelivered");
+                    }
+                }
+                // not acknowledged: another worker reclaims it, or the sweeper publishes it again
+                Err(e) => tracing::warn!(payout, error = %e, "payout step failed"),
+            }
+        }
+    }
+}

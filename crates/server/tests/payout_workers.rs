@@ -1,0 +1,116 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+//! `zbor worker`'s loop: approved payouts reach the workers through the outbox and the Redis
+//! Stream and are paid once each at the simulated Stripe; when Redis lost the stream, the sweeper
+//! publishes them again from PostgreSQL.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+use zbor_intake::campaigns::{self, NewCampaign};
+use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_payouts::batches::{self, Approved, NewItem};
+use zbor_stripe::{Stripe, StripeConfig};
+use zbor_stripe_sim::{Config as SimConfig, Simulator};
+use zbor_testkit::TestDb;
+use zbor_vault::DataKey;
+
+const KEY: &str = "sk_test_workers";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
+    let sim = Simulator::start(
+        SimConfig { api_key: KEY.into(), ..SimConfig::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let db = TestDb::new(12).await;
+    let key = DataKey::generate();
+    let new_campaign = NewCampaign {
+        slug: "release-123".into(),
+        title: "123 released".into(),
+        description: String::new(),
+        currency: "EUR".into(),
+        goal: "123000".into(),
+        amount_per_beneficiary: Some("1000".into()),
+        suggested_amounts: vec![],
+    };
+    let campaign = campaigns::create(&db.pool, &new_campaign).await.unwrap();
+    let eur = |a: &str| Money::parse(a, Currency::parse("EUR").unwrap()).unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let stripe_balance = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
+    let funds = NewTransaction::new(TransactionId::derived_from("funds"))
+        .debit(stripe_balance.id, eur("5000"))
+        .credit(campaign.ledger_account, eur("5000"));
+    zbor_ledger::post_in(&mut conn, &funds).await.unwrap();
+    drop(conn);
+    let mut items = Vec::new();
+    for n in 0..5 {
+        let new = serde_json::from_value(json!({"name": format!("Person {n}"), "contact": "", "note": "",
+            "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n}B7WZ01zgkW")}}))
+        .unwrap();
+        let id = zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new)
+            .await
+            .unwrap()
+            .id
+            .as_i64();
+        items.push(NewItem { beneficiary: id, amount: "1000".into() });
+    }
+    let mut users = Vec::new();
+    for email in ["a@example.org", "b@example.org", "c@example.org"] {
+        users.push(
+            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
+                .await
+                .unwrap()
+                .id
+                .as_i64(),
+        );
+    }
+    let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
+    batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
+    assert_eq!(
+        batches::approve(&db.pool, batch.id, users[2], &batch.content_hash).await.unwrap(),
+        Ok(Approved::Released)
+    );
+
+    // the relay publishes, then Redis loses everything of this test
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url).unwrap()).await.unwrap();
+    let prefix = format!("zbor-test:{}:", db.name);
+    let streams = zbor_queue::Streams::new(redis.clone(), &prefix);
+    assert_eq!(zbor_queue::relay(&db.pool, &streams, 100).await.unwrap(), 5);
+    let mut conn = redis.clone();
+    let _: () = redis::cmd("DEL").arg(streams.key("payouts")).query_async(&mut conn).await.unwrap();
+
+    let mut stripe_config = StripeConfig::new(KEY, sim.base_url.as_str());
+    stripe_config.requests_per_second = 50;
+    let workers = zbor_server::workers::Workers {
+        pool: db.pool.clone(),
+        streams,
+        data_key: key.clone(),
+        stripe: Some(Stripe::new(stripe_config).unwrap()),
+        count: 2,
+    };
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(zbor_server::workers::run(workers, stopped));
+    let mut paid = 0;
+    for _ in 0..150 {
+        paid = sqlx::query_scalar::<_, i64>("select count(*) from payouts where status = 'paid'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        if paid == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    assert_eq!(paid, 5, "the sweeper published the lost payouts again and workers paid them");
+    assert_eq!(sim.transfers().len(), 5, "one transfer each");
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert_eq!(zbor_ledger::balance(&mut conn, campaign.ledger_account).await.unwrap().posted, eur("0"));
+    drop(conn);
+    db.drop_database().await;
+}
