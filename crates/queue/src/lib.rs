@@ -87,6 +87,12 @@ impl Streams {
         Streams { redis, prefix: prefix.to_owned() }
     }
 
+    /// The same streams over a connection of its own: a worker blocking in `XREADGROUP` holds
+    /// its connection, so it must not share one with others.
+    pub async fn dedicated(&self, client: &redis::Client) -> Result<Streams, Error> {
+        Ok(Streams { redis: ConnectionManager::new(client.clone()).await?, prefix: self.prefix.clone() })
+    }
+
     pub fn key(&self, stream: &str) -> String {
         format!("{}stream:{stream}", self.prefix)
     }

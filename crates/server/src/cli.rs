@@ -216,9 +216,9 @@ async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Worke
         config.data_key.as_deref().context("ZBOR_DATA_KEY must be set: payouts read sealed destinations")?;
     let data_key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
     let pool = zbor_db::connect(&config.database_url, 8).await.context("connecting to PostgreSQL")?;
-    let redis = redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?)
-        .await
-        .context("connecting to Redis")?;
+    let redis_client = redis::Client::open(config.redis_url.as_str())?;
+    let redis =
+        redis::aio::ConnectionManager::new(redis_client.clone()).await.context("connecting to Redis")?;
     let stripe = match config.stripe_secret_key.as_deref() {
         Some(secret) => {
             let mut stripe_config = zbor_stripe::StripeConfig::new(secret, config.stripe_api_base.as_str());
@@ -230,6 +230,7 @@ async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Worke
     Ok(crate::workers::Workers {
         pool,
         streams: zbor_queue::Streams::new(redis, &config.redis_prefix),
+        redis: redis_client,
         data_key,
         stripe,
         count: config.workers,

@@ -21,6 +21,8 @@ const GROUP: &str = "payout-workers";
 pub struct Workers {
     pub pool: PgPool,
     pub streams: Streams,
+    /// Each worker opens its own connection from this (see `Streams::dedicated`).
+    pub redis: redis::Client,
     pub data_key: DataKey,
     /// None: Stripe Connect payouts wait until a key is configured.
     pub stripe: Option<Stripe>,
@@ -38,6 +40,7 @@ pub async fn run(workers: Workers, shutdown: watch::Receiver<bool>) {
         tasks.push(tokio::spawn(work(
             workers.pool.clone(),
             workers.streams.clone(),
+            workers.redis.clone(),
             workers.data_key.clone(),
             workers.stripe.clone(),
             format!("{prefix}-{n}"),
@@ -91,13 +94,18 @@ async fn sweep(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<boo
 async fn work(
     pool: PgPool,
     streams: Streams,
+    redis: redis::Client,
     key: DataKey,
     stripe: Option<Stripe>,
     name: String,
     shutdown: watch::Receiver<bool>,
 ) {
     let consumer = loop {
-        match Consumer::join(&streams, PAYOUT_STREAM, GROUP, &name, RECLAIM_AFTER).await {
+        let joined = match streams.dedicated(&redis).await {
+            Ok(own) => Consumer::join(&own, PAYOUT_STREAM, GROUP, &name, RECLAIM_AFTER).await,
+            Err(e) => Err(e),
+        };
+        match joined {
             Ok(consumer) => break consumer,
             Err(e) => {
                 tracing::warn!(error = %e, "joining the payout stream failed; will retry");
@@ -106,7 +114,8 @@ async fn work(
         }
     };
     while !*shutdown.borrow() {
-        let jobs = match consumer.next(10, Duration::from_secs(1)).await {
+        // short blocks: the connection's response timeout must not fire while Redis waits
+        let jobs = match consumer.next(10, Duration::from_millis(250)).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the payout stream failed; will retry");

@@ -76,7 +76,8 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
 
     // the relay publishes, then Redis loses everything of this test
     let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url).unwrap()).await.unwrap();
+    let redis_client = redis::Client::open(redis_url).unwrap();
+    let redis = redis::aio::ConnectionManager::new(redis_client.clone()).await.unwrap();
     let prefix = format!("zbor-test:{}:", db.name);
     let streams = zbor_queue::Streams::new(redis.clone(), &prefix);
     assert_eq!(zbor_queue::relay(&db.pool, &streams, 100).await.unwrap(), 5);
@@ -88,6 +89,7 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
     let workers = zbor_server::workers::Workers {
         pool: db.pool.clone(),
         streams,
+        redis: redis_client,
         data_key: key.clone(),
         stripe: Some(Stripe::new(stripe_config).unwrap()),
         count: 2,
