@@ -232,6 +232,39 @@ pub async fn begin_totp_enrolment(pool: &PgPool, key: &DataKey, id: UserId) -> R
     Ok(TotpEnrolment { secret: totp::base32(&secret), otpauth_uri: totp::otpauth_uri(&secret, &user.email) })
 }
 
+/// A user's TOTP secret (sealed), whether it is confirmed, and the last step accepted.
+struct TotpState {
+    sealed: Option<Vec<u8>>,
+    enrolled: bool,
+    last_step: Option<i64>,
+}
+
+impl TotpState {
+    /// The step `code` matches, newer than the last accepted one.
+    fn matching_step(
+        &self,
+        key: &DataKey,
+        id: UserId,
+        sealed: &[u8],
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, Error> {
+        let secret = key.open(sealed, &totp_record(id))?;
+        totp::matching_step(&secret, code, now.timestamp(), self.last_step).ok_or(Error::BadSecondFactor)
+    }
+}
+
+async fn totp_state(pool: &PgPool, id: UserId) -> Result<TotpState, Error> {
+    let (sealed, enrolled, last_step): (Option<Vec<u8>>, bool, Option<i64>) = sqlx::query_as(
+        "select totp_sealed, totp_enrolled_at is not null, totp_last_step from users where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::UserNotFound)?;
+    Ok(TotpState { sealed, enrolled, last_step })
+}
+
 /// Completes enrolment with a first code from the app.
 pub async fn confirm_totp(
     pool: &PgPool,
@@ -240,19 +273,12 @@ pub async fn confirm_totp(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let (sealed, enrolled, last_step): (Option<Vec<u8>>, Option<DateTime<Utc>>, Option<i64>) =
-        sqlx::query_as("select totp_sealed, totp_enrolled_at, totp_last_step from users where id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-            .ok_or(Error::UserNotFound)?;
-    if enrolled.is_some() {
+    let totp = totp_state(pool, id).await?;
+    if totp.enrolled {
         return Err(Error::AlreadyEnrolled);
     }
-    let sealed = sealed.ok_or(Error::NoEnrolment)?;
-    let secret = key.open(&sealed, &totp_record(id))?;
-    let step =
-        totp::matching_step(&secret, code, now.timestamp(), last_step).ok_or(Error::BadSecondFactor)?;
+    let sealed = totp.sealed.as_deref().ok_or(Error::NoEnrolment)?;
+    let step = totp.matching_step(key, id, sealed, code, now)?;
     sqlx::query("update users set totp_enrolled_at = $2, totp_last_step = $3 where id = $1 and totp_enrolled_at is null")
         .bind(id)
         .bind(now)
@@ -272,16 +298,11 @@ pub async fn verify_totp(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let (sealed, enrolled, last_step): (Option<Vec<u8>>, Option<DateTime<Utc>>, Option<i64>) =
-        sqlx::query_as("select totp_sealed, totp_enrolled_at, totp_last_step from users where id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-            .ok_or(Error::UserNotFound)?;
-    let (Some(sealed), Some(_)) = (sealed, enrolled) else { return Err(Error::SecondFactorRequired) };
-    let secret = key.open(&sealed, &totp_record(id))?;
-    let step =
-        totp::matching_step(&secret, code, now.timestamp(), last_step).ok_or(Error::BadSecondFactor)?;
+    let totp = totp_state(pool, id).await?;
+    let (Some(sealed), true) = (totp.sealed.as_deref(), totp.enrolled) else {
+        return Err(Error::SecondFactorRequired);
+    };
+    let step = totp.matching_step(key, id, sealed, code, now)?;
     let consumed = sqlx::query(
         "update users set totp_last_step = $2 where id = $1 and (totp_last_step is null or totp_last_step < $2)",
     )

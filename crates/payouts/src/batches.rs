@@ -132,7 +132,7 @@ async fn campaign_currency(db: &mut PgConnection, campaign_id: i64) -> Result<Cu
         .fetch_optional(&mut *db)
         .await?;
     let code = code.ok_or(Error::CampaignNotFound(campaign_id))?;
-    Currency::parse(&code).map_err(|e| invalid("currency", e.to_string()))
+    Ok(Currency::parse(&code)?)
 }
 
 /// Creates a batch awaiting approval. `created_by` is the treasurer's user id.
@@ -222,7 +222,7 @@ async fn lock_batch(db: &mut PgConnection, batch_id: i64) -> Result<(i64, Curren
     .fetch_optional(&mut *db)
     .await?;
     let (campaign_id, currency, status) = row.ok_or(Error::BatchNotFound(batch_id))?;
-    Ok((campaign_id, Currency::parse(&currency).map_err(|e| invalid("currency", e.to_string()))?, status))
+    Ok((campaign_id, Currency::parse(&currency)?, status))
 }
 
 /// Why an approval was refused; each is the approver's (or the content's) fault, a 4xx.
@@ -360,19 +360,16 @@ async fn release(
     .await?;
     let mut total = Money::zero(currency);
     for (_, amount, _) in &payouts {
-        total = total
-            .checked_add(&Money::new(*amount, currency).map_err(|e| invalid("amount", e.to_string()))?)
-            .map_err(|e| invalid("amount", e.to_string()))?;
+        total = total.checked_add(&Money::new(*amount, currency)?)?;
     }
     for (payout, amount, method) in &payouts {
-        let destination = zbor_ledger::ensure_account(&mut *db, &destination_account(method, currency))
-            .await
-            .map_err(|e| invalid("ledger", e.to_string()))?;
+        let destination =
+            zbor_ledger::ensure_account(&mut *db, &destination_account(method, currency)).await?;
         let hold = NewHold {
             id: HoldId::derived_from(&format!("payout:{payout}")),
             debit: campaign_account,
             credit: destination.id,
-            amount: Money::new(*amount, currency).map_err(|e| invalid("amount", e.to_string()))?,
+            amount: Money::new(*amount, currency)?,
             expires_at: None,
             metadata: serde_json::json!({ "kind": "payout", "payout": payout, "batch": batch_id }),
         };
@@ -385,7 +382,7 @@ async fn release(
                     requested: total.amount().to_string(),
                 }));
             }
-            Err(e) => return Err(invalid("ledger", e.to_string())),
+            Err(e) => return Err(e.into()),
         }
         sqlx::query(
             "update payouts set status = 'approved', hold_id = $2, next_attempt_at = now() where id = $1",
@@ -400,8 +397,7 @@ async fn release(
             &format!("payout:{payout}"),
             &serde_json::json!({ "payout": payout }),
         )
-        .await
-        .map_err(|e| invalid("queue", e.to_string()))?;
+        .await?;
     }
     sqlx::query("update payout_batches set status = 'approved', approved_at = now() where id = $1")
         .bind(batch_id)
@@ -421,7 +417,7 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
     .await?;
     let (campaign_id, currency, created_by, status, hash, approvals_required) =
         row.ok_or(Error::BatchNotFound(id))?;
-    let currency = Currency::parse(&currency).map_err(|e| invalid("currency", e.to_string()))?;
+    let currency = Currency::parse(&currency)?;
     let rows: Vec<(i64, i64, Decimal, String)> = sqlx::query_as(
         "select id, beneficiary_id, amount, status::text from payouts where batch_id = $1 order by id",
     )
@@ -431,8 +427,8 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
     let mut total = Money::zero(currency);
     let mut items = Vec::with_capacity(rows.len());
     for (payout, beneficiary, amount, status) in rows {
-        let amount = Money::new(amount, currency).map_err(|e| invalid("amount", e.to_string()))?;
-        total = total.checked_add(&amount).map_err(|e| invalid("amount", e.to_string()))?;
+        let amount = Money::new(amount, currency)?;
+        total = total.checked_add(&amount)?;
         items.push(Item { payout, beneficiary, amount, status });
     }
     let approvals: Vec<i64> =

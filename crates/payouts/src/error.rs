@@ -25,6 +25,10 @@ pub enum Error {
     Inconsistent(BeneficiaryId),
     #[error("personal data: {0}")]
     Vault(#[from] zbor_vault::Error),
+    #[error(transparent)]
+    Ledger(#[from] zbor_ledger::Error),
+    #[error("queue: {0}")]
+    Queue(#[from] zbor_queue::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -38,7 +42,12 @@ impl Error {
             | Error::BeneficiaryNotFound(_)
             | Error::BatchNotFound(_)
             | Error::InvalidCsv(_) => true,
-            Error::CannotDecrypt(_) | Error::Inconsistent(_) | Error::Vault(_) | Error::Database(_) => false,
+            Error::Ledger(e) => e.is_client_error(),
+            Error::CannotDecrypt(_)
+            | Error::Inconsistent(_)
+            | Error::Vault(_)
+            | Error::Queue(_)
+            | Error::Database(_) => false,
         }
     }
 

@@ -51,12 +51,9 @@ pub enum Step {
 }
 
 fn backoff(attempt: i32) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
     let doublings = u32::try_from(attempt.clamp(1, 20) - 1).unwrap_or(0);
     let base = RETRY_FIRST.saturating_mul(2u32.saturating_pow(doublings)).min(Duration::from_secs(3600));
-    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    let half_ms = u64::try_from(base.as_millis() / 2).unwrap_or(u64::MAX).max(1);
-    base + Duration::from_millis(random % half_ms)
+    zbor_stripe::with_jitter(base)
 }
 
 #[derive(sqlx::FromRow)]
@@ -106,12 +103,9 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
     db.commit().await?;
     let attempt = attempts + 1;
 
-    let currency = Currency::parse(&currency)
-        .map_err(|e| Error::InvalidField { field: "currency", reason: e.to_string() })?;
-    let money = Money::new(amount, currency)
-        .map_err(|e| Error::InvalidField { field: "amount", reason: e.to_string() })?;
-    let minor =
-        money.to_minor_units().map_err(|e| Error::InvalidField { field: "amount", reason: e.to_string() })?;
+    let currency = Currency::parse(&currency)?;
+    let money = Money::new(amount, currency)?;
+    let minor = money.to_minor_units()?;
     let revealed = beneficiaries::reveal(pool, key, BeneficiaryId::from_i64(beneficiary)).await?;
     let PayoutMethod::StripeConnect { account } = revealed.method else {
         return Ok(Step::ForTreasurers);
@@ -177,8 +171,7 @@ async fn record_paid(pool: &PgPool, id: i64, reference: &str) -> Result<bool, Er
         TransactionId::derived_from(&format!("payout:{id}:paid")),
         serde_json::json!({ "kind": "payout", "payout": id, "reference": reference }),
     )
-    .await
-    .map_err(|e| Error::InvalidField { field: "ledger", reason: e.to_string() })?;
+    .await?;
     sqlx::query("update payouts set status = 'paid', rail_reference = $2, paid_at = now(), last_error = null where id = $1")
         .bind(id)
         .bind(reference)

@@ -311,7 +311,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
                 Err(_) => (uuid::Uuid::new_v4().simple().to_string(), true),
             };
             let user = zbor_auth::add_user(&pool, &key, &email, role, &password).await?;
-            let subject = user_subject(user.id);
+            let subject = user.id.to_string();
             let entry = zbor_audit::Entry::new("cli", "user.add").subject(&subject).details(json_role(role));
             zbor_audit::append(&pool, &entry).await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
@@ -322,7 +322,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         UserCommand::Role { id, role } => {
             let role = zbor_auth::Role::parse(&role)?;
             let user = zbor_auth::set_role(&pool, &key, zbor_auth::UserId::from_i64(id), role).await?;
-            let subject = user_subject(user.id);
+            let subject = user.id.to_string();
             let entry =
                 zbor_audit::Entry::new("cli", "user.role_change").subject(&subject).details(json_role(role));
             zbor_audit::append(&pool, &entry).await?;
@@ -330,10 +330,6 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn user_subject(id: zbor_auth::UserId) -> String {
-    id.to_string()
 }
 
 fn json_role(role: zbor_auth::Role) -> serde_json::Value {

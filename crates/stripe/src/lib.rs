@@ -199,7 +199,7 @@ fn summary(error: &StripeError) -> String {
 }
 
 /// `delay` plus up to half of it again, so many callers retrying together spread out.
-fn with_jitter(delay: Duration) -> Duration {
+pub fn with_jitter(delay: Duration) -> Duration {
     use std::hash::{BuildHasher, Hasher};
     let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
     let half_ms = u64::try_from(delay.as_millis() / 2).unwrap_or(u64::MAX).max(1);

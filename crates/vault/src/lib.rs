@@ -107,10 +107,11 @@ impl DataKey {
     }
 }
 
+#[allow(clippy::expect_used)] // the one impossible failure, named as such
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     use hmac::Mac;
-    // HMAC accepts keys of any length: this cannot fail
-    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("BUG: HMAC accepts keys of any length");
     mac.update(message);
     mac.finalize().into_bytes().into()
 }
