@@ -58,6 +58,8 @@ pub struct Batch {
     pub approvals_required: i32,
     #[serde(serialize_with = "amount_string")]
     pub total: Money,
+    /// How many items are in each state.
+    pub counts: std::collections::BTreeMap<String, usize>,
     pub items: Vec<Item>,
 }
 
@@ -385,19 +387,24 @@ async fn release(
             Err(e) => return Err(e.into()),
         }
         sqlx::query(
-            "update payouts set status = 'approved', hold_id = $2, next_attempt_at = now() where id = $1",
+            // the relay publishes it now; the sweeper again only if it is still unpaid by then
+            "update payouts set status = 'approved', hold_id = $2,
+                    next_attempt_at = now() + interval '15 seconds' where id = $1",
         )
         .bind(payout)
         .bind(hold.id)
         .execute(&mut *db)
         .await?;
-        zbor_queue::enqueue_in(
-            &mut *db,
-            PAYOUT_STREAM,
-            &format!("payout:{payout}"),
-            &serde_json::json!({ "payout": payout }),
-        )
-        .await?;
+        // workers pay Stripe transfers; SEPA and manual payouts wait for treasurers
+        if method == "stripe_connect" {
+            zbor_queue::enqueue_in(
+                &mut *db,
+                PAYOUT_STREAM,
+                &format!("payout:{payout}"),
+                &serde_json::json!({ "payout": payout }),
+            )
+            .await?;
+        }
     }
     sqlx::query("update payout_batches set status = 'approved', approved_at = now() where id = $1")
         .bind(batch_id)
@@ -431,6 +438,10 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
         total = total.checked_add(&amount)?;
         items.push(Item { payout, beneficiary, amount, status });
     }
+    let mut counts = std::collections::BTreeMap::new();
+    for item in &items {
+        *counts.entry(item.status.clone()).or_insert(0) += 1;
+    }
     let approvals: Vec<i64> =
         sqlx::query_scalar("select user_id from payout_approvals where batch_id = $1 order by approved_at")
             .bind(id)
@@ -446,6 +457,71 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
         approvals,
         approvals_required,
         total,
+        counts,
         items,
     })
+}
+
+/// A batch in a list: what a treasurer needs to pick it.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct BatchSummary {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub campaign_slug: String,
+    pub currency: String,
+    pub created_by: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub status: String,
+    pub content_hash: String,
+    pub items: i64,
+    #[serde(serialize_with = "decimal_string")]
+    pub total: Decimal,
+    pub approvals: Vec<i64>,
+    pub approvals_required: i32,
+    /// Items not yet paid, cancelled or reversed.
+    pub unfinished: i64,
+}
+
+fn decimal_string<S: serde::Serializer>(amount: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&amount.to_string())
+}
+
+/// The most recent batches, newest first, at most `limit` (capped at 500).
+pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error> {
+    Ok(sqlx::query_as(
+        "select b.id, b.campaign_id, c.slug as campaign_slug, b.currency::text as currency, b.created_by,
+                b.created_at, b.status::text as status, encode(b.content_hash, 'hex') as content_hash,
+                (select count(*) from payouts p where p.batch_id = b.id) as items,
+                coalesce((select sum(amount) from payouts p where p.batch_id = b.id), 0) as total,
+                array(select user_id from payout_approvals a where a.batch_id = b.id order by approved_at) as approvals,
+                c.payout_approvals_required as approvals_required,
+                (select count(*) from payouts p where p.batch_id = b.id
+                   and p.status not in ('paid', 'cancelled', 'reversed')) as unfinished
+         from payout_batches b join campaigns c on c.id = b.campaign_id
+         order by b.id desc limit $1",
+    )
+    .bind(limit.clamp(1, 500))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Cancels a batch still awaiting approval (nothing is held yet): it and its items end.
+pub async fn cancel(pool: &PgPool, batch_id: i64) -> Result<Batch, Error> {
+    let mut db = pool.begin().await?;
+    let (_, _, status) = lock_batch(&mut db, batch_id).await?;
+    if status != "awaiting_approval" {
+        return Err(Error::WrongState(format!(
+            "batch {batch_id} is {status}: only a batch awaiting approval is cancelled whole; cancel its payouts one by one"
+        )));
+    }
+    sqlx::query("update payout_batches set status = 'cancelled' where id = $1")
+        .bind(batch_id)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("update payouts set status = 'cancelled' where batch_id = $1")
+        .bind(batch_id)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    batch(pool, batch_id).await
 }

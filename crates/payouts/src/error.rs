@@ -12,6 +12,15 @@ pub enum Error {
     BeneficiaryNotFound(BeneficiaryId),
     #[error("payout batch {0} not found")]
     BatchNotFound(i64),
+    #[error("payout {0} not found")]
+    PayoutNotFound(i64),
+    #[error("SEPA file {0} not found")]
+    SepaFileNotFound(i64),
+    /// The action does not fit the payout's (or batch's) state now: a 409.
+    #[error("{0}")]
+    WrongState(String),
+    #[error("payouts are paused: two treasurers must resume them first")]
+    Paused,
     #[error("the CSV file cannot be read: {0}")]
     InvalidCsv(String),
     #[error(
@@ -41,6 +50,10 @@ impl Error {
             | Error::CampaignNotFound(_)
             | Error::BeneficiaryNotFound(_)
             | Error::BatchNotFound(_)
+            | Error::PayoutNotFound(_)
+            | Error::SepaFileNotFound(_)
+            | Error::WrongState(_)
+            | Error::Paused
             | Error::InvalidCsv(_) => true,
             Error::Ledger(e) => e.is_client_error(),
             Error::CannotDecrypt(_)

@@ -8,6 +8,9 @@ pub mod beneficiaries;
 mod error;
 pub mod iban;
 pub mod import;
+pub mod reconcile;
+pub mod switch;
+pub mod treasury;
 pub mod worker;
 
 pub use error::Error;

@@ -19,11 +19,12 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use stripe_connect::transfer::CreateTransfer;
-use zbor_ledger::{Currency, HoldId, Money, TransactionId};
+use zbor_ledger::{Currency, Money};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
 use crate::beneficiaries::{self, BeneficiaryId, PayoutMethod};
+use crate::treasury::PayoutStatus;
 use crate::Error;
 
 /// Attempts before a payout is `failed` and waits for a treasurer.
@@ -41,6 +42,8 @@ pub enum Step {
     Finished,
     /// A SEPA or manual payout: treasurers complete it.
     ForTreasurers,
+    /// Payouts are paused: left approved; the sweeper publishes it again after resuming.
+    Paused,
     /// Will be tried again after this many seconds.
     RetryLater {
         after_seconds: i64,
@@ -75,7 +78,7 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
     let row: Option<DueRow> = sqlx::query_as(
         "select p.status::text as status, p.amount, b.currency, p.beneficiary_id as beneficiary,
                 p.batch_id as batch, p.attempts, ben.method,
-                coalesce(p.next_attempt_at <= now() - interval '1 minute', true) as stale
+                coalesce(p.next_attempt_at <= now() - interval '3 seconds', true) as stale
          from payouts p join payout_batches b on b.id = p.batch_id join beneficiaries ben on ben.id = p.beneficiary_id
          where p.id = $1 for update of p",
     )
@@ -85,13 +88,17 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
     let Some(DueRow { status, amount, currency, beneficiary, batch, attempts, method, stale }) = row else {
         return Ok(Step::Finished);
     };
-    // `sending` and recent: another worker is on it. Stale: that worker died; take over (the
-    // idempotency key makes its transfer, if it made one, ours).
+    // `sending` and recent: another worker is on it. Stale (a job is reclaimed from a silent
+    // worker only after longer than this): that worker died or hangs; take over. Both calling
+    // Stripe is safe: the idempotency key gives both the one transfer, and one records it.
     if !(status == "approved" || (status == "sending" && stale)) {
         return Ok(Step::Finished);
     }
     if method != "stripe_connect" {
         return Ok(Step::ForTreasurers);
+    }
+    if crate::switch::is_paused_in(&mut db).await? {
+        return Ok(Step::Paused);
     }
     let Some(stripe) = stripe else {
         return Ok(Step::RetryLater { after_seconds: 60 });
@@ -124,6 +131,20 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
             tracing::info!(payout = id, "payout paid");
             Ok(Step::Paid { reference })
         }
+        // our own limit for this rail: not the transfer's fault, so not an attempt
+        Err(zbor_stripe::Error::Busy) => {
+            let after = zbor_stripe::with_jitter(RETRY_FIRST);
+            sqlx::query(
+                "update payouts set status = 'approved', attempts = attempts - 1,
+                        next_attempt_at = now() + $2 * interval '1 millisecond'
+                 where id = $1 and status = 'sending'",
+            )
+            .bind(id)
+            .bind(i64::try_from(after.as_millis()).unwrap_or(i64::MAX))
+            .execute(pool)
+            .await?;
+            Ok(Step::RetryLater { after_seconds: i64::try_from(after.as_secs()).unwrap_or(i64::MAX) })
+        }
         Err(zbor_stripe::Error::Refused { status, message, .. }) if !(500..600).contains(&status) => {
             let reason = format!("Stripe refused the transfer (HTTP {status}): {message}");
             mark_failed(pool, id, &reason).await?;
@@ -153,30 +174,19 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
     }
 }
 
-/// Posts the hold and marks the payout paid; false when another worker recorded it first.
+/// Posts the hold and marks the payout paid; false when it is no longer `sending` (another
+/// worker, or the `transfer.created` webhook, recorded it first).
 async fn record_paid(pool: &PgPool, id: i64, reference: &str) -> Result<bool, Error> {
     let mut db = pool.begin().await?;
-    let hold: Option<uuid::Uuid> =
-        sqlx::query_scalar("select hold_id from payouts where id = $1 and status = 'sending' for update")
+    let status: Option<PayoutStatus> =
+        sqlx::query_scalar("select status from payouts where id = $1 for update")
             .bind(id)
             .fetch_optional(&mut *db)
-            .await?
-            .flatten();
-    let Some(hold) = hold else { return Ok(false) };
-    let hold = HoldId::from_uuid(hold);
-    zbor_ledger::post_hold_in(
-        &mut db,
-        hold,
-        None,
-        TransactionId::derived_from(&format!("payout:{id}:paid")),
-        serde_json::json!({ "kind": "payout", "payout": id, "reference": reference }),
-    )
-    .await?;
-    sqlx::query("update payouts set status = 'paid', rail_reference = $2, paid_at = now(), last_error = null where id = $1")
-        .bind(id)
-        .bind(reference)
-        .execute(&mut *db)
-        .await?;
+            .await?;
+    if status != Some(PayoutStatus::Sending) {
+        return Ok(false);
+    }
+    crate::treasury::settle_in(&mut db, id, reference, None).await?;
     db.commit().await?;
     Ok(true)
 }
@@ -191,13 +201,18 @@ async fn mark_failed(pool: &PgPool, id: i64, reason: &str) -> Result<(), Error> 
     Ok(())
 }
 
-/// Payouts a worker should (re)try now: approved and due, or stuck `sending` for a while (a
-/// worker died between claiming and recording). What the sweeper publishes again.
+/// Stripe payouts the sweeper publishes again: approved and due (a retry's delay is over, or
+/// still unpaid 15 s after the relay published it: Redis lost it), or stuck `sending` for 30 s
+/// (its worker died and its job was lost too). None while paused.
 pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
+    if crate::switch::is_paused(pool).await? {
+        return Ok(Vec::new());
+    }
     Ok(sqlx::query_scalar(
         "select id from payouts
-         where (status = 'approved' and next_attempt_at <= now())
-            or (status = 'sending' and next_attempt_at <= now() - interval '1 minute')
+         where ((status = 'approved' and next_attempt_at <= now())
+                or (status = 'sending' and next_attempt_at <= now() - interval '30 seconds'))
+           and exists (select 1 from beneficiaries b where b.id = beneficiary_id and b.method = 'stripe_connect')
          order by next_attempt_at limit $1",
     )
     .bind(limit)

@@ -215,14 +215,19 @@ async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Worke
     let key =
         config.data_key.as_deref().context("ZBOR_DATA_KEY must be set: payouts read sealed destinations")?;
     let data_key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
-    let pool = zbor_db::connect(&config.database_url, 8).await.context("connecting to PostgreSQL")?;
+    // each worker pays up to JOBS_AT_ONCE payouts at a time, each holding a connection briefly
+    let connections = u32::try_from(config.workers.saturating_mul(crate::workers::JOBS_AT_ONCE))
+        .unwrap_or(u32::MAX)
+        .clamp(8, 64);
+    let pool =
+        zbor_db::connect(&config.database_url, connections).await.context("connecting to PostgreSQL")?;
     let redis_client = redis::Client::open(config.redis_url.as_str())?;
     let redis =
         redis::aio::ConnectionManager::new(redis_client.clone()).await.context("connecting to Redis")?;
     let stripe = match config.stripe_secret_key.as_deref() {
         Some(secret) => {
             let mut stripe_config = zbor_stripe::StripeConfig::new(secret, config.stripe_api_base.as_str());
-            stripe_config.requests_per_second = (config.stripe_requests_per_second / 5).max(1);
+            stripe_config.requests_per_second = config.payout_transfers_per_second.max(1);
             Some(zbor_stripe::Stripe::new(stripe_config)?)
         }
         None => None,

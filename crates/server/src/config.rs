@@ -65,4 +65,18 @@ pub struct Config {
     /// Payout workers `zbor worker` (and `zbor dev`) runs.
     #[arg(long, env = "ZBOR_WORKERS", default_value_t = 4)]
     pub workers: usize,
+
+    /// The Stripe Connect rail's own limit: transfers per second this process starts at most, on
+    /// a Stripe client of its own (donors' checkouts never wait behind a payout batch).
+    #[arg(long, env = "ZBOR_PAYOUT_TRANSFERS_PER_SECOND", default_value_t = 10)]
+    pub payout_transfers_per_second: u32,
+
+    /// The organisation's account SEPA payouts are paid from (the pain.001 file's debtor).
+    /// Unset: SEPA files cannot be made.
+    #[arg(long, env = "ZBOR_SEPA_DEBTOR_NAME")]
+    pub sepa_debtor_name: Option<String>,
+    #[arg(long, env = "ZBOR_SEPA_DEBTOR_IBAN", hide_env_values = true)]
+    pub sepa_debtor_iban: Option<String>,
+    #[arg(long, env = "ZBOR_SEPA_DEBTOR_BIC")]
+    pub sepa_debtor_bic: Option<String>,
 }

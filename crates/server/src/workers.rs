@@ -14,9 +14,12 @@ use zbor_vault::DataKey;
 
 const RELAY_INTERVAL: Duration = Duration::from_millis(200);
 const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
-/// A worker's job untouched this long is taken over by another worker.
-const RECLAIM_AFTER: Duration = Duration::from_secs(10);
+/// A worker's job unacknowledged this long is taken over by another worker. Longer than
+/// `zbor_payouts::worker`'s 3 s after which a `sending` payout may be taken over.
+const RECLAIM_AFTER: Duration = Duration::from_secs(5);
 const GROUP: &str = "payout-workers";
+/// Payouts one worker pays at the same time: each waits mostly on Stripe and PostgreSQL.
+pub const JOBS_AT_ONCE: usize = 8;
 
 pub struct Workers {
     pub pool: PgPool,
@@ -115,7 +118,7 @@ async fn work(
     };
     while !*shutdown.borrow() {
         // short blocks: the connection's response timeout must not fire while Redis waits
-        let jobs = match consumer.next(10, Duration::from_millis(250)).await {
+        let jobs = match consumer.next(JOBS_AT_ONCE, Duration::from_millis(250)).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the payout stream failed; will retry");
@@ -123,21 +126,32 @@ async fn work(
                 continue;
             }
         };
-        for job in jobs {
-            let Some(payout) = job.payload["payout"].as_i64() else {
-                consumer.ack(&[job.entry]).await.ok();
-                continue;
-            };
-            match zbor_payouts::worker::pay(&pool, &key, stripe.as_ref(), payout).await {
-                // done, or recorded in PostgreSQL for a later attempt: either way off the stream
-                Ok(step) => {
-                    tracing::debug!(payout, ?step, "payout step");
-                    if let Err(e) = consumer.ack(&[job.entry]).await {
-                        tracing::warn!(error = %e, "acknowledging a payout job failed; it will be redelivered");
+        let steps = jobs.iter().map(|job| {
+            let (pool, key, stripe) = (&pool, &key, stripe.as_ref());
+            async move {
+                let Some(payout) = job.payload["payout"].as_i64() else {
+                    return true; // not a payout job: nothing to do, off the stream
+                };
+                match zbor_payouts::worker::pay(pool, key, stripe, payout).await {
+                    // done, paused, or recorded in PostgreSQL for a later attempt: off the stream
+                    Ok(step) => {
+                        tracing::debug!(payout, ?step, "payout step");
+                        true
+                    }
+                    // not acknowledged: another worker reclaims it, or the sweeper publishes it again
+                    Err(e) => {
+                        tracing::warn!(payout, error = %e, "payout step failed");
+                        false
                     }
                 }
-                // not acknowledged: another worker reclaims it, or the sweeper publishes it again
-                Err(e) => tracing::warn!(payout, error = %e, "payout step failed"),
+            }
+        });
+        let finished = futures_util::future::join_all(steps).await;
+        let done: Vec<String> =
+            jobs.iter().zip(finished).filter(|(_, done)| *done).map(|(job, _)| job.entry.clone()).collect();
+        if !done.is_empty() {
+            if let Err(e) = consumer.ack(&done).await {
+                tracing::warn!(error = %e, "acknowledging payout jobs failed; they will be redelivered");
             }
         }
     }

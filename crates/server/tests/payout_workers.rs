@@ -97,7 +97,8 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
     let (stop, stopped) = watch::channel(false);
     let running = tokio::spawn(zbor_server::workers::run(workers, stopped));
     let mut paid = 0;
-    for _ in 0..150 {
+    // the sweeper publishes payouts still unpaid 15 s after release, every 5 s
+    for _ in 0..400 {
         paid = sqlx::query_scalar::<_, i64>("select count(*) from payouts where status = 'paid'")
             .fetch_one(&db.pool)
             .await

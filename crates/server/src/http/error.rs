@@ -50,8 +50,12 @@ impl ApiError {
             ApiError::Payouts(
                 zbor_payouts::Error::CampaignNotFound(_)
                 | zbor_payouts::Error::BeneficiaryNotFound(_)
-                | zbor_payouts::Error::BatchNotFound(_),
+                | zbor_payouts::Error::BatchNotFound(_)
+                | zbor_payouts::Error::PayoutNotFound(_)
+                | zbor_payouts::Error::SepaFileNotFound(_),
             ) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Payouts(zbor_payouts::Error::WrongState(_)) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Payouts(zbor_payouts::Error::Paused) => (StatusCode::CONFLICT, "payouts_paused"),
             ApiError::Payouts(e) if e.is_client_error() => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }

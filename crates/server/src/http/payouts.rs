@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use zbor_auth::Role;
 use zbor_payouts::batches::{self, Approved, Batch, NewItem, Refusal};
+use zbor_payouts::{switch, treasury};
 
 use super::auth::Caller;
 use super::json::ApiJson;
@@ -81,15 +82,7 @@ pub async fn approve(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
-    let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
-    zbor_auth::verify_totp(
-        &state.pool,
-        key,
-        zbor_auth::UserId::from_i64(user),
-        &approval.totp,
-        chrono::Utc::now(),
-    )
-    .await?;
+    second_factor(&state, user, &approval.totp).await?;
     let outcome = batches::approve(&state.pool, id, user, &approval.content_hash).await?;
     let subject = format!("payout_batch:{id}");
     let (status, details) = match &outcome {
@@ -116,5 +109,195 @@ pub async fn approve(
             Err(ApiError::InsufficientFunds(refusal.to_string()))
         }
         Err(refusal) => Err(ApiError::Conflict(refusal.to_string())),
+    }
+}
+
+/// Who may pull the brake: any treasurer, or an admin.
+pub const BRAKE: &[Role] = &[Role::Treasurer, Role::Admin];
+
+/// A fresh one-time code from the caller's authenticator: asked again for every action that
+/// releases money (an approval, resuming payouts), not only at login.
+async fn second_factor(state: &AppState, user: i64, code: &str) -> Result<(), ApiError> {
+    let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
+    zbor_auth::verify_totp(&state.pool, key, zbor_auth::UserId::from_i64(user), code, chrono::Utc::now())
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/payout-batches?limit=N`: newest first, with approvals and unfinished items.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(query): axum::extract::Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(TREASURY_READ)?;
+    let batches = batches::list(&state.pool, query.limit.unwrap_or(100)).await?;
+    Ok(Json(json!({ "me": caller.0.user.map(|u| u.as_i64()), "batches": batches })))
+}
+
+/// `POST /api/v1/payout-batches/{id}/cancel`: a batch still awaiting approval ends whole.
+pub async fn cancel_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Batch>, ApiError> {
+    caller.require(TREASURY)?;
+    user_of(&caller)?;
+    let batch = batches::cancel(&state.pool, id).await?;
+    let subject = format!("payout_batch:{id}");
+    super::people::audit(&state, &caller.0.actor(), "payout_batch.cancel", Some(&subject), json!({})).await?;
+    Ok(Json(batch))
+}
+
+/// `GET /api/v1/payouts/{id}`
+pub async fn show_payout(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<treasury::Payout>, ApiError> {
+    caller.require(TREASURY_READ)?;
+    Ok(Json(treasury::get(&state.pool, id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn audited_payout(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    payout: treasury::Payout,
+) -> Result<Json<treasury::Payout>, ApiError> {
+    let subject = format!("payout:{}", payout.id);
+    let details = json!({ "batch": payout.batch_id, "status": payout.status });
+    super::people::audit(state, &caller.0.actor(), action, Some(&subject), details).await?;
+    Ok(Json(payout))
+}
+
+/// `POST /api/v1/payouts/{id}/paid {note}`: a manual payout handed over, or one SEPA payout the
+/// bank executed. The note is sealed and never in the audit log.
+pub async fn mark_paid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(note): ApiJson<Note>,
+) -> Result<Json<treasury::Payout>, ApiError> {
+    caller.require(TREASURY)?;
+    let user = user_of(&caller)?;
+    let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
+    let payout = treasury::mark_paid(&state.pool, key, id, user, &note.note).await?;
+    audited_payout(&state, &caller, "payout.mark_paid", payout).await
+}
+
+/// `POST /api/v1/payouts/{id}/returned {reason}`: the bank sent a SEPA payout back.
+pub async fn mark_returned(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(reason): ApiJson<Reason>,
+) -> Result<Json<treasury::Payout>, ApiError> {
+    caller.require(TREASURY)?;
+    let user = user_of(&caller)?;
+    let payout = treasury::mark_returned(&state.pool, id, user, &reason.reason).await?;
+    audited_payout(&state, &caller, "payout.returned", payout).await
+}
+
+/// `POST /api/v1/payouts/{id}/retry`: a failed payout is tried again.
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<treasury::Payout>, ApiError> {
+    caller.require(TREASURY)?;
+    let user = user_of(&caller)?;
+    let payout = treasury::retry(&state.pool, id, user).await?;
+    audited_payout(&state, &caller, "payout.retry", payout).await
+}
+
+/// `POST /api/v1/payouts/{id}/cancel`: the hold is voided; the funds are the campaign's again.
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<treasury::Payout>, ApiError> {
+    caller.require(TREASURY)?;
+    let user = user_of(&caller)?;
+    let payout = treasury::cancel(&state.pool, id, user).await?;
+    audited_payout(&state, &caller, "payout.cancel", payout).await
+}
+
+/// `GET /api/v1/payouts/switch`: paused or running, and the resume votes so far.
+pub async fn switch_state(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<switch::SwitchState>, ApiError> {
+    caller.require(BRAKE)?;
+    Ok(Json(switch::state(&state.pool).await?))
+}
+
+/// `POST /api/v1/payouts/pause {reason}`: every payout not yet on its way stops at once.
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(reason): ApiJson<Reason>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(BRAKE)?;
+    let user = user_of(&caller)?;
+    let paused_now = switch::pause(&state.pool, user, &reason.reason).await?;
+    // the reason is free text a person typed: kept in the switch, not copied into the log
+    super::people::audit(
+        &state,
+        &caller.0.actor(),
+        "payouts.pause",
+        None,
+        json!({ "paused_now": paused_now }),
+    )
+    .await?;
+    Ok(Json(json!({ "paused": true, "paused_now": paused_now, "switch": switch::state(&state.pool).await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resume {
+    totp: String,
+}
+
+/// `POST /api/v1/payouts/resume {totp}`: the second distinct treasurer's call resumes.
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(resume): ApiJson<Resume>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(TREASURY)?;
+    let user = user_of(&caller)?;
+    second_factor(&state, user, &resume.totp).await?;
+    let outcome = switch::resume(&state.pool, user).await?;
+    super::people::audit(&state, &caller.0.actor(), "payouts.resume", None, json!({ "outcome": outcome }))
+        .await?;
+    match outcome {
+        switch::Resumed::AlreadyVoted => {
+            Err(ApiError::Conflict("you already asked to resume: another treasurer must too".into()))
+        }
+        switch::Resumed::NotPaused => Err(ApiError::Conflict("payouts are not paused".into())),
+        switch::Resumed::Resumed | switch::Resumed::WaitingForAnother => {
+            Ok(Json(json!({ "outcome": outcome, "switch": switch::state(&state.pool).await? })))
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! `POST /webhooks/stripe`: verify the signature, store the event, book it; 2xx only after commit.
+//! Transfer events reconcile payouts (`zbor_payouts::reconcile`); the rest are donations'.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,6 +19,22 @@ pub async fn stripe(
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
         .map_err(zbor_intake::Error::from)?;
+    // transfers are payouts' business; everything else is a donation's
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let kind = serde_json::from_slice::<Kind>(&body).map(|k| k.kind).unwrap_or_default();
+    if zbor_payouts::reconcile::handles(&kind) {
+        let receipt = zbor_payouts::reconcile::receive(&state.pool, &body).await?;
+        return Ok(Json(json!({
+            "received": true,
+            "event": receipt.event_id,
+            "outcome": receipt.outcome,
+            "duplicate": receipt.duplicate,
+        })));
+    }
     let receipt = receive_with(&state.pool, &body, state.data_key.as_ref()).await?;
     if let Some(campaign) = &receipt.campaign {
         state.live.mark_dirty(campaign);

@@ -40,6 +40,10 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
         public_url: "http://127.0.0.1:9".into(),
         data_key: None,
         workers: 2,
+        payout_transfers_per_second: 50,
+        sepa_debtor_name: Some("Fund for the Released".into()),
+        sepa_debtor_iban: Some("DE89370400440532013000".into()),
+        sepa_debtor_bic: Some("COBADEFFXXX".into()),
     };
     let mut config = config;
     change(&mut config);
