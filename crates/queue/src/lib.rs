@@ -176,27 +176,45 @@ impl Consumer {
         reclaim_after: Duration,
     ) -> Result<Consumer, Error> {
         check_stream(stream)?;
-        let key = streams.key(stream);
-        let mut redis = streams.redis.clone();
-        let created: Result<(), redis::RedisError> = redis.xgroup_create_mkstream(&key, group, "0").await;
-        match created {
-            Ok(()) => {}
-            // another worker created it first
-            Err(e) if e.code() == Some("BUSYGROUP") => {}
-            Err(e) => return Err(e.into()),
-        }
-        Ok(Consumer {
+        let consumer = Consumer {
             streams: streams.clone(),
-            key,
+            key: streams.key(stream),
             group: group.to_owned(),
             name: name.to_owned(),
             reclaim_after,
-        })
+        };
+        consumer.create_group().await?;
+        Ok(consumer)
+    }
+
+    async fn create_group(&self) -> Result<(), Error> {
+        let mut redis = self.streams.redis.clone();
+        let created: Result<(), redis::RedisError> =
+            redis.xgroup_create_mkstream(&self.key, &self.group, "0").await;
+        match created {
+            Ok(()) => Ok(()),
+            // another worker created it first
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Up to `count` jobs: first entries other workers left idle longer than `reclaim_after`,
-    /// then new ones, waiting up to `block` for them.
+    /// then new ones, waiting up to `block` for them. When Redis lost the stream (flushed,
+    /// restarted without persistence), the group is made again and reading goes on: what was
+    /// lost is the publisher's to publish again (PostgreSQL is the system of record).
     pub async fn next(&self, count: usize, block: Duration) -> Result<Vec<Job>, Error> {
+        match self.read(count, block).await {
+            Err(Error::Redis(e)) if e.code() == Some("NOGROUP") => {
+                tracing::warn!(stream = %self.key, "the stream or its group is gone; making it again");
+                self.create_group().await?;
+                self.read(count, block).await
+            }
+            other => other,
+        }
+    }
+
+    async fn read(&self, count: usize, block: Duration) -> Result<Vec<Job>, Error> {
         let mut redis = self.streams.redis.clone();
         let idle_ms = u64::try_from(self.reclaim_after.as_millis()).unwrap_or(u64::MAX);
         let claimed: StreamAutoClaimReply = redis

@@ -159,3 +159,25 @@ async fn work_from_a_rolled_back_decision_is_never_published() {
     ));
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn a_consumer_keeps_reading_after_redis_lost_the_stream_under_it() {
+    let db = TestDb::new(2).await;
+    let streams = streams(&db).await;
+    let consumer =
+        Consumer::join(&streams, "payouts", "workers", "w1", Duration::from_secs(5)).await.unwrap();
+    publish(&streams, "payouts", &[("job:before".into(), json!({}))]).await.unwrap();
+    let first = consumer.next(10, Duration::from_millis(100)).await.unwrap();
+    assert_eq!(first.iter().map(|j| j.key.as_str()).collect::<Vec<_>>(), ["job:before"]);
+
+    // Redis loses the stream and its group while the consumer is running
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let mut redis = redis::aio::ConnectionManager::new(redis::Client::open(url).unwrap()).await.unwrap();
+    let _: () = redis::cmd("DEL").arg(streams.key("payouts")).query_async(&mut redis).await.unwrap();
+    assert!(consumer.next(10, Duration::from_millis(100)).await.unwrap().is_empty());
+    publish(&streams, "payouts", &[("job:after".into(), json!({}))]).await.unwrap();
+    let after = consumer.next(10, Duration::from_millis(100)).await.unwrap();
+    assert_eq!(after.iter().map(|j| j.key.as_str()).collect::<Vec<_>>(), ["job:after"]);
+    consumer.ack(&[after[0].entry.clone()]).await.unwrap();
+    db.drop_database().await;
+}
