@@ -30,7 +30,16 @@ create table payout_sepa_files (
     confirmed_at             timestamptz
 );
 
+-- Which payouts a file pays: fixed when the file is made, so downloading it again gives the
+-- same file even after one of its payouts was returned and went into a later file.
+create table payout_sepa_file_items (
+    file_id   bigint not null references payout_sepa_files (id),
+    payout_id bigint not null references payouts (id),
+    primary key (file_id, payout_id)
+);
+
 alter table payouts
+    -- the latest file the payout is in
     add column sepa_file_id   bigint references payout_sepa_files (id),
     add column sent_at        timestamptz,
     -- a treasurer's note on a manual payout or a confirmation, sealed (zbor-vault, record

@@ -1,7 +1,12 @@
-//! Payouts: who a campaign pays and where the money goes. Today: beneficiaries, their payout
-//! destinations sealed at rest (zbor-vault), IBAN and BIC checks, duplicate IBANs flagged through
-//! a blind index, payee fingerprints for approvals to sign, and CSV import. Payout batches,
-//! approvals and rails come later and refer to beneficiaries by [`beneficiaries::BeneficiaryId`].
+//! Payouts: who a campaign pays, who approves, and how the money gets there.
+//!
+//! - [`beneficiaries`], [`import`], [`iban`]: payout destinations sealed at rest, IBAN checks,
+//!   duplicate IBANs flagged through a blind index, CSV import.
+//! - [`batches`]: four-eyes approval of a batch's exact content; the last approval holds the
+//!   funds and queues the payouts in one transaction.
+//! - Rails: [`worker`] (Stripe Connect transfers, by workers), [`sepa`] and [`sepa_files`]
+//!   (pain.001 files for the bank), [`treasury`] (manual payouts, returns, retry, cancel).
+//! - [`switch`]: the pause switch; [`reconcile`]: Stripe's transfer webhooks.
 
 pub mod batches;
 pub mod beneficiaries;
@@ -9,6 +14,8 @@ mod error;
 pub mod iban;
 pub mod import;
 pub mod reconcile;
+pub mod sepa;
+pub mod sepa_files;
 pub mod switch;
 pub mod treasury;
 pub mod worker;

@@ -50,6 +50,7 @@ impl Application {
                 None
             }
         };
+        state.sepa_debtor = sepa_debtor(config)?;
         if config.stripe_webhook_secret.is_some() && state.webhook_secrets.is_none() {
             anyhow::bail!("STRIPE_WEBHOOK_SECRET must hold one or two comma-separated secrets");
         }
@@ -129,4 +130,21 @@ pub fn shutdown_on_signals() -> watch::Receiver<bool> {
         let _ = tx.send(true);
     });
     rx
+}
+
+/// The organisation's account SEPA files pay from; none unless its name and IBAN are configured.
+fn sepa_debtor(config: &Config) -> anyhow::Result<Option<zbor_payouts::sepa::Debtor>> {
+    let (Some(name), Some(iban)) = (config.sepa_debtor_name.as_deref(), config.sepa_debtor_iban.as_deref())
+    else {
+        return Ok(None);
+    };
+    let iban =
+        zbor_payouts::iban::Iban::parse(iban).map_err(|e| anyhow::anyhow!("ZBOR_SEPA_DEBTOR_IBAN: {e}"))?;
+    let bic = match config.sepa_debtor_bic.as_deref() {
+        Some(bic) => Some(
+            zbor_payouts::iban::Bic::parse(bic).map_err(|e| anyhow::anyhow!("ZBOR_SEPA_DEBTOR_BIC: {e}"))?,
+        ),
+        None => None,
+    };
+    Ok(Some(zbor_payouts::sepa::Debtor { name: name.to_owned(), iban, bic }))
 }

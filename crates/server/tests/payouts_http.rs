@@ -4,67 +4,13 @@
 
 mod common;
 
-use chrono::Utc;
+use common::treasury::*;
 use common::*;
 use serde_json::{json, Value};
-use zbor_auth::{totp, Role};
 use zbor_ledger::{NewTransaction, TransactionId};
 use zbor_vault::DataKey;
 
 const DATA_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-const PASSWORD: &str = "correct horse battery staple";
-
-struct Treasurer {
-    cookie: String,
-    csrf: String,
-    secret: Vec<u8>,
-}
-
-async fn post(app: &Running, path: &str, body: Value, who: &Treasurer) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", app.base))
-        .header("cookie", &who.cookie)
-        .header("x-csrf-token", &who.csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-/// Adds a treasurer, enrols their second factor (the way the app does it) and logs in with a code.
-async fn treasurer(app: &Running, key: &DataKey, email: &str) -> Treasurer {
-    let user = zbor_auth::add_user(&app.db.pool, key, email, Role::Treasurer, PASSWORD).await.unwrap();
-    let enrolment = zbor_auth::begin_totp_enrolment(&app.db.pool, key, user.id).await.unwrap();
-    let secret = totp::base32_decode(&enrolment.secret).unwrap();
-    let earlier = Utc::now() - chrono::Duration::seconds(30);
-    zbor_auth::confirm_totp(
-        &app.db.pool,
-        key,
-        user.id,
-        &totp::code(&secret, totp::step_at(earlier.timestamp())),
-        earlier,
-    )
-    .await
-    .unwrap();
-    let now_code = totp::code(&secret, totp::step_at(Utc::now().timestamp()));
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/session", app.base))
-        .json(&json!({ "email": email, "password": PASSWORD, "totp": now_code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    Treasurer { cookie, csrf: body["csrf_token"].as_str().unwrap().to_owned(), secret }
-}
-
-/// The next code of the app: one step ahead, as codes are single-use per step.
-fn next_code(who: &Treasurer) -> String {
-    totp::code(&who.secret, totp::step_at(Utc::now().timestamp()) + 1)
-}
-
 #[tokio::test]
 async fn two_treasurers_approve_with_fresh_codes_and_funds_are_held() {
     let app = start_with(Some(WEBHOOK_SECRET), |c| c.data_key = Some(DATA_KEY.into())).await;
@@ -136,6 +82,147 @@ async fn two_treasurers_approve_with_fresh_codes_and_funds_are_held() {
     ] {
         assert!(actions.iter().any(|a| a == expected), "{expected} missing from {actions:?}");
     }
+    assert!(zbor_audit::verify(&app.db.pool).await.unwrap().is_ok());
+    app.finish().await;
+}
+
+async fn get_as(app: &Running, path: &str, who: &Treasurer) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}{path}", app.base))
+        .header("cookie", &who.cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn treasurers_pause_resume_and_run_the_sepa_and_manual_rails_over_http() {
+    let app = start_with(Some(WEBHOOK_SECRET), |c| c.data_key = Some(DATA_KEY.into())).await;
+    let key = DataKey::parse(DATA_KEY).unwrap();
+    let campaign = json!({"slug": "release", "title": "Release", "currency": "EUR", "goal": "5000"});
+    let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
+    let campaign_id = created["id"].as_i64().unwrap();
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
+    let funds = zbor_ledger::Money::parse("3000", zbor_ledger::Currency::parse("EUR").unwrap()).unwrap();
+    let account = zbor_ledger::account_by_code(&mut *conn, "campaign:release").await.unwrap();
+    let tx = NewTransaction::new(TransactionId::derived_from("funds"))
+        .debit(stripe.id, funds)
+        .credit(account.id, funds);
+    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
+    drop(conn);
+    let mut people = Vec::new();
+    for method in [
+        json!({"kind": "sepa", "iban": "DE02120300000000202051"}),
+        json!({"kind": "sepa", "iban": "DE02500105170137075030"}),
+        json!({"kind": "manual"}),
+    ] {
+        let new = serde_json::from_value(
+            json!({"name": "Алесь Бяляцкі", "contact": "", "note": "", "method": method}),
+        )
+        .unwrap();
+        people.push(
+            zbor_payouts::beneficiaries::create(&app.db.pool, &key, campaign_id, &new)
+                .await
+                .unwrap()
+                .id
+                .as_i64(),
+        );
+    }
+    let alice = treasurer(&app, &key, "alice@example.org").await;
+    let bob = treasurer(&app, &key, "bob@example.org").await;
+    let carol = treasurer(&app, &key, "carol@example.org").await;
+    let dave = treasurer(&app, &key, "dave@example.org").await;
+    let items: Vec<Value> = people.iter().map(|p| json!({"beneficiary": p, "amount": "1000"})).collect();
+    let (_, batch) =
+        post(&app, "/api/v1/campaigns/release/payout-batches", json!({"items": items}), &alice).await;
+    let id = batch["id"].as_i64().unwrap();
+    let hash = batch["content_hash"].as_str().unwrap().to_owned();
+    let approvals = format!("/api/v1/payout-batches/{id}/approvals");
+    post(&app, &approvals, json!({"content_hash": hash, "totp": next_code(&bob)}), &bob).await;
+    let (status, _) =
+        post(&app, &approvals, json!({"content_hash": hash, "totp": next_code(&carol)}), &carol).await;
+    assert_eq!(status, 200);
+    let payouts: Vec<i64> =
+        batch["items"].as_array().unwrap().iter().map(|i| i["payout"].as_i64().unwrap()).collect();
+
+    // the list shows it, with its unfinished items
+    let listed: Value = get_as(&app, "/api/v1/payout-batches", &alice).await.json().await.unwrap();
+    assert_eq!(listed["me"], alice.id);
+    assert_eq!(
+        (listed["batches"][0]["id"].as_i64(), listed["batches"][0]["unfinished"].as_i64()),
+        (Some(id), Some(3))
+    );
+
+    // one treasurer pauses: no SEPA file while paused; resuming takes two, each with a code
+    let (status, paused) =
+        post(&app, "/api/v1/payouts/pause", json!({"reason": "checking the bank"}), &bob).await;
+    assert_eq!((status, paused["paused_now"].as_bool()), (200, Some(true)), "{paused}");
+    let files = format!("/api/v1/payout-batches/{id}/sepa-files");
+    let (status, error) = post(&app, &files, json!({}), &alice).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("payouts_paused")), "{error}");
+    let (status, _) = post(&app, "/api/v1/payouts/resume", json!({"totp": "000000"}), &alice).await;
+    assert_eq!(status, 401, "resuming needs a valid code");
+    let (status, first) =
+        post(&app, "/api/v1/payouts/resume", json!({"totp": next_code(&alice)}), &alice).await;
+    assert_eq!((status, first["outcome"].as_str()), (200, Some("waiting_for_another")), "{first}");
+    let (status, _) = post(&app, "/api/v1/payouts/resume", json!({"totp": next_code(&alice)}), &alice).await;
+    assert!(status == 409 || status == 401, "the same treasurer again: {status}");
+    let (status, second) =
+        post(&app, "/api/v1/payouts/resume", json!({"totp": next_code(&dave)}), &dave).await;
+    assert_eq!((status, second["outcome"].as_str()), (200, Some("resumed")), "{second}");
+
+    // the SEPA file: made once, downloaded (audited, not cached), confirmed
+    let (status, file) = post(&app, &files, json!({"requested_execution_date": "2020-01-01"}), &alice).await;
+    assert_eq!(status, 422, "a date in the past: {file}");
+    let (status, file) = post(&app, &files, json!({}), &alice).await;
+    assert_eq!((status, file["transactions"].as_i64()), (201, Some(2)), "{file}");
+    let (status, _) = post(&app, &files, json!({}), &alice).await;
+    assert_eq!(status, 409, "nothing left for a second file");
+    let file_id = file["id"].as_i64().unwrap();
+    let download = get_as(&app, &format!("/api/v1/sepa-files/{file_id}/pain.001.xml"), &bob).await;
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["cache-control"], "no-store");
+    assert!(download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(file["message_id"].as_str().unwrap()));
+    let xml = download.text().await.unwrap();
+    assert!(xml.contains("<Nm>Ales Bialiatski</Nm>") && xml.contains("<CtrlSum>2000.00</CtrlSum>"));
+    assert!(xml.contains("<IBAN>DE89370400440532013000</IBAN>"), "the configured debtor");
+    let (status, confirmed) =
+        post(&app, &format!("/api/v1/sepa-files/{file_id}/confirm"), json!({}), &bob).await;
+    assert_eq!((status, confirmed["paid"].as_i64()), (200, Some(2)), "{confirmed}");
+
+    // the manual payout: marked paid with a sealed note; not twice; paid ones cannot be cancelled
+    let manual = payouts[2];
+    let (status, _) = post(&app, &format!("/api/v1/payouts/{manual}/retry"), json!({}), &alice).await;
+    assert_eq!(status, 409, "only a failed payout is retried");
+    let paid_path = format!("/api/v1/payouts/{manual}/paid");
+    let (status, paid) = post(&app, &paid_path, json!({"note": "cash, Warsaw"}), &alice).await;
+    assert_eq!((status, paid["status"].as_str()), (200, Some("paid")), "{paid}");
+    assert_eq!(post(&app, &paid_path, json!({}), &alice).await.0, 409);
+    assert_eq!(post(&app, &format!("/api/v1/payouts/{manual}/cancel"), json!({}), &alice).await.0, 409);
+    assert_eq!(post(&app, "/api/v1/payouts/999999/cancel", json!({}), &alice).await.0, 404);
+    assert_eq!(post(&app, &paid_path, json!({"surprise": 1}), &alice).await.0, 400, "unknown fields refused");
+    let shown: Value =
+        get_as(&app, &format!("/api/v1/payout-batches/{id}"), &alice).await.json().await.unwrap();
+    assert_eq!(shown["counts"]["paid"], 3, "{shown}");
+
+    let entries = zbor_audit::recent(&app.db.pool, 100).await.unwrap();
+    let actions: Vec<&str> = entries.iter().map(|r| r.action.as_str()).collect();
+    for expected in [
+        "payouts.pause",
+        "payouts.resume",
+        "sepa_file.create",
+        "sepa_file.download",
+        "sepa_file.confirm",
+        "payout.mark_paid",
+    ] {
+        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+    }
+    let logged = serde_json::to_string(&entries.iter().map(|e| &e.details).collect::<Vec<_>>()).unwrap();
+    assert!(!logged.contains("Warsaw") && !logged.contains("checking the bank") && !logged.contains("DE02"));
     assert!(zbor_audit::verify(&app.db.pool).await.unwrap().is_ok());
     app.finish().await;
 }

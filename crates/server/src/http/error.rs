@@ -29,6 +29,8 @@ pub enum ApiError {
     WebhookNotConfigured,
     #[error("checkout is not configured (STRIPE_SECRET_KEY)")]
     CheckoutNotConfigured,
+    #[error("SEPA files are not configured (ZBOR_SEPA_DEBTOR_NAME and ZBOR_SEPA_DEBTOR_IBAN)")]
+    SepaNotConfigured,
     #[error(transparent)]
     Intake(#[from] zbor_intake::Error),
     #[error(transparent)]
@@ -86,6 +88,7 @@ impl ApiError {
                 (StatusCode::BAD_REQUEST, "malformed_event")
             }
             ApiError::CheckoutNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "checkout_not_configured"),
+            ApiError::SepaNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "sepa_not_configured"),
             ApiError::Intake(zbor_intake::Error::CampaignNotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Intake(zbor_intake::Error::CampaignClosed(_)) => {
                 (StatusCode::CONFLICT, "campaign_closed")

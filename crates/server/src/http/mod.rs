@@ -42,6 +42,8 @@ pub struct AppState {
     pub data_key: Option<zbor_vault::DataKey>,
     /// Session cookies are `Secure` when the public address is https.
     pub public_url_https: bool,
+    /// The organisation's account SEPA files pay from; none: no SEPA files.
+    pub sepa_debtor: Option<zbor_payouts::sepa::Debtor>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             checkout: None,
             data_key: None,
             public_url_https: false,
+            sepa_debtor: None,
         }
     }
 }
@@ -92,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/payouts/{id}/returned", post(payouts::mark_returned))
         .route("/api/v1/payouts/{id}/retry", post(payouts::retry))
         .route("/api/v1/payouts/{id}/cancel", post(payouts::cancel))
+        .route("/api/v1/payout-batches/{id}/sepa-files", post(payouts::create_sepa_file))
+        .route("/api/v1/sepa-files/{id}", get(payouts::show_sepa_file))
+        .route("/api/v1/sepa-files/{id}/pain.001.xml", get(payouts::download_sepa_file))
+        .route("/api/v1/sepa-files/{id}/confirm", post(payouts::confirm_sepa_file))
         .route("/api/v1/ledger/accounts", get(ledger::list_accounts))
         .route("/api/v1/ledger/accounts/{code}", get(ledger::show_account))
         .route("/api/v1/ledger/verify", get(ledger::verify))

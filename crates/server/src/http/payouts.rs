@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use zbor_auth::Role;
 use zbor_payouts::batches::{self, Approved, Batch, NewItem, Refusal};
-use zbor_payouts::{switch, treasury};
+use zbor_payouts::{sepa_files, switch, treasury};
 
 use super::auth::Caller;
 use super::json::ApiJson;
@@ -300,4 +300,104 @@ pub async fn resume(
             Ok(Json(json!({ "outcome": outcome, "switch": switch::state(&state.pool).await? })))
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewSepaFile {
+    /// When the bank should execute it; default: the next day.
+    requested_execution_date: Option<chrono::NaiveDate>,
+}
+
+/// `POST /api/v1/payout-batches/{id}/sepa-files {requested_execution_date?}`: a file of the
+/// batch's approved SEPA payouts; they become `sent`.
+pub async fn create_sepa_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(new): ApiJson<NewSepaFile>,
+) -> Result<(StatusCode, Json<sepa_files::SepaFile>), ApiError> {
+    caller.require(TREASURY)?;
+    let user = user_of(&caller)?;
+    state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
+    let today = chrono::Utc::now().date_naive();
+    let date = new.requested_execution_date.unwrap_or(today + chrono::Days::new(1));
+    if date < today || date > today + chrono::Days::new(365) {
+        return Err(ApiError::Payouts(zbor_payouts::Error::InvalidField {
+            field: "requested_execution_date",
+            reason: "from today to a year ahead".into(),
+        }));
+    }
+    let file = sepa_files::create(&state.pool, id, user, date).await?;
+    let subject = format!("sepa_file:{}", file.id);
+    let details = json!({ "batch": id, "transactions": file.transactions, "control_sum": file.control_sum.to_string() });
+    super::people::audit(&state, &caller.0.actor(), "sepa_file.create", Some(&subject), details).await?;
+    Ok((StatusCode::CREATED, Json(file)))
+}
+
+/// `GET /api/v1/sepa-files/{id}`
+pub async fn show_sepa_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<sepa_files::SepaFile>, ApiError> {
+    caller.require(TREASURY_READ)?;
+    Ok(Json(sepa_files::get(&state.pool, id).await?))
+}
+
+/// `GET /api/v1/sepa-files/{id}/pain.001.xml`: the file for the bank. It holds beneficiaries'
+/// names and IBANs in clear, so each download is a reveal: audited first, never cached.
+pub async fn download_sepa_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    caller.require(TREASURY)?;
+    user_of(&caller)?;
+    let debtor = state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
+    let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
+    let file = sepa_files::get(&state.pool, id).await?;
+    let subject = format!("sepa_file:{id}");
+    super::people::audit(
+        &state,
+        &caller.0.actor(),
+        "sepa_file.download",
+        Some(&subject),
+        json!({ "transactions": file.transactions }),
+    )
+    .await?;
+    let xml = sepa_files::document(&state.pool, key, id, debtor).await?;
+    let disposition = format!("attachment; filename=\"{}.xml\"", file.message_id);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/xml; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        xml,
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/sepa-files/{id}/confirm`: the bank executed the file; its payouts still `sent`
+/// are paid.
+pub async fn confirm_sepa_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(TREASURY)?;
+    let user = user_of(&caller)?;
+    let paid = sepa_files::confirm(&state.pool, id, user).await?;
+    let subject = format!("sepa_file:{id}");
+    super::people::audit(
+        &state,
+        &caller.0.actor(),
+        "sepa_file.confirm",
+        Some(&subject),
+        json!({ "paid": paid }),
+    )
+    .await?;
+    Ok(Json(json!({ "paid": paid, "file": sepa_files::get(&state.pool, id).await? })))
 }

@@ -1,5 +1,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test support
 
+pub mod treasury;
+
 use serde_json::Value;
 use tokio::sync::watch;
 use zbor_server::app::Application;

@@ -1,0 +1,198 @@
+//! The SEPA rail: a treasurer makes a file of a batch's approved SEPA payouts, uploads it to the
+//! bank, and confirms it when the bank executed it (or returns single payouts it sent back, see
+//! [`crate::treasury::mark_returned`]).
+//!
+//! Making the file moves its payouts to `sent` in the same transaction as the file's row, so a
+//! payout is in one file at a time and never in two files the bank could both execute. The XML
+//! itself is not stored (names and IBANs in clear): it is made again from the file's rows and the
+//! sealed beneficiaries at each download, byte for byte the same.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::PgPool;
+use zbor_ledger::{Currency, Money};
+use zbor_vault::DataKey;
+
+use crate::beneficiaries::{self, BeneficiaryId, PayoutMethod};
+use crate::sepa::{self, CreditTransfer, Debtor, PaymentFile};
+use crate::treasury::{self, PayoutStatus};
+use crate::Error;
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct SepaFile {
+    pub id: i64,
+    pub batch_id: i64,
+    pub message_id: String,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub requested_execution_date: NaiveDate,
+    pub transactions: i32,
+    #[serde(serialize_with = "decimal_string")]
+    pub control_sum: Decimal,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+fn decimal_string<S: serde::Serializer>(amount: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&amount.to_string())
+}
+
+/// What the bank statement shows the beneficiary: deliberately neutral. The campaign's name
+/// ("released political prisoners") on a statement could endanger the person receiving it.
+fn remittance(payout: i64) -> String {
+    format!("Payment {}", treasury::end_to_end_id(payout))
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> Result<SepaFile, Error> {
+    sqlx::query_as("select * from payout_sepa_files where id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(Error::SepaFileNotFound(id))
+}
+
+/// A file of every approved SEPA payout of `batch_id` not yet in a file; they become `sent`.
+/// Refused while payouts are paused.
+pub async fn create(
+    pool: &PgPool,
+    batch_id: i64,
+    user: i64,
+    requested_execution_date: NaiveDate,
+) -> Result<SepaFile, Error> {
+    let mut db = pool.begin().await?;
+    if crate::switch::is_paused_in(&mut db).await? {
+        return Err(Error::Paused);
+    }
+    let batch: Option<(String, String)> =
+        sqlx::query_as("select status::text, currency from payout_batches where id = $1 for update")
+            .bind(batch_id)
+            .fetch_optional(&mut *db)
+            .await?;
+    let (status, currency) = batch.ok_or(Error::BatchNotFound(batch_id))?;
+    if status != "approved" {
+        return Err(Error::WrongState(format!("batch {batch_id} is {status}, not approved")));
+    }
+    if currency != "EUR" {
+        return Err(Error::WrongState(format!("batch {batch_id} pays in {currency}: SEPA pays in EUR only")));
+    }
+    let payouts: Vec<(i64, Decimal)> = sqlx::query_as(
+        "select p.id, p.amount from payouts p join beneficiaries b on b.id = p.beneficiary_id
+         where p.batch_id = $1 and p.status = 'approved' and b.method = 'sepa'
+         order by p.id for update of p",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *db)
+    .await?;
+    if payouts.is_empty() {
+        return Err(Error::WrongState(format!("batch {batch_id} has no approved SEPA payout waiting for a file")));
+    }
+    if payouts.len() > sepa::TRANSFERS_MAX {
+        return Err(Error::WrongState(format!("more than {} payouts for one file", sepa::TRANSFERS_MAX)));
+    }
+    let control_sum = payouts.iter().try_fold(Decimal::ZERO, |sum, (_, amount)| sum.checked_add(*amount));
+    let control_sum = control_sum.ok_or_else(|| Error::invalid("amount", "the control sum overflows"))?;
+    let message_id = format!("ZBOR-B{batch_id}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let file: SepaFile = sqlx::query_as(
+        "insert into payout_sepa_files (batch_id, message_id, created_by, requested_execution_date, transactions, control_sum)
+         values ($1, $2, $3, $4, $5, $6) returning *",
+    )
+    .bind(batch_id)
+    .bind(&message_id)
+    .bind(user)
+    .bind(requested_execution_date)
+    .bind(i32::try_from(payouts.len()).unwrap_or(i32::MAX))
+    .bind(control_sum)
+    .fetch_one(&mut *db)
+    .await?;
+    let ids: Vec<i64> = payouts.iter().map(|(id, _)| *id).collect();
+    sqlx::query("insert into payout_sepa_file_items (file_id, payout_id) select $1, unnest($2::bigint[])")
+        .bind(file.id)
+        .bind(&ids)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("update payouts set status = 'sent', sent_at = now(), sepa_file_id = $1 where id = any($2)")
+        .bind(file.id)
+        .bind(&ids)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    tracing::info!(batch = batch_id, file = file.id, transactions = ids.len(), "SEPA file made");
+    Ok(file)
+}
+
+/// The file's pain.001.001.09 XML, made again from its rows and the sealed beneficiaries.
+pub async fn document(pool: &PgPool, key: &DataKey, id: i64, debtor: &Debtor) -> Result<String, Error> {
+    let file = get(pool, id).await?;
+    let items: Vec<(i64, i64, Decimal, String)> = sqlx::query_as(
+        "select p.id, p.beneficiary_id, p.amount, b.currency from payout_sepa_file_items i
+         join payouts p on p.id = i.payout_id join payout_batches b on b.id = p.batch_id
+         where i.file_id = $1 order by p.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut transfers = Vec::with_capacity(items.len());
+    for (payout, beneficiary, amount, currency) in items {
+        let person = beneficiaries::reveal(pool, key, BeneficiaryId::from_i64(beneficiary)).await?;
+        let PayoutMethod::Sepa { iban, bic } = person.method else {
+            return Err(Error::WrongState(format!(
+                "payout {payout}: its beneficiary is no longer paid by SEPA; make a new file"
+            )));
+        };
+        transfers.push(CreditTransfer {
+            end_to_end_id: treasury::end_to_end_id(payout),
+            amount: Money::new(amount, Currency::parse(&currency)?)?,
+            creditor_name: person.name,
+            creditor_iban: iban,
+            creditor_bic: bic,
+            remittance: remittance(payout),
+        });
+    }
+    sepa::pain_001_001_09(&PaymentFile {
+        message_id: file.message_id.clone(),
+        created_at: file.created_at,
+        payment_information_id: file.message_id,
+        requested_execution_date: file.requested_execution_date,
+        debtor: debtor.clone(),
+        transfers,
+    })
+}
+
+/// The bank executed the file: each of its payouts still `sent` is paid (its hold posted).
+/// Payouts the bank returned were marked so before and stay as they are. Returns how many were
+/// paid now.
+pub async fn confirm(pool: &PgPool, id: i64, user: i64) -> Result<usize, Error> {
+    let mut db = pool.begin().await?;
+    let confirmed: Option<Option<DateTime<Utc>>> =
+        sqlx::query_scalar("select confirmed_at from payout_sepa_files where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *db)
+            .await?;
+    match confirmed {
+        None => return Err(Error::SepaFileNotFound(id)),
+        Some(Some(_)) => return Err(Error::WrongState(format!("SEPA file {id} is already confirmed"))),
+        Some(None) => {}
+    }
+    let sent: Vec<(i64, PayoutStatus)> = sqlx::query_as(
+        "select p.id, p.status from payout_sepa_file_items i join payouts p on p.id = i.payout_id
+         where i.file_id = $1 and p.sepa_file_id = $1 order by p.id for update of p",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut paid = 0;
+    for (payout, status) in sent {
+        if status == PayoutStatus::Sent {
+            let reference = format!("sepa:{id}:{}", treasury::end_to_end_id(payout));
+            treasury::settle_in(&mut db, payout, &reference, Some(user)).await?;
+            paid += 1;
+        }
+    }
+    sqlx::query("update payout_sepa_files set confirmed_at = now() where id = $1")
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    tracing::info!(file = id, paid, "SEPA file confirmed");
+    Ok(paid)
+}
