@@ -351,3 +351,43 @@ async fn transfer_webhooks_complete_a_dead_workers_payout_and_return_reversed_mo
     assert!(zbor_ledger::verify(&s.db.pool).await.unwrap().is_ok());
     s.db.drop_database().await;
 }
+
+#[tokio::test]
+async fn the_stripe_rails_own_limit_defers_transfers_without_counting_them_as_failures() {
+    let s = setup("5000").await;
+    let (sim, _) = simulator().await;
+    let mut people = Vec::new();
+    for n in 0..5 {
+        let account = format!("acct_1Pgaf{n}B7WZ01zgkW");
+        people.push(beneficiary(&s, n, json!({"kind": "stripe_connect", "account": account})).await);
+    }
+    let payouts = released(&s, &people, "1000").await;
+    // the rail allows 1 transfer a second and nobody waits more than 100 ms for a turn
+    let mut config = StripeConfig::new(KEY, sim.base_url.as_str());
+    config.requests_per_second = 1;
+    config.queue_wait_max = Duration::from_millis(100);
+    let limited = Stripe::new(config).unwrap();
+    let mut tasks = Vec::new();
+    for payout in &payouts {
+        let (pool, key, stripe, payout) = (s.db.pool.clone(), s.key.clone(), limited.clone(), *payout);
+        tasks.push(tokio::spawn(
+            async move { worker::pay(&pool, &key, Some(&stripe), payout).await.unwrap() },
+        ));
+    }
+    let mut steps = Vec::new();
+    for task in tasks {
+        steps.push(task.await.unwrap());
+    }
+    let paid = steps.iter().filter(|s| matches!(s, Step::Paid { .. })).count();
+    let deferred = steps.iter().filter(|s| matches!(s, Step::RetryLater { .. })).count();
+    assert!((1..=2).contains(&paid), "at most the limit's burst goes through at once: {steps:?}");
+    assert_eq!(paid + deferred, 5, "the rest wait for a later turn: {steps:?}");
+    assert_eq!(sim.transfers().len(), paid);
+    for payout in &payouts {
+        let p = treasury::get(&s.db.pool, *payout).await.unwrap();
+        if p.status == PayoutStatus::Approved {
+            assert_eq!(p.attempts, 0, "waiting for the rail is not a failed attempt");
+        }
+    }
+    s.db.drop_database().await;
+}
