@@ -92,9 +92,7 @@ pub fn totals(file: &PaymentFile) -> Result<Totals, Error> {
                 format!("transfer {index}: more than 0.00, at most 999999999.99, two decimals"),
             ));
         }
-        sum = sum
-            .checked_add(amount)
-            .ok_or_else(|| Error::invalid("amount", "the control sum overflows"))?;
+        sum = sum.checked_add(amount).ok_or_else(|| Error::invalid("amount", "the control sum overflows"))?;
     }
     Ok(Totals { transactions: file.transfers.len(), control_sum: sum })
 }
@@ -105,8 +103,9 @@ pub fn pain_001_001_09(file: &PaymentFile) -> Result<String, Error> {
     let debtor_name = name("debtor name", &file.debtor.name, NAME_LEN_MAX)?;
     let mut creditors = Vec::with_capacity(file.transfers.len());
     for (index, transfer) in file.transfers.iter().enumerate() {
-        let creditor = name("creditor name", &transfer.creditor_name, NAME_LEN_MAX)
-            .map_err(|_| Error::invalid("creditor name", format!("transfer {index}: empty in the SEPA character set")))?;
+        let creditor = name("creditor name", &transfer.creditor_name, NAME_LEN_MAX).map_err(|_| {
+            Error::invalid("creditor name", format!("transfer {index}: empty in the SEPA character set"))
+        })?;
         creditors.push((creditor, to_epc_text(&transfer.remittance, REMITTANCE_LEN_MAX)));
     }
     let count = totals.transactions;
@@ -210,7 +209,10 @@ fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(field, "1 to 35 characters of the SEPA set, not starting or ending with '/', no '//'"))
+        Err(Error::invalid(
+            field,
+            "1 to 35 characters of the SEPA set, not starting or ending with '/', no '//'",
+        ))
     }
 }
 

@@ -84,7 +84,9 @@ pub async fn create(
     .fetch_all(&mut *db)
     .await?;
     if payouts.is_empty() {
-        return Err(Error::WrongState(format!("batch {batch_id} has no approved SEPA payout waiting for a file")));
+        return Err(Error::WrongState(format!(
+            "batch {batch_id} has no approved SEPA payout waiting for a file"
+        )));
     }
     if payouts.len() > sepa::TRANSFERS_MAX {
         return Err(Error::WrongState(format!("more than {} payouts for one file", sepa::TRANSFERS_MAX)));

@@ -117,7 +117,8 @@ fn a_file_of_123_transfers_states_its_count_and_exact_sum_twice() {
     // no creditor BIC known: no creditor agent at all
     assert!(values(&texts, "CdtrAgt/FinInstnId/BICFI").is_empty());
     // the same input, the same bytes
-    let again = sepa::pain_001_001_09(&file((0..123).map(|n| transfer(n, "1000", "Released person")).collect()));
+    let again =
+        sepa::pain_001_001_09(&file((0..123).map(|n| transfer(n, "1000", "Released person")).collect()));
     assert_eq!(again.unwrap(), xml);
 }
 
@@ -238,12 +239,20 @@ async fn rail() -> Rail {
 async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     let r = rail().await;
     let mut people = Vec::new();
-    for (n, name) in ["Алесь Бяляцкі", "Марыя Калеснікава", "Person Three"].iter().enumerate() {
+    for (n, name) in ["Алесь Бяляцкі", "Марыя Калеснікава", "Person Three"].iter().enumerate()
+    {
         let new = new(json!({ "name": name, "contact": "", "note": "",
             "method": { "kind": "sepa", "iban": de_iban(u64::try_from(n).unwrap() + 1) } }));
-        people.push(beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &new).await.unwrap().id.as_i64());
+        people.push(
+            beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &new)
+                .await
+                .unwrap()
+                .id
+                .as_i64(),
+        );
     }
-    let items: Vec<NewItem> = people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
+    let items: Vec<NewItem> =
+        people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
     let batch = batches::create(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[0], &items).await.unwrap();
     batches::approve(&r.db.pool, batch.id, r.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
@@ -293,7 +302,8 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     assert_eq!(second.transactions, 1);
     assert_ne!(second.message_id, made.message_id);
     assert_eq!(sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true)).await.unwrap(), xml);
-    let (texts, _) = parse(&sepa_files::document(&r.db.pool, &r.key, second.id, &debtor(true)).await.unwrap());
+    let (texts, _) =
+        parse(&sepa_files::document(&r.db.pool, &r.key, second.id, &debtor(true)).await.unwrap());
     assert_eq!(values(&texts, "Cdtr/Nm"), ["Person Three"]);
     assert_eq!(sepa_files::confirm(&r.db.pool, second.id, who).await.unwrap(), 1);
     let b = batches::batch(&r.db.pool, batch.id).await.unwrap();

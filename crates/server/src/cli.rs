@@ -208,6 +208,12 @@ async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
         config.data_key = Some(zbor_vault::DataKey::generate_hex());
         tracing::info!("ZBOR_DATA_KEY not set: sealing donor details under a key made for this run");
     }
+    if config.sepa_debtor_iban.is_none() {
+        // a published example account, so SEPA files can be made and read in development
+        config.sepa_debtor_name = Some("zbor development fund".into());
+        config.sepa_debtor_iban = Some("DE89370400440532013000".into());
+        config.sepa_debtor_bic = Some("COBADEFFXXX".into());
+    }
     Ok(config)
 }
 
