@@ -64,8 +64,9 @@ pub async fn is_paused(pool: &PgPool) -> Result<bool, Error> {
 }
 
 /// Stops every payout not yet handed to its rail. Pausing when paused keeps the first reason
-/// and clears any resume votes. Returns true when this call paused them.
-pub async fn pause(pool: &PgPool, user: i64, reason: &str) -> Result<bool, Error> {
+/// and clears any resume votes. Returns true when this call paused them. `user` is none for the
+/// bootstrap admin token (an alarm pulling the brake, say).
+pub async fn pause(pool: &PgPool, user: Option<i64>, reason: &str) -> Result<bool, Error> {
     let reason = reason.trim();
     if reason.chars().count() > REASON_LEN_MAX {
         return Err(Error::invalid("reason", format!("at most {REASON_LEN_MAX} characters")));
@@ -85,7 +86,7 @@ pub async fn pause(pool: &PgPool, user: i64, reason: &str) -> Result<bool, Error
     sqlx::query("delete from payout_resume_votes").execute(&mut *db).await?;
     db.commit().await?;
     if !was_paused {
-        tracing::warn!(user, "payouts paused");
+        tracing::warn!(?user, "payouts paused");
     }
     Ok(!was_paused)
 }

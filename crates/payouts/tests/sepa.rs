@@ -263,7 +263,7 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     let who = r.treasurers[0];
 
     // paused: no file
-    switch::pause(&r.db.pool, who, "").await.unwrap();
+    switch::pause(&r.db.pool, Some(who), "").await.unwrap();
     assert!(matches!(sepa_files::create(&r.db.pool, batch.id, who, date).await, Err(Error::Paused)));
     switch::resume(&r.db.pool, r.treasurers[1]).await.unwrap();
     switch::resume(&r.db.pool, r.treasurers[2]).await.unwrap();

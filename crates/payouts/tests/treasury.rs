@@ -119,8 +119,8 @@ async fn one_treasurer_pauses_every_payout_and_two_resume_them() {
     let payouts = released(&s, &[person], "1000").await;
     let [a, b, c] = [s.treasurers[0], s.treasurers[1], s.treasurers[2]];
 
-    assert!(switch::pause(&s.db.pool, a, "the bank called about fraud").await.unwrap());
-    assert!(!switch::pause(&s.db.pool, b, "").await.unwrap(), "already paused");
+    assert!(switch::pause(&s.db.pool, Some(a), "the bank called about fraud").await.unwrap());
+    assert!(!switch::pause(&s.db.pool, Some(b), "").await.unwrap(), "already paused");
     assert_eq!(worker::pay(&s.db.pool, &s.key, Some(&stripe), payouts[0]).await.unwrap(), Step::Paused);
     // due for the sweeper, but nothing is published while paused
     sqlx::query("update payouts set next_attempt_at = now() - interval '1 second'")
@@ -136,7 +136,7 @@ async fn one_treasurer_pauses_every_payout_and_two_resume_them() {
     assert_eq!(switch::resume(&s.db.pool, a).await.unwrap(), Resumed::AlreadyVoted);
     assert!(switch::state(&s.db.pool).await.unwrap().paused);
     // pausing again clears the votes
-    switch::pause(&s.db.pool, c, "").await.unwrap();
+    switch::pause(&s.db.pool, Some(c), "").await.unwrap();
     assert!(switch::state(&s.db.pool).await.unwrap().resume_votes.is_empty());
     assert_eq!(switch::resume(&s.db.pool, a).await.unwrap(), Resumed::WaitingForAnother);
     assert_eq!(switch::resume(&s.db.pool, b).await.unwrap(), Resumed::Resumed);

@@ -173,6 +173,31 @@ async fn every_role_on_every_privileged_endpoint() {
             Some(json!({"content_hash": "00", "totp": "000000"})),
             &[Role::Treasurer],
         ),
+        // after approval: no such batch, payout or file (404), a wrong code (401), or paused (409)
+        (Method::GET, "/api/v1/payout-batches".into(), None, &[Role::Treasurer, Role::Admin]),
+        (Method::POST, "/api/v1/payout-batches/1/cancel".into(), None, &[Role::Treasurer]),
+        (Method::GET, "/api/v1/payouts/1".into(), None, &[Role::Treasurer, Role::Admin]),
+        (Method::POST, "/api/v1/payouts/1/retry".into(), None, &[Role::Treasurer]),
+        (Method::POST, "/api/v1/payouts/1/cancel".into(), None, &[Role::Treasurer]),
+        (Method::POST, "/api/v1/payouts/1/paid".into(), Some(json!({"note": ""})), &[Role::Treasurer]),
+        (
+            Method::POST,
+            "/api/v1/payouts/1/returned".into(),
+            Some(json!({"reason": "AC04"})),
+            &[Role::Treasurer],
+        ),
+        (Method::GET, "/api/v1/payouts/switch".into(), None, &[Role::Treasurer, Role::Admin]),
+        (
+            Method::POST,
+            "/api/v1/payouts/pause".into(),
+            Some(json!({"reason": ""})),
+            &[Role::Treasurer, Role::Admin],
+        ),
+        (Method::POST, "/api/v1/payouts/resume".into(), Some(json!({"totp": "000000"})), &[Role::Treasurer]),
+        (Method::POST, "/api/v1/payout-batches/1/sepa-files".into(), Some(json!({})), &[Role::Treasurer]),
+        (Method::GET, "/api/v1/sepa-files/1".into(), None, &[Role::Treasurer, Role::Admin]),
+        (Method::GET, "/api/v1/sepa-files/1/pain.001.xml".into(), None, &[Role::Treasurer]),
+        (Method::POST, "/api/v1/sepa-files/1/confirm".into(), None, &[Role::Treasurer]),
     ];
     let mut checked = 0;
     for (method, path, body, admitted) in &endpoints {
@@ -192,7 +217,8 @@ async fn every_role_on_every_privileged_endpoint() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 90);
+    assert_eq!(checked, endpoints.len() * callers.len());
+    assert!(checked >= 216, "every privileged endpoint is in the matrix: {checked}");
 
     // a console change without the CSRF token is refused, even for an admin
     let Credential::Session { cookie, .. } = admin.clone() else { unreachable!() };
