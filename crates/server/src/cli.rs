@@ -47,6 +47,27 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The people a campaign pays (import needs ZBOR_DATA_KEY: their details are sealed).
+    Beneficiaries {
+        #[command(subcommand)]
+        command: BeneficiariesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BeneficiariesCommand {
+    /// Import a CSV file (header `name,contact,iban,bic,stripe_account,note`), all or nothing:
+    /// every bad row is printed as `line N: problem` and then nothing is imported.
+    Import {
+        #[arg(long)]
+        campaign: String,
+        file: std::path::PathBuf,
+    },
+    /// The campaign's beneficiaries: id, payout method, and the ids sharing their IBAN.
+    List {
+        #[arg(long)]
+        campaign: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger { command } => ledger(&config, command).await,
         Command::Campaign { command } => campaign(&config, command).await,
         Command::User { command } => user(&config, command).await,
+        Command::Beneficiaries { command } => beneficiaries(&config, command).await,
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&config).await,
     }
 }
@@ -341,6 +363,70 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn beneficiaries(config: &Config, command: BeneficiariesCommand) -> anyhow::Result<ExitCode> {
+    use zbor_payouts::{beneficiaries, import};
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    match command {
+        BeneficiariesCommand::Import { campaign: slug, file } => {
+            let key = config
+                .data_key
+                .as_deref()
+                .context("ZBOR_DATA_KEY must be set: beneficiaries' details are sealed with it")?;
+            let key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
+            let campaign = campaign_id(&pool, &slug).await?;
+            // the file's name is the operator's; its content is never printed
+            let reader = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} beneficiaries sealed")
+                    .context("progress bar template")?,
+            );
+            let report = import::import_csv(&pool, &key, campaign, reader, |done, total| {
+                bar.set_length(u64::try_from(total).unwrap_or(u64::MAX));
+                bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
+            })
+            .await;
+            bar.finish_and_clear();
+            let report = report?;
+            if !report.errors.is_empty() {
+                for error in &report.errors {
+                    eprintln!("{error}");
+                }
+                eprintln!(
+                    "{} bad row(s): nothing imported; fix the file and import it again",
+                    report.errors.len()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            let subject = format!("campaign:{campaign}");
+            let details = serde_json::json!({ "campaign_id": campaign, "created": report.created });
+            let entry =
+                zbor_audit::Entry::new("cli", "beneficiary.import").subject(&subject).details(details);
+            zbor_audit::append(&pool, &entry).await?;
+            println!("imported {} beneficiaries", report.created);
+        }
+        BeneficiariesCommand::List { campaign: slug } => {
+            use std::io::Write;
+            let campaign = campaign_id(&pool, &slug).await?;
+            let listed = beneficiaries::list(&pool, campaign).await?;
+            // written, not println!'d: `zbor beneficiaries list | head` must not panic
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "id\tmethod\tduplicate")?;
+            for b in listed {
+                let duplicates: Vec<String> = b.duplicate_of.iter().map(ToString::to_string).collect();
+                let duplicate = if duplicates.is_empty() { "no".to_owned() } else { duplicates.join(",") };
+                writeln!(out, "{}\t{}\t{}", b.id, b.method.as_str(), duplicate)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<i64> {
+    let mut conn = pool.acquire().await?;
+    Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
 }
 
 fn json_role(role: zbor_auth::Role) -> serde_json::Value {

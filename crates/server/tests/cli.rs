@@ -142,3 +142,109 @@ async fn user_add_is_audited_and_audit_verify_finds_tampering() {
     assert!(!ok && text.contains("FAILED at entry"), "{text}");
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn beneficiaries_import_is_all_or_nothing_and_audited() {
+    let db = TestDb::new(2).await;
+    let key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    let beneficiaries = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_zbor"))
+            .arg("beneficiaries")
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("ZBOR_DATA_KEY", key)
+            .env("ZBOR_LOG", "warn")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stdout, stderr)
+    };
+    let (ok, text) = zbor(
+        &db.url,
+        &[
+            "campaign",
+            "create",
+            "--slug",
+            "release-123",
+            "--title",
+            "t",
+            "--currency",
+            "EUR",
+            "--goal",
+            "1000",
+        ],
+    );
+    assert!(ok, "{text}");
+    let dir = std::env::temp_dir().join(format!("zbor-cli-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        "name,contact,iban,bic,stripe_account,note\n\
+         Ales Bialiatski,+375 29 000 00 00,DE89370400440532013000,COBADEFFXXX,,released\n\
+         Maria,,,,acct_1032D82eZvKYlo2C,\n\
+         Ihar,,DE89 3704 0044 0532 0130 00,,,\n",
+    )
+    .unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "name,contact,iban,bic,stripe_account,note\n\
+         Nina,,DE02120300000000202051,,,\n\
+         Secret Person,,DE89370400440532013001,,,\n\
+         Short,row\n",
+    )
+    .unwrap();
+
+    let (ok, stdout, stderr) = beneficiaries(&["import", "--campaign", "release-123", bad.to_str().unwrap()]);
+    assert!(!ok, "{stdout} {stderr}");
+    assert!(stderr.contains("line 3: iban: checksum is wrong"), "{stderr}");
+    assert!(stderr.contains("line 4: has 2 fields"), "{stderr}");
+    assert!(!stderr.contains("0532013001") && !stderr.contains("Secret Person"), "{stderr}");
+    assert!(!stdout.contains("imported"), "{stdout}");
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from beneficiaries").fetch_one(&db.pool).await.unwrap()
+    };
+    assert_eq!(count().await, 0, "nothing of a bad file is imported");
+
+    let (ok, stdout, stderr) =
+        beneficiaries(&["import", "--campaign", "release-123", good.to_str().unwrap()]);
+    assert!(ok, "{stdout} {stderr}");
+    assert_eq!(stdout.trim(), "imported 3 beneficiaries");
+    assert!(!stderr.contains("Bialiatski") && !stderr.contains("0532013000"), "{stderr}");
+    assert_eq!(count().await, 3);
+    let methods: Vec<String> =
+        sqlx::query_scalar("select method from beneficiaries order by id").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(methods, ["sepa", "stripe_connect", "sepa"]);
+    let (actor, details): (String, serde_json::Value) =
+        sqlx::query_as("select actor, details from audit_log where action = 'beneficiary.import'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, "cli");
+    assert_eq!(details["created"], 3);
+
+    // the list: ids, methods and the shared IBAN of the first and third, nothing personal
+    let (ok, stdout, stderr) = beneficiaries(&["list", "--campaign", "release-123"]);
+    assert!(ok, "{stderr}");
+    let ids: Vec<i64> =
+        sqlx::query_scalar("select id from beneficiaries order by id").fetch_all(&db.pool).await.unwrap();
+    let expected = format!(
+        "id\tmethod\tduplicate\n{a}\tsepa\t{c}\n{b}\tstripe_connect\tno\n{c}\tsepa\t{a}\n",
+        a = ids[0],
+        b = ids[1],
+        c = ids[2]
+    );
+    assert_eq!(stdout, expected);
+
+    // a campaign that does not exist, and no key
+    let (ok, _, stderr) = beneficiaries(&["import", "--campaign", "nope", good.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("not found"), "{stderr}");
+    let (ok, text) =
+        zbor(&db.url, &["beneficiaries", "import", "--campaign", "release-123", good.to_str().unwrap()]);
+    assert!(!ok && text.contains("ZBOR_DATA_KEY"), "{text}");
+    assert_eq!(count().await, 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+    db.drop_database().await;
+}

@@ -18,6 +18,7 @@ use zbor_vault::DataKey;
 
 const KEY: &str = "sk_test_end_to_end";
 const PEOPLE: usize = 123;
+const PEOPLE_I64: i64 = 123;
 
 fn worker_process(db: &TestDb, prefix: &str, key_hex: &str, stripe: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_zbor"))
@@ -129,7 +130,7 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
     doomed.kill().unwrap();
     doomed.wait().unwrap();
     let after_kill = paid(&db).await;
-    assert!(after_kill < PEOPLE as i64, "killed mid-batch ({after_kill} paid)");
+    assert!(after_kill < PEOPLE_I64, "killed mid-batch ({after_kill} paid)");
 
     // later: Redis loses the payout stream (and with it every pending entry)
     wait_until_paid(&db, after_kill + 15, Duration::from_secs(60)).await;
@@ -143,13 +144,13 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
     assert!(keys.contains(&stream), "the stream is where expected: {keys:?}");
     let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await.unwrap();
     let at_flush = paid(&db).await;
-    assert!(at_flush < PEOPLE as i64, "flushed mid-batch ({at_flush} paid)");
+    assert!(at_flush < PEOPLE_I64, "flushed mid-batch ({at_flush} paid)");
 
     // the survivor, its sweeper republishing from PostgreSQL, finishes the batch
-    let done = wait_until_paid(&db, PEOPLE as i64, Duration::from_secs(120)).await;
+    let done = wait_until_paid(&db, PEOPLE_I64, Duration::from_secs(120)).await;
     survivor.kill().unwrap();
     survivor.wait().unwrap();
-    assert_eq!(done, PEOPLE as i64, "every released person is paid");
+    assert_eq!(done, PEOPLE_I64, "every released person is paid");
 
     let transfers = sim.transfers();
     let mut per_payout: HashMap<String, usize> = HashMap::new();
@@ -175,7 +176,7 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(posted, PEOPLE as i64);
+    assert_eq!(posted, PEOPLE_I64);
     let mut conn = db.pool.acquire().await.unwrap();
     let left = zbor_ledger::balance(&mut conn, campaign.ledger_account).await.unwrap();
     assert_eq!((left.posted, left.available), (eur("0"), eur("0")), "EUR 123,000 moved");

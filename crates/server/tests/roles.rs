@@ -198,6 +198,39 @@ async fn every_role_on_every_privileged_endpoint() {
         (Method::GET, "/api/v1/sepa-files/1".into(), None, &[Role::Treasurer, Role::Admin]),
         (Method::GET, "/api/v1/sepa-files/1/pain.001.xml".into(), None, &[Role::Treasurer]),
         (Method::POST, "/api/v1/sepa-files/1/confirm".into(), None, &[Role::Treasurer]),
+        // beneficiaries: a nameless one is refused as invalid (422), no such one is a 404, and
+        // a JSON body where a CSV file belongs is a 415, for whoever may
+        (
+            Method::POST,
+            "/api/v1/campaigns/release-123/beneficiaries".into(),
+            Some(json!({"name": "", "method": {"kind": "manual"}})),
+            &[Role::Treasurer],
+        ),
+        (
+            Method::GET,
+            "/api/v1/campaigns/release-123/beneficiaries".into(),
+            None,
+            &[Role::Treasurer, Role::Admin],
+        ),
+        (
+            Method::GET,
+            "/api/v1/campaigns/release-123/beneficiaries/duplicates".into(),
+            None,
+            &[Role::Treasurer],
+        ),
+        (
+            Method::POST,
+            "/api/v1/campaigns/release-123/beneficiaries/import".into(),
+            Some(json!({})),
+            &[Role::Treasurer],
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/beneficiaries/999999".into(),
+            Some(json!({"name": "X"})),
+            &[Role::Treasurer],
+        ),
+        (Method::POST, "/api/v1/beneficiaries/999999/reveal".into(), None, &[Role::Treasurer]),
     ];
     let mut checked = 0;
     for (method, path, body, admitted) in &endpoints {
@@ -218,7 +251,10 @@ async fn every_role_on_every_privileged_endpoint() {
         }
     }
     assert_eq!(checked, endpoints.len() * callers.len());
-    assert!(checked >= 216, "every privileged endpoint is in the matrix: {checked}");
+    assert!(checked >= 270, "every privileged endpoint is in the matrix: {checked}");
+    // no caller, allowed or not, created or revealed a beneficiary
+    assert_eq!(app.count("select count(*) from beneficiaries").await, 0);
+    assert_eq!(app.count("select count(*) from audit_log where action like 'beneficiary.%'").await, 0);
 
     // a console change without the CSRF token is refused, even for an admin
     let Credential::Session { cookie, .. } = admin.clone() else { unreachable!() };

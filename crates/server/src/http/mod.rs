@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state, error envelope.
 
 mod auth;
+mod beneficiaries;
 mod campaigns;
 mod checkout;
 mod error;
@@ -99,6 +100,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sepa-files/{id}", get(payouts::show_sepa_file))
         .route("/api/v1/sepa-files/{id}/pain.001.xml", get(payouts::download_sepa_file))
         .route("/api/v1/sepa-files/{id}/confirm", post(payouts::confirm_sepa_file))
+        .route(
+            "/api/v1/campaigns/{slug}/beneficiaries",
+            post(beneficiaries::create).get(beneficiaries::list),
+        )
+        .route("/api/v1/campaigns/{slug}/beneficiaries/duplicates", get(beneficiaries::duplicates))
+        .route(
+            "/api/v1/campaigns/{slug}/beneficiaries/import",
+            post(beneficiaries::import).layer(DefaultBodyLimit::max(beneficiaries::IMPORT_BODY_BYTES_MAX)),
+        )
+        .route("/api/v1/beneficiaries/{id}", patch(beneficiaries::update))
+        .route("/api/v1/beneficiaries/{id}/reveal", post(beneficiaries::reveal))
         .route("/api/v1/ledger/accounts", get(ledger::list_accounts))
         .route("/api/v1/ledger/accounts/{code}", get(ledger::show_account))
         .route("/api/v1/ledger/verify", get(ledger::verify))

@@ -1,0 +1,326 @@
+//! Beneficiaries: the people a campaign pays. Treasurers create, change, import and reveal them;
+//! admins may list them. Every answer but [`reveal`]'s carries only the non-personal view
+//! (method, masked account, duplicate flags, payee fingerprint).
+//!
+//! Personal values (name, contact, IBAN, BIC, Stripe account, note) never reach a log line, an
+//! error message or an audit entry: audit details hold ids, method kinds, field *names* and
+//! counts. Body errors are redacted too, since serde quotes the offending value (see
+//! [`redacted`]).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+use zbor_payouts::beneficiaries::{
+    self, Beneficiary, BeneficiaryId, BeneficiaryUpdate, NewBeneficiary, Updated,
+};
+use zbor_payouts::import;
+use zbor_vault::DataKey;
+
+use super::auth::Caller;
+use super::payouts::{TREASURY, TREASURY_READ};
+use super::{ApiError, AppState};
+
+/// The largest CSV body accepted by the import route: the importer's own limit.
+pub const IMPORT_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+const _: () = assert!(import::IMPORT_BYTES_MAX == 16 * 1024 * 1024, "keep IMPORT_BODY_BYTES_MAX equal");
+
+fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
+    state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)
+}
+
+async fn campaign_id(state: &AppState, slug: &str) -> Result<i64, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
+}
+
+async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
+    super::people::audit(state, &caller.0.actor(), action, Some(subject), details).await
+}
+
+fn subject(id: BeneficiaryId) -> String {
+    format!("beneficiary:{id}")
+}
+
+/// `POST /api/v1/campaigns/{slug}/beneficiaries {name, contact?, method, note?}`: 201 with the
+/// non-personal view; the same IBAN as another beneficiary is flagged in `duplicate_of`.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    RedactedJson(new): RedactedJson<NewBeneficiary>,
+) -> Result<(StatusCode, Json<Beneficiary>), ApiError> {
+    caller.require(TREASURY)?;
+    let key = data_key(&state)?;
+    let campaign = campaign_id(&state, &slug).await?;
+    let beneficiary = beneficiaries::create(&state.pool, key, campaign, &new).await?;
+    let details = json!({
+        "campaign_id": campaign,
+        "method": beneficiary.method,
+        "duplicate": !beneficiary.duplicate_of.is_empty(),
+    });
+    audit(&state, &caller, "beneficiary.create", &subject(beneficiary.id), details).await?;
+    Ok((StatusCode::CREATED, Json(beneficiary)))
+}
+
+/// `GET /api/v1/campaigns/{slug}/beneficiaries`: oldest first, nothing personal.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(TREASURY_READ)?;
+    // the list itself decrypts nothing, but the data it describes is only usable with the key,
+    // and a server without it must not look as if it had no beneficiaries
+    data_key(&state)?;
+    let campaign = campaign_id(&state, &slug).await?;
+    let beneficiaries = beneficiaries::list(&state.pool, campaign).await?;
+    Ok(Json(json!({ "beneficiaries": beneficiaries })))
+}
+
+/// `PATCH /api/v1/beneficiaries/{id} {name?, contact?, method?, note?}`: audited with the names
+/// of the fields sent and whether the payout destination changed, never their values.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    RedactedJson(change): RedactedJson<BeneficiaryUpdate>,
+) -> Result<Json<Updated>, ApiError> {
+    caller.require(TREASURY)?;
+    let key = data_key(&state)?;
+    let id = BeneficiaryId::from_i64(id);
+    let fields: Vec<&str> = [
+        ("name", change.name.is_some()),
+        ("contact", change.contact.is_some()),
+        ("method", change.method.is_some()),
+        ("note", change.note.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    if fields.is_empty() {
+        return Err(ApiError::BadRequest("nothing to change: give name, contact, method or note".into()));
+    }
+    let updated = beneficiaries::update(&state.pool, key, id, &change).await?;
+    let details = json!({
+        "campaign_id": updated.beneficiary.campaign_id,
+        "fields": fields,
+        "payee_changed": updated.payee_changed,
+    });
+    audit(&state, &caller, "beneficiary.update", &subject(id), details).await?;
+    Ok(Json(updated))
+}
+
+/// `POST /api/v1/beneficiaries/{id}/reveal`: the decrypted personal data, for treasurers only.
+/// The audit entry is written before the response exists; if it cannot be written, the
+/// decrypted data is dropped and the caller gets a 500.
+pub async fn reveal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    caller.require(TREASURY)?;
+    let key = data_key(&state)?;
+    let id = BeneficiaryId::from_i64(id);
+    let revealed = beneficiaries::reveal(&state.pool, key, id).await?;
+    let details = json!({ "campaign_id": revealed.campaign_id, "method": revealed.method.kind() });
+    audit(&state, &caller, "beneficiary.reveal", &subject(id), details).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(revealed)).into_response())
+}
+
+/// `POST /api/v1/campaigns/{slug}/beneficiaries/import` with a `text/csv` body (see
+/// `zbor_payouts::import` for the columns): all or nothing. 200 with `{created, errors: []}`, or
+/// 422 with every bad row's line and problem and nothing imported.
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(TREASURY)?;
+    let key = data_key(&state)?;
+    if !is_csv(&headers) {
+        return Ok(error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the file as the body with Content-Type: text/csv",
+        ));
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Ok(error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                &format!("the file is larger than {} MiB; split it", IMPORT_BODY_BYTES_MAX / 1024 / 1024),
+            ));
+        }
+        Err(rejection) => return Err(ApiError::BadRequest(rejection.body_text())),
+    };
+    let campaign = campaign_id(&state, &slug).await?;
+    let report = import::import_csv(&state.pool, key, campaign, &body[..], |_, _| {}).await?;
+    if !report.errors.is_empty() {
+        #[derive(Serialize)]
+        struct Refused<'a> {
+            error: serde_json::Value,
+            #[serde(flatten)]
+            report: &'a import::ImportReport,
+        }
+        let message = format!("{} row(s) are invalid; nothing was imported", report.errors.len());
+        let error = json!({ "code": "invalid_rows", "message": message });
+        return Ok(
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(Refused { error, report: &report })).into_response()
+        );
+    }
+    let details = json!({ "campaign_id": campaign, "created": report.created });
+    audit(&state, &caller, "beneficiary.import", &format!("campaign:{campaign}"), details).await?;
+    Ok(Json(report).into_response())
+}
+
+/// `GET /api/v1/campaigns/{slug}/beneficiaries/duplicates`: the groups of beneficiaries (ids,
+/// in any campaign) sharing an IBAN with one of this campaign's.
+pub async fn duplicates(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(TREASURY)?;
+    data_key(&state)?;
+    let campaign = campaign_id(&state, &slug).await?;
+    let groups: Vec<serde_json::Value> = beneficiaries::duplicates(&state.pool, Some(campaign))
+        .await?
+        .into_iter()
+        .map(|group| {
+            let ids: Vec<BeneficiaryId> = group.beneficiaries.iter().map(|b| b.id).collect();
+            json!({ "masked_iban": group.masked_iban, "beneficiaries": ids })
+        })
+        .collect();
+    Ok(Json(json!({ "groups": groups })))
+}
+
+fn is_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/csv"))
+}
+
+/// The API's error envelope for the cases [`ApiError`] has no variant for.
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+/// A JSON body whose errors never repeat what was sent: serde's messages quote the offending
+/// value (`invalid type: string "DE89…", expected struct MethodFields`), which here may be an
+/// IBAN or a name. Field and method names stay, so the message still says what is wrong.
+pub struct RedactedJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for RedactedJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| mime.trim().to_ascii_lowercase())
+            .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
+        if !is_json {
+            return Err(ApiError::BadRequest("expected Content-Type: application/json".into()));
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        serde_json::from_slice(&body)
+            .map(RedactedJson)
+            .map_err(|e| ApiError::BadRequest(redacted(&e.to_string())))
+    }
+}
+
+/// Names serde may quote that are ours, not the caller's data.
+const KNOWN_NAMES: &[&str] = &[
+    "name",
+    "contact",
+    "method",
+    "note",
+    "kind",
+    "iban",
+    "bic",
+    "account",
+    "sepa",
+    "stripe_connect",
+    "manual",
+];
+
+/// `text` with every double-quoted string replaced by `"…"` and every backquoted word that is not
+/// one of [`KNOWN_NAMES`] by `` `…` ``.
+fn redacted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let mut escaped = false;
+                for inner in chars.by_ref() {
+                    match (escaped, inner) {
+                        (false, '\\') => escaped = true,
+                        (false, '"') => break,
+                        _ => escaped = false,
+                    }
+                }
+                out.push_str("\"…\"");
+            }
+            '`' => {
+                let word: String = chars.by_ref().take_while(|&inner| inner != '`').collect();
+                if KNOWN_NAMES.contains(&word.as_str()) {
+                    out.push('`');
+                    out.push_str(&word);
+                    out.push('`');
+                } else {
+                    out.push_str("`…`");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn body_errors_name_fields_but_not_values() {
+        let err =
+            serde_json::from_str::<NewBeneficiary>(r#"{"name": "A", "method": "DE89370400440532013000"}"#)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("DE89370400440532013000"), "serde quotes the value: {err}");
+        let clean = redacted(&err);
+        assert!(!clean.contains("DE89") && clean.contains("invalid type"), "{clean}");
+
+        let err = serde_json::from_str::<NewBeneficiary>(
+            r#"{"name": "A", "Ales Secret": 1, "method": {"kind": "manual"}}"#,
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+        let clean = redacted(&err);
+        assert!(!clean.contains("Ales Secret") && clean.contains("`name`"), "{clean}");
+        assert_eq!(redacted(r#"a "x\"y" b `sepa` `q`"#), r#"a "…" b `sepa` `…`"#);
+    }
+}
