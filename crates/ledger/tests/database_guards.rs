@@ -234,3 +234,69 @@ async fn a_hold_changes_state_once_and_its_content_never() {
     assert!(refused(&db.pool, &reopen).await.contains("already voided"));
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn posting_a_hold_skips_the_outflow_lock_but_never_the_guard() {
+    let (db, ledger) = setup(6).await;
+    let (bank, campaign) = bank_and_campaign(&ledger).await;
+    donate(&ledger, &bank, &campaign, "10").await;
+    let hold = |amount: &str| zbor_ledger::NewHold {
+        id: zbor_ledger::HoldId::new_random(),
+        debit: campaign.id,
+        credit: bank.id,
+        amount: eur(amount),
+        expires_at: None,
+        metadata: serde_json::json!({}),
+    };
+    let reserved = hold("4");
+    ledger.create_hold(&reserved).await.unwrap();
+
+    // another transaction is creating a hold: it holds the campaign's outflow lock, uncommitted
+    let mut blocker = db.pool.begin().await.unwrap();
+    zbor_ledger::create_hold_in(&mut blocker, &hold("1")).await.unwrap();
+    // posting the reserved hold does not wait for it: the reservation already counted
+    let posting = ledger.post_hold(reserved.id, None, TransactionId::new_random(), serde_json::json!({}));
+    tokio::time::timeout(std::time::Duration::from_secs(5), posting)
+        .await
+        .expect("a hold's posting waited for another transaction's outflow lock")
+        .unwrap();
+    // a plain outflow still waits for the lock (and then for the funds check)
+    let plain = NewTransaction::new(TransactionId::new_random())
+        .debit(campaign.id, eur("1"))
+        .credit(bank.id, eur("1"));
+    let waiting = {
+        let ledger = ledger.clone();
+        tokio::spawn(async move { ledger.post(&plain).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "an outflow not covered by a hold takes the lock");
+    blocker.rollback().await.unwrap();
+    waiting.await.unwrap().unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert_eq!(zbor_ledger::balance(&mut conn, campaign.id).await.unwrap().posted, eur("5"));
+    drop(conn);
+
+    // raw SQL cannot use a posted hold to move more than it reserved, or anything else
+    let small = hold("2");
+    ledger.create_hold(&small).await.unwrap();
+    let hash = "'\\x0000000000000000000000000000000000000000000000000000000000000000'";
+    let over = format!(
+        "update ledger_holds set status = 'posted', posted_amount = 2, resolved_transaction_id = '00000000-0000-0000-0000-0000000000c1',
+                resolved_at = now() where id = '{}';
+         insert into ledger_transactions (id, content_hash) values ('00000000-0000-0000-0000-0000000000c1', {hash});
+         insert into ledger_postings (transaction_id, account_id, currency, amount) values
+           ('00000000-0000-0000-0000-0000000000c1', {c}, 'EUR', 50.00),
+           ('00000000-0000-0000-0000-0000000000c1', {b}, 'EUR', -50.00);",
+        small.id,
+        c = campaign.id,
+        b = bank.id
+    );
+    let message = refused(&db.pool, &over).await;
+    assert!(message.contains("overdrawn") || message.contains("does not move"), "{message}");
+    let mut conn = db.pool.acquire().await.unwrap();
+    let balance = zbor_ledger::balance(&mut conn, campaign.id).await.unwrap();
+    assert_eq!((balance.posted, balance.available), (eur("5"), eur("3")));
+    drop(conn);
+    assert!(zbor_ledger::verify(&db.pool).await.unwrap().is_ok());
+    db.drop_database().await;
+}
