@@ -1,26 +1,51 @@
 //! A SEPA Credit Transfer file: ISO 20022 `pain.001.001.09` under the EPC rulebook, for a
-//! treasurer to upload to the organisation's bank.
+//! treasurer to upload to the organisation's bank. Pure: no database, no clock.
 //!
-//! EPC rules kept here:
-//! - EUR only; every amount more than 0.00 and at most 999,999,999.99, with two decimals.
+//! EPC rules kept here (a file the bank would reject is refused before it is written):
+//! - EUR only; every amount more than 0.00 and at most 999,999,999.99, with at most two
+//!   decimals, written with exactly two.
 //! - `NbOfTxs` and `CtrlSum` (the exact decimal sum) in both the group header and the payment
-//!   information; 1 to [`TRANSFERS_MAX`] transfers.
-//! - Identifiers (`MsgId`, `PmtInfId`, `EndToEndId`) are 1–35 characters of the SEPA set, not
-//!   starting or ending with `/` and without `//`. The application makes them, so a bad one is
-//!   refused, never shortened.
+//!   information; 1 to [`TRANSFERS_MAX`] transfers, end-to-end ids unique within the file.
+//! - Identifiers (`MsgId`, `PmtInfId`, `EndToEndId`) are 1–35 characters of the SEPA set without
+//!   spaces, not starting or ending with `/` and without `//`. The application makes them, so a
+//!   bad one is a bug or bad input: refused, never shortened.
+//! - Accounts in the SEPA area only. Within the EEA the IBAN alone finds the bank, so the
+//!   creditor agent is left out when no BIC is known; a creditor bank in a SEPA country outside
+//!   the EEA (Switzerland, the UK, …) must be named by BIC. A debtor bank without BIC is written
+//!   `NOTPROVIDED`, as the implementation guidelines allow.
 //! - Names at most 70 characters, remittance information at most 140, in the EPC basic Latin set
-//!   (`a-z A-Z 0-9 / - ? : ( ) . , ' +` and space). People's names often are Cyrillic: they are
-//!   transliterated as Belarusian passports do (Бяляцкі → Bialiatski, Алесь → Ales; г → h,
-//!   х → kh, ц → ts, я → ia, ў → u), Latin letters lose their diacritics (ł → l, ß → ss),
-//!   anything else becomes a space; then spaces are collapsed and the text is cut at the limit.
-//!   A name empty after that is refused: the bank needs one.
+//!   (`a-z A-Z 0-9 / - ? : ( ) . , ' +` and space). A name with no letter or digit left is
+//!   refused: the bank needs one. Remittance information empty after conversion is left out.
 //!
-//! The document is written by hand, element by element in the schema's order, with every text
-//! escaped; the same input gives the same bytes (the creation time is the caller's).
+//! People's names are often Cyrillic, so text is transliterated rather than refused:
+//! - Cyrillic as Belarusian passports write names (ICAO Doc 9303 with г → h, the table of the
+//!   Belarusian MVD since 2010), and so without diacritics: Алесь Бяляцкі → Ales Bialiatski,
+//!   Марыя → Maryia, СВЯТЛАНА → SVIATLANA; г → h, х → kh, ц → ts, ё → io, я → ia, ю → iu,
+//!   ў → u, і/и/й/ї → i, є → ie, ґ → g; ь, ъ and an apostrophe after a Cyrillic letter vanish.
+//!   One table for Belarusian, Russian and Ukrainian (Григорий → Hrihorii, not the Russian
+//!   passport's Grigorii): the language cannot be told reliably from a name, and the project's
+//!   beneficiaries are mostly Belarusian. A name already in Latin letters is kept as it is.
+//!   Serbian and Macedonian letters map to their Latin spelling without diacritics (љ → lj).
+//! - Latin letters lose their diacritics (é → e, ł → l, ß → ss, ø → o, ü → u, æ → ae), also
+//!   when written as a letter followed by a combining mark.
+//! - Some punctuation has a near equivalent (`&` → `+`, quotes → `'`, dashes → `-`, brackets →
+//!   `( )`); anything else becomes a space. Then spaces are collapsed and the text is cut at the
+//!   limit (the result is ASCII, so characters and bytes agree).
+//!
+//! The document is written with `quick-xml`, which escapes every text (`'` included), in the
+//! schema's element order; the same input gives the same bytes (the creation time is the
+//! caller's). `CreDtTm` is the UTC time without offset, as the guidelines' examples show.
+//!
+//! Errors name the field and the transfer (its index, and its end-to-end id once that is known
+//! to be valid), never a name, an IBAN or a BIC.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::io;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
 use rust_decimal::Decimal;
 use zbor_ledger::Money;
 
@@ -33,6 +58,22 @@ pub const NAME_LEN_MAX: usize = 70;
 pub const REMITTANCE_LEN_MAX: usize = 140;
 pub const TRANSFERS_MAX: usize = 10_000;
 
+/// 999,999,999.99: the largest amount of one SEPA credit transfer.
+fn amount_max() -> Decimal {
+    Decimal::new(99_999_999_999, 2)
+}
+
+/// The EEA (EU, Iceland, Liechtenstein, Norway) by IBAN country code: a bank there is found by
+/// IBAN alone.
+const EEA: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT",
+    "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+/// The SEPA countries and territories outside the EEA with IBAN codes of their own (Jersey,
+/// Guernsey and the Isle of Man use GB): a creditor's bank there must be named by BIC.
+const SEPA_OUTSIDE_EEA: &[&str] = &["AD", "AL", "CH", "GB", "GI", "MC", "MD", "ME", "MK", "RS", "SM", "VA"];
+
 /// The organisation paying: its account at the bank the file goes to.
 #[derive(Clone, Debug)]
 pub struct Debtor {
@@ -43,17 +84,20 @@ pub struct Debtor {
 
 #[derive(Clone, Debug)]
 pub struct CreditTransfer {
+    /// Made by the application; the bank passes it on to the beneficiary's bank.
     pub end_to_end_id: String,
     pub amount: Money,
     pub creditor_name: String,
     pub creditor_iban: Iban,
     pub creditor_bic: Option<Bic>,
+    /// What the beneficiary's statement shows; shortened to [`REMITTANCE_LEN_MAX`].
     pub remittance: String,
 }
 
 #[derive(Clone, Debug)]
 pub struct PaymentFile {
     pub message_id: String,
+    /// Written as `CreDtTm`; passed in so that the same file always gives the same bytes.
     pub created_at: DateTime<Utc>,
     pub payment_information_id: String,
     pub requested_execution_date: NaiveDate,
@@ -68,179 +112,305 @@ pub struct Totals {
     pub control_sum: Decimal,
 }
 
-/// Checks the file and returns its number of transfers and control sum.
+/// Checks the whole file by every rule above, without writing it, and returns its number of
+/// transfers and control sum: `Ok` here means [`pain_001_001_09`] succeeds.
 pub fn totals(file: &PaymentFile) -> Result<Totals, Error> {
+    Ok(check(file)?.totals)
+}
+
+/// The pain.001.001.09 document (UTF-8, with its XML declaration), or the first rule the file
+/// breaks.
+pub fn pain_001_001_09(file: &PaymentFile) -> Result<String, Error> {
+    let checked = check(file)?;
+    Ok(into_string(write_document(file, &checked)))
+}
+
+/// A file that passed every check, with its texts already in the EPC set.
+struct Checked {
+    totals: Totals,
+    debtor_name: String,
+    /// Per transfer, in order: the creditor's name and the remittance information.
+    texts: Vec<(String, String)>,
+}
+
+fn check(file: &PaymentFile) -> Result<Checked, Error> {
     if file.transfers.is_empty() || file.transfers.len() > TRANSFERS_MAX {
         return Err(Error::invalid("transfers", format!("1 to {TRANSFERS_MAX} per file")));
     }
-    check_id("message_id", &file.message_id)?;
-    check_id("payment_information_id", &file.payment_information_id)?;
+    if !is_valid_id(&file.message_id) {
+        return Err(Error::invalid("message_id", ID_RULE));
+    }
+    if !is_valid_id(&file.payment_information_id) {
+        return Err(Error::invalid("payment_information_id", ID_RULE));
+    }
+    let debtor_name = to_epc_text(&file.debtor.name, NAME_LEN_MAX);
+    if !has_letter_or_digit(&debtor_name) {
+        return Err(Error::invalid("debtor_name", "has no letter or digit in the SEPA character set"));
+    }
+    let debtor_country = file.debtor.iban.country();
+    if !is_sepa(debtor_country) {
+        return Err(Error::invalid("debtor_iban", "is not in a SEPA country"));
+    }
+
     let mut sum = Decimal::ZERO;
-    let mut ids = std::collections::HashSet::new();
+    let mut ids = HashSet::with_capacity(file.transfers.len());
+    let mut texts = Vec::with_capacity(file.transfers.len());
     for (index, transfer) in file.transfers.iter().enumerate() {
-        check_id("end_to_end_id", &transfer.end_to_end_id)?;
-        if !ids.insert(transfer.end_to_end_id.as_str()) {
-            return Err(Error::invalid("end_to_end_id", format!("transfer {index}: used twice in one file")));
+        let id = transfer.end_to_end_id.as_str();
+        if !is_valid_id(id) {
+            return Err(Error::invalid("end_to_end_id", format!("transfer {index}: {ID_RULE}")));
         }
-        let amount = transfer.amount.amount();
-        if transfer.amount.currency().code() != "EUR" {
-            return Err(Error::invalid("amount", format!("transfer {index}: SEPA pays in EUR only")));
+        // from here on the id is known to be plain SEPA text: safe to name in errors
+        let at = format!("transfer {index} ({id})");
+        if !ids.insert(id) {
+            return Err(Error::invalid("end_to_end_id", format!("{at}: used twice in one file")));
         }
-        if amount <= Decimal::ZERO || amount > Decimal::new(99_999_999_999, 2) || amount.scale() > 2 {
+        check_amount(&transfer.amount)
+            .map_err(|reason| Error::invalid("amount", format!("{at}: {reason}")))?;
+        let country = transfer.creditor_iban.country();
+        if !is_sepa(country) {
+            return Err(Error::invalid("creditor_iban", format!("{at}: is not in a SEPA country")));
+        }
+        // a cross-border transfer to a bank outside the EEA names the bank by BIC
+        let needs_bic = !EEA.contains(&country) && country != debtor_country;
+        if needs_bic && transfer.creditor_bic.is_none() {
             return Err(Error::invalid(
-                "amount",
-                format!("transfer {index}: more than 0.00, at most 999999999.99, two decimals"),
+                "creditor_bic",
+                format!("{at}: required for a bank in a SEPA country outside the EEA"),
             ));
         }
-        sum = sum.checked_add(amount).ok_or_else(|| Error::invalid("amount", "the control sum overflows"))?;
+        let creditor_name = to_epc_text(&transfer.creditor_name, NAME_LEN_MAX);
+        if !has_letter_or_digit(&creditor_name) {
+            return Err(Error::invalid(
+                "creditor_name",
+                format!("{at}: has no letter or digit in the SEPA character set"),
+            ));
+        }
+        texts.push((creditor_name, to_epc_text(&transfer.remittance, REMITTANCE_LEN_MAX)));
+        sum = sum
+            .checked_add(transfer.amount.amount())
+            .ok_or_else(|| Error::invalid("amount", "the control sum overflows"))?;
     }
-    Ok(Totals { transactions: file.transfers.len(), control_sum: sum })
+    Ok(Checked {
+        totals: Totals { transactions: file.transfers.len(), control_sum: sum },
+        debtor_name,
+        texts,
+    })
 }
 
-/// The pain.001.001.09 document (UTF-8, with its XML declaration).
-pub fn pain_001_001_09(file: &PaymentFile) -> Result<String, Error> {
-    let totals = totals(file)?;
-    let debtor_name = name("debtor name", &file.debtor.name, NAME_LEN_MAX)?;
-    let mut creditors = Vec::with_capacity(file.transfers.len());
-    for (index, transfer) in file.transfers.iter().enumerate() {
-        let creditor = name("creditor name", &transfer.creditor_name, NAME_LEN_MAX).map_err(|_| {
-            Error::invalid("creditor name", format!("transfer {index}: empty in the SEPA character set"))
-        })?;
-        creditors.push((creditor, to_epc_text(&transfer.remittance, REMITTANCE_LEN_MAX)));
-    }
-    let count = totals.transactions;
-    let sum = two_decimals(totals.control_sum);
+const ID_RULE: &str =
+    "1 to 35 characters of the SEPA set without spaces, not starting or ending with '/', no '//'";
 
-    let mut x = String::with_capacity(1_024 + 700 * count);
-    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(x, "<Document xmlns=\"{NAMESPACE}\">");
-    x.push_str("<CstmrCdtTrfInitn>\n<GrpHdr>\n");
-    element(&mut x, "MsgId", &file.message_id);
-    element(&mut x, "CreDtTm", &file.created_at.format("%Y-%m-%dT%H:%M:%S").to_string());
-    element(&mut x, "NbOfTxs", &count.to_string());
-    element(&mut x, "CtrlSum", &sum);
-    x.push_str("<InitgPty>");
-    element(&mut x, "Nm", &debtor_name);
-    x.push_str("</InitgPty>\n</GrpHdr>\n<PmtInf>\n");
-    element(&mut x, "PmtInfId", &file.payment_information_id);
-    element(&mut x, "PmtMtd", "TRF");
-    element(&mut x, "BtchBookg", "true");
-    element(&mut x, "NbOfTxs", &count.to_string());
-    element(&mut x, "CtrlSum", &sum);
-    x.push_str("<PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl></PmtTpInf>\n");
-    x.push_str("<ReqdExctnDt>");
-    element(&mut x, "Dt", &file.requested_execution_date.format("%Y-%m-%d").to_string());
-    x.push_str("</ReqdExctnDt>\n<Dbtr>");
-    element(&mut x, "Nm", &debtor_name);
-    x.push_str("</Dbtr>\n<DbtrAcct><Id>");
-    element(&mut x, "IBAN", file.debtor.iban.as_str());
-    x.push_str("</Id></DbtrAcct>\n<DbtrAgt><FinInstnId>");
-    match &file.debtor.bic {
-        Some(bic) => element(&mut x, "BICFI", bic.as_str()),
-        None => x.push_str("<Othr><Id>NOTPROVIDED</Id></Othr>"),
-    }
-    x.push_str("</FinInstnId></DbtrAgt>\n");
-    element(&mut x, "ChrgBr", "SLEV");
-    for (transfer, (creditor, remittance)) in file.transfers.iter().zip(&creditors) {
-        x.push_str("<CdtTrfTxInf>\n<PmtId>");
-        element(&mut x, "EndToEndId", &transfer.end_to_end_id);
-        x.push_str("</PmtId>\n");
-        let _ = writeln!(
-            x,
-            "<Amt><InstdAmt Ccy=\"EUR\">{}</InstdAmt></Amt>",
-            two_decimals(transfer.amount.amount())
-        );
-        if let Some(bic) = &transfer.creditor_bic {
-            x.push_str("<CdtrAgt><FinInstnId>");
-            element(&mut x, "BICFI", bic.as_str());
-            x.push_str("</FinInstnId></CdtrAgt>\n");
-        }
-        x.push_str("<Cdtr>");
-        element(&mut x, "Nm", creditor);
-        x.push_str("</Cdtr>\n<CdtrAcct><Id>");
-        element(&mut x, "IBAN", transfer.creditor_iban.as_str());
-        x.push_str("</Id></CdtrAcct>\n");
-        if !remittance.is_empty() {
-            x.push_str("<RmtInf>");
-            element(&mut x, "Ustrd", remittance);
-            x.push_str("</RmtInf>\n");
-        }
-        x.push_str("</CdtTrfTxInf>\n");
-    }
-    x.push_str("</PmtInf>\n</CstmrCdtTrfInitn>\n</Document>\n");
-    Ok(x)
+fn is_valid_id(id: &str) -> bool {
+    (1..=ID_LEN_MAX).contains(&id.len())
+        && id.chars().all(|c| is_epc(c) && c != ' ')
+        && !id.starts_with('/')
+        && !id.ends_with('/')
+        && !id.contains("//")
 }
 
-fn element(x: &mut String, tag: &str, text: &str) {
-    x.push('<');
-    x.push_str(tag);
-    x.push('>');
-    for c in text.chars() {
-        match c {
-            '&' => x.push_str("&amp;"),
-            '<' => x.push_str("&lt;"),
-            '>' => x.push_str("&gt;"),
-            '"' => x.push_str("&quot;"),
-            '\'' => x.push_str("&apos;"),
-            c => x.push(c),
-        }
+/// Why `amount` cannot be a SEPA credit transfer, if it cannot. The decimals are checked before
+/// the currency so that the rule stays visible (and testable) though EUR money never has three.
+fn check_amount(amount: &Money) -> Result<(), &'static str> {
+    let value = amount.amount();
+    if value <= Decimal::ZERO {
+        return Err("must be more than 0.00");
     }
-    x.push_str("</");
-    x.push_str(tag);
-    x.push_str(">\n");
+    if value > amount_max() {
+        return Err("must be at most 999999999.99");
+    }
+    if value.normalize().scale() > 2 {
+        return Err("must have at most 2 decimals");
+    }
+    if amount.currency().code() != "EUR" {
+        return Err("SEPA pays in EUR only");
+    }
+    Ok(())
 }
 
+fn is_sepa(country: &str) -> bool {
+    EEA.contains(&country) || SEPA_OUTSIDE_EEA.contains(&country)
+}
+
+/// `amount` with exactly two decimals: `12.3` → `12.30`. Amounts here have at most two, so
+/// nothing is rounded.
 fn two_decimals(amount: Decimal) -> String {
-    let mut rounded = amount;
-    rounded.rescale(2);
-    rounded.to_string()
+    let mut exact = amount.normalize();
+    exact.rescale(2);
+    exact.to_string()
 }
 
+/// The one impossible failure, named as such: `write_document` writes `&str`s into a `Vec`.
+#[allow(clippy::expect_used)]
+fn into_string(written: io::Result<Vec<u8>>) -> String {
+    let bytes = written.expect("BUG: writing into a Vec<u8> cannot fail");
+    String::from_utf8(bytes).expect("BUG: the document is made of Rust strings, so it is UTF-8")
+}
+
+type Xml = Writer<Vec<u8>>;
+
+fn write_document(file: &PaymentFile, checked: &Checked) -> io::Result<Vec<u8>> {
+    let mut xml = Writer::new_with_indent(Vec::with_capacity(1_024 + 800 * file.transfers.len()), b' ', 2);
+    xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    xml.create_element("Document").with_attribute(("xmlns", NAMESPACE)).write_inner_content(|xml| {
+        xml.create_element("CstmrCdtTrfInitn").write_inner_content(|xml| {
+            group_header(xml, file, checked)?;
+            payment_information(xml, file, checked)
+        })?;
+        Ok(())
+    })?;
+    xml.get_mut().push(b'\n');
+    Ok(xml.into_inner())
+}
+
+fn group_header(xml: &mut Xml, file: &PaymentFile, checked: &Checked) -> io::Result<()> {
+    xml.create_element("GrpHdr").write_inner_content(|xml| {
+        text(xml, "MsgId", &file.message_id)?;
+        text(xml, "CreDtTm", &file.created_at.format("%Y-%m-%dT%H:%M:%S").to_string())?;
+        text(xml, "NbOfTxs", &checked.totals.transactions.to_string())?;
+        text(xml, "CtrlSum", &two_decimals(checked.totals.control_sum))?;
+        xml.create_element("InitgPty").write_inner_content(|xml| text(xml, "Nm", &checked.debtor_name))?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn payment_information(xml: &mut Xml, file: &PaymentFile, checked: &Checked) -> io::Result<()> {
+    xml.create_element("PmtInf").write_inner_content(|xml| {
+        text(xml, "PmtInfId", &file.payment_information_id)?;
+        text(xml, "PmtMtd", "TRF")?;
+        text(xml, "BtchBookg", "true")?;
+        text(xml, "NbOfTxs", &checked.totals.transactions.to_string())?;
+        text(xml, "CtrlSum", &two_decimals(checked.totals.control_sum))?;
+        xml.create_element("PmtTpInf").write_inner_content(|xml| {
+            xml.create_element("SvcLvl").write_inner_content(|xml| text(xml, "Cd", "SEPA"))?;
+            Ok(())
+        })?;
+        // .09: a choice of date or date-time; a credit transfer is executed on a date
+        let date = file.requested_execution_date.format("%Y-%m-%d").to_string();
+        xml.create_element("ReqdExctnDt").write_inner_content(|xml| text(xml, "Dt", &date))?;
+        xml.create_element("Dbtr").write_inner_content(|xml| text(xml, "Nm", &checked.debtor_name))?;
+        account(xml, "DbtrAcct", &file.debtor.iban)?;
+        xml.create_element("DbtrAgt").write_inner_content(|xml| {
+            xml.create_element("FinInstnId").write_inner_content(|xml| match &file.debtor.bic {
+                Some(bic) => text(xml, "BICFI", bic.as_str()),
+                None => {
+                    xml.create_element("Othr").write_inner_content(|xml| text(xml, "Id", "NOTPROVIDED"))?;
+                    Ok(())
+                }
+            })?;
+            Ok(())
+        })?;
+        text(xml, "ChrgBr", "SLEV")?;
+        for (transfer, (creditor_name, remittance)) in file.transfers.iter().zip(&checked.texts) {
+            credit_transfer(xml, transfer, creditor_name, remittance)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn credit_transfer(
+    xml: &mut Xml,
+    transfer: &CreditTransfer,
+    creditor_name: &str,
+    remittance: &str,
+) -> io::Result<()> {
+    xml.create_element("CdtTrfTxInf").write_inner_content(|xml| {
+        xml.create_element("PmtId")
+            .write_inner_content(|xml| text(xml, "EndToEndId", &transfer.end_to_end_id))?;
+        xml.create_element("Amt").write_inner_content(|xml| {
+            xml.create_element("InstdAmt")
+                .with_attribute(("Ccy", "EUR"))
+                .write_text_content(BytesText::new(&two_decimals(transfer.amount.amount())))?;
+            Ok(())
+        })?;
+        // within the EEA the IBAN finds the bank: no agent at all rather than an empty one
+        if let Some(bic) = &transfer.creditor_bic {
+            xml.create_element("CdtrAgt").write_inner_content(|xml| {
+                xml.create_element("FinInstnId")
+                    .write_inner_content(|xml| text(xml, "BICFI", bic.as_str()))?;
+                Ok(())
+            })?;
+        }
+        xml.create_element("Cdtr").write_inner_content(|xml| text(xml, "Nm", creditor_name))?;
+        account(xml, "CdtrAcct", &transfer.creditor_iban)?;
+        if !remittance.is_empty() {
+            xml.create_element("RmtInf").write_inner_content(|xml| text(xml, "Ustrd", remittance))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// `<{tag}><Id><IBAN>…</IBAN></Id></{tag}>`
+fn account(xml: &mut Xml, tag: &'static str, iban: &Iban) -> io::Result<()> {
+    xml.create_element(tag).write_inner_content(|xml| {
+        xml.create_element("Id").write_inner_content(|xml| text(xml, "IBAN", iban.as_str()))?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// `<{tag}>{value}</{tag}>`, the value escaped.
+fn text(xml: &mut Xml, tag: &'static str, value: &str) -> io::Result<()> {
+    xml.create_element(tag).write_text_content(BytesText::new(value))?;
+    Ok(())
+}
+
+/// In the EPC basic Latin set.
 fn is_epc(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '?' | ':' | '(' | ')' | '.' | ',' | '\'' | '+' | ' ')
 }
 
-fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
-    let ok = (1..=ID_LEN_MAX).contains(&id.len())
-        && id.chars().all(|c| is_epc(c) && c != ' ')
-        && !id.starts_with('/')
-        && !id.ends_with('/')
-        && !id.contains("//");
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            "1 to 35 characters of the SEPA set, not starting or ending with '/', no '//'",
-        ))
-    }
+fn has_letter_or_digit(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_alphanumeric())
 }
 
-fn name(field: &'static str, text: &str, limit: usize) -> Result<String, Error> {
-    let converted = to_epc_text(text, limit);
-    if converted.is_empty() {
-        return Err(Error::invalid(field, "empty in the SEPA character set"));
-    }
-    Ok(converted)
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{04FF}')
 }
 
-/// `text` in the EPC basic Latin set, transliterated, spaces collapsed, at most `limit` long.
+/// `text` in the EPC basic Latin set: transliterated (see the module's comment), spaces
+/// collapsed, at most `limit` characters, no space at either end.
 pub fn to_epc_text(text: &str, limit: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut latin = String::with_capacity(text.len());
-    for c in text.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        let previous = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
         let lower = c.to_lowercase().next().unwrap_or(c);
-        let upper = c != lower;
-        let mapped: std::borrow::Cow<'static, str> = match transliterate(lower) {
-            Some(s) => s.into(),
-            None if is_epc(c) => c.to_string().into(),
-            None => " ".into(),
+        let mapped: Cow<'static, str> = if matches!(c, '\u{0300}'..='\u{036F}') {
+            // a combining mark: é written as e + ◌́
+            "".into()
+        } else if matches!(c, '\'' | '’' | 'ʼ' | '‘' | '`' | '´' | 'ʹ') {
+            // Мар’я: the Belarusian and Ukrainian apostrophe is not written in Latin
+            if previous.is_some_and(is_cyrillic) { "" } else { "'" }.into()
+        } else if let Some(latin) = transliterate(lower) {
+            latin.into()
+        } else if lower.is_ascii_alphanumeric() {
+            lower.to_string().into()
+        } else if let Some(near) = punctuation(c) {
+            near.into()
+        } else if is_epc(c) {
+            c.to_string().into()
+        } else {
+            " ".into()
         };
-        if upper {
-            // first letter upper case: Ж → Zh, Я → Ia
-            let mut chars = mapped.chars();
-            if let Some(first) = chars.next() {
-                latin.extend(first.to_uppercase());
-                latin.push_str(chars.as_str());
+        if c.is_uppercase() {
+            // Ж → Zh in Жанна, ZH in ЖАННА: all capitals when the next letter (or, at a word's
+            // end, the previous one) is a capital too
+            let next_is_letter = next.is_some_and(char::is_alphabetic);
+            let shouting = if next_is_letter {
+                next.is_some_and(char::is_uppercase)
+            } else {
+                previous.is_some_and(char::is_uppercase)
+            };
+            let mut letters = mapped.chars();
+            if let Some(first) = letters.next() {
+                latin.push(first.to_ascii_uppercase());
+                let rest = letters.as_str();
+                latin.push_str(&if shouting { rest.to_ascii_uppercase() } else { rest.to_owned() });
             }
         } else {
             latin.push_str(&mapped);
@@ -250,10 +420,24 @@ pub fn to_epc_text(text: &str, limit: usize) -> String {
     collapsed.chars().take(limit).collect::<String>().trim_end().to_owned()
 }
 
+/// Punctuation outside the EPC set that has a near equivalent inside it.
+fn punctuation(c: char) -> Option<&'static str> {
+    Some(match c {
+        '&' => "+",
+        '"' | '“' | '”' | '„' | '«' | '»' | '‹' | '›' | '‚' => "'",
+        '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '_' => "-",
+        '[' | '{' | '<' => "(",
+        ']' | '}' | '>' => ")",
+        ';' => ",",
+        '!' => ".",
+        _ => return None,
+    })
+}
+
 /// Lower-case letters outside ASCII that have a Latin spelling.
 fn transliterate(c: char) -> Option<&'static str> {
     Some(match c {
-        // Cyrillic: Belarusian first (г = h, ў, і), then Russian and Ukrainian letters
+        // Cyrillic, as Belarusian passports write it (ICAO 9303, г → h)
         'а' => "a",
         'б' => "b",
         'в' => "v",
@@ -283,29 +467,76 @@ fn transliterate(c: char) -> Option<&'static str> {
         'ш' => "sh",
         'щ' => "shch",
         'ы' => "y",
-        'ь' | 'ъ' | '’' | 'ʼ' => "",
+        'ь' | 'ъ' => "",
         'ю' => "iu",
         'я' => "ia",
-        // Latin with diacritics
-        'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'ā' | 'ą' | 'ă' => "a",
+        // Serbian and Macedonian
+        'ђ' => "dj",
+        'ѓ' => "gj",
+        'ј' => "j",
+        'ќ' => "kj",
+        'љ' => "lj",
+        'њ' => "nj",
+        'ћ' => "c",
+        'џ' | 'ѕ' => "dz",
+        // Latin with diacritics (Latin-1 and Latin Extended-A, and a few more)
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'ǎ' => "a",
         'æ' => "ae",
-        'ć' | 'č' | 'ç' => "c",
-        'ď' | 'đ' => "d",
-        'é' | 'è' | 'ê' | 'ë' | 'ě' | 'ę' | 'ē' | 'ė' => "e",
-        'ğ' => "g",
-        'í' | 'ì' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
-        'ķ' => "k",
-        'ł' | 'ľ' | 'ĺ' | 'ļ' => "l",
-        'ń' | 'ň' | 'ñ' | 'ņ' => "n",
-        'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ő' | 'ø' | 'ō' => "o",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'ĥ' | 'ħ' => "h",
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' | 'ǐ' => "i",
+        'ĳ' => "ij",
+        'ĵ' => "j",
+        'ķ' | 'ĸ' => "k",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'ñ' | 'ń' | 'ņ' | 'ň' | 'ŉ' | 'ŋ' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' | 'ǒ' => "o",
         'œ' => "oe",
-        'ř' | 'ŕ' => "r",
-        'ś' | 'š' | 'ş' | 'ș' => "s",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'ś' | 'ŝ' | 'ş' | 'š' | 'ș' | 'ſ' => "s",
         'ß' => "ss",
-        'ť' | 'ţ' | 'ț' => "t",
-        'ú' | 'ù' | 'û' | 'ü' | 'ů' | 'ű' | 'ū' | 'ų' => "u",
-        'ý' | 'ÿ' => "y",
+        'ţ' | 'ť' | 'ŧ' | 'ț' => "t",
+        'þ' => "th",
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' | 'ǔ' => "u",
+        'ŵ' => "w",
+        'ý' | 'ÿ' | 'ŷ' => "y",
         'ź' | 'ż' | 'ž' => "z",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// Names reach the writer already in the EPC set, where `'` is the only character XML
+    /// reserves; the writer escapes the others all the same.
+    #[test]
+    fn the_writer_escapes_what_xml_reserves() {
+        let mut xml = Writer::new(Vec::new());
+        text(&mut xml, "Nm", "A & B <C> 'D' \"E\"").unwrap();
+        assert_eq!(
+            String::from_utf8(xml.into_inner()).unwrap(),
+            "<Nm>A &amp; B &lt;C&gt; &apos;D&apos; &quot;E&quot;</Nm>"
+        );
+    }
+
+    #[test]
+    fn two_decimals_pads_and_never_rounds() {
+        assert_eq!(two_decimals(Decimal::new(123, 1)), "12.30");
+        assert_eq!(two_decimals(Decimal::new(1, 2)), "0.01");
+        assert_eq!(two_decimals(Decimal::new(1000, 0)), "1000.00");
+        assert_eq!(two_decimals(Decimal::new(100_000, 4)), "10.00");
+    }
+
+    #[test]
+    fn the_country_lists_do_not_overlap() {
+        assert!(EEA.iter().all(|c| !SEPA_OUTSIDE_EEA.contains(c)));
+        // the 41 countries of the SEPA schemes' scope (Serbia the last, in 2025), and Gibraltar
+        assert_eq!(EEA.len() + SEPA_OUTSIDE_EEA.len(), 42);
+    }
 }

@@ -205,17 +205,29 @@ async fn mark_failed(pool: &PgPool, id: i64, reason: &str) -> Result<(), Error> 
 /// still unpaid 15 s after the relay published it: Redis lost it), or stuck `sending` for 30 s
 /// (its worker died and its job was lost too). None while paused.
 pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
+    due_where(pool, limit, true).await
+}
+
+/// [`due`] without the payouts never tried yet: what the sweeper publishes while the stream
+/// still has a backlog (they are in it, waiting for a worker; publishing them again would only
+/// make work).
+pub async fn due_retries(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
+    due_where(pool, limit, false).await
+}
+
+async fn due_where(pool: &PgPool, limit: i64, untried_too: bool) -> Result<Vec<i64>, Error> {
     if crate::switch::is_paused(pool).await? {
         return Ok(Vec::new());
     }
     Ok(sqlx::query_scalar(
         "select id from payouts
-         where ((status = 'approved' and next_attempt_at <= now())
+         where ((status = 'approved' and next_attempt_at <= now() and ($2 or attempts > 0))
                 or (status = 'sending' and next_attempt_at <= now() - interval '30 seconds'))
            and exists (select 1 from beneficiaries b where b.id = beneficiary_id and b.method = 'stripe_connect')
          order by next_attempt_at limit $1",
     )
     .bind(limit)
+    .bind(untried_too)
     .fetch_all(pool)
     .await?)
 }

@@ -96,6 +96,25 @@ impl Streams {
     pub fn key(&self, stream: &str) -> String {
         format!("{}stream:{stream}", self.prefix)
     }
+
+    /// Entries of `stream` the consumer group `group` has not finished: not yet delivered (its
+    /// lag) plus delivered and unacknowledged. None when Redis has no such stream or group (it
+    /// lost them): then whatever PostgreSQL says is unfinished must be published again.
+    pub async fn backlog(&self, stream: &str, group: &str) -> Result<Option<u64>, Error> {
+        check_stream(stream)?;
+        let mut redis = self.redis.clone();
+        let reply: Result<redis::streams::StreamInfoGroupsReply, redis::RedisError> =
+            redis.xinfo_groups(self.key(stream)).await;
+        let groups = match reply {
+            Ok(reply) => reply.groups,
+            Err(e) if e.to_string().contains("no such key") => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(groups.iter().find(|g| g.name == group).map(|g| {
+            let unfinished = g.pending.saturating_add(g.lag.unwrap_or(0));
+            u64::try_from(unfinished).unwrap_or(u64::MAX)
+        }))
+    }
 }
 
 /// Adds jobs to a stream (relay and sweepers). Returns the entry ids.

@@ -181,3 +181,26 @@ async fn a_consumer_keeps_reading_after_redis_lost_the_stream_under_it() {
     consumer.ack(&[after[0].entry.clone()]).await.unwrap();
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn the_backlog_counts_what_the_group_has_not_finished_and_is_unknown_when_redis_lost_it() {
+    let db = TestDb::new(2).await;
+    let streams = streams(&db).await;
+    assert_eq!(streams.backlog("payouts", "workers").await.unwrap(), None, "no stream yet");
+    let consumer =
+        Consumer::join(&streams, "payouts", "workers", "w1", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(streams.backlog("payouts", "workers").await.unwrap(), Some(0));
+    let jobs: Vec<(String, serde_json::Value)> = (0..3).map(|n| (format!("job:{n}"), json!({}))).collect();
+    publish(&streams, "payouts", &jobs).await.unwrap();
+    assert_eq!(streams.backlog("payouts", "workers").await.unwrap(), Some(3));
+    let taken = consumer.next(2, Duration::from_millis(100)).await.unwrap();
+    assert_eq!(streams.backlog("payouts", "workers").await.unwrap(), Some(3), "2 pending + 1 not delivered");
+    consumer.ack(&taken.iter().map(|j| j.entry.clone()).collect::<Vec<_>>()).await.unwrap();
+    assert_eq!(streams.backlog("payouts", "workers").await.unwrap(), Some(1));
+    assert_eq!(streams.backlog("payouts", "other-group").await.unwrap(), None);
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let mut redis = redis::aio::ConnectionManager::new(redis::Client::open(url).unwrap()).await.unwrap();
+    let _: () = redis::cmd("DEL").arg(streams.key("payouts")).query_async(&mut redis).await.unwrap();
+    assert_eq!(streams.backlog("payouts", "workers").await.unwrap(), None);
+    db.drop_database().await;
+}

@@ -77,7 +77,15 @@ async fn sweep(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<boo
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
-                let due = match zbor_payouts::worker::due(&pool, 500).await {
+                // a backlog in the stream holds the payouts not tried yet; only when it is empty
+                // (or Redis lost the stream) are they published again
+                let backlog = streams.backlog(PAYOUT_STREAM, GROUP).await.unwrap_or(None);
+                let due = if backlog.is_some_and(|b| b > 0) {
+                    zbor_payouts::worker::due_retries(&pool, 500).await
+                } else {
+                    zbor_payouts::worker::due(&pool, 500).await
+                };
+                let due = match due {
                     Ok(due) => due,
                     Err(e) => {
                         tracing::warn!(error = %e, "payout sweep failed; will retry");

@@ -17,10 +17,15 @@
 //!   payment; `GET /v1/charges/{id}`, `GET /v1/balance_transactions/{id}`.
 //! - `pages.rs`: `GET /pay/{id}` and `/pay/link/{id}`, the sessions' and links' `url`: a bare
 //!   checkout page paying through the `/sim/.../pay` routes, then going to the `success_url`.
-//! - `webhooks.rs`: events (`checkout.session.*`, `charge.succeeded`), signed delivery with
-//!   doubling retries, optionally duplicated, reordered, or with SEPA's outcome delayed.
+//! - `transfers.rs`: `POST/GET /v1/transfers` (Connect payouts) and their reversals, `POST/GET
+//!   /v1/transfers/{id}/reversals`, `GET /v1/transfers/{id}/reversals/{reversal}`; a reversal
+//!   can also be made by [`Simulator::reverse_transfer`], as if the platform reversed one in the
+//!   Dashboard. Each has its balance transaction.
+//! - `webhooks.rs`: events (`checkout.session.*`, `charge.succeeded`, `transfer.created`,
+//!   `transfer.reversed`), signed delivery with doubling retries, optionally duplicated,
+//!   reordered, or with SEPA's outcome delayed.
 //!
-//! Transfers and refunds follow.
+//! Refunds follow.
 
 mod api;
 mod charges;
@@ -62,6 +67,7 @@ pub struct Config {
     /// Deliver every event twice (the copy once the original's delivery is over), as Stripe may.
     pub duplicate_deliveries: bool,
     /// Deliver the events of one payment newest first, as Stripe does not promise any order.
+    /// A transfer's events happen one at a time and go out in order regardless.
     pub reorder_deliveries: bool,
     /// How long a SEPA debit takes to succeed or fail after the session completes.
     pub sepa_delay: Duration,
@@ -106,6 +112,11 @@ struct Store {
     charges: HashMap<String, Value>,
     balance_transactions: HashMap<String, Value>,
     transfers: HashMap<String, Value>,
+    /// Transfer id → its reversals, oldest first.
+    transfer_reversals: HashMap<String, Vec<Value>>,
+    /// Object id → the end of the delivery of the last event scheduled about it, which the next
+    /// one waits for (see `webhooks::deliver_in_turn`).
+    delivery_turns: HashMap<String, tokio::sync::oneshot::Receiver<()>>,
     idempotency: HashMap<String, api::Idempotent>,
 }
 
@@ -119,6 +130,8 @@ pub(crate) struct Sim {
     api_requests: AtomicU64,
     deliveries: Mutex<Vec<Delivery>>,
     http: reqwest::Client,
+    /// Where deliveries run, also when started from outside a request (`reverse_transfer`).
+    runtime: tokio::runtime::Handle,
 }
 
 impl Sim {
@@ -155,6 +168,7 @@ impl Simulator {
             api_requests: AtomicU64::new(0),
             deliveries: Mutex::default(),
             http: reqwest::Client::new(),
+            runtime: tokio::runtime::Handle::current(),
         });
         let stripe_api = Router::new()
             .route("/v1/checkout/sessions", post(sessions::create))
@@ -167,6 +181,11 @@ impl Simulator {
             .route("/v1/balance_transactions/{id}", get(charges::retrieve_balance_transaction))
             .route("/v1/transfers", post(transfers::create))
             .route("/v1/transfers/{id}", get(transfers::retrieve))
+            .route(
+                "/v1/transfers/{id}/reversals",
+                post(transfers::create_reversal).get(transfers::list_reversals),
+            )
+            .route("/v1/transfers/{id}/reversals/{reversal}", get(transfers::retrieve_reversal))
             // `route_layer`: only matched routes pass the guard; unknown paths get the fallback.
             .route_layer(axum::middleware::from_fn_with_state(sim.clone(), api::guard));
         let app = stripe_api
@@ -199,6 +218,15 @@ impl Simulator {
         self.sim.store().transfers.values().cloned().collect()
     }
 
+    /// Reverses `amount` of transfer `transfer_id` (none: all that is left) as
+    /// `POST /v1/transfers/{id}/reversals` does, with its errors, and sends `transfer.reversed`:
+    /// for tests where the platform or Stripe takes a transfer back without zbor asking. Returns
+    /// the `transfer_reversal`. Call it inside the Tokio runtime the simulator was started in, or
+    /// while that runtime still runs (the delivery runs there).
+    pub fn reverse_transfer(&self, transfer_id: &str, amount: Option<i64>) -> Result<Value, ApiError> {
+        transfers::reverse(&self.sim, transfer_id, transfers::Reversal { amount, ..Default::default() }, None)
+    }
+
     /// Every Checkout Session created so far, in no particular order.
     pub fn checkout_sessions(&self) -> Vec<Value> {
         self.sim.store().sessions.values().cloned().collect()
@@ -210,9 +238,10 @@ impl Simulator {
     }
 }
 
-/// An error in Stripe's shape: `{"error": {"type", "message", "param", "code"}}`.
+/// An error in Stripe's shape: `{"error": {"type", "message", "param", "code"}}`, as the API
+/// answers it and [`Simulator::reverse_transfer`] returns it.
 #[derive(Debug)]
-pub(crate) struct ApiError {
+pub struct ApiError {
     status: StatusCode,
     kind: &'static str,
     code: Option<&'static str>,
@@ -221,6 +250,40 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status the API answers with (400, 404, …).
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    /// Stripe's error `type`: `invalid_request_error`, `api_error`, …
+    pub fn error_type(&self) -> &str {
+        self.kind
+    }
+
+    /// Stripe's error `code` (`resource_missing`, …), when there is one.
+    pub fn code(&self) -> Option<&str> {
+        self.code
+    }
+
+    /// The request parameter the error is about, when there is one.
+    pub fn param(&self) -> Option<&str> {
+        self.param.as_deref()
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The response body: `{"error": {…}}`.
+    pub fn to_json(&self) -> Value {
+        json!({ "error": {
+            "type": self.kind,
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+        } })
+    }
+
     /// 400 `invalid_request_error` about one request parameter.
     fn invalid(param: &str, message: impl Into<String>) -> ApiError {
         ApiError {
@@ -253,17 +316,28 @@ impl ApiError {
     fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
         ApiError { status, kind, code: None, message: message.into(), param: None }
     }
+
+    /// 400 `invalid_request_error` without a code: the request is well-formed but cannot be done.
+    fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+    }
+
+    fn with_param(self, param: &str) -> ApiError {
+        ApiError { param: Some(param.to_owned()), ..self }
+    }
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.kind, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": {
-            "type": self.kind,
-            "code": self.code,
-            "message": self.message,
-            "param": self.param,
-        } });
-        (self.status, Json(body)).into_response()
+        (self.status, Json(self.to_json())).into_response()
     }
 }
 

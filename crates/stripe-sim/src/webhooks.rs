@@ -1,12 +1,14 @@
 //! Events and their delivery: signed as Stripe signs them, retried with a doubling delay until
-//! the receiver answers 2xx, and, when configured, duplicated or reordered as Stripe may.
+//! the receiver answers 2xx, and, when configured, duplicated or reordered as Stripe may. The
+//! events of one payment go out one after the other (`deliver_payment`), as do those of one
+//! transfer (`deliver_in_turn`); different payments and transfers are delivered concurrently.
 
 use std::future::Future;
 use std::sync::{Arc, PoisonError};
 
 use serde_json::{json, Value};
 
-use crate::{new_id, now, Delivery, Sim};
+use crate::{new_id, now, Delivery, Sim, Store};
 
 /// An event of type `kind` carrying a snapshot of `object`.
 pub(crate) fn event(sim: &Sim, kind: &str, object: &Value) -> Value {
@@ -17,6 +19,31 @@ pub(crate) fn event(sim: &Sim, kind: &str, object: &Value) -> Value {
     event["data"] = json!({ "object": object });
     event["api_version"] = json!("2025-10-29.clover");
     event
+}
+
+/// `event` as caused by an API request with these headers: Stripe names the request and its
+/// `Idempotency-Key` in the event's `request`.
+pub(crate) fn requested(mut event: Value, headers: &axum::http::HeaderMap) -> Value {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    event["request"] = json!({ "id": new_id("req"), "idempotency_key": key });
+    event
+}
+
+/// Delivers an event about the object `object_id` in the background, once the events about it
+/// delivered before (scheduled under the same store lock, so in the order of the changes) are
+/// acknowledged or given up.
+pub(crate) fn deliver_in_turn(sim: &Arc<Sim>, store: &mut Store, object_id: &str, event: Value) {
+    let (done, turn) = tokio::sync::oneshot::channel::<()>();
+    let previous = store.delivery_turns.insert(object_id.to_owned(), turn);
+    let task_sim = sim.clone();
+    sim.runtime.spawn(async move {
+        if let Some(previous) = previous {
+            // an error: the one before never finished (its task ended with the runtime)
+            let _ = previous.await;
+        }
+        task_sim.deliver(event).await;
+        let _ = done.send(());
+    });
 }
 
 /// Delivers the events of one payment in the background, one after the other: `now` at once,
