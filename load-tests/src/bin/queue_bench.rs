@@ -6,7 +6,7 @@
 //! no-ops. Then again with a worker killed every 2 s: jobs lost, jobs delivered again, and
 //! how long the killed worker's jobs waited until another worker finished them.
 //!
-//! Needs `npm ci --prefix load-tests/bullmq` for the reference.
+//! Needs `npm install --no-save --prefix load-tests/bullmq` for the reference.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop
 // Floats and casts here measure time and rates, never money.
 #![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
@@ -179,7 +179,7 @@ fn bullmq() -> anyhow::Result<Value> {
     let output = Command::new("node")
         .args([script, &redis_url(), &JOBS.to_string(), &WORKERS.to_string()])
         .output()
-        .context("node (npm ci --prefix load-tests/bullmq)")?;
+        .context("node (npm install --no-save --prefix load-tests/bullmq)")?;
     ensure!(output.status.success(), "bullmq: {}", String::from_utf8_lossy(&output.stderr));
     let line = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned();
     Ok(serde_json::from_str(&line)?)
