@@ -53,8 +53,14 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<SepaFile, Error> {
 
 /// A file of every approved SEPA payout of `batch_id` not yet in a file; they become `sent`.
 /// Refused while payouts are paused.
+/// The file is written once inside the transaction (and thrown away): a payout the bank's rules
+/// would refuse (an account outside SEPA, a name with nothing left in the SEPA character set)
+/// refuses the file, with nothing moved to `sent`, instead of leaving a file that cannot be
+/// downloaded.
 pub async fn create(
     pool: &PgPool,
+    key: &DataKey,
+    debtor: &Debtor,
     batch_id: i64,
     user: i64,
     requested_execution_date: NaiveDate,
@@ -117,6 +123,8 @@ pub async fn create(
         .bind(&ids)
         .execute(&mut *db)
         .await?;
+    let items = items_of(&mut db, file.id).await?;
+    payment_file(pool, key, &file, items, debtor).await.and_then(|f| sepa::pain_001_001_09(&f))?;
     db.commit().await?;
     tracing::info!(batch = batch_id, file = file.id, transactions = ids.len(), "SEPA file made");
     Ok(file)
@@ -125,14 +133,34 @@ pub async fn create(
 /// The file's pain.001.001.09 XML, made again from its rows and the sealed beneficiaries.
 pub async fn document(pool: &PgPool, key: &DataKey, id: i64, debtor: &Debtor) -> Result<String, Error> {
     let file = get(pool, id).await?;
-    let items: Vec<(i64, i64, Decimal, String)> = sqlx::query_as(
+    let mut conn = pool.acquire().await?;
+    let items = items_of(&mut conn, id).await?;
+    drop(conn);
+    sepa::pain_001_001_09(&payment_file(pool, key, &file, items, debtor).await?)
+}
+
+/// The file's payouts: id, beneficiary, amount, currency.
+async fn items_of(
+    db: &mut sqlx::PgConnection,
+    file_id: i64,
+) -> Result<Vec<(i64, i64, Decimal, String)>, Error> {
+    Ok(sqlx::query_as(
         "select p.id, p.beneficiary_id, p.amount, b.currency from payout_sepa_file_items i
          join payouts p on p.id = i.payout_id join payout_batches b on b.id = p.batch_id
          where i.file_id = $1 order by p.id",
     )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+    .bind(file_id)
+    .fetch_all(&mut *db)
+    .await?)
+}
+
+async fn payment_file(
+    pool: &PgPool,
+    key: &DataKey,
+    file: &SepaFile,
+    items: Vec<(i64, i64, Decimal, String)>,
+    debtor: &Debtor,
+) -> Result<PaymentFile, Error> {
     let mut transfers = Vec::with_capacity(items.len());
     for (payout, beneficiary, amount, currency) in items {
         let person = beneficiaries::reveal(pool, key, BeneficiaryId::from_i64(beneficiary)).await?;
@@ -150,10 +178,10 @@ pub async fn document(pool: &PgPool, key: &DataKey, id: i64, debtor: &Debtor) ->
             remittance: remittance(payout),
         });
     }
-    sepa::pain_001_001_09(&PaymentFile {
+    Ok(PaymentFile {
         message_id: file.message_id.clone(),
         created_at: file.created_at,
-        payment_information_id: file.message_id,
+        payment_information_id: file.message_id.clone(),
         requested_execution_date: file.requested_execution_date,
         debtor: debtor.clone(),
         transfers,

@@ -600,17 +600,23 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
 
     // paused: no file
     switch::pause(&r.db.pool, Some(who), "").await.unwrap();
-    assert!(matches!(sepa_files::create(&r.db.pool, batch.id, who, date).await, Err(Error::Paused)));
+    assert!(matches!(
+        sepa_files::create(&r.db.pool, &r.key, &debtor(true), batch.id, who, date).await,
+        Err(Error::Paused)
+    ));
     switch::resume(&r.db.pool, r.treasurers[1]).await.unwrap();
     switch::resume(&r.db.pool, r.treasurers[2]).await.unwrap();
 
-    let made = sepa_files::create(&r.db.pool, batch.id, who, date).await.unwrap();
+    let made = sepa_files::create(&r.db.pool, &r.key, &debtor(true), batch.id, who, date).await.unwrap();
     assert_eq!((made.transactions, made.control_sum.to_string().as_str()), (3, "3000.00"));
     for item in &batch.items {
         assert_eq!(treasury::get(&r.db.pool, item.payout).await.unwrap().status, PayoutStatus::Sent);
     }
     // the same payouts never go into a second file
-    assert!(matches!(sepa_files::create(&r.db.pool, batch.id, who, date).await, Err(Error::WrongState(_))));
+    assert!(matches!(
+        sepa_files::create(&r.db.pool, &r.key, &debtor(true), batch.id, who, date).await,
+        Err(Error::WrongState(_))
+    ));
 
     let xml = sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true)).await.unwrap();
     let texts = parse(&xml);
@@ -634,7 +640,7 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
 
     // retried, the returned payout goes into a new file alone; the first file reads the same
     treasury::retry(&r.db.pool, third, who).await.unwrap();
-    let second = sepa_files::create(&r.db.pool, batch.id, who, date).await.unwrap();
+    let second = sepa_files::create(&r.db.pool, &r.key, &debtor(true), batch.id, who, date).await.unwrap();
     assert_eq!(second.transactions, 1);
     assert_ne!(second.message_id, made.message_id);
     assert_eq!(sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true)).await.unwrap(), xml);
@@ -644,5 +650,39 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     let b = batches::batch(&r.db.pool, batch.id).await.unwrap();
     assert_eq!(b.counts.get("paid"), Some(&3));
     assert!(zbor_ledger::verify(&r.db.pool).await.unwrap().is_ok());
+    r.db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_file_the_bank_would_refuse_is_not_made_and_its_payouts_stay_approved() {
+    let r = rail().await;
+    let outside = new(json!({ "name": "Person in Minsk", "contact": "", "note": "",
+        "method": { "kind": "sepa", "iban": "BY13NBRB3600900000002Z00AB00" } }));
+    let person = beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &outside)
+        .await
+        .unwrap()
+        .id
+        .as_i64();
+    let items = vec![NewItem { beneficiary: person, amount: "1000".into() }];
+    let batch = batches::create(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[0], &items).await.unwrap();
+    batches::approve(&r.db.pool, batch.id, r.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
+    batches::approve(&r.db.pool, batch.id, r.treasurers[2], &batch.content_hash).await.unwrap().unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let refused =
+        sepa_files::create(&r.db.pool, &r.key, &debtor(true), batch.id, r.treasurers[0], date).await;
+    match refused {
+        Err(Error::InvalidField { field, reason }) => {
+            assert_eq!(field, "creditor_iban", "{reason}");
+            assert!(!reason.contains("BY13"), "no IBAN in the error: {reason}");
+        }
+        other => panic!("expected the file to be refused, got {other:?}"),
+    }
+    let payout = batch.items[0].payout;
+    assert_eq!(treasury::get(&r.db.pool, payout).await.unwrap().status, PayoutStatus::Approved);
+    let files: i64 =
+        sqlx::query_scalar("select count(*) from payout_sepa_files").fetch_one(&r.db.pool).await.unwrap();
+    assert_eq!(files, 0);
+    // the treasurer pays that person another way: cancel, and the funds are free again
+    treasury::cancel(&r.db.pool, payout, r.treasurers[0]).await.unwrap();
     r.db.drop_database().await;
 }

@@ -319,7 +319,8 @@ pub async fn create_sepa_file(
 ) -> Result<(StatusCode, Json<sepa_files::SepaFile>), ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
-    state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
+    let debtor = state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
+    let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     let today = chrono::Utc::now().date_naive();
     let date = new.requested_execution_date.unwrap_or(today + chrono::Days::new(1));
     if date < today || date > today + chrono::Days::new(365) {
@@ -328,7 +329,7 @@ pub async fn create_sepa_file(
             reason: "from today to a year ahead".into(),
         }));
     }
-    let file = sepa_files::create(&state.pool, id, user, date).await?;
+    let file = sepa_files::create(&state.pool, key, debtor, id, user, date).await?;
     let subject = format!("sepa_file:{}", file.id);
     let details = json!({ "batch": id, "transactions": file.transactions, "control_sum": file.control_sum.to_string() });
     super::people::audit(&state, &caller.0.actor(), "sepa_file.create", Some(&subject), details).await?;
