@@ -4,6 +4,7 @@ mod auth;
 mod beneficiaries;
 mod campaigns;
 mod checkout;
+mod console;
 mod error;
 mod health;
 mod json;
@@ -126,6 +127,9 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard/{slug}", get(pages::dashboard))
         .route("/assets/dashboard.js", get(pages::dashboard_js))
         .route("/assets/dashboard.css", get(pages::dashboard_css))
+        .route("/console", get(console::page))
+        .route("/assets/console.js", get(console::js))
+        .route("/assets/console.css", get(console::css))
         .route(
             "/webhooks/stripe",
             post(webhooks::stripe).layer(DefaultBodyLimit::max(zbor_intake::webhook::BODY_BYTES_MAX)),

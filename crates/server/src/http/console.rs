@@ -1,0 +1,45 @@
+//! The treasurers' console, `GET /console`: one static page, one script, one stylesheet. The page
+//! holds no data of its own; everything arrives through the JSON API with the session cookie and
+//! the CSRF token, and it shows no personal data (beneficiaries are ids; it never reveals).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+const CONSOLE_HTML: &str = include_str!("console/console.html");
+const CONSOLE_JS: &str = include_str!("console/console.js");
+const CONSOLE_CSS: &str = include_str!("console/console.css");
+
+/// Only this origin's script and styles, no inline anything, no frames, forms post here only.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+                       img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Headers every console response carries: nothing is cached, nothing frames it.
+fn strict(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /console`
+pub async fn page() -> Response {
+    strict("text/html; charset=utf-8", CONSOLE_HTML)
+}
+
+/// `GET /assets/console.js`
+pub async fn js() -> Response {
+    strict("text/javascript; charset=utf-8", CONSOLE_JS)
+}
+
+/// `GET /assets/console.css`
+pub async fn css() -> Response {
+    strict("text/css; charset=utf-8", CONSOLE_CSS)
+}

@@ -1,0 +1,514 @@
+// The treasurers' console. Plain script, no framework, no build step.
+//
+// Everything comes from the JSON API. The session cookie is HttpOnly; the CSRF token lives only
+// in this script's memory and goes with every change as X-CSRF-Token. Every value from the API is
+// placed with textContent, never as HTML. No personal data is shown: beneficiaries are ids, and
+// this page never calls the reveal endpoints.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  // Items in these states are still on their way: the batch view refreshes every second.
+  const MOVING = ["approved", "sending", "sent"];
+
+  const state = {
+    signedIn: false,
+    me: null, // user id
+    role: null,
+    csrf: null,
+    generation: 0, // bumped on every view change; late answers for an old view are dropped
+    timer: null,
+    batchId: null,
+    currency: "",
+    itemsKey: "",
+    rows: new Map(), // payout id -> {tr, status, actions, shown}
+    lookups: Promise.resolve(), // GET /payouts/{id}, one at a time
+    details: new Map(), // "id:status" -> promise of the payout
+  };
+
+  // ---- talking to the API ----
+
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    const init = { method, headers, credentials: "same-origin", cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, "network", "the server could not be reached; try again");
+    }
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (e) {
+      data = null;
+    }
+    if (!response.ok) {
+      // the envelope of every refusal: {"error": {"code", "message"}}
+      const error = (data && data.error) || {};
+      throw new ApiError(response.status, error.code || "http_" + response.status,
+        error.message || "HTTP " + response.status);
+    }
+    return data;
+  }
+
+  function describe(e) {
+    if (e instanceof ApiError) {
+      return e.status ? `Refused: ${e.message} (${e.status} ${e.code})` : e.message;
+    }
+    return String(e);
+  }
+
+  // Shows a failure in `where`; a session that ended leads back to the login form.
+  function failed(e, where) {
+    if (e instanceof ApiError && e.status === 401 && e.code === "unauthorized") {
+      showLogin("Your session has ended. Please log in again.");
+      return;
+    }
+    say(where, describe(e), true);
+  }
+
+  // ---- small DOM helpers ----
+
+  function el(tag, text, attributes) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, String(value));
+    return node;
+  }
+
+  function row(cells, attributes) {
+    const tr = el("tr", null, attributes);
+    for (const cell of cells) {
+      const td = el("td");
+      if (cell instanceof Node) td.append(cell);
+      else td.textContent = String(cell);
+      tr.append(td);
+    }
+    return tr;
+  }
+
+  function button(label, onClick, className) {
+    const b = el("button", label, { type: "button" });
+    if (className) b.className = className;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function say(where, text, isError) {
+    where.textContent = text;
+    where.classList.toggle("error", Boolean(isError));
+    where.hidden = !text;
+  }
+
+  const money = (amount, currency) => `${amount} ${currency}`;
+  const user = (id) => (id === state.me ? `#${id} (you)` : `#${id}`);
+  const approvals = (b) => `${b.approvals.length} of ${b.approvals_required}`;
+
+  // Rail errors may quote an account; the page shows none.
+  function mask(text) {
+    return String(text)
+      .replace(/acct_[A-Za-z0-9]+/g, "acct_…")
+      .replace(/\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b/g, "[account hidden]");
+  }
+
+  // ---- views ----
+
+  function show(view) {
+    for (const id of ["login-view", "batches-view", "batch-view"]) $(id).hidden = id !== view;
+    $("switch-view").hidden = view === "login-view";
+    $("logout").hidden = view === "login-view";
+    $("loading").hidden = true;
+  }
+
+  function stopTimer() {
+    clearTimeout(state.timer);
+    state.timer = null;
+  }
+
+  function later(generation, fn, ms) {
+    if (generation !== state.generation) return;
+    stopTimer();
+    state.timer = setTimeout(fn, ms);
+  }
+
+  function route() {
+    if (!state.signedIn) return;
+    stopTimer();
+    state.generation += 1;
+    say($("notice"), "");
+    refreshSwitch();
+    const match = location.hash.match(/^#\/batches\/(\d+)$/);
+    if (match) openBatch(Number(match[1]));
+    else openBatches();
+  }
+
+  // ---- 1. login ----
+
+  function showLogin(message) {
+    stopTimer();
+    state.generation += 1;
+    Object.assign(state, { signedIn: false, me: null, role: null, csrf: null });
+    $("who").textContent = "";
+    say($("login-error"), message || "", true);
+    $("login-code").value = "";
+    show("login-view");
+  }
+
+  function signedIn(me) {
+    if (me.role === "treasurer" && !me.second_factor) {
+      showLogin("Treasurers log in with the 6-digit code from their authenticator app.");
+      return;
+    }
+    Object.assign(state, { signedIn: true, me: me.user ? me.user.id : null, role: me.role, csrf: me.csrf_token });
+    $("who").textContent = `Signed in as user #${state.me} (${state.role})`;
+    route();
+  }
+
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = $("login-submit");
+    submit.disabled = true;
+    say($("login-error"), "");
+    try {
+      const session = await api("POST", "/api/v1/session", {
+        email: $("login-email").value.trim(),
+        password: $("login-password").value,
+        totp: $("login-code").value.trim(),
+      });
+      $("login-password").value = "";
+      $("login-code").value = "";
+      signedIn({ user: session.user, role: session.user.role, second_factor: session.second_factor,
+        csrf_token: session.csrf_token });
+    } catch (e) {
+      say($("login-error"), "Log in failed: " + describe(e), true);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  $("logout").addEventListener("click", async () => {
+    try {
+      await api("DELETE", "/api/v1/session");
+      showLogin("You have logged out.");
+    } catch (e) {
+      showLogin("Logging out failed: " + describe(e));
+    }
+  });
+
+  // ---- 2. batches ----
+
+  function openBatches() {
+    show("batches-view");
+    loadBatches(state.generation);
+  }
+
+  async function loadBatches(generation) {
+    try {
+      const data = await api("GET", "/api/v1/payout-batches");
+      if (generation !== state.generation) return;
+      renderBatches(data);
+    } catch (e) {
+      if (generation === state.generation) failed(e, $("notice"));
+    }
+    later(generation, () => {
+      refreshSwitch();
+      loadBatches(generation);
+    }, 5000);
+  }
+
+  function renderBatches(data) {
+    const me = data.me;
+    const link = (b) => el("a", `Batch ${b.id}`, { href: `#/batches/${b.id}` });
+    const awaiting = data.batches.filter((b) =>
+      b.status === "awaiting_approval" && b.created_by !== me && !b.approvals.includes(me));
+    $("awaiting").tBodies[0].replaceChildren(...awaiting.map((b) => row(
+      [link(b), b.campaign_slug, money(b.total, b.currency), b.items, approvals(b), user(b.created_by)],
+      { "data-batch": b.id })));
+    $("awaiting").hidden = awaiting.length === 0;
+    $("awaiting-empty").hidden = awaiting.length > 0;
+    $("batches").tBodies[0].replaceChildren(...data.batches.map((b) => row(
+      [link(b), b.campaign_slug, b.status, money(b.total, b.currency), b.items, b.unfinished, approvals(b),
+        user(b.created_by)],
+      { "data-batch": b.id })));
+    $("batches-empty").hidden = data.batches.length > 0;
+  }
+
+  // ---- 3. one batch ----
+
+  function openBatch(id) {
+    Object.assign(state, { batchId: id, itemsKey: "", rows: new Map(), details: new Map() });
+    $("batch-id").textContent = id;
+    for (const part of ["batch-status", "batch-total", "batch-approvals", "batch-creator", "batch-hash"]) {
+      $(part).textContent = "…";
+    }
+    $("batch-counts").replaceChildren();
+    $("items").tBodies[0].replaceChildren();
+    $("batch-changed").hidden = true;
+    $("sepa-download").hidden = true;
+    for (const out of ["approve-result", "sepa-result", "action-result"]) say($(out), "");
+    show("batch-view");
+    loadBatch(state.generation, id, null);
+  }
+
+  function reloadBatch() {
+    stopTimer();
+    loadBatch(state.generation, state.batchId, $("batch-hash").textContent);
+  }
+
+  async function loadBatch(generation, id, shownHash) {
+    let batch;
+    try {
+      batch = await api("GET", `/api/v1/payout-batches/${id}`);
+    } catch (e) {
+      if (generation !== state.generation) return;
+      failed(e, $("notice"));
+      // a passing failure (network, 5xx) is tried again; a refusal is not
+      if (e.status === 0 || e.status >= 500) later(generation, () => loadBatch(generation, id, shownHash), 3000);
+      return;
+    }
+    if (generation !== state.generation) return;
+    say($("notice"), "");
+    renderBatch(batch, shownHash);
+    const moving = batch.items.some((i) => MOVING.includes(i.status));
+    $("batch-live").hidden = !moving;
+    if (moving) later(generation, () => loadBatch(generation, id, batch.content_hash), 1000);
+  }
+
+  function renderBatch(batch, shownHash) {
+    state.currency = batch.currency;
+    $("batch-status").textContent = batch.status;
+    $("batch-total").textContent = `${money(batch.total, batch.currency)} in ${batch.items.length} items`;
+    $("batch-approvals").textContent = approvals(batch) +
+      (batch.approvals.length ? ": " + batch.approvals.map(user).join(", ") : "");
+    $("batch-creator").textContent = user(batch.created_by);
+    if (shownHash && shownHash !== "…" && shownHash !== batch.content_hash) $("batch-changed").hidden = false;
+    // the hash displayed is the one an approval signs
+    $("batch-hash").textContent = batch.content_hash;
+    $("batch-counts").replaceChildren(...Object.entries(batch.counts).map(([status, n]) =>
+      el("li", `${status}: ${n}`, { "data-state": status, "data-count": n })));
+
+    const created = batch.created_by === state.me;
+    const approved = batch.approvals.includes(state.me);
+    const awaiting = batch.status === "awaiting_approval";
+    $("approve").hidden = !(awaiting && state.role === "treasurer" && !created && !approved);
+    let whyNot = "";
+    if (awaiting && created) whyNot = "You created this batch: other treasurers approve it.";
+    else if (awaiting && approved) whyNot = "You have approved this batch; it waits for another treasurer.";
+    else if (awaiting && state.role !== "treasurer") whyNot = "Only treasurers approve batches.";
+    $("approve-why-not").textContent = whyNot;
+
+    const approvedItems = batch.counts.approved || 0;
+    const fileMade = !$("sepa-download").hidden;
+    $("sepa").hidden = !(fileMade || (batch.status === "approved" && approvedItems > 0 && state.role === "treasurer"));
+
+    renderItems(batch);
+  }
+
+  function renderItems(batch) {
+    const body = $("items").tBodies[0];
+    const key = batch.items.map((i) => i.payout).join(",");
+    if (key !== state.itemsKey) {
+      // the batch was edited: start the list afresh
+      state.itemsKey = key;
+      state.rows = new Map();
+      body.replaceChildren();
+    }
+    for (const item of batch.items) {
+      let r = state.rows.get(item.payout);
+      if (!r) {
+        r = { tr: el("tr", null, { "data-payout": item.payout }), status: el("td"), actions: el("td"), shown: null };
+        r.tr.append(el("td", `#${item.payout}`), el("td", `#${item.beneficiary}`),
+          el("td", money(item.amount, batch.currency)), r.status, r.actions);
+        body.append(r.tr);
+        state.rows.set(item.payout, r);
+      }
+      if (r.shown !== item.status) {
+        r.shown = item.status;
+        r.tr.setAttribute("data-status", item.status);
+        r.status.textContent = item.status;
+        r.status.className = "state state-" + item.status;
+        renderActions(r, item);
+      }
+    }
+  }
+
+  // ---- 5. per payout: retry, cancel, mark paid ----
+
+  // The payout's own record (method, attempts, last error), fetched once per state, one at a time.
+  function lookup(id, status) {
+    const key = `${id}:${status}`;
+    if (!state.details.has(key)) {
+      const next = state.lookups.then(() => api("GET", `/api/v1/payouts/${id}`));
+      state.lookups = next.catch(() => null);
+      state.details.set(key, next);
+    }
+    return state.details.get(key);
+  }
+
+  function renderActions(r, item) {
+    r.actions.replaceChildren();
+    const id = item.payout;
+    if (item.status === "failed") {
+      const info = el("span", "", { class: "small" });
+      r.actions.append(
+        button("Retry", () => act(id, "retry")),
+        button("Cancel", () => {
+          if (window.confirm(`Cancel payout #${id}? Its funds return to the campaign.`)) act(id, "cancel");
+        }, "danger"),
+        info);
+      lookup(id, item.status).then((p) => {
+        if (r.shown !== "failed") return;
+        info.textContent = ` ${p.method}, ${p.attempts} attempt(s)` + (p.last_error ? `: ${mask(p.last_error)}` : "");
+      }, (e) => failed(e, info));
+    } else if (item.status === "approved") {
+      // only a manual payout is marked paid by hand; the batch JSON does not say which are
+      lookup(id, item.status).then((p) => {
+        if (r.shown !== "approved" || p.method !== "manual") return;
+        const note = el("input", null, { maxlength: 500, placeholder: "note (optional)", "aria-label": `note for payout #${id}` });
+        r.actions.append(note, button("Mark paid", () => act(id, "paid", { note: note.value })));
+      }, () => {});
+    }
+  }
+
+  async function act(id, action, body) {
+    const out = $("action-result");
+    say(out, `Payout #${id}: working…`);
+    try {
+      const payout = await api("POST", `/api/v1/payouts/${id}/${action}`, body);
+      say(out, `Payout #${id} is now ${payout.status}.`);
+    } catch (e) {
+      failed(e, out);
+    }
+    if (state.signedIn) reloadBatch();
+  }
+
+  // ---- approving ----
+
+  $("approve-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("approve-result");
+    const submit = $("approve-submit");
+    const code = $("approve-code");
+    submit.disabled = true;
+    out.removeAttribute("data-outcome");
+    say(out, "Approving…");
+    try {
+      const answer = await api("POST", `/api/v1/payout-batches/${state.batchId}/approvals`, {
+        content_hash: $("batch-hash").textContent,
+        totp: code.value.trim(),
+      });
+      out.setAttribute("data-outcome", answer.outcome);
+      say(out, answer.outcome === "released"
+        ? "Approved. The batch is released: payouts are on their way."
+        : `Approved. ${answer.details.more_needed} more approval(s) needed.`);
+    } catch (e) {
+      out.setAttribute("data-outcome", "refused");
+      failed(e, out);
+    } finally {
+      code.value = "";
+      submit.disabled = false;
+    }
+    if (state.signedIn) reloadBatch();
+  });
+
+  // ---- 6. SEPA file ----
+
+  $("sepa-make").addEventListener("click", async () => {
+    const out = $("sepa-result");
+    const make = $("sepa-make");
+    make.disabled = true;
+    say(out, "Making the file…");
+    try {
+      const file = await api("POST", `/api/v1/payout-batches/${state.batchId}/sepa-files`, {});
+      say(out, `SEPA file #${file.id}: ${file.transactions} transfers, ${money(file.control_sum, state.currency)}` +
+        `, to be executed on ${file.requested_execution_date}. Its payouts are now sent.`);
+      const link = $("sepa-download");
+      link.href = `/api/v1/sepa-files/${file.id}/pain.001.xml`;
+      link.hidden = false;
+    } catch (e) {
+      failed(e, out);
+    } finally {
+      make.disabled = false;
+    }
+    if (state.signedIn) reloadBatch();
+  });
+
+  // ---- 4. the pause switch ----
+
+  async function refreshSwitch() {
+    try {
+      renderSwitch(await api("GET", "/api/v1/payouts/switch"));
+    } catch (e) {
+      $("switch-state").textContent = "unknown";
+      failed(e, $("switch-result"));
+    }
+  }
+
+  function renderSwitch(s) {
+    $("switch-state").textContent = s.paused ? "PAUSED" : "running";
+    $("switch-view").classList.toggle("paused", s.paused);
+    $("switch-reason").textContent = s.paused && s.reason ? `Reason: ${s.reason}` : "";
+    $("switch-votes").textContent = s.paused && s.resume_votes.length
+      ? `Asked to resume: ${s.resume_votes.map(user).join(", ")}` : "";
+    $("pause-form").hidden = s.paused;
+    $("resume-form").hidden = !s.paused || state.role !== "treasurer";
+  }
+
+  $("pause-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("switch-result");
+    try {
+      const answer = await api("POST", "/api/v1/payouts/pause", { reason: $("pause-reason").value.trim() });
+      $("pause-reason").value = "";
+      renderSwitch(answer.switch);
+      say(out, "Paused. No payout leaves until two treasurers resume.");
+    } catch (e) {
+      failed(e, out);
+    }
+  });
+
+  $("resume-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("switch-result");
+    const code = $("resume-code");
+    try {
+      const answer = await api("POST", "/api/v1/payouts/resume", { totp: code.value.trim() });
+      renderSwitch(answer.switch);
+      say(out, answer.outcome === "resumed"
+        ? "Resumed: payouts run again."
+        : "Recorded. Another treasurer must also resume.");
+    } catch (e) {
+      failed(e, out);
+    } finally {
+      code.value = "";
+    }
+  });
+
+  // ---- start ----
+
+  window.addEventListener("hashchange", route);
+
+  (async () => {
+    try {
+      signedIn(await api("GET", "/api/v1/me"));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) showLogin("");
+      else say($("loading"), "The console could not start: " + describe(e), true);
+    }
+  })();
+})();

@@ -1,0 +1,347 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+//! The treasurers' console, `/console`: a strict page (its own script and styles only, never
+//! cached or framed), and in a real headless Chromium a third treasurer logs in with a code, finds
+//! the batch awaiting her approval, approves it with a fresh code, and watches the payout workers
+//! pay every item through the simulated Stripe. Needs Debian's chromium and `npm ci` in
+//! tests/browser (deploy/test.sh).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use common::treasury::*;
+use common::*;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
+use zbor_auth::{totp, Role};
+use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_stripe::{Stripe, StripeConfig};
+use zbor_stripe_sim::{Config as SimConfig, Simulator};
+use zbor_vault::DataKey;
+
+const DATA_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const KEY: &str = "sk_test_console";
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+                   img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn fetch(app: &Running, path: &str) -> reqwest::Response {
+    reqwest::Client::new().get(format!("{}{path}", app.base)).send().await.unwrap()
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response.headers().get(name).unwrap_or_else(|| panic!("no {name} header")).to_str().unwrap()
+}
+
+/// Every `<script` tag of `html` loads a file from this origin's /assets and holds no code; no
+/// element carries an event handler or a style attribute; no inline style element.
+fn assert_no_inline_code(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    let mut scripts = 0;
+    for (at, _) in lower.match_indices("<script") {
+        scripts += 1;
+        let tag_end = at + lower[at..].find('>').unwrap();
+        let tag = &lower[at..=tag_end];
+        assert!(tag.contains(r#"src="/assets/console.js""#), "{tag}");
+        assert!(lower[tag_end + 1..].starts_with("</script>"), "the script element has content: {tag}");
+    }
+    assert_eq!(scripts, 1);
+    for (at, _) in lower.match_indices(" on") {
+        let name: String = lower[at + 1..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        assert!(!lower[at + 1 + name.len()..].starts_with('='), "an inline event handler: {name}");
+    }
+    assert!(!lower.contains("<style"), "an inline style element");
+    assert!(!lower.contains(" style="), "an inline style attribute");
+    assert!(!lower.contains("javascript:"));
+    for (at, _) in lower.match_indices(" href=\"").chain(lower.match_indices(" src=\"")) {
+        let url = &lower[at..][lower[at..].find('"').unwrap() + 1..];
+        assert!(
+            url.starts_with("/assets/console.") || url.starts_with("#/"),
+            "{}",
+            &url[..20.min(url.len())]
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_console_is_one_strict_page_and_the_api_wants_a_session() {
+    let app = start_with(Some(WEBHOOK_SECRET), |c| c.data_key = Some(DATA_KEY.into())).await;
+
+    let page = fetch(&app, "/console").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "content-security-policy"), CSP);
+    assert_eq!(header(&page, "cache-control"), "no-store");
+    assert_eq!(header(&page, "x-frame-options"), "DENY");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert_no_inline_code(&html);
+    assert!(html.contains(r#"<link rel="stylesheet" href="/assets/console.css">"#));
+
+    let script = fetch(&app, "/assets/console.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(header(&script, "content-type").starts_with("text/javascript"));
+    assert_eq!(header(&script, "cache-control"), "no-store");
+    let script = script.text().await.unwrap();
+    for never in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "/reveal"] {
+        assert!(!script.contains(never), "the console's script uses {never}");
+    }
+    assert!(script.contains("X-CSRF-Token"));
+    let styles = fetch(&app, "/assets/console.css").await;
+    assert_eq!(styles.status(), 200);
+    assert!(header(&styles, "content-type").starts_with("text/css"));
+
+    // what the page meets before logging in: 401 with the error envelope
+    for path in ["/api/v1/me", "/api/v1/payout-batches", "/api/v1/payout-batches/1", "/api/v1/payouts/switch"]
+    {
+        let (status, body) = app.get(path, None).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")), "{path}: {body}");
+    }
+    let (status, body) = app
+        .post_json("/api/v1/payout-batches/1/approvals", None, &json!({"content_hash": "x", "totp": "1"}))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")), "{body}");
+    app.finish().await;
+}
+
+/// A treasurer whose second factor is enrolled (a code of the previous step), not yet logged in:
+/// the browser logs in with the current step's code.
+async fn enrolled_treasurer(app: &Running, key: &DataKey, email: &str) -> (i64, Vec<u8>) {
+    let user = zbor_auth::add_user(&app.db.pool, key, email, Role::Treasurer, PASSWORD).await.unwrap();
+    let enrolment = zbor_auth::begin_totp_enrolment(&app.db.pool, key, user.id).await.unwrap();
+    let secret = totp::base32_decode(&enrolment.secret).unwrap();
+    let earlier = Utc::now() - chrono::Duration::seconds(30);
+    let code = totp::code(&secret, totp::step_at(earlier.timestamp()));
+    zbor_auth::confirm_totp(&app.db.pool, key, user.id, &code, earlier).await.unwrap();
+    (user.id.as_i64(), secret)
+}
+
+async fn line(lines: &mut mpsc::UnboundedReceiver<String>, seconds: u64) -> String {
+    tokio::time::timeout(Duration::from_secs(seconds), lines.recv())
+        .await
+        .expect("the browser script printed nothing in time")
+        .expect("the browser script ended early (its stderr is above)")
+}
+
+/// The next line, which must start with `prefix`; the rest of it.
+async fn expect(lines: &mut mpsc::UnboundedReceiver<String>, prefix: &str) -> String {
+    let line = line(lines, 60).await;
+    line.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("expected {prefix}, the script printed: {line}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_treasurer_approves_in_the_browser_and_watches_every_item_get_paid() {
+    let sim = Simulator::start(
+        SimConfig { api_key: KEY.into(), ..SimConfig::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let app = start_with(Some(WEBHOOK_SECRET), |c| {
+        c.data_key = Some(DATA_KEY.into());
+        c.stripe_secret_key = Some(KEY.into());
+        c.stripe_api_base = format!("{}/", sim.base_url);
+    })
+    .await;
+    let key = DataKey::parse(DATA_KEY).unwrap();
+    let campaign =
+        json!({"slug": "release-123", "title": "123 released", "currency": "EUR", "goal": "123000"});
+    let (status, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
+    assert_eq!(status, 201, "{created}");
+    let campaign_id = created["id"].as_i64().unwrap();
+
+    // EUR 3,000 arrived
+    let eur = |a: &str| Money::parse(a, Currency::parse("EUR").unwrap()).unwrap();
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
+    let campaign_account = zbor_ledger::account_by_code(&mut *conn, "campaign:release-123").await.unwrap();
+    let funds = NewTransaction::new(TransactionId::derived_from("funds"))
+        .debit(stripe.id, eur("3000"))
+        .credit(campaign_account.id, eur("3000"));
+    zbor_ledger::post_in(&mut conn, &funds).await.unwrap();
+    drop(conn);
+
+    let mut accounts = BTreeSet::new();
+    let mut items = Vec::new();
+    for n in 0..3 {
+        let account = format!("acct_1Pgaf{n}B7WZ01zgkW");
+        let new = serde_json::from_value(json!({"name": format!("Person {n}"), "contact": "", "note": "",
+            "method": {"kind": "stripe_connect", "account": account}}))
+        .unwrap();
+        let id = zbor_payouts::beneficiaries::create(&app.db.pool, &key, campaign_id, &new)
+            .await
+            .unwrap()
+            .id
+            .as_i64();
+        accounts.insert(account);
+        items.push(json!({"beneficiary": id, "amount": "1000"}));
+    }
+
+    let alice = treasurer(&app, &key, "alice@example.org").await;
+    let bob = treasurer(&app, &key, "bob@example.org").await;
+    let (carol, carol_secret) = enrolled_treasurer(&app, &key, "carol@example.org").await;
+
+    // A creates the batch, B approves it: one approval more is needed
+    let (status, batch) =
+        post(&app, "/api/v1/campaigns/release-123/payout-batches", json!({"items": items}), &alice).await;
+    assert_eq!(status, 201, "{batch}");
+    let batch_id = batch["id"].as_i64().unwrap();
+    let hash = batch["content_hash"].as_str().unwrap().to_owned();
+    let approvals = format!("/api/v1/payout-batches/{batch_id}/approvals");
+    let (status, answer) =
+        post(&app, &approvals, json!({"content_hash": hash, "totp": next_code(&bob)}), &bob).await;
+    assert_eq!((status, answer["outcome"].as_str()), (200, Some("approved")), "{answer}");
+    // the page's cookie alone is not enough for a change: the CSRF token must come with it
+    let response = reqwest::Client::new()
+        .post(format!("{}{approvals}", app.base))
+        .header("cookie", &alice.cookie)
+        .json(&json!({"content_hash": hash, "totp": next_code(&alice)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403, "a change without X-CSRF-Token");
+
+    // C's codes: this step's to log in, the next step's to approve (a code counts once)
+    let step = totp::step_at(Utc::now().timestamp());
+    let login_code = totp::code(&carol_secret, step);
+    let approval_code = totp::code(&carol_secret, step + 1);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console.mjs");
+    let mut browser = Command::new("node")
+        .args([
+            script,
+            &app.base,
+            "carol@example.org",
+            PASSWORD,
+            &login_code,
+            &approval_code,
+            &batch_id.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node (deploy/test.sh installs the browser test's dependencies)");
+    let stdout = browser.stdout.take().unwrap();
+    let (sender, mut lines) = mpsc::unbounded_channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("browser: {line}");
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    assert_eq!(expect(&mut lines, "UNAUTHENTICATED").await, "401");
+    let error = expect(&mut lines, "LOGIN_ERROR").await;
+    assert!(error.contains("email or password is wrong") && error.contains("401 bad_credentials"), "{error}");
+    assert_eq!(expect(&mut lines, "AWAITING").await, batch_id.to_string(), "the batch awaits C, and only it");
+    assert_eq!(expect(&mut lines, "HASH").await, hash, "the page shows the hash A created and B signed");
+    assert_eq!(expect(&mut lines, "COUNTS").await, "awaiting_approval: 3");
+    let refused = expect(&mut lines, "REFUSED").await;
+    assert!(
+        refused.starts_with("refused ")
+            && refused.contains("the one-time code is wrong")
+            && refused.contains("401"),
+        "{refused}"
+    );
+    let approved = expect(&mut lines, "APPROVED").await;
+    assert!(approved.starts_with("released "), "{approved}");
+    assert_eq!(expect(&mut lines, "MOVING").await, "3 approved");
+
+    // released, nothing paid yet: the workers start only now
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from payouts where batch_id = {batch_id} and status = 'approved'"
+        ))
+        .await,
+        3
+    );
+    assert!(sim.transfers().is_empty());
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let redis_client = redis::Client::open(redis_url).unwrap();
+    let redis = redis::aio::ConnectionManager::new(redis_client.clone()).await.unwrap();
+    let mut stripe_config = StripeConfig::new(KEY, sim.base_url.as_str());
+    stripe_config.requests_per_second = 50;
+    let workers = zbor_server::workers::Workers {
+        pool: app.db.pool.clone(),
+        streams: zbor_queue::Streams::new(redis, &app.redis_prefix),
+        redis: redis_client,
+        data_key: key.clone(),
+        stripe: Some(Stripe::new(stripe_config).unwrap()),
+        count: 2,
+    };
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(zbor_server::workers::run(workers, stopped));
+
+    assert_eq!(expect(&mut lines, "PAID").await, "3", "the page shows every item paid");
+    let seen = expect(&mut lines, "SEEN").await;
+    assert!(seen.split(',').any(|s| s == "approved") && seen.split(',').any(|s| s == "paid"), "{seen}");
+    assert_eq!(expect(&mut lines, "POLLING").await, "stopped", "nothing moves: the page stops asking");
+    assert_eq!(expect(&mut lines, "AWAITING_AFTER").await, "0");
+    assert_eq!(expect(&mut lines, "AFTER_LOGOUT").await, "401", "logged out: the session is over");
+    let done: Value = serde_json::from_str(&expect(&mut lines, "DONE").await).unwrap();
+    let status = tokio::task::spawn_blocking(move || browser.wait().unwrap()).await.unwrap();
+    assert!(status.success(), "the browser script failed");
+    reader.join().unwrap();
+    stop.send(true).unwrap();
+    running.await.unwrap();
+
+    assert_eq!(done["errors"], json!([]), "no script errors, no CSP violations");
+    assert_eq!(done["counts"], "paid: 3");
+    assert_eq!(done["status"], "approved", "the list shows the batch approved");
+    let requests: Vec<&str> =
+        done["requests"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(!requests.iter().any(|r| r.contains("/reveal")), "the console never reveals: {requests:?}");
+    assert_eq!(requests.iter().filter(|r| **r == format!("POST {approvals}")).count(), 2, "{requests:?}");
+    // after the approval: the view reloads, then refreshes each second until every item is paid
+    let approved_at = requests.iter().rposition(|r| *r == format!("POST {approvals}")).unwrap();
+    let batch_gets = format!("GET /api/v1/payout-batches/{batch_id}");
+    let refreshes = requests[approved_at..].iter().filter(|r| **r == batch_gets).count();
+    assert!(refreshes >= 2, "the batch view refreshed while items moved: {requests:?}");
+    let text = done["text"].as_str().unwrap();
+    assert!(text.contains(&hash), "{text}");
+    assert!(text.contains(&format!("Signed in as user #{carol} (treasurer)")), "{text}");
+    assert!(text.contains(&format!("2 of 2: #{}, #{carol} (you)", bob.id)), "{text}");
+    for personal in ["Person", "acct_", "@example.org"] {
+        assert!(!text.contains(personal), "the page shows {personal}: {text}");
+    }
+
+    // what the page showed is what happened: three transfers, three payouts paid, C's approval
+    let transfers = sim.transfers();
+    assert_eq!(transfers.len(), 3, "exactly one transfer per item");
+    let destinations: BTreeSet<String> =
+        transfers.iter().map(|t| t["destination"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(destinations, accounts);
+    for transfer in &transfers {
+        assert_eq!(
+            (transfer["amount"].as_i64(), transfer["currency"].as_str()),
+            (Some(100_000), Some("eur"))
+        );
+    }
+    assert_eq!(
+        app.count(&format!("select count(*) from payouts where batch_id = {batch_id} and status = 'paid'"))
+            .await,
+        3
+    );
+    let (status, shown) = app.get(&format!("/api/v1/payout-batches/{batch_id}"), Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!((&shown["status"], &shown["counts"]), (&json!("approved"), &json!({"paid": 3})), "{shown}");
+    assert_eq!(shown["approvals"], json!([bob.id, carol]));
+    let released = zbor_audit::recent(&app.db.pool, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "payout_batch.approve_released")
+        .expect("C's approval is in the audit log");
+    assert_eq!(released.actor, format!("user:{carol}"));
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    assert_eq!(zbor_ledger::balance(&mut conn, campaign_account.id).await.unwrap().posted, eur("0"));
+    drop(conn);
+    app.finish().await;
+}
