@@ -91,6 +91,9 @@ pub enum Error {
     SecondFactorRequired,
     #[error("the one-time code is wrong or was already used")]
     BadSecondFactor,
+    /// Five failed attempts in a row (passwords or codes): no factor is checked for 15 minutes.
+    #[error("too many failed attempts: the account is locked for 15 minutes")]
+    Locked,
     #[error("the second factor is already enrolled")]
     AlreadyEnrolled,
     #[error("no second-factor enrolment is pending")]

@@ -1,6 +1,6 @@
 //! Users: creation, password login with lockout, TOTP enrolment and verification.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
 use zbor_vault::DataKey;
@@ -111,8 +111,6 @@ struct UserRow {
     email_sealed: Vec<u8>,
     password_hash: String,
     totp_enrolled_at: Option<DateTime<Utc>>,
-    failed_logins: i32,
-    locked_until: Option<DateTime<Utc>>,
     disabled_at: Option<DateTime<Utc>>,
 }
 
@@ -128,8 +126,7 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, role, email_index, email_sealed, password_hash, totp_enrolled_at, failed_logins, \
-                       locked_until, disabled_at";
+const COLUMNS: &str = "id, role, email_index, email_sealed, password_hash, totp_enrolled_at, disabled_at";
 
 pub async fn user(pool: &PgPool, key: &DataKey, id: UserId) -> Result<User, Error> {
     let row: Option<UserRow> = sqlx::query_as(&format!("select {COLUMNS} from users where id = $1"))
@@ -151,7 +148,13 @@ pub async fn set_role(pool: &PgPool, key: &DataKey, id: UserId, role: Role) -> R
 }
 
 /// Checks email, password and (once enrolled) the one-time code. Returns the user and whether
-/// the second factor was passed. Five failures lock the account for 15 minutes.
+/// the second factor was passed.
+///
+/// Every attempt is taken from the account's budget *before* anything is checked
+/// ([`take_attempt`]), in one atomic update: five attempts in a row that do not pass both factors
+/// lock the account for 15 minutes, however many arrive at once, and whether the password, the
+/// code or a missing code was wrong. Only an attempt that passes every factor the account has
+/// resets the count.
 pub async fn authenticate(
     pool: &PgPool,
     key: &DataKey,
@@ -159,7 +162,7 @@ pub async fn authenticate(
     now: DateTime<Utc>,
 ) -> Result<(User, bool), Error> {
     let Ok(email) = normalise_email(&login.email) else {
-        password::verify(&login.password, password::dummy_hash());
+        password::verify_off_thread(login.password.clone(), password::dummy_hash().to_owned()).await;
         return Err(Error::BadCredentials);
     };
     let row: Option<UserRow> = sqlx::query_as(&format!("select {COLUMNS} from users where email_index = $1"))
@@ -167,50 +170,66 @@ pub async fn authenticate(
         .fetch_optional(pool)
         .await?;
     let Some(row) = row else {
-        password::verify(&login.password, password::dummy_hash());
+        password::verify_off_thread(login.password.clone(), password::dummy_hash().to_owned()).await;
         return Err(Error::BadCredentials);
     };
-    let locked = row.locked_until.is_some_and(|until| until > now);
-    let password_ok = password::verify(&login.password, &row.password_hash);
-    if locked || row.disabled_at.is_some() || !password_ok {
-        if !locked && !password_ok {
-            note_failure(pool, row.id, row.failed_logins, now).await?;
-        }
-        tracing::warn!(user = %row.id, locked, "login refused");
+    let allowed = row.disabled_at.is_none() && take_attempt(pool, row.id, now).await?;
+    if !allowed {
+        // the same work and the same answer as a wrong password: a lock tells nobody anything
+        password::verify_off_thread(login.password.clone(), password::dummy_hash().to_owned()).await;
+        tracing::warn!(user = %row.id, "login refused: locked or disabled");
         return Err(Error::BadCredentials);
     }
-    sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
-        .bind(row.id)
-        .execute(pool)
-        .await?;
+    if !password::verify_off_thread(login.password.clone(), row.password_hash.clone()).await {
+        tracing::warn!(user = %row.id, "login refused: wrong password");
+        return Err(Error::BadCredentials);
+    }
     let enrolled = row.totp_enrolled_at.is_some();
     let user = row.into_user(key)?;
     if !enrolled {
+        passed(pool, user.id).await?;
         return Ok((user, false));
     }
+    // a missing code counts too: otherwise the answer would confirm a guessed password for free
     let code = login.totp.as_deref().ok_or(Error::SecondFactorRequired)?;
-    verify_totp(pool, key, user.id, code, now).await?;
+    check_totp(pool, key, user.id, code, now).await?;
+    passed(pool, user.id).await?;
     Ok((user, true))
 }
 
-async fn note_failure(
-    pool: &PgPool,
-    id: UserId,
-    failed_before: i32,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    if failed_before + 1 >= FAILURES_BEFORE_LOCK {
-        sqlx::query("update users set failed_logins = 0, locked_until = $2 where id = $1")
-            .bind(id)
-            .bind(now + Duration::minutes(LOCK_MINUTES))
-            .execute(pool)
-            .await?;
-    } else {
-        sqlx::query("update users set failed_logins = failed_logins + 1 where id = $1")
-            .bind(id)
-            .execute(pool)
-            .await?;
-    }
+/// Takes one attempt from `id`'s budget, atomically: false when the account is locked. The
+/// fifth attempt in a row locks the account at once (for 15 minutes) and is still checked; if
+/// it passes, [`passed`] lifts the lock. Parallel guesses therefore get five checks in all,
+/// never more.
+async fn take_attempt(pool: &PgPool, id: UserId, now: DateTime<Utc>) -> Result<bool, Error> {
+    let taken: Option<i32> = sqlx::query_scalar(
+        "with counted as (
+             select id, case when locked_until is not null and locked_until <= $2 then 1
+                             else failed_logins + 1 end as attempts
+             from users where id = $1 for update
+         )
+         update users u
+         set failed_logins = c.attempts,
+             locked_until = case when c.attempts >= $3 then $2 + $4 * interval '1 minute' else null end
+         from counted c
+         where u.id = c.id and (u.locked_until is null or u.locked_until <= $2)
+         returning u.failed_logins",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(FAILURES_BEFORE_LOCK)
+    .bind(LOCK_MINUTES)
+    .fetch_optional(pool)
+    .await?;
+    Ok(taken.is_some())
+}
+
+/// Every factor passed: the count of failures starts again.
+async fn passed(pool: &PgPool, id: UserId) -> Result<(), Error> {
+    sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -289,9 +308,28 @@ pub async fn confirm_totp(
     Ok(())
 }
 
-/// Checks a one-time code of an enrolled user and consumes its step, so it is never accepted
-/// again (the update only succeeds for a step newer than the last, also under concurrency).
+/// Checks a one-time code of an enrolled user (an approval, resuming payouts, a reveal) and
+/// consumes its step, so it is never accepted again (the update only succeeds for a step newer
+/// than the last, also under concurrency). Counted like a login: the attempt is taken before
+/// the check ([`take_attempt`]); five wrong codes in a row lock the account for 15 minutes
+/// ([`Error::Locked`]); a right one resets the count.
 pub async fn verify_totp(
+    pool: &PgPool,
+    key: &DataKey,
+    id: UserId,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if !take_attempt(pool, id, now).await? {
+        tracing::warn!(user = %id, "second factor refused: account locked");
+        return Err(Error::Locked);
+    }
+    check_totp(pool, key, id, code, now).await?;
+    passed(pool, id).await
+}
+
+/// The code check itself, with no counting: callers count.
+async fn check_totp(
     pool: &PgPool,
     key: &DataKey,
     id: UserId,

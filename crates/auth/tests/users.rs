@@ -150,3 +150,129 @@ async fn sessions_and_api_tokens_are_stored_hashed_and_can_end() {
     assert!(sessions::from_session(&db.pool, &again.token).await.unwrap().is_none());
     db.drop_database().await;
 }
+
+/// An enrolled treasurer, their enrolment secret, and a time at which no code was used yet.
+async fn enrolled(db: &TestDb, key: &DataKey, email: &str) -> (zbor_auth::User, String) {
+    let user = add_user(&db.pool, key, email, Role::Treasurer, PASSWORD).await.unwrap();
+    let enrolment = begin_totp_enrolment(&db.pool, key, user.id).await.unwrap();
+    let before = Utc::now() - Duration::minutes(5);
+    confirm_totp(&db.pool, key, user.id, &code_for(&enrolment.secret, before), before).await.unwrap();
+    (user, enrolment.secret)
+}
+
+/// A code that is not the right one at `at` (nor in the step either side).
+fn wrong_code(secret: &str, at: chrono::DateTime<Utc>, n: u32) -> String {
+    let near: Vec<String> = (-1..=1).map(|s| code_for(secret, at + Duration::seconds(30 * s))).collect();
+    (n..).map(|k| format!("{:06}", (k * 7919) % 1_000_000)).find(|c| !near.contains(c)).unwrap()
+}
+
+#[tokio::test]
+async fn wrong_codes_count_and_lock_with_the_right_password() {
+    let db = TestDb::new(8).await;
+    let key = DataKey::generate();
+    let (_, secret) = enrolled(&db, &key, "t@example.org").await;
+    let now = Utc::now();
+    // the right password with wrong codes: counted, and locked after five
+    for n in 0..5 {
+        let code = wrong_code(&secret, now, n);
+        assert!(matches!(
+            authenticate(&db.pool, &key, &login("t@example.org", PASSWORD, Some(code)), now).await,
+            Err(Error::BadSecondFactor)
+        ));
+    }
+    // locked: the right password and the right code are refused, and it looks like any failure
+    let right = code_for(&secret, now);
+    assert!(matches!(
+        authenticate(&db.pool, &key, &login("t@example.org", PASSWORD, Some(right.clone())), now).await,
+        Err(Error::BadCredentials)
+    ));
+    // a missing code counts as a failure too (else it would confirm a guessed password freely)
+    let later = now + Duration::minutes(16);
+    for _ in 0..5 {
+        assert!(matches!(
+            authenticate(&db.pool, &key, &login("t@example.org", PASSWORD, None), later).await,
+            Err(Error::SecondFactorRequired)
+        ));
+    }
+    let right_later = code_for(&secret, later);
+    assert!(matches!(
+        authenticate(&db.pool, &key, &login("t@example.org", PASSWORD, Some(right_later)), later).await,
+        Err(Error::BadCredentials)
+    ));
+    // after the lock, both factors pass and the count starts again
+    let much_later = later + Duration::minutes(16);
+    for n in 0..4 {
+        let code = wrong_code(&secret, much_later, n);
+        assert!(authenticate(&db.pool, &key, &login("t@example.org", PASSWORD, Some(code)), much_later)
+            .await
+            .is_err());
+    }
+    let code = code_for(&secret, much_later);
+    authenticate(&db.pool, &key, &login("t@example.org", PASSWORD, Some(code)), much_later).await.unwrap();
+    let failures: i32 =
+        sqlx::query_scalar("select failed_logins from users").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(failures, 0);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_get_five_checks_in_all() {
+    let db = TestDb::new(40).await;
+    let key = DataKey::generate();
+    let (_, secret) = enrolled(&db, &key, "t@example.org").await;
+    let now = Utc::now();
+    let right = code_for(&secret, now);
+    // 32 guesses at once with the right password, the right code among them at position 16
+    let mut guesses = Vec::new();
+    for n in 0..32u32 {
+        let code = if n == 16 { right.clone() } else { wrong_code(&secret, now, n) };
+        let (pool, key) = (db.pool.clone(), key.clone());
+        guesses.push(tokio::spawn(async move {
+            authenticate(&pool, &key, &login("t@example.org", PASSWORD, Some(code)), now).await
+        }));
+    }
+    let mut checked = 0;
+    let mut locked_out = 0;
+    let mut passed = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            Ok(_) => passed += 1,
+            Err(Error::BadSecondFactor) => checked += 1,
+            Err(Error::BadCredentials) => locked_out += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        checked + passed <= 5,
+        "{checked} wrong codes and {passed} right were checked: the budget is five"
+    );
+    assert_eq!(checked + passed + locked_out, 32);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn codes_for_approvals_count_too() {
+    let db = TestDb::new(4).await;
+    let key = DataKey::generate();
+    let (user, secret) = enrolled(&db, &key, "t@example.org").await;
+    let now = Utc::now();
+    for n in 0..5 {
+        assert!(matches!(
+            verify_totp(&db.pool, &key, user.id, &wrong_code(&secret, now, n), now).await,
+            Err(Error::BadSecondFactor)
+        ));
+    }
+    assert!(matches!(
+        verify_totp(&db.pool, &key, user.id, &code_for(&secret, now), now).await,
+        Err(Error::Locked)
+    ));
+    // and the lock holds at login as well
+    assert!(matches!(
+        authenticate(&db.pool, &key, &login("t@example.org", PASSWORD, Some(code_for(&secret, now))), now)
+            .await,
+        Err(Error::BadCredentials)
+    ));
+    let later = now + Duration::minutes(16);
+    verify_totp(&db.pool, &key, user.id, &code_for(&secret, later), later).await.unwrap();
+    db.drop_database().await;
+}
