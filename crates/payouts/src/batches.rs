@@ -39,6 +39,13 @@ pub struct Item {
     #[serde(serialize_with = "amount_string")]
     pub amount: Money,
     pub status: String,
+    /// What approvers see of the destination: the method and its last four characters.
+    pub method: String,
+    pub masked_destination: Option<String>,
+    /// A second treasurer confirmed the beneficiary's current destination.
+    pub destination_confirmed: bool,
+    /// The destination differs from the one this beneficiary was last paid to.
+    pub changed_since_last_payout: bool,
 }
 
 fn amount_string<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
@@ -106,6 +113,7 @@ async fn resolve_items(
     }
     let mut seen = std::collections::HashSet::new();
     let mut resolved = Vec::with_capacity(items.len());
+    let mut unconfirmed = Vec::new();
     for item in items {
         if !seen.insert(item.beneficiary) {
             return Err(invalid("items", format!("beneficiary {} appears twice", item.beneficiary)));
@@ -114,18 +122,37 @@ async fn resolve_items(
         if !amount.is_positive() {
             return Err(invalid("amount", "must be more than zero"));
         }
-        let fingerprint: Option<Vec<u8>> = sqlx::query_scalar(
-            "select payee_fingerprint from beneficiaries where id = $1 and campaign_id = $2",
+        let found: Option<(Vec<u8>, bool)> = sqlx::query_as(
+            "select payee_fingerprint, destination_confirmed_at is not null
+             from beneficiaries where id = $1 and campaign_id = $2",
         )
         .bind(item.beneficiary)
         .bind(campaign_id)
         .fetch_optional(&mut *db)
         .await?;
-        let fingerprint =
-            fingerprint.ok_or(Error::BeneficiaryNotFound(BeneficiaryId::from_i64(item.beneficiary)))?;
+        let (fingerprint, confirmed) =
+            found.ok_or(Error::BeneficiaryNotFound(BeneficiaryId::from_i64(item.beneficiary)))?;
+        if !confirmed {
+            unconfirmed.push(item.beneficiary);
+        }
         resolved.push((item.beneficiary, amount.amount(), fingerprint));
     }
+    if !unconfirmed.is_empty() {
+        return Err(Error::DestinationUnconfirmed(unconfirmed));
+    }
     Ok(resolved)
+}
+
+/// Beneficiaries of the batch whose destination no second treasurer has confirmed (a
+/// destination changed after the batch was made is unconfirmed again).
+async fn unconfirmed_in(db: &mut PgConnection, batch_id: i64) -> Result<Vec<i64>, Error> {
+    Ok(sqlx::query_scalar(
+        "select b.id from payouts p join beneficiaries b on b.id = p.beneficiary_id
+         where p.batch_id = $1 and b.destination_confirmed_at is null order by b.id",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *db)
+    .await?)
 }
 
 async fn campaign_currency(db: &mut PgConnection, campaign_id: i64) -> Result<Currency, Error> {
@@ -243,6 +270,11 @@ pub enum Refusal {
     #[error("the batch is {0}, not awaiting approval")]
     NotAwaiting(String),
     #[error(
+        "beneficiaries {} have a destination no second treasurer has confirmed: confirm them, then approve",
+        .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    Unconfirmed(Vec<i64>),
+    #[error(
         "the campaign's available funds ({available}) do not cover this batch ({requested}): nothing is held"
     )]
     InsufficientFunds { available: String, requested: String },
@@ -313,6 +345,10 @@ pub async fn approve(
     }
     if !hex::decode(signed.trim()).is_ok_and(|h| h == stored_hash) {
         return Ok(Err(Refusal::Stale));
+    }
+    let unconfirmed = unconfirmed_in(&mut db, batch_id).await?;
+    if !unconfirmed.is_empty() {
+        return Ok(Err(Refusal::Unconfirmed(unconfirmed)));
     }
     sqlx::query("insert into payout_approvals (batch_id, user_id, content_hash) values ($1, $2, $3)")
         .bind(batch_id)
@@ -425,18 +461,45 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
     let (campaign_id, currency, created_by, status, hash, approvals_required) =
         row.ok_or(Error::BatchNotFound(id))?;
     let currency = Currency::parse(&currency)?;
-    let rows: Vec<(i64, i64, Decimal, String)> = sqlx::query_as(
-        "select id, beneficiary_id, amount, status::text from payouts where batch_id = $1 order by id",
+    #[derive(sqlx::FromRow)]
+    struct ItemRow {
+        payout: i64,
+        beneficiary: i64,
+        amount: Decimal,
+        status: String,
+        method: String,
+        masked: Option<String>,
+        confirmed: bool,
+        changed_since_last_payout: bool,
+    }
+    let rows: Vec<ItemRow> = sqlx::query_as(
+        "select p.id as payout, p.beneficiary_id as beneficiary, p.amount, p.status::text as status,
+                b.method, b.masked, b.destination_confirmed_at is not null as confirmed,
+                coalesce((select last.payee_fingerprint <> b.payee_fingerprint from payouts last
+                          where last.beneficiary_id = b.id and last.status = 'paid'
+                          order by last.paid_at desc nulls last, last.id desc limit 1), false)
+                    as changed_since_last_payout
+         from payouts p join beneficiaries b on b.id = p.beneficiary_id
+         where p.batch_id = $1 order by p.id",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
     let mut total = Money::zero(currency);
     let mut items = Vec::with_capacity(rows.len());
-    for (payout, beneficiary, amount, status) in rows {
-        let amount = Money::new(amount, currency)?;
+    for row in rows {
+        let amount = Money::new(row.amount, currency)?;
         total = total.checked_add(&amount)?;
-        items.push(Item { payout, beneficiary, amount, status });
+        items.push(Item {
+            payout: row.payout,
+            beneficiary: row.beneficiary,
+            amount,
+            status: row.status,
+            method: row.method,
+            masked_destination: row.masked,
+            destination_confirmed: row.confirmed,
+            changed_since_last_payout: row.changed_since_last_payout,
+        });
     }
     let mut counts = std::collections::BTreeMap::new();
     for item in &items {

@@ -21,6 +21,25 @@ pub enum Error {
     WrongState(String),
     #[error("payouts are paused: two treasurers must resume them first")]
     Paused,
+    /// A destination change while money is on its way to the old one: a 409.
+    #[error(
+        "beneficiary {beneficiary}: its payout destination cannot change while payouts {} are approved, \
+         sending, sent or failed; cancel them first", join(.payouts)
+    )]
+    DestinationLocked { beneficiary: BeneficiaryId, payouts: Vec<i64> },
+    /// A rail was about to pay a destination other than the approved one: nothing is paid.
+    #[error(
+        "payout {0}: its beneficiary's destination is not the one the treasurers approved; nothing was paid"
+    )]
+    DestinationNotApproved(i64),
+    /// Beneficiaries whose destination no second treasurer has confirmed yet.
+    #[error(
+        "beneficiaries {} have a payout destination not yet confirmed by a second treasurer", join(.0)
+    )]
+    DestinationUnconfirmed(Vec<i64>),
+    /// Four eyes: the same person on both sides of a control (a 403).
+    #[error("{0}")]
+    SamePerson(String),
     #[error("the CSV file cannot be read: {0}")]
     InvalidCsv(String),
     #[error(
@@ -54,6 +73,10 @@ impl Error {
             | Error::SepaFileNotFound(_)
             | Error::WrongState(_)
             | Error::Paused
+            | Error::DestinationLocked { .. }
+            | Error::DestinationNotApproved(_)
+            | Error::DestinationUnconfirmed(_)
+            | Error::SamePerson(_)
             | Error::InvalidCsv(_) => true,
             Error::Ledger(e) => e.is_client_error(),
             Error::CannotDecrypt(_)
@@ -67,4 +90,8 @@ impl Error {
     pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {
         Error::InvalidField { field, reason: reason.to_string() }
     }
+}
+
+fn join(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }

@@ -16,7 +16,7 @@ use std::fmt;
 use std::io::Read;
 
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use zbor_vault::DataKey;
 
 use crate::beneficiaries::{
@@ -59,11 +59,30 @@ pub struct ImportReport {
 ///
 /// The file is read whole (at most [`IMPORT_BYTES_MAX`]) with blocking reads before the database
 /// is touched: meant for a file on disk or an uploaded body already in memory.
+///
+/// On the host's behalf (`zbor beneficiaries import`): no treasurer set these destinations; a
+/// treasurer must still confirm them before they are paid.
 pub async fn import_csv<R: Read>(
     pool: &PgPool,
     key: &DataKey,
     campaign_id: i64,
     reader: R,
+    progress: impl FnMut(usize, usize),
+) -> Result<ImportReport, Error> {
+    let mut db = pool.begin().await?;
+    let report = import_csv_in(&mut db, key, campaign_id, reader, None, progress).await?;
+    db.commit().await?;
+    Ok(report)
+}
+
+/// [`import_csv`] inside the caller's transaction, the destinations set by `set_by` (so another
+/// treasurer must confirm them). Writes nothing when a row is bad; the caller commits.
+pub async fn import_csv_in<R: Read>(
+    db: &mut PgConnection,
+    key: &DataKey,
+    campaign_id: i64,
+    reader: R,
+    set_by: Option<i64>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, Error> {
     let (rows, errors) = parse(reader)?;
@@ -72,14 +91,12 @@ pub async fn import_csv<R: Read>(
         return Ok(ImportReport { created: 0, errors });
     }
     let total = rows.len();
-    let mut db = pool.begin().await?;
-    beneficiaries::ensure_campaign(&mut db, campaign_id).await?;
+    beneficiaries::ensure_campaign(&mut *db, campaign_id).await?;
     progress(0, total);
     for (done, personal) in rows.iter().enumerate() {
-        beneficiaries::insert(&mut db, key, campaign_id, personal).await?;
+        beneficiaries::insert_set_by(&mut *db, key, campaign_id, personal, set_by).await?;
         progress(done + 1, total);
     }
-    db.commit().await?;
     tracing::info!(campaign = campaign_id, created = total, "beneficiaries imported");
     Ok(ImportReport { created: total, errors: Vec::new() })
 }
@@ -95,7 +112,7 @@ fn parse<R: Read>(reader: R) -> Result<(Vec<Personal>, Vec<RowError>), Error> {
         return Err(Error::InvalidCsv(format!("larger than {} MiB", IMPORT_BYTES_MAX / 1024 / 1024)));
     }
     let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-    let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first_line = text.split(|&b| b == b'\n' || b == b'\r').next().unwrap_or_default();
     let delimiter = if first_line.contains(&b';') && !first_line.contains(&b',') { b';' } else { b',' };
 
     let mut csv = csv::ReaderBuilder::new()
@@ -116,6 +133,7 @@ fn parse<R: Read>(reader: R) -> Result<(Vec<Personal>, Vec<RowError>), Error> {
 
     let mut rows = Vec::new();
     let mut errors = Vec::new();
+    let mut lines = Lines::new(text);
     let mut record = csv::StringRecord::new();
     loop {
         match csv.read_record(&mut record) {
@@ -124,14 +142,14 @@ fn parse<R: Read>(reader: R) -> Result<(Vec<Personal>, Vec<RowError>), Error> {
                 if record.iter().all(str::is_empty) {
                     continue;
                 }
-                let line = record.position().map_or(0, |p| to_usize(p.line()));
+                let line = record.position().map_or(0, |p| lines.line_of(p.byte()));
                 match row(&record) {
                     Ok(personal) => rows.push(personal),
                     Err(problems) => errors.push(RowError { line, message: problems.join("; ") }),
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| to_usize(p.line()));
+                let line = e.position().map_or(0, |p| lines.line_of(p.byte()));
                 let message = match e.kind() {
                     csv::ErrorKind::UnequalLengths { len, .. } => {
                         format!("has {len} fields; the header has {}", HEADER.len())
@@ -156,8 +174,53 @@ fn parse<R: Read>(reader: R) -> Result<(Vec<Personal>, Vec<RowError>), Error> {
     Ok((rows, errors))
 }
 
-fn to_usize(line: u64) -> usize {
-    usize::try_from(line).unwrap_or(usize::MAX)
+/// Line numbers of records, counted here rather than taken from the csv crate: its
+/// `Position::line` is one short after CRLF line endings (as spreadsheets save CSV), because a
+/// record ends at the CR and the LF is only counted when the next record is read; and a row
+/// after blank lines got the first blank line's number.
+///
+/// A record's position (`Position::byte`, exact) is where the reader stood before reading it:
+/// just after the previous record's terminator, or inside it (between CR and LF), and before
+/// any blank lines. A record cannot start with CR or LF, so its first byte is the first one
+/// after those; its line is 1 plus the line breaks before that byte. A line break is LF, CRLF or
+/// a lone CR (old Mac files), so every kind of file counts alike, and a quoted field over
+/// several lines moves the count for the rows after it while its own row keeps the line it
+/// starts on. Counted incrementally, as positions only grow: linear in the file's size.
+struct Lines<'a> {
+    text: &'a [u8],
+    /// bytes before this offset are counted ...
+    counted: usize,
+    /// ... and the line it is on
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a [u8]) -> Lines<'a> {
+        Lines { text, counted: 0, line: 1 }
+    }
+
+    /// The line on which the record read from byte `position` starts.
+    fn line_of(&mut self, position: u64) -> usize {
+        let mut start = usize::try_from(position).unwrap_or(usize::MAX).min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start < self.counted {
+            // not expected (positions only grow), but then count again from the start
+            (self.counted, self.line) = (0, 1);
+        }
+        let text = self.text;
+        let breaks = (self.counted..start)
+            .filter(|&i| match text[i] {
+                b'\n' => true,
+                b'\r' => text.get(i + 1) != Some(&b'\n'),
+                _ => false,
+            })
+            .count();
+        self.counted = start;
+        self.line += breaks;
+        self.line
+    }
 }
 
 /// One row, checked: every problem of the row, each naming its field, none showing a value.
@@ -267,5 +330,75 @@ mod tests {
                    A,,,,,\"two\nlines\"\n\
                    B,,DE00,,,\n";
         assert_eq!(errors(csv), ["line 4: iban: has 4 characters; IBANs of its country have 22"]);
+    }
+
+    /// One bad file: a good row, bad rows before and after a quoted field over two lines, a
+    /// blank line, a short row, a row that is not UTF-8, an all-empty row (skipped) and a bad
+    /// row at the end. Written with `\n`; the tests below change its line endings.
+    const BAD_FILE_LF: &[u8] = b"name,contact,iban,bic,stripe_account,note\n\
+        Ales,,DE89 3704 0044 0532 0130 00,,,\n\
+        Bad Iban,,DE89370400440532013001,,,\n\
+        Two Lines,,,DEUTDEFF,,\"first\nsecond\"\n\
+        After,,XX12345678,,,\n\
+        \n\
+        Short,row\n\
+        Not \xff UTF-8,,,,,\n\
+        ,,,,,\n\
+        Last,,,,cus_SECRETVALUE1,\n";
+
+    /// What `BAD_FILE_LF` must report, whatever its line endings: each row by the line it starts on.
+    const BAD_FILE_ERRORS: [&str; 6] = [
+        "line 3: iban: checksum is wrong (a character is mistyped)",
+        "line 4: bic: given without an IBAN",
+        "line 6: iban: does not start with the code of a country that uses IBANs",
+        "line 8: has 2 fields; the header has 6",
+        "line 9: is not UTF-8 text (save the file as CSV UTF-8)",
+        "line 11: stripe_account: must be a Stripe account id: acct_ and 4 to 59 letters or digits",
+    ];
+
+    fn byte_errors(csv: &[u8]) -> Vec<String> {
+        let (rows, errs) = parse(csv).unwrap();
+        assert_eq!(rows.len(), 1, "only Ales is good");
+        errs.iter().map(ToString::to_string).collect()
+    }
+
+    fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len() * 2);
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if rest.starts_with(from) {
+                out.extend_from_slice(to);
+                rest = &rest[from.len()..];
+            } else {
+                out.push(rest[0]);
+                rest = &rest[1..];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn line_numbers_with_lf_endings() {
+        assert_eq!(byte_errors(BAD_FILE_LF), BAD_FILE_ERRORS);
+    }
+
+    #[test]
+    fn line_numbers_with_crlf_endings_are_the_same() {
+        // as spreadsheets save CSV: every line ends in CRLF, the one inside the quoted field too
+        let crlf = replace(BAD_FILE_LF, b"\n", b"\r\n");
+        assert_eq!(byte_errors(&crlf), BAD_FILE_ERRORS);
+        // Excel's way: CRLF between rows, a bare LF for a line break inside a cell
+        let excel = replace(&crlf, b"first\r\nsecond", b"first\nsecond");
+        assert_eq!(byte_errors(&excel), BAD_FILE_ERRORS);
+        // with a byte order mark and semicolons as well
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend(replace(&crlf, b",", b";"));
+        assert_eq!(byte_errors(&bom), BAD_FILE_ERRORS);
+    }
+
+    #[test]
+    fn line_numbers_with_cr_endings_are_the_same() {
+        // old Mac line endings: a bare CR ends a line
+        assert_eq!(byte_errors(&replace(BAD_FILE_LF, b"\n", b"\r")), BAD_FILE_ERRORS);
     }
 }

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use zbor_ledger::{Currency, Money};
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::{self, BeneficiaryId, PayoutMethod};
+use crate::beneficiaries::{self, PayoutMethod};
 use crate::sepa::{self, CreditTransfer, Debtor, PaymentFile};
 use crate::treasury::{self, PayoutStatus};
 use crate::Error;
@@ -81,7 +81,7 @@ pub async fn create(
     if currency != "EUR" {
         return Err(Error::WrongState(format!("batch {batch_id} pays in {currency}: SEPA pays in EUR only")));
     }
-    let payouts: Vec<(i64, Decimal)> = sqlx::query_as(
+    let approved: Vec<(i64, Decimal)> = sqlx::query_as(
         "select p.id, p.amount from payouts p join beneficiaries b on b.id = p.beneficiary_id
          where p.batch_id = $1 and p.status = 'approved' and b.method = 'sepa'
          order by p.id for update of p",
@@ -89,6 +89,33 @@ pub async fn create(
     .bind(batch_id)
     .fetch_all(&mut *db)
     .await?;
+    // Each payout's destination is checked against what the approvals signed before it goes into
+    // the file: one that differs fails (for treasurers to look at) and stays out of it.
+    let mut payouts = Vec::with_capacity(approved.len());
+    let mut not_approved = Vec::new();
+    for (payout, amount) in approved {
+        match beneficiaries::approved_destination(&mut db, key, payout).await {
+            Ok(_) => payouts.push((payout, amount)),
+            Err(Error::DestinationNotApproved(_)) => not_approved.push(payout),
+            Err(e) => return Err(e),
+        }
+    }
+    if !not_approved.is_empty() {
+        sqlx::query("update payouts set status = 'failed', last_error = $2 where id = any($1)")
+            .bind(&not_approved)
+            .bind("the beneficiary's destination is not the one the treasurers approved; left out of the SEPA file")
+            .execute(&mut *db)
+            .await?;
+        tracing::warn!(
+            batch = batch_id,
+            failed = not_approved.len(),
+            "payouts left out of a SEPA file: destination not approved"
+        );
+        if payouts.is_empty() {
+            db.commit().await?;
+            return Err(Error::DestinationNotApproved(not_approved[0]));
+        }
+    }
     if payouts.is_empty() {
         return Err(Error::WrongState(format!(
             "batch {batch_id} has no approved SEPA payout waiting for a file"
@@ -124,7 +151,7 @@ pub async fn create(
         .execute(&mut *db)
         .await?;
     let items = items_of(&mut db, file.id).await?;
-    payment_file(pool, key, &file, items, debtor).await.and_then(|f| sepa::pain_001_001_09(&f))?;
+    payment_file(&mut db, key, &file, items, debtor).await.and_then(|f| sepa::pain_001_001_09(&f))?;
     db.commit().await?;
     tracing::info!(batch = batch_id, file = file.id, transactions = ids.len(), "SEPA file made");
     Ok(file)
@@ -135,8 +162,7 @@ pub async fn document(pool: &PgPool, key: &DataKey, id: i64, debtor: &Debtor) ->
     let file = get(pool, id).await?;
     let mut conn = pool.acquire().await?;
     let items = items_of(&mut conn, id).await?;
-    drop(conn);
-    sepa::pain_001_001_09(&payment_file(pool, key, &file, items, debtor).await?)
+    sepa::pain_001_001_09(&payment_file(&mut conn, key, &file, items, debtor).await?)
 }
 
 /// The file's payouts: id, beneficiary, amount, currency.
@@ -154,16 +180,18 @@ async fn items_of(
     .await?)
 }
 
+/// The file's content; every payout's destination is the approved one
+/// ([`beneficiaries::approved_destination`]) or no file is made.
 async fn payment_file(
-    pool: &PgPool,
+    db: &mut sqlx::PgConnection,
     key: &DataKey,
     file: &SepaFile,
     items: Vec<(i64, i64, Decimal, String)>,
     debtor: &Debtor,
 ) -> Result<PaymentFile, Error> {
     let mut transfers = Vec::with_capacity(items.len());
-    for (payout, beneficiary, amount, currency) in items {
-        let person = beneficiaries::reveal(pool, key, BeneficiaryId::from_i64(beneficiary)).await?;
+    for (payout, _beneficiary, amount, currency) in items {
+        let person = beneficiaries::approved_destination(&mut *db, key, payout).await?;
         let PayoutMethod::Sepa { iban, bic } = person.method else {
             return Err(Error::WrongState(format!(
                 "payout {payout}: its beneficiary is no longer paid by SEPA; make a new file"

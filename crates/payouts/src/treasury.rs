@@ -156,7 +156,11 @@ pub async fn mark_paid(
     let mut db = pool.begin().await?;
     let payout = lock(&mut db, id).await?;
     let reference = match (payout.method.as_str(), payout.status) {
-        ("manual", PayoutStatus::Approved) => format!("manual:{id}"),
+        ("manual", PayoutStatus::Approved) => {
+            // the one rail a person pays: it too pays only what was approved
+            crate::beneficiaries::approved_destination(&mut db, key, id).await?;
+            format!("manual:{id}")
+        }
         ("sepa", PayoutStatus::Sent) => sepa_reference(&payout),
         _ => {
             return Err(wrong_state(

@@ -1,7 +1,9 @@
 //! Executing one approved payout on its rail, exactly once.
 //!
 //! 1. **Claim** (a short transaction): the payout must be `approved` or `sending` (a worker died
-//!    mid-way); it becomes `sending` and its attempt is counted.
+//!    mid-way); its destination must be the one the approvals signed
+//!    ([`beneficiaries::approved_destination`]), or it fails and nothing is paid; it becomes
+//!    `sending` and its attempt is counted.
 //! 2. **Call the rail** outside any transaction. A Stripe Connect transfer carries the
 //!    `Idempotency-Key` `zbor:payout:{id}`: a worker that died after Stripe made the transfer and
 //!    before step 3 makes the same call again and Stripe answers with the same transfer.
@@ -23,7 +25,7 @@ use zbor_ledger::{Currency, Money};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::{self, BeneficiaryId, PayoutMethod};
+use crate::beneficiaries::{self, PayoutMethod};
 use crate::treasury::PayoutStatus;
 use crate::Error;
 
@@ -100,6 +102,26 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
     if crate::switch::is_paused_in(&mut db).await? {
         return Ok(Step::Paused);
     }
+    // what the approvals signed, checked now, under the payout's lock: the beneficiary's row
+    // cannot change from here until the payout is paid or failed (beneficiaries_destination_guard)
+    let approved = match beneficiaries::approved_destination(&mut db, key, id).await {
+        Ok(approved) => approved,
+        Err(Error::DestinationNotApproved(_)) => {
+            let reason = Error::DestinationNotApproved(id).to_string();
+            sqlx::query("update payouts set status = 'failed', last_error = $2 where id = $1")
+                .bind(id)
+                .bind(&reason)
+                .execute(&mut *db)
+                .await?;
+            db.commit().await?;
+            tracing::warn!(payout = id, beneficiary, "payout failed: destination not the approved one");
+            return Ok(Step::Failed { reason });
+        }
+        Err(e) => return Err(e),
+    };
+    let PayoutMethod::StripeConnect { account } = approved.method else {
+        return Ok(Step::ForTreasurers);
+    };
     let Some(stripe) = stripe else {
         return Ok(Step::RetryLater { after_seconds: 60 });
     };
@@ -113,10 +135,6 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
     let currency = Currency::parse(&currency)?;
     let money = Money::new(amount, currency)?;
     let minor = money.to_minor_units()?;
-    let revealed = beneficiaries::reveal(pool, key, BeneficiaryId::from_i64(beneficiary)).await?;
-    let PayoutMethod::StripeConnect { account } = revealed.method else {
-        return Ok(Step::ForTreasurers);
-    };
     let Ok(stripe_currency) = currency.stripe_code().parse::<stripe_types::Currency>();
     let transfer = CreateTransfer::new(stripe_currency, account.as_str())
         .amount(minor)

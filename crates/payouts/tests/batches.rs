@@ -78,6 +78,7 @@ async fn beneficiaries_for(s: &Setup, count: u64) -> Vec<i64> {
                 .as_i64(),
         );
     }
+    confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.third).await;
     ids
 }
 
@@ -183,6 +184,14 @@ async fn an_edit_or_a_changed_destination_voids_every_approval() {
     let reviewed = batches::batch(&s.db.pool, batch.id).await.unwrap();
     assert!(reviewed.approvals.is_empty());
     assert_ne!(reviewed.content_hash, edited.content_hash);
+    // the new destination is unconfirmed: nobody approves until a second treasurer confirms it
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.second, &reviewed.content_hash).await.unwrap(),
+        Err(Refusal::Unconfirmed(vec![people[1]]))
+    );
+    let item = reviewed.items.iter().find(|i| i.beneficiary == people[1]).unwrap();
+    assert!(!item.destination_confirmed);
+    confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.third).await;
     assert!(batches::approve(&s.db.pool, batch.id, s.second, &reviewed.content_hash).await.unwrap().is_ok());
     assert_eq!(
         batches::approve(&s.db.pool, batch.id, s.third, &reviewed.content_hash).await.unwrap(),

@@ -33,7 +33,7 @@ async fn create_and_reveal_round_trip() {
     let created = beneficiaries::create(&db.pool, &key, campaign, &new(ales())).await.unwrap();
     assert_eq!(created.campaign_id, campaign);
     assert_eq!(created.method, MethodKind::Sepa);
-    assert_eq!(created.masked.as_deref(), Some("LT12 **** **** **** 1000"));
+    assert_eq!(created.masked.as_deref(), Some("**** 1000"));
     assert!(created.duplicate_of.is_empty());
     // the public view says nothing personal, in Rust or in JSON
     let shown = format!("{created:?} {}", serde_json::to_string(&created).unwrap());
@@ -138,7 +138,7 @@ async fn the_database_holds_nothing_personal_in_clear() {
         }
     }
     // only the masked form, whose digits are the IBAN's last four
-    assert!(text.contains("\"masked\":\"lt12 **** **** **** 1000\""), "{text}");
+    assert!(text.contains("\"masked\":\"**** 1000\""), "{text}");
     db.drop_database().await;
 }
 
@@ -188,7 +188,7 @@ async fn the_same_iban_twice_is_flagged_as_a_duplicate() {
 
     let all = beneficiaries::duplicates(&db.pool, None).await.unwrap();
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].masked_iban, "DE89 **** **** **** 3000");
+    assert_eq!(all[0].masked_iban, "**** 3000");
     let members: Vec<_> = all[0].beneficiaries.iter().map(|b| (b.id, b.campaign_id)).collect();
     assert_eq!(members, [(first.id, campaign), (second.id, campaign), (third.id, other_campaign)]);
     assert_eq!(beneficiaries::duplicates(&db.pool, Some(other_campaign)).await.unwrap(), all);
@@ -247,7 +247,7 @@ async fn changing_the_destination_changes_the_fingerprint_and_a_note_does_not() 
     let moved = beneficiaries::update(&db.pool, &key, created.id, &iban).await.unwrap();
     assert!(moved.payee_changed);
     assert_ne!(moved.beneficiary.payee_fingerprint, created.payee_fingerprint);
-    assert_eq!(moved.beneficiary.masked.as_deref(), Some("NL91 **** **** **** 4300"));
+    assert_eq!(moved.beneficiary.masked.as_deref(), Some("**** 4300"));
     assert!(moved.beneficiary.updated_at >= created.updated_at);
     // setting the same destination again changes nothing
     assert!(!beneficiaries::update(&db.pool, &key, created.id, &iban).await.unwrap().payee_changed);

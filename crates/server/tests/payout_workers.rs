@@ -67,6 +67,11 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
                 .as_i64(),
         );
     }
+    // a second treasurer confirmed each destination
+    let listed = zbor_payouts::beneficiaries::list(&db.pool, campaign.id.as_i64()).await.unwrap();
+    let confirmations: Vec<zbor_payouts::beneficiaries::Confirmation> =
+        listed.iter().map(Into::into).collect();
+    zbor_payouts::beneficiaries::confirm(&db.pool, &confirmations, users[1]).await.unwrap();
     let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(

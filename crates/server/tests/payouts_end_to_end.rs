@@ -112,6 +112,11 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
                 .unwrap();
         users.push(user.id.as_i64());
     }
+    // a second treasurer confirmed each destination
+    let listed = zbor_payouts::beneficiaries::list(&db.pool, campaign.id.as_i64()).await.unwrap();
+    let confirmations: Vec<zbor_payouts::beneficiaries::Confirmation> =
+        listed.iter().map(Into::into).collect();
+    zbor_payouts::beneficiaries::confirm(&db.pool, &confirmations, users[1]).await.unwrap();
     let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
     assert_eq!(batch.total, eur("123000"));
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();

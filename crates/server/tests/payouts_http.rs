@@ -47,9 +47,34 @@ async fn two_treasurers_approve_with_fresh_codes_and_funds_are_held() {
     let carol = treasurer(&app, &key, "carol@example.org").await;
 
     let items: Vec<Value> = people.iter().map(|p| json!({"beneficiary": p, "amount": "1000"})).collect();
+    // nobody is paid until a second treasurer confirmed where the money goes
+    let (status, error) =
+        post(&app, "/api/v1/campaigns/release-123/payout-batches", json!({"items": items}), &alice).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("destination_unconfirmed")), "{error}");
+    let dave = treasurer(&app, &key, "dave@example.org").await;
+    let listed = zbor_payouts::beneficiaries::list(&app.db.pool, campaign_id).await.unwrap();
+    let confirmations: Vec<Value> = listed
+        .iter()
+        .map(|b| json!({"beneficiary": b.id, "payee_fingerprint": b.payee_fingerprint.to_hex()}))
+        .collect();
+    let confirm = json!({"beneficiaries": confirmations, "totp": "000000"});
+    let (status, _) = post(&app, "/api/v1/beneficiaries/confirmations", confirm, &dave).await;
+    assert_eq!(status, 401, "a wrong code confirms nothing");
+    let confirm = json!({"beneficiaries": confirmations, "totp": next_code(&dave)});
+    let (status, body) = post(&app, "/api/v1/beneficiaries/confirmations", confirm, &dave).await;
+    assert_eq!((status, body["confirmed"].as_array().map(Vec::len)), (200, Some(3)), "{body}");
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'beneficiary.confirm_destination' and actor = $1",
+    )
+    .bind(format!("user:{}", dave.id))
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 3, "each confirmation audited with the action");
     let (status, batch) =
         post(&app, "/api/v1/campaigns/release-123/payout-batches", json!({"items": items}), &alice).await;
     assert_eq!(status, 201, "{batch}");
+    assert_eq!(batch["items"][0]["destination_confirmed"], true);
     let id = batch["id"].as_i64().unwrap();
     let hash = batch["content_hash"].as_str().unwrap().to_owned();
     let approvals = format!("/api/v1/payout-batches/{id}/approvals");
@@ -133,6 +158,7 @@ async fn treasurers_pause_resume_and_run_the_sepa_and_manual_rails_over_http() {
     let bob = treasurer(&app, &key, "bob@example.org").await;
     let carol = treasurer(&app, &key, "carol@example.org").await;
     let dave = treasurer(&app, &key, "dave@example.org").await;
+    confirm_all(&app.db.pool, campaign_id, dave.id).await;
     let items: Vec<Value> = people.iter().map(|p| json!({"beneficiary": p, "amount": "1000"})).collect();
     let (_, batch) =
         post(&app, "/api/v1/campaigns/release/payout-batches", json!({"items": items}), &alice).await;
@@ -224,5 +250,125 @@ async fn treasurers_pause_resume_and_run_the_sepa_and_manual_rails_over_http() {
     let logged = serde_json::to_string(&entries.iter().map(|e| &e.details).collect::<Vec<_>>()).unwrap();
     assert!(!logged.contains("Warsaw") && !logged.contains("checking the bank") && !logged.contains("DE02"));
     assert!(zbor_audit::verify(&app.db.pool).await.unwrap().is_ok());
+    app.finish().await;
+}
+
+/// PATCH, GET as a console session.
+async fn session_call(
+    app: &Running,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    who: &Treasurer,
+) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", app.base))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The security review's reproduction: two treasurers approve EUR 1,000 to an IBAN; the creator
+/// alone tries to send it elsewhere and make the SEPA file. The change is refused, naming the
+/// payout, and the file pays the approved IBAN.
+#[tokio::test]
+async fn one_treasurer_cannot_redirect_an_approved_payout() {
+    let app = start_with(Some(WEBHOOK_SECRET), |c| c.data_key = Some(DATA_KEY.into())).await;
+    let key = DataKey::parse(DATA_KEY).unwrap();
+    let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
+    let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
+    let campaign_id = created["id"].as_i64().unwrap();
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
+    let funds = zbor_ledger::Money::parse("3000", zbor_ledger::Currency::parse("EUR").unwrap()).unwrap();
+    let campaign_account = zbor_ledger::account_by_code(&mut *conn, "campaign:release-123").await.unwrap();
+    let tx = NewTransaction::new(TransactionId::derived_from("funds"))
+        .debit(stripe.id, funds)
+        .credit(campaign_account.id, funds);
+    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
+    drop(conn);
+    let alice = treasurer(&app, &key, "alice@example.org").await;
+    let bob = treasurer(&app, &key, "bob@example.org").await;
+    let carol = treasurer(&app, &key, "carol@example.org").await;
+    let dave = treasurer(&app, &key, "dave@example.org").await;
+
+    // Alice adds the beneficiary; she cannot confirm her own destination, Dave does
+    let person =
+        json!({"name": "Released person", "method": {"kind": "sepa", "iban": "LT121000011101001000"}});
+    let (status, beneficiary) =
+        post(&app, "/api/v1/campaigns/release-123/beneficiaries", person, &alice).await;
+    assert_eq!(status, 201, "{beneficiary}");
+    assert_eq!(beneficiary["masked"], "**** 1000");
+    assert_eq!(beneficiary["destination_confirmed_by"], Value::Null);
+    let id = beneficiary["id"].as_i64().unwrap();
+    let confirmation = json!([{"beneficiary": id, "payee_fingerprint": beneficiary["payee_fingerprint"]}]);
+    let (status, error) = post(
+        &app,
+        "/api/v1/beneficiaries/confirmations",
+        json!({"beneficiaries": confirmation, "totp": next_code(&alice)}),
+        &alice,
+    )
+    .await;
+    assert_eq!((status, error["error"]["code"].as_str()), (403, Some("four_eyes")), "{error}");
+    let (status, body) = post(
+        &app,
+        "/api/v1/beneficiaries/confirmations",
+        json!({"beneficiaries": confirmation, "totp": next_code(&dave)}),
+        &dave,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let items = json!({"items": [{"beneficiary": id, "amount": "1000"}]});
+    let (status, batch) = post(&app, "/api/v1/campaigns/release-123/payout-batches", items, &alice).await;
+    assert_eq!(status, 201, "{batch}");
+    assert_eq!(batch["items"][0]["masked_destination"], "**** 1000");
+    assert_eq!(batch["items"][0]["changed_since_last_payout"], false);
+    let batch_id = batch["id"].as_i64().unwrap();
+    let payout = batch["items"][0]["payout"].as_i64().unwrap();
+    let hash = batch["content_hash"].as_str().unwrap().to_owned();
+    let approvals = format!("/api/v1/payout-batches/{batch_id}/approvals");
+    for who in [&bob, &carol] {
+        let (status, body) =
+            post(&app, &approvals, json!({"content_hash": hash, "totp": next_code(who)}), who).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // the attack: Alice alone changes the IBAN
+    let attack = json!({"method": {"kind": "sepa", "iban": "NL91ABNA0417164300"}});
+    let (status, body) = session_call(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/beneficiaries/{id}"),
+        Some(attack),
+        &alice,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["code"], "destination_locked");
+    assert!(error["error"]["message"].as_str().unwrap().contains(&payout.to_string()), "{body}");
+    assert!(!body.contains("NL91"), "the error does not echo the IBAN");
+
+    // the file pays the approved IBAN
+    let (status, file) =
+        post(&app, &format!("/api/v1/payout-batches/{batch_id}/sepa-files"), json!({}), &alice).await;
+    assert_eq!(status, 201, "{file}");
+    let (status, xml) = session_call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/sepa-files/{}/pain.001.xml", file["id"]),
+        None,
+        &alice,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(xml.contains("LT121000011101001000") && !xml.contains("NL91ABNA0417164300"));
+    let campaign_beneficiaries = zbor_payouts::beneficiaries::list(&app.db.pool, campaign_id).await.unwrap();
+    assert_eq!(campaign_beneficiaries[0].masked.as_deref(), Some("**** 1000"));
     app.finish().await;
 }

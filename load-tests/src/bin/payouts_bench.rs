@@ -129,6 +129,13 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
                 .await?;
         users.push(user.id.as_i64());
     }
+    // a second treasurer confirms the imported destinations (not timed: a person does this)
+    let listed = zbor_payouts::beneficiaries::list(&pool, campaign.id.as_i64()).await?;
+    let confirmations: Vec<zbor_payouts::beneficiaries::Confirmation> =
+        listed.iter().map(Into::into).collect();
+    for chunk in confirmations.chunks(zbor_payouts::beneficiaries::CONFIRMATIONS_MAX) {
+        zbor_payouts::beneficiaries::confirm(&pool, chunk, users[1]).await?;
+    }
     let mut pending = Vec::new();
     for chunk in beneficiaries.chunks(ITEMS_MAX) {
         let items: Vec<NewItem> =

@@ -35,3 +35,14 @@ pub fn de_iban(n: u64) -> String {
     let remainder = format!("{bban}131400").bytes().fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
     format!("DE{:02}{bban}", 98 - remainder)
 }
+
+/// A second treasurer (`confirmer`) confirms the current destination of every beneficiary of
+/// `campaign_id` not yet confirmed, as the console's confirmation does.
+pub async fn confirm_all(pool: &sqlx::PgPool, campaign_id: i64, confirmer: i64) {
+    let list = zbor_payouts::beneficiaries::list(pool, campaign_id).await.unwrap();
+    let pending: Vec<zbor_payouts::beneficiaries::Confirmation> =
+        list.iter().filter(|b| !b.destination_confirmed()).map(Into::into).collect();
+    if !pending.is_empty() {
+        zbor_payouts::beneficiaries::confirm(pool, &pending, confirmer).await.unwrap();
+    }
+}

@@ -28,6 +28,13 @@ pub const PEOPLE_ADMIN: &[Role] = &[Role::Admin];
 pub struct Caller(pub Principal);
 
 impl Caller {
+    /// The signed-in user's id; the bootstrap token is nobody, and may not act as a person.
+    pub fn user_id(&self) -> Result<i64, ApiError> {
+        self.0.user.map(|u| u.as_i64()).ok_or_else(|| {
+            ApiError::Forbidden("this needs a signed-in person, not the bootstrap token".into())
+        })
+    }
+
     /// Admits the caller if their role is one of `roles`. A treasurer must also have passed the
     /// second factor in this session (API tokens and password-only sessions have not).
     pub fn require(&self, roles: &[Role]) -> Result<&Principal, ApiError> {

@@ -22,6 +22,7 @@ use zbor_payouts::import;
 use zbor_vault::DataKey;
 
 use super::auth::Caller;
+use super::json::ApiJson;
 use super::payouts::{TREASURY, TREASURY_READ};
 use super::{ApiError, AppState};
 
@@ -48,6 +49,17 @@ async fn audit(
     super::people::audit(state, &caller.0.actor(), action, Some(subject), details).await
 }
 
+/// Appends the audit entry inside the action's own transaction: neither commits without the other.
+async fn audit_in(
+    db: &mut sqlx::PgConnection,
+    caller: &Caller,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
+    super::people::audit_in(db, &caller.0.actor(), action, Some(subject), details).await
+}
+
 fn subject(id: BeneficiaryId) -> String {
     format!("beneficiary:{id}")
 }
@@ -61,15 +73,18 @@ pub async fn create(
     RedactedJson(new): RedactedJson<NewBeneficiary>,
 ) -> Result<(StatusCode, Json<Beneficiary>), ApiError> {
     caller.require(TREASURY)?;
+    let user = caller.user_id()?;
     let key = data_key(&state)?;
     let campaign = campaign_id(&state, &slug).await?;
-    let beneficiary = beneficiaries::create(&state.pool, key, campaign, &new).await?;
+    let mut db = state.pool.begin().await?;
+    let beneficiary = beneficiaries::create_in(&mut db, key, campaign, &new, Some(user)).await?;
     let details = json!({
         "campaign_id": campaign,
         "method": beneficiary.method,
         "duplicate": !beneficiary.duplicate_of.is_empty(),
     });
-    audit(&state, &caller, "beneficiary.create", &subject(beneficiary.id), details).await?;
+    audit_in(&mut db, &caller, "beneficiary.create", &subject(beneficiary.id), details).await?;
+    db.commit().await?;
     Ok((StatusCode::CREATED, Json(beneficiary)))
 }
 
@@ -111,14 +126,47 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ApiError::BadRequest("nothing to change: give name, contact, method or note".into()));
     }
-    let updated = beneficiaries::update(&state.pool, key, id, &change).await?;
+    let user = caller.user_id()?;
+    let mut db = state.pool.begin().await?;
+    let updated = beneficiaries::update_in(&mut db, key, id, &change, Some(user)).await?;
     let details = json!({
         "campaign_id": updated.beneficiary.campaign_id,
         "fields": fields,
         "payee_changed": updated.payee_changed,
     });
-    audit(&state, &caller, "beneficiary.update", &subject(id), details).await?;
+    audit_in(&mut db, &caller, "beneficiary.update", &subject(id), details).await?;
+    db.commit().await?;
     Ok(Json(updated))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmations {
+    /// Each beneficiary with the `payee_fingerprint` the confirmer was shown.
+    beneficiaries: Vec<beneficiaries::Confirmation>,
+    /// A fresh code from the confirmer's authenticator app.
+    totp: String,
+}
+
+/// `POST /api/v1/beneficiaries/confirmations {beneficiaries: [{beneficiary, payee_fingerprint}],
+/// totp}`: a second treasurer confirms new or changed destinations (not their own), all or
+/// nothing, with a fresh one-time code; only then can those beneficiaries be put in a batch.
+/// Audited in the same transaction, one entry per beneficiary confirmed.
+pub async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Confirmations>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(TREASURY)?;
+    let user = caller.user_id()?;
+    super::payouts::second_factor(&state, user, &body.totp).await?;
+    let mut db = state.pool.begin().await?;
+    let confirmed = beneficiaries::confirm_in(&mut db, &body.beneficiaries, user).await?;
+    for id in &confirmed {
+        audit_in(&mut db, &caller, "beneficiary.confirm_destination", &subject(*id), json!({})).await?;
+    }
+    db.commit().await?;
+    Ok(Json(json!({ "confirmed": confirmed })))
 }
 
 /// `POST /api/v1/beneficiaries/{id}/reveal`: the decrypted personal data, for treasurers only.
@@ -169,7 +217,9 @@ pub async fn import(
         Err(rejection) => return Err(ApiError::BadRequest(rejection.body_text())),
     };
     let campaign = campaign_id(&state, &slug).await?;
-    let report = import::import_csv(&state.pool, key, campaign, &body[..], |_, _| {}).await?;
+    let user = caller.user_id()?;
+    let mut db = state.pool.begin().await?;
+    let report = import::import_csv_in(&mut db, key, campaign, &body[..], Some(user), |_, _| {}).await?;
     if !report.errors.is_empty() {
         #[derive(Serialize)]
         struct Refused<'a> {
@@ -184,7 +234,8 @@ pub async fn import(
         );
     }
     let details = json!({ "campaign_id": campaign, "created": report.created });
-    audit(&state, &caller, "beneficiary.import", &format!("campaign:{campaign}"), details).await?;
+    audit_in(&mut db, &caller, "beneficiary.import", &format!("campaign:{campaign}"), details).await?;
+    db.commit().await?;
     Ok(Json(report).into_response())
 }
 

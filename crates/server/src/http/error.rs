@@ -58,6 +58,16 @@ impl ApiError {
             ) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Payouts(zbor_payouts::Error::WrongState(_)) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Payouts(zbor_payouts::Error::Paused) => (StatusCode::CONFLICT, "payouts_paused"),
+            ApiError::Payouts(zbor_payouts::Error::DestinationLocked { .. }) => {
+                (StatusCode::CONFLICT, "destination_locked")
+            }
+            ApiError::Payouts(zbor_payouts::Error::DestinationNotApproved(_)) => {
+                (StatusCode::CONFLICT, "destination_not_approved")
+            }
+            ApiError::Payouts(zbor_payouts::Error::DestinationUnconfirmed(_)) => {
+                (StatusCode::CONFLICT, "destination_unconfirmed")
+            }
+            ApiError::Payouts(zbor_payouts::Error::SamePerson(_)) => (StatusCode::FORBIDDEN, "four_eyes"),
             ApiError::Payouts(e) if e.is_client_error() => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }
@@ -69,6 +79,7 @@ impl ApiError {
                     A::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
                     A::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
                     A::BadSecondFactor => (StatusCode::UNAUTHORIZED, "bad_second_factor"),
+                    A::Locked => (StatusCode::TOO_MANY_REQUESTS, "account_locked"),
                     A::EmailTaken | A::AlreadyEnrolled | A::NoEnrolment => (StatusCode::CONFLICT, "conflict"),
                     A::UserNotFound => (StatusCode::NOT_FOUND, "not_found"),
                     A::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),

@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/campaigns/{slug}/beneficiaries/import",
             post(beneficiaries::import).layer(DefaultBodyLimit::max(beneficiaries::IMPORT_BODY_BYTES_MAX)),
         )
+        .route("/api/v1/beneficiaries/confirmations", post(beneficiaries::confirm))
         .route("/api/v1/beneficiaries/{id}", patch(beneficiaries::update))
         .route("/api/v1/beneficiaries/{id}/reveal", post(beneficiaries::reveal))
         .route("/api/v1/ledger/accounts", get(ledger::list_accounts))

@@ -117,7 +117,7 @@ pub const BRAKE: &[Role] = &[Role::Treasurer, Role::Admin];
 
 /// A fresh one-time code from the caller's authenticator: asked again for every action that
 /// releases money (an approval, resuming payouts), not only at login.
-async fn second_factor(state: &AppState, user: i64, code: &str) -> Result<(), ApiError> {
+pub(super) async fn second_factor(state: &AppState, user: i64, code: &str) -> Result<(), ApiError> {
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     zbor_auth::verify_totp(&state.pool, key, zbor_auth::UserId::from_i64(user), code, chrono::Utc::now())
         .await?;

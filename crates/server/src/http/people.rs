@@ -29,6 +29,23 @@ pub(super) async fn audit(
     Ok(())
 }
 
+/// Appends to the audit log inside the caller's transaction, so the action and its entry commit
+/// together or not at all.
+pub(super) async fn audit_in(
+    db: &mut sqlx::PgConnection,
+    actor: &str,
+    action: &str,
+    subject: Option<&str>,
+    details: Value,
+) -> Result<(), ApiError> {
+    let mut entry = zbor_audit::Entry::new(actor, action).details(details);
+    if let Some(subject) = subject {
+        entry = entry.subject(subject);
+    }
+    zbor_audit::append_in(db, &entry).await.map_err(|e| ApiError::Internal(format!("audit: {e}")))?;
+    Ok(())
+}
+
 fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
     state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)
 }

@@ -102,3 +102,14 @@ impl Running {
         self.db.drop_database().await;
     }
 }
+
+/// A second treasurer (`confirmer`) confirms every unconfirmed destination of `campaign_id`, as
+/// `POST /api/v1/beneficiaries/confirmations` does (a shortcut for tests about something else).
+pub async fn confirm_all(pool: &sqlx::PgPool, campaign_id: i64, confirmer: i64) {
+    let list = zbor_payouts::beneficiaries::list(pool, campaign_id).await.unwrap();
+    let pending: Vec<zbor_payouts::beneficiaries::Confirmation> =
+        list.iter().filter(|b| !b.destination_confirmed()).map(Into::into).collect();
+    if !pending.is_empty() {
+        zbor_payouts::beneficiaries::confirm(pool, &pending, confirmer).await.unwrap();
+    }
+}

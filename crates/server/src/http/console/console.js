@@ -332,7 +332,17 @@
       let r = state.rows.get(item.payout);
       if (!r) {
         r = { tr: el("tr", null, { "data-payout": item.payout }), status: el("td"), actions: el("td"), shown: null };
-        r.tr.append(el("td", `#${item.payout}`), el("td", `#${item.beneficiary}`),
+        // what approvers check: where the money goes (last four only), and warnings a
+        // redirected payout would raise
+        const warnings = [];
+        if (!item.destination_confirmed) warnings.push("not confirmed by a second treasurer");
+        if (item.changed_since_last_payout) warnings.push("changed since the last payout");
+        const destination = el("td", `${item.method} ${item.masked_destination || ""}`.trim(),
+          { "data-destination": item.beneficiary });
+        if (warnings.length) {
+          destination.append(el("strong", ` (${warnings.join("; ")})`, { class: "warning" }));
+        }
+        r.tr.append(el("td", `#${item.payout}`), el("td", `#${item.beneficiary}`), destination,
           el("td", money(item.amount, batch.currency)), r.status, r.actions);
         body.append(r.tr);
         state.rows.set(item.payout, r);
