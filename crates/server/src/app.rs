@@ -51,6 +51,15 @@ impl Application {
             }
         };
         state.sepa_debtor = sepa_debtor(config)?;
+        state.redis_prefix = config.redis_prefix.clone();
+        state.limits = crate::http::limits::Limits {
+            login: crate::http::limits::Limit { name: "login", per_minute: config.login_attempts_per_minute },
+            checkout: crate::http::limits::Limit {
+                name: "checkout",
+                per_minute: config.checkouts_per_minute,
+            },
+            trusted_proxies: config.trusted_proxies.clone(),
+        };
         if config.stripe_webhook_secret.is_some() && state.webhook_secrets.is_none() {
             anyhow::bail!("STRIPE_WEBHOOK_SECRET must hold one or two comma-separated secrets");
         }
@@ -74,7 +83,8 @@ impl Application {
         );
         self.state.live.clone().spawn(self.redis_client, self.state.pool.clone(), shutdown.clone());
         let app = router(self.state);
-        axum::serve(self.listener, app)
+        // the peer's address reaches handlers (rate limits per client address)
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             })

@@ -79,4 +79,19 @@ pub struct Config {
     pub sepa_debtor_iban: Option<String>,
     #[arg(long, env = "ZBOR_SEPA_DEBTOR_BIC")]
     pub sepa_debtor_bic: Option<String>,
+
+    /// Logins (`POST /api/v1/session`) one client address may try per minute, across every
+    /// instance (counted in Redis). Beyond it: 429 with `Retry-After`.
+    #[arg(long, env = "ZBOR_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    pub login_attempts_per_minute: u32,
+
+    /// Checkout sessions one client address may open per minute, across every instance. Donors
+    /// behind one address (a venue's Wi-Fi, a carrier's NAT) share it: keep it generous.
+    #[arg(long, env = "ZBOR_CHECKOUTS_PER_MINUTE", default_value_t = 60)]
+    pub checkouts_per_minute: u32,
+
+    /// Load balancers whose `X-Forwarded-For` is believed (comma-separated addresses). Unset:
+    /// the client address is the connection's peer, and the header is ignored.
+    #[arg(long, env = "ZBOR_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }

@@ -92,6 +92,8 @@ async fn main() -> anyhow::Result<()> {
             .env("STRIPE_API_BASE", &sim.base_url)
             .env("ZBOR_STRIPE_REQUESTS_PER_SECOND", STRIPE_RATE.to_string())
             .env("ZBOR_ADMIN_TOKEN", TOKEN)
+            // every simulated donor comes from 127.0.0.1 here
+            .env("ZBOR_CHECKOUTS_PER_MINUTE", "100000000")
             .env("ZBOR_REDIS_PREFIX", "zbor-bench-checkout:")
             .env("ZBOR_LOG", "error")
             .stdout(Stdio::null())

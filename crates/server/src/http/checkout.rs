@@ -10,9 +10,11 @@ use super::{ApiError, AppState};
 
 pub async fn create(
     State(state): State<AppState>,
+    client: super::limits::ClientAddress,
     Path(slug): Path<String>,
     ApiJson(request): ApiJson<CheckoutRequest>,
 ) -> Result<Json<CheckoutSession>, ApiError> {
+    super::limits::check(&state, state.limits.checkout, client).await?;
     let checkout = state.checkout.as_ref().ok_or(ApiError::CheckoutNotConfigured)?;
     Ok(Json(checkout.create_session(&state.pool, &slug, &request).await?))
 }

@@ -39,6 +39,8 @@ pub enum ApiError {
     Database(#[from] sqlx::Error),
     #[error("internal: {0}")]
     Internal(String),
+    #[error("too many requests from this address: try again in {retry_after_seconds} s")]
+    TooManyRequests { retry_after_seconds: u64 },
 }
 
 impl ApiError {
@@ -46,6 +48,7 @@ impl ApiError {
         use zbor_ledger::Error as L;
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::InsufficientFunds(_) => (StatusCode::CONFLICT, "insufficient_funds"),
@@ -156,6 +159,10 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({ "error": { "code": code, "message": message } });
         if status == StatusCode::SERVICE_UNAVAILABLE {
             return (status, [(axum::http::header::RETRY_AFTER, "2")], Json(body)).into_response();
+        }
+        if let ApiError::TooManyRequests { retry_after_seconds } = self {
+            let retry_after = retry_after_seconds.to_string();
+            return (status, [(axum::http::header::RETRY_AFTER, retry_after)], Json(body)).into_response();
         }
         (status, Json(body)).into_response()
     }

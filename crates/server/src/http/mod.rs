@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod json;
 mod ledger;
+pub mod limits;
 mod pages;
 mod payouts;
 mod people;
@@ -46,6 +47,10 @@ pub struct AppState {
     pub public_url_https: bool,
     /// The organisation's account SEPA files pay from; none: no SEPA files.
     pub sepa_debtor: Option<zbor_payouts::sepa::Debtor>,
+    /// Rate limits per client address (logins, checkouts), counted in Redis.
+    pub limits: limits::Limits,
+    /// `ZBOR_REDIS_PREFIX`, for the rate limits' keys.
+    pub redis_prefix: String,
 }
 
 impl AppState {
@@ -69,6 +74,8 @@ impl AppState {
             data_key: None,
             public_url_https: false,
             sepa_debtor: None,
+            limits: limits::Limits::default(),
+            redis_prefix: "zbor:".into(),
         }
     }
 }

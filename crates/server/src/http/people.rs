@@ -60,8 +60,10 @@ fn session_cookie(state: &AppState, value: &str, max_age_seconds: i64) -> String
 /// and the CSRF token the console sends back on every change.
 pub async fn login(
     State(state): State<AppState>,
+    client: super::limits::ClientAddress,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
+    super::limits::check(&state, state.limits.login, client).await?;
     let key = data_key(&state)?;
     let (user, second_factor) = match zbor_auth::authenticate(&state.pool, key, &login, chrono::Utc::now())
         .await

@@ -46,6 +46,10 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
         sepa_debtor_name: Some("Fund for the Released".into()),
         sepa_debtor_iban: Some("DE89370400440532013000".into()),
         sepa_debtor_bic: Some("COBADEFFXXX".into()),
+        // every test client is 127.0.0.1: the rate-limit test sets its own
+        login_attempts_per_minute: 10_000,
+        checkouts_per_minute: 10_000,
+        trusted_proxies: Vec::new(),
     };
     let mut config = config;
     change(&mut config);
