@@ -4,8 +4,10 @@
 //!   (campaigns). Every privileged endpoint names the roles it admits.
 //! - **Passwords**: argon2id with per-user salt (OWASP's parameters); five failures lock the
 //!   account for 15 minutes; a wrong email and a wrong password look the same to the caller.
-//! - **Second factor**: TOTP (RFC 6238). Required for treasurers: until a treasurer has enrolled
-//!   and entered a code in this session, their session may do nothing but enrol.
+//! - **Second factor**: TOTP (RFC 6238). Required for treasurers and admins: until one has
+//!   enrolled and entered a code in this session, their session may do nothing but enrol.
+//! - **Four eyes on staff** ([`staff`]): granting a role, resetting a password or a second
+//!   factor need a second admin or treasurer; disabling someone, revoking a token need one.
 //! - **Sessions** for the console: a random cookie token (only its SHA-256 stored) with a CSRF
 //!   token the console sends back on every change. **API tokens** for automation: `zbor_…`,
 //!   shown once, only the SHA-256 stored.
@@ -14,6 +16,7 @@
 
 mod password;
 pub mod sessions;
+pub mod staff;
 pub mod totp;
 mod users;
 
@@ -21,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 pub use sessions::{ApiToken, NewSession, Principal, Via};
 pub use users::{
-    add_user, authenticate, begin_totp_enrolment, confirm_totp, set_role, user, verify_totp, Login,
-    TotpEnrolment, User,
+    add_user, add_user_in, authenticate, begin_totp_enrolment, change_password, confirm_totp, set_role, user,
+    user_id_for_email, verify_totp, Login, TotpEnrolment, User,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
@@ -49,9 +52,17 @@ impl Role {
         }
     }
 
-    /// Treasurers move money: they must pass a second factor.
+    /// Treasurers move money and admins grant power: both must pass a second factor.
     pub fn needs_second_factor(self) -> bool {
-        self == Role::Treasurer
+        match self {
+            Role::Admin | Role::Treasurer => true,
+            Role::Coordinator => false,
+        }
+    }
+
+    /// Roles whose grant needs a second person's confirmation.
+    pub fn is_privileged(self) -> bool {
+        self.needs_second_factor()
     }
 }
 
@@ -94,6 +105,13 @@ pub enum Error {
     /// Five failed attempts in a row (passwords or codes): no factor is checked for 15 minutes.
     #[error("too many failed attempts: the account is locked for 15 minutes")]
     Locked,
+    /// Four eyes: the same person on both sides of a control.
+    #[error("{0}")]
+    FourEyes(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("staff request {0} not found")]
+    RequestNotFound(i64),
     #[error("the second factor is already enrolled")]
     AlreadyEnrolled,
     #[error("no second-factor enrolment is pending")]

@@ -47,6 +47,14 @@ pub async fn verify_off_thread(password: String, phc: String) -> bool {
     tokio::task::spawn_blocking(move || verify(&password, &phc)).await.unwrap_or(false)
 }
 
+/// [`hash`] on a blocking thread, sharing [`verify_off_thread`]'s limit.
+pub async fn hash_off_thread(password: String) -> Result<String, Error> {
+    let Ok(_permit) = VERIFICATIONS.acquire().await else {
+        return Err(Error::Hashing);
+    };
+    tokio::task::spawn_blocking(move || hash(&password)).await.map_err(|_| Error::Hashing)?
+}
+
 /// Verifying against this when the email is unknown makes a wrong email cost the same time as a
 /// wrong password, so response times do not tell which emails have accounts.
 pub fn dummy_hash() -> &'static str {

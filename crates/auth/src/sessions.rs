@@ -6,8 +6,13 @@ use sqlx::PgPool;
 
 use crate::{random_bytes, sha256, Error, Role, UserId};
 
-/// A console session lasts a working day.
+/// A console session lasts a working day at most.
 pub const SESSION_HOURS: i64 = 12;
+/// A session unused for this long ends (a laptop left open, a phone taken).
+pub const SESSION_IDLE_MINUTES_DEFAULT: i64 = 30;
+/// API tokens expire after this many days unless asked otherwise (at most a year).
+pub const API_TOKEN_DAYS_DEFAULT: i64 = 90;
+pub const API_TOKEN_DAYS_MAX: i64 = 366;
 pub const API_TOKEN_PREFIX: &str = "zbor_";
 
 /// The caller of a request, once authenticated.
@@ -16,6 +21,8 @@ pub struct Principal {
     /// None for the bootstrap token (`ZBOR_ADMIN_TOKEN`), which is no one in particular.
     pub user: Option<UserId>,
     pub role: Role,
+    /// False while the user's role awaits a second person's confirmation: they hold no power.
+    pub role_confirmed: bool,
     pub via: Via,
 }
 
@@ -98,18 +105,23 @@ pub async fn end_session(pool: &PgPool, token: &str) -> Result<(), Error> {
     Ok(())
 }
 
-pub async fn from_session(pool: &PgPool, token: &str) -> Result<Option<Principal>, Error> {
-    let row: Option<(UserId, Role, String, bool)> = sqlx::query_as(
-        "select u.id, u.role, s.csrf_token, s.second_factor_at is not null
-         from user_sessions s join users u on u.id = s.user_id
-         where s.token_hash = $1 and s.expires_at > now() and u.disabled_at is null",
+/// The session's principal, if it is live: not expired, used within the last `idle_minutes`,
+/// its user not disabled. Using it keeps it alive (one statement: no race with the idle check).
+pub async fn from_session(pool: &PgPool, token: &str, idle_minutes: i64) -> Result<Option<Principal>, Error> {
+    let row: Option<(UserId, Role, bool, String, bool)> = sqlx::query_as(
+        "update user_sessions s set last_seen_at = now() from users u
+         where s.token_hash = $1 and u.id = s.user_id and s.expires_at > now()
+           and s.last_seen_at > now() - $2 * interval '1 minute' and u.disabled_at is null
+         returning u.id, u.role, u.role_confirmed_at is not null, s.csrf_token, s.second_factor_at is not null",
     )
     .bind(sha256(token.as_bytes()).to_vec())
+    .bind(idle_minutes)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(user, role, csrf_token, second_factor)| Principal {
+    Ok(row.map(|(user, role, role_confirmed, csrf_token, second_factor)| Principal {
         user: Some(user),
         role,
+        role_confirmed,
         via: Via::Session { csrf_token, second_factor },
     }))
 }
@@ -120,19 +132,39 @@ pub struct ApiToken {
     pub token: String,
 }
 
+/// A token valid for [`API_TOKEN_DAYS_DEFAULT`] days.
 pub async fn create_api_token(pool: &PgPool, user: UserId, name: &str) -> Result<ApiToken, Error> {
+    let mut conn = pool.acquire().await?;
+    create_api_token_in(&mut conn, user, name, API_TOKEN_DAYS_DEFAULT).await
+}
+
+/// A token valid for `days` (1 to [`API_TOKEN_DAYS_MAX`]), in the caller's transaction.
+pub async fn create_api_token_in(
+    db: &mut sqlx::PgConnection,
+    user: UserId,
+    name: &str,
+    days: i64,
+) -> Result<ApiToken, Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::InvalidField { field: "name", reason: "1 to 100 characters".into() });
     }
+    if !(1..=API_TOKEN_DAYS_MAX).contains(&days) {
+        return Err(Error::InvalidField {
+            field: "expires_in_days",
+            reason: format!("1 to {API_TOKEN_DAYS_MAX}"),
+        });
+    }
     let token = format!("{API_TOKEN_PREFIX}{}", random_token()?);
     let id: i64 = sqlx::query_scalar(
-        "insert into api_tokens (user_id, name, token_hash) values ($1, $2, $3) returning id",
+        "insert into api_tokens (user_id, name, token_hash, expires_at)
+         values ($1, $2, $3, now() + $4 * interval '1 day') returning id",
     )
     .bind(user)
     .bind(name)
     .bind(sha256(token.as_bytes()).to_vec())
-    .fetch_one(pool)
+    .bind(days)
+    .fetch_one(&mut *db)
     .await?;
     Ok(ApiToken { id, token })
 }
@@ -152,13 +184,19 @@ pub async fn from_api_token(pool: &PgPool, token: &str) -> Result<Option<Princip
     if !token.starts_with(API_TOKEN_PREFIX) {
         return Ok(None);
     }
-    let row: Option<(UserId, Role)> = sqlx::query_as(
+    let row: Option<(UserId, Role, bool)> = sqlx::query_as(
         "update api_tokens t set last_used_at = now() from users u
-         where t.token_hash = $1 and t.revoked_at is null and u.id = t.user_id and u.disabled_at is null
-         returning u.id, u.role",
+         where t.token_hash = $1 and t.revoked_at is null and t.expires_at > now()
+           and u.id = t.user_id and u.disabled_at is null
+         returning u.id, u.role, u.role_confirmed_at is not null",
     )
     .bind(sha256(token.as_bytes()).to_vec())
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(user, role)| Principal { user: Some(user), role, via: Via::ApiToken }))
+    Ok(row.map(|(user, role, role_confirmed)| Principal {
+        user: Some(user),
+        role,
+        role_confirmed,
+        via: Via::ApiToken,
+    }))
 }

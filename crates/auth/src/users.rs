@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use zbor_vault::DataKey;
 
 use crate::{password, totp, Error, Role, UserId};
@@ -19,6 +19,8 @@ pub struct User {
     pub role: Role,
     pub email: String,
     pub second_factor_enrolled: bool,
+    /// False while the role awaits a second person's confirmation.
+    pub role_confirmed: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -75,7 +77,8 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Creates a user. The password must be 12–256 characters.
+/// Creates a user holding `role` at once: the host's command line (`zbor user add`, the
+/// break-glass path) and tests. The password must be 12–256 characters.
 pub async fn add_user(
     pool: &PgPool,
     key: &DataKey,
@@ -83,24 +86,52 @@ pub async fn add_user(
     role: Role,
     password: &str,
 ) -> Result<User, Error> {
+    let mut conn = pool.acquire().await?;
+    add_user_in(&mut conn, key, email, role, password, true).await
+}
+
+/// Creates a user inside the caller's transaction. With `role_confirmed` false the user holds
+/// the role only once a second person confirms a role request ([`crate::staff`]); until then
+/// they may log in and enrol a second factor, nothing more.
+pub async fn add_user_in(
+    db: &mut PgConnection,
+    key: &DataKey,
+    email: &str,
+    role: Role,
+    password: &str,
+    role_confirmed: bool,
+) -> Result<User, Error> {
     let email = normalise_email(email)?;
     password::check_strength(password)?;
-    let hash = password::hash(password)?;
+    let hash = password::hash_off_thread(password.to_owned()).await?;
     let index = email_index(key, &email);
     let sealed = key.seal(email.as_bytes(), &email_record(&index))?;
     let id: Option<UserId> = sqlx::query_scalar(
-        "insert into users (email_index, email_sealed, role, password_hash) values ($1, $2, $3, $4)
+        "insert into users (email_index, email_sealed, role, password_hash, role_confirmed_at)
+         values ($1, $2, $3, $4, case when $5 then now() end)
          on conflict (email_index) do nothing returning id",
     )
     .bind(&index)
     .bind(&sealed)
     .bind(role)
     .bind(&hash)
-    .fetch_optional(pool)
+    .bind(role_confirmed)
+    .fetch_optional(&mut *db)
     .await?;
     let id = id.ok_or(Error::EmailTaken)?;
-    tracing::info!(user = %id, ?role, "user added");
-    Ok(User { id, role, email, second_factor_enrolled: false })
+    tracing::info!(user = %id, ?role, role_confirmed, "user added");
+    Ok(User { id, role, email, second_factor_enrolled: false, role_confirmed })
+}
+
+/// The account an email belongs to, if any (to count a failed login against it).
+pub async fn user_id_for_email(pool: &PgPool, key: &DataKey, email: &str) -> Result<Option<UserId>, Error> {
+    let Ok(email) = normalise_email(email) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_scalar("select id from users where email_index = $1")
+        .bind(email_index(key, &email))
+        .fetch_optional(pool)
+        .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -111,6 +142,7 @@ struct UserRow {
     email_sealed: Vec<u8>,
     password_hash: String,
     totp_enrolled_at: Option<DateTime<Utc>>,
+    role_confirmed_at: Option<DateTime<Utc>>,
     disabled_at: Option<DateTime<Utc>>,
 }
 
@@ -122,11 +154,13 @@ impl UserRow {
             role: self.role,
             email: String::from_utf8_lossy(&email).into_owned(),
             second_factor_enrolled: self.totp_enrolled_at.is_some(),
+            role_confirmed: self.role_confirmed_at.is_some(),
         })
     }
 }
 
-const COLUMNS: &str = "id, role, email_index, email_sealed, password_hash, totp_enrolled_at, disabled_at";
+const COLUMNS: &str =
+    "id, role, email_index, email_sealed, password_hash, totp_enrolled_at, role_confirmed_at, disabled_at";
 
 pub async fn user(pool: &PgPool, key: &DataKey, id: UserId) -> Result<User, Error> {
     let row: Option<UserRow> = sqlx::query_as(&format!("select {COLUMNS} from users where id = $1"))
@@ -136,15 +170,65 @@ pub async fn user(pool: &PgPool, key: &DataKey, id: UserId) -> Result<User, Erro
     row.ok_or(Error::UserNotFound)?.into_user(key)
 }
 
+/// Sets a user's role at once, on the host (`zbor user role`): the break-glass path for an
+/// organisation that lost its admins. Over HTTP a role changes only through a confirmed staff
+/// request ([`crate::staff`]); the database refuses anything else (`user_role_four_eyes`).
 pub async fn set_role(pool: &PgPool, key: &DataKey, id: UserId, role: Role) -> Result<User, Error> {
-    let updated =
-        sqlx::query("update users set role = $2 where id = $1").bind(id).bind(role).execute(pool).await?;
+    let mut db = pool.begin().await?;
+    sqlx::query("select set_config('zbor.break_glass', 'on', true)").execute(&mut *db).await?;
+    let updated = sqlx::query("update users set role = $2, role_confirmed_at = now() where id = $1")
+        .bind(id)
+        .bind(role)
+        .execute(&mut *db)
+        .await?;
     if updated.rows_affected() == 0 {
         return Err(Error::UserNotFound);
     }
     // a changed role takes effect now: existing sessions and tokens carry the old one no further
-    sqlx::query("delete from user_sessions where user_id = $1").bind(id).execute(pool).await?;
+    sqlx::query("delete from user_sessions where user_id = $1").bind(id).execute(&mut *db).await?;
+    db.commit().await?;
     user(pool, key, id).await
+}
+
+/// Changes the caller's own password: the current one is checked (and counted like a login),
+/// and every other session of theirs ends.
+pub async fn change_password(
+    pool: &PgPool,
+    id: UserId,
+    current: &str,
+    new: &str,
+    keep_session: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    password::check_strength(new)?;
+    let hash: Option<String> = sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    let hash = hash.ok_or(Error::UserNotFound)?;
+    if !take_attempt(pool, id, now).await? {
+        return Err(Error::Locked);
+    }
+    if !password::verify_off_thread(current.to_owned(), hash).await {
+        return Err(Error::BadCredentials);
+    }
+    passed(pool, id).await?;
+    let new_hash = password::hash_off_thread(new.to_owned()).await?;
+    let mut db = pool.begin().await?;
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(id)
+        .bind(new_hash)
+        .execute(&mut *db)
+        .await?;
+    let keep = keep_session.map(|token| crate::sha256(token.as_bytes()).to_vec());
+    sqlx::query("delete from user_sessions where user_id = $1 and ($2::bytea is null or token_hash <> $2)")
+        .bind(id)
+        .bind(keep)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    tracing::info!(user = %id, "password changed");
+    Ok(())
 }
 
 /// Checks email, password and (once enrolled) the one-time code. Returns the user and whether

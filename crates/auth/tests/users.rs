@@ -117,10 +117,10 @@ async fn sessions_and_api_tokens_are_stored_hashed_and_can_end() {
     let key = DataKey::generate();
     let admin = add_user(&db.pool, &key, "a@example.org", Role::Admin, PASSWORD).await.unwrap();
     let session = sessions::create_session(&db.pool, admin.id, false).await.unwrap();
-    let principal = sessions::from_session(&db.pool, &session.token).await.unwrap().unwrap();
+    let principal = sessions::from_session(&db.pool, &session.token, 30).await.unwrap().unwrap();
     assert_eq!((principal.user, principal.role), (Some(admin.id), Role::Admin));
     assert_eq!(principal.via, Via::Session { csrf_token: session.csrf_token.clone(), second_factor: false });
-    assert!(sessions::from_session(&db.pool, "forged").await.unwrap().is_none());
+    assert!(sessions::from_session(&db.pool, "forged", 30).await.unwrap().is_none());
 
     let token = sessions::create_api_token(&db.pool, admin.id, "ci").await.unwrap();
     assert!(token.token.starts_with("zbor_"));
@@ -142,12 +142,12 @@ async fn sessions_and_api_tokens_are_stored_hashed_and_can_end() {
     assert!(sessions::revoke_api_token(&db.pool, admin.id, token.id).await.unwrap());
     assert!(sessions::from_api_token(&db.pool, &token.token).await.unwrap().is_none());
     sessions::end_session(&db.pool, &session.token).await.unwrap();
-    assert!(sessions::from_session(&db.pool, &session.token).await.unwrap().is_none());
+    assert!(sessions::from_session(&db.pool, &session.token, 30).await.unwrap().is_none());
 
     // a role change ends the user's sessions: the new role applies at once
     let again = sessions::create_session(&db.pool, admin.id, false).await.unwrap();
     zbor_auth::set_role(&db.pool, &key, admin.id, Role::Coordinator).await.unwrap();
-    assert!(sessions::from_session(&db.pool, &again.token).await.unwrap().is_none());
+    assert!(sessions::from_session(&db.pool, &again.token, 30).await.unwrap().is_none());
     db.drop_database().await;
 }
 

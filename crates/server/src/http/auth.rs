@@ -17,6 +17,9 @@ use zbor_auth::{Principal, Role, Via};
 use super::{ApiError, AppState};
 
 pub const SESSION_COOKIE: &str = "zbor_session";
+/// The cookie's name over https: a `__Host-` cookie is only accepted when `Secure`, for this
+/// host, path `/`, so no subdomain or plain-http page can plant or read it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-zbor_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Roles admitted by each kind of privileged endpoint.
@@ -42,11 +45,18 @@ impl Caller {
         if !roles.contains(&principal.role) {
             return Err(ApiError::Forbidden(format!("this needs one of the roles {roles:?}")));
         }
+        if !principal.role_confirmed {
+            return Err(ApiError::Forbidden(
+                "your role awaits a second admin's or treasurer's confirmation".into(),
+            ));
+        }
         if principal.role.needs_second_factor()
             && !principal.second_factor()
             && principal.via != Via::Bootstrap
         {
-            return Err(ApiError::Forbidden("treasurers must pass the second factor (TOTP) first".into()));
+            return Err(ApiError::Forbidden(
+                "treasurers and admins must pass the second factor (TOTP) in a console session first".into(),
+            ));
         }
         Ok(principal)
     }
@@ -57,7 +67,8 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
         cookies.split(';').find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+            ((name == SESSION_COOKIE || name == SECURE_SESSION_COOKIE) && !value.is_empty())
+                .then(|| value.to_owned())
         })
     })
 }
@@ -81,7 +92,19 @@ impl FromRequestParts<AppState> for Caller {
                 // hashing first makes the comparison independent of the token's length
                 let presented: [u8; 32] = Sha256::digest(bearer.as_bytes()).into();
                 if constant_time_eq(&presented, &expected) {
-                    return Ok(Caller(Principal { user: None, role: Role::Admin, via: Via::Bootstrap }));
+                    // the bootstrap token sets up the first admin; once one with a second factor
+                    // exists, a static token that never expires would beat four eyes
+                    if zbor_auth::staff::secured_admin_exists(&state.pool).await? {
+                        return Err(ApiError::Forbidden(
+                            "the bootstrap token is retired: an admin with a second factor exists".into(),
+                        ));
+                    }
+                    return Ok(Caller(Principal {
+                        user: None,
+                        role: Role::Admin,
+                        role_confirmed: true,
+                        via: Via::Bootstrap,
+                    }));
                 }
             }
             return match zbor_auth::sessions::from_api_token(&state.pool, &bearer).await? {
@@ -90,8 +113,13 @@ impl FromRequestParts<AppState> for Caller {
             };
         }
         let token = session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let principal =
-            zbor_auth::sessions::from_session(&state.pool, &token).await?.ok_or(ApiError::Unauthorized)?;
+        let principal = zbor_auth::sessions::from_session(
+            &state.pool,
+            &token,
+            zbor_auth::sessions::SESSION_IDLE_MINUTES_DEFAULT,
+        )
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
         if let Via::Session { csrf_token, .. } = &principal.via {
             let safe = parts.method == Method::GET || parts.method == Method::HEAD;
             let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");

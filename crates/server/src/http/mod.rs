@@ -18,7 +18,7 @@ mod webhooks;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -88,9 +88,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(people::me))
         .route("/api/v1/me/totp", post(people::totp_begin))
         .route("/api/v1/me/totp/confirm", post(people::totp_confirm))
-        .route("/api/v1/me/tokens", post(people::create_token))
+        .route("/api/v1/me/tokens", post(people::create_token).get(people::list_tokens))
+        .route("/api/v1/me/tokens/{id}", delete(people::revoke_own_token))
+        .route("/api/v1/me/sessions", get(people::list_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(people::end_own_session))
+        .route("/api/v1/me/password", post(people::change_password))
         .route("/api/v1/users", post(people::create_user))
         .route("/api/v1/users/{id}", patch(people::update_user))
+        .route("/api/v1/users/{id}/disable", post(people::disable_user))
+        .route("/api/v1/users/{id}/password-reset", post(people::request_password_reset))
+        .route("/api/v1/users/{id}/second-factor-reset", post(people::request_second_factor_reset))
+        .route("/api/v1/users/{id}/tokens/{token}", delete(people::revoke_token))
+        .route("/api/v1/staff-requests", get(people::list_requests))
+        .route("/api/v1/staff-requests/{id}/confirm", post(people::confirm_request))
+        .route("/api/v1/staff-requests/{id}/cancel", post(people::cancel_request))
         .route("/api/v1/campaigns/{slug}/payout-batches", post(payouts::create))
         .route("/api/v1/payout-batches/{id}", get(payouts::show))
         .route("/api/v1/payout-batches/{id}/approvals", post(payouts::approve))
@@ -143,6 +154,7 @@ pub fn router(state: AppState) -> Router {
             post(webhooks::stripe).layer(DefaultBodyLimit::max(zbor_intake::webhook::BODY_BYTES_MAX)),
         )
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         // Logs method, path and status; never bodies, query strings or headers.
         .layer(
             TraceLayer::new_for_http()
@@ -153,4 +165,25 @@ pub fn router(state: AppState) -> Router {
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
         )
         .with_state(state)
+}
+
+/// On every response: `X-Content-Type-Options: nosniff` (a browser never guesses a type, so an
+/// uploaded CSV or an error body cannot run as a script) and, when zbor is served over https,
+/// HSTS (the browser never tries plain http again, where a network could strip TLS).
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if state.public_url_https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
 }

@@ -6,10 +6,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use zbor_auth::staff::RequestKind;
 use zbor_auth::{sessions, Login, Role, UserId, Via};
 use zbor_vault::DataKey;
 
-use super::auth::{session_token, Caller, PEOPLE_ADMIN, SESSION_COOKIE};
+use super::auth::{session_token, Caller, PEOPLE_ADMIN, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use super::json::ApiJson;
 use super::{ApiError, AppState};
 
@@ -50,10 +51,45 @@ fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
     state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)
 }
 
-/// `Secure` whenever zbor is served over TLS (its public address is https).
+/// Served over TLS (the public address is https): `__Host-zbor_session`, `Secure`, so only this
+/// origin over https ever sets or reads it. Plain http is development on loopback only.
 fn session_cookie(state: &AppState, value: &str, max_age_seconds: i64) -> String {
-    let secure = if state.public_url_https { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}")
+    if state.public_url_https {
+        format!("{SECURE_SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}; Secure")
+    } else {
+        format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}")
+    }
+}
+
+/// Failed logins per account in 15-minute windows: the first of a window and the fifth (the
+/// lock) are audited; the rest only counted. One audit row per guess would let a login flood
+/// fill the log and queue every privileged action behind the audit chain's lock.
+async fn note_login_failure(
+    state: &AppState,
+    key: &DataKey,
+    email: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let subject = match zbor_auth::user_id_for_email(&state.pool, key, email).await? {
+        Some(user) => user.to_string(),
+        None => "unknown".to_owned(),
+    };
+    let mut db = state.pool.begin().await?;
+    let failures: i32 = sqlx::query_scalar(
+        "insert into login_failure_windows (subject, window_start, failures)
+         values ($1, date_bin('15 minutes', now(), timestamptz '2000-01-01'), 1)
+         on conflict (subject, window_start) do update set failures = login_failure_windows.failures + 1
+         returning failures",
+    )
+    .bind(&subject)
+    .fetch_one(&mut *db)
+    .await?;
+    if failures == 1 || failures == 5 {
+        let details = json!({ "reason": reason, "failures_in_window": failures });
+        audit_in(&mut db, "anonymous", "login_failed", Some(&subject), details).await?;
+    }
+    db.commit().await?;
+    Ok(())
 }
 
 /// `POST /api/v1/session {email, password, totp?}`: a console session as an HttpOnly cookie,
@@ -65,30 +101,34 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     super::limits::check(&state, state.limits.login, client).await?;
     let key = data_key(&state)?;
-    let (user, second_factor) = match zbor_auth::authenticate(&state.pool, key, &login, chrono::Utc::now())
-        .await
-    {
-        Ok(authenticated) => authenticated,
-        Err(e) => {
-            // who tried is not known (and an email is personal data): the attempt is recorded
-            if e.is_client_error() {
-                audit(&state, "anonymous", "login_failed", None, json!({ "reason": e.to_string() })).await?;
+    let (user, second_factor) =
+        match zbor_auth::authenticate(&state.pool, key, &login, chrono::Utc::now()).await {
+            Ok(authenticated) => authenticated,
+            Err(e) => {
+                // counted against the account tried (by id; the email is personal data)
+                if e.is_client_error() {
+                    note_login_failure(&state, key, &login.email, &e.to_string()).await?;
+                }
+                return Err(e.into());
             }
-            return Err(e.into());
-        }
-    };
-    audit(&state, &user.id.to_string(), "login", None, json!({ "second_factor": second_factor })).await?;
+        };
     let session = sessions::create_session(&state.pool, user.id, second_factor).await?;
+    audit(&state, &user.id.to_string(), "login", None, json!({ "second_factor": second_factor })).await?;
     let max_age = session.expires_at.signed_duration_since(chrono::Utc::now()).num_seconds();
     tracing::info!(user = %user.id, second_factor, "logged in");
     let body = json!({
-        "user": { "id": user.id, "role": user.role, "second_factor_enrolled": user.second_factor_enrolled },
+        "user": { "id": user.id, "role": user.role, "second_factor_enrolled": user.second_factor_enrolled,
+                  "role_confirmed": user.role_confirmed },
         "second_factor": second_factor,
         "csrf_token": session.csrf_token,
         "expires_at": session.expires_at,
     });
-    Ok(([(header::SET_COOKIE, session_cookie(&state, &session.token, max_age))], Json(body)).into_response())
+    Ok(([(header::SET_COOKIE, session_cookie(&state, &session.token, max_age))], NO_STORE, Json(body))
+        .into_response())
 }
+
+/// Responses that carry a credential or a secret are never stored by a browser or a proxy.
+pub(super) const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
 /// `DELETE /api/v1/session`: ends the session (and clears the cookie).
 pub async fn logout(
@@ -127,12 +167,10 @@ fn signed_in_user(caller: &Caller) -> Result<UserId, ApiError> {
 }
 
 /// `POST /api/v1/me/totp`: starts enrolment; the secret is shown once.
-pub async fn totp_begin(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<zbor_auth::TotpEnrolment>, ApiError> {
+pub async fn totp_begin(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let user = signed_in_user(&caller)?;
-    Ok(Json(zbor_auth::begin_totp_enrolment(&state.pool, data_key(&state)?, user).await?))
+    let enrolment = zbor_auth::begin_totp_enrolment(&state.pool, data_key(&state)?, user).await?;
+    Ok((NO_STORE, Json(enrolment)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -162,28 +200,148 @@ pub async fn totp_confirm(
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
+    /// Days until it expires: 1 to 366, 90 when not given.
+    expires_in_days: Option<i64>,
 }
 
-/// `POST /api/v1/me/tokens {name}`: an API token for automation, shown once. A treasurer needs
-/// the second factor for this too.
+/// `POST /api/v1/me/tokens {name, expires_in_days?}`: an API token for automation, shown once;
+/// it expires (90 days by default). Tokens never pass the second factor, so a treasurer's or
+/// admin's token reaches only what needs no second factor.
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(new): ApiJson<NewToken>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(&Role::ALL)?;
     let user = signed_in_user(&caller)?;
-    let token = sessions::create_api_token(&state.pool, user, &new.name).await?;
-    audit(
-        &state,
+    let days = new.expires_in_days.unwrap_or(sessions::API_TOKEN_DAYS_DEFAULT);
+    let mut db = state.pool.begin().await?;
+    let token = sessions::create_api_token_in(&mut db, user, &new.name, days).await?;
+    let details = json!({ "token": token.id, "expires_in_days": days });
+    audit_in(&mut db, &user.to_string(), "user.api_token_create", Some(&user.to_string()), details).await?;
+    db.commit().await?;
+    let body = json!({ "id": token.id, "token": token.token, "expires_in_days": days });
+    Ok((StatusCode::CREATED, NO_STORE, Json(body)).into_response())
+}
+
+/// `GET /api/v1/me/tokens`: one's own API tokens (never the token itself).
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let user = signed_in_user(&caller)?;
+    Ok(Json(json!({ "tokens": zbor_auth::staff::tokens_of(&state.pool, user).await? })))
+}
+
+/// `DELETE /api/v1/me/tokens/{id}`: revokes one's own token at once.
+pub async fn revoke_own_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let user = signed_in_user(&caller)?;
+    let mut db = state.pool.begin().await?;
+    if !zbor_auth::staff::revoke_token(&mut db, id, Some(user)).await? {
+        return Err(ApiError::NotFound(format!("live API token {id} of yours")));
+    }
+    audit_in(
+        &mut db,
         &user.to_string(),
-        "user.api_token_create",
+        "user.api_token_revoke",
         Some(&user.to_string()),
-        json!({ "token": token.id }),
+        json!({ "token": id }),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": token.id, "token": token.token }))))
+    db.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
+
+/// `DELETE /api/v1/users/{id}/tokens/{token}` (admin, or a treasurer: cutting off needs one
+/// person): revokes anyone's token at once.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((user, token)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.require(CUT_OFF)?;
+    let mut db = state.pool.begin().await?;
+    if !zbor_auth::staff::revoke_token(&mut db, token, Some(UserId::from_i64(user))).await? {
+        return Err(ApiError::NotFound(format!("live API token {token} of user {user}")));
+    }
+    let subject = UserId::from_i64(user).to_string();
+    audit_in(&mut db, &principal.actor(), "user.api_token_revoke", Some(&subject), json!({ "token": token }))
+        .await?;
+    db.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/me/sessions`: one's own live sessions, the current one marked.
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let user = signed_in_user(&caller)?;
+    let current = session_token(&headers);
+    let sessions = zbor_auth::staff::sessions_of(&state.pool, user, current.as_deref()).await?;
+    Ok(Json(json!({ "sessions": sessions })))
+}
+
+/// `DELETE /api/v1/me/sessions/{id}`: ends one of one's own sessions (a lost laptop).
+pub async fn end_own_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let user = signed_in_user(&caller)?;
+    let mut db = state.pool.begin().await?;
+    if !zbor_auth::staff::end_session_of(&mut db, user, id).await? {
+        return Err(ApiError::NotFound(format!("session {id} of yours")));
+    }
+    audit_in(
+        &mut db,
+        &user.to_string(),
+        "user.session_end",
+        Some(&user.to_string()),
+        json!({ "session": id }),
+    )
+    .await?;
+    db.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/me/password {current_password, new_password}`: the current password is checked
+/// (and counted like a login); every other session of the caller ends.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(change): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let user = signed_in_user(&caller)?;
+    let current = session_token(&headers);
+    zbor_auth::change_password(
+        &state.pool,
+        user,
+        &change.current_password,
+        &change.new_password,
+        current.as_deref(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    audit(&state, &user.to_string(), "user.password_change", Some(&user.to_string()), json!({})).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who may cut someone off (disable, revoke a token): one admin or treasurer, like the pause
+/// switch. Taking power away never waits for a second person.
+pub const CUT_OFF: &[Role] = &[Role::Admin, Role::Treasurer];
+/// Who confirms staff requests: a second admin or treasurer.
+pub const CONFIRMERS: &[Role] = &[Role::Admin, Role::Treasurer];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -193,16 +351,38 @@ pub struct NewUser {
     password: String,
 }
 
-/// `POST /api/v1/users {email, role, password}` (admin)
+/// `POST /api/v1/users {email, role, password}` (admin). A coordinator holds the role at once;
+/// a treasurer or admin only after a second admin or treasurer confirms the role request opened
+/// here (201 with `role_request`). The bootstrap token, before any admin has a second factor,
+/// sets up the first people directly. Audited in the same transaction.
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<zbor_auth::User>), ApiError> {
-    caller.require(PEOPLE_ADMIN)?;
-    let user =
-        zbor_auth::add_user(&state.pool, data_key(&state)?, &new.email, new.role, &new.password).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = caller.require(PEOPLE_ADMIN)?;
+    let key = data_key(&state)?;
+    let bootstrap = principal.via == Via::Bootstrap;
+    let needs_confirmation = new.role.is_privileged() && !bootstrap;
+    let mut db = state.pool.begin().await?;
+    let user = zbor_auth::add_user_in(&mut db, key, &new.email, new.role, &new.password, !needs_confirmation)
+        .await?;
+    let subject = user.id.to_string();
+    let details =
+        json!({ "role": user.role, "role_confirmed": user.role_confirmed, "via": principal.via_name() });
+    audit_in(&mut db, &principal.actor(), "user.add", Some(&subject), details).await?;
+    let request = if needs_confirmation {
+        let request =
+            zbor_auth::staff::request(&mut db, user.id, RequestKind::Role, Some(new.role), principal.user)
+                .await?;
+        let details = json!({ "request": request.id, "kind": request.kind, "role": new.role });
+        audit_in(&mut db, &principal.actor(), "staff_request.open", Some(&subject), details).await?;
+        Some(request)
+    } else {
+        None
+    };
+    db.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({ "user": user, "role_request": request }))))
 }
 
 #[derive(Deserialize)]
@@ -211,16 +391,129 @@ pub struct RoleChange {
     role: Role,
 }
 
-/// `PATCH /api/v1/users/{id} {role}` (admin): ends the user's sessions so the new role applies now.
+/// `PATCH /api/v1/users/{id} {role}` (admin): opens a role request (202); the role changes when
+/// a second admin or treasurer confirms it. Nobody changes their own role.
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     ApiJson(change): ApiJson<RoleChange>,
-) -> Result<Json<zbor_auth::User>, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
-    let user = zbor_auth::set_role(&state.pool, data_key(&state)?, UserId::from_i64(id), change.role).await?;
-    let details = json!({ "role": user.role, "via": principal.via_name() });
-    audit(&state, &principal.actor(), "user.role_change", Some(&user.id.to_string()), details).await?;
-    Ok(Json(user))
+    open_request(&state, principal, UserId::from_i64(id), RequestKind::Role, Some(change.role)).await
+}
+
+/// `POST /api/v1/users/{id}/password-reset` (admin): opens a request; the confirmer receives a
+/// temporary password to hand over, and the user's sessions and tokens end.
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = caller.require(PEOPLE_ADMIN)?;
+    open_request(&state, principal, UserId::from_i64(id), RequestKind::PasswordReset, None).await
+}
+
+/// `POST /api/v1/users/{id}/second-factor-reset` (admin): opens a request; once confirmed the
+/// user enrols a new authenticator, and their sessions and tokens end.
+pub async fn request_second_factor_reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = caller.require(PEOPLE_ADMIN)?;
+    open_request(&state, principal, UserId::from_i64(id), RequestKind::SecondFactorReset, None).await
+}
+
+async fn open_request(
+    state: &AppState,
+    principal: &zbor_auth::Principal,
+    user: UserId,
+    kind: RequestKind,
+    role: Option<Role>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut db = state.pool.begin().await?;
+    let request = zbor_auth::staff::request(&mut db, user, kind, role, principal.user).await?;
+    let details = json!({ "request": request.id, "kind": kind, "role": role, "via": principal.via_name() });
+    audit_in(&mut db, &principal.actor(), "staff_request.open", Some(&user.to_string()), details).await?;
+    db.commit().await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "request": request }))))
+}
+
+/// `GET /api/v1/staff-requests`: open requests, for confirmers.
+pub async fn list_requests(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(CONFIRMERS)?;
+    Ok(Json(json!({ "requests": zbor_auth::staff::open_requests(&state.pool).await? })))
+}
+
+/// `POST /api/v1/staff-requests/{id}/confirm {code}`: a second admin or treasurer confirms
+/// with a fresh one-time code; the change applies and is audited in one transaction.
+pub async fn confirm_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(code): ApiJson<Code>,
+) -> Result<Response, ApiError> {
+    let principal = caller.require(CONFIRMERS)?;
+    let confirmer = signed_in_user(&caller)?;
+    let key = data_key(&state)?;
+    zbor_auth::verify_totp(&state.pool, key, confirmer, &code.code, chrono::Utc::now()).await?;
+    let mut db = state.pool.begin().await?;
+    let confirmed = zbor_auth::staff::confirm(&mut db, id, confirmer).await?;
+    let request = &confirmed.request;
+    let details = json!({ "request": id, "kind": request.kind, "role": request.role, "requested_by": request.requested_by });
+    audit_in(
+        &mut db,
+        &principal.actor(),
+        "staff_request.confirm",
+        Some(&request.user_id.to_string()),
+        details,
+    )
+    .await?;
+    db.commit().await?;
+    Ok((NO_STORE, Json(confirmed)).into_response())
+}
+
+/// `POST /api/v1/staff-requests/{id}/cancel`
+pub async fn cancel_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let principal = caller.require(CONFIRMERS)?;
+    let mut db = state.pool.begin().await?;
+    let request = zbor_auth::staff::cancel(&mut db, id, principal.user).await?;
+    audit_in(
+        &mut db,
+        &principal.actor(),
+        "staff_request.cancel",
+        Some(&request.user_id.to_string()),
+        json!({ "request": id }),
+    )
+    .await?;
+    db.commit().await?;
+    Ok(Json(json!({ "request": request })))
+}
+
+/// `POST /api/v1/users/{id}/disable` (an admin or treasurer alone): the user's sessions and
+/// tokens stop working when this returns.
+pub async fn disable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.require(CUT_OFF)?;
+    let user = UserId::from_i64(id);
+    let mut db = state.pool.begin().await?;
+    zbor_auth::staff::disable(&mut db, user, principal.user).await?;
+    audit_in(
+        &mut db,
+        &principal.actor(),
+        "user.disable",
+        Some(&user.to_string()),
+        json!({ "via": principal.via_name() }),
+    )
+    .await?;
+    db.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
