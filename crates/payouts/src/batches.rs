@@ -172,8 +172,20 @@ pub async fn create(
     items: &[NewItem],
 ) -> Result<Batch, Error> {
     let mut db = pool.begin().await?;
-    let currency = campaign_currency(&mut db, campaign_id).await?;
-    let resolved = resolve_items(&mut db, campaign_id, currency, items).await?;
+    let id = create_in(&mut db, campaign_id, created_by, items).await?;
+    db.commit().await?;
+    batch(pool, id).await
+}
+
+/// [`create`] in the caller's transaction (which appends the audit entry); the new batch's id.
+pub async fn create_in(
+    db: &mut PgConnection,
+    campaign_id: i64,
+    created_by: i64,
+    items: &[NewItem],
+) -> Result<i64, Error> {
+    let currency = campaign_currency(&mut *db, campaign_id).await?;
+    let resolved = resolve_items(&mut *db, campaign_id, currency, items).await?;
     let hash = content_hash(campaign_id, currency, &resolved);
     let id: i64 = sqlx::query_scalar(
         "insert into payout_batches (campaign_id, currency, created_by, content_hash) values ($1, $2, $3, $4) returning id",
@@ -184,9 +196,8 @@ pub async fn create(
     .bind(hash.to_vec())
     .fetch_one(&mut *db)
     .await?;
-    insert_items(&mut db, id, &resolved).await?;
-    db.commit().await?;
-    batch(pool, id).await
+    insert_items(&mut *db, id, &resolved).await?;
+    Ok(id)
 }
 
 async fn insert_items(
@@ -289,7 +300,21 @@ pub async fn approve(
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
     let mut db = pool.begin().await?;
-    let (campaign_id, currency, status) = lock_batch(&mut db, batch_id).await?;
+    let outcome = approve_in(&mut db, batch_id, approver, signed).await?;
+    db.commit().await?;
+    Ok(outcome)
+}
+
+/// [`approve`] in the caller's transaction, which the caller commits whatever the outcome (with
+/// the audit entry of the approval or of its refusal): a refusal leaves nothing behind but the
+/// voided approvals of a batch whose destinations changed.
+pub async fn approve_in(
+    db: &mut PgConnection,
+    batch_id: i64,
+    approver: i64,
+    signed: &str,
+) -> Result<Result<Approved, Refusal>, Error> {
+    let (campaign_id, currency, status) = lock_batch(&mut *db, batch_id).await?;
     if status != "awaiting_approval" {
         return Ok(Err(Refusal::NotAwaiting(status)));
     }
@@ -340,13 +365,12 @@ pub async fn approve(
             .bind(now_hash.to_vec())
             .execute(&mut *db)
             .await?;
-        db.commit().await?;
         return Ok(Err(Refusal::DestinationChanged));
     }
     if !hex::decode(signed.trim()).is_ok_and(|h| h == stored_hash) {
         return Ok(Err(Refusal::Stale));
     }
-    let unconfirmed = unconfirmed_in(&mut db, batch_id).await?;
+    let unconfirmed = unconfirmed_in(&mut *db, batch_id).await?;
     if !unconfirmed.is_empty() {
         return Ok(Err(Refusal::Unconfirmed(unconfirmed)));
     }
@@ -362,13 +386,23 @@ pub async fn approve(
         .await?;
     let more = i64::from(required) - approvals;
     if more > 0 {
-        db.commit().await?;
         return Ok(Ok(Approved::Waiting { more: i32::try_from(more).unwrap_or(i32::MAX) }));
     }
-    if let Err(refusal) = release(&mut db, batch_id, currency, AccountId::from_i64(campaign_account)).await? {
-        return Ok(Err(refusal));
+    // a savepoint: funds that do not cover the batch undo this approval and every hold, while
+    // the caller still commits its audit entry of the refusal
+    let mut release_point = sqlx::Connection::begin(&mut *db).await?;
+    match release(&mut release_point, batch_id, currency, AccountId::from_i64(campaign_account)).await? {
+        Ok(()) => release_point.commit().await?,
+        Err(refusal) => {
+            release_point.rollback().await?;
+            sqlx::query("delete from payout_approvals where batch_id = $1 and user_id = $2")
+                .bind(batch_id)
+                .bind(approver)
+                .execute(&mut *db)
+                .await?;
+            return Ok(Err(refusal));
+        }
     }
-    db.commit().await?;
     tracing::info!(batch = batch_id, "payout batch approved and released");
     Ok(Ok(Approved::Released))
 }
@@ -447,6 +481,19 @@ async fn release(
         .execute(&mut *db)
         .await?;
     Ok(Ok(()))
+}
+
+/// How many items a batch has and its content hash (hex), in the caller's transaction: what
+/// its creation's audit entry records.
+pub async fn summary_in(db: &mut PgConnection, id: i64) -> Result<(i64, String), Error> {
+    Ok(sqlx::query_as(
+        "select (select count(*) from payouts where batch_id = b.id), encode(b.content_hash, 'hex')
+         from payout_batches b where b.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *db)
+    .await?
+    .ok_or(Error::BatchNotFound(id))?)
 }
 
 /// The batch with its items and approvals.

@@ -47,11 +47,14 @@ pub async fn create(
         let mut conn = state.pool.acquire().await?;
         zbor_intake::campaigns::by_slug(&mut conn, &slug).await?
     };
-    let batch = batches::create(&state.pool, campaign.id.as_i64(), user, &new.items).await?;
-    let subject = format!("payout_batch:{}", batch.id);
-    let details = json!({ "items": batch.items.len(), "total": batch.total.amount().to_string(), "content_hash": batch.content_hash });
-    super::people::audit(&state, &caller.0.actor(), "payout_batch.create", Some(&subject), details).await?;
-    Ok((StatusCode::CREATED, Json(batch)))
+    let mut db = state.pool.begin().await?;
+    let id = batches::create_in(&mut db, campaign.id.as_i64(), user, &new.items).await?;
+    let (items, content_hash) = batches::summary_in(&mut db, id).await?;
+    let subject = format!("payout_batch:{id}");
+    let details = json!({ "items": items, "content_hash": content_hash });
+    super::people::audit_in(&mut db, &caller.0.actor(), "payout_batch.create", Some(&subject), details).await?;
+    db.commit().await?;
+    Ok((StatusCode::CREATED, Json(batches::batch(&state.pool, id).await?)))
 }
 
 /// `GET /api/v1/payout-batches/{id}`: the batch, its approvals and every item's state.
@@ -83,7 +86,8 @@ pub async fn approve(
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
     second_factor(&state, user, &approval.totp).await?;
-    let outcome = batches::approve(&state.pool, id, user, &approval.content_hash).await?;
+    let mut db = state.pool.begin().await?;
+    let outcome = batches::approve_in(&mut db, id, user, &approval.content_hash).await?;
     let subject = format!("payout_batch:{id}");
     let (status, details) = match &outcome {
         Ok(Approved::Waiting { more }) => ("approved", json!({ "more_needed": more })),
@@ -92,14 +96,16 @@ pub async fn approve(
     };
     let mut audit_details = details.clone();
     audit_details["content_hash"] = json!(approval.content_hash.chars().take(64).collect::<String>());
-    super::people::audit(
-        &state,
+    // the approval (or its refusal) and its audit entry commit together
+    super::people::audit_in(
+        &mut db,
         &caller.0.actor(),
         &format!("payout_batch.approve_{status}"),
         Some(&subject),
         audit_details,
     )
     .await?;
+    db.commit().await?;
     match outcome {
         Ok(_) => Ok(Json(
             json!({ "outcome": status, "details": details, "batch": batches::batch(&state.pool, id).await? }),
