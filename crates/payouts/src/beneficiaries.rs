@@ -907,6 +907,19 @@ pub async fn list(pool: &PgPool, campaign_id: i64) -> Result<Vec<Beneficiary>, E
     rows.into_iter().map(ViewRow::into_beneficiary).collect()
 }
 
+/// Beneficiaries of every campaign whose destination awaits a second treasurer, oldest change
+/// first, at most `limit` (capped at 5,000): what the console asks treasurers to confirm.
+pub async fn unconfirmed(pool: &PgPool, limit: i64) -> Result<Vec<Beneficiary>, Error> {
+    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+        "select {VIEW_COLUMNS} from beneficiaries b
+         where b.destination_confirmed_at is null order by b.destination_set_at, b.id limit $1"
+    ))
+    .bind(limit.clamp(1, i64::try_from(CONFIRMATIONS_MAX).unwrap_or(i64::MAX)))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(ViewRow::into_beneficiary).collect()
+}
+
 /// One beneficiary, without personal data.
 pub async fn get(pool: &PgPool, id: BeneficiaryId) -> Result<Beneficiary, Error> {
     let mut db = pool.acquire().await?;

@@ -348,3 +348,77 @@ async fn a_third_treasurer_approves_in_the_browser_and_watches_every_item_get_pa
     drop(conn);
     app.finish().await;
 }
+
+/// A treasurer confirms new payees in the browser: the destinations others set, masked, with
+/// the warnings approvers need; her own stays for someone else; a wrong code confirms nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_treasurer_confirms_new_payees_in_the_browser() {
+    let app = start_with(Some(WEBHOOK_SECRET), |c| c.data_key = Some(DATA_KEY.into())).await;
+    let key = DataKey::parse(DATA_KEY).unwrap();
+    let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
+    let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
+    let campaign_id = created["id"].as_i64().unwrap();
+    let (alice, alice_secret) = enrolled_treasurer(&app, &key, "alice@example.org").await;
+    let (dave, _) = enrolled_treasurer(&app, &key, "dave@example.org").await;
+    let mut ids = Vec::new();
+    for (by, method) in [
+        (dave, json!({"kind": "sepa", "iban": "LT121000011101001000"})),
+        (dave, json!({"kind": "stripe_connect", "account": "acct_1Pgaf0B7WZ01zgkW"})),
+        (alice, json!({"kind": "manual"})),
+    ] {
+        let new = serde_json::from_value(json!({"name": "Released person", "method": method})).unwrap();
+        let mut db = app.db.pool.begin().await.unwrap();
+        let made =
+            zbor_payouts::beneficiaries::create_in(&mut db, &key, campaign_id, &new, Some(by)).await.unwrap();
+        db.commit().await.unwrap();
+        ids.push(made.id.as_i64());
+    }
+
+    let step = totp::step_at(Utc::now().timestamp());
+    let (login_code, confirm_code) = (totp::code(&alice_secret, step), totp::code(&alice_secret, step + 1));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console_payees.mjs");
+    let mut browser = Command::new("node")
+        .args([script, &app.base, "alice@example.org", PASSWORD, &login_code, &confirm_code])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node (deploy/test.sh installs the browser test's dependencies)");
+    let stdout = browser.stdout.take().unwrap();
+    let (sender, mut lines) = mpsc::unbounded_channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("browser: {line}");
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let all = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ");
+    assert_eq!(expect(&mut lines, "PAYEES").await, all);
+    assert_eq!(expect(&mut lines, "OWN").await, ids[2].to_string(), "her own payee cannot be ticked");
+    let refused = expect(&mut lines, "REFUSED").await;
+    assert!(refused.contains("401") && refused.contains("one-time code"), "{refused}");
+    assert!(expect(&mut lines, "CONFIRMED").await.contains("Confirmed 2 destination(s)"));
+    assert_eq!(expect(&mut lines, "LEFT").await, ids[2].to_string());
+    let done: Value = serde_json::from_str(&expect(&mut lines, "DONE").await).unwrap();
+    assert_eq!(done["errors"], json!([]), "no script error, no CSP violation");
+    let text = done["text"].as_str().unwrap();
+    assert!(text.contains("sepa **** 1000") && text.contains("stripe_connect acct_****zgkW"), "{text}");
+    for secret in ["LT12", "1000011101", "acct_1Pgaf", "Released person"] {
+        assert!(!text.contains(secret), "the page shows {secret}: {text}");
+    }
+    assert!(browser.wait().unwrap().success());
+    reader.join().unwrap();
+
+    let confirmed: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("select id, destination_confirmed_by from beneficiaries order by id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(confirmed, vec![(ids[0], Some(alice)), (ids[1], Some(alice)), (ids[2], None)]);
+    assert_eq!(
+        app.count("select count(*) from audit_log where action = 'beneficiary.confirm_destination'").await,
+        2
+    );
+    app.finish().await;
+}

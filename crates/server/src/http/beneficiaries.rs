@@ -139,6 +139,15 @@ pub async fn update(
     Ok(Json(updated))
 }
 
+/// `GET /api/v1/beneficiaries/unconfirmed`: every campaign's beneficiaries whose new or changed
+/// destination awaits a second treasurer (masked, with who set it), oldest first.
+pub async fn unconfirmed(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(TREASURY)?;
+    data_key(&state)?;
+    let waiting = beneficiaries::unconfirmed(&state.pool, 1_000).await?;
+    Ok(Json(json!({ "beneficiaries": waiting, "me": caller.user_id()? })))
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Confirmations {

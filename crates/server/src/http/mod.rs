@@ -129,6 +129,7 @@ pub fn router(state: AppState) -> Router {
             post(beneficiaries::import).layer(DefaultBodyLimit::max(beneficiaries::IMPORT_BODY_BYTES_MAX)),
         )
         .route("/api/v1/beneficiaries/confirmations", post(beneficiaries::confirm))
+        .route("/api/v1/beneficiaries/unconfirmed", get(beneficiaries::unconfirmed))
         .route("/api/v1/beneficiaries/{id}", patch(beneficiaries::update))
         .route("/api/v1/beneficiaries/{id}/reveal", post(beneficiaries::reveal))
         .route("/api/v1/ledger/accounts", get(ledger::list_accounts))

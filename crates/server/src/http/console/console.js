@@ -222,6 +222,11 @@
       const data = await api("GET", "/api/v1/payout-batches");
       if (generation !== state.generation) return;
       renderBatches(data);
+      if (state.role === "treasurer") {
+        const payees = await api("GET", "/api/v1/beneficiaries/unconfirmed");
+        if (generation !== state.generation) return;
+        renderPayees(payees);
+      }
     } catch (e) {
       if (generation === state.generation) failed(e, $("notice"));
     }
@@ -247,6 +252,50 @@
       { "data-batch": b.id })));
     $("batches-empty").hidden = data.batches.length > 0;
   }
+
+  // New or changed destinations a second treasurer confirms. Rows keep their checkbox state
+  // across refreshes; a destination the signed-in treasurer set cannot be ticked.
+  function renderPayees(data) {
+    const body = $("payees-table").tBodies[0];
+    const ticked = new Set([...body.querySelectorAll("input:checked")].map((c) => c.value));
+    body.replaceChildren(...data.beneficiaries.map((b) => {
+      const own = b.destination_set_by === data.me;
+      const box = el("input", null, { type: "checkbox", value: b.id, "data-fingerprint": b.payee_fingerprint });
+      box.checked = ticked.has(String(b.id));
+      box.disabled = own;
+      const notes = [];
+      if (own) notes.push("you set this: another treasurer confirms it");
+      if (b.changed_since_last_payout) notes.push("changed since the last payout");
+      return row([box, `#${b.id}`, `#${b.campaign_id}`, `${b.method} ${b.masked || ""}`.trim(),
+        b.destination_set_by ? user(b.destination_set_by) : "the host", notes.join("; ")],
+        { "data-beneficiary": b.id });
+    }));
+    $("payees").hidden = data.beneficiaries.length === 0;
+  }
+
+  $("payees-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = [...$("payees-table").tBodies[0].querySelectorAll("input:checked")];
+    if (chosen.length === 0) {
+      say($("payees-result"), "Tick the destinations you checked first.", true);
+      return;
+    }
+    const beneficiaries = chosen.map((c) => ({ beneficiary: Number(c.value), payee_fingerprint: c.dataset.fingerprint }));
+    $("payees-submit").disabled = true;
+    try {
+      const done = await api("POST", "/api/v1/beneficiaries/confirmations",
+        { beneficiaries, totp: $("payees-code").value.trim() });
+      $("payees-code").value = "";
+      $("payees-result").dataset.outcome = "confirmed";
+      say($("payees-result"), `Confirmed ${done.confirmed.length} destination(s).`);
+      renderPayees(await api("GET", "/api/v1/beneficiaries/unconfirmed"));
+    } catch (e) {
+      $("payees-result").dataset.outcome = "refused";
+      failed(e, $("payees-result"));
+    } finally {
+      $("payees-submit").disabled = false;
+    }
+  });
 
   // ---- 3. one batch ----
 
