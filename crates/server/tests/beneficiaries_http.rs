@@ -119,9 +119,15 @@ async fn created_listed_revealed_and_updated_without_personal_values_leaking() {
     assert_eq!((status, by_admin["beneficiaries"][0]["id"].as_i64()), (200, Some(id)), "{by_admin}");
     assert!(audit_rows(&app, "beneficiary.list").await.is_empty());
 
-    // reveal: the exact values, never cached, audited once without them
-    let response =
-        call(&app, Method::POST, &format!("/api/v1/beneficiaries/{id}/reveal"), None, &alice).await;
+    // reveal: a fresh code first (a wrong one reveals nothing and is counted)
+    let reveal = format!("/api/v1/beneficiaries/{id}/reveal");
+    let (status, text, _) =
+        json_of(call(&app, Method::POST, &reveal, Some(json!({"totp": "000000"})), &alice).await).await;
+    assert_eq!(status, 401, "{text}");
+    assert!(!text.contains(NAME), "{text}");
+    assert!(audit_rows(&app, "beneficiary.reveal").await.is_empty());
+    // then the exact values, never cached, audited once without them
+    let response = call(&app, Method::POST, &reveal, Some(json!({"totp": next_code(&alice)})), &alice).await;
     assert_eq!(response.headers()["cache-control"], "no-store");
     let (status, text, revealed) = json_of(response).await;
     assert_eq!(status, 200, "{text}");
@@ -181,9 +187,18 @@ async fn created_listed_revealed_and_updated_without_personal_values_leaking() {
         json_of(call(&app, Method::PATCH, &beneficiary, Some(bad_iban), &alice).await).await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("checksum") && !text.contains("0532013001"), "{text}");
-    let (status, _, _) =
-        json_of(call(&app, Method::POST, "/api/v1/beneficiaries/999999/reveal", None, &alice).await).await;
-    assert_eq!(status, 404);
+    let (status, _, _) = json_of(
+        call(
+            &app,
+            Method::POST,
+            "/api/v1/beneficiaries/999999/reveal",
+            Some(json!({"totp": "000000"})),
+            &alice,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404, "an unknown id costs no code");
 
     // nothing personal anywhere in the audit log, and its chain holds
     let log: String = sqlx::query_scalar("select string_agg(t::text, ' ') from audit_log t")
@@ -317,7 +332,7 @@ async fn without_the_data_key_every_endpoint_answers_503() {
         (Method::GET, slug.to_owned(), None),
         (Method::GET, format!("{slug}/duplicates"), None),
         (Method::PATCH, format!("/api/v1/beneficiaries/{id}"), Some(json!({"name": "Y"}))),
-        (Method::POST, format!("/api/v1/beneficiaries/{id}/reveal"), None),
+        (Method::POST, format!("/api/v1/beneficiaries/{id}/reveal"), Some(json!({"totp": "000000"}))),
     ];
     let client = reqwest::Client::new();
     for (method, path, body) in endpoints {

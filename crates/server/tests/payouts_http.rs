@@ -206,7 +206,19 @@ async fn treasurers_pause_resume_and_run_the_sepa_and_manual_rails_over_http() {
     let (status, _) = post(&app, &files, json!({}), &alice).await;
     assert_eq!(status, 409, "nothing left for a second file");
     let file_id = file["id"].as_i64().unwrap();
-    let download = get_as(&app, &format!("/api/v1/sepa-files/{file_id}/pain.001.xml"), &bob).await;
+    // a download is a reveal: a fresh code (wrong: 401, nothing sent)
+    let erin = treasurer(&app, &key, "erin@example.org").await;
+    let (status, _) =
+        post(&app, &format!("/api/v1/sepa-files/{file_id}/pain.001.xml"), json!({"totp": "000000"}), &erin)
+            .await;
+    assert_eq!(status, 401);
+    let download = post_raw_as(
+        &app,
+        &format!("/api/v1/sepa-files/{file_id}/pain.001.xml"),
+        json!({"totp": next_code(&erin)}),
+        &erin,
+    )
+    .await;
     assert_eq!(download.status(), 200);
     assert_eq!(download.headers()["cache-control"], "no-store");
     assert!(download.headers()["content-disposition"]
@@ -358,12 +370,13 @@ async fn one_treasurer_cannot_redirect_an_approved_payout() {
     let (status, file) =
         post(&app, &format!("/api/v1/payout-batches/{batch_id}/sepa-files"), json!({}), &alice).await;
     assert_eq!(status, 201, "{file}");
+    let erin = treasurer(&app, &key, "erin@example.org").await;
     let (status, xml) = session_call(
         &app,
-        reqwest::Method::GET,
+        reqwest::Method::POST,
         &format!("/api/v1/sepa-files/{}/pain.001.xml", file["id"]),
-        None,
-        &alice,
+        Some(json!({"totp": next_code(&erin)})),
+        &erin,
     )
     .await;
     assert_eq!(status, 200);
@@ -371,4 +384,16 @@ async fn one_treasurer_cannot_redirect_an_approved_payout() {
     let campaign_beneficiaries = zbor_payouts::beneficiaries::list(&app.db.pool, campaign_id).await.unwrap();
     assert_eq!(campaign_beneficiaries[0].masked.as_deref(), Some("**** 1000"));
     app.finish().await;
+}
+
+/// POSTs as a console session and returns the raw response (a file, not JSON).
+async fn post_raw_as(app: &Running, path: &str, body: Value, who: &Treasurer) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }

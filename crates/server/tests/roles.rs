@@ -207,7 +207,12 @@ async fn every_role_on_every_privileged_endpoint() {
         (Method::POST, "/api/v1/payouts/resume".into(), Some(json!({"totp": "000000"})), &[Role::Treasurer]),
         (Method::POST, "/api/v1/payout-batches/1/sepa-files".into(), Some(json!({})), &[Role::Treasurer]),
         (Method::GET, "/api/v1/sepa-files/1".into(), None, &[Role::Treasurer, Role::Admin]),
-        (Method::GET, "/api/v1/sepa-files/1/pain.001.xml".into(), None, &[Role::Treasurer]),
+        (
+            Method::POST,
+            "/api/v1/sepa-files/1/pain.001.xml".into(),
+            Some(json!({"totp": "000000"})),
+            &[Role::Treasurer],
+        ),
         (Method::POST, "/api/v1/sepa-files/1/confirm".into(), None, &[Role::Treasurer]),
         // beneficiaries: a nameless one is refused as invalid (422), no such one is a 404, and
         // a JSON body where a CSV file belongs is a 415, for whoever may
@@ -241,7 +246,12 @@ async fn every_role_on_every_privileged_endpoint() {
             Some(json!({"name": "X"})),
             &[Role::Treasurer],
         ),
-        (Method::POST, "/api/v1/beneficiaries/999999/reveal".into(), None, &[Role::Treasurer]),
+        (
+            Method::POST,
+            "/api/v1/beneficiaries/999999/reveal".into(),
+            Some(json!({"totp": "000000"})),
+            &[Role::Treasurer],
+        ),
         // a wrong code: refused as a bad second factor (401) for whoever may confirm
         (
             Method::POST,

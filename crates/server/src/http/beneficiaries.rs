@@ -178,17 +178,29 @@ pub async fn confirm(
     Ok(Json(json!({ "confirmed": confirmed })))
 }
 
-/// `POST /api/v1/beneficiaries/{id}/reveal`: the decrypted personal data, for treasurers only.
-/// The audit entry is written before the response exists; if it cannot be written, the
-/// decrypted data is dropped and the caller gets a 500.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreshCode {
+    /// A fresh code from the caller's authenticator app.
+    totp: String,
+}
+
+/// `POST /api/v1/beneficiaries/{id}/reveal {totp}`: the decrypted personal data, for treasurers
+/// only, with a fresh one-time code (a stolen session cookie alone reveals nobody; wrong codes
+/// count towards the account's lock). The audit entry is written before the response exists;
+/// if it cannot be written, the decrypted data is dropped and the caller gets a 500.
 pub async fn reveal(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    ApiJson(code): ApiJson<FreshCode>,
 ) -> Result<Response, ApiError> {
     caller.require(TREASURY)?;
     let key = data_key(&state)?;
     let id = BeneficiaryId::from_i64(id);
+    // an unknown id costs no code
+    beneficiaries::get(&state.pool, id).await?;
+    super::payouts::second_factor(&state, caller.user_id()?, &code.totp).await?;
     let revealed = beneficiaries::reveal(&state.pool, key, id).await?;
     let details = json!({ "campaign_id": revealed.campaign_id, "method": revealed.method.kind() });
     audit(&state, &caller, "beneficiary.reveal", &subject(id), details).await?;

@@ -117,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/payouts/{id}/cancel", post(payouts::cancel))
         .route("/api/v1/payout-batches/{id}/sepa-files", post(payouts::create_sepa_file))
         .route("/api/v1/sepa-files/{id}", get(payouts::show_sepa_file))
-        .route("/api/v1/sepa-files/{id}/pain.001.xml", get(payouts::download_sepa_file))
+        .route("/api/v1/sepa-files/{id}/pain.001.xml", post(payouts::download_sepa_file))
         .route("/api/v1/sepa-files/{id}/confirm", post(payouts::confirm_sepa_file))
         .route(
             "/api/v1/campaigns/{slug}/beneficiaries",

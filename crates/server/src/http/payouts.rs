@@ -352,19 +352,28 @@ pub async fn show_sepa_file(
     Ok(Json(sepa_files::get(&state.pool, id).await?))
 }
 
-/// `GET /api/v1/sepa-files/{id}/pain.001.xml`: the file for the bank. It holds beneficiaries'
-/// names and IBANs in clear, so each download is a reveal: audited first, never cached.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreshCode {
+    totp: String,
+}
+
+/// `POST /api/v1/sepa-files/{id}/pain.001.xml {totp}`: the file for the bank. It holds
+/// beneficiaries' names and IBANs in clear, so each download is a reveal: a fresh one-time code,
+/// audited first, never cached.
 pub async fn download_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    ApiJson(code): ApiJson<FreshCode>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     caller.require(TREASURY)?;
-    user_of(&caller)?;
+    let user = user_of(&caller)?;
     let debtor = state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     let file = sepa_files::get(&state.pool, id).await?;
+    second_factor(&state, user, &code.totp).await?;
     let subject = format!("sepa_file:{id}");
     super::people::audit(
         &state,

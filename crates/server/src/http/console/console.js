@@ -496,15 +496,44 @@
       const file = await api("POST", `/api/v1/payout-batches/${state.batchId}/sepa-files`, {});
       say(out, `SEPA file #${file.id}: ${file.transactions} transfers, ${money(file.control_sum, state.currency)}` +
         `, to be executed on ${file.requested_execution_date}. Its payouts are now sent.`);
-      const link = $("sepa-download");
-      link.href = `/api/v1/sepa-files/${file.id}/pain.001.xml`;
-      link.hidden = false;
+      const form = $("sepa-download");
+      form.dataset.file = file.id;
+      form.hidden = false;
     } catch (e) {
       failed(e, out);
     } finally {
       make.disabled = false;
     }
     if (state.signedIn) reloadBatch();
+  });
+
+  // The file holds names and IBANs: it is fetched with a fresh code and handed to the browser
+  // as a download, never kept in the page.
+  $("sepa-download").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("sepa-result");
+    const id = $("sepa-download").dataset.file;
+    try {
+      const response = await fetch(`/api/v1/sepa-files/${id}/pain.001.xml`, {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": state.csrf },
+        body: JSON.stringify({ totp: $("sepa-code").value.trim() }),
+      });
+      $("sepa-code").value = "";
+      if (!response.ok) {
+        const error = ((await response.json().catch(() => null)) || {}).error || {};
+        throw new ApiError(response.status, error.code || "http_" + response.status, error.message || "HTTP " + response.status);
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const link = el("a", null, { href: url, download: `zbor-sepa-file-${id}.xml` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      say(out, `SEPA file #${id} downloaded.`);
+    } catch (e) {
+      failed(e, out);
+    }
   });
 
   // ---- 4. the pause switch ----
