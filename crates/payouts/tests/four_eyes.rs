@@ -11,8 +11,7 @@ mod common;
 use chrono::NaiveDate;
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::{self, Campaign, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_intake::campaigns::Campaign;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate, Confirmation};
 use zbor_payouts::iban::Iban;
@@ -31,42 +30,11 @@ struct Setup {
     treasurers: Vec<i64>,
 }
 
-fn eur(amount: &str) -> Money {
-    Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap()
-}
-
 async fn setup() -> Setup {
     let db = TestDb::new(8).await;
     let key = DataKey::generate();
-    let campaign = campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release-123".into(),
-            title: "123 released".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "123000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("test-funds"))
-        .debit(stripe.id, eur("10000"))
-        .credit(campaign.ledger_account, eur("10000"));
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
-    let mut treasurers = Vec::new();
-    for email in ["a@example.org", "b@example.org", "c@example.org"] {
-        let user =
-            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap();
-        treasurers.push(user.id.as_i64());
-    }
+    let campaign = funded_campaign(&db, "release-123", "10000").await;
+    let treasurers = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     Setup { db, key, campaign, treasurers }
 }
 

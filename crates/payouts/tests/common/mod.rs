@@ -46,3 +46,43 @@ pub async fn confirm_all(pool: &sqlx::PgPool, campaign_id: i64, confirmer: i64) 
         zbor_payouts::beneficiaries::confirm(pool, &pending, confirmer).await.unwrap();
     }
 }
+
+/// A EUR campaign whose account already holds `funds` (donations booked from Stripe's balance).
+pub async fn funded_campaign(db: &TestDb, slug: &str, funds: &str) -> zbor_intake::campaigns::Campaign {
+    let campaign = campaigns::create(
+        &db.pool,
+        &NewCampaign {
+            slug: slug.into(),
+            title: "123 released".into(),
+            description: String::new(),
+            currency: "EUR".into(),
+            goal: "123000".into(),
+            amount_per_beneficiary: Some("1000".into()),
+            suggested_amounts: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let funds = zbor_ledger::Money::parse(funds, zbor_ledger::Currency::parse("EUR").unwrap()).unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
+    let tx =
+        zbor_ledger::NewTransaction::new(zbor_ledger::TransactionId::derived_from(&format!("funds:{slug}")))
+            .debit(stripe.id, funds)
+            .credit(campaign.ledger_account, funds);
+    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
+    campaign
+}
+
+/// Treasurers added on the host, one per email; their ids in order.
+pub async fn treasurers(db: &TestDb, key: &zbor_vault::DataKey, emails: &[&str]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for email in emails {
+        let user =
+            zbor_auth::add_user(&db.pool, key, email, zbor_auth::Role::Treasurer, "correct horse battery")
+                .await
+                .unwrap();
+        ids.push(user.id.as_i64());
+    }
+    ids
+}
