@@ -65,6 +65,12 @@ fn email_index(key: &DataKey, email: &str) -> Vec<u8> {
     key.blind_index("user-email", email).to_vec()
 }
 
+/// The email's index under every key version of the ring: a lookup that also finds the users
+/// a rotation has not reached yet (`where email_index = any($1)`).
+fn email_indexes(key: &DataKey, email: &str) -> Vec<Vec<u8>> {
+    key.blind_indexes("user-email", email).iter().map(|i| i.to_vec()).collect()
+}
+
 fn email_record(index: &[u8]) -> String {
     format!("user-email:{}", hex_string(index))
 }
@@ -106,9 +112,11 @@ pub async fn add_user_in(
     let hash = password::hash_off_thread(password.to_owned()).await?;
     let index = email_index(key, &email);
     let sealed = key.seal(email.as_bytes(), &email_record(&index))?;
+    // the unique index catches the same email under this key; an older key's index is looked up
     let id: Option<UserId> = sqlx::query_scalar(
         "insert into users (email_index, email_sealed, role, password_hash, role_confirmed_at)
-         values ($1, $2, $3, $4, case when $5 then now() end)
+         select $1, $2, $3, $4, case when $5 then now() end
+         where not exists (select 1 from users where email_index = any($6))
          on conflict (email_index) do nothing returning id",
     )
     .bind(&index)
@@ -116,6 +124,7 @@ pub async fn add_user_in(
     .bind(role)
     .bind(&hash)
     .bind(role_confirmed)
+    .bind(email_indexes(key, &email))
     .fetch_optional(&mut *db)
     .await?;
     let id = id.ok_or(Error::EmailTaken)?;
@@ -128,8 +137,8 @@ pub async fn user_id_for_email(pool: &PgPool, key: &DataKey, email: &str) -> Res
     let Ok(email) = normalise_email(email) else {
         return Ok(None);
     };
-    Ok(sqlx::query_scalar("select id from users where email_index = $1")
-        .bind(email_index(key, &email))
+    Ok(sqlx::query_scalar("select id from users where email_index = any($1)")
+        .bind(email_indexes(key, &email))
         .fetch_optional(pool)
         .await?)
 }
@@ -249,10 +258,11 @@ pub async fn authenticate(
         password::verify_off_thread(login.password.clone(), password::dummy_hash().to_owned()).await;
         return Err(Error::BadCredentials);
     };
-    let row: Option<UserRow> = sqlx::query_as(&format!("select {COLUMNS} from users where email_index = $1"))
-        .bind(email_index(key, &email))
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<UserRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from users where email_index = any($1)"))
+            .bind(email_indexes(key, &email))
+            .fetch_optional(pool)
+            .await?;
     let Some(row) = row else {
         password::verify_off_thread(login.password.clone(), password::dummy_hash().to_owned()).await;
         return Err(Error::BadCredentials);
@@ -436,4 +446,127 @@ async fn check_totp(
         return Err(Error::BadSecondFactor);
     }
     Ok(())
+}
+
+/// Key rotation (`zbor vault rotate`, docs/KEYS.md): users' emails, the blind index logins find
+/// them by, and their TOTP secrets move to the current key. Associated with [`User`], so the
+/// rotation reaches them through what the crate exports already.
+impl User {
+    /// Re-keys every user whose email or TOTP secret is sealed under another key version than
+    /// `key`'s: the email index is computed again under the current index key and the email
+    /// sealed again for it (its record names the index), the TOTP secret sealed again. One short
+    /// transaction per user, done once the sealed email carries the current version: a killed
+    /// run continues where it stopped. A user whose email index is not what their sealed email
+    /// gives under the old key (an altered row) is reported and left as it is.
+    pub async fn rekey_all(
+        pool: &PgPool,
+        key: &DataKey,
+        progress: &mut zbor_vault::Progress<'_>,
+    ) -> Result<zbor_vault::Rotated, Error> {
+        let mut rotated = zbor_vault::Rotated::default();
+        let mut after = 0_i64;
+        loop {
+            let ids: Vec<UserId> = sqlx::query_scalar(
+                "select id from users
+                 where id > $1
+                   and (zbor_key_version(email_sealed) is distinct from $2
+                        or (totp_sealed is not null and zbor_key_version(totp_sealed) is distinct from $2))
+                 order by id limit 100",
+            )
+            .bind(after)
+            .bind(i32::from(key.version()))
+            .fetch_all(pool)
+            .await?;
+            let Some(last) = ids.last() else { return Ok(rotated) };
+            after = last.as_i64();
+            for id in ids {
+                match rekey_user(pool, key, id).await? {
+                    Ok(true) => rotated.rekeyed += 1,
+                    Ok(false) => {}
+                    Err(reason) => rotated.failed.push(reason),
+                }
+                if progress(rotated.rekeyed) == std::ops::ControlFlow::Break(()) {
+                    rotated.interrupted = true;
+                    return Ok(rotated);
+                }
+            }
+        }
+    }
+
+    /// Key rotation: users whose email or TOTP secret is not yet sealed under `key`'s version.
+    pub async fn count_outdated(pool: &PgPool, key: &DataKey) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar(
+            "select count(*) from users
+             where zbor_key_version(email_sealed) is distinct from $1
+                or (totp_sealed is not null and zbor_key_version(totp_sealed) is distinct from $1)",
+        )
+        .bind(i32::from(key.version()))
+        .fetch_one(pool)
+        .await?)
+    }
+}
+
+/// One user of [`User::rekey_all`]: `Ok(true)` re-keyed, `Ok(false)` already current, `Err` why
+/// not (ids only).
+async fn rekey_user(pool: &PgPool, key: &DataKey, id: UserId) -> Result<Result<bool, String>, Error> {
+    let mut db = pool.begin().await?;
+    #[allow(clippy::type_complexity)] // the row, as it is read
+    let row: Option<(Vec<u8>, Vec<u8>, Option<Vec<u8>>)> =
+        sqlx::query_as("select email_index, email_sealed, totp_sealed from users where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *db)
+            .await?;
+    let Some((index, sealed, totp)) = row else { return Ok(Ok(false)) };
+    let mut changed = false;
+    let (mut new_index, mut new_sealed) = (index.clone(), sealed.clone());
+    if key.is_outdated(&sealed) {
+        let opened =
+            key.at_version_of(&sealed).and_then(|old| Ok((old, key.open(&sealed, &email_record(&index))?)));
+        let (old, email) = match opened {
+            Ok((old, email)) => (old, String::from_utf8(email).unwrap_or_default()),
+            Err(e) => return Ok(Err(format!("{id}: its email: {e}"))),
+        };
+        if email_index(&old, &email) != index {
+            return Ok(Err(format!(
+                "{id}: its email index is not what its sealed email gives under key version {}; the row \
+                 was altered",
+                old.version()
+            )));
+        }
+        new_index = email_index(key, &email);
+        new_sealed = key.seal(email.as_bytes(), &email_record(&new_index))?;
+        changed = true;
+    }
+    let new_totp = match totp {
+        Some(totp) if key.is_outdated(&totp) => match key.reseal(&totp, &totp_record(id)) {
+            Ok(resealed) => {
+                changed = true;
+                Some(resealed)
+            }
+            Err(e) => return Ok(Err(format!("{id}: its second factor: {e}"))),
+        },
+        other => other,
+    };
+    if !changed {
+        return Ok(Ok(false));
+    }
+    let updated =
+        sqlx::query("update users set email_index = $2, email_sealed = $3, totp_sealed = $4 where id = $1")
+            .bind(id)
+            .bind(&new_index)
+            .bind(&new_sealed)
+            .bind(&new_totp)
+            .execute(&mut *db)
+            .await;
+    if let Err(e) = updated {
+        if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("23505") {
+            return Ok(Err(format!(
+                "{id}: another account has the same email under the current key (added while the rotation \
+                 ran); disable one of them, then rotate again"
+            )));
+        }
+        return Err(e.into());
+    }
+    db.commit().await?;
+    Ok(Ok(true))
 }

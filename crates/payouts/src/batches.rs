@@ -486,14 +486,14 @@ async fn release(
 /// How many items a batch has and its content hash (hex), in the caller's transaction: what
 /// its creation's audit entry records.
 pub async fn summary_in(db: &mut PgConnection, id: i64) -> Result<(i64, String), Error> {
-    Ok(sqlx::query_as(
+    sqlx::query_as(
         "select (select count(*) from payouts where batch_id = b.id), encode(b.content_hash, 'hex')
          from payout_batches b where b.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *db)
     .await?
-    .ok_or(Error::BatchNotFound(id))?)
+    .ok_or(Error::BatchNotFound(id))
 }
 
 /// The batch with its items and approvals.

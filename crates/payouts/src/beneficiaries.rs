@@ -520,6 +520,12 @@ struct SealedRow {
     payee_fingerprint: Vec<u8>,
 }
 
+/// The key ring pinned at the version that sealed `row`: its indexes were computed under that
+/// version, so they are checked (and, until a rotation reaches the row, kept) under it.
+fn row_key(key: &DataKey, row: &SealedRow) -> Result<DataKey, Error> {
+    key.at_version_of(&row.sealed).map_err(|_| Error::CannotDecrypt(row.id))
+}
+
 /// Decrypts a row and checks that what it holds agrees with the row's method, IBAN index and
 /// payee fingerprint, so sealed data moved between rows, or indexes edited, are noticed.
 fn open(key: &DataKey, row: &SealedRow) -> Result<Personal, Error> {
@@ -528,7 +534,7 @@ fn open(key: &DataKey, row: &SealedRow) -> Result<Personal, Error> {
         .ok()
         .and_then(SealedData::into_personal)
         .ok_or(Error::Inconsistent(row.id))?;
-    let (iban_index, fingerprint) = indexes(key, row.record_key, &personal.method);
+    let (iban_index, fingerprint) = indexes(&row_key(key, row)?, row.record_key, &personal.method);
     let consistent = MethodKind::from_column(&row.method) == Some(personal.method.kind())
         && iban_index.as_ref().map(|i| i.as_slice()) == row.iban_index.as_deref()
         && fingerprint.as_slice() == row.payee_fingerprint.as_slice();
@@ -706,7 +712,9 @@ pub async fn update_in(
     .await?;
     let row = row.ok_or(Error::BeneficiaryNotFound(id))?;
     let next = open(key, &row)?.merged(change)?;
-    let derived = derive(key, row.record_key, &next)?;
+    // under the row's own key version, so "did the destination change" compares like with like;
+    // `zbor vault rotate` moves the row to the current key
+    let derived = derive(&row_key(key, &row)?, row.record_key, &next)?;
     let payee_changed = derived.payee_fingerprint.as_slice() != row.payee_fingerprint.as_slice();
     if payee_changed {
         let payouts = payouts_on_their_way(&mut *db, id).await?;
@@ -879,8 +887,9 @@ pub async fn approved_destination(
         Err(Error::Inconsistent(_)) => return Err(Error::DestinationNotApproved(payout)),
         Err(e) => return Err(e),
     };
-    // recomputed from what would be paid, not read from the row
-    let (_, paying) = indexes(key, row.record_key, &personal.method);
+    // recomputed from what would be paid, not read from the row, under the key version the
+    // approvals' fingerprint was made with (a rotation moves the row and its payouts together)
+    let (_, paying) = indexes(&row_key(key, &row)?, row.record_key, &personal.method);
     if paying.as_slice() != approved_fingerprint.as_slice() {
         tracing::warn!(payout, beneficiary = %row.id, "destination differs from the approved one; not paid");
         return Err(Error::DestinationNotApproved(payout));

@@ -7,12 +7,14 @@
 //! - Rails: [`worker`] (Stripe Connect transfers, by workers), [`sepa`] and [`sepa_files`]
 //!   (pain.001 files for the bank), [`treasury`] (manual payouts, returns, retry, cancel).
 //! - [`switch`]: the pause switch; [`reconcile`]: Stripe's transfer webhooks.
+//! - [`key_rotation`]: `zbor vault rotate` for beneficiaries and payouts.
 
 pub mod batches;
 pub mod beneficiaries;
 mod error;
 pub mod iban;
 pub mod import;
+pub mod key_rotation;
 pub mod reconcile;
 pub mod sepa;
 pub mod sepa_files;

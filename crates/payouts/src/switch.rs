@@ -7,25 +7,65 @@
 //!
 //! Resuming needs two distinct treasurers: the first one's resume is recorded as a vote, the
 //! second one's resumes. Pausing again clears the votes.
+//!
+//! The reason a treasurer gives is free text (it may name a bank, a person, a suspicion): it is
+//! sealed at rest ([`pause_sealed`]), shown opened ([`SwitchState::opened`]), never logged.
+
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
+use zbor_vault::{DataKey, Progress, Rotated};
 
 use crate::Error;
+
+/// What the sealed reason is bound to: the switch is one row.
+const REASON_RECORD: &str = "payout-switch:reason";
 
 pub const REASON_LEN_MAX: usize = 500;
 /// Distinct treasurers needed to resume.
 pub const RESUME_VOTES_REQUIRED: i64 = 2;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The switch. `Debug` leaves the reason out.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct SwitchState {
     pub paused: bool,
     pub changed_by: Option<i64>,
     pub changed_at: DateTime<Utc>,
+    /// Why payouts were paused, as the treasurer wrote it: once [`SwitchState::opened`] (it is
+    /// sealed at rest), or a reason from before reasons were sealed.
     pub reason: Option<String>,
+    /// A reason was given and is sealed: not in `reason` until [`SwitchState::opened`].
+    pub reason_sealed: bool,
     /// Treasurers who asked to resume so far.
     pub resume_votes: Vec<i64>,
+    #[serde(skip)]
+    sealed: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SwitchState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwitchState")
+            .field("paused", &self.paused)
+            .field("changed_by", &self.changed_by)
+            .field("changed_at", &self.changed_at)
+            .field("resume_votes", &self.resume_votes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SwitchState {
+    /// The state with its sealed reason opened into `reason`; unchanged without a key. Never log
+    /// the result's `reason`.
+    pub fn opened(mut self, key: Option<&DataKey>) -> Result<SwitchState, Error> {
+        if let (Some(key), Some(sealed)) = (key, self.sealed.as_deref()) {
+            let plain = key.open(sealed, REASON_RECORD)?;
+            self.reason = Some(String::from_utf8_lossy(&plain).into_owned());
+            self.reason_sealed = false;
+        }
+        Ok(self)
+    }
 }
 
 /// What a call to [`resume`] did.
@@ -42,15 +82,33 @@ pub enum Resumed {
     NotPaused,
 }
 
+/// The switch, its reason sealed (see [`SwitchState::opened`]).
 pub async fn state(pool: &PgPool) -> Result<SwitchState, Error> {
-    let (paused, changed_by, changed_at, reason): (bool, Option<i64>, DateTime<Utc>, Option<String>) =
-        sqlx::query_as("select paused, changed_by, changed_at, reason from payout_switch")
-            .fetch_one(pool)
-            .await?;
+    #[allow(clippy::type_complexity)] // the row, as it is read
+    let (paused, changed_by, changed_at, legacy, sealed): (
+        bool,
+        Option<i64>,
+        DateTime<Utc>,
+        Option<String>,
+        Option<Vec<u8>>,
+    ) = sqlx::query_as(
+        "select paused, changed_by, changed_at, reason_legacy, reason_sealed from payout_switch",
+    )
+    .fetch_one(pool)
+    .await?;
     let resume_votes = sqlx::query_scalar("select user_id from payout_resume_votes order by voted_at")
         .fetch_all(pool)
         .await?;
-    Ok(SwitchState { paused, changed_by, changed_at, reason, resume_votes })
+    Ok(SwitchState {
+        paused,
+        changed_by,
+        changed_at,
+        reason_sealed: legacy.is_none() && sealed.is_some(),
+        // a reason from before reasons were sealed is shown as it was, until the rotation seals it
+        reason: legacy,
+        resume_votes,
+        sealed,
+    })
 }
 
 /// True when payouts are paused. Inside a claim, `for share` makes a concurrent `pause` wait
@@ -66,20 +124,46 @@ pub async fn is_paused(pool: &PgPool) -> Result<bool, Error> {
 /// Stops every payout not yet handed to its rail. Pausing when paused keeps the first reason
 /// and clears any resume votes. Returns true when this call paused them. `user` is none for the
 /// bootstrap admin token (an alarm pulling the brake, say).
+///
+/// Without the data key the reason is not kept at all: [`pause_sealed`] seals it.
 pub async fn pause(pool: &PgPool, user: Option<i64>, reason: &str) -> Result<bool, Error> {
+    pause_with(pool, None, user, reason).await
+}
+
+/// [`pause`], the reason sealed at rest.
+pub async fn pause_sealed(
+    pool: &PgPool,
+    key: &DataKey,
+    user: Option<i64>,
+    reason: &str,
+) -> Result<bool, Error> {
+    pause_with(pool, Some(key), user, reason).await
+}
+
+async fn pause_with(
+    pool: &PgPool,
+    key: Option<&DataKey>,
+    user: Option<i64>,
+    reason: &str,
+) -> Result<bool, Error> {
     let reason = reason.trim();
     if reason.chars().count() > REASON_LEN_MAX {
         return Err(Error::invalid("reason", format!("at most {REASON_LEN_MAX} characters")));
     }
+    let sealed = match key {
+        Some(key) if !reason.is_empty() => Some(key.seal(reason.as_bytes(), REASON_RECORD)?),
+        _ => None,
+    };
     let mut db = pool.begin().await?;
     let was_paused: bool =
         sqlx::query_scalar("select paused from payout_switch for update").fetch_one(&mut *db).await?;
     if !was_paused {
         sqlx::query(
-            "update payout_switch set paused = true, changed_by = $1, changed_at = now(), reason = $2",
+            "update payout_switch
+             set paused = true, changed_by = $1, changed_at = now(), reason_sealed = $2, reason_legacy = null",
         )
         .bind(user)
-        .bind((!reason.is_empty()).then_some(reason))
+        .bind(sealed)
         .execute(&mut *db)
         .await?;
     }
@@ -113,7 +197,8 @@ pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
         return Ok(Resumed::WaitingForAnother);
     }
     sqlx::query(
-        "update payout_switch set paused = false, changed_by = $1, changed_at = now(), reason = null",
+        "update payout_switch
+         set paused = false, changed_by = $1, changed_at = now(), reason_sealed = null, reason_legacy = null",
     )
     .bind(user)
     .execute(&mut *db)
@@ -122,4 +207,56 @@ pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
     db.commit().await?;
     tracing::warn!(user, "payouts resumed");
     Ok(Resumed::Resumed)
+}
+
+/// Key rotation (`zbor vault rotate`): the pause reason sealed under an older key is sealed again
+/// under `key`'s version, and one from before reasons were sealed is sealed and its clear copy
+/// emptied. One short transaction.
+pub async fn rekey_reason(
+    pool: &PgPool,
+    key: &DataKey,
+    progress: &mut Progress<'_>,
+) -> Result<Rotated, Error> {
+    let mut rotated = Rotated::default();
+    let mut db = pool.begin().await?;
+    let (legacy, sealed): (Option<String>, Option<Vec<u8>>) =
+        sqlx::query_as("select reason_legacy, reason_sealed from payout_switch for update")
+            .fetch_one(&mut *db)
+            .await?;
+    let resealed = match (&legacy, &sealed) {
+        (_, Some(sealed)) if key.is_outdated(sealed) => match key.reseal(sealed, REASON_RECORD) {
+            Ok(resealed) => Some(resealed),
+            Err(e) => {
+                rotated.failed.push(format!("pause switch: its reason: {e}"));
+                return Ok(rotated);
+            }
+        },
+        (Some(legacy), None) => Some(key.seal(legacy.as_bytes(), REASON_RECORD)?),
+        _ => None,
+    };
+    if resealed.is_none() && legacy.is_none() {
+        return Ok(rotated);
+    }
+    sqlx::query("update payout_switch set reason_sealed = coalesce($1, reason_sealed), reason_legacy = null")
+        .bind(resealed)
+        .execute(&mut *db)
+        .await?;
+    db.commit().await?;
+    rotated.rekeyed = 1;
+    if progress(rotated.rekeyed) == ControlFlow::Break(()) {
+        rotated.interrupted = true;
+    }
+    Ok(rotated)
+}
+
+/// Key rotation: 1 when the pause reason is not yet sealed under `key`'s version, else 0.
+pub async fn outdated_reason(pool: &PgPool, key: &DataKey) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from payout_switch
+         where reason_legacy is not null
+            or (reason_sealed is not null and zbor_key_version(reason_sealed) is distinct from $1)",
+    )
+    .bind(i32::from(key.version()))
+    .fetch_one(pool)
+    .await?)
 }

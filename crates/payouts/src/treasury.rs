@@ -48,8 +48,10 @@ impl PayoutStatus {
     }
 }
 
-/// One payout as treasurers see it: no personal data (the beneficiary is an id).
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// One payout as treasurers see it: no personal data (the beneficiary is an id). The words of a
+/// third party in its last error (the bank's, Stripe's) are sealed at rest: [`Payout::opened`]
+/// adds them. `Debug` leaves the error text out.
+#[derive(Clone, Serialize)]
 pub struct Payout {
     pub id: i64,
     pub batch_id: i64,
@@ -60,12 +62,131 @@ pub struct Payout {
     pub currency: String,
     pub status: PayoutStatus,
     pub attempts: i32,
+    /// What went wrong last, for people: zbor's words and the machine code (`returned by the bank
+    /// (AC04)`), then, once [`Payout::opened`], the bank's or Stripe's own words after a colon.
+    /// None once paid.
     pub last_error: Option<String>,
+    /// The last error's machine code: Stripe's HTTP status, error type and code
+    /// (`http_400:invalid_request_error:account_invalid`), a SEPA return reason (`AC04`), or
+    /// zbor's own (`destination_not_approved`, `unavailable`).
+    pub last_error_code: Option<String>,
+    /// The last error has words of a third party that are sealed and not in `last_error`.
+    pub last_error_sealed: bool,
     pub rail_reference: Option<String>,
     pub sepa_file_id: Option<i64>,
     pub paid_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "decimal_string")]
     pub reversed_amount: Decimal,
+    /// The parts `last_error` is made of.
+    #[serde(skip)]
+    error: ErrorParts,
+}
+
+#[derive(Clone, Default)]
+struct ErrorParts {
+    /// zbor's own words (`payouts.last_error`).
+    summary: Option<String>,
+    sealed: Option<Vec<u8>>,
+    /// Clear text stored before errors were sealed, until `zbor vault rotate` seals it.
+    legacy: Option<String>,
+}
+
+impl std::fmt::Debug for Payout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payout")
+            .field("id", &self.id)
+            .field("batch_id", &self.batch_id)
+            .field("beneficiary_id", &self.beneficiary_id)
+            .field("method", &self.method)
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("last_error_code", &self.last_error_code)
+            .field("rail_reference", &self.rail_reference)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Payout {
+    /// The payout with its last error's sealed words opened and in `last_error` (where the API
+    /// has always shown them); unchanged without a key or sealed words. Never log the result's
+    /// `last_error`.
+    pub fn opened(mut self, key: Option<&DataKey>) -> Result<Payout, Error> {
+        if let (Some(key), Some(sealed)) = (key, self.error.sealed.as_deref()) {
+            let plain = key.open(sealed, &last_error_record(self.id))?;
+            let detail = String::from_utf8_lossy(&plain).into_owned();
+            self.last_error =
+                sentence(self.error.summary.as_deref(), self.last_error_code.as_deref(), Some(&detail));
+            self.last_error_sealed = false;
+        }
+        Ok(self)
+    }
+}
+
+/// `summary (code): detail`, each part only when there is one.
+fn sentence(summary: Option<&str>, code: Option<&str>, detail: Option<&str>) -> Option<String> {
+    let mut text = summary.unwrap_or_default().to_owned();
+    if let Some(code) = code {
+        text = if text.is_empty() { code.to_owned() } else { format!("{text} ({code})") };
+    }
+    if let Some(detail) = detail.filter(|d| !d.is_empty()) {
+        text = if text.is_empty() { detail.to_owned() } else { format!("{text}: {detail}") };
+    }
+    (!text.is_empty()).then_some(text)
+}
+
+#[derive(sqlx::FromRow)]
+struct PayoutRow {
+    id: i64,
+    batch_id: i64,
+    beneficiary_id: i64,
+    method: String,
+    amount: Decimal,
+    currency: String,
+    status: PayoutStatus,
+    attempts: i32,
+    last_error: Option<String>,
+    last_error_code: Option<String>,
+    last_error_sealed: Option<Vec<u8>>,
+    last_error_legacy: Option<String>,
+    rail_reference: Option<String>,
+    sepa_file_id: Option<i64>,
+    paid_at: Option<DateTime<Utc>>,
+    reversed_amount: Decimal,
+}
+
+impl From<PayoutRow> for Payout {
+    fn from(row: PayoutRow) -> Payout {
+        let error = ErrorParts {
+            summary: row.last_error,
+            sealed: row.last_error_sealed,
+            legacy: row.last_error_legacy,
+        };
+        let last_error = match &error.legacy {
+            // from before errors were sealed: shown as it always was until the rotation seals it
+            Some(legacy) => Some(legacy.clone()),
+            None => sentence(error.summary.as_deref(), row.last_error_code.as_deref(), None),
+        };
+        Payout {
+            id: row.id,
+            batch_id: row.batch_id,
+            beneficiary_id: row.beneficiary_id,
+            method: row.method,
+            amount: row.amount,
+            currency: row.currency,
+            status: row.status,
+            attempts: row.attempts,
+            last_error,
+            last_error_code: row.last_error_code,
+            last_error_sealed: error.legacy.is_none() && error.sealed.is_some(),
+            rail_reference: row.rail_reference,
+            sepa_file_id: row.sepa_file_id,
+            paid_at: row.paid_at,
+            reversed_amount: row.reversed_amount,
+            error,
+        }
+    }
 }
 
 fn decimal_string<S: serde::Serializer>(amount: &Decimal, s: S) -> Result<S::Ok, S::Error> {
@@ -74,14 +195,17 @@ fn decimal_string<S: serde::Serializer>(amount: &Decimal, s: S) -> Result<S::Ok,
 
 const PAYOUT_COLUMNS: &str =
     "p.id, p.batch_id, p.beneficiary_id, ben.method, p.amount, b.currency::text as currency,
-     p.status, p.attempts, p.last_error, p.rail_reference, p.sepa_file_id, p.paid_at, p.reversed_amount";
+     p.status, p.attempts, p.last_error, p.last_error_code, p.last_error_sealed, p.last_error_legacy,
+     p.rail_reference, p.sepa_file_id, p.paid_at, p.reversed_amount";
 
+/// A payout without its error's sealed words (see [`Payout::opened`]).
 pub async fn get(pool: &PgPool, id: i64) -> Result<Payout, Error> {
     let sql = format!(
         "select {PAYOUT_COLUMNS} from payouts p join payout_batches b on b.id = p.batch_id
          join beneficiaries ben on ben.id = p.beneficiary_id where p.id = $1"
     );
-    sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?.ok_or(Error::PayoutNotFound(id))
+    let row: Option<PayoutRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    Ok(row.ok_or(Error::PayoutNotFound(id))?.into())
 }
 
 /// Locks the payout's row for the rest of the transaction.
@@ -90,7 +214,8 @@ pub(crate) async fn lock(db: &mut PgConnection, id: i64) -> Result<Payout, Error
         "select {PAYOUT_COLUMNS} from payouts p join payout_batches b on b.id = p.batch_id
          join beneficiaries ben on ben.id = p.beneficiary_id where p.id = $1 for update of p"
     );
-    sqlx::query_as(&sql).bind(id).fetch_optional(&mut *db).await?.ok_or(Error::PayoutNotFound(id))
+    let row: Option<PayoutRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *db).await?;
+    Ok(row.ok_or(Error::PayoutNotFound(id))?.into())
 }
 
 fn wrong_state(payout: &Payout, action: &str, allowed: &str) -> Error {
@@ -120,8 +245,8 @@ pub(crate) async fn settle_in(
     )
     .await?;
     sqlx::query(
-        "update payouts set status = 'paid', rail_reference = $2, paid_at = now(), last_error = null,
-                finished_by = $3
+        "update payouts set status = 'paid', rail_reference = $2, paid_at = now(), finished_by = $3,
+                last_error = null, last_error_code = null, last_error_sealed = null, last_error_legacy = null
          where id = $1",
     )
     .bind(id)
@@ -140,8 +265,48 @@ fn seal_note(key: &DataKey, id: i64, note: &str) -> Result<Option<Vec<u8>>, Erro
     if note.is_empty() {
         return Ok(None);
     }
-    Ok(Some(key.seal(note.as_bytes(), &format!("payout:{id}:note"))?))
+    Ok(Some(key.seal(note.as_bytes(), &note_record(id))?))
 }
+
+/// What a payout's sealed note is bound to.
+pub(crate) fn note_record(id: i64) -> String {
+    format!("payout:{id}:note")
+}
+
+/// What a payout's sealed error words are bound to.
+pub(crate) fn last_error_record(id: i64) -> String {
+    format!("payout:{id}:last_error")
+}
+
+/// A failure as a payout keeps it: zbor's words and a machine code in clear, the words of a
+/// third party (the bank, Stripe, a treasurer quoting them) sealed.
+pub(crate) struct Failure {
+    pub(crate) summary: String,
+    pub(crate) code: Option<String>,
+    pub(crate) detail: Option<String>,
+}
+
+impl Failure {
+    /// zbor's words and the code: what may be logged and returned in a [`crate::worker::Step`].
+    pub(crate) fn public(&self) -> String {
+        sentence(Some(&self.summary), self.code.as_deref(), None).unwrap_or_default()
+    }
+
+    /// The detail sealed for payout `id`'s record; none without detail, or without a key (then
+    /// the detail is not kept at all).
+    pub(crate) fn sealed_detail(&self, key: Option<&DataKey>, id: i64) -> Result<Option<Vec<u8>>, Error> {
+        match (key, self.detail.as_deref().map(str::trim).filter(|d| !d.is_empty())) {
+            (Some(key), Some(detail)) => {
+                let detail: String = detail.chars().take(ERROR_DETAIL_LEN_MAX).collect();
+                Ok(Some(key.seal(detail.as_bytes(), &last_error_record(id))?))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Most characters of a third party's words kept with an error.
+const ERROR_DETAIL_LEN_MAX: usize = 1_000;
 
 /// A treasurer records a manual payout as handed over (cash or another way), or a SEPA payout
 /// the bank executed. `note` (optional) is sealed.
@@ -191,27 +356,97 @@ pub fn end_to_end_id(payout: i64) -> String {
     format!("ZBOR-P{payout}")
 }
 
+/// SEPA return reason codes (ISO 20022 ExternalReturnReason1Code, EPC rulebooks) made of letters
+/// only; the others are two letters and two digits (AC01, AC04, AM05, MD07, MS03, RR04…).
+const LETTER_RETURN_CODES: &[&str] = &[
+    "AGNT", "ARDT", "CNOR", "CURR", "CUST", "DNOR", "DUPL", "ERIN", "FOCR", "FRAD", "LEGL", "NARR", "NOAS",
+    "NOOR", "TECH", "UPAY",
+];
+
+/// The SEPA return reason code `reason` starts with (`AC04`, `MD07`, `FOCR`…), and the rest of
+/// the text: `"AC04: account closed"` gives `(Some("AC04"), "account closed")`. Only a code is
+/// ever kept in clear.
+pub fn split_return_reason(reason: &str) -> (Option<&str>, &str) {
+    let reason = reason.trim();
+    let (first, rest) = reason
+        .split_once(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '-' | '/'))
+        .unwrap_or((reason, ""));
+    let bytes = first.as_bytes();
+    let is_code = match bytes {
+        [a, b, c, d] => {
+            (a.is_ascii_uppercase() && b.is_ascii_uppercase() && c.is_ascii_digit() && d.is_ascii_digit())
+                || LETTER_RETURN_CODES.contains(&first)
+        }
+        _ => false,
+    };
+    if is_code {
+        let rest =
+            rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '-' | '/'));
+        (Some(first), rest.trim())
+    } else {
+        (None, reason)
+    }
+}
+
 /// The bank returned a SEPA payout (wrong account, closed account…): it is `failed` and waits
 /// for a treasurer to retry (in a new file) or cancel. Its funds stay held until then.
+///
+/// Without the data key only the return reason code is kept (`AC04`), never the rest of the text:
+/// [`mark_returned_sealed`] seals it.
 pub async fn mark_returned(pool: &PgPool, id: i64, user: i64, reason: &str) -> Result<Payout, Error> {
+    returned(pool, None, id, user, reason).await
+}
+
+/// [`mark_returned`], keeping the bank's words beyond the return reason code sealed (shown by
+/// [`Payout::opened`]).
+pub async fn mark_returned_sealed(
+    pool: &PgPool,
+    key: &DataKey,
+    id: i64,
+    user: i64,
+    reason: &str,
+) -> Result<Payout, Error> {
+    returned(pool, Some(key), id, user, reason).await
+}
+
+async fn returned(
+    pool: &PgPool,
+    key: Option<&DataKey>,
+    id: i64,
+    user: i64,
+    reason: &str,
+) -> Result<Payout, Error> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(Error::invalid("reason", "1 to 500 characters"));
     }
+    let (code, words) = split_return_reason(reason);
+    let failure = Failure {
+        summary: "returned by the bank".into(),
+        code: code.map(str::to_owned),
+        detail: Some(words.to_owned()),
+    };
+    let sealed = failure.sealed_detail(key, id)?;
     let mut db = pool.begin().await?;
     let payout = lock(&mut db, id).await?;
     if !(payout.method == "sepa" && payout.status == PayoutStatus::Sent) {
         return Err(wrong_state(&payout, "returned", "a SEPA payout sent to the bank"));
     }
-    sqlx::query("update payouts set status = 'failed', last_error = $2, finished_by = $3 where id = $1")
-        .bind(id)
-        .bind(format!("returned by the bank: {reason}"))
-        .bind(user)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query(
+        "update payouts set status = 'failed', finished_by = $3, last_error = $2, last_error_code = $4,
+                last_error_sealed = $5, last_error_legacy = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(&failure.summary)
+    .bind(user)
+    .bind(&failure.code)
+    .bind(sealed)
+    .execute(&mut *db)
+    .await?;
     db.commit().await?;
-    tracing::info!(payout = id, user, "SEPA payout returned");
-    get(pool, id).await
+    tracing::info!(payout = id, user, code = failure.code.as_deref(), "SEPA payout returned");
+    get(pool, id).await?.opened(key)
 }
 
 /// A failed payout goes back to `approved`: a worker tries a Stripe transfer again (attempts
@@ -292,7 +527,7 @@ pub async fn note(pool: &PgPool, key: &DataKey, id: i64) -> Result<Option<String
     match sealed {
         None => Ok(None),
         Some(sealed) => {
-            let plain = key.open(&sealed, &format!("payout:{id}:note"))?;
+            let plain = key.open(&sealed, &note_record(id))?;
             Ok(Some(String::from_utf8_lossy(&plain).into_owned()))
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! 1. **Claim** (a short transaction): the payout must be `approved` or `sending` (a worker died
 //!    mid-way); its destination must be the one the approvals signed
-//!    ([`beneficiaries::approved_destination`]), or it fails and nothing is paid; it becomes
+//!    ([`crate::beneficiaries::approved_destination`]), or it fails and nothing is paid; it becomes
 //!    `sending` and its attempt is counted.
 //! 2. **Call the rail** outside any transaction. A Stripe Connect transfer carries the
 //!    `Idempotency-Key` `zbor:payout:{id}`: a worker that died after Stripe made the transfer and
@@ -15,6 +15,10 @@
 //! too many attempts, makes it `failed`, where it waits for a treasurer to retry or cancel (cancel
 //! voids the hold). SEPA and manual payouts are not paid by workers: treasurers send the SEPA
 //! file or pay by hand and mark them.
+//!
+//! What went wrong is kept on the payout as zbor's words and Stripe's machine codes in clear, and
+//! Stripe's message sealed (it can quote the connected account `acct_…`): the message is never
+//! logged, nor returned in a [`Step`].
 
 use std::time::Duration;
 
@@ -25,8 +29,8 @@ use zbor_ledger::{Currency, Money};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::{self, PayoutMethod};
-use crate::treasury::PayoutStatus;
+use crate::beneficiaries::PayoutMethod;
+use crate::treasury::{Failure, PayoutStatus};
 use crate::Error;
 
 /// Attempts before a payout is `failed` and waits for a treasurer.
@@ -50,9 +54,49 @@ pub enum Step {
     RetryLater {
         after_seconds: i64,
     },
+    /// `reason`: zbor's words and the machine code, nothing a third party wrote.
     Failed {
         reason: String,
     },
+}
+
+/// Stripe's machine codes of a failed call, for `payouts.last_error_code`
+/// (`http_400:invalid_request_error:account_invalid`), and its message, to be sealed.
+fn stripe_failure(summary: String, e: &zbor_stripe::Error) -> Failure {
+    let (code, detail) = match e {
+        zbor_stripe::Error::Refused { status, kind, code, message, .. } => {
+            let parts = [Some(format!("http_{status}")), Some(kind.clone()), code.clone()];
+            let tokens: Vec<String> = parts.into_iter().flatten().filter(|t| is_code_token(t)).collect();
+            (Some(tokens.join(":")), Some(message.clone()))
+        }
+        zbor_stripe::Error::Unavailable { last, .. } => (Some(unavailable_code(last)), Some(last.clone())),
+        zbor_stripe::Error::Busy => (Some("busy".to_owned()), None),
+        zbor_stripe::Error::Config(text) => (Some("configuration".to_owned()), Some(text.clone())),
+    };
+    Failure { summary, code, detail }
+}
+
+/// `unavailable`, with what zbor-stripe's summary of the last failure says in machine terms:
+/// `unavailable:http_503:api_error`, `unavailable:timeout`, `unavailable:connection`.
+fn unavailable_code(last: &str) -> String {
+    let mut parts = vec!["unavailable".to_owned()];
+    if let Some(rest) = last.strip_prefix("HTTP ") {
+        let mut words = rest.split([' ', ':']);
+        if let Some(status) = words.next().filter(|s| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit())) {
+            parts.push(format!("http_{status}"));
+            parts.extend(words.next().filter(|kind| is_code_token(kind)).map(str::to_owned));
+        }
+    } else if let Some(kind) =
+        ["timeout", "connection", "unreadable response"].into_iter().find(|kind| last.starts_with(kind))
+    {
+        parts.push(kind.replace(' ', "_"));
+    }
+    parts.join(":")
+}
+
+/// A machine token (`invalid_request_error`, `account_invalid`) that may be kept in clear.
+fn is_code_token(token: &str) -> bool {
+    (1..=48).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn backoff(attempt: i32) -> Duration {
@@ -103,19 +147,29 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
         return Ok(Step::Paused);
     }
     // what the approvals signed, checked now, under the payout's lock: the beneficiary's row
-    // cannot change from here until the payout is paid or failed (beneficiaries_destination_guard)
-    let approved = match beneficiaries::approved_destination(&mut db, key, id).await {
+    // cannot change from here until the payout is paid or failed (beneficiaries_destination_guard);
+    // under the key version the beneficiary is sealed with, so paying goes on during a rotation
+    let approved = match crate::beneficiaries::approved_destination(&mut db, key, id).await {
         Ok(approved) => approved,
         Err(Error::DestinationNotApproved(_)) => {
-            let reason = Error::DestinationNotApproved(id).to_string();
-            sqlx::query("update payouts set status = 'failed', last_error = $2 where id = $1")
-                .bind(id)
-                .bind(&reason)
-                .execute(&mut *db)
-                .await?;
+            let failure = Failure {
+                summary: Error::DestinationNotApproved(id).to_string(),
+                code: Some("destination_not_approved".to_owned()),
+                detail: None,
+            };
+            sqlx::query(
+                "update payouts set status = 'failed', last_error = $2, last_error_code = $3,
+                        last_error_sealed = null, last_error_legacy = null
+                 where id = $1",
+            )
+            .bind(id)
+            .bind(&failure.summary)
+            .bind(&failure.code)
+            .execute(&mut *db)
+            .await?;
             db.commit().await?;
             tracing::warn!(payout = id, beneficiary, "payout failed: destination not the approved one");
-            return Ok(Step::Failed { reason });
+            return Ok(Step::Failed { reason: failure.public() });
         }
         Err(e) => return Err(e),
     };
@@ -163,30 +217,35 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
             .await?;
             Ok(Step::RetryLater { after_seconds: i64::try_from(after.as_secs()).unwrap_or(i64::MAX) })
         }
-        Err(zbor_stripe::Error::Refused { status, message, .. }) if !(500..600).contains(&status) => {
-            let reason = format!("Stripe refused the transfer (HTTP {status}): {message}");
-            mark_failed(pool, id, &reason).await?;
-            Ok(Step::Failed { reason })
+        Err(e @ zbor_stripe::Error::Refused { status, .. }) if !(500..600).contains(&status) => {
+            let failure = stripe_failure("Stripe refused the transfer".to_owned(), &e);
+            mark_failed(pool, key, id, &failure).await?;
+            Ok(Step::Failed { reason: failure.public() })
         }
         Err(e) if attempt >= ATTEMPTS_MAX => {
-            let reason = format!("gave up after {attempt} attempts: {e}");
-            mark_failed(pool, id, &reason).await?;
-            Ok(Step::Failed { reason })
+            let failure = stripe_failure(format!("gave up after {attempt} attempts"), &e);
+            mark_failed(pool, key, id, &failure).await?;
+            Ok(Step::Failed { reason: failure.public() })
         }
         Err(e) => {
             let after = backoff(attempt);
             let after_seconds = i64::try_from(after.as_secs()).unwrap_or(i64::MAX);
+            let failure = stripe_failure("the Stripe transfer failed; it is tried again".to_owned(), &e);
             sqlx::query(
-                "update payouts set status = 'approved', last_error = $2,
-                        next_attempt_at = now() + $3 * interval '1 millisecond'
+                "update payouts set status = 'approved', last_error = $2, last_error_code = $3,
+                        last_error_sealed = $4, last_error_legacy = null,
+                        next_attempt_at = now() + $5 * interval '1 millisecond'
                  where id = $1 and status = 'sending'",
             )
             .bind(id)
-            .bind(e.to_string().chars().take(500).collect::<String>())
+            .bind(&failure.summary)
+            .bind(&failure.code)
+            .bind(failure.sealed_detail(Some(key), id)?)
             .bind(i64::try_from(after.as_millis()).unwrap_or(i64::MAX))
             .execute(pool)
             .await?;
-            tracing::warn!(payout = id, attempt, error = %e, "payout failed; will retry");
+            // Stripe's message stays out of the log: it can quote the connected account
+            tracing::warn!(payout = id, attempt, code = failure.code.as_deref(), "payout failed; will retry");
             Ok(Step::RetryLater { after_seconds })
         }
     }
@@ -209,13 +268,19 @@ async fn record_paid(pool: &PgPool, id: i64, reference: &str) -> Result<bool, Er
     Ok(true)
 }
 
-async fn mark_failed(pool: &PgPool, id: i64, reason: &str) -> Result<(), Error> {
-    sqlx::query("update payouts set status = 'failed', last_error = $2 where id = $1 and status = 'sending'")
-        .bind(id)
-        .bind(reason.chars().take(500).collect::<String>())
-        .execute(pool)
-        .await?;
-    tracing::warn!(payout = id, "payout failed; waits for a treasurer");
+async fn mark_failed(pool: &PgPool, key: &DataKey, id: i64, failure: &Failure) -> Result<(), Error> {
+    sqlx::query(
+        "update payouts set status = 'failed', last_error = $2, last_error_code = $3, last_error_sealed = $4,
+                last_error_legacy = null
+         where id = $1 and status = 'sending'",
+    )
+    .bind(id)
+    .bind(&failure.summary)
+    .bind(&failure.code)
+    .bind(failure.sealed_detail(Some(key), id)?)
+    .execute(pool)
+    .await?;
+    tracing::warn!(payout = id, code = failure.code.as_deref(), "payout failed; waits for a treasurer");
     Ok(())
 }
 

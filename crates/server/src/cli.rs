@@ -52,6 +52,21 @@ enum Command {
         #[command(subcommand)]
         command: BeneficiariesCommand,
     },
+    /// The data key ring ZBOR_DATA_KEY (docs/KEYS.md).
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Seal every sealed value again and compute every blind index again under ZBOR_DATA_KEY's
+    /// current (first) key, one row at a time, while zbor keeps running. Run it again after an
+    /// interruption: it continues where it stopped. Exits 1 naming each row it could not re-key.
+    Rotate,
+    /// How many values are not yet under the current key; exits 1 while any is.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -191,6 +206,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command } => user(&config, command).await,
         Command::Beneficiaries { command } => beneficiaries(&config, command).await,
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&config).await,
+        Command::Vault { command } => vault(&config, command).await,
     }
 }
 
@@ -424,6 +440,124 @@ async fn beneficiaries(config: &Config, command: BeneficiariesCommand) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
+async fn vault(config: &Config, command: VaultCommand) -> anyhow::Result<ExitCode> {
+    let key = config
+        .data_key
+        .as_deref()
+        .context("ZBOR_DATA_KEY must be set: the key ring to seal everything under")?;
+    let key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    match command {
+        VaultCommand::Rotate => vault_rotate(&pool, &key).await,
+        VaultCommand::Status => vault_status(&pool, &key).await,
+    }
+}
+
+/// What is not yet sealed or keyed under `key`'s version, by kind.
+async fn vault_outdated(
+    pool: &sqlx::PgPool,
+    key: &zbor_vault::DataKey,
+) -> anyhow::Result<Vec<(&'static str, i64)>> {
+    let payouts = zbor_payouts::key_rotation::outdated(pool, key).await?;
+    Ok(vec![
+        ("users", zbor_auth::User::count_outdated(pool, key).await?),
+        ("named donors", zbor_intake::webhook::count_outdated_donors(pool, key).await?),
+        ("beneficiaries", payouts.beneficiaries),
+        ("payout fingerprints", payouts.payout_fingerprints),
+        ("payout notes and errors", payouts.payout_texts),
+        ("pause reason", payouts.pause_reason),
+    ])
+}
+
+async fn vault_status(pool: &sqlx::PgPool, key: &zbor_vault::DataKey) -> anyhow::Result<ExitCode> {
+    let version = key.version();
+    println!("current key version {version}; the ring holds versions {:?}", key.versions());
+    let outdated = vault_outdated(pool, key).await?;
+    for (what, count) in &outdated {
+        println!("{what}: {count} not under key version {version}");
+    }
+    if outdated.iter().all(|(_, count)| *count == 0) {
+        println!("vault status: everything is under key version {version}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("vault status: run `zbor vault rotate`");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `zbor vault rotate`: every pass over every kind of sealed value, in an order where each
+/// finds what it depends on done (a beneficiary's payouts after the beneficiary), then a count
+/// of what is left. Progress on stderr; counts on stdout; an audit entry with the counts.
+async fn vault_rotate(pool: &sqlx::PgPool, key: &zbor_vault::DataKey) -> anyhow::Result<ExitCode> {
+    use std::ops::ControlFlow;
+    use zbor_payouts::key_rotation;
+    let version = key.version();
+    println!("rotating to key version {version}; the ring holds versions {:?}", key.versions());
+    let awaiting = key_rotation::batches_awaiting_approval(pool).await?;
+    if !awaiting.is_empty() {
+        let ids: Vec<String> = awaiting.iter().map(i64::to_string).collect();
+        println!(
+            "payout batches {} await approval: re-keyed fingerprints change their content hash, so the \
+             approvals given so far are voided at the next approval and treasurers review them again",
+            ids.join(", ")
+        );
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}: {pos} re-keyed")
+            .context("progress bar template")?,
+    );
+    let mut tick = |done: u64| {
+        bar.set_position(done);
+        ControlFlow::Continue(())
+    };
+    let mut passes: Vec<(&'static str, zbor_vault::Rotated)> = Vec::new();
+    bar.set_message("users");
+    passes.push(("users", zbor_auth::User::rekey_all(pool, key, &mut tick).await?));
+    bar.set_message("named donors");
+    passes.push(("named donors", zbor_intake::webhook::rekey_donors(pool, key, &mut tick).await?));
+    bar.set_message("beneficiaries");
+    passes.push(("beneficiaries", key_rotation::rekey_beneficiaries(pool, key, &mut tick).await?));
+    bar.set_message("payouts");
+    passes.push(("payouts", key_rotation::rekey_payouts(pool, key, &mut tick).await?));
+    bar.set_message("pause reason");
+    passes.push(("pause reason", zbor_payouts::switch::rekey_reason(pool, key, &mut tick).await?));
+    bar.finish_and_clear();
+
+    let mut failed = Vec::new();
+    let mut counts = serde_json::Map::new();
+    for (what, rotated) in passes {
+        println!("{what}: {} re-keyed", rotated.rekeyed);
+        counts.insert(what.replace(' ', "_"), serde_json::json!(rotated.rekeyed));
+        failed.extend(rotated.failed);
+    }
+    let left: i64 = vault_outdated(pool, key).await?.iter().map(|(_, count)| count).sum();
+    let details = serde_json::json!({ "key_version": version, "rekeyed": counts, "failed": failed.len(), "left": left });
+    zbor_audit::append(pool, &zbor_audit::Entry::new("cli", "vault.rotate").details(details)).await?;
+    for failure in &failed {
+        eprintln!("not re-keyed: {failure}");
+    }
+    if !failed.is_empty() {
+        eprintln!(
+            "vault rotate: {} row(s) not re-keyed (above); they still need the older keys",
+            failed.len()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if left > 0 {
+        eprintln!(
+            "vault rotate: {left} value(s) were written under an older key meanwhile (a process with an \
+             older ZBOR_DATA_KEY?): give every process the new ring, then run it again"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "vault rotate: done; everything is under key version {version}. Older keys may now leave \
+         ZBOR_DATA_KEY (keep them offline while backups from before exist: docs/KEYS.md)"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<i64> {
     let mut conn = pool.acquire().await?;
     Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
@@ -470,4 +604,88 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
     };
     println!("{}", serde_json::to_string_pretty(&campaign)?);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+
+    use serde_json::json;
+    use zbor_testkit::TestDb;
+    use zbor_vault::DataKey;
+
+    use super::*;
+
+    fn exit(code: ExitCode) -> String {
+        format!("{code:?}")
+    }
+
+    #[tokio::test]
+    async fn vault_rotate_re_keys_everything_and_status_says_when_it_is_done() {
+        let db = TestDb::new(4).await;
+        let (v1, v2, v3) = (DataKey::generate_hex(), DataKey::generate_hex(), DataKey::generate_hex());
+        let old = DataKey::parse(&v1).unwrap();
+        let ring = DataKey::parse(&format!("2:{v2},1:{v1}")).unwrap();
+        zbor_auth::add_user(&db.pool, &old, "a@example.org", zbor_auth::Role::Admin, "correct horse battery")
+            .await
+            .unwrap();
+        let campaign = zbor_intake::campaigns::create(
+            &db.pool,
+            &zbor_intake::campaigns::NewCampaign {
+                slug: "release".into(),
+                title: "Released".into(),
+                description: String::new(),
+                currency: "EUR".into(),
+                goal: "1000".into(),
+                amount_per_beneficiary: None,
+                suggested_amounts: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        let new = |method: serde_json::Value| {
+            serde_json::from_value::<zbor_payouts::beneficiaries::NewBeneficiary>(
+                json!({"name": "A", "method": method}),
+            )
+            .unwrap()
+        };
+        for method in [json!({"kind": "manual"}), json!({"kind": "sepa", "iban": "DE89370400440532013000"})] {
+            zbor_payouts::beneficiaries::create(&db.pool, &old, campaign.id.as_i64(), &new(method))
+                .await
+                .unwrap();
+        }
+
+        assert_eq!(exit(vault_status(&db.pool, &ring).await.unwrap()), exit(ExitCode::FAILURE));
+        assert_eq!(exit(vault_rotate(&db.pool, &ring).await.unwrap()), exit(ExitCode::SUCCESS));
+        let new_only = DataKey::parse(&format!("2:{v2}")).unwrap();
+        assert_eq!(exit(vault_status(&db.pool, &new_only).await.unwrap()), exit(ExitCode::SUCCESS));
+        let details: serde_json::Value = sqlx::query_scalar(
+            "select details from audit_log where action = 'vault.rotate' and actor = 'cli'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(details["key_version"], 2);
+        assert_eq!(
+            (details["rekeyed"]["users"].as_u64(), details["rekeyed"]["beneficiaries"].as_u64()),
+            (Some(1), Some(2))
+        );
+        assert_eq!((details["failed"].as_u64(), details["left"].as_u64()), (Some(0), Some(0)));
+
+        // the next rotation meets a row someone altered: it says so and exits 1, the rest done
+        sqlx::query("update beneficiaries set iban_index = sha256('x'::bytea) where method = 'sepa'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let next = DataKey::parse(&format!("3:{v3},2:{v2}")).unwrap();
+        assert_eq!(exit(vault_rotate(&db.pool, &next).await.unwrap()), exit(ExitCode::FAILURE));
+        assert_eq!(exit(vault_status(&db.pool, &next).await.unwrap()), exit(ExitCode::FAILURE));
+        let left: i64 =
+            sqlx::query_scalar("select count(*) from beneficiaries where zbor_key_version(sealed) <> 3")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(left, 1, "only the altered row waits");
+        db.drop_database().await;
+    }
 }

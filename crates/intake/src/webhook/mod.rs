@@ -391,3 +391,68 @@ pub async fn donor(
         serde_json::from_slice(&plain).map_err(|e| Error::MalformedEvent(e.to_string()))?;
     Ok(Some((donor.name, donor.email)))
 }
+
+/// Key rotation (`zbor vault rotate`, docs/KEYS.md): every named donor's identity sealed under
+/// another key version than `key`'s is sealed again under it, for the same donation. One short
+/// transaction per donation, done once its sealed value carries the current version: a killed
+/// run continues where it stopped, and donations keep arriving meanwhile.
+pub async fn rekey_donors(
+    pool: &PgPool,
+    key: &DataKey,
+    progress: &mut zbor_vault::Progress<'_>,
+) -> Result<zbor_vault::Rotated, Error> {
+    let mut rotated = zbor_vault::Rotated::default();
+    let mut after = String::new();
+    loop {
+        let sessions: Vec<String> = sqlx::query_scalar(
+            "select stripe_session_id from donations
+             where stripe_session_id > $1 and donor_sealed is not null
+               and zbor_key_version(donor_sealed) is distinct from $2
+             order by stripe_session_id limit 100",
+        )
+        .bind(&after)
+        .bind(i32::from(key.version()))
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = sessions.last().cloned() else { return Ok(rotated) };
+        for session in sessions {
+            let mut db = pool.begin().await?;
+            let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+                "select donor_sealed from donations where stripe_session_id = $1 for update",
+            )
+            .bind(&session)
+            .fetch_optional(&mut *db)
+            .await?;
+            if let Some(sealed) = sealed.flatten().filter(|sealed| key.is_outdated(sealed)) {
+                match key.reseal(&sealed, &donor_record(&session)) {
+                    Ok(resealed) => {
+                        sqlx::query("update donations set donor_sealed = $2 where stripe_session_id = $1")
+                            .bind(&session)
+                            .bind(resealed)
+                            .execute(&mut *db)
+                            .await?;
+                        db.commit().await?;
+                        rotated.rekeyed += 1;
+                    }
+                    Err(e) => rotated.failed.push(format!("donation {session}: its donor: {e}")),
+                }
+            }
+            if progress(rotated.rekeyed) == std::ops::ControlFlow::Break(()) {
+                rotated.interrupted = true;
+                return Ok(rotated);
+            }
+        }
+        after = last;
+    }
+}
+
+/// Key rotation: named donors whose identity is not yet sealed under `key`'s version.
+pub async fn count_outdated_donors(pool: &PgPool, key: &DataKey) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from donations
+         where donor_sealed is not null and zbor_key_version(donor_sealed) is distinct from $1",
+    )
+    .bind(i32::from(key.version()))
+    .fetch_one(pool)
+    .await?)
+}

@@ -52,7 +52,8 @@ pub async fn create(
     let (items, content_hash) = batches::summary_in(&mut db, id).await?;
     let subject = format!("payout_batch:{id}");
     let details = json!({ "items": items, "content_hash": content_hash });
-    super::people::audit_in(&mut db, &caller.0.actor(), "payout_batch.create", Some(&subject), details).await?;
+    super::people::audit_in(&mut db, &caller.0.actor(), "payout_batch.create", Some(&subject), details)
+        .await?;
     db.commit().await?;
     Ok((StatusCode::CREATED, Json(batches::batch(&state.pool, id).await?)))
 }
@@ -168,7 +169,7 @@ pub async fn show_payout(
     Path(id): Path<i64>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY_READ)?;
-    Ok(Json(treasury::get(&state.pool, id).await?))
+    Ok(Json(treasury::get(&state.pool, id).await?.opened(state.data_key.as_ref())?))
 }
 
 #[derive(Deserialize, Default)]
@@ -194,7 +195,7 @@ async fn audited_payout(
     let subject = format!("payout:{}", payout.id);
     let details = json!({ "batch": payout.batch_id, "status": payout.status });
     super::people::audit(state, &caller.0.actor(), action, Some(&subject), details).await?;
-    Ok(Json(payout))
+    Ok(Json(payout.opened(state.data_key.as_ref())?))
 }
 
 /// `POST /api/v1/payouts/{id}/paid {note}`: a manual payout handed over, or one SEPA payout the
@@ -221,7 +222,11 @@ pub async fn mark_returned(
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
-    let payout = treasury::mark_returned(&state.pool, id, user, &reason.reason).await?;
+    // the bank's words are sealed (they may name the person); its code stays in clear
+    let payout = match state.data_key.as_ref() {
+        Some(key) => treasury::mark_returned_sealed(&state.pool, key, id, user, &reason.reason).await?,
+        None => treasury::mark_returned(&state.pool, id, user, &reason.reason).await?,
+    };
     audited_payout(&state, &caller, "payout.returned", payout).await
 }
 
@@ -255,7 +260,7 @@ pub async fn switch_state(
     caller: Caller,
 ) -> Result<Json<switch::SwitchState>, ApiError> {
     caller.require(BRAKE)?;
-    Ok(Json(switch::state(&state.pool).await?))
+    Ok(Json(switch::state(&state.pool).await?.opened(state.data_key.as_ref())?))
 }
 
 /// `POST /api/v1/payouts/pause {reason}`: every payout not yet on its way stops at once.
@@ -266,7 +271,10 @@ pub async fn pause(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(BRAKE)?;
     let user = caller.0.user.map(|u| u.as_i64());
-    let paused_now = switch::pause(&state.pool, user, &reason.reason).await?;
+    let paused_now = match state.data_key.as_ref() {
+        Some(key) => switch::pause_sealed(&state.pool, key, user, &reason.reason).await?,
+        None => switch::pause(&state.pool, user, &reason.reason).await?,
+    };
     // the reason is free text a person typed: kept in the switch, not copied into the log
     super::people::audit(
         &state,
@@ -276,7 +284,9 @@ pub async fn pause(
         json!({ "paused_now": paused_now }),
     )
     .await?;
-    Ok(Json(json!({ "paused": true, "paused_now": paused_now, "switch": switch::state(&state.pool).await? })))
+    Ok(Json(
+        json!({ "paused": true, "paused_now": paused_now, "switch": switch::state(&state.pool).await?.opened(state.data_key.as_ref())? }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -302,9 +312,9 @@ pub async fn resume(
             Err(ApiError::Conflict("you already asked to resume: another treasurer must too".into()))
         }
         switch::Resumed::NotPaused => Err(ApiError::Conflict("payouts are not paused".into())),
-        switch::Resumed::Resumed | switch::Resumed::WaitingForAnother => {
-            Ok(Json(json!({ "outcome": outcome, "switch": switch::state(&state.pool).await? })))
-        }
+        switch::Resumed::Resumed | switch::Resumed::WaitingForAnother => Ok(Json(
+            json!({ "outcome": outcome, "switch": switch::state(&state.pool).await?.opened(state.data_key.as_ref())? }),
+        )),
     }
 }
 
