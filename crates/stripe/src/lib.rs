@@ -185,13 +185,18 @@ fn refused(error: StripeError) -> Error {
     }
 }
 
-/// One line about an error without request details (no personal data, no keys).
+/// One line about an error without request details (no personal data, no keys). Stripe's
+/// message is left out on purpose: it can quote what was sent (an account id, an email); its
+/// type and code say what happened.
 fn summary(error: &StripeError) -> String {
     match error {
-        StripeError::Stripe(api, status) => {
-            format!("HTTP {status} {}: {}", api.type_.as_str(), api.message.as_deref().unwrap_or(""))
-        }
-        StripeError::JSONDeserialize(e) => format!("unreadable response: {e}"),
+        StripeError::Stripe(api, status) => format!(
+            "HTTP {status} {} {}",
+            api.type_.as_str(),
+            api.code.as_ref().map_or("no_code", |c| c.as_str())
+        ),
+        // serde's message may quote a value from the body
+        StripeError::JSONDeserialize(_) => "unreadable response".to_owned(),
         StripeError::ClientError(e) => format!("connection: {e}"),
         StripeError::ConfigError(e) => format!("configuration: {e}"),
         StripeError::Timeout => "timeout".to_owned(),
