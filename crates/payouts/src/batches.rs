@@ -618,7 +618,14 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error>
 /// Cancels a batch still awaiting approval (nothing is held yet): it and its items end.
 pub async fn cancel(pool: &PgPool, batch_id: i64) -> Result<Batch, Error> {
     let mut db = pool.begin().await?;
-    let (_, _, status) = lock_batch(&mut db, batch_id).await?;
+    cancel_in(&mut db, batch_id).await?;
+    db.commit().await?;
+    batch(pool, batch_id).await
+}
+
+/// [`cancel`] in the caller's transaction.
+pub async fn cancel_in(db: &mut PgConnection, batch_id: i64) -> Result<(), Error> {
+    let (_, _, status) = lock_batch(&mut *db, batch_id).await?;
     if status != "awaiting_approval" {
         return Err(Error::WrongState(format!(
             "batch {batch_id} is {status}: only a batch awaiting approval is cancelled whole; cancel its payouts one by one"
@@ -632,6 +639,5 @@ pub async fn cancel(pool: &PgPool, batch_id: i64) -> Result<Batch, Error> {
         .bind(batch_id)
         .execute(&mut *db)
         .await?;
-    db.commit().await?;
-    batch(pool, batch_id).await
+    Ok(())
 }

@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use zbor_ledger::{Currency, Money};
 use zbor_vault::DataKey;
 
@@ -66,7 +66,34 @@ pub async fn create(
     requested_execution_date: NaiveDate,
 ) -> Result<SepaFile, Error> {
     let mut db = pool.begin().await?;
-    if crate::switch::is_paused_in(&mut db).await? {
+    let made = create_in(&mut db, key, debtor, batch_id, user, requested_execution_date).await?;
+    db.commit().await?;
+    match (made.file, made.left_out.first()) {
+        (Some(file), _) => Ok(file),
+        (None, Some(first)) => Err(Error::DestinationNotApproved(*first)),
+        (None, None) => Err(Error::WrongState(format!("batch {batch_id}: no file made"))),
+    }
+}
+
+/// What [`create_in`] did: the file, and the payouts it left out and failed because their
+/// destination is not the approved one. No file when every payout was left out.
+#[derive(Clone, Debug)]
+pub struct Made {
+    pub file: Option<SepaFile>,
+    pub left_out: Vec<i64>,
+}
+
+/// [`create`] in the caller's transaction, which the caller commits in both outcomes (with the
+/// audit entry): a file, or only payouts failed for treasurers.
+pub async fn create_in(
+    db: &mut PgConnection,
+    key: &DataKey,
+    debtor: &Debtor,
+    batch_id: i64,
+    user: i64,
+    requested_execution_date: NaiveDate,
+) -> Result<Made, Error> {
+    if crate::switch::is_paused_in(&mut *db).await? {
         return Err(Error::Paused);
     }
     let batch: Option<(String, String)> =
@@ -94,7 +121,7 @@ pub async fn create(
     let mut payouts = Vec::with_capacity(approved.len());
     let mut not_approved = Vec::new();
     for (payout, amount) in approved {
-        match beneficiaries::approved_destination(&mut db, key, payout).await {
+        match beneficiaries::approved_destination(&mut *db, key, payout).await {
             Ok(_) => payouts.push((payout, amount)),
             Err(Error::DestinationNotApproved(_)) => not_approved.push(payout),
             Err(e) => return Err(e),
@@ -112,8 +139,7 @@ pub async fn create(
             "payouts left out of a SEPA file: destination not approved"
         );
         if payouts.is_empty() {
-            db.commit().await?;
-            return Err(Error::DestinationNotApproved(not_approved[0]));
+            return Ok(Made { file: None, left_out: not_approved });
         }
     }
     if payouts.is_empty() {
@@ -150,11 +176,10 @@ pub async fn create(
         .bind(&ids)
         .execute(&mut *db)
         .await?;
-    let items = items_of(&mut db, file.id).await?;
-    payment_file(&mut db, key, &file, items, debtor).await.and_then(|f| sepa::pain_001_001_09(&f))?;
-    db.commit().await?;
+    let items = items_of(&mut *db, file.id).await?;
+    payment_file(&mut *db, key, &file, items, debtor).await.and_then(|f| sepa::pain_001_001_09(&f))?;
     tracing::info!(batch = batch_id, file = file.id, transactions = ids.len(), "SEPA file made");
-    Ok(file)
+    Ok(Made { file: Some(file), left_out: not_approved })
 }
 
 /// The file's pain.001.001.09 XML, made again from its rows and the sealed beneficiaries.
@@ -221,6 +246,13 @@ async fn payment_file(
 /// paid now.
 pub async fn confirm(pool: &PgPool, id: i64, user: i64) -> Result<usize, Error> {
     let mut db = pool.begin().await?;
+    let paid = confirm_in(&mut db, id, user).await?;
+    db.commit().await?;
+    Ok(paid)
+}
+
+/// [`confirm`] in the caller's transaction.
+pub async fn confirm_in(db: &mut PgConnection, id: i64, user: i64) -> Result<usize, Error> {
     let confirmed: Option<Option<DateTime<Utc>>> =
         sqlx::query_scalar("select confirmed_at from payout_sepa_files where id = $1 for update")
             .bind(id)
@@ -242,7 +274,7 @@ pub async fn confirm(pool: &PgPool, id: i64, user: i64) -> Result<usize, Error> 
     for (payout, status) in sent {
         if status == PayoutStatus::Sent {
             let reference = format!("sepa:{id}:{}", treasury::end_to_end_id(payout));
-            treasury::settle_in(&mut db, payout, &reference, Some(user)).await?;
+            treasury::settle_in(&mut *db, payout, &reference, Some(user)).await?;
             paid += 1;
         }
     }
@@ -250,7 +282,6 @@ pub async fn confirm(pool: &PgPool, id: i64, user: i64) -> Result<usize, Error> 
         .bind(id)
         .execute(&mut *db)
         .await?;
-    db.commit().await?;
     tracing::info!(file = id, paid, "SEPA file confirmed");
     Ok(paid)
 }

@@ -127,7 +127,10 @@ pub async fn is_paused(pool: &PgPool) -> Result<bool, Error> {
 ///
 /// Without the data key the reason is not kept at all: [`pause_sealed`] seals it.
 pub async fn pause(pool: &PgPool, user: Option<i64>, reason: &str) -> Result<bool, Error> {
-    pause_with(pool, None, user, reason).await
+    let mut db = pool.begin().await?;
+    let paused_now = pause_in(&mut db, None, user, reason).await?;
+    db.commit().await?;
+    Ok(paused_now)
 }
 
 /// [`pause`], the reason sealed at rest.
@@ -137,11 +140,16 @@ pub async fn pause_sealed(
     user: Option<i64>,
     reason: &str,
 ) -> Result<bool, Error> {
-    pause_with(pool, Some(key), user, reason).await
+    let mut db = pool.begin().await?;
+    let paused_now = pause_in(&mut db, Some(key), user, reason).await?;
+    db.commit().await?;
+    Ok(paused_now)
 }
 
-async fn pause_with(
-    pool: &PgPool,
+/// [`pause`] (`key` none) or [`pause_sealed`] in the caller's transaction (the server appends
+/// the audit entry in it).
+pub async fn pause_in(
+    db: &mut PgConnection,
     key: Option<&DataKey>,
     user: Option<i64>,
     reason: &str,
@@ -154,7 +162,6 @@ async fn pause_with(
         Some(key) if !reason.is_empty() => Some(key.seal(reason.as_bytes(), REASON_RECORD)?),
         _ => None,
     };
-    let mut db = pool.begin().await?;
     let was_paused: bool =
         sqlx::query_scalar("select paused from payout_switch for update").fetch_one(&mut *db).await?;
     if !was_paused {
@@ -168,7 +175,6 @@ async fn pause_with(
         .await?;
     }
     sqlx::query("delete from payout_resume_votes").execute(&mut *db).await?;
-    db.commit().await?;
     if !was_paused {
         tracing::warn!(?user, "payouts paused");
     }
@@ -178,6 +184,13 @@ async fn pause_with(
 /// `user`'s vote to resume; the second distinct treasurer's vote resumes.
 pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
     let mut db = pool.begin().await?;
+    let outcome = resume_in(&mut db, user).await?;
+    db.commit().await?;
+    Ok(outcome)
+}
+
+/// [`resume`] in the caller's transaction, which the caller commits whatever the outcome.
+pub async fn resume_in(db: &mut PgConnection, user: i64) -> Result<Resumed, Error> {
     let paused: bool =
         sqlx::query_scalar("select paused from payout_switch for update").fetch_one(&mut *db).await?;
     if !paused {
@@ -193,7 +206,6 @@ pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
     let votes: i64 =
         sqlx::query_scalar("select count(*) from payout_resume_votes").fetch_one(&mut *db).await?;
     if votes < RESUME_VOTES_REQUIRED {
-        db.commit().await?;
         return Ok(Resumed::WaitingForAnother);
     }
     sqlx::query(
@@ -204,7 +216,6 @@ pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
     .execute(&mut *db)
     .await?;
     sqlx::query("delete from payout_resume_votes").execute(&mut *db).await?;
-    db.commit().await?;
     tracing::warn!(user, "payouts resumed");
     Ok(Resumed::Resumed)
 }

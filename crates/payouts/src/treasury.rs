@@ -317,13 +317,26 @@ pub async fn mark_paid(
     user: i64,
     note: &str,
 ) -> Result<Payout, Error> {
-    let sealed = seal_note(key, id, note)?;
     let mut db = pool.begin().await?;
-    let payout = lock(&mut db, id).await?;
+    mark_paid_in(&mut db, key, id, user, note).await?;
+    db.commit().await?;
+    get(pool, id).await
+}
+
+/// [`mark_paid`] in the caller's transaction (the server appends the audit entry in it).
+pub async fn mark_paid_in(
+    db: &mut PgConnection,
+    key: &DataKey,
+    id: i64,
+    user: i64,
+    note: &str,
+) -> Result<(), Error> {
+    let sealed = seal_note(key, id, note)?;
+    let payout = lock(&mut *db, id).await?;
     let reference = match (payout.method.as_str(), payout.status) {
         ("manual", PayoutStatus::Approved) => {
             // the one rail a person pays: it too pays only what was approved
-            crate::beneficiaries::approved_destination(&mut db, key, id).await?;
+            crate::beneficiaries::approved_destination(&mut *db, key, id).await?;
             format!("manual:{id}")
         }
         ("sepa", PayoutStatus::Sent) => sepa_reference(&payout),
@@ -335,15 +348,14 @@ pub async fn mark_paid(
             ))
         }
     };
-    settle_in(&mut db, id, &reference, Some(user)).await?;
+    settle_in(&mut *db, id, &reference, Some(user)).await?;
     sqlx::query("update payouts set note_sealed = $2 where id = $1")
         .bind(id)
         .bind(sealed)
         .execute(&mut *db)
         .await?;
-    db.commit().await?;
     tracing::info!(payout = id, user, "payout marked paid");
-    get(pool, id).await
+    Ok(())
 }
 
 /// A SEPA payout's reference: its file and end-to-end id (what the bank statement shows).
@@ -394,7 +406,10 @@ pub fn split_return_reason(reason: &str) -> (Option<&str>, &str) {
 /// Without the data key only the return reason code is kept (`AC04`), never the rest of the text:
 /// [`mark_returned_sealed`] seals it.
 pub async fn mark_returned(pool: &PgPool, id: i64, user: i64, reason: &str) -> Result<Payout, Error> {
-    returned(pool, None, id, user, reason).await
+    let mut db = pool.begin().await?;
+    mark_returned_in(&mut db, None, id, user, reason).await?;
+    db.commit().await?;
+    get(pool, id).await
 }
 
 /// [`mark_returned`], keeping the bank's words beyond the return reason code sealed (shown by
@@ -406,16 +421,20 @@ pub async fn mark_returned_sealed(
     user: i64,
     reason: &str,
 ) -> Result<Payout, Error> {
-    returned(pool, Some(key), id, user, reason).await
+    let mut db = pool.begin().await?;
+    mark_returned_in(&mut db, Some(key), id, user, reason).await?;
+    db.commit().await?;
+    get(pool, id).await?.opened(Some(key))
 }
 
-async fn returned(
-    pool: &PgPool,
+/// [`mark_returned`] (`key` none) or [`mark_returned_sealed`] in the caller's transaction.
+pub async fn mark_returned_in(
+    db: &mut PgConnection,
     key: Option<&DataKey>,
     id: i64,
     user: i64,
     reason: &str,
-) -> Result<Payout, Error> {
+) -> Result<(), Error> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(Error::invalid("reason", "1 to 500 characters"));
@@ -427,8 +446,7 @@ async fn returned(
         detail: Some(words.to_owned()),
     };
     let sealed = failure.sealed_detail(key, id)?;
-    let mut db = pool.begin().await?;
-    let payout = lock(&mut db, id).await?;
+    let payout = lock(&mut *db, id).await?;
     if !(payout.method == "sepa" && payout.status == PayoutStatus::Sent) {
         return Err(wrong_state(&payout, "returned", "a SEPA payout sent to the bank"));
     }
@@ -444,16 +462,22 @@ async fn returned(
     .bind(sealed)
     .execute(&mut *db)
     .await?;
-    db.commit().await?;
     tracing::info!(payout = id, user, code = failure.code.as_deref(), "SEPA payout returned");
-    get(pool, id).await?.opened(key)
+    Ok(())
 }
 
 /// A failed payout goes back to `approved`: a worker tries a Stripe transfer again (attempts
 /// start over), a SEPA payout goes into the next file, a manual one waits to be marked paid.
 pub async fn retry(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    let payout = lock(&mut db, id).await?;
+    retry_in(&mut db, id, user).await?;
+    db.commit().await?;
+    get(pool, id).await
+}
+
+/// [`retry`] in the caller's transaction.
+pub async fn retry_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
+    let payout = lock(&mut *db, id).await?;
     if payout.status != PayoutStatus::Failed {
         return Err(wrong_state(&payout, "retried", "a failed payout"));
     }
@@ -468,16 +492,15 @@ pub async fn retry(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
     if payout.method == "stripe_connect" {
         // a new job key: the first job of this payout may still be in the outbox's history
         zbor_queue::enqueue_in(
-            &mut db,
+            &mut *db,
             crate::batches::PAYOUT_STREAM,
             &format!("payout:{id}:retry:{}", uuid::Uuid::new_v4().simple()),
             &serde_json::json!({ "payout": id }),
         )
         .await?;
     }
-    db.commit().await?;
     tracing::info!(payout = id, user, "payout retried");
-    get(pool, id).await
+    Ok(())
 }
 
 /// Cancels an approved or failed payout that is not on its way: the hold is voided and the funds
@@ -485,7 +508,14 @@ pub async fn retry(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
 /// bank, cannot be cancelled (return the SEPA one first).
 pub async fn cancel(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    let payout = lock(&mut db, id).await?;
+    cancel_by_treasurer_in(&mut db, id, user).await?;
+    db.commit().await?;
+    get(pool, id).await
+}
+
+/// [`cancel`] in the caller's transaction.
+pub async fn cancel_by_treasurer_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
+    let payout = lock(&mut *db, id).await?;
     match payout.status {
         PayoutStatus::Approved | PayoutStatus::Failed => {}
         PayoutStatus::AwaitingApproval
@@ -497,10 +527,9 @@ pub async fn cancel(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> 
             return Err(wrong_state(&payout, "cancelled", "an approved or failed payout"));
         }
     }
-    cancel_in(&mut db, id, Some(user)).await?;
-    db.commit().await?;
+    cancel_in(&mut *db, id, Some(user)).await?;
     tracing::info!(payout = id, user, "payout cancelled");
-    get(pool, id).await
+    Ok(())
 }
 
 pub(crate) async fn cancel_in(db: &mut PgConnection, id: i64, user: Option<i64>) -> Result<(), Error> {

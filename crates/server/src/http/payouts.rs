@@ -156,10 +156,13 @@ pub async fn cancel_batch(
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY)?;
     user_of(&caller)?;
-    let batch = batches::cancel(&state.pool, id).await?;
+    let mut db = state.pool.begin().await?;
+    batches::cancel_in(&mut db, id).await?;
     let subject = format!("payout_batch:{id}");
-    super::people::audit(&state, &caller.0.actor(), "payout_batch.cancel", Some(&subject), json!({})).await?;
-    Ok(Json(batch))
+    super::people::audit_in(&mut db, &caller.0.actor(), "payout_batch.cancel", Some(&subject), json!({}))
+        .await?;
+    db.commit().await?;
+    Ok(Json(batches::batch(&state.pool, id).await?))
 }
 
 /// `GET /api/v1/payouts/{id}`
@@ -186,16 +189,25 @@ pub struct Reason {
     reason: String,
 }
 
+/// Ends a treasurer's action on payout `id`: its audit entry (the batch and the state it left the
+/// payout in) is appended in the action's transaction, which then commits both.
 async fn audited_payout(
     state: &AppState,
     caller: &Caller,
     action: &str,
-    payout: treasury::Payout,
+    mut db: sqlx::Transaction<'static, sqlx::Postgres>,
+    id: i64,
 ) -> Result<Json<treasury::Payout>, ApiError> {
-    let subject = format!("payout:{}", payout.id);
-    let details = json!({ "batch": payout.batch_id, "status": payout.status });
-    super::people::audit(state, &caller.0.actor(), action, Some(&subject), details).await?;
-    Ok(Json(payout.opened(state.data_key.as_ref())?))
+    let (batch, status): (i64, String) =
+        sqlx::query_as("select batch_id, status::text from payouts where id = $1")
+            .bind(id)
+            .fetch_one(&mut *db)
+            .await?;
+    let subject = format!("payout:{id}");
+    let details = json!({ "batch": batch, "status": status });
+    super::people::audit_in(&mut db, &caller.0.actor(), action, Some(&subject), details).await?;
+    db.commit().await?;
+    Ok(Json(treasury::get(&state.pool, id).await?.opened(state.data_key.as_ref())?))
 }
 
 /// `POST /api/v1/payouts/{id}/paid {note}`: a manual payout handed over, or one SEPA payout the
@@ -209,8 +221,9 @@ pub async fn mark_paid(
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
-    let payout = treasury::mark_paid(&state.pool, key, id, user, &note.note).await?;
-    audited_payout(&state, &caller, "payout.mark_paid", payout).await
+    let mut db = state.pool.begin().await?;
+    treasury::mark_paid_in(&mut db, key, id, user, &note.note).await?;
+    audited_payout(&state, &caller, "payout.mark_paid", db, id).await
 }
 
 /// `POST /api/v1/payouts/{id}/returned {reason}`: the bank sent a SEPA payout back.
@@ -223,11 +236,9 @@ pub async fn mark_returned(
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
     // the bank's words are sealed (they may name the person); its code stays in clear
-    let payout = match state.data_key.as_ref() {
-        Some(key) => treasury::mark_returned_sealed(&state.pool, key, id, user, &reason.reason).await?,
-        None => treasury::mark_returned(&state.pool, id, user, &reason.reason).await?,
-    };
-    audited_payout(&state, &caller, "payout.returned", payout).await
+    let mut db = state.pool.begin().await?;
+    treasury::mark_returned_in(&mut db, state.data_key.as_ref(), id, user, &reason.reason).await?;
+    audited_payout(&state, &caller, "payout.returned", db, id).await
 }
 
 /// `POST /api/v1/payouts/{id}/retry`: a failed payout is tried again.
@@ -238,8 +249,9 @@ pub async fn retry(
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
-    let payout = treasury::retry(&state.pool, id, user).await?;
-    audited_payout(&state, &caller, "payout.retry", payout).await
+    let mut db = state.pool.begin().await?;
+    treasury::retry_in(&mut db, id, user).await?;
+    audited_payout(&state, &caller, "payout.retry", db, id).await
 }
 
 /// `POST /api/v1/payouts/{id}/cancel`: the hold is voided; the funds are the campaign's again.
@@ -250,8 +262,9 @@ pub async fn cancel(
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
-    let payout = treasury::cancel(&state.pool, id, user).await?;
-    audited_payout(&state, &caller, "payout.cancel", payout).await
+    let mut db = state.pool.begin().await?;
+    treasury::cancel_by_treasurer_in(&mut db, id, user).await?;
+    audited_payout(&state, &caller, "payout.cancel", db, id).await
 }
 
 /// `GET /api/v1/payouts/switch`: paused or running, and the resume votes so far.
@@ -271,19 +284,18 @@ pub async fn pause(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(BRAKE)?;
     let user = caller.0.user.map(|u| u.as_i64());
-    let paused_now = match state.data_key.as_ref() {
-        Some(key) => switch::pause_sealed(&state.pool, key, user, &reason.reason).await?,
-        None => switch::pause(&state.pool, user, &reason.reason).await?,
-    };
-    // the reason is free text a person typed: kept in the switch, not copied into the log
-    super::people::audit(
-        &state,
+    let mut db = state.pool.begin().await?;
+    let paused_now = switch::pause_in(&mut db, state.data_key.as_ref(), user, &reason.reason).await?;
+    // the reason is free text a person typed: sealed in the switch, not copied into the log
+    super::people::audit_in(
+        &mut db,
         &caller.0.actor(),
         "payouts.pause",
         None,
         json!({ "paused_now": paused_now }),
     )
     .await?;
+    db.commit().await?;
     Ok(Json(
         json!({ "paused": true, "paused_now": paused_now, "switch": switch::state(&state.pool).await?.opened(state.data_key.as_ref())? }),
     ))
@@ -304,9 +316,17 @@ pub async fn resume(
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
     second_factor(&state, user, &resume.totp).await?;
-    let outcome = switch::resume(&state.pool, user).await?;
-    super::people::audit(&state, &caller.0.actor(), "payouts.resume", None, json!({ "outcome": outcome }))
-        .await?;
+    let mut db = state.pool.begin().await?;
+    let outcome = switch::resume_in(&mut db, user).await?;
+    super::people::audit_in(
+        &mut db,
+        &caller.0.actor(),
+        "payouts.resume",
+        None,
+        json!({ "outcome": outcome }),
+    )
+    .await?;
+    db.commit().await?;
     match outcome {
         switch::Resumed::AlreadyVoted => {
             Err(ApiError::Conflict("you already asked to resume: another treasurer must too".into()))
@@ -345,10 +365,22 @@ pub async fn create_sepa_file(
             reason: "from today to a year ahead".into(),
         }));
     }
-    let file = sepa_files::create(&state.pool, key, debtor, id, user, date).await?;
+    let mut db = state.pool.begin().await?;
+    let made = sepa_files::create_in(&mut db, key, debtor, id, user, date).await?;
+    let Some(file) = made.file else {
+        // every payout's destination differed from the approved one: they failed, no file;
+        // that is recorded and committed, and the treasurer is told
+        let details = json!({ "batch": id, "left_out": made.left_out });
+        super::people::audit_in(&mut db, &caller.0.actor(), "sepa_file.refused", None, details).await?;
+        db.commit().await?;
+        let first = made.left_out.first().copied().unwrap_or_default();
+        return Err(zbor_payouts::Error::DestinationNotApproved(first).into());
+    };
     let subject = format!("sepa_file:{}", file.id);
-    let details = json!({ "batch": id, "transactions": file.transactions, "control_sum": file.control_sum.to_string() });
-    super::people::audit(&state, &caller.0.actor(), "sepa_file.create", Some(&subject), details).await?;
+    let details = json!({ "batch": id, "transactions": file.transactions, "control_sum": file.control_sum.to_string(),
+                          "left_out": made.left_out });
+    super::people::audit_in(&mut db, &caller.0.actor(), "sepa_file.create", Some(&subject), details).await?;
+    db.commit().await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
 
@@ -415,15 +447,17 @@ pub async fn confirm_sepa_file(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
-    let paid = sepa_files::confirm(&state.pool, id, user).await?;
+    let mut db = state.pool.begin().await?;
+    let paid = sepa_files::confirm_in(&mut db, id, user).await?;
     let subject = format!("sepa_file:{id}");
-    super::people::audit(
-        &state,
+    super::people::audit_in(
+        &mut db,
         &caller.0.actor(),
         "sepa_file.confirm",
         Some(&subject),
         json!({ "paid": paid }),
     )
     .await?;
+    db.commit().await?;
     Ok(Json(json!({ "paid": paid, "file": sepa_files::get(&state.pool, id).await? })))
 }
