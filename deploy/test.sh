@@ -16,6 +16,14 @@ psql -w -h 127.0.0.1 -U postgres -d postgres -Atqc \
         psql -w -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists \"$db\" with (force)" >/dev/null
     done
 
+# What may enter the dependency tree (deny.toml): licenses, banned crates, crates.io only.
+# No network needed past crates.io; advisories fetch the RustSec database: `cargo deny check advisories`.
+CARGO_DENY_VERSION=0.20.2
+if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION"
+fi
+cargo deny --locked check --hide-inclusion-graph licenses bans sources
+
 if cargo clippy --version >/dev/null 2>&1; then
     cargo clippy --workspace --all-targets --locked -- -D warnings
 fi

@@ -161,31 +161,74 @@ pub async fn confirm(db: &mut PgConnection, id: i64, confirmer: UserId) -> Resul
         (RequestKind::Role, None) => return Err(Error::RequestNotFound(id)),
         (RequestKind::PasswordReset, _) => {
             let temporary = temporary_password_text()?;
-            let hash = password::hash_off_thread(temporary.clone()).await?;
-            sqlx::query(
-                "update users set password_hash = $2, failed_logins = 0, locked_until = null where id = $1",
-            )
-            .bind(user)
-            .bind(hash)
-            .execute(&mut *db)
-            .await?;
-            cut_off(&mut *db, user).await?;
+            reset_password(&mut *db, user, &temporary).await?;
             temporary_password = Some(temporary);
         }
-        (RequestKind::SecondFactorReset, _) => {
-            sqlx::query(
-                "update users set totp_sealed = null, totp_enrolled_at = null, totp_last_step = null,
-                        failed_logins = 0, locked_until = null
-                 where id = $1",
-            )
-            .bind(user)
-            .execute(&mut *db)
-            .await?;
-            cut_off(&mut *db, user).await?;
-        }
+        (RequestKind::SecondFactorReset, _) => reset_second_factor(&mut *db, user).await?,
     }
     tracing::info!(request = id, user = %user, confirmer = %confirmer, kind = ?request.kind, "staff request confirmed");
     Ok(Confirmed { request: confirmed, temporary_password })
+}
+
+/// Sets a new password (checked for strength); the user's sessions and tokens end.
+async fn reset_password(db: &mut PgConnection, user: UserId, new_password: &str) -> Result<(), Error> {
+    password::check_strength(new_password)?;
+    let hash = password::hash_off_thread(new_password.to_owned()).await?;
+    sqlx::query("update users set password_hash = $2, failed_logins = 0, locked_until = null where id = $1")
+        .bind(user)
+        .bind(hash)
+        .execute(&mut *db)
+        .await?;
+    cut_off(&mut *db, user).await
+}
+
+/// Clears the second factor: the user enrols again at their next login; sessions and tokens end.
+async fn reset_second_factor(db: &mut PgConnection, user: UserId) -> Result<(), Error> {
+    sqlx::query(
+        "update users set totp_sealed = null, totp_enrolled_at = null, totp_last_step = null,
+                failed_logins = 0, locked_until = null
+         where id = $1",
+    )
+    .bind(user)
+    .execute(&mut *db)
+    .await?;
+    cut_off(&mut *db, user).await
+}
+
+/// On the host (`zbor user reset`, the break-glass path when no second admin is left): a new
+/// password and/or a cleared second factor at once, the user's sessions and tokens ended. The
+/// caller audits it in the same transaction.
+pub async fn reset_on_host(
+    db: &mut PgConnection,
+    user: UserId,
+    new_password: Option<&str>,
+    second_factor: bool,
+) -> Result<(), Error> {
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from users where id = $1)")
+        .bind(user)
+        .fetch_one(&mut *db)
+        .await?;
+    if !exists {
+        return Err(Error::UserNotFound);
+    }
+    if let Some(new_password) = new_password {
+        reset_password(&mut *db, user, new_password).await?;
+    }
+    if second_factor {
+        reset_second_factor(&mut *db, user).await?;
+    }
+    Ok(())
+}
+
+/// On the host (`zbor user enable`): a disabled user may log in again. Giving access back is a
+/// power, so there is no HTTP route for it.
+pub async fn enable_on_host(db: &mut PgConnection, user: UserId) -> Result<(), Error> {
+    let updated =
+        sqlx::query("update users set disabled_at = null where id = $1").bind(user).execute(&mut *db).await?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::UserNotFound);
+    }
+    Ok(())
 }
 
 /// Withdraws an open request (the requester, or anyone who may confirm).

@@ -108,6 +108,21 @@ enum UserCommand {
         #[arg(long)]
         role: String,
     },
+    /// Disable a user: their sessions and API tokens stop working at once.
+    Disable { id: i64 },
+    /// Let a disabled user log in again (there is no HTTP route for this).
+    Enable { id: i64 },
+    /// Reset a user's password (from ZBOR_NEW_USER_PASSWORD, or made and shown once) and/or
+    /// second factor; their sessions and API tokens end.
+    Reset {
+        id: i64,
+        #[arg(long)]
+        password: bool,
+        #[arg(long)]
+        second_factor: bool,
+    },
+    /// Revoke an API token by its id.
+    RevokeToken { token: i64 },
 }
 
 #[derive(Subcommand)]
@@ -377,6 +392,57 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
             zbor_audit::append(&pool, &entry).await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
         }
+        UserCommand::Disable { id } => {
+            let user = zbor_auth::UserId::from_i64(id);
+            let mut db = pool.begin().await?;
+            zbor_auth::staff::disable(&mut db, user, None).await?;
+            audit_host(&mut db, "user.disable", &user.to_string(), serde_json::json!({})).await?;
+            db.commit().await?;
+            println!("{user} disabled: their sessions and tokens no longer work");
+        }
+        UserCommand::Enable { id } => {
+            let user = zbor_auth::UserId::from_i64(id);
+            let mut db = pool.begin().await?;
+            zbor_auth::staff::enable_on_host(&mut db, user).await?;
+            audit_host(&mut db, "user.enable", &user.to_string(), serde_json::json!({})).await?;
+            db.commit().await?;
+            println!("{user} enabled");
+        }
+        UserCommand::Reset { id, password, second_factor } => {
+            if !password && !second_factor {
+                anyhow::bail!("say what to reset: --password, --second-factor or both");
+            }
+            let user = zbor_auth::UserId::from_i64(id);
+            let (new_password, generated) = match (password, std::env::var("ZBOR_NEW_USER_PASSWORD")) {
+                (false, _) => (None, false),
+                (true, Ok(given)) => (Some(given), false),
+                (true, Err(_)) => (Some(uuid::Uuid::new_v4().simple().to_string()), true),
+            };
+            let mut db = pool.begin().await?;
+            zbor_auth::staff::reset_on_host(&mut db, user, new_password.as_deref(), second_factor).await?;
+            let details = serde_json::json!({ "password": password, "second_factor": second_factor });
+            audit_host(&mut db, "user.reset", &user.to_string(), details).await?;
+            db.commit().await?;
+            println!("{user} reset: their sessions and tokens ended");
+            if let (true, Some(new_password)) = (generated, new_password) {
+                println!("password (shown once): {new_password}");
+            }
+        }
+        UserCommand::RevokeToken { token } => {
+            let mut db = pool.begin().await?;
+            if !zbor_auth::staff::revoke_token(&mut db, token, None).await? {
+                anyhow::bail!("no live API token {token}");
+            }
+            audit_host(
+                &mut db,
+                "user.api_token_revoke",
+                &format!("api_token:{token}"),
+                serde_json::json!({}),
+            )
+            .await?;
+            db.commit().await?;
+            println!("API token {token} revoked");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -561,6 +627,18 @@ async fn vault_rotate(pool: &sqlx::PgPool, key: &zbor_vault::DataKey) -> anyhow:
 async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<i64> {
     let mut conn = pool.acquire().await?;
     Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
+}
+
+/// The host's break-glass actions are audited as `cli`, in the action's own transaction.
+async fn audit_host(
+    db: &mut sqlx::PgConnection,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
+    let entry = zbor_audit::Entry::new("cli", action).subject(subject).details(details);
+    zbor_audit::append_in(db, &entry).await?;
+    Ok(())
 }
 
 fn json_role(role: zbor_auth::Role) -> serde_json::Value {

@@ -9,9 +9,14 @@
 //!   campaign, so a donation booked by one instance reaches coordinators connected to another.
 //! - Reads take the hot copy; when it is missing (Redis flushed or restarted, TTL passed) they
 //!   recompute from PostgreSQL and store it again. If Redis is down, reads still work.
+//! - Streams are counted ([`StreamPermits`]): so many per process and per client address, so
+//!   that nobody can take every file descriptor of the process with open streams.
+//! - On shutdown every stream ends, so the server's drain does not wait for clients that would
+//!   listen forever.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -30,6 +35,8 @@ pub struct Live {
     prefix: String,
     dirty: Mutex<HashSet<String>>,
     clients: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
+    /// Shutting down: no new streams (read and written under the `clients` lock).
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Live {
@@ -41,7 +48,7 @@ impl Live {
     }
 
     pub fn new(redis: redis::aio::ConnectionManager, prefix: String) -> Live {
-        Live { redis, prefix, dirty: Mutex::default(), clients: Mutex::default() }
+        Live { redis, prefix, dirty: Mutex::default(), clients: Mutex::default(), closed: Default::default() }
     }
 
     fn key(&self, slug: &str) -> String {
@@ -91,11 +98,14 @@ impl Live {
         }
     }
 
-    /// A stream of totals for one campaign, for an SSE client.
-    pub fn subscribe(&self, slug: &str) -> Option<broadcast::Receiver<Arc<str>>> {
-        let mut clients = self.clients.lock().ok()?;
+    /// A stream of totals for one campaign, for an SSE client; none once shutting down.
+    pub fn subscribe(&self, slug: &str) -> Result<broadcast::Receiver<Arc<str>>, StreamRefused> {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.closed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StreamRefused::ShuttingDown);
+        }
         let sender = clients.entry(slug.to_owned()).or_insert_with(|| broadcast::channel(CLIENT_BUFFER).0);
-        Some(sender.subscribe())
+        Ok(sender.subscribe())
     }
 
     fn deliver(&self, slug: &str, json: Arc<str>) {
@@ -126,7 +136,15 @@ impl Live {
         }
     }
 
-    /// The publisher tick and the Redis subscriber, until shutdown.
+    /// Ends every SSE stream (their senders go, so each client's stream sees the end) and
+    /// opens no more.
+    fn close_streams(&self) {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        self.closed.store(true, std::sync::atomic::Ordering::Relaxed);
+        clients.clear();
+    }
+
+    /// The publisher tick and the Redis subscriber, until shutdown; then the streams end.
     pub fn spawn(self: Arc<Self>, client: redis::Client, pool: PgPool, shutdown: watch::Receiver<bool>) {
         let publisher = self.clone();
         let mut stop = shutdown.clone();
@@ -135,7 +153,10 @@ impl Live {
             let mut tick = tokio::time::interval(COALESCE_INTERVAL);
             loop {
                 tokio::select! {
-                    _ = stop.changed() => return,
+                    () = crate::app::stopped(&mut stop) => {
+                        publisher.close_streams();
+                        return;
+                    }
                     _ = tick.tick() => publisher.publish_dirty(&publisher_pool).await,
                 }
             }
@@ -180,9 +201,115 @@ impl Live {
     }
 }
 
+/// Streams one process serves at once, by default (`ZBOR_SSE_CONNECTIONS_MAX`).
+pub const SSE_CONNECTIONS_MAX_DEFAULT: usize = 5000;
+/// Streams one client address holds at once, by default (`ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX`).
+pub const SSE_CONNECTIONS_PER_ADDRESS_MAX_DEFAULT: usize = 20;
+
+/// Counts open SSE streams, in all and per client address. A stream holds a [`StreamPermit`]
+/// for as long as its response body lives: hyper drops the body when the client goes, and the
+/// permit is given back.
+pub struct StreamPermits {
+    total_max: usize,
+    per_address_max: usize,
+    open: Mutex<OpenStreams>,
+}
+
+#[derive(Default)]
+struct OpenStreams {
+    total: usize,
+    per_address: HashMap<IpAddr, usize>,
+}
+
+/// Why a stream was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamRefused {
+    /// This process serves as many streams as it may.
+    ProcessFull,
+    /// This client address holds as many streams as it may.
+    AddressFull,
+    /// The server is stopping.
+    ShuttingDown,
+}
+
+impl StreamPermits {
+    pub fn new(total_max: usize, per_address_max: usize) -> StreamPermits {
+        StreamPermits { total_max, per_address_max, open: Mutex::default() }
+    }
+
+    /// A permit for one more stream of `address` (none: an in-process call, counted in the
+    /// total only), or why not. IPv6 addresses count per /64: whoever has one address has the
+    /// whole /64.
+    pub fn try_acquire(self: &Arc<Self>, address: Option<IpAddr>) -> Result<StreamPermit, StreamRefused> {
+        // No await while locked, and every path below is a few arithmetic steps: a std mutex.
+        // A panic while it is held cannot leave the counts half-changed, so poisoning is ignored.
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if open.total >= self.total_max {
+            return Err(StreamRefused::ProcessFull);
+        }
+        let address = address.map(counted_as);
+        if let Some(address) = address {
+            let count = open.per_address.get(&address).copied().unwrap_or(0);
+            if count >= self.per_address_max {
+                return Err(StreamRefused::AddressFull);
+            }
+            open.per_address.insert(address, count + 1);
+        }
+        open.total += 1;
+        Ok(StreamPermit { permits: Arc::clone(self), address })
+    }
+
+    /// Streams open now.
+    pub fn open(&self) -> usize {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner).total
+    }
+}
+
+/// The unit a client address is counted in: an IPv4 address, or an IPv6 /64 (a subscriber's
+/// network: one machine can use all 2^64 addresses in it).
+fn counted_as(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(Ipv6Addr::from(segments))
+            }
+        },
+    }
+}
+
+/// One open stream; dropping it gives the place back.
+pub struct StreamPermit {
+    permits: Arc<StreamPermits>,
+    address: Option<IpAddr>,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut open = self.permits.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.total = open.total.saturating_sub(1);
+        if let Some(address) = self.address {
+            if let Some(count) = open.per_address.get_mut(&address) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    // addresses without streams take no memory
+                    open.per_address.remove(&address);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Live;
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use super::{Live, StreamPermits, StreamRefused};
 
     #[test]
     fn prefixes_cannot_carry_glob_characters() {
@@ -192,5 +319,40 @@ mod tests {
         for bad in ["", "zbor*", "zb?r:", "z[b]:", "z\\b", "with space", &"x".repeat(65)] {
             assert!(!Live::valid_prefix(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn streams_are_counted_in_all_and_per_address_and_given_back() {
+        let permits = Arc::new(StreamPermits::new(3, 2));
+        let one = Some("203.0.113.1".parse().unwrap());
+        let two = Some("203.0.113.2".parse().unwrap());
+        let a = permits.try_acquire(one).unwrap();
+        let b = permits.try_acquire(one).unwrap();
+        assert_eq!(permits.try_acquire(one).err(), Some(StreamRefused::AddressFull));
+        let c = permits.try_acquire(two).unwrap();
+        assert_eq!(permits.try_acquire(None).err(), Some(StreamRefused::ProcessFull));
+        assert_eq!(permits.open(), 3);
+        drop(a);
+        assert_eq!(permits.open(), 2);
+        let d = permits.try_acquire(one).unwrap();
+        drop((b, c, d));
+        assert_eq!(permits.open(), 0);
+        assert!(permits.open.lock().unwrap().per_address.is_empty());
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address() {
+        let permits = Arc::new(StreamPermits::new(10, 2));
+        let _a = permits.try_acquire(Some("2001:db8:1:2::1".parse().unwrap())).unwrap();
+        let _b = permits.try_acquire(Some("2001:db8:1:2:ffff::9".parse().unwrap())).unwrap();
+        let refused = permits.try_acquire(Some("2001:db8:1:2:1:2:3:4".parse().unwrap())).err();
+        assert_eq!(refused, Some(StreamRefused::AddressFull));
+        // the next /64 is someone else
+        assert!(permits.try_acquire(Some("2001:db8:1:3::1".parse().unwrap())).is_ok());
+        // an IPv4 client seen through an IPv6 socket is that IPv4 address
+        let _c = permits.try_acquire(Some("203.0.113.5".parse().unwrap())).unwrap();
+        let _d = permits.try_acquire(Some("::ffff:203.0.113.5".parse().unwrap())).unwrap();
+        let refused = permits.try_acquire(Some("203.0.113.5".parse().unwrap())).err();
+        assert_eq!(refused, Some(StreamRefused::AddressFull));
     }
 }

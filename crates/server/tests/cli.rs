@@ -248,3 +248,80 @@ async fn beneficiaries_import_is_all_or_nothing_and_audited() {
     std::fs::remove_dir_all(&dir).unwrap();
     db.drop_database().await;
 }
+
+/// The host's break-glass commands: a detained person's account disabled and enabled, their
+/// credentials reset, a token revoked; each audited as `cli` with the change.
+#[tokio::test]
+async fn the_host_cuts_off_and_restores_staff_accounts() {
+    let db = TestDb::new(2).await;
+    let key_text = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    let key = zbor_vault::DataKey::parse(key_text).unwrap();
+    let host = |args: &[&str], password: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zbor"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("ZBOR_DATA_KEY", key_text)
+            .env("ZBOR_LOG", "warn");
+        if let Some(password) = password {
+            command.env("ZBOR_NEW_USER_PASSWORD", password);
+        }
+        let out = command.output().unwrap();
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let user = zbor_auth::add_user(
+        &db.pool,
+        &key,
+        "t@example.org",
+        zbor_auth::Role::Treasurer,
+        "correct horse battery",
+    )
+    .await
+    .unwrap();
+    let session = zbor_auth::sessions::create_session(&db.pool, user.id, true).await.unwrap();
+    let token = zbor_auth::sessions::create_api_token(&db.pool, user.id, "bot").await.unwrap();
+    let id = user.id.as_i64().to_string();
+
+    let (ok, text) = host(&["user", "disable", &id], None);
+    assert!(ok, "{text}");
+    assert!(zbor_auth::sessions::from_session(&db.pool, &session.token, 30).await.unwrap().is_none());
+    assert!(zbor_auth::sessions::from_api_token(&db.pool, &token.token).await.unwrap().is_none());
+    let login = |password: &str| zbor_auth::Login {
+        email: "t@example.org".into(),
+        password: password.into(),
+        totp: None,
+    };
+    let now = chrono::Utc::now();
+    assert!(zbor_auth::authenticate(&db.pool, &key, &login("correct horse battery"), now).await.is_err());
+    let (ok, text) = host(&["user", "enable", &id], None);
+    assert!(ok, "{text}");
+    assert!(zbor_auth::authenticate(&db.pool, &key, &login("correct horse battery"), now).await.is_ok());
+
+    let (ok, text) = host(&["user", "reset", &id], None);
+    assert!(!ok && text.contains("--password"), "say what to reset: {text}");
+    let (ok, text) =
+        host(&["user", "reset", &id, "--password", "--second-factor"], Some("a new long passphrase"));
+    assert!(ok, "{text}");
+    assert!(zbor_auth::authenticate(&db.pool, &key, &login("correct horse battery"), now).await.is_err());
+    assert!(zbor_auth::authenticate(&db.pool, &key, &login("a new long passphrase"), now).await.is_ok());
+
+    let other = zbor_auth::sessions::create_api_token(&db.pool, user.id, "sheet").await.unwrap();
+    let (ok, text) = host(&["user", "revoke-token", &other.id.to_string()], None);
+    assert!(ok, "{text}");
+    assert!(zbor_auth::sessions::from_api_token(&db.pool, &other.token).await.unwrap().is_none());
+    let (ok, _) = host(&["user", "revoke-token", &other.id.to_string()], None);
+    assert!(!ok, "revoked once");
+
+    let actions: Vec<(String, String)> =
+        sqlx::query_as("select actor, action from audit_log order by seq").fetch_all(&db.pool).await.unwrap();
+    let actions: Vec<String> =
+        actions.into_iter().map(|(actor, action)| format!("{actor} {action}")).collect();
+    assert_eq!(
+        actions,
+        ["cli user.disable", "cli user.enable", "cli user.reset", "cli user.api_token_revoke"]
+    );
+    db.drop_database().await;
+}

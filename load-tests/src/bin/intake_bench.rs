@@ -191,6 +191,8 @@ async fn main() -> anyhow::Result<()> {
             .env("ZBOR_REDIS_PREFIX", "zbor-bench:")
             .env("ZBOR_DATABASE_CONNECTIONS_MAX", "48")
             .env("ZBOR_LOG", "warn")
+            // all 1,000 watchers come from 127.0.0.1 here; in production one address holds 20
+            .env("ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX", "5000")
             .stdout(Stdio::null())
             .spawn()
             .with_context(|| format!("starting {binary} (cargo build --release --bin zbor)"))?,

@@ -9,13 +9,18 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use zbor_intake::campaigns::{self, Campaign, CampaignUpdate, NewCampaign};
 
 use super::auth::{Caller, CAMPAIGN_ADMIN};
 use super::json::ApiJson;
+use super::limits::ClientAddress;
 use super::{ApiError, AppState};
+use crate::live::StreamRefused;
+
+/// How long a refused live client is asked to wait before it tries again.
+const LIVE_RETRY_AFTER_SECONDS: u64 = 10;
 
 pub async fn create(
     caller: Caller,
@@ -76,26 +81,68 @@ pub async fn totals(State(state): State<AppState>, Path(slug): Path<String>) -> 
 }
 
 /// Server-Sent Events: the totals now, then again on every change (at most 10 per second).
+/// Streams are counted in all and per client address (`ZBOR_SSE_CONNECTIONS_MAX`,
+/// `ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX`); beyond either: 503 with `Retry-After`.
 pub async fn live(
     State(state): State<AppState>,
+    client: ClientAddress,
     Path(slug): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
+    // Counted before any work: a refusal costs no database or Redis round trip.
+    let permit = match state.sse_permits.try_acquire(client.0) {
+        Ok(permit) => permit,
+        Err(refused) => return Ok(stream_refused(refused)),
+    };
     // Only known campaigns get a stream (and an entry in the live map): this answers 404 first.
     state.live.totals_json(&state.pool, &slug).await?;
     // Subscribe before the read that is sent first, so no change between the two is missed.
-    let updates =
-        state.live.subscribe(&slug).ok_or_else(|| ApiError::Internal("live clients lock".into()))?;
+    let updates = match state.live.subscribe(&slug) {
+        Ok(updates) => updates,
+        Err(refused) => return Ok(stream_refused(refused)),
+    };
     let now = state.live.totals_json(&state.pool, &slug).await?;
-    let first = futures_util::stream::once(async move { Ok(Event::default().event("totals").data(now)) });
-    let rest = futures_util::stream::unfold(updates, |mut updates| async move {
+    let first = futures_util::stream::once(async move {
+        Ok::<Event, Infallible>(Event::default().event("totals").data(now))
+    });
+    // The permit lives in the stream: hyper drops the body when the client goes, and with it
+    // the permit.
+    let rest = futures_util::stream::unfold((updates, permit), |(mut updates, permit)| async move {
         loop {
             match updates.recv().await {
-                Ok(json) => return Some((Ok(Event::default().event("totals").data(&*json)), updates)),
+                Ok(json) => {
+                    return Some((Ok(Event::default().event("totals").data(&*json)), (updates, permit)))
+                }
                 // A slow client skipped some; the next one is complete anyway.
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return None,
             }
         }
     });
-    Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(first.chain(rest))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// 503 with `Retry-After`, in the API's error envelope, and the connection closed after it: a
+/// refused client keeps no file descriptor of ours while it waits. (The access log has the
+/// status; no second line per refusal, which under a flood would only fill the disk.)
+fn stream_refused(refused: StreamRefused) -> Response {
+    let (code, message) = match refused {
+        StreamRefused::ProcessFull => ("streams_full", "this server has as many live streams open as it may"),
+        StreamRefused::AddressFull => ("too_many_streams", "too many live streams open from this address"),
+        StreamRefused::ShuttingDown => ("shutting_down", "this server is stopping"),
+    };
+    let body = serde_json::json!({ "error": {
+        "code": code,
+        "message": format!("{message}: try again in {LIVE_RETRY_AFTER_SECONDS} s"),
+    }});
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::RETRY_AFTER, LIVE_RETRY_AFTER_SECONDS.to_string()),
+            (header::CONNECTION, "close".to_owned()),
+        ],
+        Json(body),
+    )
+        .into_response()
 }

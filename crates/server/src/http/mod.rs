@@ -51,6 +51,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// `ZBOR_REDIS_PREFIX`, for the rate limits' keys.
     pub redis_prefix: String,
+    /// Open live totals streams (SSE), counted in all and per client address.
+    pub sse_permits: std::sync::Arc<crate::live::StreamPermits>,
 }
 
 impl AppState {
@@ -76,6 +78,10 @@ impl AppState {
             sepa_debtor: None,
             limits: limits::Limits::default(),
             redis_prefix: "zbor:".into(),
+            sse_permits: std::sync::Arc::new(crate::live::StreamPermits::new(
+                crate::live::SSE_CONNECTIONS_MAX_DEFAULT,
+                crate::live::SSE_CONNECTIONS_PER_ADDRESS_MAX_DEFAULT,
+            )),
         }
     }
 }

@@ -50,6 +50,9 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
         login_attempts_per_minute: 10_000,
         checkouts_per_minute: 10_000,
         trusted_proxies: Vec::new(),
+        sse_connections_max: 5000,
+        sse_connections_per_address_max: 5000,
+        header_read_timeout_seconds: 10,
     };
     let mut config = config;
     change(&mut config);
