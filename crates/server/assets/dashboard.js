@@ -84,17 +84,26 @@
     if (c) $("title").textContent = c.title;
   });
 
-  const live = new EventSource(api + "/live");
-  live.addEventListener("totals", (e) => {
-    showTotals(JSON.parse(e.data));
-    refreshTimeline();
-  });
-  live.onopen = () => {
-    $("connection").textContent = "live";
-    $("connection").classList.add("live");
-  };
-  live.onerror = () => {
-    $("connection").textContent = "reconnecting…";
-    $("connection").classList.remove("live");
-  };
+  // The browser reconnects by itself after a dropped stream, but gives up for good when the
+  // server answers with an error (503 when its streams are full): then open a new one later.
+  function connect() {
+    const live = new EventSource(api + "/live");
+    live.addEventListener("totals", (e) => {
+      showTotals(JSON.parse(e.data));
+      refreshTimeline();
+    });
+    live.onopen = () => {
+      $("connection").textContent = "live";
+      $("connection").classList.add("live");
+    };
+    live.onerror = () => {
+      $("connection").textContent = "reconnecting…";
+      $("connection").classList.remove("live");
+      if (live.readyState === EventSource.CLOSED) {
+        live.close();
+        setTimeout(connect, 10000 + Math.floor(Math.random() * 5000));
+      }
+    };
+  }
+  connect();
 })();

@@ -79,6 +79,10 @@ impl Application {
             config.sse_connections_max,
             config.sse_connections_per_address_max,
         ));
+        if !(1..=1440).contains(&config.session_idle_minutes) {
+            anyhow::bail!("ZBOR_SESSION_IDLE_MINUTES must be 1 to 1440");
+        }
+        state.session_idle_minutes = config.session_idle_minutes;
         if !(1..=300).contains(&config.header_read_timeout_seconds) {
             anyhow::bail!("ZBOR_HEADER_READ_TIMEOUT_SECONDS must be 1 to 300");
         }

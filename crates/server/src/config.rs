@@ -45,6 +45,7 @@ pub struct Config {
     pub sse_connections_max: usize,
     pub sse_connections_per_address_max: usize,
     pub header_read_timeout_seconds: u64,
+    pub session_idle_minutes: i64,
 }
 
 /// The settings that may be given as flags (each also from its environment variable).
@@ -140,6 +141,11 @@ struct Flags {
     /// cannot hold connections open.
     #[arg(long, env = "ZBOR_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
     header_read_timeout_seconds: u64,
+
+    /// A console session unused for this many minutes ends (1 to 1440): a laptop left open, a
+    /// phone taken from someone.
+    #[arg(long, env = "ZBOR_SESSION_IDLE_MINUTES", default_value_t = zbor_auth::sessions::SESSION_IDLE_MINUTES_DEFAULT)]
+    session_idle_minutes: i64,
 
     // Secrets given as flags are refused (with a message that says where they go instead, and
     // never repeats the value); hidden, so `--help` does not suggest them.
@@ -241,6 +247,7 @@ impl Config {
             sse_connections_max,
             sse_connections_per_address_max,
             header_read_timeout_seconds,
+            session_idle_minutes,
             refused_admin_token,
             refused_data_key,
             refused_stripe_secret_key,
@@ -289,6 +296,7 @@ impl Config {
             sse_connections_max,
             sse_connections_per_address_max,
             header_read_timeout_seconds,
+            session_idle_minutes,
         })
     }
 }

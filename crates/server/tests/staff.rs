@@ -281,7 +281,11 @@ async fn resets_need_two_and_cutting_off_needs_one() {
 
 #[tokio::test]
 async fn tokens_expire_and_are_revoked_sessions_idle_out_and_end() {
-    let app = start_with(None, |c| c.data_key = Some(DATA_KEY.into())).await;
+    let app = start_with(None, |c| {
+        c.data_key = Some(DATA_KEY.into());
+        c.session_idle_minutes = 5;
+    })
+    .await;
     let key = DataKey::parse(DATA_KEY).unwrap();
     let admin = person(&app, &key, "admin@example.org", Role::Admin).await;
     let coordinator = person(&app, &key, "c@example.org", Role::Coordinator).await;
@@ -349,7 +353,18 @@ async fn tokens_expire_and_are_revoked_sessions_idle_out_and_end() {
         401,
         "the lost laptop is out"
     );
-    sqlx::query("update user_sessions set last_seen_at = now() - interval '31 minutes' where user_id = $1")
+    // ZBOR_SESSION_IDLE_MINUTES is 5 here: four idle minutes are fine, six are not
+    sqlx::query("update user_sessions set last_seen_at = now() - interval '4 minutes' where user_id = $1")
+        .bind(coordinator.id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/me", None, Some(&coordinator)).await.0,
+        200,
+        "idle 4 minutes"
+    );
+    sqlx::query("update user_sessions set last_seen_at = now() - interval '6 minutes' where user_id = $1")
         .bind(coordinator.id)
         .execute(&app.db.pool)
         .await

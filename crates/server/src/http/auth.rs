@@ -113,13 +113,9 @@ impl FromRequestParts<AppState> for Caller {
             };
         }
         let token = session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let principal = zbor_auth::sessions::from_session(
-            &state.pool,
-            &token,
-            zbor_auth::sessions::SESSION_IDLE_MINUTES_DEFAULT,
-        )
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+        let principal = zbor_auth::sessions::from_session(&state.pool, &token, state.session_idle_minutes)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         if let Via::Session { csrf_token, .. } = &principal.via {
             let safe = parts.method == Method::GET || parts.method == Method::HEAD;
             let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");

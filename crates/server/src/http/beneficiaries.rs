@@ -141,7 +141,10 @@ pub async fn update(
 
 /// `GET /api/v1/beneficiaries/unconfirmed`: every campaign's beneficiaries whose new or changed
 /// destination awaits a second treasurer (masked, with who set it), oldest first.
-pub async fn unconfirmed(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn unconfirmed(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
     data_key(&state)?;
     let waiting = beneficiaries::unconfirmed(&state.pool, 1_000).await?;

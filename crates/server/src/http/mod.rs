@@ -51,6 +51,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// `ZBOR_REDIS_PREFIX`, for the rate limits' keys.
     pub redis_prefix: String,
+    /// A console session unused for this long ends.
+    pub session_idle_minutes: i64,
     /// Open live totals streams (SSE), counted in all and per client address.
     pub sse_permits: std::sync::Arc<crate::live::StreamPermits>,
 }
@@ -78,6 +80,7 @@ impl AppState {
             sepa_debtor: None,
             limits: limits::Limits::default(),
             redis_prefix: "zbor:".into(),
+            session_idle_minutes: zbor_auth::sessions::SESSION_IDLE_MINUTES_DEFAULT,
             sse_permits: std::sync::Arc::new(crate::live::StreamPermits::new(
                 crate::live::SSE_CONNECTIONS_MAX_DEFAULT,
                 crate::live::SSE_CONNECTIONS_PER_ADDRESS_MAX_DEFAULT,
