@@ -649,7 +649,8 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
     use zbor_intake::campaigns::{self, CampaignStatus, CampaignUpdate, NewCampaign};
     let pool = zbor_db::connect(&config.database_url, 2).await?;
     let status_change = |status| CampaignUpdate { status: Some(status), ..CampaignUpdate::default() };
-    let campaign = match command {
+    let mut db = pool.begin().await?;
+    let (action, campaign) = match command {
         CampaignCommand::Create { slug, title, currency, goal, per_beneficiary, description, suggested } => {
             let new = NewCampaign {
                 slug,
@@ -660,7 +661,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 amount_per_beneficiary: per_beneficiary,
                 suggested_amounts: suggested,
             };
-            campaigns::create(&pool, &new).await?
+            ("campaign.create", campaigns::create_in(&mut db, &new).await?)
         }
         CampaignCommand::Update { slug, title, description, goal, per_beneficiary, suggested } => {
             let change = CampaignUpdate {
@@ -671,15 +672,20 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 suggested_amounts: suggested,
                 status: None,
             };
-            campaigns::update(&pool, &slug, &change).await?
+            ("campaign.update", campaigns::update_in(&mut db, &slug, &change).await?)
         }
-        CampaignCommand::Close { slug } => {
-            campaigns::update(&pool, &slug, &status_change(CampaignStatus::Closed)).await?
-        }
-        CampaignCommand::Reopen { slug } => {
-            campaigns::update(&pool, &slug, &status_change(CampaignStatus::Open)).await?
-        }
+        CampaignCommand::Close { slug } => (
+            "campaign.close",
+            campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Closed)).await?,
+        ),
+        CampaignCommand::Reopen { slug } => (
+            "campaign.reopen",
+            campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Open)).await?,
+        ),
     };
+    let subject = format!("campaign:{}", campaign.id.as_i64());
+    audit_host(&mut db, action, &subject, serde_json::json!({ "status": campaign.status })).await?;
+    db.commit().await?;
     println!("{}", serde_json::to_string_pretty(&campaign)?);
     Ok(ExitCode::SUCCESS)
 }

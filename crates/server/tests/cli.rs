@@ -111,6 +111,12 @@ async fn campaigns_are_created_and_closed_from_the_command_line() {
     let goal: rust_decimal::Decimal =
         sqlx::query_scalar("select goal from campaigns").fetch_one(&db.pool).await.unwrap();
     assert_eq!(goal.to_string(), "123000.00");
+    let actions: Vec<String> =
+        sqlx::query_scalar("select actor || ' ' || action from audit_log order by seq")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(actions, ["cli campaign.create", "cli campaign.close"], "a refused change leaves no entry");
     db.drop_database().await;
 }
 

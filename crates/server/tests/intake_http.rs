@@ -61,6 +61,21 @@ async fn campaigns_are_created_and_changed_by_admins_only() {
         app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"status": "closed"})).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("closed")));
     assert_eq!(app.get("/api/v1/campaigns/nope", None).await.0, 404);
+    // each change audited with it (the refused second create left no entry)
+    let actions: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("select actor, action, subject from audit_log order by seq")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let id = body["id"].as_i64().unwrap();
+    let subject = Some(format!("campaign:{id}"));
+    assert_eq!(
+        actions,
+        vec![
+            ("bootstrap".to_owned(), "campaign.create".to_owned(), subject.clone()),
+            ("bootstrap".to_owned(), "campaign.close".to_owned(), subject),
+        ]
+    );
     app.finish().await;
 }
 

@@ -205,6 +205,14 @@ const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_
 
 /// Creates the campaign and its ledger accounts in one database transaction.
 pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error> {
+    let mut db = pool.begin().await?;
+    let campaign = create_in(&mut db, new).await?;
+    db.commit().await?;
+    Ok(campaign)
+}
+
+/// [`create`] in the caller's transaction (the server appends the audit entry in it).
+pub async fn create_in(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign, Error> {
     let slug = Slug::parse(&new.slug)?;
     let currency = Currency::parse(&new.currency).map_err(|e| Error::invalid("currency", e))?;
     let title = title(&new.title)?;
@@ -217,7 +225,6 @@ pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error>
         .transpose()?;
     let suggested = suggested(&new.suggested_amounts, currency)?;
 
-    let mut db = pool.begin().await?;
     let exists: bool = sqlx::query_scalar("select exists (select 1 from campaigns where slug = $1)")
         .bind(slug.as_str())
         .fetch_one(&mut *db)
@@ -225,7 +232,7 @@ pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error>
     if exists {
         return Err(Error::SlugTaken(slug.0));
     }
-    let account = ensure_accounts(&mut db, &slug, currency).await?;
+    let account = ensure_accounts(&mut *db, &slug, currency).await?;
     let row: Option<CampaignRow> = sqlx::query_as(&format!(
         "insert into campaigns (slug, title, description, currency, goal, amount_per_beneficiary,
                                 suggested_amounts, ledger_account_id)
@@ -246,7 +253,6 @@ pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error>
     let Some(row) = row else {
         return Err(Error::SlugTaken(slug.0));
     };
-    db.commit().await?;
     tracing::info!(campaign = %slug.as_str(), "campaign created");
     row.into_campaign()
 }
@@ -273,7 +279,18 @@ async fn ensure_accounts(db: &mut PgConnection, slug: &Slug, currency: Currency)
 
 pub async fn update(pool: &PgPool, slug: &str, change: &CampaignUpdate) -> Result<Campaign, Error> {
     let mut db = pool.begin().await?;
-    let current = by_slug_for_update(&mut db, slug).await?;
+    let campaign = update_in(&mut db, slug, change).await?;
+    db.commit().await?;
+    Ok(campaign)
+}
+
+/// [`update`] in the caller's transaction.
+pub async fn update_in(
+    db: &mut PgConnection,
+    slug: &str,
+    change: &CampaignUpdate,
+) -> Result<Campaign, Error> {
+    let current = by_slug_for_update(&mut *db, slug).await?;
     let currency = current.currency;
     let title = change.title.as_deref().map(title).transpose()?.unwrap_or(current.title);
     let description =
@@ -304,7 +321,6 @@ pub async fn update(pool: &PgPool, slug: &str, change: &CampaignUpdate) -> Resul
     .bind(status)
     .fetch_one(&mut *db)
     .await?;
-    db.commit().await?;
     tracing::info!(campaign = %slug, ?status, "campaign updated");
     row.into_campaign()
 }

@@ -27,8 +27,14 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
-    caller.require(CAMPAIGN_ADMIN)?;
-    let campaign = campaigns::create(&state.pool, &new).await?;
+    let principal = caller.require(CAMPAIGN_ADMIN)?;
+    let mut db = state.pool.begin().await?;
+    let campaign = campaigns::create_in(&mut db, &new).await?;
+    let subject = format!("campaign:{}", campaign.id.as_i64());
+    let details = serde_json::json!({ "slug": campaign.slug.as_str(), "currency": campaign.currency.code(),
+                                      "goal": campaign.goal.amount().to_string(), "via": principal.via_name() });
+    super::people::audit_in(&mut db, &principal.actor(), "campaign.create", Some(&subject), details).await?;
+    db.commit().await?;
     let campaign = with_payment_link(&state, campaign).await;
     Ok((StatusCode::CREATED, Json(campaign)))
 }
@@ -52,8 +58,31 @@ pub async fn update(
     Path(slug): Path<String>,
     ApiJson(change): ApiJson<CampaignUpdate>,
 ) -> Result<Json<Campaign>, ApiError> {
-    caller.require(CAMPAIGN_ADMIN)?;
-    let campaign = campaigns::update(&state.pool, &slug, &change).await?;
+    let principal = caller.require(CAMPAIGN_ADMIN)?;
+    let mut db = state.pool.begin().await?;
+    let campaign = campaigns::update_in(&mut db, &slug, &change).await?;
+    // the fields changed and the status, never free text (a title may name people)
+    let fields: Vec<&str> = [
+        ("title", change.title.is_some()),
+        ("description", change.description.is_some()),
+        ("goal", change.goal.is_some()),
+        ("amount_per_beneficiary", change.amount_per_beneficiary.is_some()),
+        ("suggested_amounts", change.suggested_amounts.is_some()),
+        ("status", change.status.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    let action = match change.status {
+        Some(campaigns::CampaignStatus::Closed) => "campaign.close",
+        Some(campaigns::CampaignStatus::Open) => "campaign.reopen",
+        None => "campaign.update",
+    };
+    let subject = format!("campaign:{}", campaign.id.as_i64());
+    let details =
+        serde_json::json!({ "fields": fields, "status": campaign.status, "via": principal.via_name() });
+    super::people::audit_in(&mut db, &principal.actor(), action, Some(&subject), details).await?;
+    db.commit().await?;
     let campaign = with_payment_link(&state, campaign).await;
     if let (Some(checkout), Some(_)) = (&state.checkout, change.status) {
         // A closed campaign's link stops taking payments. Should Stripe be unreachable the
