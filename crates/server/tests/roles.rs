@@ -259,6 +259,7 @@ async fn every_role_on_every_privileged_endpoint() {
             Some(json!({"beneficiaries": [], "totp": "000000"})),
             &[Role::Treasurer],
         ),
+        (Method::GET, "/api/v1/beneficiaries/unconfirmed".into(), None, &[Role::Treasurer]),
         // staff: no such user or request (404), a wrong code (401)
         (Method::POST, "/api/v1/users/999999/disable".into(), None, &[Role::Admin, Role::Treasurer]),
         (Method::POST, "/api/v1/users/999999/password-reset".into(), None, &[Role::Admin]),
