@@ -78,13 +78,7 @@ pub async fn request(
             reason: "a role request names a role, others none".into(),
         });
     }
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from users where id = $1)")
-        .bind(user)
-        .fetch_one(&mut *db)
-        .await?;
-    if !exists {
-        return Err(Error::UserNotFound);
-    }
+    ensure_user(&mut *db, user).await?;
     let inserted: Result<StaffRequest, sqlx::Error> = sqlx::query_as(&format!(
         "insert into staff_requests (kind, user_id, role, requested_by) values ($1, $2, $3, $4)
          returning {REQUEST_COLUMNS}"
@@ -103,6 +97,18 @@ pub async fn request(
             ))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+async fn ensure_user(db: &mut PgConnection, user: UserId) -> Result<(), Error> {
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from users where id = $1)")
+        .bind(user)
+        .fetch_one(&mut *db)
+        .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::UserNotFound)
     }
 }
 
@@ -204,13 +210,7 @@ pub async fn reset_on_host(
     new_password: Option<&str>,
     second_factor: bool,
 ) -> Result<(), Error> {
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from users where id = $1)")
-        .bind(user)
-        .fetch_one(&mut *db)
-        .await?;
-    if !exists {
-        return Err(Error::UserNotFound);
-    }
+    ensure_user(&mut *db, user).await?;
     if let Some(new_password) = new_password {
         reset_password(&mut *db, user, new_password).await?;
     }
