@@ -20,10 +20,22 @@ pub enum Error {
 }
 
 /// Parsed connection options. Statement logging is off: SQL parameters can carry personal data.
+///
+/// A URL that names no `sslmode` gets libpq's default (`prefer`: TLS if the server offers it,
+/// without checking its certificate), except on loopback or a Unix socket, where TLS protects
+/// nothing and costs every query: there it is `disable`. Production names `sslmode=verify-full`
+/// (docs/PRODUCTION.md), which is kept as given.
 pub fn options(database_url: &str) -> Result<PgConnectOptions, Error> {
-    let options = PgConnectOptions::from_str(database_url)
+    let mut options = PgConnectOptions::from_str(database_url)
         .map_err(|e| Error::InvalidUrl(e.to_string()))?
         .disable_statement_logging();
+    let host = options.get_host();
+    let loopback = host.starts_with('/')
+        || host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback && !database_url.contains("sslmode=") {
+        options = options.ssl_mode(sqlx::postgres::PgSslMode::Disable);
+    }
     Ok(options)
 }
 
@@ -67,4 +79,28 @@ pub async fn create_database_if_missing(database_url: &str) -> Result<(), Error>
 pub async fn migrate(pool: &PgPool) -> Result<(), Error> {
     MIGRATOR.run(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use sqlx::postgres::PgSslMode;
+
+    use super::*;
+
+    #[test]
+    fn tls_is_left_out_only_on_loopback_when_no_mode_is_named() {
+        let mode = |url: &str| format!("{:?}", options(url).unwrap().get_ssl_mode());
+        assert_eq!(mode("postgres://postgres@127.0.0.1:5432/zbor"), format!("{:?}", PgSslMode::Disable));
+        assert_eq!(mode("postgres://postgres@localhost/zbor"), format!("{:?}", PgSslMode::Disable));
+        assert_eq!(mode("postgres://postgres@db.internal/zbor"), format!("{:?}", PgSslMode::Prefer));
+        assert_eq!(
+            mode("postgres://postgres@127.0.0.1/zbor?sslmode=require"),
+            format!("{:?}", PgSslMode::Require)
+        );
+        assert_eq!(
+            mode("postgres://zbor@db.internal/zbor?sslmode=verify-full"),
+            format!("{:?}", PgSslMode::VerifyFull)
+        );
+    }
 }
