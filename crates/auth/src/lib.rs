@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 
 pub use sessions::{ApiToken, NewSession, Principal, Via};
 pub use users::{
-    add_user, add_user_in, authenticate, begin_totp_enrolment, change_password, confirm_totp, set_role, user,
-    user_id_for_email, verify_totp, Login, TotpEnrolment, User,
+    add_user, add_user_in, authenticate, begin_totp_enrolment, check_password_change, confirm_totp,
+    confirm_totp_in, set_password_in, set_role, user, user_id_for_email, verify_totp, Login, TotpEnrolment,
+    User,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]

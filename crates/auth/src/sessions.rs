@@ -71,6 +71,17 @@ fn random_token() -> Result<String, Error> {
 }
 
 pub async fn create_session(pool: &PgPool, user: UserId, second_factor: bool) -> Result<NewSession, Error> {
+    let mut conn = pool.acquire().await?;
+    create_session_in(&mut conn, user, second_factor).await
+}
+
+/// [`create_session`] in the caller's transaction (the server appends the login's audit entry in
+/// it).
+pub async fn create_session_in(
+    db: &mut sqlx::PgConnection,
+    user: UserId,
+    second_factor: bool,
+) -> Result<NewSession, Error> {
     let token = random_token()?;
     let csrf_token = random_token()?;
     let expires_at = Utc::now() + Duration::hours(SESSION_HOURS);
@@ -83,30 +94,38 @@ pub async fn create_session(pool: &PgPool, user: UserId, second_factor: bool) ->
     .bind(&csrf_token)
     .bind(second_factor)
     .bind(expires_at)
-    .execute(pool)
+    .execute(&mut *db)
     .await?;
     Ok(NewSession { token, csrf_token, expires_at })
 }
 
 /// The session's user passed a second factor (enrolment just completed).
 pub async fn mark_second_factor(pool: &PgPool, token: &str) -> Result<(), Error> {
+    let mut conn = pool.acquire().await?;
+    mark_second_factor_in(&mut conn, token).await
+}
+
+pub async fn mark_second_factor_in(db: &mut sqlx::PgConnection, token: &str) -> Result<(), Error> {
     sqlx::query("update user_sessions set second_factor_at = now() where token_hash = $1")
         .bind(sha256(token.as_bytes()).to_vec())
-        .execute(pool)
+        .execute(&mut *db)
         .await?;
     Ok(())
 }
 
 pub async fn end_session(pool: &PgPool, token: &str) -> Result<(), Error> {
+    let mut conn = pool.acquire().await?;
+    end_session_in(&mut conn, token).await
+}
+
+pub async fn end_session_in(db: &mut sqlx::PgConnection, token: &str) -> Result<(), Error> {
     sqlx::query("delete from user_sessions where token_hash = $1")
         .bind(sha256(token.as_bytes()).to_vec())
-        .execute(pool)
+        .execute(&mut *db)
         .await?;
     Ok(())
 }
 
-/// The session's principal, if it is live: not expired, used within the last `idle_minutes`,
-/// its user not disabled. Using it keeps it alive (one statement: no race with the idle check).
 pub async fn from_session(pool: &PgPool, token: &str, idle_minutes: i64) -> Result<Option<Principal>, Error> {
     let row: Option<(UserId, Role, bool, String, bool)> = sqlx::query_as(
         "update user_sessions s set last_seen_at = now() from users u

@@ -199,16 +199,15 @@ pub async fn set_role(pool: &PgPool, key: &DataKey, id: UserId, role: Role) -> R
     user(pool, key, id).await
 }
 
-/// Changes the caller's own password: the current one is checked (and counted like a login),
-/// and every other session of theirs ends.
-pub async fn change_password(
+/// Checks a change of the caller's own password: the current one is verified (and counted like
+/// a login), the new one checked and hashed. Store it with [`set_password_in`].
+pub async fn check_password_change(
     pool: &PgPool,
     id: UserId,
     current: &str,
     new: &str,
-    keep_session: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<String, Error> {
     password::check_strength(new)?;
     let hash: Option<String> = sqlx::query_scalar("select password_hash from users where id = $1")
         .bind(id)
@@ -222,8 +221,17 @@ pub async fn change_password(
         return Err(Error::BadCredentials);
     }
     passed(pool, id).await?;
-    let new_hash = password::hash_off_thread(new.to_owned()).await?;
-    let mut db = pool.begin().await?;
+    password::hash_off_thread(new.to_owned()).await
+}
+
+/// Stores a new password hash (from [`check_password_change`]) and ends every other session of
+/// the user (all but `keep_session`), in the caller's transaction.
+pub async fn set_password_in(
+    db: &mut PgConnection,
+    id: UserId,
+    new_hash: &str,
+    keep_session: Option<&str>,
+) -> Result<(), Error> {
     sqlx::query("update users set password_hash = $2 where id = $1")
         .bind(id)
         .bind(new_hash)
@@ -235,7 +243,6 @@ pub async fn change_password(
         .bind(keep)
         .execute(&mut *db)
         .await?;
-    db.commit().await?;
     tracing::info!(user = %id, "password changed");
     Ok(())
 }
@@ -367,12 +374,12 @@ impl TotpState {
     }
 }
 
-async fn totp_state(pool: &PgPool, id: UserId) -> Result<TotpState, Error> {
+async fn totp_state<'e>(db: impl sqlx::PgExecutor<'e>, id: UserId) -> Result<TotpState, Error> {
     let (sealed, enrolled, last_step): (Option<Vec<u8>>, bool, Option<i64>) = sqlx::query_as(
         "select totp_sealed, totp_enrolled_at is not null, totp_last_step from users where id = $1",
     )
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?
     .ok_or(Error::UserNotFound)?;
     Ok(TotpState { sealed, enrolled, last_step })
@@ -386,7 +393,19 @@ pub async fn confirm_totp(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let totp = totp_state(pool, id).await?;
+    let mut conn = pool.acquire().await?;
+    confirm_totp_in(&mut conn, key, id, code, now).await
+}
+
+/// [`confirm_totp`] in the caller's transaction (the server appends the audit entry in it).
+pub async fn confirm_totp_in(
+    db: &mut PgConnection,
+    key: &DataKey,
+    id: UserId,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let totp = totp_state(&mut *db, id).await?;
     if totp.enrolled {
         return Err(Error::AlreadyEnrolled);
     }
@@ -396,7 +415,7 @@ pub async fn confirm_totp(
         .bind(id)
         .bind(now)
         .bind(step)
-        .execute(pool)
+        .execute(&mut *db)
         .await?;
     tracing::info!(user = %id, "second factor enrolled");
     Ok(())

@@ -112,8 +112,10 @@ pub async fn login(
                 return Err(e.into());
             }
         };
-    let session = sessions::create_session(&state.pool, user.id, second_factor).await?;
-    audit(&state, &user.id.to_string(), "login", None, json!({ "second_factor": second_factor })).await?;
+    let mut db = state.pool.begin().await?;
+    let session = sessions::create_session_in(&mut db, user.id, second_factor).await?;
+    audit_in(&mut db, &user.id.to_string(), "login", None, json!({ "second_factor": second_factor })).await?;
+    db.commit().await?;
     let max_age = session.expires_at.signed_duration_since(chrono::Utc::now()).num_seconds();
     tracing::info!(user = %user.id, second_factor, "logged in");
     let body = json!({
@@ -137,8 +139,10 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let (Via::Session { .. }, Some(token)) = (&caller.0.via, session_token(&headers)) {
-        sessions::end_session(&state.pool, &token).await?;
-        audit(&state, &caller.0.actor(), "logout", None, json!({})).await?;
+        let mut db = state.pool.begin().await?;
+        sessions::end_session_in(&mut db, &token).await?;
+        audit_in(&mut db, &caller.0.actor(), "logout", None, json!({})).await?;
+        db.commit().await?;
     }
     Ok(([(header::SET_COOKIE, session_cookie(&state, "", 0))], StatusCode::NO_CONTENT).into_response())
 }
@@ -187,12 +191,14 @@ pub async fn totp_confirm(
     ApiJson(code): ApiJson<Code>,
 ) -> Result<StatusCode, ApiError> {
     let user = signed_in_user(&caller)?;
-    zbor_auth::confirm_totp(&state.pool, data_key(&state)?, user, &code.code, chrono::Utc::now()).await?;
-    audit(&state, &user.to_string(), "user.second_factor_enrolled", Some(&user.to_string()), json!({}))
-        .await?;
+    let mut db = state.pool.begin().await?;
+    zbor_auth::confirm_totp_in(&mut db, data_key(&state)?, user, &code.code, chrono::Utc::now()).await?;
     if let Some(token) = session_token(&headers) {
-        sessions::mark_second_factor(&state.pool, &token).await?;
+        sessions::mark_second_factor_in(&mut db, &token).await?;
     }
+    audit_in(&mut db, &user.to_string(), "user.second_factor_enrolled", Some(&user.to_string()), json!({}))
+        .await?;
+    db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -324,16 +330,18 @@ pub async fn change_password(
 ) -> Result<StatusCode, ApiError> {
     let user = signed_in_user(&caller)?;
     let current = session_token(&headers);
-    zbor_auth::change_password(
+    let new_hash = zbor_auth::check_password_change(
         &state.pool,
         user,
         &change.current_password,
         &change.new_password,
-        current.as_deref(),
         chrono::Utc::now(),
     )
     .await?;
-    audit(&state, &user.to_string(), "user.password_change", Some(&user.to_string()), json!({})).await?;
+    let mut db = state.pool.begin().await?;
+    zbor_auth::set_password_in(&mut db, user, &new_hash, current.as_deref()).await?;
+    audit_in(&mut db, &user.to_string(), "user.password_change", Some(&user.to_string()), json!({})).await?;
+    db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
