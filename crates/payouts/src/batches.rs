@@ -519,16 +519,14 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
         confirmed: bool,
         changed_since_last_payout: bool,
     }
-    let rows: Vec<ItemRow> = sqlx::query_as(
+    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
         "select p.id as payout, p.beneficiary_id as beneficiary, p.amount, p.status::text as status,
                 b.method, b.masked, b.destination_confirmed_at is not null as confirmed,
-                coalesce((select last.payee_fingerprint <> b.payee_fingerprint from payouts last
-                          where last.beneficiary_id = b.id and last.status = 'paid'
-                          order by last.paid_at desc nulls last, last.id desc limit 1), false)
-                    as changed_since_last_payout
+                {} as changed_since_last_payout
          from payouts p join beneficiaries b on b.id = p.beneficiary_id
          where p.batch_id = $1 order by p.id",
-    )
+        crate::beneficiaries::CHANGED_SINCE_LAST_PAYOUT
+    ))
     .bind(id)
     .fetch_all(pool)
     .await?;

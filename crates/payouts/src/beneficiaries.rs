@@ -583,15 +583,24 @@ impl ViewRow {
     }
 }
 
+/// For `beneficiaries b`: whether its destination differs from the one its latest paid payout's
+/// approvals signed (false when never paid). What approvers are warned of, here and in batches.
+pub(crate) const CHANGED_SINCE_LAST_PAYOUT: &str =
+    "coalesce((select last.payee_fingerprint <> b.payee_fingerprint from payouts last
+               where last.beneficiary_id = b.id and last.status = 'paid'
+               order by last.paid_at desc nulls last, last.id desc limit 1), false)";
+
 /// The public view's columns, for `beneficiaries b`: duplicates are found through the IBAN index.
-/// `changed_since_last_payout` compares with the latest paid payout's approved fingerprint.
-const VIEW_COLUMNS: &str =
-    "b.id, b.campaign_id, b.method, b.masked, b.payee_fingerprint, b.created_at, b.updated_at,
-     b.destination_set_by, b.destination_set_at, b.destination_confirmed_by, b.destination_confirmed_at,
-     coalesce((select p.payee_fingerprint <> b.payee_fingerprint from payouts p
-               where p.beneficiary_id = b.id and p.status = 'paid'
-               order by p.paid_at desc nulls last, p.id desc limit 1), false) as changed_since_last_payout,
-     array(select o.id from beneficiaries o
+fn view_columns() -> String {
+    format!(
+        "b.id, b.campaign_id, b.method, b.masked, b.payee_fingerprint, b.created_at, b.updated_at,
+         b.destination_set_by, b.destination_set_at, b.destination_confirmed_by, b.destination_confirmed_at,
+         {CHANGED_SINCE_LAST_PAYOUT} as changed_since_last_payout, {DUPLICATE_OF}"
+    )
+}
+
+/// Other beneficiaries with the same IBAN (by its blind index).
+const DUPLICATE_OF: &str = "array(select o.id from beneficiaries o
            where o.iban_index = b.iban_index and o.id <> b.id order by o.id) as duplicate_of";
 
 pub(crate) async fn ensure_campaign(db: &mut PgConnection, campaign_id: i64) -> Result<(), Error> {
@@ -609,7 +618,7 @@ pub(crate) async fn ensure_campaign(db: &mut PgConnection, campaign_id: i64) -> 
 /// Inserts a checked beneficiary (its campaign known to exist) with a fresh record key.
 /// `set_by` is the treasurer adding it (none: the host's command line); a second treasurer must
 /// confirm its destination before it is paid.
-pub(crate) async fn insert_set_by(
+pub(crate) async fn insert(
     db: &mut PgConnection,
     key: &DataKey,
     campaign_id: i64,
@@ -639,7 +648,7 @@ pub(crate) async fn insert_set_by(
 
 async fn fetch(db: &mut PgConnection, id: BeneficiaryId) -> Result<Beneficiary, Error> {
     let row: Option<ViewRow> =
-        sqlx::query_as(&format!("select {VIEW_COLUMNS} from beneficiaries b where b.id = $1"))
+        sqlx::query_as(&format!("select {} from beneficiaries b where b.id = $1", view_columns()))
             .bind(id)
             .fetch_optional(&mut *db)
             .await?;
@@ -658,7 +667,7 @@ pub async fn create_in(
 ) -> Result<Beneficiary, Error> {
     let personal = Personal::new(&new.name, &new.contact, new.method.clone(), &new.note)?;
     ensure_campaign(&mut *db, campaign_id).await?;
-    let id = insert_set_by(&mut *db, key, campaign_id, &personal, set_by).await?;
+    let id = insert(&mut *db, key, campaign_id, &personal, set_by).await?;
     let beneficiary = fetch(&mut *db, id).await?;
     tracing::info!(beneficiary = %id, campaign = campaign_id, method = beneficiary.method.as_str(),
                    duplicates = beneficiary.duplicate_of.len(), "beneficiary created");
@@ -908,7 +917,8 @@ pub async fn approved_destination(
 /// The beneficiaries of a campaign, oldest first, without personal data.
 pub async fn list(pool: &PgPool, campaign_id: i64) -> Result<Vec<Beneficiary>, Error> {
     let rows: Vec<ViewRow> = sqlx::query_as(&format!(
-        "select {VIEW_COLUMNS} from beneficiaries b where b.campaign_id = $1 order by b.id"
+        "select {} from beneficiaries b where b.campaign_id = $1 order by b.id",
+        view_columns()
     ))
     .bind(campaign_id)
     .fetch_all(pool)
@@ -920,8 +930,9 @@ pub async fn list(pool: &PgPool, campaign_id: i64) -> Result<Vec<Beneficiary>, E
 /// first, at most `limit` (capped at 5,000): what the console asks treasurers to confirm.
 pub async fn unconfirmed(pool: &PgPool, limit: i64) -> Result<Vec<Beneficiary>, Error> {
     let rows: Vec<ViewRow> = sqlx::query_as(&format!(
-        "select {VIEW_COLUMNS} from beneficiaries b
-         where b.destination_confirmed_at is null order by b.destination_set_at, b.id limit $1"
+        "select {} from beneficiaries b
+         where b.destination_confirmed_at is null order by b.destination_set_at, b.id limit $1",
+        view_columns()
     ))
     .bind(limit.clamp(1, i64::try_from(CONFIRMATIONS_MAX).unwrap_or(i64::MAX)))
     .fetch_all(pool)
@@ -982,9 +993,10 @@ pub async fn duplicates(pool: &PgPool, campaign_id: Option<i64>) -> Result<Vec<D
              group by iban_index
              having count(*) > 1 and ($1::bigint is null or bool_or(campaign_id = $1))
          )
-         select b.iban_index, {VIEW_COLUMNS}
+         select b.iban_index, {}
          from beneficiaries b join shared s on s.iban_index = b.iban_index
-         order by b.iban_index, b.id"
+         order by b.iban_index, b.id",
+        view_columns()
     ))
     .bind(campaign_id)
     .fetch_all(pool)

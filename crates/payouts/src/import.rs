@@ -94,7 +94,7 @@ pub async fn import_csv_in<R: Read>(
     beneficiaries::ensure_campaign(&mut *db, campaign_id).await?;
     progress(0, total);
     for (done, personal) in rows.iter().enumerate() {
-        beneficiaries::insert_set_by(&mut *db, key, campaign_id, personal, set_by).await?;
+        beneficiaries::insert(&mut *db, key, campaign_id, personal, set_by).await?;
         progress(done + 1, total);
     }
     tracing::info!(campaign = campaign_id, created = total, "beneficiaries imported");

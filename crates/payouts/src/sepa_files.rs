@@ -14,7 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use zbor_ledger::{Currency, Money};
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::{self, PayoutMethod};
+use crate::beneficiaries::{self, PayoutMethod, RevealedBeneficiary};
 use crate::sepa::{self, CreditTransfer, Debtor, PaymentFile};
 use crate::treasury::{self, PayoutStatus};
 use crate::Error;
@@ -118,11 +118,12 @@ pub async fn create_in(
     .await?;
     // Each payout's destination is checked against what the approvals signed before it goes into
     // the file: one that differs fails (for treasurers to look at) and stays out of it.
+    let currency = Currency::parse(&currency)?;
     let mut payouts = Vec::with_capacity(approved.len());
     let mut not_approved = Vec::new();
     for (payout, amount) in approved {
         match beneficiaries::approved_destination(&mut *db, key, payout).await {
-            Ok(_) => payouts.push((payout, amount)),
+            Ok(person) => payouts.push((payout, Money::new(amount, currency)?, person)),
             Err(Error::DestinationNotApproved(_)) => not_approved.push(payout),
             Err(e) => return Err(e),
         }
@@ -150,7 +151,8 @@ pub async fn create_in(
     if payouts.len() > sepa::TRANSFERS_MAX {
         return Err(Error::WrongState(format!("more than {} payouts for one file", sepa::TRANSFERS_MAX)));
     }
-    let control_sum = payouts.iter().try_fold(Decimal::ZERO, |sum, (_, amount)| sum.checked_add(*amount));
+    let control_sum =
+        payouts.iter().try_fold(Decimal::ZERO, |sum, (_, amount, _)| sum.checked_add(amount.amount()));
     let control_sum = control_sum.ok_or_else(|| Error::invalid("amount", "the control sum overflows"))?;
     let message_id = format!("ZBOR-B{batch_id}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let file: SepaFile = sqlx::query_as(
@@ -165,7 +167,7 @@ pub async fn create_in(
     .bind(control_sum)
     .fetch_one(&mut *db)
     .await?;
-    let ids: Vec<i64> = payouts.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<i64> = payouts.iter().map(|(id, ..)| *id).collect();
     sqlx::query("insert into payout_sepa_file_items (file_id, payout_id) select $1, unnest($2::bigint[])")
         .bind(file.id)
         .bind(&ids)
@@ -176,8 +178,8 @@ pub async fn create_in(
         .bind(&ids)
         .execute(&mut *db)
         .await?;
-    let items = items_of(&mut *db, file.id).await?;
-    payment_file(&mut *db, key, &file, items, debtor).await.and_then(|f| sepa::pain_001_001_09(&f))?;
+    // written once here to refuse a file the bank would refuse, from the destinations just checked
+    sepa::pain_001_001_09(&payment_file(&file, debtor, payouts)?)?;
     tracing::info!(batch = batch_id, file = file.id, transactions = ids.len(), "SEPA file made");
     Ok(Made { file: Some(file), left_out: not_approved })
 }
@@ -186,37 +188,31 @@ pub async fn create_in(
 pub async fn document(pool: &PgPool, key: &DataKey, id: i64, debtor: &Debtor) -> Result<String, Error> {
     let file = get(pool, id).await?;
     let mut conn = pool.acquire().await?;
-    let items = items_of(&mut conn, id).await?;
-    sepa::pain_001_001_09(&payment_file(&mut conn, key, &file, items, debtor).await?)
-}
-
-/// The file's payouts: id, beneficiary, amount, currency.
-async fn items_of(
-    db: &mut sqlx::PgConnection,
-    file_id: i64,
-) -> Result<Vec<(i64, i64, Decimal, String)>, Error> {
-    Ok(sqlx::query_as(
-        "select p.id, p.beneficiary_id, p.amount, b.currency from payout_sepa_file_items i
+    let items: Vec<(i64, Decimal, String)> = sqlx::query_as(
+        "select p.id, p.amount, b.currency from payout_sepa_file_items i
          join payouts p on p.id = i.payout_id join payout_batches b on b.id = p.batch_id
          where i.file_id = $1 order by p.id",
     )
-    .bind(file_id)
-    .fetch_all(&mut *db)
-    .await?)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut checked = Vec::with_capacity(items.len());
+    for (payout, amount, currency) in items {
+        let person = beneficiaries::approved_destination(&mut conn, key, payout).await?;
+        checked.push((payout, Money::new(amount, Currency::parse(&currency)?)?, person));
+    }
+    sepa::pain_001_001_09(&payment_file(&file, debtor, checked)?)
 }
 
-/// The file's content; every payout's destination is the approved one
-/// ([`beneficiaries::approved_destination`]) or no file is made.
-async fn payment_file(
-    db: &mut sqlx::PgConnection,
-    key: &DataKey,
+/// The file's content from its payouts, each with the destination
+/// [`beneficiaries::approved_destination`] checked: the one the approvals signed.
+fn payment_file(
     file: &SepaFile,
-    items: Vec<(i64, i64, Decimal, String)>,
     debtor: &Debtor,
+    checked: Vec<(i64, Money, RevealedBeneficiary)>,
 ) -> Result<PaymentFile, Error> {
-    let mut transfers = Vec::with_capacity(items.len());
-    for (payout, _beneficiary, amount, currency) in items {
-        let person = beneficiaries::approved_destination(&mut *db, key, payout).await?;
+    let mut transfers = Vec::with_capacity(checked.len());
+    for (payout, amount, person) in checked {
         let PayoutMethod::Sepa { iban, bic } = person.method else {
             return Err(Error::WrongState(format!(
                 "payout {payout}: its beneficiary is no longer paid by SEPA; make a new file"
@@ -224,7 +220,7 @@ async fn payment_file(
         };
         transfers.push(CreditTransfer {
             end_to_end_id: treasury::end_to_end_id(payout),
-            amount: Money::new(amount, Currency::parse(&currency)?)?,
+            amount,
             creditor_name: person.name,
             creditor_iban: iban,
             creditor_bic: bic,
