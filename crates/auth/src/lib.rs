@@ -127,7 +127,37 @@ pub enum Error {
 
 impl Error {
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, Error::Vault(_) | Error::Hashing | Error::Database(_))
+        zbor_errors::Classified::kind(self).is_client_error()
+    }
+}
+
+impl zbor_errors::Classified for Error {
+    fn kind(&self) -> zbor_errors::ErrorKind {
+        use zbor_errors::ErrorKind as K;
+        match self {
+            Error::InvalidField { .. } => K::Invalid,
+            Error::UserNotFound | Error::RequestNotFound(_) => K::NotFound,
+            Error::BadCredentials | Error::SecondFactorRequired | Error::BadSecondFactor => {
+                K::Unauthenticated
+            }
+            Error::Locked => K::RateLimited,
+            Error::FourEyes(_) => K::Forbidden,
+            Error::EmailTaken | Error::Conflict(_) | Error::AlreadyEnrolled | Error::NoEnrolment => {
+                K::Conflict
+            }
+            Error::Vault(_) | Error::Hashing | Error::Database(_) => K::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Error::BadCredentials => "bad_credentials",
+            Error::SecondFactorRequired => "second_factor_required",
+            Error::BadSecondFactor => "bad_second_factor",
+            Error::Locked => "account_locked",
+            Error::FourEyes(_) => "four_eyes",
+            other => zbor_errors::default_code(other.kind()),
+        }
     }
 }
 

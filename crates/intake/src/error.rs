@@ -1,16 +1,3 @@
-/// Why a webhook's `Stripe-Signature` was not accepted. Each is a 400 to Stripe, nothing stored.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    #[error("missing Stripe-Signature header")]
-    Missing,
-    #[error("malformed Stripe-Signature header")]
-    Malformed,
-    #[error("timestamp outside the {tolerance_s} s tolerance (age {age_s} s)")]
-    Stale { age_s: i64, tolerance_s: i64 },
-    #[error("no v1 signature matches the configured secret(s)")]
-    NoMatch,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("campaign slug {0:?} is invalid: 2-63 of a-z 0-9 -, starting with a letter or digit")]
@@ -21,8 +8,6 @@ pub enum Error {
     SlugTaken(String),
     #[error("campaign {0:?} not found")]
     CampaignNotFound(String),
-    #[error("webhook signature: {0}")]
-    Signature(#[from] SignatureError),
     #[error("malformed Stripe event: {0}")]
     MalformedEvent(String),
     #[error("campaign {0:?} is closed: it takes no new donations")]
@@ -37,20 +22,42 @@ pub enum Error {
     Database(#[from] sqlx::Error),
 }
 
+impl zbor_errors::Classified for Error {
+    fn kind(&self) -> zbor_errors::ErrorKind {
+        use zbor_errors::ErrorKind as K;
+        match self {
+            Error::InvalidSlug(_) | Error::InvalidField { .. } => K::Invalid,
+            Error::SlugTaken(_) | Error::CampaignClosed(_) => K::Conflict,
+            Error::CampaignNotFound(_) => K::NotFound,
+            Error::MalformedEvent(_) => K::Malformed,
+            Error::Stripe(e) => e.kind(),
+            // A refusal of the ledger's is the request's fault here: an amount, a currency.
+            Error::Ledger(e) if e.is_client_error() => K::Invalid,
+            Error::Ledger(_) | Error::Vault(_) | Error::Database(_) => K::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Error::CampaignClosed(_) => "campaign_closed",
+            Error::MalformedEvent(_) => "malformed_event",
+            Error::Stripe(e) => e.code(),
+            other => zbor_errors::default_code(other.kind()),
+        }
+    }
+}
+
+/// A donation handler's failure, as the event store passes it on: kind and code kept.
+impl From<Error> for zbor_stripe::Error {
+    fn from(e: Error) -> zbor_stripe::Error {
+        zbor_stripe::Error::Handler(Box::new(e))
+    }
+}
+
 impl Error {
     /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
     pub fn is_client_error(&self) -> bool {
-        match self {
-            Error::Ledger(e) => e.is_client_error(),
-            Error::Database(_) | Error::Stripe(_) | Error::Vault(_) => false,
-            Error::InvalidSlug(_)
-            | Error::InvalidField { .. }
-            | Error::SlugTaken(_)
-            | Error::CampaignNotFound(_)
-            | Error::CampaignClosed(_)
-            | Error::Signature(_)
-            | Error::MalformedEvent(_) => true,
-        }
+        zbor_errors::Classified::kind(self).is_client_error()
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {

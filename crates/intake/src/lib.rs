@@ -6,4 +6,4 @@ mod error;
 pub mod totals;
 pub mod webhook;
 
-pub use error::{Error, SignatureError};
+pub use error::Error;

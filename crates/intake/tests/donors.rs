@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use zbor_intake::webhook::{donor, receive, receive_with, Outcome};
+use zbor_intake::webhook::donor;
+use zbor_stripe::events::Outcome;
 use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use zbor_intake::totals::totals;
-use zbor_intake::webhook::{receive, Outcome};
+use zbor_stripe::events::Outcome;
 use zbor_testkit::TestDb;
 
 async fn pay(db: &TestDb, session_id: &str, amount_minor: i64) {

@@ -61,6 +61,44 @@ pub enum Error {
 impl Error {
     /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, Error::Database(_) | Error::Overflow)
+        zbor_errors::Classified::kind(self).is_client_error()
+    }
+}
+
+impl zbor_errors::Classified for Error {
+    fn kind(&self) -> zbor_errors::ErrorKind {
+        use zbor_errors::ErrorKind as K;
+        match self {
+            Error::AccountNotFound(_) | Error::AccountCodeNotFound(_) | Error::HoldNotFound(_) => K::NotFound,
+            Error::InsufficientFunds { .. }
+            | Error::TransactionConflict(_)
+            | Error::HoldConflict(_)
+            | Error::AccountCodeTaken(_)
+            | Error::HoldNotPending { .. }
+            | Error::HoldExpired(_) => K::Conflict,
+            Error::Database(_) | Error::Overflow => K::Internal,
+            Error::UnknownCurrency(_)
+            | Error::InvalidAmount(_)
+            | Error::TooPrecise { .. }
+            | Error::CurrencyMismatch { .. }
+            | Error::NotPositive(_)
+            | Error::ZeroPosting
+            | Error::PostingCount { .. }
+            | Error::DuplicateAccount(_)
+            | Error::Unbalanced { .. }
+            | Error::InvalidMetadata { .. }
+            | Error::InvalidAccountCode(_)
+            | Error::AccountCurrency { .. }
+            | Error::SameAccount
+            | Error::HoldExceeded { .. }
+            | Error::ExpiryInPast => K::Invalid,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Error::InsufficientFunds { .. } => "insufficient_funds",
+            other => zbor_errors::default_code(other.kind()),
+        }
     }
 }

@@ -61,30 +61,56 @@ pub enum Error {
     Database(#[from] sqlx::Error),
 }
 
-impl Error {
-    /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
-    pub fn is_client_error(&self) -> bool {
+impl zbor_errors::Classified for Error {
+    fn kind(&self) -> zbor_errors::ErrorKind {
+        use zbor_errors::ErrorKind as K;
         match self {
-            Error::InvalidField { .. }
-            | Error::CampaignNotFound(_)
+            Error::InvalidField { .. } | Error::InvalidCsv(_) => K::Invalid,
+            Error::CampaignNotFound(_)
             | Error::BeneficiaryNotFound(_)
             | Error::BatchNotFound(_)
             | Error::PayoutNotFound(_)
-            | Error::SepaFileNotFound(_)
-            | Error::WrongState(_)
+            | Error::SepaFileNotFound(_) => K::NotFound,
+            Error::WrongState(_)
             | Error::Paused
             | Error::DestinationLocked { .. }
             | Error::DestinationNotApproved(_)
-            | Error::DestinationUnconfirmed(_)
-            | Error::SamePerson(_)
-            | Error::InvalidCsv(_) => true,
-            Error::Ledger(e) => e.is_client_error(),
-            Error::CannotDecrypt(_)
+            | Error::DestinationUnconfirmed(_) => K::Conflict,
+            Error::SamePerson(_) => K::Forbidden,
+            // A refusal of the ledger's is the request's fault here: an amount, a currency.
+            Error::Ledger(e) if e.is_client_error() => K::Invalid,
+            Error::Ledger(_)
+            | Error::CannotDecrypt(_)
             | Error::Inconsistent(_)
             | Error::Vault(_)
             | Error::Queue(_)
-            | Error::Database(_) => false,
+            | Error::Database(_) => K::Internal,
         }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Error::Paused => "payouts_paused",
+            Error::DestinationLocked { .. } => "destination_locked",
+            Error::DestinationNotApproved(_) => "destination_not_approved",
+            Error::DestinationUnconfirmed(_) => "destination_unconfirmed",
+            Error::SamePerson(_) => "four_eyes",
+            other => zbor_errors::default_code(other.kind()),
+        }
+    }
+}
+
+/// A transfer handler's failure, as the event store passes it on: kind and code kept.
+impl From<Error> for zbor_stripe::Error {
+    fn from(e: Error) -> zbor_stripe::Error {
+        zbor_stripe::Error::Handler(Box::new(e))
+    }
+}
+
+impl Error {
+    /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
+    pub fn is_client_error(&self) -> bool {
+        zbor_errors::Classified::kind(self).is_client_error()
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {

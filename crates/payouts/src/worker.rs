@@ -72,6 +72,11 @@ fn stripe_failure(summary: String, e: &zbor_stripe::Error) -> Failure {
         zbor_stripe::Error::Unavailable { last, .. } => (Some(unavailable_code(last)), Some(last.clone())),
         zbor_stripe::Error::Busy => (Some("busy".to_owned()), None),
         zbor_stripe::Error::Config(text) => (Some("configuration".to_owned()), Some(text.clone())),
+        // the event store's errors: a call to Stripe never returns them
+        zbor_stripe::Error::Signature(_)
+        | zbor_stripe::Error::MalformedEvent(_)
+        | zbor_stripe::Error::Handler(_)
+        | zbor_stripe::Error::Database(_) => (Some("internal".to_owned()), None),
     };
     Failure { summary, code, detail }
 }

@@ -16,6 +16,7 @@ use zbor_payouts::switch::{self, Resumed};
 use zbor_payouts::treasury::{self, PayoutStatus};
 use zbor_payouts::worker::{self, Step};
 use zbor_payouts::{beneficiaries, reconcile, Error};
+use zbor_stripe::events::{Context, Dispatcher, Outcome};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
 use zbor_testkit::TestDb;
@@ -309,17 +310,18 @@ async fn transfer_webhooks_complete_a_dead_workers_payout_and_return_reversed_mo
     let transfer = sim.transfers().into_iter().next().unwrap();
     assert_eq!(transfer["id"], made.id.as_str());
 
+    let events = reconcile::register(Dispatcher::new(Context::default()));
     let created = transfer_event("evt_created1", "transfer.created", transfer.clone());
-    let first = reconcile::receive(&s.db.pool, &created).await.unwrap();
-    assert_eq!((first.outcome, first.duplicate), ("booked", false));
+    let first = events.receive(&s.db.pool, &created).await.unwrap();
+    assert_eq!((first.outcome, first.duplicate), (Outcome::Booked, false));
     let paid = treasury::get(&s.db.pool, payout).await.unwrap();
     assert_eq!(paid.status, PayoutStatus::Paid);
     assert_eq!(paid.rail_reference.as_deref(), Some(made.id.as_str()));
     assert_eq!(balance(&s).await.posted, eur("2000"));
     // the same event again, and another event for the same transfer: nothing more
-    assert!(reconcile::receive(&s.db.pool, &created).await.unwrap().duplicate);
+    assert!(events.receive(&s.db.pool, &created).await.unwrap().duplicate);
     let updated = transfer_event("evt_updated1", "transfer.updated", transfer.clone());
-    assert_eq!(reconcile::receive(&s.db.pool, &updated).await.unwrap().outcome, "ignored");
+    assert_eq!(events.receive(&s.db.pool, &updated).await.unwrap().outcome, Outcome::Ignored);
     // the restarted worker finds it paid and makes no second transfer
     assert_eq!(worker::pay(&s.db.pool, &s.key, Some(&stripe), payout).await.unwrap(), Step::Finished);
     assert_eq!(sim.transfers().len(), 1);
@@ -332,9 +334,9 @@ async fn transfer_webhooks_complete_a_dead_workers_payout_and_return_reversed_mo
     full["reversed"] = json!(true);
     let full_event = transfer_event("evt_rev2", "transfer.reversed", full);
     let partial_event = transfer_event("evt_rev1", "transfer.reversed", partial);
-    assert_eq!(reconcile::receive(&s.db.pool, &full_event).await.unwrap().outcome, "booked");
-    assert_eq!(reconcile::receive(&s.db.pool, &partial_event).await.unwrap().outcome, "ignored");
-    assert!(reconcile::receive(&s.db.pool, &full_event).await.unwrap().duplicate);
+    assert_eq!(events.receive(&s.db.pool, &full_event).await.unwrap().outcome, Outcome::Booked);
+    assert_eq!(events.receive(&s.db.pool, &partial_event).await.unwrap().outcome, Outcome::Ignored);
+    assert!(events.receive(&s.db.pool, &full_event).await.unwrap().duplicate);
     let reversed = treasury::get(&s.db.pool, payout).await.unwrap();
     assert_eq!(reversed.status, PayoutStatus::Reversed);
     assert_eq!(reversed.reversed_amount, eur("1000").amount());
@@ -345,8 +347,8 @@ async fn transfer_webhooks_complete_a_dead_workers_payout_and_return_reversed_mo
     stranger["id"] = json!("tr_stranger");
     stranger["metadata"] = json!({});
     let review =
-        reconcile::receive(&s.db.pool, &transfer_event("evt_x", "transfer.created", stranger)).await.unwrap();
-    assert_eq!(review.outcome, "needs_review");
+        events.receive(&s.db.pool, &transfer_event("evt_x", "transfer.created", stranger)).await.unwrap();
+    assert_eq!(review.outcome, Outcome::NeedsReview);
     assert!(review.review_reason.unwrap().contains("tr_stranger"));
     assert_eq!(balance(&s).await.posted, eur("3000"));
     assert!(zbor_ledger::verify(&s.db.pool).await.unwrap().is_ok());

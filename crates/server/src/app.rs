@@ -51,7 +51,7 @@ impl Application {
         );
         state.checkout = checkout(config)?;
         state.public_url_https = config.public_url.starts_with("https://");
-        state.data_key = match config.data_key.as_deref() {
+        state.set_data_key(match config.data_key.as_deref() {
             Some(key) => Some(zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?),
             None => {
                 tracing::warn!(
@@ -59,7 +59,7 @@ impl Application {
                 );
                 None
             }
-        };
+        });
         state.sepa_debtor = sepa_debtor(config)?;
         state.redis_prefix = config.redis_prefix.clone();
         state.limits = crate::http::limits::Limits {

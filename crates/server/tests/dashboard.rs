@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use common::*;
 use serde_json::json;
-use zbor_intake::webhook::signature::sign;
+use zbor_stripe::signature::sign;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_total_on_the_dashboard_climbs_when_a_donation_is_booked() {

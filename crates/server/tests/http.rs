@@ -56,3 +56,23 @@ async fn ledger_endpoints_need_the_admin_token_and_show_balances() {
     assert_eq!(body["report"]["transactions"], 1);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn bad_path_and_query_parameters_answer_in_the_apis_error_shape() {
+    let app = start(None).await;
+    for (path, code) in [
+        ("/api/v1/payout-batches/abc", "invalid_path"),
+        ("/api/v1/payouts/99999999999999999999", "invalid_path"),
+        ("/api/v1/sepa-files/1.5", "invalid_path"),
+        ("/api/v1/payout-batches?limit=many", "invalid_query"),
+    ] {
+        let (status, body) = app.get(path, Some(TOKEN)).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], code, "{path}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{path}: {body}");
+    }
+    // well-formed but unknown: still a 404 in the same shape
+    let (status, body) = app.get("/api/v1/payout-batches/123456", Some(TOKEN)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+    app.finish().await;
+}

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use zbor_intake::webhook::signature::sign;
+use zbor_stripe::signature::sign;
 
 fn release_123() -> Value {
     json!({

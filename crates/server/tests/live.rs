@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use zbor_intake::webhook::signature::sign;
+use zbor_stripe::signature::sign;
 
 async fn with_campaign() -> Running {
     let app = start(Some(WEBHOOK_SECRET)).await;

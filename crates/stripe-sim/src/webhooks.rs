@@ -97,7 +97,7 @@ impl Sim {
             };
             // signed at each attempt: the receiver refuses old timestamps
             let signature =
-                zbor_intake::webhook::signature::sign(body.as_bytes(), &self.config.webhook_secret, now());
+                zbor_stripe::signature::sign(body.as_bytes(), &self.config.webhook_secret, now());
             let status = self
                 .http
                 .post(&url)

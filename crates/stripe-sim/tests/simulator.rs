@@ -121,8 +121,8 @@ async fn webhooks_are_signed_and_retried_until_acknowledged() {
             let seen = seen.clone();
             async move {
                 let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-                let secrets = zbor_intake::webhook::signature::WebhookSecrets::parse("whsec_sim").unwrap();
-                if zbor_intake::webhook::signature::verify(
+                let secrets = zbor_stripe::signature::WebhookSecrets::parse("whsec_sim").unwrap();
+                if zbor_stripe::signature::verify(
                     header,
                     &body,
                     &secrets,

@@ -10,7 +10,9 @@
 //! happen once, like a payment link per campaign), so it retries around
 //! `RequestStrategy::Idempotent` itself.
 
+pub mod events;
 mod limiter;
+pub mod signature;
 
 use std::time::Duration;
 
@@ -63,6 +65,41 @@ pub enum Error {
     Busy,
     #[error("Stripe client configuration: {0}")]
     Config(String),
+    #[error("webhook signature: {0}")]
+    Signature(#[from] signature::SignatureError),
+    #[error("malformed Stripe event: {0}")]
+    MalformedEvent(String),
+    /// A domain's event handler failed; its error keeps its own kind and code.
+    #[error("{0}")]
+    Handler(zbor_errors::BoxedError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl zbor_errors::Classified for Error {
+    fn kind(&self) -> zbor_errors::ErrorKind {
+        use zbor_errors::ErrorKind as K;
+        match self {
+            Error::Refused { .. } | Error::Unavailable { .. } => K::Upstream,
+            // Our own queue for Stripe is full: the caller can retry in a moment.
+            Error::Config(_) => K::Upstream,
+            Error::Busy => K::Unavailable,
+            Error::Signature(_) | Error::MalformedEvent(_) => K::Malformed,
+            Error::Handler(e) => e.kind(),
+            Error::Database(_) => K::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Error::Refused { .. } | Error::Unavailable { .. } | Error::Config(_) => "stripe_unavailable",
+            Error::Busy => "stripe_busy",
+            Error::Signature(_) => "invalid_signature",
+            Error::MalformedEvent(_) => "malformed_event",
+            Error::Handler(e) => e.code(),
+            Error::Database(_) => "internal",
+        }
+    }
 }
 
 impl From<Busy> for Error {

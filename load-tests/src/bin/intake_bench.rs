@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use sqlx::Executor;
 use tokio::sync::Mutex;
-use zbor_intake::webhook::signature::sign;
+use zbor_stripe::signature::sign;
 use zbor_testkit::{server_url, with_database};
 
 const SECRET: &str = "whsec_bench";

@@ -19,7 +19,9 @@ use stripe_core::balance_transaction::RetrieveBalanceTransaction;
 use zbor_ledger::{AccountId, Currency, Money, TransactionId};
 use zbor_stripe::Stripe;
 
-use super::{is_stripe_id, reversals, Outcome};
+use zbor_stripe::events::{is_stripe_id, Handled, Outcome};
+
+use super::reversals;
 use crate::Error;
 
 #[derive(Deserialize)]
@@ -30,8 +32,6 @@ pub(super) struct Charge {
     balance_transaction: Option<Value>,
 }
 
-type Handled = (Outcome, Option<String>, Option<String>);
-
 /// Records which balance transaction holds the fee of a charge's payment.
 pub(super) async fn record_charge(db: &mut PgConnection, charge: Charge) -> Result<Handled, Error> {
     let transaction = match &charge.balance_transaction {
@@ -41,7 +41,7 @@ pub(super) async fn record_charge(db: &mut PgConnection, charge: Charge) -> Resu
     };
     let (Some(payment_intent), Some(transaction)) = (charge.payment_intent, transaction) else {
         // not settled yet (a later charge.updated names it), or not a payment of ours
-        return Ok((Outcome::Ignored, None, None));
+        return Ok(Handled::new(Outcome::Ignored));
     };
     if !is_stripe_id(&payment_intent, "pi_")
         || !is_stripe_id(&transaction, "txn_")
@@ -57,7 +57,7 @@ pub(super) async fn record_charge(db: &mut PgConnection, charge: Charge) -> Resu
     .bind(&transaction)
     .execute(&mut *db)
     .await?;
-    Ok((Outcome::Waiting, None, None))
+    Ok(Handled::new(Outcome::Waiting))
 }
 
 /// What one pass of [`fetch_due`] did.

@@ -4,59 +4,71 @@
 //! state, and its ledger booking. So a 2xx (sent only after that commit) means all of it is
 //! durable, and a failure anywhere leaves nothing behind for Stripe's retry to trip over.
 
+//! Donations from Stripe's events: checkout sessions book donations, charges record fees,
+//! refunds and disputes reverse them. Each payment is booked once.
+//!
+//! The event store (`zbor_stripe::events`) runs these handlers inside its transaction: the event
+//! row, the donation's state and its ledger booking commit together, or not at all.
+
 pub mod fees;
-mod redact;
 mod reversals;
-pub mod signature;
 
 use serde::Deserialize;
-use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_stripe::events::{is_stripe_id, Context, Dispatcher, Event, Handled, HandlerFuture, Outcome};
 use zbor_vault::DataKey;
 
 use crate::campaigns::{self, stripe_balance_account_code, Campaign, CampaignStatus};
 use crate::Error;
 
-/// What became of an event. Stored with it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, sqlx::Type)]
-#[sqlx(type_name = "stripe_event_outcome", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// A donation was booked in the ledger.
-    Booked,
-    /// Nothing for zbor to do (another event type, or the payment was already booked).
-    Ignored,
-    /// The payment is not settled yet (SEPA debit): a later event books it.
-    Waiting,
-    /// The payment failed: nothing is booked.
-    Failed,
-    /// Stored but not booked: a person must look (unknown campaign, currency or amount mismatch).
-    NeedsReview,
+/// Registers donations' handlers in the event table.
+pub fn register(events: Dispatcher) -> Dispatcher {
+    events
+        .on("checkout.session.completed", checkout_completed)
+        .on("checkout.session.async_payment_succeeded", checkout_async_succeeded)
+        .on("checkout.session.async_payment_failed", checkout_async_failed)
+        .on("charge.succeeded", charge)
+        .on("charge.updated", charge)
+        .on("charge.refunded", charge_refunded)
+        .on("charge.dispute.created", dispute)
+        .on("charge.dispute.closed", dispute)
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub struct Receipt {
-    pub event_id: String,
-    pub outcome: Outcome,
-    /// The campaign whose money this event changed (its live totals need a refresh).
-    pub campaign: Option<String>,
-    /// The event id was stored before: this delivery changed nothing.
-    pub duplicate: bool,
+fn checkout_completed<'a>(
+    db: &'a mut PgConnection,
+    event: &'a Event,
+    context: &'a Context,
+) -> HandlerFuture<'a> {
+    Box::pin(checkout(db, event, Settlement::FromStatus, context.data_key.as_ref()))
 }
 
-#[derive(Deserialize)]
-struct Event {
-    id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    created: i64,
-    data: EventData,
+fn checkout_async_succeeded<'a>(
+    db: &'a mut PgConnection,
+    event: &'a Event,
+    context: &'a Context,
+) -> HandlerFuture<'a> {
+    Box::pin(checkout(db, event, Settlement::Paid, context.data_key.as_ref()))
 }
 
-#[derive(Deserialize)]
-struct EventData {
-    object: Value,
+fn checkout_async_failed<'a>(
+    db: &'a mut PgConnection,
+    event: &'a Event,
+    context: &'a Context,
+) -> HandlerFuture<'a> {
+    Box::pin(checkout(db, event, Settlement::Failed, context.data_key.as_ref()))
+}
+
+fn charge<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Context) -> HandlerFuture<'a> {
+    Box::pin(async move { Ok(fees::record_charge(db, event.object_as("charge")?).await?) })
+}
+
+fn charge_refunded<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Context) -> HandlerFuture<'a> {
+    Box::pin(async move { Ok(reversals::refund(db, event.object_as("charge")?).await?) })
+}
+
+fn dispute<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Context) -> HandlerFuture<'a> {
+    Box::pin(async move { Ok(reversals::dispute(db, event.object_as("dispute")?).await?) })
 }
 
 /// The fields of a Checkout Session that booking needs; Stripe sends many more.
@@ -93,130 +105,36 @@ impl Session {
     }
 }
 
-/// Stripe ids are a prefix and then letters, digits and underscores. Checked here so a malformed
-/// one is a 400 with a reason, not a database constraint failing into a 500 Stripe retries forever.
-pub(crate) fn is_stripe_id(id: &str, prefix: &str) -> bool {
-    id.len() <= 255
-        && id.strip_prefix(prefix).is_some_and(|rest| {
-            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        })
-}
-
-fn parse<T: serde::de::DeserializeOwned>(object: &Value, what: &str) -> Result<T, Error> {
-    serde_json::from_value(object.clone()).map_err(|e| Error::MalformedEvent(format!("{what}: {e}")))
-}
-
-/// Largest webhook body accepted; Stripe's events are a few kilobytes.
-pub const BODY_BYTES_MAX: usize = 256 * 1024;
-
-/// Stores a verified event once and acts on it. `body` must already have passed
-/// [`signature::verify`].
-pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
-    receive_with(pool, body, None).await
-}
-
-/// [`receive`], keeping the names and emails of donors who chose not to be anonymous, sealed
-/// under `data_key`. Without a key, no donor identity is kept at all.
-pub async fn receive_with(pool: &PgPool, body: &[u8], data_key: Option<&DataKey>) -> Result<Receipt, Error> {
-    let event: Event = serde_json::from_slice(body).map_err(|e| Error::MalformedEvent(e.to_string()))?;
-    if !is_stripe_id(&event.id, "evt_") || event.kind.len() > 100 {
-        return Err(Error::MalformedEvent("bad event id or type".into()));
-    }
-    let created = chrono::DateTime::from_timestamp(event.created, 0)
-        .ok_or_else(|| Error::MalformedEvent("bad created timestamp".into()))?;
-
-    let mut db = pool.begin().await?;
-    // Serializes deliveries of the same event id; the loser finds it stored and changes nothing.
-    let stored: Option<Outcome> =
-        sqlx::query_scalar("select outcome from stripe_events where id = $1 for update")
-            .bind(&event.id)
-            .fetch_optional(&mut *db)
-            .await?;
-    if let Some(outcome) = stored {
-        return Ok(Receipt { event_id: event.id, outcome, campaign: None, duplicate: true });
-    }
-    let (outcome, review_reason, campaign) = act(&mut db, &event, data_key).await?;
-    let inserted = sqlx::query(
-        "insert into stripe_events (id, type, created, payload, outcome, review_reason)
-         values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing",
-    )
-    .bind(&event.id)
-    .bind(&event.kind)
-    .bind(created)
-    .bind(redact::event(&event.id, &event.kind, event.created, &event.data.object))
-    .bind(outcome)
-    .bind(review_reason.as_deref())
-    .execute(&mut *db)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        // A concurrent delivery of the same event committed first; drop our work, keep theirs.
-        db.rollback().await?;
-        let outcome: Outcome = sqlx::query_scalar("select outcome from stripe_events where id = $1")
-            .bind(&event.id)
-            .fetch_one(pool)
-            .await?;
-        return Ok(Receipt { event_id: event.id, outcome, campaign: None, duplicate: true });
-    }
-    db.commit().await?;
-    if outcome == Outcome::NeedsReview {
-        tracing::warn!(event = %event.id, kind = %event.kind, reason = ?review_reason, "stripe event needs review");
-    } else {
-        tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe event stored");
-    }
-    // Only a booking changes a campaign's totals.
-    let campaign = campaign.filter(|_| outcome == Outcome::Booked);
-    Ok(Receipt { event_id: event.id, outcome, campaign, duplicate: false })
-}
-
-/// What acting on an event did: its outcome, why it needs review, and the campaign concerned.
-type Acted = (Outcome, Option<String>, Option<String>);
-
-async fn act(db: &mut PgConnection, event: &Event, data_key: Option<&DataKey>) -> Result<Acted, Error> {
-    let settles = match event.kind.as_str() {
-        "checkout.session.completed" => Settlement::FromStatus,
-        "checkout.session.async_payment_succeeded" => Settlement::Paid,
-        "checkout.session.async_payment_failed" => Settlement::Failed,
-        "charge.refunded" => return reversals::refund(db, parse(&event.data.object, "charge")?).await,
-        "charge.succeeded" | "charge.updated" => {
-            return fees::record_charge(db, parse(&event.data.object, "charge")?).await
-        }
-        "charge.dispute.created" | "charge.dispute.closed" => {
-            return reversals::dispute(db, parse(&event.data.object, "dispute")?).await
-        }
-        _ => return Ok((Outcome::Ignored, None, None)),
-    };
-    let session: Session = serde_json::from_value(event.data.object.clone())
-        .map_err(|e| Error::MalformedEvent(format!("checkout session: {e}")))?;
+/// A checkout session's event: its donation moves forward (`settles` says how far).
+async fn checkout(
+    db: &mut PgConnection,
+    event: &Event,
+    settles: Settlement,
+    data_key: Option<&DataKey>,
+) -> Result<Handled, zbor_stripe::Error> {
+    let session: Session = event.object_as("checkout session")?;
     if session.mode.as_deref() != Some("payment") {
-        return Ok((Outcome::Ignored, None, None));
+        return Ok(Handled::ignored());
     }
     let settlement = match (settles, session.payment_status.as_deref()) {
         (Settlement::FromStatus, Some("paid")) | (Settlement::Paid, _) => Settlement::Paid,
         (Settlement::FromStatus, Some("unpaid")) => Settlement::Pending,
-        (Settlement::FromStatus, _) => return Ok((Outcome::Ignored, None, None)),
+        (Settlement::FromStatus, _) => return Ok(Handled::ignored()),
         (Settlement::Failed, _) => Settlement::Failed,
         (Settlement::Pending, _) => Settlement::Pending,
     };
     let Some(campaign) = attribute(db, &session).await? else {
-        return Ok((
-            Outcome::NeedsReview,
-            Some("no campaign matches the session's metadata or payment link".into()),
-            None,
-        ));
+        return Ok(Handled::review("no campaign matches the session's metadata or payment link"));
     };
     let Some(amount) = session_amount(&session, &campaign)? else {
-        return Ok((
-            Outcome::NeedsReview,
-            Some(format!(
-                "session currency or amount does not fit campaign {} ({})",
-                campaign.slug.as_str(),
-                campaign.currency
-            )),
-            None,
-        ));
+        return Ok(Handled::review(format!(
+            "session currency or amount does not fit campaign {} ({})",
+            campaign.slug.as_str(),
+            campaign.currency
+        )));
     };
-    let (outcome, reason) = donation(db, &session, &campaign, amount, settlement, data_key).await?;
-    Ok((outcome, reason, Some(campaign.slug.as_str().to_owned())))
+    let handled = donation(db, &session, &campaign, amount, settlement, data_key).await?;
+    Ok(handled.for_campaign(campaign.slug.as_str()))
 }
 
 #[derive(Clone, Copy)]
@@ -266,7 +184,7 @@ async fn donation(
     amount: Money,
     settlement: Settlement,
     data_key: Option<&DataKey>,
-) -> Result<(Outcome, Option<String>), Error> {
+) -> Result<Handled, Error> {
     let payment_intent_ok = session.payment_intent.as_deref().is_none_or(|pi| is_stripe_id(pi, "pi_"));
     if !is_stripe_id(&session.id, "cs_") || !payment_intent_ok {
         return Err(Error::MalformedEvent("checkout session id".into()));
@@ -312,23 +230,23 @@ async fn donation(
             .fetch_one(&mut *db)
             .await?;
     if booked_amount != amount.amount() {
-        return Ok((Outcome::NeedsReview, Some(format!("session {} changed amount", session.id))));
+        return Ok(Handled::review(format!("session {} changed amount", session.id)));
     }
     match (settlement, status.as_str()) {
-        (_, "paid") => Ok((Outcome::Ignored, None)),
+        (_, "paid") => Ok(Handled::ignored()),
         (Settlement::Paid, _) => match book(db, session, campaign, amount).await? {
-            None => Ok((Outcome::Booked, None)),
+            None => Ok(Handled::new(Outcome::Booked)),
             // booked; but a refund that arrived earlier does not fit and needs a person
-            Some(reason) => Ok((Outcome::NeedsReview, Some(reason))),
+            Some(reason) => Ok(Handled::review(reason)),
         },
         (Settlement::Failed, _) => {
             sqlx::query("update donations set status = 'failed' where stripe_session_id = $1")
                 .bind(&session.id)
                 .execute(&mut *db)
                 .await?;
-            Ok((Outcome::Failed, None))
+            Ok(Handled::new(Outcome::Failed))
         }
-        (Settlement::Pending | Settlement::FromStatus, _) => Ok((Outcome::Waiting, None)),
+        (Settlement::Pending | Settlement::FromStatus, _) => Ok(Handled::new(Outcome::Waiting)),
     }
 }
 
@@ -361,7 +279,7 @@ async fn book(
     .await?;
     // A refund reported before this payment's checkout event is applied now.
     if let Some(payment_intent) = &session.payment_intent {
-        let (_, review_reason, _) = reversals::apply_refunds(db, payment_intent).await?;
+        let review_reason = reversals::apply_refunds(db, payment_intent).await?.review_reason;
         // and a fee already fetched
         fees::apply_fee(db, payment_intent).await?;
         return Ok(review_reason);

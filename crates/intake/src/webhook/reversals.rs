@@ -22,9 +22,9 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
 
-use super::Outcome;
 use crate::campaigns::stripe_balance_account_code;
 use crate::Error;
+use zbor_stripe::events::{Handled, Outcome};
 
 #[derive(Deserialize)]
 pub(super) struct Charge {
@@ -42,8 +42,6 @@ pub(super) struct Dispute {
     payment_intent: Option<String>,
     status: String,
 }
-
-type Handled = (Outcome, Option<String>, Option<String>);
 
 /// Serializes the handling of one payment's events until the end of the database transaction.
 pub(super) async fn lock_payment(db: &mut PgConnection, payment_intent: &str) -> Result<(), Error> {
@@ -118,7 +116,7 @@ async fn paid_donation(db: &mut PgConnection, payment_intent: &str) -> Result<Op
 /// payment's lock.
 pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -> Result<Handled, Error> {
     let Some(donation) = paid_donation(db, payment_intent).await? else {
-        return Ok((Outcome::Waiting, None, None));
+        return Ok(Handled::new(Outcome::Waiting));
     };
     let reported: Option<(String, Decimal)> =
         sqlx::query_as("select currency, refunded from charge_refunds where stripe_payment_intent = $1")
@@ -126,7 +124,7 @@ pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -
             .fetch_optional(&mut *db)
             .await?;
     let Some((reported_currency, total)) = reported else {
-        return Ok((Outcome::Ignored, None, None));
+        return Ok(Handled::new(Outcome::Ignored));
     };
     let room = donation.amount - donation.disputed;
     if reported_currency != donation.currency.code() || total > room {
@@ -137,7 +135,7 @@ pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -
     }
     let Some(delta) = total.checked_sub(donation.refunded).filter(|d| d.is_sign_positive() && !d.is_zero())
     else {
-        return Ok((Outcome::Ignored, None, None));
+        return Ok(Handled::new(Outcome::Ignored));
     };
     let delta = Money::new(delta, donation.currency)?;
     let id = TransactionId::derived_from(&format!("refund:{payment_intent}:{total}"));
@@ -150,13 +148,13 @@ pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -
         .bind(total)
         .execute(&mut *db)
         .await?;
-    Ok((Outcome::Booked, None, Some(donation.campaign)))
+    Ok(Handled::new(Outcome::Booked).for_campaign(donation.campaign))
 }
 
 pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<Handled, Error> {
     // Inquiries (warning_needs_response, warning_under_review, warning_closed) withdraw nothing.
     if dispute.status.starts_with("warning_") {
-        return Ok((Outcome::Ignored, None, None));
+        return Ok(Handled::new(Outcome::Ignored));
     }
     let Some(payment_intent) = dispute.payment_intent.as_deref() else {
         return Ok(review(format!("dispute {} without a payment intent", dispute.id)));
@@ -217,7 +215,11 @@ pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<H
             booked = true;
         }
     }
-    Ok(if booked { (Outcome::Booked, None, Some(donation.campaign)) } else { (Outcome::Ignored, None, None) })
+    Ok(if booked {
+        Handled::new(Outcome::Booked).for_campaign(donation.campaign)
+    } else {
+        Handled::new(Outcome::Ignored)
+    })
 }
 
 /// What the withdrawal transaction took from the campaign, if it was booked.
@@ -283,5 +285,5 @@ pub(super) async fn take_back(
 }
 
 fn review(reason: String) -> Handled {
-    (Outcome::NeedsReview, Some(reason), None)
+    Handled::review(reason)
 }

@@ -1,8 +1,27 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test support
 
 use serde_json::{json, Value};
+use sqlx::PgPool;
 use zbor_intake::campaigns::{self, Campaign, NewCampaign};
+use zbor_stripe::events::{Context, Dispatcher, Receipt};
 use zbor_testkit::TestDb;
+use zbor_vault::DataKey;
+
+/// A delivery through the event store with donations' handlers, as `POST /webhooks/stripe` after
+/// the signature check.
+pub async fn receive(pool: &PgPool, body: &[u8]) -> Result<Receipt, zbor_stripe::Error> {
+    receive_with(pool, body, None).await
+}
+
+/// [`receive`], keeping named donors' identities sealed under `data_key`.
+pub async fn receive_with(
+    pool: &PgPool,
+    body: &[u8],
+    data_key: Option<&DataKey>,
+) -> Result<Receipt, zbor_stripe::Error> {
+    let events = zbor_intake::webhook::register(Dispatcher::new(Context { data_key: data_key.cloned() }));
+    events.receive(pool, body).await
+}
 
 pub async fn release_123(db: &TestDb) -> Campaign {
     campaigns::create(

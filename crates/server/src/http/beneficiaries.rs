@@ -8,7 +8,7 @@
 //! [`redacted`]).
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -22,9 +22,27 @@ use zbor_payouts::import;
 use zbor_vault::DataKey;
 
 use super::auth::Caller;
-use super::json::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use super::payouts::{TREASURY, TREASURY_READ};
 use super::{ApiError, AppState};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
+use axum::Router;
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/campaigns/{slug}/beneficiaries", post(create).get(list))
+        .route("/api/v1/campaigns/{slug}/beneficiaries/duplicates", get(duplicates))
+        .route(
+            "/api/v1/campaigns/{slug}/beneficiaries/import",
+            post(import).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES_MAX)),
+        )
+        .route("/api/v1/beneficiaries/confirmations", post(confirm))
+        .route("/api/v1/beneficiaries/unconfirmed", get(unconfirmed))
+        .route("/api/v1/beneficiaries/{id}", patch(update))
+        .route("/api/v1/beneficiaries/{id}/reveal", post(reveal))
+}
 
 /// The largest CSV body accepted by the import route: the importer's own limit.
 pub const IMPORT_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
@@ -69,7 +87,7 @@ fn subject(id: BeneficiaryId) -> String {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     RedactedJson(new): RedactedJson<NewBeneficiary>,
 ) -> Result<(StatusCode, Json<Beneficiary>), ApiError> {
     caller.require(TREASURY)?;
@@ -92,7 +110,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY_READ)?;
     // the list itself decrypts nothing, but the data it describes is only usable with the key,
@@ -108,7 +126,7 @@ pub async fn list(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     RedactedJson(change): RedactedJson<BeneficiaryUpdate>,
 ) -> Result<Json<Updated>, ApiError> {
     caller.require(TREASURY)?;
@@ -195,7 +213,7 @@ pub struct FreshCode {
 pub async fn reveal(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(code): ApiJson<FreshCode>,
 ) -> Result<Response, ApiError> {
     caller.require(TREASURY)?;
@@ -216,7 +234,7 @@ pub async fn reveal(
 pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -268,7 +286,7 @@ pub async fn import(
 pub async fn duplicates(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
     data_key(&state)?;

@@ -3,21 +3,32 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Json;
+use axum::Router;
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use zbor_intake::campaigns::{self, Campaign, CampaignUpdate, NewCampaign};
 
 use super::auth::{Caller, CAMPAIGN_ADMIN};
-use super::json::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use super::limits::ClientAddress;
 use super::{ApiError, AppState};
 use crate::live::StreamRefused;
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/campaigns", post(create))
+        .route("/api/v1/campaigns/{slug}", get(show).patch(update))
+        .route("/api/v1/campaigns/{slug}/totals", get(totals))
+        .route("/api/v1/campaigns/{slug}/live", get(live))
+}
 
 /// How long a refused live client is asked to wait before it tries again.
 const LIVE_RETRY_AFTER_SECONDS: u64 = 10;
@@ -55,7 +66,7 @@ async fn with_payment_link(state: &AppState, campaign: Campaign) -> Campaign {
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(change): ApiJson<CampaignUpdate>,
 ) -> Result<Json<Campaign>, ApiError> {
     let principal = caller.require(CAMPAIGN_ADMIN)?;
@@ -97,14 +108,17 @@ pub async fn update(
 
 pub async fn show(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Campaign>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     Ok(Json(campaigns::by_slug(&mut conn, &slug).await?))
 }
 
 /// Public: what coordinators and the give page show. No donor data in it.
-pub async fn totals(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+pub async fn totals(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response, ApiError> {
     let json = state.live.totals_json(&state.pool, &slug).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
@@ -115,7 +129,7 @@ pub async fn totals(State(state): State<AppState>, Path(slug): Path<String>) -> 
 pub async fn live(
     State(state): State<AppState>,
     client: ClientAddress,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     // Counted before any work: a refusal costs no database or Redis round trip.
     let permit = match state.sse_permits.try_acquire(client.0) {

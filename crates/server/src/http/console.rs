@@ -4,6 +4,18 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(page))
+        .route("/assets/console.js", get(js))
+        .route("/assets/console.css", get(css))
+}
 
 const CONSOLE_HTML: &str = include_str!("console/console.html");
 const CONSOLE_JS: &str = include_str!("console/console.js");

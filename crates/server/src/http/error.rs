@@ -4,9 +4,13 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use zbor_errors::{BoxedError, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// Any crate's error: answered by its kind ([`zbor_errors::ErrorKind`]) and code.
+    #[error("{0}")]
+    Domain(BoxedError),
     #[error("missing or invalid credentials")]
     Unauthorized,
     #[error("forbidden: {0}")]
@@ -15,26 +19,22 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     InsufficientFunds(String),
-    #[error(transparent)]
-    Payouts(#[from] zbor_payouts::Error),
     #[error("users need ZBOR_DATA_KEY (their emails and second factors are sealed with it)")]
     PeopleNotConfigured,
-    #[error(transparent)]
-    Auth(#[from] zbor_auth::Error),
     #[error("{0} not found")]
     NotFound(String),
     #[error("invalid request body: {0}")]
     BadRequest(String),
+    #[error("invalid path: {0}")]
+    BadPath(String),
+    #[error("invalid query: {0}")]
+    BadQuery(String),
     #[error("webhooks are not configured (STRIPE_WEBHOOK_SECRET)")]
     WebhookNotConfigured,
     #[error("checkout is not configured (STRIPE_SECRET_KEY)")]
     CheckoutNotConfigured,
     #[error("SEPA files are not configured (ZBOR_SEPA_DEBTOR_NAME and ZBOR_SEPA_DEBTOR_IBAN)")]
     SepaNotConfigured,
-    #[error(transparent)]
-    Intake(#[from] zbor_intake::Error),
-    #[error(transparent)]
-    Ledger(#[from] zbor_ledger::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal: {0}")]
@@ -43,106 +43,66 @@ pub enum ApiError {
     TooManyRequests { retry_after_seconds: u64 },
 }
 
-impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
-        use zbor_ledger::Error as L;
-        match self {
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::InsufficientFunds(_) => (StatusCode::CONFLICT, "insufficient_funds"),
-            ApiError::Payouts(
-                zbor_payouts::Error::CampaignNotFound(_)
-                | zbor_payouts::Error::BeneficiaryNotFound(_)
-                | zbor_payouts::Error::BatchNotFound(_)
-                | zbor_payouts::Error::PayoutNotFound(_)
-                | zbor_payouts::Error::SepaFileNotFound(_),
-            ) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Payouts(zbor_payouts::Error::WrongState(_)) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::Payouts(zbor_payouts::Error::Paused) => (StatusCode::CONFLICT, "payouts_paused"),
-            ApiError::Payouts(zbor_payouts::Error::DestinationLocked { .. }) => {
-                (StatusCode::CONFLICT, "destination_locked")
-            }
-            ApiError::Payouts(zbor_payouts::Error::DestinationNotApproved(_)) => {
-                (StatusCode::CONFLICT, "destination_not_approved")
-            }
-            ApiError::Payouts(zbor_payouts::Error::DestinationUnconfirmed(_)) => {
-                (StatusCode::CONFLICT, "destination_unconfirmed")
-            }
-            ApiError::Payouts(zbor_payouts::Error::SamePerson(_)) => (StatusCode::FORBIDDEN, "four_eyes"),
-            ApiError::Payouts(e) if e.is_client_error() => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
-            }
-            ApiError::Payouts(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-            ApiError::PeopleNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "people_not_configured"),
-            ApiError::Auth(e) => {
-                use zbor_auth::Error as A;
-                match e {
-                    A::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
-                    A::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
-                    A::BadSecondFactor => (StatusCode::UNAUTHORIZED, "bad_second_factor"),
-                    A::Locked => (StatusCode::TOO_MANY_REQUESTS, "account_locked"),
-                    A::FourEyes(_) => (StatusCode::FORBIDDEN, "four_eyes"),
-                    A::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-                    A::RequestNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-                    A::EmailTaken | A::AlreadyEnrolled | A::NoEnrolment => (StatusCode::CONFLICT, "conflict"),
-                    A::UserNotFound => (StatusCode::NOT_FOUND, "not_found"),
-                    A::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
-                    A::Vault(_) | A::Hashing | A::Database(_) => {
-                        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-                    }
-                }
-            }
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
-            // 503: Stripe keeps retrying until the secret is configured; nothing is lost.
-            ApiError::WebhookNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "webhook_not_configured"),
-            ApiError::Intake(zbor_intake::Error::Signature(_)) => {
-                (StatusCode::BAD_REQUEST, "invalid_signature")
-            }
-            ApiError::Intake(zbor_intake::Error::MalformedEvent(_)) => {
-                (StatusCode::BAD_REQUEST, "malformed_event")
-            }
-            ApiError::CheckoutNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "checkout_not_configured"),
-            ApiError::SepaNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "sepa_not_configured"),
-            ApiError::Intake(zbor_intake::Error::CampaignNotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Intake(zbor_intake::Error::CampaignClosed(_)) => {
-                (StatusCode::CONFLICT, "campaign_closed")
-            }
-            // Our own queue for Stripe is full: the donor can retry in a moment (or use the link).
-            ApiError::Intake(zbor_intake::Error::Stripe(zbor_stripe::Error::Busy)) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "stripe_busy")
-            }
-            ApiError::Intake(zbor_intake::Error::Stripe(_)) => {
-                (StatusCode::BAD_GATEWAY, "stripe_unavailable")
-            }
-            ApiError::Intake(zbor_intake::Error::SlugTaken(_)) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::Intake(zbor_intake::Error::Ledger(e)) if e.is_client_error() => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
-            }
-            ApiError::Intake(e) if e.is_client_error() => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
-            }
-            ApiError::Intake(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-            ApiError::Ledger(L::AccountNotFound(_) | L::AccountCodeNotFound(_) | L::HoldNotFound(_)) => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
-            ApiError::Ledger(L::InsufficientFunds { .. }) => (StatusCode::CONFLICT, "insufficient_funds"),
-            ApiError::Ledger(
-                L::TransactionConflict(_)
-                | L::HoldConflict(_)
-                | L::AccountCodeTaken(_)
-                | L::HoldNotPending { .. }
-                | L::HoldExpired(_),
-            ) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::Ledger(e) if e.is_client_error() => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
-            }
-            ApiError::Ledger(_) | ApiError::Database(_) | ApiError::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+/// Every crate's error enum becomes an [`ApiError::Domain`], keeping its kind and code.
+macro_rules! domain_errors {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for ApiError {
+            fn from(e: $error) -> ApiError {
+                ApiError::Domain(Box::new(e))
             }
         }
+    )*};
+}
+
+domain_errors!(
+    zbor_auth::Error,
+    zbor_intake::Error,
+    zbor_ledger::Error,
+    zbor_payouts::Error,
+    zbor_stripe::Error,
+);
+
+impl ApiError {
+    fn kind_and_code(&self) -> (ErrorKind, &'static str) {
+        match self {
+            ApiError::Domain(e) => (e.kind(), e.code()),
+            ApiError::Unauthorized => (ErrorKind::Unauthenticated, "unauthorized"),
+            ApiError::TooManyRequests { .. } => (ErrorKind::RateLimited, "rate_limited"),
+            ApiError::Forbidden(_) => (ErrorKind::Forbidden, "forbidden"),
+            ApiError::Conflict(_) => (ErrorKind::Conflict, "conflict"),
+            ApiError::InsufficientFunds(_) => (ErrorKind::Conflict, "insufficient_funds"),
+            ApiError::PeopleNotConfigured => (ErrorKind::Unavailable, "people_not_configured"),
+            ApiError::NotFound(_) => (ErrorKind::NotFound, "not_found"),
+            ApiError::BadRequest(_) => (ErrorKind::Malformed, "invalid_json"),
+            ApiError::BadPath(_) => (ErrorKind::Malformed, "invalid_path"),
+            ApiError::BadQuery(_) => (ErrorKind::Malformed, "invalid_query"),
+            // 503: Stripe keeps retrying until the secret is configured; nothing is lost.
+            ApiError::WebhookNotConfigured => (ErrorKind::Unavailable, "webhook_not_configured"),
+            ApiError::CheckoutNotConfigured => (ErrorKind::Unavailable, "checkout_not_configured"),
+            ApiError::SepaNotConfigured => (ErrorKind::Unavailable, "sepa_not_configured"),
+            ApiError::Database(_) | ApiError::Internal(_) => (ErrorKind::Internal, "internal"),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        let (kind, code) = self.kind_and_code();
+        (status(kind), code)
+    }
+}
+
+/// The one mapping of kinds to HTTP statuses.
+fn status(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Upstream => StatusCode::BAD_GATEWAY,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

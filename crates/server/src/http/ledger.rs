@@ -1,11 +1,22 @@
 //! Read-only ledger endpoints for operators: accounts with balances, and the verify report.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::routing::get;
 use axum::Json;
+use axum::Router;
 use serde_json::{json, Value};
 
 use super::auth::{Caller, LEDGER_READ};
+use super::extract::ApiPath;
 use super::{ApiError, AppState};
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/ledger/accounts", get(list_accounts))
+        .route("/api/v1/ledger/accounts/{code}", get(show_account))
+        .route("/api/v1/ledger/verify", get(verify))
+}
 
 /// Page cap: the ledger has few accounts today; a bound keeps it so.
 const ACCOUNTS_PAGE_MAX: i64 = 1_000;
@@ -25,7 +36,7 @@ pub async fn list_accounts(caller: Caller, State(state): State<AppState>) -> Res
 pub async fn show_account(
     caller: Caller,
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(LEDGER_READ)?;
     let mut conn = state.pool.acquire().await?;

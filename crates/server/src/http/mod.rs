@@ -6,8 +6,8 @@ mod campaigns;
 mod checkout;
 mod console;
 mod error;
+mod extract;
 mod health;
-mod json;
 mod ledger;
 pub mod limits;
 mod pages;
@@ -17,8 +17,6 @@ mod webhooks;
 
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -36,12 +34,15 @@ pub struct AppState {
     pub redis: redis::aio::ConnectionManager,
     /// Only the hash is kept in memory, so the token never appears in a debug print.
     pub admin_token_sha256: Option<[u8; 32]>,
-    pub webhook_secrets: Option<zbor_intake::webhook::signature::WebhookSecrets>,
+    pub webhook_secrets: Option<zbor_stripe::signature::WebhookSecrets>,
+    /// Stripe's events by type, and the store they are kept in once ([`webhooks::table`]).
+    pub stripe_events: std::sync::Arc<zbor_stripe::events::Dispatcher>,
     pub live: std::sync::Arc<crate::live::Live>,
     /// Stripe Checkout; none when no STRIPE_SECRET_KEY is configured.
     pub checkout: Option<zbor_intake::checkout::CheckoutLinks>,
     /// Seals named donors' identities and users' emails and second factors; none: donors'
-    /// identities are not kept and only the bootstrap token works.
+    /// identities are not kept and only the bootstrap token works. Set with
+    /// [`AppState::set_data_key`].
     pub data_key: Option<zbor_vault::DataKey>,
     /// Session cookies are `Secure` when the public address is https.
     pub public_url_https: bool,
@@ -67,12 +68,13 @@ impl AppState {
     ) -> AppState {
         let admin_token_sha256 =
             admin_token.filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into());
-        let webhook_secrets = webhook_secret.and_then(zbor_intake::webhook::signature::WebhookSecrets::parse);
+        let webhook_secrets = webhook_secret.and_then(zbor_stripe::signature::WebhookSecrets::parse);
         AppState {
             pool,
             redis,
             admin_token_sha256,
             webhook_secrets,
+            stripe_events: std::sync::Arc::new(webhooks::table(None)),
             live,
             checkout: None,
             data_key: None,
@@ -87,82 +89,26 @@ impl AppState {
             )),
         }
     }
+
+    /// The data key, for the handlers of Stripe's events too (named donors' identities).
+    pub fn set_data_key(&mut self, data_key: Option<zbor_vault::DataKey>) {
+        self.stripe_events = std::sync::Arc::new(webhooks::table(data_key.clone()));
+        self.data_key = data_key;
+    }
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/api/v1/session", post(people::login).delete(people::logout))
-        .route("/api/v1/me", get(people::me))
-        .route("/api/v1/me/totp", post(people::totp_begin))
-        .route("/api/v1/me/totp/confirm", post(people::totp_confirm))
-        .route("/api/v1/me/tokens", post(people::create_token).get(people::list_tokens))
-        .route("/api/v1/me/tokens/{id}", delete(people::revoke_own_token))
-        .route("/api/v1/me/sessions", get(people::list_sessions))
-        .route("/api/v1/me/sessions/{id}", delete(people::end_own_session))
-        .route("/api/v1/me/password", post(people::change_password))
-        .route("/api/v1/users", post(people::create_user))
-        .route("/api/v1/users/{id}", patch(people::update_user))
-        .route("/api/v1/users/{id}/disable", post(people::disable_user))
-        .route("/api/v1/users/{id}/password-reset", post(people::request_password_reset))
-        .route("/api/v1/users/{id}/second-factor-reset", post(people::request_second_factor_reset))
-        .route("/api/v1/users/{id}/tokens/{token}", delete(people::revoke_token))
-        .route("/api/v1/staff-requests", get(people::list_requests))
-        .route("/api/v1/staff-requests/{id}/confirm", post(people::confirm_request))
-        .route("/api/v1/staff-requests/{id}/cancel", post(people::cancel_request))
-        .route("/api/v1/campaigns/{slug}/payout-batches", post(payouts::create))
-        .route("/api/v1/payout-batches/{id}", get(payouts::show))
-        .route("/api/v1/payout-batches/{id}/approvals", post(payouts::approve))
-        .route("/api/v1/payout-batches", get(payouts::list))
-        .route("/api/v1/payout-batches/{id}/cancel", post(payouts::cancel_batch))
-        .route("/api/v1/payouts/switch", get(payouts::switch_state))
-        .route("/api/v1/payouts/pause", post(payouts::pause))
-        .route("/api/v1/payouts/resume", post(payouts::resume))
-        .route("/api/v1/payouts/{id}", get(payouts::show_payout))
-        .route("/api/v1/payouts/{id}/paid", post(payouts::mark_paid))
-        .route("/api/v1/payouts/{id}/returned", post(payouts::mark_returned))
-        .route("/api/v1/payouts/{id}/retry", post(payouts::retry))
-        .route("/api/v1/payouts/{id}/cancel", post(payouts::cancel))
-        .route("/api/v1/payout-batches/{id}/sepa-files", post(payouts::create_sepa_file))
-        .route("/api/v1/sepa-files/{id}", get(payouts::show_sepa_file))
-        .route("/api/v1/sepa-files/{id}/pain.001.xml", post(payouts::download_sepa_file))
-        .route("/api/v1/sepa-files/{id}/confirm", post(payouts::confirm_sepa_file))
-        .route(
-            "/api/v1/campaigns/{slug}/beneficiaries",
-            post(beneficiaries::create).get(beneficiaries::list),
-        )
-        .route("/api/v1/campaigns/{slug}/beneficiaries/duplicates", get(beneficiaries::duplicates))
-        .route(
-            "/api/v1/campaigns/{slug}/beneficiaries/import",
-            post(beneficiaries::import).layer(DefaultBodyLimit::max(beneficiaries::IMPORT_BODY_BYTES_MAX)),
-        )
-        .route("/api/v1/beneficiaries/confirmations", post(beneficiaries::confirm))
-        .route("/api/v1/beneficiaries/unconfirmed", get(beneficiaries::unconfirmed))
-        .route("/api/v1/beneficiaries/{id}", patch(beneficiaries::update))
-        .route("/api/v1/beneficiaries/{id}/reveal", post(beneficiaries::reveal))
-        .route("/api/v1/ledger/accounts", get(ledger::list_accounts))
-        .route("/api/v1/ledger/accounts/{code}", get(ledger::show_account))
-        .route("/api/v1/ledger/verify", get(ledger::verify))
-        .route("/api/v1/campaigns", post(campaigns::create))
-        .route("/api/v1/campaigns/{slug}", get(campaigns::show).patch(campaigns::update))
-        .route("/api/v1/campaigns/{slug}/totals", get(campaigns::totals))
-        .route("/api/v1/campaigns/{slug}/live", get(campaigns::live))
-        .route("/api/v1/campaigns/{slug}/timeline", get(pages::timeline))
-        .route("/api/v1/campaigns/{slug}/checkout", post(checkout::create))
-        .route("/give/{slug}", get(pages::give))
-        .route("/give/{slug}/thanks", get(pages::thanks))
-        .route("/assets/give.js", get(pages::give_js))
-        .route("/dashboard/{slug}", get(pages::dashboard))
-        .route("/assets/dashboard.js", get(pages::dashboard_js))
-        .route("/assets/dashboard.css", get(pages::dashboard_css))
-        .route("/console", get(console::page))
-        .route("/assets/console.js", get(console::js))
-        .route("/assets/console.css", get(console::css))
-        .route(
-            "/webhooks/stripe",
-            post(webhooks::stripe).layer(DefaultBodyLimit::max(zbor_intake::webhook::BODY_BYTES_MAX)),
-        )
+        .merge(health::router())
+        .merge(people::router())
+        .merge(payouts::router())
+        .merge(beneficiaries::router())
+        .merge(ledger::router())
+        .merge(campaigns::router())
+        .merge(pages::router())
+        .merge(checkout::router())
+        .merge(console::router())
+        .merge(webhooks::router())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         // Logs method, path and status; never bodies, query strings or headers.

@@ -1,13 +1,28 @@
 //! Server-rendered pages. The HTML names only the campaign's slug, checked against the slug
 //! rules before it is placed in the page; everything else arrives through the JSON API.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 use axum::Json;
+use axum::Router;
 use zbor_intake::campaigns::Slug;
 
+use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/campaigns/{slug}/timeline", get(timeline))
+        .route("/give/{slug}", get(give))
+        .route("/give/{slug}/thanks", get(thanks))
+        .route("/assets/give.js", get(give_js))
+        .route("/dashboard/{slug}", get(dashboard))
+        .route("/assets/dashboard.js", get(dashboard_js))
+        .route("/assets/dashboard.css", get(dashboard_css))
+}
 
 const DASHBOARD_HTML: &str = include_str!("../../assets/dashboard.html");
 const DASHBOARD_JS: &str = include_str!("../../assets/dashboard.js");
@@ -21,7 +36,7 @@ const CSP: &str =
 
 pub async fn dashboard(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
     let mut conn = state.pool.acquire().await?;
@@ -55,7 +70,10 @@ fn page(html: String) -> Response {
 }
 
 /// The donors' page: suggested amounts, any amount, anonymous by default, then Stripe Checkout.
-pub async fn give(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+pub async fn give(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response, ApiError> {
     let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
     let mut conn = state.pool.acquire().await?;
     let campaign = zbor_intake::campaigns::by_slug(&mut conn, slug.as_str()).await?;
@@ -102,7 +120,10 @@ pub async fn give(State(state): State<AppState>, Path(slug): Path<String>) -> Re
 }
 
 /// Where Stripe sends the donor back after paying.
-pub async fn thanks(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+pub async fn thanks(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response, ApiError> {
     let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
     let mut conn = state.pool.acquire().await?;
     let campaign = zbor_intake::campaigns::by_slug(&mut conn, slug.as_str()).await?;
@@ -138,8 +159,8 @@ fn three_hours() -> i64 {
 
 pub async fn timeline(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-    Query(query): Query<TimelineQuery>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(query): ApiQuery<TimelineQuery>,
 ) -> Result<Json<zbor_intake::totals::Timeline>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     Ok(Json(zbor_intake::totals::timeline(&mut conn, &slug, query.minutes).await?))

@@ -2,9 +2,11 @@
 //! the content hash the treasurer reviewed and a fresh one-time code: the second factor is asked
 //! again for every approval, not only at login.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::Json;
+use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use zbor_auth::Role;
@@ -12,8 +14,30 @@ use zbor_payouts::batches::{self, Approved, Batch, NewItem, Refusal};
 use zbor_payouts::{sepa_files, switch, treasury};
 
 use super::auth::Caller;
-use super::json::ApiJson;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{ApiError, AppState};
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/campaigns/{slug}/payout-batches", post(create))
+        .route("/api/v1/payout-batches/{id}", get(show))
+        .route("/api/v1/payout-batches/{id}/approvals", post(approve))
+        .route("/api/v1/payout-batches", get(list))
+        .route("/api/v1/payout-batches/{id}/cancel", post(cancel_batch))
+        .route("/api/v1/payouts/switch", get(switch_state))
+        .route("/api/v1/payouts/pause", post(pause))
+        .route("/api/v1/payouts/resume", post(resume))
+        .route("/api/v1/payouts/{id}", get(show_payout))
+        .route("/api/v1/payouts/{id}/paid", post(mark_paid))
+        .route("/api/v1/payouts/{id}/returned", post(mark_returned))
+        .route("/api/v1/payouts/{id}/retry", post(retry))
+        .route("/api/v1/payouts/{id}/cancel", post(cancel))
+        .route("/api/v1/payout-batches/{id}/sepa-files", post(create_sepa_file))
+        .route("/api/v1/sepa-files/{id}", get(show_sepa_file))
+        .route("/api/v1/sepa-files/{id}/pain.001.xml", post(download_sepa_file))
+        .route("/api/v1/sepa-files/{id}/confirm", post(confirm_sepa_file))
+}
 
 /// Who works with payout batches.
 pub const TREASURY: &[Role] = &[Role::Treasurer];
@@ -38,7 +62,7 @@ fn user_of(caller: &Caller) -> Result<i64, ApiError> {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(new): ApiJson<NewBatch>,
 ) -> Result<(StatusCode, Json<Batch>), ApiError> {
     caller.require(TREASURY)?;
@@ -62,7 +86,7 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY_READ)?;
     Ok(Json(batches::batch(&state.pool, id).await?))
@@ -81,7 +105,7 @@ pub struct Approval {
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
@@ -141,7 +165,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    axum::extract::Query(query): axum::extract::Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY_READ)?;
     let batches = batches::list(&state.pool, query.limit.unwrap_or(100)).await?;
@@ -152,7 +176,7 @@ pub async fn list(
 pub async fn cancel_batch(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY)?;
     user_of(&caller)?;
@@ -169,7 +193,7 @@ pub async fn cancel_batch(
 pub async fn show_payout(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY_READ)?;
     Ok(Json(treasury::get(&state.pool, id).await?.opened(state.data_key.as_ref())?))
@@ -215,7 +239,7 @@ async fn audited_payout(
 pub async fn mark_paid(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(note): ApiJson<Note>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
@@ -230,7 +254,7 @@ pub async fn mark_paid(
 pub async fn mark_returned(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(reason): ApiJson<Reason>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
@@ -245,7 +269,7 @@ pub async fn mark_returned(
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
@@ -258,7 +282,7 @@ pub async fn retry(
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
@@ -350,7 +374,7 @@ pub struct NewSepaFile {
 pub async fn create_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewSepaFile>,
 ) -> Result<(StatusCode, Json<sepa_files::SepaFile>), ApiError> {
     caller.require(TREASURY)?;
@@ -360,7 +384,7 @@ pub async fn create_sepa_file(
     let today = chrono::Utc::now().date_naive();
     let date = new.requested_execution_date.unwrap_or(today + chrono::Days::new(1));
     if date < today || date > today + chrono::Days::new(365) {
-        return Err(ApiError::Payouts(zbor_payouts::Error::InvalidField {
+        return Err(ApiError::from(zbor_payouts::Error::InvalidField {
             field: "requested_execution_date",
             reason: "from today to a year ahead".into(),
         }));
@@ -388,7 +412,7 @@ pub async fn create_sepa_file(
 pub async fn show_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<sepa_files::SepaFile>, ApiError> {
     caller.require(TREASURY_READ)?;
     Ok(Json(sepa_files::get(&state.pool, id).await?))
@@ -406,7 +430,7 @@ pub struct FreshCode {
 pub async fn download_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(code): ApiJson<FreshCode>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
@@ -443,7 +467,7 @@ pub async fn download_sepa_file(
 pub async fn confirm_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;

@@ -1,9 +1,11 @@
 //! Logging in and out, the second factor, API tokens, and managing users.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post};
 use axum::Json;
+use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use zbor_auth::staff::RequestKind;
@@ -11,8 +13,31 @@ use zbor_auth::{sessions, Login, Role, UserId, Via};
 use zbor_vault::DataKey;
 
 use super::auth::{session_token, Caller, PEOPLE_ADMIN, SECURE_SESSION_COOKIE, SESSION_COOKIE};
-use super::json::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use super::{ApiError, AppState};
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/session", post(login).delete(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/me/totp", post(totp_begin))
+        .route("/api/v1/me/totp/confirm", post(totp_confirm))
+        .route("/api/v1/me/tokens", post(create_token).get(list_tokens))
+        .route("/api/v1/me/tokens/{id}", delete(revoke_own_token))
+        .route("/api/v1/me/sessions", get(list_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(end_own_session))
+        .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/users", post(create_user))
+        .route("/api/v1/users/{id}", patch(update_user))
+        .route("/api/v1/users/{id}/disable", post(disable_user))
+        .route("/api/v1/users/{id}/password-reset", post(request_password_reset))
+        .route("/api/v1/users/{id}/second-factor-reset", post(request_second_factor_reset))
+        .route("/api/v1/users/{id}/tokens/{token}", delete(revoke_token))
+        .route("/api/v1/staff-requests", get(list_requests))
+        .route("/api/v1/staff-requests/{id}/confirm", post(confirm_request))
+        .route("/api/v1/staff-requests/{id}/cancel", post(cancel_request))
+}
 
 /// Appends to the audit log. A privileged action that cannot be audited is reported as failed.
 pub(super) async fn audit(
@@ -240,7 +265,7 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Resul
 pub async fn revoke_own_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     let user = signed_in_user(&caller)?;
     let mut db = state.pool.begin().await?;
@@ -264,7 +289,7 @@ pub async fn revoke_own_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path((user, token)): Path<(i64, i64)>,
+    ApiPath((user, token)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.require(CUT_OFF)?;
     let mut db = state.pool.begin().await?;
@@ -294,7 +319,7 @@ pub async fn list_sessions(
 pub async fn end_own_session(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     let user = signed_in_user(&caller)?;
     let mut db = state.pool.begin().await?;
@@ -404,7 +429,7 @@ pub struct RoleChange {
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
@@ -416,7 +441,7 @@ pub async fn update_user(
 pub async fn request_password_reset(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
     open_request(&state, principal, UserId::from_i64(id), RequestKind::PasswordReset, None).await
@@ -427,7 +452,7 @@ pub async fn request_password_reset(
 pub async fn request_second_factor_reset(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
     open_request(&state, principal, UserId::from_i64(id), RequestKind::SecondFactorReset, None).await
@@ -459,7 +484,7 @@ pub async fn list_requests(State(state): State<AppState>, caller: Caller) -> Res
 pub async fn confirm_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(code): ApiJson<Code>,
 ) -> Result<Response, ApiError> {
     let principal = caller.require(CONFIRMERS)?;
@@ -486,7 +511,7 @@ pub async fn confirm_request(
 pub async fn cancel_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let principal = caller.require(CONFIRMERS)?;
     let mut db = state.pool.begin().await?;
@@ -508,7 +533,7 @@ pub async fn cancel_request(
 pub async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     let principal = caller.require(CUT_OFF)?;
     let user = UserId::from_i64(id);

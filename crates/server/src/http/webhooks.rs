@@ -1,14 +1,34 @@
-//! `POST /webhooks/stripe`: verify the signature, store the event, book it; 2xx only after commit.
-//! Transfer events reconcile payouts (`zbor_payouts::reconcile`); the rest are donations'.
+//! `POST /webhooks/stripe`: verify the signature, then the event store keeps the event once and
+//! the handler its type is registered for acts on it; 2xx only after commit.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
-use zbor_intake::webhook::{receive_with, signature};
+use zbor_stripe::events::{Context, Dispatcher};
+use zbor_stripe::signature;
+use zbor_vault::DataKey;
 
 use super::{ApiError, AppState};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+use axum::Router;
+
+/// This area's routes; `http::router` merges every area's.
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/webhooks/stripe",
+        post(stripe).layer(DefaultBodyLimit::max(zbor_stripe::events::BODY_BYTES_MAX)),
+    )
+}
+
+/// The table of Stripe's events: each domain registers the types it acts on.
+pub fn table(data_key: Option<DataKey>) -> Dispatcher {
+    let events = Dispatcher::new(Context { data_key });
+    let events = zbor_intake::webhook::register(events);
+    zbor_payouts::reconcile::register(events)
+}
 
 pub async fn stripe(
     State(state): State<AppState>,
@@ -18,24 +38,8 @@ pub async fn stripe(
     let secrets = state.webhook_secrets.as_ref().ok_or(ApiError::WebhookNotConfigured)?;
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
-        .map_err(zbor_intake::Error::from)?;
-    // transfers are payouts' business; everything else is a donation's
-    #[derive(serde::Deserialize)]
-    struct Kind {
-        #[serde(rename = "type")]
-        kind: String,
-    }
-    let kind = serde_json::from_slice::<Kind>(&body).map(|k| k.kind).unwrap_or_default();
-    if zbor_payouts::reconcile::handles(&kind) {
-        let receipt = zbor_payouts::reconcile::receive(&state.pool, &body).await?;
-        return Ok(Json(json!({
-            "received": true,
-            "event": receipt.event_id,
-            "outcome": receipt.outcome,
-            "duplicate": receipt.duplicate,
-        })));
-    }
-    let receipt = receive_with(&state.pool, &body, state.data_key.as_ref()).await?;
+        .map_err(zbor_stripe::Error::from)?;
+    let receipt = state.stripe_events.receive(&state.pool, &body).await?;
     if let Some(campaign) = &receipt.campaign {
         state.live.mark_dirty(campaign);
     }

@@ -44,9 +44,9 @@ impl Receiver {
                 async move {
                     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
                     let secrets =
-                        zbor_intake::webhook::signature::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap();
+                        zbor_stripe::signature::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap();
                     let now = chrono::Utc::now().timestamp();
-                    if zbor_intake::webhook::signature::verify(header, &body, &secrets, now).is_err() {
+                    if zbor_stripe::signature::verify(header, &body, &secrets, now).is_err() {
                         return StatusCode::BAD_REQUEST;
                     }
                     seen.lock().unwrap().push(serde_json::from_slice(&body).unwrap());

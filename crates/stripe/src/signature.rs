@@ -4,7 +4,18 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::SignatureError;
+/// Why a webhook's `Stripe-Signature` was not accepted. Each is a 400 to Stripe, nothing stored.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("missing Stripe-Signature header")]
+    Missing,
+    #[error("malformed Stripe-Signature header")]
+    Malformed,
+    #[error("timestamp outside the {tolerance_s} s tolerance (age {age_s} s)")]
+    Stale { age_s: i64, tolerance_s: i64 },
+    #[error("no v1 signature matches the configured secret(s)")]
+    NoMatch,
+}
 
 /// Stripe's own libraries refuse events older than this.
 pub const TOLERANCE_S: i64 = 300;

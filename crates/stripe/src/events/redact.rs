@@ -2,7 +2,8 @@
 //!
 //! Stripe's objects carry names, emails, addresses and phone numbers (`customer_details`,
 //! `billing_details`, `shipping_details`, ...). The stored payload is an allow-list projection,
-//! so a field Stripe adds tomorrow is not kept by accident.
+//! so a field Stripe adds tomorrow is not kept by accident. A transfer's `destination` (the
+//! beneficiary's connected account) is not kept either.
 
 use serde_json::{json, Map, Value};
 
@@ -24,14 +25,15 @@ const KEPT: &[&str] = &[
     "submit_type",
     "created",
     "livemode",
+    "amount_reversed",
 ];
 
 /// Metadata keys kept (ours only: a donor-facing form could put anything in metadata).
-const KEPT_METADATA: &[&str] = &["zbor_campaign", "zbor_anonymous"];
+const KEPT_METADATA: &[&str] = &["zbor_campaign", "zbor_anonymous", "zbor_payout"];
 
-pub fn event(id: &str, kind: &str, created: i64, object: &Value) -> Value {
+pub fn event(event: &super::Event) -> Value {
     let mut kept = Map::new();
-    if let Value::Object(fields) = object {
+    if let Value::Object(fields) = &event.object {
         for key in KEPT {
             if let Some(v) = fields.get(*key) {
                 kept.insert((*key).to_owned(), v.clone());
@@ -46,7 +48,7 @@ pub fn event(id: &str, kind: &str, created: i64, object: &Value) -> Value {
             kept.insert("metadata".into(), Value::Object(ours));
         }
     }
-    json!({ "id": id, "type": kind, "created": created, "data": { "object": kept } })
+    json!({ "id": event.id, "type": event.kind, "created": event.created, "data": { "object": kept } })
 }
 
 #[cfg(test)]
@@ -61,7 +63,12 @@ mod tests {
             "customer_email": "donor@example.com",
             "metadata": { "zbor_campaign": "release-123", "note": "from Jane" }
         });
-        let kept = event("evt_1", "checkout.session.completed", 1, &object);
+        let kept = event(&super::super::Event {
+            id: "evt_1".into(),
+            kind: "checkout.session.completed".into(),
+            created: 1,
+            object,
+        });
         let text = kept.to_string();
         assert!(!text.contains("donor@example.com") && !text.contains("Jane"), "{text}");
         assert_eq!(kept["data"]["object"]["amount_total"], 2500);

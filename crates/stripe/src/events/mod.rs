@@ -1,0 +1,278 @@
+//! Stripe's events, each acted on exactly once: one event store and one table of handlers.
+//!
+//! A delivery has passed [`crate::signature::verify`] before it reaches [`Dispatcher::receive`].
+//! Then, in one database transaction: the event id is looked up (a delivery of an event already
+//! stored changes nothing and answers what became of it), the handler registered for the event's
+//! type acts on it, and the event is stored, redacted ([`redact`]), with its outcome. A 2xx goes
+//! back only after that commit, so a 2xx means all of it is durable, and a failure anywhere
+//! leaves nothing behind for Stripe's retry to trip over.
+//!
+//! Each domain registers its handlers (`zbor_intake::webhook::register`,
+//! `zbor_payouts::reconcile::register`); a type nobody registered is stored as `ignored`. Adding
+//! an event type is one handler function and one `.on(type, handler)` line in its domain's
+//! `register`.
+
+mod redact;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use zbor_vault::DataKey;
+
+use crate::Error;
+
+/// Largest webhook body accepted; Stripe's events are a few kilobytes.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+
+/// A Stripe event as delivered; `object` is `data.object`, the resource the event is about.
+#[derive(Debug)]
+pub struct Event {
+    pub id: String,
+    pub kind: String,
+    /// Unix seconds, as Stripe sends it.
+    pub created: i64,
+    pub object: Value,
+}
+
+impl Event {
+    /// Reads a delivery's body. A malformed id or type is refused here, with a reason, so it is
+    /// a 400 and not a database constraint failing into a 500 that Stripe retries forever.
+    pub fn parse(body: &[u8]) -> Result<Event, Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            id: String,
+            #[serde(rename = "type")]
+            kind: String,
+            created: i64,
+            data: Data,
+        }
+        #[derive(Deserialize)]
+        struct Data {
+            object: Value,
+        }
+        let wire: Wire = serde_json::from_slice(body).map_err(|e| Error::MalformedEvent(e.to_string()))?;
+        if !is_stripe_id(&wire.id, "evt_") || wire.kind.is_empty() || wire.kind.len() > 100 {
+            return Err(Error::MalformedEvent("bad event id or type".into()));
+        }
+        if chrono::DateTime::from_timestamp(wire.created, 0).is_none() {
+            return Err(Error::MalformedEvent("bad created timestamp".into()));
+        }
+        Ok(Event { id: wire.id, kind: wire.kind, created: wire.created, object: wire.data.object })
+    }
+
+    /// The event's object as `T` (the fields a handler needs; Stripe sends many more).
+    pub fn object_as<T: DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
+        T::deserialize(&self.object).map_err(|e| Error::MalformedEvent(format!("{what}: {e}")))
+    }
+}
+
+/// Stripe ids are a prefix and then letters, digits and underscores.
+pub fn is_stripe_id(id: &str, prefix: &str) -> bool {
+    id.len() <= 255
+        && id.strip_prefix(prefix).is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
+/// What became of an event. Stored with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[sqlx(type_name = "stripe_event_outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Money moved in the ledger (a donation, a reversal), or a payout was recorded paid.
+    Booked,
+    /// Nothing for zbor to do (a type nobody handles, or what it says is already known).
+    Ignored,
+    /// The payment is not settled yet (SEPA debit): a later event books it.
+    Waiting,
+    /// The payment failed: nothing is booked.
+    Failed,
+    /// Stored but not acted on: a person must look (unknown campaign, amounts that differ).
+    NeedsReview,
+}
+
+/// What a handler did with an event.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Handled {
+    pub outcome: Outcome,
+    pub review_reason: Option<String>,
+    /// The campaign (slug) whose money the event changed: its live totals need a refresh.
+    pub campaign: Option<String>,
+}
+
+impl Handled {
+    pub fn new(outcome: Outcome) -> Handled {
+        Handled { outcome, review_reason: None, campaign: None }
+    }
+
+    pub fn ignored() -> Handled {
+        Handled::new(Outcome::Ignored)
+    }
+
+    pub fn review(reason: impl Into<String>) -> Handled {
+        Handled { outcome: Outcome::NeedsReview, review_reason: Some(reason.into()), campaign: None }
+    }
+
+    pub fn for_campaign(mut self, campaign: impl Into<String>) -> Handled {
+        self.campaign = Some(campaign.into());
+        self
+    }
+}
+
+/// What receiving a delivery did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub event_id: String,
+    pub outcome: Outcome,
+    pub review_reason: Option<String>,
+    /// The campaign whose totals changed (only when something was booked).
+    pub campaign: Option<String>,
+    /// The event id was stored before: this delivery changed nothing.
+    pub duplicate: bool,
+}
+
+/// What handlers may need besides the database connection.
+#[derive(Clone, Default)]
+pub struct Context {
+    /// Seals the names and emails of donors who chose to be named; without it none are kept.
+    pub data_key: Option<DataKey>,
+}
+
+/// A handler's future: it borrows the transaction's connection and the event.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Handled, Error>> + Send + 'a>>;
+
+/// Acts on one event inside the store's transaction. Its database work commits with the event
+/// row, or not at all.
+pub type Handler = for<'a> fn(&'a mut PgConnection, &'a Event, &'a Context) -> HandlerFuture<'a>;
+
+/// The table of handlers by event type, and the store they run in.
+pub struct Dispatcher {
+    handlers: HashMap<&'static str, Handler>,
+    context: Context,
+}
+
+impl Dispatcher {
+    pub fn new(context: Context) -> Dispatcher {
+        Dispatcher { handlers: HashMap::new(), context }
+    }
+
+    /// Registers `handler` for events of type `kind`. One handler per type: registering a type
+    /// twice is a bug in the table, caught by the tests that build it.
+    pub fn on(mut self, kind: &'static str, handler: Handler) -> Dispatcher {
+        let previous = self.handlers.insert(kind, handler);
+        debug_assert!(previous.is_none(), "two handlers for {kind}");
+        self
+    }
+
+    /// True when a handler is registered for `kind`.
+    pub fn handles(&self, kind: &str) -> bool {
+        self.handlers.contains_key(kind)
+    }
+
+    /// The registered types, sorted (what the webhook endpoint at Stripe should send).
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
+        kinds.sort_unstable();
+        kinds
+    }
+
+    /// Stores a verified delivery once and acts on it. `body` must already have passed
+    /// [`crate::signature::verify`].
+    pub async fn receive(&self, pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
+        let event = Event::parse(body)?;
+        let mut db = pool.begin().await?;
+        // Serializes deliveries of the same stored event; the loser finds it and changes nothing.
+        let stored: Option<Outcome> =
+            sqlx::query_scalar("select outcome from stripe_events where id = $1 for update")
+                .bind(&event.id)
+                .fetch_optional(&mut *db)
+                .await?;
+        if let Some(outcome) = stored {
+            return Ok(Receipt::duplicate(event.id, outcome));
+        }
+        let handled = match self.handlers.get(event.kind.as_str()) {
+            Some(handler) => handler(&mut db, &event, &self.context).await?,
+            None => Handled::ignored(),
+        };
+        let created = chrono::DateTime::from_timestamp(event.created, 0);
+        let inserted = sqlx::query(
+            "insert into stripe_events (id, type, created, payload, outcome, review_reason)
+             values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing",
+        )
+        .bind(&event.id)
+        .bind(&event.kind)
+        .bind(created)
+        .bind(redact::event(&event))
+        .bind(handled.outcome)
+        .bind(handled.review_reason.as_deref())
+        .execute(&mut *db)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            // A concurrent delivery of the same event committed first: drop our work, keep theirs.
+            db.rollback().await?;
+            let outcome: Outcome = sqlx::query_scalar("select outcome from stripe_events where id = $1")
+                .bind(&event.id)
+                .fetch_one(pool)
+                .await?;
+            return Ok(Receipt::duplicate(event.id, outcome));
+        }
+        db.commit().await?;
+        let Handled { outcome, review_reason, campaign } = handled;
+        match &review_reason {
+            Some(reason) => {
+                tracing::warn!(event = %event.id, kind = %event.kind, reason, "stripe event needs review")
+            }
+            None => tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe event stored"),
+        }
+        // Only a booking changes a campaign's totals.
+        let campaign = campaign.filter(|_| outcome == Outcome::Booked);
+        Ok(Receipt { event_id: event.id, outcome, review_reason, campaign, duplicate: false })
+    }
+}
+
+impl Receipt {
+    fn duplicate(event_id: String, outcome: Outcome) -> Receipt {
+        Receipt { event_id, outcome, review_reason: None, campaign: None, duplicate: true }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_deliveries_are_refused_with_a_reason() {
+        let ok = br#"{"id":"evt_1","type":"charge.refunded","created":1,"data":{"object":{}}}"#;
+        assert_eq!(Event::parse(ok).map(|e| e.kind).ok().as_deref(), Some("charge.refunded"));
+        for bad in [
+            &br#"{"id":"evt_1"}"#[..],
+            br#"{"id":"ch_1","type":"x","created":1,"data":{"object":{}}}"#,
+            br#"{"id":"evt_1;drop","type":"x","created":1,"data":{"object":{}}}"#,
+            br#"{"id":"evt_1","type":"","created":1,"data":{"object":{}}}"#,
+            br#"{"id":"evt_1","type":"x","created":99999999999999,"data":{"object":{}}}"#,
+            b"not json",
+        ] {
+            assert!(
+                matches!(Event::parse(bad), Err(Error::MalformedEvent(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    fn ignore<'a>(_: &'a mut PgConnection, _: &'a Event, _: &'a Context) -> HandlerFuture<'a> {
+        Box::pin(async { Ok(Handled::ignored()) })
+    }
+
+    #[test]
+    fn the_table_lists_what_it_handles() {
+        let table = Dispatcher::new(Context::default()).on("b.x", ignore).on("a.x", ignore);
+        assert!(table.handles("a.x") && !table.handles("c.x"));
+        assert_eq!(table.kinds(), ["a.x", "b.x"]);
+    }
+}
