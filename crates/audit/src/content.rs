@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use zbor_ledger::canonical_json;
 
 use crate::{Entry, Error};
 
@@ -72,24 +73,6 @@ fn survives_jsonb(value: &Value) -> bool {
     }
 }
 
-/// JSON without whitespace, object keys sorted at every level. jsonb stores keys in its own
-/// order, and serde_json keeps insertion order when its `preserve_order` feature is on somewhere
-/// in the build, so the order is fixed here rather than trusted.
-pub fn canonical_json(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(value).to_string()
-}
-
 /// `sha256(prev_hash || "zbor-audit-v1" || field...)`, each field its byte length as 8 bytes
 /// big-endian then its bytes, in this order: `at` as decimal microseconds since the Unix epoch,
 /// actor, action, subject (a one-byte tag 0 when absent, 1 then the field when present),
@@ -154,12 +137,6 @@ mod tests {
         for bad in [json!([]), json!({"x": 1.5}), json!({"x": "\u{0}"}), json!({"x": "y".repeat(5000)})] {
             assert!(matches!(validate(&entry("cli", "x", None, bad)), Err(Error::InvalidDetails { .. })));
         }
-    }
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level() {
-        let v: Value = serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":"s"}}"#).unwrap();
-        assert_eq!(canonical_json(&v), r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#);
     }
 
     #[test]

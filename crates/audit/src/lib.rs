@@ -13,10 +13,11 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-pub use content::{
-    canonical_json, entry_hash, Hash, ACTION_MAX, ACTOR_MAX, DETAILS_BYTES_MAX, GENESIS, SUBJECT_MAX,
-};
+pub use content::{entry_hash, Hash, ACTION_MAX, ACTOR_MAX, DETAILS_BYTES_MAX, GENESIS, SUBJECT_MAX};
 pub use verify::{verify, Problem, ProblemKind, Report};
+/// The canonical JSON that entry hashes cover: zbor-ledger's, one implementation for both hash
+/// chains (why there: this crate's Cargo.toml).
+pub use zbor_ledger::canonical_json;
 
 /// Arbitrary but fixed: the transaction-scoped advisory lock that makes appends one at a time.
 const AUDIT_LOCK: i64 = 0x7a62_6f72_4155_4454; // "zborAUDT"

@@ -15,7 +15,10 @@ pub const GENESIS: Hash = [0; 32];
 pub const METADATA_BYTES_MAX: usize = 16 * 1024;
 
 /// JSON with object keys sorted at every level and no whitespace. PostgreSQL's jsonb reorders
-/// keys, so hashing the caller's text as written could not be reproduced from the database.
+/// keys, so hashing the caller's text as written could not be reproduced from the database; and
+/// serde_json keeps insertion order when its `preserve_order` feature is on somewhere in the
+/// build, so the order is fixed here rather than trusted. The ledger's hashes and zbor-audit's
+/// entry hashes are both computed over this text: its output must never change.
 pub fn canonical_json(value: &Value) -> String {
     let mut out = String::new();
     write_canonical(value, &mut out);

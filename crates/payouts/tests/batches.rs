@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::{self, Campaign, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_intake::campaigns::Campaign;
+use zbor_ledger::Money;
 use zbor_payouts::batches::{self, Approved, NewItem, Refusal};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate};
 use zbor_testkit::TestDb;
@@ -23,43 +23,13 @@ struct Setup {
     third: i64,
 }
 
-fn eur(amount: &str) -> Money {
-    Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap()
-}
-
 async fn setup(funds: &str) -> Setup {
     let db = TestDb::new(8).await;
     let key = DataKey::generate();
-    let campaign = campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release-123".into(),
-            title: "123 released".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "123000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec![],
-        },
-    )
-    .await
-    .unwrap();
     // donations arrived: the campaign holds `funds`
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("test-funds"))
-        .debit(stripe.id, eur(funds))
-        .credit(campaign.ledger_account, eur(funds));
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
-    let mut ids = Vec::new();
-    for email in ["creator@example.org", "second@example.org", "third@example.org"] {
-        let user =
-            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap();
-        ids.push(user.id.as_i64());
-    }
+    let campaign = funded_campaign(&db, "release-123", funds).await;
+    let ids =
+        treasurers(&db, &key, &["creator@example.org", "second@example.org", "third@example.org"]).await;
     Setup { db, key, campaign, creator: ids[0], second: ids[1], third: ids[2] }
 }
 

@@ -15,8 +15,6 @@ use std::time::Duration;
 use chrono::Utc;
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::{self, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate, Confirmation, PayoutMethod};
 use zbor_payouts::key_rotation;
@@ -73,35 +71,11 @@ impl World {
     }
 }
 
-fn eur(amount: &str) -> Money {
-    Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap()
-}
-
 /// A funded campaign and three treasurers with a second factor, all under the old key.
 async fn world() -> World {
     let db = TestDb::new(8).await;
     let keys = keys();
-    let campaign = campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release-123".into(),
-            title: "123 released".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "123000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("test-funds"))
-        .debit(stripe.id, eur("20000"))
-        .credit(campaign.ledger_account, eur("20000"));
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
+    let campaign = funded_campaign(&db, "release-123", "20000").await;
     let mut treasurers = Vec::new();
     for email in ["a@example.org", "b@example.org", "c@example.org"] {
         let user = zbor_auth::add_user(&db.pool, &keys.old, email, zbor_auth::Role::Treasurer, PASSWORD)

@@ -11,8 +11,7 @@ use std::io::{Read, Write};
 
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::{self, Campaign, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_intake::campaigns::Campaign;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, Confirmation};
 use zbor_payouts::treasury::{self, PayoutStatus};
@@ -34,36 +33,8 @@ struct Setup {
 async fn setup() -> Setup {
     let db = TestDb::new(8).await;
     let key = DataKey::generate();
-    let campaign = campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release".into(),
-            title: "Released".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "10000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let eur = |amount: &str| Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("test-funds"))
-        .debit(stripe.id, eur("5000"))
-        .credit(campaign.ledger_account, eur("5000"));
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
-    let mut treasurers = Vec::new();
-    for email in ["a@example.org", "b@example.org", "c@example.org"] {
-        let user =
-            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap();
-        treasurers.push(user.id.as_i64());
-    }
+    let campaign = funded_campaign(&db, "release", "5000").await;
+    let treasurers = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     Setup { db, key, campaign, treasurers }
 }
 

@@ -12,8 +12,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use rust_decimal::Decimal;
 use serde_json::json;
-use zbor_intake::campaigns::{self, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
+use zbor_ledger::{Currency, Money};
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::iban::{Bic, Iban};
 use zbor_payouts::sepa::{self, CreditTransfer, Debtor, PaymentFile, Totals};
@@ -23,10 +22,6 @@ use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
 
 const NAMESPACE: &str = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09";
-
-fn eur(amount: &str) -> Money {
-    Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap()
-}
 
 fn debtor(bic: bool) -> Debtor {
     Debtor {
@@ -539,35 +534,8 @@ struct Rail {
 async fn rail() -> Rail {
     let db = TestDb::new(8).await;
     let key = DataKey::generate();
-    let campaign = campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release".into(),
-            title: "Released political prisoners".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "10000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("funds"))
-        .debit(stripe.id, eur("5000"))
-        .credit(campaign.ledger_account, eur("5000"));
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
-    let mut treasurers = Vec::new();
-    for email in ["a@example.org", "b@example.org", "c@example.org"] {
-        let user =
-            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap();
-        treasurers.push(user.id.as_i64());
-    }
+    let campaign = funded_campaign(&db, "release", "5000").await;
+    let treasurers = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     Rail { db, key, campaign, treasurers }
 }
 

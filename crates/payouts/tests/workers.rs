@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::{self, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries;
 use zbor_payouts::worker::{self, Step};
@@ -35,24 +33,7 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
 
     let db = TestDb::new(8).await;
     let key = DataKey::generate();
-    let new_campaign = NewCampaign {
-        slug: "release-123".into(),
-        title: "123 released".into(),
-        description: String::new(),
-        currency: "EUR".into(),
-        goal: "123000".into(),
-        amount_per_beneficiary: Some("1000".into()),
-        suggested_amounts: vec![],
-    };
-    let campaign = campaigns::create(&db.pool, &new_campaign).await.unwrap();
-    let eur = |a: &str| Money::parse(a, Currency::parse("EUR").unwrap()).unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe_balance = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let funds = NewTransaction::new(TransactionId::derived_from("funds"))
-        .debit(stripe_balance.id, eur("3000"))
-        .credit(campaign.ledger_account, eur("3000"));
-    zbor_ledger::post_in(&mut conn, &funds).await.unwrap();
-    drop(conn);
+    let campaign = funded_campaign(&db, "release-123", "3000").await;
 
     let mut people = Vec::new();
     for n in 0..3 {
@@ -63,16 +44,7 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
             beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id.as_i64(),
         );
     }
-    let mut users = Vec::new();
-    for email in ["a@example.org", "b@example.org", "c@example.org"] {
-        users.push(
-            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap()
-                .id
-                .as_i64(),
-        );
-    }
+    let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
     confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;

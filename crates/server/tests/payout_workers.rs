@@ -3,12 +3,13 @@
 //! Stream and are paid once each at the simulated Stripe; when Redis lost the stream, the sweeper
 //! publishes them again from PostgreSQL.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{confirm_all, eur, funded_campaign, treasurers};
 use serde_json::json;
 use tokio::sync::watch;
-use zbor_intake::campaigns::{self, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
@@ -27,24 +28,7 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
     .unwrap();
     let db = TestDb::new(12).await;
     let key = DataKey::generate();
-    let new_campaign = NewCampaign {
-        slug: "release-123".into(),
-        title: "123 released".into(),
-        description: String::new(),
-        currency: "EUR".into(),
-        goal: "123000".into(),
-        amount_per_beneficiary: Some("1000".into()),
-        suggested_amounts: vec![],
-    };
-    let campaign = campaigns::create(&db.pool, &new_campaign).await.unwrap();
-    let eur = |a: &str| Money::parse(a, Currency::parse("EUR").unwrap()).unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe_balance = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let funds = NewTransaction::new(TransactionId::derived_from("funds"))
-        .debit(stripe_balance.id, eur("5000"))
-        .credit(campaign.ledger_account, eur("5000"));
-    zbor_ledger::post_in(&mut conn, &funds).await.unwrap();
-    drop(conn);
+    let campaign = funded_campaign(&db, "release-123", "5000").await;
     let mut items = Vec::new();
     for n in 0..5 {
         let new = serde_json::from_value(json!({"name": format!("Person {n}"), "contact": "", "note": "",
@@ -57,21 +41,9 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
             .as_i64();
         items.push(NewItem { beneficiary: id, amount: "1000".into() });
     }
-    let mut users = Vec::new();
-    for email in ["a@example.org", "b@example.org", "c@example.org"] {
-        users.push(
-            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap()
-                .id
-                .as_i64(),
-        );
-    }
+    let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     // a second treasurer confirmed each destination
-    let listed = zbor_payouts::beneficiaries::list(&db.pool, campaign.id.as_i64()).await.unwrap();
-    let confirmations: Vec<zbor_payouts::beneficiaries::Confirmation> =
-        listed.iter().map(Into::into).collect();
-    zbor_payouts::beneficiaries::confirm(&db.pool, &confirmations, users[1]).await.unwrap();
+    confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
     let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(

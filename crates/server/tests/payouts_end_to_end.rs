@@ -4,13 +4,14 @@
 //! process is killed (SIGKILL) and later Redis loses the payout stream; still every person is
 //! paid exactly once and the ledger shows EUR 123,000 moved.
 
+mod common;
+
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{confirm_all, eur, funded_campaign, treasurers};
 use serde_json::json;
-use zbor_intake::campaigns::{self, NewCampaign};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
 use zbor_testkit::TestDb;
@@ -68,28 +69,7 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
     let db = TestDb::new(8).await;
     let key_hex = DataKey::generate_hex();
     let key = DataKey::parse(&key_hex).unwrap();
-    let eur = |a: &str| Money::parse(a, Currency::parse("EUR").unwrap()).unwrap();
-    let campaign = campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release-123".into(),
-            title: "123 released".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "123000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
-    let stripe_balance = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let raised = NewTransaction::new(TransactionId::derived_from("raised"))
-        .debit(stripe_balance.id, eur("123000"))
-        .credit(campaign.ledger_account, eur("123000"));
-    zbor_ledger::post_in(&mut conn, &raised).await.unwrap();
-    drop(conn);
+    let campaign = funded_campaign(&db, "release-123", "123000").await;
 
     let mut items = Vec::new();
     for n in 0..PEOPLE {
@@ -104,19 +84,9 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
             .as_i64();
         items.push(NewItem { beneficiary: id, amount: "1000".into() });
     }
-    let mut users = Vec::new();
-    for email in ["a@example.org", "b@example.org", "c@example.org"] {
-        let user =
-            zbor_auth::add_user(&db.pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap();
-        users.push(user.id.as_i64());
-    }
+    let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     // a second treasurer confirmed each destination
-    let listed = zbor_payouts::beneficiaries::list(&db.pool, campaign.id.as_i64()).await.unwrap();
-    let confirmations: Vec<zbor_payouts::beneficiaries::Confirmation> =
-        listed.iter().map(Into::into).collect();
-    zbor_payouts::beneficiaries::confirm(&db.pool, &confirmations, users[1]).await.unwrap();
+    confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
     let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
     assert_eq!(batch.total, eur("123000"));
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();

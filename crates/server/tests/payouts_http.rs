@@ -7,7 +7,6 @@ mod common;
 use common::treasury::*;
 use common::*;
 use serde_json::{json, Value};
-use zbor_ledger::{NewTransaction, TransactionId};
 use zbor_vault::DataKey;
 
 const DATA_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -18,15 +17,7 @@ async fn two_treasurers_approve_with_fresh_codes_and_funds_are_held() {
     let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
     let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
     // funds arrived
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let funds = zbor_ledger::Money::parse("3000", zbor_ledger::Currency::parse("EUR").unwrap()).unwrap();
-    let campaign_account = zbor_ledger::account_by_code(&mut *conn, "campaign:release-123").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("funds"))
-        .debit(stripe.id, funds)
-        .credit(campaign_account.id, funds);
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
+    fund(&app.db.pool, "release-123", "3000").await;
     let campaign_id = created["id"].as_i64().unwrap();
     let mut people = Vec::new();
     for n in 0..3 {
@@ -127,15 +118,7 @@ async fn treasurers_pause_resume_and_run_the_sepa_and_manual_rails_over_http() {
     let campaign = json!({"slug": "release", "title": "Release", "currency": "EUR", "goal": "5000"});
     let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
     let campaign_id = created["id"].as_i64().unwrap();
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let funds = zbor_ledger::Money::parse("3000", zbor_ledger::Currency::parse("EUR").unwrap()).unwrap();
-    let account = zbor_ledger::account_by_code(&mut *conn, "campaign:release").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("funds"))
-        .debit(stripe.id, funds)
-        .credit(account.id, funds);
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
+    fund(&app.db.pool, "release", "3000").await;
     let mut people = Vec::new();
     for method in [
         json!({"kind": "sepa", "iban": "DE02120300000000202051"}),
@@ -294,15 +277,7 @@ async fn one_treasurer_cannot_redirect_an_approved_payout() {
     let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
     let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
     let campaign_id = created["id"].as_i64().unwrap();
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let funds = zbor_ledger::Money::parse("3000", zbor_ledger::Currency::parse("EUR").unwrap()).unwrap();
-    let campaign_account = zbor_ledger::account_by_code(&mut *conn, "campaign:release-123").await.unwrap();
-    let tx = NewTransaction::new(TransactionId::derived_from("funds"))
-        .debit(stripe.id, funds)
-        .credit(campaign_account.id, funds);
-    zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
-    drop(conn);
+    fund(&app.db.pool, "release-123", "3000").await;
     let alice = treasurer(&app, &key, "alice@example.org").await;
     let bob = treasurer(&app, &key, "bob@example.org").await;
     let carol = treasurer(&app, &key, "carol@example.org").await;

@@ -1,11 +1,25 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test support
+//! The payout tests' fixtures, each once: a campaign (funded or not), its treasurers, beneficiaries
+//! and their confirmed destinations.
+//!
+//! zbor-server's payout tests use this same file, not a copy: `crates/server/tests/common/mod.rs`
+//! includes it with `#[path]`. It cannot move to zbor-testkit: testkit is a dev-dependency of
+//! zbor-payouts, so a testkit depending on zbor-payouts would give payouts' own tests a second copy
+//! of this crate, whose types do not match the first. So it names only crates that both test
+//! suites already have (zbor-payouts, -intake, -ledger, -auth, -vault, -testkit, serde_json, sqlx).
 
-use zbor_intake::campaigns::{self, NewCampaign};
+use zbor_intake::campaigns::{self, Campaign, NewCampaign};
+use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::beneficiaries::NewBeneficiary;
 use zbor_testkit::TestDb;
 
-/// A campaign to attach beneficiaries to; its id.
-pub async fn campaign(db: &TestDb, slug: &str) -> i64 {
+pub fn eur(amount: &str) -> Money {
+    Money::parse(amount, Currency::parse("EUR").unwrap()).unwrap()
+}
+
+/// A EUR campaign, nothing raised yet. Its title is what a bank statement must never show: the SEPA
+/// test looks for it in the file it sends.
+pub async fn new_campaign(db: &TestDb, slug: &str) -> Campaign {
     campaigns::create(
         &db.pool,
         &NewCampaign {
@@ -13,15 +27,18 @@ pub async fn campaign(db: &TestDb, slug: &str) -> i64 {
             title: "Released political prisoners".into(),
             description: String::new(),
             currency: "EUR".into(),
-            goal: "10000".into(),
+            goal: "123000".into(),
             amount_per_beneficiary: Some("1000".into()),
             suggested_amounts: vec![],
         },
     )
     .await
     .unwrap()
-    .id
-    .as_i64()
+}
+
+/// A campaign to attach beneficiaries to; its id.
+pub async fn campaign(db: &TestDb, slug: &str) -> i64 {
+    new_campaign(db, slug).await.id.as_i64()
 }
 
 pub fn new(json: serde_json::Value) -> NewBeneficiary {
@@ -37,7 +54,8 @@ pub fn de_iban(n: u64) -> String {
 }
 
 /// A second treasurer (`confirmer`) confirms the current destination of every beneficiary of
-/// `campaign_id` not yet confirmed, as the console's confirmation does.
+/// `campaign_id` not yet confirmed, as the console's confirmation (`POST
+/// /api/v1/beneficiaries/confirmations`) does: a shortcut for tests about something else.
 pub async fn confirm_all(pool: &sqlx::PgPool, campaign_id: i64, confirmer: i64) {
     let list = zbor_payouts::beneficiaries::list(pool, campaign_id).await.unwrap();
     let pending: Vec<zbor_payouts::beneficiaries::Confirmation> =
@@ -47,30 +65,22 @@ pub async fn confirm_all(pool: &sqlx::PgPool, campaign_id: i64, confirmer: i64) 
     }
 }
 
-/// A EUR campaign whose account already holds `funds` (donations booked from Stripe's balance).
-pub async fn funded_campaign(db: &TestDb, slug: &str, funds: &str) -> zbor_intake::campaigns::Campaign {
-    let campaign = campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: slug.into(),
-            title: "123 released".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "123000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec![],
-        },
-    )
-    .await
-    .unwrap();
-    let funds = zbor_ledger::Money::parse(funds, zbor_ledger::Currency::parse("EUR").unwrap()).unwrap();
-    let mut conn = db.pool.acquire().await.unwrap();
+/// Donations arrived: EUR `funds` booked from Stripe's balance to the account of campaign `slug`
+/// (however it was created: here or over HTTP).
+pub async fn fund(pool: &sqlx::PgPool, slug: &str, funds: &str) {
+    let mut conn = pool.acquire().await.unwrap();
     let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let tx =
-        zbor_ledger::NewTransaction::new(zbor_ledger::TransactionId::derived_from(&format!("funds:{slug}")))
-            .debit(stripe.id, funds)
-            .credit(campaign.ledger_account, funds);
+    let campaign = zbor_ledger::account_by_code(&mut *conn, &format!("campaign:{slug}")).await.unwrap();
+    let tx = NewTransaction::new(TransactionId::derived_from(&format!("funds:{slug}")))
+        .debit(stripe.id, eur(funds))
+        .credit(campaign.id, eur(funds));
     zbor_ledger::post_in(&mut conn, &tx).await.unwrap();
+}
+
+/// A EUR campaign whose account already holds `funds` (donations booked from Stripe's balance).
+pub async fn funded_campaign(db: &TestDb, slug: &str, funds: &str) -> Campaign {
+    let campaign = new_campaign(db, slug).await;
+    fund(&db.pool, slug, funds).await;
     campaign
 }
 
