@@ -14,15 +14,35 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
-use zbor_ledger::{AccountId, AccountKind, Currency, HoldId, Money, NewAccount, NewHold};
+use zbor_ledger::{AccountId, Currency, HoldId, Money, NewHold};
 
-use crate::beneficiaries::BeneficiaryId;
+use crate::beneficiaries::{BeneficiaryId, MethodKind};
+use crate::jobs::{self, PayoutJob};
+use crate::rails::{self, Delivery};
 use crate::Error;
 
-/// The stream payout jobs go to.
-pub const PAYOUT_STREAM: &str = "payouts";
 /// Most items per batch (a release of hundreds of people fits with room).
 pub const ITEMS_MAX: usize = 5_000;
+
+/// A batch's state, as the database has it (type `payout_batch_status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[sqlx(type_name = "payout_batch_status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum BatchStatus {
+    AwaitingApproval,
+    Approved,
+    Cancelled,
+}
+
+impl BatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::AwaitingApproval => "awaiting_approval",
+            BatchStatus::Approved => "approved",
+            BatchStatus::Cancelled => "cancelled",
+        }
+    }
+}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -407,23 +427,13 @@ pub async fn approve_in(
     Ok(Ok(Approved::Released))
 }
 
-/// Where released payouts go when posted: out of the processor balance (Stripe transfers) or the
-/// organisation's bank account (SEPA and manual payouts).
-fn destination_account(method: &str, currency: Currency) -> NewAccount {
-    let code = match method {
-        "stripe_connect" => format!("stripe:balance:{}", currency.stripe_code()),
-        _ => format!("bank:{}", currency.stripe_code()),
-    };
-    NewAccount { code, kind: AccountKind::Asset, currency, non_negative: false }
-}
-
 async fn release(
     db: &mut PgConnection,
     batch_id: i64,
     currency: Currency,
     campaign_account: AccountId,
 ) -> Result<Result<(), Refusal>, Error> {
-    let payouts: Vec<(i64, Decimal, String)> = sqlx::query_as(
+    let payouts: Vec<(i64, Decimal, MethodKind)> = sqlx::query_as(
         "select p.id, p.amount, b.method from payouts p join beneficiaries b on b.id = p.beneficiary_id
          where p.batch_id = $1 order by p.id",
     )
@@ -434,14 +444,15 @@ async fn release(
     for (_, amount, _) in &payouts {
         total = total.checked_add(&Money::new(*amount, currency)?)?;
     }
-    for (payout, amount, method) in &payouts {
-        let destination =
-            zbor_ledger::ensure_account(&mut *db, &destination_account(method, currency)).await?;
+    for &(payout, amount, method) in &payouts {
+        let rail = rails::of(method);
+        // where the money is when it leaves zbor's books: Stripe's balance or the bank
+        let destination = zbor_ledger::ensure_account(&mut *db, &rail.ledger_account(currency)).await?;
         let hold = NewHold {
             id: HoldId::derived_from(&format!("payout:{payout}")),
             debit: campaign_account,
             credit: destination.id,
-            amount: Money::new(*amount, currency)?,
+            amount: Money::new(amount, currency)?,
             expires_at: None,
             metadata: serde_json::json!({ "kind": "payout", "payout": payout, "batch": batch_id }),
         };
@@ -459,21 +470,16 @@ async fn release(
         sqlx::query(
             // the relay publishes it now; the sweeper again only if it is still unpaid by then
             "update payouts set status = 'approved', hold_id = $2,
-                    next_attempt_at = now() + interval '15 seconds' where id = $1",
+                    next_attempt_at = now() + $3 * interval '1 millisecond' where id = $1",
         )
         .bind(payout)
         .bind(hold.id)
+        .bind(jobs::millis(jobs::REPUBLISH_AFTER))
         .execute(&mut *db)
         .await?;
-        // workers pay Stripe transfers; SEPA and manual payouts wait for treasurers
-        if method == "stripe_connect" {
-            zbor_queue::enqueue_in(
-                &mut *db,
-                PAYOUT_STREAM,
-                &format!("payout:{payout}"),
-                &serde_json::json!({ "payout": payout }),
-            )
-            .await?;
+        // workers pay what their rail delivers; files and hand-overs wait for treasurers
+        if rail.delivery() == Delivery::Worker {
+            PayoutJob { payout }.enqueue_in(&mut *db).await?;
         }
     }
     sqlx::query("update payout_batches set status = 'approved', approved_at = now() where id = $1")

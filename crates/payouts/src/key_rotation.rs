@@ -29,6 +29,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 use zbor_vault::{DataKey, Progress, Rotated};
 
+use crate::beneficiaries::{payee_destination, MethodKind, PayoutMethod, StripeAccount};
+use crate::iban::{Bic, Iban};
 use crate::treasury::{last_error_record, note_record};
 use crate::Error;
 
@@ -213,26 +215,37 @@ struct SealedDestination {
     account: Option<String>,
 }
 
-/// The IBAN (for the IBAN index) and the canonical destination the payee fingerprint hashes, as
-/// zbor-payouts' beneficiaries compute them; checked against the stored indexes before use.
-fn destination(method: &str, plain: &[u8], record_key: Uuid) -> Option<(Option<String>, String)> {
+/// The IBAN (for the IBAN index) and the canonical destination the payee fingerprint hashes,
+/// computed by beneficiaries' own code from what the row has sealed; checked against the stored
+/// indexes before use.
+fn destination(method: MethodKind, plain: &[u8], record_key: Uuid) -> Option<(Option<String>, String)> {
     let sealed: SealedDestination = serde_json::from_slice(plain).ok()?;
-    match (method, sealed.iban, sealed.bic, sealed.account) {
-        ("sepa", Some(iban), bic, None) => {
-            let payee = format!("sepa:{iban}:{}", bic.as_deref().unwrap_or(""));
-            Some((Some(iban), payee))
+    let method = match (method, sealed.iban, sealed.bic, sealed.account) {
+        (MethodKind::Sepa, Some(iban), bic, None) => PayoutMethod::Sepa {
+            iban: Iban::parse(&iban).ok()?,
+            bic: match bic {
+                Some(bic) => Some(Bic::parse(&bic).ok()?),
+                None => None,
+            },
+        },
+        (MethodKind::StripeConnect, None, None, Some(account)) => {
+            PayoutMethod::StripeConnect { account: StripeAccount::parse(&account).ok()? }
         }
-        ("stripe_connect", None, None, Some(account)) => Some((None, format!("stripe:{account}"))),
-        ("manual", None, None, None) => Some((None, format!("manual:{record_key}"))),
-        _ => None,
-    }
+        (MethodKind::Manual, None, None, None) => PayoutMethod::Manual,
+        _ => return None,
+    };
+    let iban = match &method {
+        PayoutMethod::Sepa { iban, .. } => Some(iban.as_str().to_owned()),
+        PayoutMethod::StripeConnect { .. } | PayoutMethod::Manual => None,
+    };
+    Some((iban, payee_destination(&method, record_key)))
 }
 
 async fn rekey_beneficiary(pool: &PgPool, key: &DataKey, id: i64) -> Result<Row, Error> {
     let what = format!("beneficiary {id}");
     let mut db = rekeying(pool).await?;
     #[allow(clippy::type_complexity)] // the row, as it is read
-    let row: Option<(String, Uuid, Vec<u8>, Option<Vec<u8>>, Vec<u8>)> = sqlx::query_as(
+    let row: Option<(MethodKind, Uuid, Vec<u8>, Option<Vec<u8>>, Vec<u8>)> = sqlx::query_as(
         "select method, record_key, sealed, iban_index, payee_fingerprint from beneficiaries where id = $1
          for update",
     )
@@ -249,7 +262,7 @@ async fn rekey_beneficiary(pool: &PgPool, key: &DataKey, id: i64) -> Result<Row,
         Ok(opened) => opened,
         Err(e) => return Ok(Row::Failed(format!("{what}: {e}"))),
     };
-    let Some((iban, payee)) = destination(&method, &plain, record_key) else {
+    let Some((iban, payee)) = destination(method, &plain, record_key) else {
         return Ok(Row::Failed(format!("{what}: its sealed data does not fit its payout method")));
     };
     let index_of = |k: &DataKey| iban.as_deref().map(|iban| k.blind_index(IBAN_DOMAIN, iban).to_vec());

@@ -4,8 +4,10 @@
 //!   duplicate IBANs flagged through a blind index, CSV import.
 //! - [`batches`]: four-eyes approval of a batch's exact content; the last approval holds the
 //!   funds and queues the payouts in one transaction.
-//! - Rails: [`worker`] (Stripe Connect transfers, by workers), [`sepa`] and [`sepa_files`]
-//!   (pain.001 files for the bank), [`treasury`] (manual payouts, returns, retry, cancel).
+//! - [`rails`]: what differs between payout methods (Stripe Connect, SEPA, manual) behind one
+//!   trait; [`worker`] pays Stripe transfers from the queue ([`jobs`]: the job and the sweep
+//!   policy), [`sepa`] and [`sepa_files`] make pain.001 files for the bank, [`treasury`] records
+//!   what treasurers confirm (manual payouts, SEPA paid or returned, retry, cancel).
 //! - [`switch`]: the pause switch; [`reconcile`]: Stripe's transfer webhooks.
 //! - [`key_rotation`]: `zbor vault rotate` for beneficiaries and payouts.
 
@@ -14,7 +16,9 @@ pub mod beneficiaries;
 mod error;
 pub mod iban;
 pub mod import;
+pub mod jobs;
 pub mod key_rotation;
+pub mod rails;
 pub mod reconcile;
 pub mod sepa;
 pub mod sepa_files;

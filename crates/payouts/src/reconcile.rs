@@ -22,6 +22,7 @@ use sqlx::PgConnection;
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
 use zbor_stripe::events::{Context, Dispatcher, Event, Handled, HandlerFuture, Outcome};
 
+use crate::beneficiaries::MethodKind;
 use crate::treasury::{self, PayoutStatus};
 use crate::Error;
 
@@ -85,7 +86,7 @@ async fn created_or_updated(db: &mut PgConnection, transfer: &Transfer) -> Resul
     let money = money_of(&payout)?;
     let matches = money.to_minor_units()? == transfer.amount
         && money.currency().stripe_code().eq_ignore_ascii_case(&transfer.currency)
-        && payout.method == "stripe_connect";
+        && payout.method == MethodKind::StripeConnect;
     if !matches {
         return Ok(Handled::review(format!(
             "transfer {} does not match payout {} (amount, currency or method)",

@@ -14,7 +14,8 @@ use sqlx::{PgConnection, PgPool};
 use zbor_ledger::{Currency, Money};
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::{self, PayoutMethod, RevealedBeneficiary};
+use crate::batches::BatchStatus;
+use crate::beneficiaries::{self, MethodKind, PayoutMethod, RevealedBeneficiary};
 use crate::sepa::{self, CreditTransfer, Debtor, PaymentFile};
 use crate::treasury::{self, PayoutStatus};
 use crate::Error;
@@ -96,24 +97,26 @@ pub async fn create_in(
     if crate::switch::is_paused_in(&mut *db).await? {
         return Err(Error::Paused);
     }
-    let batch: Option<(String, String)> =
-        sqlx::query_as("select status::text, currency from payout_batches where id = $1 for update")
+    let batch: Option<(BatchStatus, String)> =
+        sqlx::query_as("select status, currency from payout_batches where id = $1 for update")
             .bind(batch_id)
             .fetch_optional(&mut *db)
             .await?;
     let (status, currency) = batch.ok_or(Error::BatchNotFound(batch_id))?;
-    if status != "approved" {
-        return Err(Error::WrongState(format!("batch {batch_id} is {status}, not approved")));
+    if status != BatchStatus::Approved {
+        return Err(Error::WrongState(format!("batch {batch_id} is {}, not approved", status.as_str())));
     }
     if currency != "EUR" {
         return Err(Error::WrongState(format!("batch {batch_id} pays in {currency}: SEPA pays in EUR only")));
     }
+    // the payouts this rail delivers in a file
     let approved: Vec<(i64, Decimal)> = sqlx::query_as(
         "select p.id, p.amount from payouts p join beneficiaries b on b.id = p.beneficiary_id
-         where p.batch_id = $1 and p.status = 'approved' and b.method = 'sepa'
+         where p.batch_id = $1 and p.status = 'approved' and b.method = $2
          order by p.id for update of p",
     )
     .bind(batch_id)
+    .bind(MethodKind::Sepa)
     .fetch_all(&mut *db)
     .await?;
     // Each payout's destination is checked against what the approvals signed before it goes into
@@ -269,7 +272,7 @@ pub async fn confirm_in(db: &mut PgConnection, id: i64, user: i64) -> Result<usi
     let mut paid = 0;
     for (payout, status) in sent {
         if status == PayoutStatus::Sent {
-            let reference = format!("sepa:{id}:{}", treasury::end_to_end_id(payout));
+            let reference = crate::rails::Sepa.reference(id, payout);
             treasury::settle_in(&mut *db, payout, &reference, Some(user)).await?;
             paid += 1;
         }

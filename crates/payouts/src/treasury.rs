@@ -14,6 +14,9 @@ use sqlx::{PgConnection, PgPool};
 use zbor_ledger::{HoldId, TransactionId};
 use zbor_vault::DataKey;
 
+use crate::beneficiaries::MethodKind;
+use crate::jobs::{self, PayoutJob};
+use crate::rails::{self, Delivery};
 use crate::Error;
 
 pub const NOTE_LEN_MAX: usize = 1_000;
@@ -56,7 +59,7 @@ pub struct Payout {
     pub id: i64,
     pub batch_id: i64,
     pub beneficiary_id: i64,
-    pub method: String,
+    pub method: MethodKind,
     #[serde(serialize_with = "decimal_string")]
     pub amount: Decimal,
     pub currency: String,
@@ -141,7 +144,7 @@ struct PayoutRow {
     id: i64,
     batch_id: i64,
     beneficiary_id: i64,
-    method: String,
+    method: MethodKind,
     amount: Decimal,
     currency: String,
     status: PayoutStatus,
@@ -333,21 +336,19 @@ pub async fn mark_paid_in(
 ) -> Result<(), Error> {
     let sealed = seal_note(key, id, note)?;
     let payout = lock(&mut *db, id).await?;
-    let reference = match (payout.method.as_str(), payout.status) {
-        ("manual", PayoutStatus::Approved) => {
-            // the one rail a person pays: it too pays only what was approved
-            crate::beneficiaries::approved_destination(&mut *db, key, id).await?;
-            format!("manual:{id}")
-        }
-        ("sepa", PayoutStatus::Sent) => sepa_reference(&payout),
-        _ => {
-            return Err(wrong_state(
-                &payout,
-                "marked paid by a treasurer",
-                "an approved manual payout or a SEPA payout sent to the bank",
-            ))
-        }
-    };
+    let rail = rails::of(payout.method);
+    if rail.paid_by_treasurer_from() != Some(payout.status) {
+        return Err(wrong_state(
+            &payout,
+            "marked paid by a treasurer",
+            "an approved manual payout or a SEPA payout sent to the bank",
+        ));
+    }
+    if rail.delivery() == Delivery::ByHand {
+        // a person pays it now: it too pays only what was approved
+        crate::beneficiaries::approved_destination(&mut *db, key, id).await?;
+    }
+    let reference = rail.treasurer_reference(&payout);
     settle_in(&mut *db, id, &reference, Some(user)).await?;
     sqlx::query("update payouts set note_sealed = $2 where id = $1")
         .bind(id)
@@ -356,11 +357,6 @@ pub async fn mark_paid_in(
         .await?;
     tracing::info!(payout = id, user, "payout marked paid");
     Ok(())
-}
-
-/// A SEPA payout's reference: its file and end-to-end id (what the bank statement shows).
-fn sepa_reference(payout: &Payout) -> String {
-    format!("sepa:{}:{}", payout.sepa_file_id.unwrap_or_default(), end_to_end_id(payout.id))
 }
 
 /// The EndToEndId of a payout in a SEPA file: the bank returns it on statements and returns.
@@ -447,7 +443,7 @@ pub async fn mark_returned_in(
     };
     let sealed = failure.sealed_detail(key, id)?;
     let payout = lock(&mut *db, id).await?;
-    if !(payout.method == "sepa" && payout.status == PayoutStatus::Sent) {
+    if !(rails::of(payout.method).can_be_returned() && payout.status == PayoutStatus::Sent) {
         return Err(wrong_state(&payout, "returned", "a SEPA payout sent to the bank"));
     }
     sqlx::query(
@@ -482,22 +478,17 @@ pub async fn retry_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), E
         return Err(wrong_state(&payout, "retried", "a failed payout"));
     }
     sqlx::query(
-        "update payouts set status = 'approved', attempts = 0, next_attempt_at = now() + interval '15 seconds',
+        "update payouts set status = 'approved', attempts = 0,
+                next_attempt_at = now() + $2 * interval '1 millisecond',
                 sepa_file_id = null, sent_at = null, finished_by = null
          where id = $1",
     )
     .bind(id)
+    .bind(jobs::millis(jobs::REPUBLISH_AFTER))
     .execute(&mut *db)
     .await?;
-    if payout.method == "stripe_connect" {
-        // a new job key: the first job of this payout may still be in the outbox's history
-        zbor_queue::enqueue_in(
-            &mut *db,
-            crate::batches::PAYOUT_STREAM,
-            &format!("payout:{id}:retry:{}", uuid::Uuid::new_v4().simple()),
-            &serde_json::json!({ "payout": id }),
-        )
-        .await?;
+    if rails::of(payout.method).delivery() == Delivery::Worker {
+        PayoutJob { payout: id }.enqueue_retry_in(&mut *db).await?;
     }
     tracing::info!(payout = id, user, "payout retried");
     Ok(())

@@ -29,7 +29,9 @@ use zbor_ledger::{Currency, Money};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::PayoutMethod;
+use crate::beneficiaries::{MethodKind, PayoutMethod};
+use crate::jobs::{millis, TAKEOVER_AFTER};
+use crate::rails::{self, Delivery};
 use crate::treasury::{Failure, PayoutStatus};
 use crate::Error;
 
@@ -112,13 +114,13 @@ fn backoff(attempt: i32) -> Duration {
 
 #[derive(sqlx::FromRow)]
 struct DueRow {
-    status: String,
+    status: PayoutStatus,
     amount: Decimal,
     currency: String,
     beneficiary: i64,
     batch: i64,
     attempts: i32,
-    method: String,
+    method: MethodKind,
     stale: bool,
 }
 
@@ -127,25 +129,26 @@ struct DueRow {
 pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64) -> Result<Step, Error> {
     let mut db = pool.begin().await?;
     let row: Option<DueRow> = sqlx::query_as(
-        "select p.status::text as status, p.amount, b.currency, p.beneficiary_id as beneficiary,
+        "select p.status, p.amount, b.currency, p.beneficiary_id as beneficiary,
                 p.batch_id as batch, p.attempts, ben.method,
-                coalesce(p.next_attempt_at <= now() - interval '3 seconds', true) as stale
+                coalesce(p.next_attempt_at <= now() - $2 * interval '1 millisecond', true) as stale
          from payouts p join payout_batches b on b.id = p.batch_id join beneficiaries ben on ben.id = p.beneficiary_id
          where p.id = $1 for update of p",
     )
     .bind(id)
+    .bind(millis(TAKEOVER_AFTER))
     .fetch_optional(&mut *db)
     .await?;
     let Some(DueRow { status, amount, currency, beneficiary, batch, attempts, method, stale }) = row else {
         return Ok(Step::Finished);
     };
     // `sending` and recent: another worker is on it. Stale (a job is reclaimed from a silent
-    // worker only after longer than this): that worker died or hangs; take over. Both calling
-    // Stripe is safe: the idempotency key gives both the one transfer, and one records it.
-    if !(status == "approved" || (status == "sending" && stale)) {
+    // worker only after longer than this: `jobs`): that worker died or hangs; take over. Both
+    // calling Stripe is safe: the idempotency key gives both the one transfer, and one records it.
+    if !(status == PayoutStatus::Approved || (status == PayoutStatus::Sending && stale)) {
         return Ok(Step::Finished);
     }
-    if method != "stripe_connect" {
+    if rails::of(method).delivery() != Delivery::Worker {
         return Ok(Step::ForTreasurers);
     }
     if crate::switch::is_paused_in(&mut db).await? {
@@ -287,35 +290,4 @@ async fn mark_failed(pool: &PgPool, key: &DataKey, id: i64, failure: &Failure) -
     .await?;
     tracing::warn!(payout = id, code = failure.code.as_deref(), "payout failed; waits for a treasurer");
     Ok(())
-}
-
-/// Stripe payouts the sweeper publishes again: approved and due (a retry's delay is over, or
-/// still unpaid 15 s after the relay published it: Redis lost it), or stuck `sending` for 30 s
-/// (its worker died and its job was lost too). None while paused.
-pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
-    due_where(pool, limit, true).await
-}
-
-/// [`due`] without the payouts never tried yet: what the sweeper publishes while the stream
-/// still has a backlog (they are in it, waiting for a worker; publishing them again would only
-/// make work).
-pub async fn due_retries(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
-    due_where(pool, limit, false).await
-}
-
-async fn due_where(pool: &PgPool, limit: i64, untried_too: bool) -> Result<Vec<i64>, Error> {
-    if crate::switch::is_paused(pool).await? {
-        return Ok(Vec::new());
-    }
-    Ok(sqlx::query_scalar(
-        "select id from payouts
-         where ((status = 'approved' and next_attempt_at <= now() and ($2 or attempts > 0))
-                or (status = 'sending' and next_attempt_at <= now() - interval '30 seconds'))
-           and exists (select 1 from beneficiaries b where b.id = beneficiary_id and b.method = 'stripe_connect')
-         order by next_attempt_at limit $1",
-    )
-    .bind(limit)
-    .bind(untried_too)
-    .fetch_all(pool)
-    .await?)
 }

@@ -14,7 +14,7 @@ use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::switch::{self, Resumed};
 use zbor_payouts::treasury::{self, PayoutStatus};
 use zbor_payouts::worker::{self, Step};
-use zbor_payouts::{beneficiaries, reconcile, Error};
+use zbor_payouts::{beneficiaries, jobs, reconcile, Error};
 use zbor_stripe::events::{Context, Dispatcher, Outcome};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
@@ -97,7 +97,7 @@ async fn one_treasurer_pauses_every_payout_and_two_resume_them() {
         .execute(&s.db.pool)
         .await
         .unwrap();
-    assert!(worker::due(&s.db.pool, 10).await.unwrap().is_empty());
+    assert!(jobs::due(&s.db.pool, 10).await.unwrap().is_empty());
     assert!(sim.transfers().is_empty(), "no money moves while paused");
     assert_eq!(status(&s, payouts[0]).await, PayoutStatus::Approved);
 
@@ -114,7 +114,7 @@ async fn one_treasurer_pauses_every_payout_and_two_resume_them() {
     assert!(!state.paused && state.resume_votes.is_empty());
     assert_eq!(switch::resume(&s.db.pool, c).await.unwrap(), Resumed::NotPaused);
 
-    assert_eq!(worker::due(&s.db.pool, 10).await.unwrap(), payouts);
+    assert_eq!(jobs::due(&s.db.pool, 10).await.unwrap(), payouts);
     assert!(matches!(
         worker::pay(&s.db.pool, &s.key, Some(&stripe), payouts[0]).await.unwrap(),
         Step::Paid { .. }
@@ -139,7 +139,7 @@ async fn treasurers_finish_manual_and_sepa_payouts_retry_and_cancel_failed_ones(
         .execute(&s.db.pool)
         .await
         .unwrap();
-    assert!(worker::due(&s.db.pool, 10).await.unwrap().is_empty());
+    assert!(jobs::due(&s.db.pool, 10).await.unwrap().is_empty());
 
     // manual: handed over in cash, with a sealed note
     let paid = treasury::mark_paid(&s.db.pool, &s.key, manual, who, "handed over in Vilnius").await.unwrap();
@@ -216,7 +216,7 @@ async fn a_transfer_failing_too_often_waits_for_a_treasurer_then_is_retried_or_c
         assert!(matches!(step, Step::Failed { .. }), "{step:?}");
         assert_eq!(status(&s, *payout).await, PayoutStatus::Failed);
     }
-    assert!(worker::due(&s.db.pool, 10).await.unwrap().is_empty(), "failed payouts wait for a person");
+    assert!(jobs::due(&s.db.pool, 10).await.unwrap().is_empty(), "failed payouts wait for a person");
     assert_eq!(balance(&s).await.available, eur("1000"), "still held");
 
     // retried: attempts start over and a worker pays it once Stripe answers

@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::*;
 use serde_json::json;
 use zbor_payouts::batches::{self, Approved, NewItem};
-use zbor_payouts::beneficiaries;
 use zbor_payouts::worker::{self, Step};
+use zbor_payouts::{beneficiaries, jobs};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
 use zbor_testkit::TestDb;
@@ -55,7 +55,7 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
         Ok(Approved::Released)
     );
     // the relay publishes them at once; the sweeper only when still unpaid 15 s later
-    assert!(worker::due(&db.pool, 100).await.unwrap().is_empty());
+    assert!(jobs::due(&db.pool, 100).await.unwrap().is_empty());
     let due: Vec<i64> =
         batches::batch(&db.pool, batch.id).await.unwrap().items.iter().map(|i| i.payout).collect();
     assert_eq!(due.len(), 3);
@@ -112,6 +112,6 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
     // paying again changes nothing
     assert_eq!(worker::pay(&db.pool, &key, Some(&stripe), first).await.unwrap(), Step::Finished);
     assert_eq!(sim.transfers().len(), 3);
-    assert!(worker::due(&db.pool, 100).await.unwrap().is_empty());
+    assert!(jobs::due(&db.pool, 100).await.unwrap().is_empty());
     db.drop_database().await;
 }

@@ -7,17 +7,12 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::sync::watch;
-use zbor_payouts::batches::PAYOUT_STREAM;
+use zbor_payouts::jobs::{PayoutJob, PAYOUT_STREAM, RECLAIM_AFTER, SWEEP_EVERY, WORKER_GROUP};
 use zbor_queue::{Consumer, Streams};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
 const RELAY_INTERVAL: Duration = Duration::from_millis(200);
-const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
-/// A worker's job unacknowledged this long is taken over by another worker. Longer than
-/// `zbor_payouts::worker`'s 3 s after which a `sending` payout may be taken over.
-const RECLAIM_AFTER: Duration = Duration::from_secs(5);
-const GROUP: &str = "payout-workers";
 /// Payouts one worker pays at the same time: each waits mostly on Stripe and PostgreSQL.
 pub const JOBS_AT_ONCE: usize = 8;
 
@@ -70,32 +65,16 @@ async fn relay(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<boo
 }
 
 /// PostgreSQL is the system of record: payouts due but not finished are published again (after
-/// a Redis flush or restart, after a retry delay, after a worker died mid-way).
+/// a Redis flush or restart, after a retry delay, after a worker died mid-way). The policy is
+/// `zbor_payouts::jobs`'.
 async fn sweep(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
-                // a backlog in the stream holds the payouts not tried yet; only when it is empty
-                // (or Redis lost the stream) are they published again
-                let backlog = streams.backlog(PAYOUT_STREAM, GROUP).await.unwrap_or(None);
-                let due = if backlog.is_some_and(|b| b > 0) {
-                    zbor_payouts::worker::due_retries(&pool, 500).await
-                } else {
-                    zbor_payouts::worker::due(&pool, 500).await
-                };
-                let due = match due {
-                    Ok(due) => due,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "payout sweep failed; will retry");
-                        continue;
-                    }
-                };
-                let jobs: Vec<(String, serde_json::Value)> =
-                    due.iter().map(|id| (format!("payout:{id}"), serde_json::json!({ "payout": id }))).collect();
-                if let Err(e) = zbor_queue::publish(&streams, PAYOUT_STREAM, &jobs).await {
-                    tracing::warn!(error = %e, "publishing due payouts failed; will retry");
+                if let Err(e) = zbor_payouts::jobs::sweep(&pool, &streams).await {
+                    tracing::warn!(error = %e, "payout sweep failed; will retry");
                 }
             }
         }
@@ -113,7 +92,7 @@ async fn work(
 ) {
     let consumer = loop {
         let joined = match streams.dedicated(&redis).await {
-            Ok(own) => Consumer::join(&own, PAYOUT_STREAM, GROUP, &name, RECLAIM_AFTER).await,
+            Ok(own) => Consumer::join(&own, PAYOUT_STREAM, WORKER_GROUP, &name, RECLAIM_AFTER).await,
             Err(e) => Err(e),
         };
         match joined {
@@ -137,7 +116,7 @@ async fn work(
         let steps = jobs.iter().map(|job| {
             let (pool, key, stripe) = (&pool, &key, stripe.as_ref());
             async move {
-                let Some(payout) = job.payload["payout"].as_i64() else {
+                let Some(PayoutJob { payout }) = PayoutJob::from_payload(&job.payload) else {
                     return true; // not a payout job: nothing to do, off the stream
                 };
                 match zbor_payouts::worker::pay(pool, key, stripe, payout).await {

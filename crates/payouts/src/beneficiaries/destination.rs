@@ -130,6 +130,8 @@ pub enum MethodKind {
 }
 
 impl MethodKind {
+    pub const ALL: [MethodKind; 3] = [MethodKind::Sepa, MethodKind::StripeConnect, MethodKind::Manual];
+
     /// As stored in `beneficiaries.method`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -146,6 +148,34 @@ impl MethodKind {
             "manual" => Some(MethodKind::Manual),
             _ => None,
         }
+    }
+}
+
+/// `beneficiaries.method` is text (checked against the three names by the database); read and
+/// written as this enum, so no code compares method names.
+impl sqlx::Type<sqlx::Postgres> for MethodKind {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for MethodKind {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&str as sqlx::Encode<sqlx::Postgres>>::encode_by_ref(&self.as_str(), buf)
+    }
+}
+
+impl sqlx::Decode<'_, sqlx::Postgres> for MethodKind {
+    fn decode(value: sqlx::postgres::PgValueRef<'_>) -> Result<MethodKind, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        MethodKind::from_column(text).ok_or_else(|| format!("unknown payout method {text:?}").into())
     }
 }
 
@@ -189,15 +219,12 @@ impl Serialize for PayeeFingerprint {
     }
 }
 
-/// The canonical payout destination that [`PayeeFingerprint`] hashes.
-pub(super) fn payee_destination(method: &PayoutMethod, record_key: Uuid) -> String {
-    match method {
-        PayoutMethod::Sepa { iban, bic } => {
-            format!("sepa:{}:{}", iban.as_str(), bic.as_ref().map_or("", |b| b.as_str()))
-        }
-        PayoutMethod::StripeConnect { account } => format!("stripe:{}", account.as_str()),
-        PayoutMethod::Manual => format!("manual:{record_key}"),
-    }
+/// The canonical payout destination that [`PayeeFingerprint`] hashes: each rail says what of
+/// its destinations counts ([`crate::rails::Rail::payee_destination`]).
+pub(crate) fn payee_destination(method: &PayoutMethod, record_key: Uuid) -> String {
+    crate::rails::of(method.kind())
+        .payee_destination(method, record_key)
+        .unwrap_or_else(|| unreachable!("BUG: a rail does not fingerprint its own method"))
 }
 
 pub(super) fn indexes(

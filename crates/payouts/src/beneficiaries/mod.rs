@@ -20,6 +20,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use destination::payee_destination;
 pub use destination::{MethodKind, PayeeFingerprint, PayoutMethod, StripeAccount};
 pub(crate) use personal::{contact_field, name_field, note_field, Personal};
 pub use store::{

@@ -222,8 +222,8 @@ async fn audited_payout(
     mut db: sqlx::Transaction<'static, sqlx::Postgres>,
     id: i64,
 ) -> Result<Json<treasury::Payout>, ApiError> {
-    let (batch, status): (i64, String) =
-        sqlx::query_as("select batch_id, status::text from payouts where id = $1")
+    let (batch, status): (i64, treasury::PayoutStatus) =
+        sqlx::query_as("select batch_id, status from payouts where id = $1")
             .bind(id)
             .fetch_one(&mut *db)
             .await?;

@@ -1,0 +1,46 @@
+//! Stripe Connect: a transfer from the platform's Stripe balance to the beneficiary's connected
+//! account, made by a worker (`worker::pay`) and confirmed by Stripe's answer or its
+//! `transfer.created` webhook (`reconcile`).
+
+use uuid::Uuid;
+use zbor_ledger::{Currency, NewAccount};
+
+use super::{asset, Delivery, Rail};
+use crate::beneficiaries::{MethodKind, PayoutMethod};
+use crate::treasury::{Payout, PayoutStatus};
+
+pub struct StripeConnect;
+
+impl Rail for StripeConnect {
+    fn kind(&self) -> MethodKind {
+        MethodKind::StripeConnect
+    }
+
+    fn delivery(&self) -> Delivery {
+        Delivery::Worker
+    }
+
+    fn ledger_account(&self, currency: Currency) -> NewAccount {
+        asset(format!("stripe:balance:{}", currency.stripe_code()), currency)
+    }
+
+    fn paid_by_treasurer_from(&self) -> Option<PayoutStatus> {
+        None
+    }
+
+    fn treasurer_reference(&self, payout: &Payout) -> String {
+        // never used: Stripe's transfer id is the reference
+        format!("stripe:{}", payout.id)
+    }
+
+    fn can_be_returned(&self) -> bool {
+        false // a transfer comes back as `transfer.reversed`, booked by `reconcile`
+    }
+
+    fn payee_destination(&self, method: &PayoutMethod, _: Uuid) -> Option<String> {
+        match method {
+            PayoutMethod::StripeConnect { account } => Some(format!("stripe:{}", account.as_str())),
+            PayoutMethod::Sepa { .. } | PayoutMethod::Manual => None,
+        }
+    }
+}
