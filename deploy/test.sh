@@ -24,6 +24,14 @@ if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]
 fi
 cargo deny --locked check --hide-inclusion-graph licenses bans sources
 
+# The production build (--no-default-features, what deploy/Dockerfile builds) compiles and has no
+# Stripe simulator in it.
+cargo check --locked -p zbor-server --no-default-features --bin zbor
+if cargo tree --locked -p zbor-server --no-default-features -e normal --prefix none | grep -q '^zbor-stripe-sim '; then
+    echo "the production build must not contain the Stripe simulator" >&2
+    exit 1
+fi
+
 if cargo clippy --version >/dev/null 2>&1; then
     cargo clippy --workspace --all-targets --locked -- -D warnings
 fi

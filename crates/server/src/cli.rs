@@ -203,6 +203,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve => serve(&config).await,
         Command::Dev => {
+            if !cfg!(feature = "simulator") {
+                anyhow::bail!(
+                    "`zbor dev` runs against the Stripe simulator, which this production build leaves out \
+                     (--no-default-features): run `zbor serve` against Stripe, or build with the default features"
+                );
+            }
             migrate(&config).await?;
             let config = with_stripe_simulator(config).await?;
             let workers = payout_workers(&config).await?;
@@ -225,13 +231,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A production build has no simulator; `zbor dev` refuses to start before this is reached.
+#[cfg(not(feature = "simulator"))]
+async fn with_stripe_simulator(config: Config) -> anyhow::Result<Config> {
+    Ok(config)
+}
+
 /// Where `zbor dev` runs the Stripe simulator, and the test-mode API key it accepts.
+#[cfg(feature = "simulator")]
 const DEV_STRIPE_SIMULATOR: &str = "127.0.0.1:12111";
+#[cfg(feature = "simulator")]
 const DEV_STRIPE_KEY: &str = "sk_test_zbor_dev";
 
 /// `zbor dev` runs against the Stripe simulator (Stripe is not reachable from development
 /// machines): zbor calls it as it would call Stripe, and it delivers signed webhooks to this
 /// server with a secret made for this run.
+#[cfg(feature = "simulator")]
 async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
     let secret = config
         .stripe_webhook_secret
