@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
+use zbor_audit::Actor;
 use zbor_ledger::{AccountId, Currency, HoldId, Money, NewHold};
 
 use crate::beneficiaries::{BeneficiaryId, MethodKind};
@@ -192,13 +193,33 @@ pub async fn create(
     items: &[NewItem],
 ) -> Result<Batch, Error> {
     let mut db = pool.begin().await?;
-    let id = create_in(&mut db, campaign_id, created_by, items).await?;
+    let id = create_in(&mut db, campaign_id, &Actor::User(created_by), items).await?;
     db.commit().await?;
     batch(pool, id).await
 }
 
-/// [`create`] in the caller's transaction (which appends the audit entry); the new batch's id.
+/// [`create`] in the caller's transaction, with its audit entry (how many items, the content
+/// hash): the new batch's id.
 pub async fn create_in(
+    db: &mut PgConnection,
+    campaign_id: i64,
+    actor: &Actor,
+    items: &[NewItem],
+) -> Result<i64, Error> {
+    let created_by = actor.user().ok_or(Error::NeedsUser("a payout batch"))?;
+    let id = insert(&mut *db, campaign_id, created_by, items).await?;
+    let (count, content_hash) = summary_in(&mut *db, id).await?;
+    let details = serde_json::json!({ "items": count, "content_hash": content_hash });
+    zbor_audit::record_in(db, actor, "payout_batch.create", Some(&subject(id)), details).await?;
+    Ok(id)
+}
+
+/// The audit log's name for a batch.
+fn subject(id: i64) -> String {
+    format!("payout_batch:{id}")
+}
+
+async fn insert(
     db: &mut PgConnection,
     campaign_id: i64,
     created_by: i64,
@@ -320,15 +341,41 @@ pub async fn approve(
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
     let mut db = pool.begin().await?;
-    let outcome = approve_in(&mut db, batch_id, approver, signed).await?;
+    let outcome = approve_in(&mut db, batch_id, &Actor::User(approver), signed).await?;
     db.commit().await?;
     Ok(outcome)
 }
 
-/// [`approve`] in the caller's transaction, which the caller commits whatever the outcome (with
-/// the audit entry of the approval or of its refusal): a refusal leaves nothing behind but the
-/// voided approvals of a batch whose destinations changed.
+/// [`approve`] in the caller's transaction, with the audit entry of the approval or of its
+/// refusal (`payout_batch.approve_{approved,released,refused}`). The caller commits whatever the
+/// outcome: a refusal leaves nothing behind but its entry and the voided approvals of a batch
+/// whose destinations changed.
 pub async fn approve_in(
+    db: &mut PgConnection,
+    batch_id: i64,
+    actor: &Actor,
+    signed: &str,
+) -> Result<Result<Approved, Refusal>, Error> {
+    let approver = actor.user().ok_or(Error::NeedsUser("an approval"))?;
+    let outcome = approve_as(&mut *db, batch_id, approver, signed).await?;
+    let (status, mut details) = describe(&outcome);
+    details["content_hash"] = serde_json::json!(signed.chars().take(64).collect::<String>());
+    let action = format!("payout_batch.approve_{status}");
+    zbor_audit::record_in(db, actor, &action, Some(&subject(batch_id)), details).await?;
+    Ok(outcome)
+}
+
+/// An approval's outcome in words (`approved`, `released`, `refused`) and details: what the
+/// audit entry and the API's answer say.
+pub fn describe(outcome: &Result<Approved, Refusal>) -> (&'static str, serde_json::Value) {
+    match outcome {
+        Ok(Approved::Waiting { more }) => ("approved", serde_json::json!({ "more_needed": more })),
+        Ok(Approved::Released) => ("released", serde_json::json!({ "more_needed": 0 })),
+        Err(refusal) => ("refused", serde_json::json!({ "reason": refusal.to_string() })),
+    }
+}
+
+async fn approve_as(
     db: &mut PgConnection,
     batch_id: i64,
     approver: i64,
@@ -619,16 +666,9 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error>
     .await?)
 }
 
-/// Cancels a batch still awaiting approval (nothing is held yet): it and its items end.
-pub async fn cancel(pool: &PgPool, batch_id: i64) -> Result<Batch, Error> {
-    let mut db = pool.begin().await?;
-    cancel_in(&mut db, batch_id).await?;
-    db.commit().await?;
-    batch(pool, batch_id).await
-}
-
-/// [`cancel`] in the caller's transaction.
-pub async fn cancel_in(db: &mut PgConnection, batch_id: i64) -> Result<(), Error> {
+/// Cancels a batch still awaiting approval (nothing is held yet): it and its items end, with an
+/// audit entry, in the caller's transaction.
+pub async fn cancel_in(db: &mut PgConnection, batch_id: i64, actor: &Actor) -> Result<(), Error> {
     let (_, _, status) = lock_batch(&mut *db, batch_id).await?;
     if status != "awaiting_approval" {
         return Err(Error::WrongState(format!(
@@ -642,6 +682,8 @@ pub async fn cancel_in(db: &mut PgConnection, batch_id: i64) -> Result<(), Error
     sqlx::query("update payouts set status = 'cancelled' where batch_id = $1")
         .bind(batch_id)
         .execute(&mut *db)
+        .await?;
+    zbor_audit::record_in(db, actor, "payout_batch.cancel", Some(&subject(batch_id)), serde_json::json!({}))
         .await?;
     Ok(())
 }

@@ -57,6 +57,12 @@ pub enum Error {
     Ledger(#[from] zbor_ledger::Error),
     #[error("queue: {0}")]
     Queue(#[from] zbor_queue::Error),
+    /// An action that needs a staff user (it records who), done by the bootstrap token or the
+    /// command line.
+    #[error("{0} needs a staff user's account, not the bootstrap token or the command line")]
+    NeedsUser(&'static str),
+    #[error("audit: {0}")]
+    Audit(#[from] zbor_audit::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -76,7 +82,7 @@ impl zbor_errors::Classified for Error {
             | Error::DestinationLocked { .. }
             | Error::DestinationNotApproved(_)
             | Error::DestinationUnconfirmed(_) => K::Conflict,
-            Error::SamePerson(_) => K::Forbidden,
+            Error::SamePerson(_) | Error::NeedsUser(_) => K::Forbidden,
             // A refusal of the ledger's is the request's fault here: an amount, a currency.
             Error::Ledger(e) if e.is_client_error() => K::Invalid,
             Error::Ledger(_)
@@ -84,6 +90,7 @@ impl zbor_errors::Classified for Error {
             | Error::Inconsistent(_)
             | Error::Vault(_)
             | Error::Queue(_)
+            | Error::Audit(_)
             | Error::Database(_) => K::Internal,
         }
     }

@@ -17,6 +17,7 @@ use std::io::Read;
 
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
+use zbor_audit::Actor;
 use zbor_vault::DataKey;
 
 use crate::beneficiaries::{
@@ -70,7 +71,7 @@ pub async fn import_csv<R: Read>(
     progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, Error> {
     let mut db = pool.begin().await?;
-    let report = import_csv_in(&mut db, key, campaign_id, reader, None, progress).await?;
+    let report = import_csv_in(&mut db, key, campaign_id, reader, &Actor::Cli, progress).await?;
     db.commit().await?;
     Ok(report)
 }
@@ -82,9 +83,10 @@ pub async fn import_csv_in<R: Read>(
     key: &DataKey,
     campaign_id: i64,
     reader: R,
-    set_by: Option<i64>,
+    actor: &Actor,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, Error> {
+    let set_by = actor.user();
     let (rows, errors) = parse(reader)?;
     if !errors.is_empty() {
         tracing::info!(campaign = campaign_id, bad_rows = errors.len(), "beneficiaries import refused");
@@ -97,6 +99,9 @@ pub async fn import_csv_in<R: Read>(
         beneficiaries::insert(&mut *db, key, campaign_id, personal, set_by).await?;
         progress(done + 1, total);
     }
+    let details = serde_json::json!({ "campaign_id": campaign_id, "created": total });
+    let subject = format!("campaign:{campaign_id}");
+    zbor_audit::record_in(&mut *db, actor, "beneficiary.import", Some(&subject), details).await?;
     tracing::info!(campaign = campaign_id, created = total, "beneficiaries imported");
     Ok(ImportReport { created: total, errors: Vec::new() })
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
+use zbor_audit::Actor;
 use zbor_ledger::{Currency, Money};
 use zbor_vault::DataKey;
 
@@ -67,7 +68,8 @@ pub async fn create(
     requested_execution_date: NaiveDate,
 ) -> Result<SepaFile, Error> {
     let mut db = pool.begin().await?;
-    let made = create_in(&mut db, key, debtor, batch_id, user, requested_execution_date).await?;
+    let made =
+        create_in(&mut db, key, debtor, batch_id, &Actor::User(user), requested_execution_date).await?;
     db.commit().await?;
     match (made.file, made.left_out.first()) {
         (Some(file), _) => Ok(file),
@@ -84,9 +86,39 @@ pub struct Made {
     pub left_out: Vec<i64>,
 }
 
-/// [`create`] in the caller's transaction, which the caller commits in both outcomes (with the
-/// audit entry): a file, or only payouts failed for treasurers.
+/// [`create`] in the caller's transaction, with its audit entry (`sepa_file.create`, or
+/// `sepa_file.refused` when every payout was left out), which the caller commits in both
+/// outcomes: a file, or only payouts failed for treasurers.
 pub async fn create_in(
+    db: &mut PgConnection,
+    key: &DataKey,
+    debtor: &Debtor,
+    batch_id: i64,
+    actor: &Actor,
+    requested_execution_date: NaiveDate,
+) -> Result<Made, Error> {
+    let user = actor.user().ok_or(Error::NeedsUser("a SEPA file"))?;
+    let made = create_as(&mut *db, key, debtor, batch_id, user, requested_execution_date).await?;
+    match &made.file {
+        None => {
+            let details = serde_json::json!({ "batch": batch_id, "left_out": made.left_out });
+            zbor_audit::record_in(db, actor, "sepa_file.refused", None, details).await?;
+        }
+        Some(file) => {
+            let details = serde_json::json!({ "batch": batch_id, "transactions": file.transactions,
+                "control_sum": file.control_sum.to_string(), "left_out": made.left_out });
+            zbor_audit::record_in(db, actor, "sepa_file.create", Some(&subject(file.id)), details).await?;
+        }
+    }
+    Ok(made)
+}
+
+/// The audit log's name for a file.
+fn subject(id: i64) -> String {
+    format!("sepa_file:{id}")
+}
+
+async fn create_as(
     db: &mut PgConnection,
     key: &DataKey,
     debtor: &Debtor,
@@ -187,9 +219,21 @@ pub async fn create_in(
     Ok(Made { file: Some(file), left_out: not_approved })
 }
 
-/// The file's pain.001.001.09 XML, made again from its rows and the sealed beneficiaries.
-pub async fn document(pool: &PgPool, key: &DataKey, id: i64, debtor: &Debtor) -> Result<String, Error> {
+/// The file's pain.001.001.09 XML, made again from its rows and the sealed beneficiaries. It
+/// holds names and IBANs: each download is in the audit log (`sepa_file.download`), appended
+/// before the file is made.
+pub async fn document(
+    pool: &PgPool,
+    key: &DataKey,
+    id: i64,
+    debtor: &Debtor,
+    actor: &Actor,
+) -> Result<String, Error> {
     let file = get(pool, id).await?;
+    let mut audit = pool.begin().await?;
+    let details = serde_json::json!({ "transactions": file.transactions });
+    zbor_audit::record_in(&mut audit, actor, "sepa_file.download", Some(&subject(id)), details).await?;
+    audit.commit().await?;
     let mut conn = pool.acquire().await?;
     let items: Vec<(i64, Decimal, String)> = sqlx::query_as(
         "select p.id, p.amount, b.currency from payout_sepa_file_items i
@@ -245,13 +289,27 @@ fn payment_file(
 /// paid now.
 pub async fn confirm(pool: &PgPool, id: i64, user: i64) -> Result<usize, Error> {
     let mut db = pool.begin().await?;
-    let paid = confirm_in(&mut db, id, user).await?;
+    let paid = confirm_in(&mut db, id, &Actor::User(user)).await?;
     db.commit().await?;
     Ok(paid)
 }
 
-/// [`confirm`] in the caller's transaction.
-pub async fn confirm_in(db: &mut PgConnection, id: i64, user: i64) -> Result<usize, Error> {
+/// [`confirm`] in the caller's transaction, with its audit entry (how many were paid).
+pub async fn confirm_in(db: &mut PgConnection, id: i64, actor: &Actor) -> Result<usize, Error> {
+    let user = actor.user().ok_or(Error::NeedsUser("confirming a SEPA file"))?;
+    let paid = confirm_as(&mut *db, id, user).await?;
+    zbor_audit::record_in(
+        db,
+        actor,
+        "sepa_file.confirm",
+        Some(&subject(id)),
+        serde_json::json!({ "paid": paid }),
+    )
+    .await?;
+    Ok(paid)
+}
+
+async fn confirm_as(db: &mut PgConnection, id: i64, user: i64) -> Result<usize, Error> {
     let confirmed: Option<Option<DateTime<Utc>>> =
         sqlx::query_scalar("select confirmed_at from payout_sepa_files where id = $1 for update")
             .bind(id)

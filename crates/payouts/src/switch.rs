@@ -16,6 +16,7 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
+use zbor_audit::Actor;
 use zbor_vault::{DataKey, Progress, Rotated};
 
 use crate::Error;
@@ -128,7 +129,7 @@ pub async fn is_paused(pool: &PgPool) -> Result<bool, Error> {
 /// Without the data key the reason is not kept at all: [`pause_sealed`] seals it.
 pub async fn pause(pool: &PgPool, user: Option<i64>, reason: &str) -> Result<bool, Error> {
     let mut db = pool.begin().await?;
-    let paused_now = pause_in(&mut db, None, user, reason).await?;
+    let paused_now = pause_in(&mut db, None, &actor(user), reason).await?;
     db.commit().await?;
     Ok(paused_now)
 }
@@ -141,14 +142,31 @@ pub async fn pause_sealed(
     reason: &str,
 ) -> Result<bool, Error> {
     let mut db = pool.begin().await?;
-    let paused_now = pause_in(&mut db, Some(key), user, reason).await?;
+    let paused_now = pause_in(&mut db, Some(key), &actor(user), reason).await?;
     db.commit().await?;
     Ok(paused_now)
 }
 
-/// [`pause`] (`key` none) or [`pause_sealed`] in the caller's transaction (the server appends
-/// the audit entry in it).
+/// A staff user, or the bootstrap token when there is none.
+fn actor(user: Option<i64>) -> Actor {
+    user.map_or(Actor::Bootstrap, Actor::User)
+}
+
+/// [`pause`] (`key` none) or [`pause_sealed`] in the caller's transaction, with its audit entry
+/// (`payouts.pause`; the reason is free text a person typed: sealed here, not copied into the log).
 pub async fn pause_in(
+    db: &mut PgConnection,
+    key: Option<&DataKey>,
+    actor: &Actor,
+    reason: &str,
+) -> Result<bool, Error> {
+    let paused_now = pause_as(&mut *db, key, actor.user(), reason).await?;
+    let details = serde_json::json!({ "paused_now": paused_now });
+    zbor_audit::record_in(db, actor, "payouts.pause", None, details).await?;
+    Ok(paused_now)
+}
+
+async fn pause_as(
     db: &mut PgConnection,
     key: Option<&DataKey>,
     user: Option<i64>,
@@ -184,13 +202,22 @@ pub async fn pause_in(
 /// `user`'s vote to resume; the second distinct treasurer's vote resumes.
 pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
     let mut db = pool.begin().await?;
-    let outcome = resume_in(&mut db, user).await?;
+    let outcome = resume_in(&mut db, &Actor::User(user)).await?;
     db.commit().await?;
     Ok(outcome)
 }
 
-/// [`resume`] in the caller's transaction, which the caller commits whatever the outcome.
-pub async fn resume_in(db: &mut PgConnection, user: i64) -> Result<Resumed, Error> {
+/// [`resume`] in the caller's transaction, with its audit entry (`payouts.resume` and the
+/// outcome), which the caller commits whatever the outcome.
+pub async fn resume_in(db: &mut PgConnection, actor: &Actor) -> Result<Resumed, Error> {
+    let user = actor.user().ok_or(Error::NeedsUser("resuming payouts"))?;
+    let outcome = resume_as(&mut *db, user).await?;
+    zbor_audit::record_in(db, actor, "payouts.resume", None, serde_json::json!({ "outcome": outcome }))
+        .await?;
+    Ok(outcome)
+}
+
+async fn resume_as(db: &mut PgConnection, user: i64) -> Result<Resumed, Error> {
     let paused: bool =
         sqlx::query_scalar("select paused from payout_switch for update").fetch_one(&mut *db).await?;
     if !paused {

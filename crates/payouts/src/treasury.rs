@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
+use zbor_audit::Actor;
 use zbor_ledger::{HoldId, TransactionId};
 use zbor_vault::DataKey;
 
@@ -311,6 +312,68 @@ impl Failure {
 /// Most characters of a third party's words kept with an error.
 const ERROR_DETAIL_LEN_MAX: usize = 1_000;
 
+/// What a treasurer does with one payout after approval. Each needs one treasurer (approval
+/// needed four eyes) and leaves an audit entry.
+pub enum TreasurerAction<'a> {
+    /// A manual payout handed over, or a SEPA payout the bank executed; `note` is sealed.
+    MarkPaid { key: &'a DataKey, note: &'a str },
+    /// The bank sent a SEPA payout back. Beyond its return reason code, `reason` is kept only
+    /// sealed, and only with a key.
+    Returned { key: Option<&'a DataKey>, reason: &'a str },
+    /// A failed payout is tried again.
+    Retry,
+    /// An approved or failed payout is cancelled; its funds are the campaign's again.
+    Cancel,
+}
+
+impl TreasurerAction<'_> {
+    /// Its name in the audit log.
+    pub fn audit_action(&self) -> &'static str {
+        match self {
+            TreasurerAction::MarkPaid { .. } => "payout.mark_paid",
+            TreasurerAction::Returned { .. } => "payout.returned",
+            TreasurerAction::Retry => "payout.retry",
+            TreasurerAction::Cancel => "payout.cancel",
+        }
+    }
+}
+
+/// Does `action` on payout `id` for `actor` and appends its audit entry (the batch, and the
+/// state the action left the payout in), in the caller's transaction: both commit or neither.
+/// Free text (the note, the bank's words) is sealed on the payout, never copied into the log.
+pub async fn act_in(
+    db: &mut PgConnection,
+    id: i64,
+    actor: &Actor,
+    action: TreasurerAction<'_>,
+) -> Result<(), Error> {
+    let user = actor.user().ok_or(Error::NeedsUser("a treasurer's action on a payout"))?;
+    let audit_action = action.audit_action();
+    match action {
+        TreasurerAction::MarkPaid { key, note } => mark_paid_in(&mut *db, key, id, user, note).await?,
+        TreasurerAction::Returned { key, reason } => {
+            mark_returned_in(&mut *db, key, id, user, reason).await?
+        }
+        TreasurerAction::Retry => retry_in(&mut *db, id, user).await?,
+        TreasurerAction::Cancel => cancel_by_treasurer_in(&mut *db, id, user).await?,
+    }
+    let (batch, status): (i64, PayoutStatus) =
+        sqlx::query_as("select batch_id, status from payouts where id = $1")
+            .bind(id)
+            .fetch_one(&mut *db)
+            .await?;
+    let subject = format!("payout:{id}");
+    zbor_audit::record_in(
+        db,
+        actor,
+        audit_action,
+        Some(&subject),
+        serde_json::json!({ "batch": batch, "status": status }),
+    )
+    .await?;
+    Ok(())
+}
+
 /// A treasurer records a manual payout as handed over (cash or another way), or a SEPA payout
 /// the bank executed. `note` (optional) is sealed.
 pub async fn mark_paid(
@@ -321,13 +384,12 @@ pub async fn mark_paid(
     note: &str,
 ) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    mark_paid_in(&mut db, key, id, user, note).await?;
+    act_in(&mut db, id, &Actor::User(user), TreasurerAction::MarkPaid { key, note }).await?;
     db.commit().await?;
     get(pool, id).await
 }
 
-/// [`mark_paid`] in the caller's transaction (the server appends the audit entry in it).
-pub async fn mark_paid_in(
+async fn mark_paid_in(
     db: &mut PgConnection,
     key: &DataKey,
     id: i64,
@@ -403,7 +465,7 @@ pub fn split_return_reason(reason: &str) -> (Option<&str>, &str) {
 /// [`mark_returned_sealed`] seals it.
 pub async fn mark_returned(pool: &PgPool, id: i64, user: i64, reason: &str) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    mark_returned_in(&mut db, None, id, user, reason).await?;
+    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Returned { key: None, reason }).await?;
     db.commit().await?;
     get(pool, id).await
 }
@@ -418,13 +480,12 @@ pub async fn mark_returned_sealed(
     reason: &str,
 ) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    mark_returned_in(&mut db, Some(key), id, user, reason).await?;
+    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Returned { key: Some(key), reason }).await?;
     db.commit().await?;
     get(pool, id).await?.opened(Some(key))
 }
 
-/// [`mark_returned`] (`key` none) or [`mark_returned_sealed`] in the caller's transaction.
-pub async fn mark_returned_in(
+async fn mark_returned_in(
     db: &mut PgConnection,
     key: Option<&DataKey>,
     id: i64,
@@ -466,13 +527,12 @@ pub async fn mark_returned_in(
 /// start over), a SEPA payout goes into the next file, a manual one waits to be marked paid.
 pub async fn retry(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    retry_in(&mut db, id, user).await?;
+    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Retry).await?;
     db.commit().await?;
     get(pool, id).await
 }
 
-/// [`retry`] in the caller's transaction.
-pub async fn retry_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
+async fn retry_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
     let payout = lock(&mut *db, id).await?;
     if payout.status != PayoutStatus::Failed {
         return Err(wrong_state(&payout, "retried", "a failed payout"));
@@ -499,13 +559,12 @@ pub async fn retry_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), E
 /// bank, cannot be cancelled (return the SEPA one first).
 pub async fn cancel(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    cancel_by_treasurer_in(&mut db, id, user).await?;
+    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Cancel).await?;
     db.commit().await?;
     get(pool, id).await
 }
 
-/// [`cancel`] in the caller's transaction.
-pub async fn cancel_by_treasurer_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
+async fn cancel_by_treasurer_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
     let payout = lock(&mut *db, id).await?;
     match payout.status {
         PayoutStatus::Approved | PayoutStatus::Failed => {}

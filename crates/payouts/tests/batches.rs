@@ -209,3 +209,45 @@ async fn short_funds_hold_nothing_and_concurrent_batches_cannot_overdraw() {
     assert_eq!(available(&s).await, eur("500"));
     s.db.drop_database().await;
 }
+
+/// Every action that moves money or grants power carries its audit entry: the domain appends it
+/// in the action's transaction, so no caller (HTTP, command line, a test) can leave it out, and
+/// an action by no one in particular is refused with nothing written.
+#[tokio::test]
+async fn actions_append_their_own_audit_entries_and_need_someone_to_answer_for_them() {
+    let s = setup("3000").await;
+    let people = beneficiaries_for(&s, 2).await;
+    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
+        .await
+        .unwrap();
+    let refused = batches::approve(&s.db.pool, batch.id, s.creator, &batch.content_hash).await.unwrap();
+    assert!(matches!(refused, Err(Refusal::Creator)));
+    batches::approve(&s.db.pool, batch.id, s.second, &batch.content_hash).await.unwrap().unwrap();
+    let entries: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("select actor, action, subject from audit_log order by seq")
+            .fetch_all(&s.db.pool)
+            .await
+            .unwrap();
+    let subject = Some(format!("payout_batch:{}", batch.id));
+    let ours: Vec<(String, String, Option<String>)> =
+        entries.into_iter().filter(|(_, action, _)| action.starts_with("payout_batch.")).collect();
+    assert_eq!(
+        ours,
+        [
+            (format!("user:{}", s.creator), "payout_batch.create".to_owned(), subject.clone()),
+            (format!("user:{}", s.creator), "payout_batch.approve_refused".to_owned(), subject.clone()),
+            (format!("user:{}", s.second), "payout_batch.approve_approved".to_owned(), subject),
+        ]
+    );
+    // the bootstrap token or the command line cannot approve: no one would answer for it
+    let before = count(&s, "select count(*) from audit_log").await;
+    let mut db = s.db.pool.begin().await.unwrap();
+    let err = batches::approve_in(&mut db, batch.id, &zbor_audit::Actor::Bootstrap, &batch.content_hash)
+        .await
+        .unwrap_err();
+    drop(db);
+    assert!(matches!(err, zbor_payouts::Error::NeedsUser(_)), "{err}");
+    assert_eq!(count(&s, "select count(*) from audit_log").await, before);
+    assert_eq!(count(&s, "select count(*) from payout_approvals").await, 1);
+    s.db.drop_database().await;
+}

@@ -42,10 +42,15 @@ async fn setup() -> Setup {
 async fn confirmed_beneficiary(s: &Setup, method: serde_json::Value) -> i64 {
     let new = new(json!({ "name": "Released person", "contact": "", "note": "", "method": method }));
     let mut db = s.db.pool.begin().await.unwrap();
-    let created =
-        beneficiaries::create_in(&mut db, &s.key, s.campaign.id.as_i64(), &new, Some(s.treasurers[0]))
-            .await
-            .unwrap();
+    let created = beneficiaries::create_in(
+        &mut db,
+        &s.key,
+        s.campaign.id.as_i64(),
+        &new,
+        &zbor_audit::Actor::User(s.treasurers[0]),
+    )
+    .await
+    .unwrap();
     db.commit().await.unwrap();
     beneficiaries::confirm(&s.db.pool, &[Confirmation::from(&created)], s.treasurers[1]).await.unwrap();
     created.id.as_i64()
@@ -93,7 +98,7 @@ async fn redirect_behind_the_guard(s: &Setup, person: i64, method: serde_json::V
         &s.key,
         s.campaign.id.as_i64(),
         &new(json!({ "name": "Released person", "contact": "", "note": "", "method": method })),
-        None,
+        &zbor_audit::Actor::Cli,
     )
     .await
     .unwrap();
@@ -144,7 +149,7 @@ async fn an_approved_payout_cannot_be_redirected() {
         &s.key,
         BeneficiaryId::from_i64(person),
         &to_method(sepa(ATTACKER_IBAN)),
-        Some(s.treasurers[0]),
+        &zbor_audit::Actor::User(s.treasurers[0]),
     )
     .await
     .unwrap_err();
@@ -194,7 +199,8 @@ async fn an_approved_payout_cannot_be_redirected() {
     )
     .await
     .unwrap();
-    let xml = sepa_files::document(&s.db.pool, &s.key, file.id, &debtor()).await.unwrap();
+    let xml =
+        sepa_files::document(&s.db.pool, &s.key, file.id, &debtor(), &zbor_audit::Actor::Cli).await.unwrap();
     assert!(xml.contains(APPROVED_IBAN) && !xml.contains(ATTACKER_IBAN));
     // sent to the bank: still locked
     let err = beneficiaries::update(
@@ -294,7 +300,7 @@ async fn a_destination_needs_a_second_treasurer() {
         &s.key,
         s.campaign.id.as_i64(),
         &new,
-        Some(s.treasurers[0]),
+        &zbor_audit::Actor::User(s.treasurers[0]),
     )
     .await
     .unwrap();
@@ -345,7 +351,7 @@ async fn a_destination_needs_a_second_treasurer() {
         &s.key,
         created.id,
         &to_method(sepa(ATTACKER_IBAN)),
-        Some(s.treasurers[1]),
+        &zbor_audit::Actor::User(s.treasurers[1]),
     )
     .await
     .unwrap();
@@ -381,7 +387,7 @@ async fn approvers_see_a_destination_that_changed_since_the_last_payout() {
         &s.key,
         BeneficiaryId::from_i64(person),
         &to_method(sepa(APPROVED_IBAN)),
-        Some(s.treasurers[0]),
+        &zbor_audit::Actor::User(s.treasurers[0]),
     )
     .await
     .unwrap();

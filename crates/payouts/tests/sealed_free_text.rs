@@ -42,10 +42,15 @@ async fn setup() -> Setup {
 async fn released(s: &Setup, method: serde_json::Value) -> i64 {
     let new = new(json!({ "name": "Released person", "contact": "", "note": "", "method": method }));
     let mut db = s.db.pool.begin().await.unwrap();
-    let created =
-        beneficiaries::create_in(&mut db, &s.key, s.campaign.id.as_i64(), &new, Some(s.treasurers[0]))
-            .await
-            .unwrap();
+    let created = beneficiaries::create_in(
+        &mut db,
+        &s.key,
+        s.campaign.id.as_i64(),
+        &new,
+        &zbor_audit::Actor::User(s.treasurers[0]),
+    )
+    .await
+    .unwrap();
     db.commit().await.unwrap();
     beneficiaries::confirm(&s.db.pool, &[Confirmation::from(&created)], s.treasurers[1]).await.unwrap();
     let items = [NewItem { beneficiary: created.id.as_i64(), amount: "1000".into() }];

@@ -587,7 +587,17 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
         Err(Error::WrongState(_))
     ));
 
-    let xml = sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true)).await.unwrap();
+    let xml = sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true), &zbor_audit::Actor::Cli)
+        .await
+        .unwrap();
+    // names and IBANs left zbor: the download is in the audit log
+    let downloads: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'sepa_file.download' and actor = 'cli'",
+    )
+    .fetch_one(&r.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(downloads, 1);
     let texts = parse(&xml);
     assert_eq!(texts.values("GrpHdr/MsgId"), [made.message_id.as_str()]);
     assert_eq!(texts.values("GrpHdr/CtrlSum"), ["3000.00"]);
@@ -612,8 +622,17 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     let second = sepa_files::create(&r.db.pool, &r.key, &debtor(true), batch.id, who, date).await.unwrap();
     assert_eq!(second.transactions, 1);
     assert_ne!(second.message_id, made.message_id);
-    assert_eq!(sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true)).await.unwrap(), xml);
-    let texts = parse(&sepa_files::document(&r.db.pool, &r.key, second.id, &debtor(true)).await.unwrap());
+    assert_eq!(
+        sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true), &zbor_audit::Actor::Cli)
+            .await
+            .unwrap(),
+        xml
+    );
+    let texts = parse(
+        &sepa_files::document(&r.db.pool, &r.key, second.id, &debtor(true), &zbor_audit::Actor::Cli)
+            .await
+            .unwrap(),
+    );
     assert_eq!(texts.values("Cdtr/Nm"), ["Person Three"]);
     assert_eq!(sepa_files::confirm(&r.db.pool, second.id, who).await.unwrap(), 1);
     let b = batches::batch(&r.db.pool, batch.id).await.unwrap();

@@ -497,11 +497,7 @@ async fn beneficiaries(config: &Config, command: BeneficiariesCommand) -> anyhow
                 );
                 return Ok(ExitCode::FAILURE);
             }
-            let subject = format!("campaign:{campaign}");
-            let details = serde_json::json!({ "campaign_id": campaign, "created": report.created });
-            let entry =
-                zbor_audit::Entry::new("cli", "beneficiary.import").subject(&subject).details(details);
-            zbor_audit::append(&pool, &entry).await?;
+            // the import and its audit entry (actor `cli`) committed together
             println!("imported {} beneficiaries", report.created);
         }
         BeneficiariesCommand::List { campaign: slug } => {

@@ -368,8 +368,15 @@ async fn a_second_treasurer_confirms_new_payees_in_the_browser() {
     ] {
         let new = serde_json::from_value(json!({"name": "Released person", "method": method})).unwrap();
         let mut db = app.db.pool.begin().await.unwrap();
-        let made =
-            zbor_payouts::beneficiaries::create_in(&mut db, &key, campaign_id, &new, Some(by)).await.unwrap();
+        let made = zbor_payouts::beneficiaries::create_in(
+            &mut db,
+            &key,
+            campaign_id,
+            &new,
+            &zbor_audit::Actor::User(by),
+        )
+        .await
+        .unwrap();
         db.commit().await.unwrap();
         ids.push(made.id.as_i64());
     }

@@ -89,6 +89,21 @@ pub struct BeneficiaryUpdate {
     pub note: Option<String>,
 }
 
+impl BeneficiaryUpdate {
+    /// The names of the fields given (what the audit entry records, never their values).
+    pub fn fields_given(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("contact", self.contact.is_some()),
+            ("method", self.method.is_some()),
+            ("note", self.note.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+}
+
 impl fmt::Debug for BeneficiaryUpdate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BeneficiaryUpdate").field("method", &self.method).finish_non_exhaustive()

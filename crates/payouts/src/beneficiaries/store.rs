@@ -1,8 +1,10 @@
 //! The SQL: beneficiaries created, changed, confirmed, listed, revealed, and paid only as approved.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+use zbor_audit::Actor;
 use zbor_vault::DataKey;
 
 use super::destination::indexes;
@@ -126,21 +128,33 @@ async fn fetch(db: &mut PgConnection, id: BeneficiaryId) -> Result<Beneficiary, 
 
 /// Creates a beneficiary of `campaign_id`, its personal data sealed. The same IBAN on another
 /// beneficiary is not refused: it is listed in `duplicate_of`. Its destination is unconfirmed
-/// until a treasurer other than `set_by` confirms it ([`confirm_in`]).
+/// until a treasurer other than the one who set it confirms it ([`confirm_in`]). Audited
+/// (`beneficiary.create`: the campaign, the method, whether the IBAN is another's too).
 pub async fn create_in(
     db: &mut PgConnection,
     key: &DataKey,
     campaign_id: i64,
     new: &NewBeneficiary,
-    set_by: Option<i64>,
+    actor: &Actor,
 ) -> Result<Beneficiary, Error> {
     let personal = Personal::new(&new.name, &new.contact, new.method.clone(), &new.note)?;
     ensure_campaign(&mut *db, campaign_id).await?;
-    let id = insert(&mut *db, key, campaign_id, &personal, set_by).await?;
+    let id = insert(&mut *db, key, campaign_id, &personal, actor.user()).await?;
     let beneficiary = fetch(&mut *db, id).await?;
+    let details = json!({
+        "campaign_id": campaign_id,
+        "method": beneficiary.method,
+        "duplicate": !beneficiary.duplicate_of.is_empty(),
+    });
+    zbor_audit::record_in(&mut *db, actor, "beneficiary.create", Some(&subject(id)), details).await?;
     tracing::info!(beneficiary = %id, campaign = campaign_id, method = beneficiary.method.as_str(),
                    duplicates = beneficiary.duplicate_of.len(), "beneficiary created");
     Ok(beneficiary)
+}
+
+/// The audit log's name for a beneficiary.
+pub(crate) fn subject(id: BeneficiaryId) -> String {
+    format!("beneficiary:{id}")
 }
 
 /// [`create_in`] in a transaction of its own, on the host's behalf (no treasurer set it).
@@ -151,7 +165,7 @@ pub async fn create(
     new: &NewBeneficiary,
 ) -> Result<Beneficiary, Error> {
     let mut db = pool.begin().await?;
-    let beneficiary = create_in(&mut db, key, campaign_id, new, None).await?;
+    let beneficiary = create_in(&mut db, key, campaign_id, new, &Actor::Cli).await?;
     db.commit().await?;
     Ok(beneficiary)
 }
@@ -173,8 +187,27 @@ async fn payouts_on_their_way(db: &mut PgConnection, id: BeneficiaryId) -> Resul
 /// whether the payout destination changed (IBAN, BIC, Stripe account or method). A changed
 /// destination is refused while payouts are on their way to the old one
 /// ([`Error::DestinationLocked`]); otherwise it is unconfirmed again until a treasurer other than
-/// `by` confirms it, and approvals that signed the old fingerprint no longer hold.
+/// the one who changed it confirms it, and approvals that signed the old fingerprint no longer
+/// hold. Audited (`beneficiary.update`: the names of the fields given, whether the destination
+/// changed; never their values).
 pub async fn update_in(
+    db: &mut PgConnection,
+    key: &DataKey,
+    id: BeneficiaryId,
+    change: &BeneficiaryUpdate,
+    actor: &Actor,
+) -> Result<Updated, Error> {
+    let updated = update_as(&mut *db, key, id, change, actor.user()).await?;
+    let details = json!({
+        "campaign_id": updated.beneficiary.campaign_id,
+        "fields": change.fields_given(),
+        "payee_changed": updated.payee_changed,
+    });
+    zbor_audit::record_in(db, actor, "beneficiary.update", Some(&subject(id)), details).await?;
+    Ok(updated)
+}
+
+async fn update_as(
     db: &mut PgConnection,
     key: &DataKey,
     id: BeneficiaryId,
@@ -241,7 +274,7 @@ pub async fn update(
     change: &BeneficiaryUpdate,
 ) -> Result<Updated, Error> {
     let mut db = pool.begin().await?;
-    let updated = update_in(&mut db, key, id, change, None).await?;
+    let updated = update_in(&mut db, key, id, change, &Actor::Cli).await?;
     db.commit().await?;
     Ok(updated)
 }
@@ -249,8 +282,29 @@ pub async fn update(
 /// `confirmer` confirms each beneficiary's current destination: the second pair of eyes on a
 /// new or changed payee. All or nothing: refused when the confirmer set a destination themself
 /// ([`Error::SamePerson`]), or when a destination is no longer the fingerprint they were shown.
-/// Destinations already confirmed stay as they are. Returns the beneficiaries confirmed now.
+/// Destinations already confirmed stay as they are. Returns the beneficiaries confirmed now, each
+/// with its audit entry (`beneficiary.confirm_destination`).
 pub async fn confirm_in(
+    db: &mut PgConnection,
+    confirmations: &[Confirmation],
+    actor: &Actor,
+) -> Result<Vec<BeneficiaryId>, Error> {
+    let confirmer = actor.user().ok_or(Error::NeedsUser("confirming a destination"))?;
+    let confirmed = confirm_as(&mut *db, confirmations, confirmer).await?;
+    for id in &confirmed {
+        zbor_audit::record_in(
+            &mut *db,
+            actor,
+            "beneficiary.confirm_destination",
+            Some(&subject(*id)),
+            json!({}),
+        )
+        .await?;
+    }
+    Ok(confirmed)
+}
+
+async fn confirm_as(
     db: &mut PgConnection,
     confirmations: &[Confirmation],
     confirmer: i64,
@@ -306,7 +360,7 @@ pub async fn confirm(
     confirmer: i64,
 ) -> Result<Vec<BeneficiaryId>, Error> {
     let mut db = pool.begin().await?;
-    let confirmed = confirm_in(&mut db, confirmations, confirmer).await?;
+    let confirmed = confirm_in(&mut db, confirmations, &Actor::User(confirmer)).await?;
     db.commit().await?;
     Ok(confirmed)
 }
@@ -400,7 +454,12 @@ pub async fn get(pool: &PgPool, id: BeneficiaryId) -> Result<Beneficiary, Error>
 /// before the data is shown: this is the only way personal data leaves zbor. Fails with
 /// [`Error::CannotDecrypt`] under another `ZBOR_DATA_KEY`, and with [`Error::Inconsistent`]
 /// when the sealed data does not match the row's indexes and fingerprint.
-pub async fn reveal(pool: &PgPool, key: &DataKey, id: BeneficiaryId) -> Result<RevealedBeneficiary, Error> {
+pub async fn reveal(
+    pool: &PgPool,
+    key: &DataKey,
+    id: BeneficiaryId,
+    actor: &Actor,
+) -> Result<RevealedBeneficiary, Error> {
     let row: Option<SealedRow> = sqlx::query_as(
         "select id, campaign_id, method, record_key, sealed, iban_index, payee_fingerprint
          from beneficiaries where id = $1",
@@ -412,6 +471,16 @@ pub async fn reveal(pool: &PgPool, key: &DataKey, id: BeneficiaryId) -> Result<R
     let personal = open(key, &row)?;
     let payee_fingerprint =
         PayeeFingerprint::from_column(&row.payee_fingerprint).ok_or(Error::Inconsistent(id))?;
+    // recorded before anyone sees it: if the entry cannot be written, the decrypted data is dropped
+    let details = json!({ "campaign_id": row.campaign_id, "method": personal.method.kind() });
+    zbor_audit::record_in(
+        &mut *pool.acquire().await?,
+        actor,
+        "beneficiary.reveal",
+        Some(&subject(id)),
+        details,
+    )
+    .await?;
     Ok(RevealedBeneficiary {
         id,
         campaign_id: row.campaign_id,

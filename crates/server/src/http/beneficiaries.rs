@@ -21,6 +21,8 @@ use zbor_payouts::beneficiaries::{
 use zbor_payouts::import;
 use zbor_vault::DataKey;
 
+use zbor_audit::Actor;
+
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath};
 use super::payouts::{TREASURY, TREASURY_READ};
@@ -57,31 +59,6 @@ async fn campaign_id(state: &AppState, slug: &str) -> Result<i64, ApiError> {
     Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
 }
 
-async fn audit(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    super::people::audit(state, &caller.0.actor(), action, Some(subject), details).await
-}
-
-/// Appends the audit entry inside the action's own transaction: neither commits without the other.
-async fn audit_in(
-    db: &mut sqlx::PgConnection,
-    caller: &Caller,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    super::people::audit_in(db, &caller.0.actor(), action, Some(subject), details).await
-}
-
-fn subject(id: BeneficiaryId) -> String {
-    format!("beneficiary:{id}")
-}
-
 /// `POST /api/v1/campaigns/{slug}/beneficiaries {name, contact?, method, note?}`: 201 with the
 /// non-personal view; the same IBAN as another beneficiary is flagged in `duplicate_of`.
 pub async fn create(
@@ -95,13 +72,7 @@ pub async fn create(
     let key = data_key(&state)?;
     let campaign = campaign_id(&state, &slug).await?;
     let mut db = state.pool.begin().await?;
-    let beneficiary = beneficiaries::create_in(&mut db, key, campaign, &new, Some(user)).await?;
-    let details = json!({
-        "campaign_id": campaign,
-        "method": beneficiary.method,
-        "duplicate": !beneficiary.duplicate_of.is_empty(),
-    });
-    audit_in(&mut db, &caller, "beneficiary.create", &subject(beneficiary.id), details).await?;
+    let beneficiary = beneficiaries::create_in(&mut db, key, campaign, &new, &Actor::User(user)).await?;
     db.commit().await?;
     Ok((StatusCode::CREATED, Json(beneficiary)))
 }
@@ -132,27 +103,12 @@ pub async fn update(
     caller.require(TREASURY)?;
     let key = data_key(&state)?;
     let id = BeneficiaryId::from_i64(id);
-    let fields: Vec<&str> = [
-        ("name", change.name.is_some()),
-        ("contact", change.contact.is_some()),
-        ("method", change.method.is_some()),
-        ("note", change.note.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, given)| given.then_some(name))
-    .collect();
-    if fields.is_empty() {
+    if change.fields_given().is_empty() {
         return Err(ApiError::BadRequest("nothing to change: give name, contact, method or note".into()));
     }
     let user = caller.user_id()?;
     let mut db = state.pool.begin().await?;
-    let updated = beneficiaries::update_in(&mut db, key, id, &change, Some(user)).await?;
-    let details = json!({
-        "campaign_id": updated.beneficiary.campaign_id,
-        "fields": fields,
-        "payee_changed": updated.payee_changed,
-    });
-    audit_in(&mut db, &caller, "beneficiary.update", &subject(id), details).await?;
+    let updated = beneficiaries::update_in(&mut db, key, id, &change, &Actor::User(user)).await?;
     db.commit().await?;
     Ok(Json(updated))
 }
@@ -191,10 +147,7 @@ pub async fn confirm(
     let user = caller.user_id()?;
     super::payouts::second_factor(&state, user, &body.totp).await?;
     let mut db = state.pool.begin().await?;
-    let confirmed = beneficiaries::confirm_in(&mut db, &body.beneficiaries, user).await?;
-    for id in &confirmed {
-        audit_in(&mut db, &caller, "beneficiary.confirm_destination", &subject(*id), json!({})).await?;
-    }
+    let confirmed = beneficiaries::confirm_in(&mut db, &body.beneficiaries, &Actor::User(user)).await?;
     db.commit().await?;
     Ok(Json(json!({ "confirmed": confirmed })))
 }
@@ -221,10 +174,9 @@ pub async fn reveal(
     let id = BeneficiaryId::from_i64(id);
     // an unknown id costs no code
     beneficiaries::get(&state.pool, id).await?;
-    super::payouts::second_factor(&state, caller.user_id()?, &code.totp).await?;
-    let revealed = beneficiaries::reveal(&state.pool, key, id).await?;
-    let details = json!({ "campaign_id": revealed.campaign_id, "method": revealed.method.kind() });
-    audit(&state, &caller, "beneficiary.reveal", &subject(id), details).await?;
+    let user = caller.user_id()?;
+    super::payouts::second_factor(&state, user, &code.totp).await?;
+    let revealed = beneficiaries::reveal(&state.pool, key, id, &Actor::User(user)).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(revealed)).into_response())
 }
 
@@ -261,7 +213,8 @@ pub async fn import(
     let campaign = campaign_id(&state, &slug).await?;
     let user = caller.user_id()?;
     let mut db = state.pool.begin().await?;
-    let report = import::import_csv_in(&mut db, key, campaign, &body[..], Some(user), |_, _| {}).await?;
+    let report =
+        import::import_csv_in(&mut db, key, campaign, &body[..], &Actor::User(user), |_, _| {}).await?;
     if !report.errors.is_empty() {
         #[derive(Serialize)]
         struct Refused<'a> {
@@ -275,8 +228,6 @@ pub async fn import(
             (StatusCode::UNPROCESSABLE_ENTITY, Json(Refused { error, report: &report })).into_response()
         );
     }
-    let details = json!({ "campaign_id": campaign, "created": report.created });
-    audit_in(&mut db, &caller, "beneficiary.import", &format!("campaign:{campaign}"), details).await?;
     db.commit().await?;
     Ok(Json(report).into_response())
 }

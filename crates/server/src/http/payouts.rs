@@ -10,7 +10,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use zbor_auth::Role;
-use zbor_payouts::batches::{self, Approved, Batch, NewItem, Refusal};
+use zbor_payouts::batches::{self, Batch, NewItem, Refusal};
 use zbor_payouts::{sepa_files, switch, treasury};
 
 use super::auth::Caller;
@@ -72,12 +72,8 @@ pub async fn create(
         zbor_intake::campaigns::by_slug(&mut conn, &slug).await?
     };
     let mut db = state.pool.begin().await?;
-    let id = batches::create_in(&mut db, campaign.id.as_i64(), user, &new.items).await?;
-    let (items, content_hash) = batches::summary_in(&mut db, id).await?;
-    let subject = format!("payout_batch:{id}");
-    let details = json!({ "items": items, "content_hash": content_hash });
-    super::people::audit_in(&mut db, &caller.0.actor(), "payout_batch.create", Some(&subject), details)
-        .await?;
+    let id =
+        batches::create_in(&mut db, campaign.id.as_i64(), &zbor_audit::Actor::User(user), &new.items).await?;
     db.commit().await?;
     Ok((StatusCode::CREATED, Json(batches::batch(&state.pool, id).await?)))
 }
@@ -112,25 +108,11 @@ pub async fn approve(
     let user = user_of(&caller)?;
     second_factor(&state, user, &approval.totp).await?;
     let mut db = state.pool.begin().await?;
-    let outcome = batches::approve_in(&mut db, id, user, &approval.content_hash).await?;
-    let subject = format!("payout_batch:{id}");
-    let (status, details) = match &outcome {
-        Ok(Approved::Waiting { more }) => ("approved", json!({ "more_needed": more })),
-        Ok(Approved::Released) => ("released", json!({ "more_needed": 0 })),
-        Err(refusal) => ("refused", json!({ "reason": refusal.to_string() })),
-    };
-    let mut audit_details = details.clone();
-    audit_details["content_hash"] = json!(approval.content_hash.chars().take(64).collect::<String>());
+    let outcome =
+        batches::approve_in(&mut db, id, &zbor_audit::Actor::User(user), &approval.content_hash).await?;
     // the approval (or its refusal) and its audit entry commit together
-    super::people::audit_in(
-        &mut db,
-        &caller.0.actor(),
-        &format!("payout_batch.approve_{status}"),
-        Some(&subject),
-        audit_details,
-    )
-    .await?;
     db.commit().await?;
+    let (status, details) = batches::describe(&outcome);
     match outcome {
         Ok(_) => Ok(Json(
             json!({ "outcome": status, "details": details, "batch": batches::batch(&state.pool, id).await? }),
@@ -179,12 +161,9 @@ pub async fn cancel_batch(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY)?;
-    user_of(&caller)?;
+    let user = user_of(&caller)?;
     let mut db = state.pool.begin().await?;
-    batches::cancel_in(&mut db, id).await?;
-    let subject = format!("payout_batch:{id}");
-    super::people::audit_in(&mut db, &caller.0.actor(), "payout_batch.cancel", Some(&subject), json!({}))
-        .await?;
+    batches::cancel_in(&mut db, id, &zbor_audit::Actor::User(user)).await?;
     db.commit().await?;
     Ok(Json(batches::batch(&state.pool, id).await?))
 }
@@ -213,23 +192,18 @@ pub struct Reason {
     reason: String,
 }
 
-/// Ends a treasurer's action on payout `id`: its audit entry (the batch and the state it left the
-/// payout in) is appended in the action's transaction, which then commits both.
-async fn audited_payout(
+/// One treasurer's action on payout `id`: the domain does it and appends its audit entry in
+/// this transaction; the answer is the payout as it is now.
+async fn payout_action(
     state: &AppState,
     caller: &Caller,
-    action: &str,
-    mut db: sqlx::Transaction<'static, sqlx::Postgres>,
     id: i64,
+    action: treasury::TreasurerAction<'_>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
-    let (batch, status): (i64, treasury::PayoutStatus) =
-        sqlx::query_as("select batch_id, status from payouts where id = $1")
-            .bind(id)
-            .fetch_one(&mut *db)
-            .await?;
-    let subject = format!("payout:{id}");
-    let details = json!({ "batch": batch, "status": status });
-    super::people::audit_in(&mut db, &caller.0.actor(), action, Some(&subject), details).await?;
+    caller.require(TREASURY)?;
+    let actor = zbor_audit::Actor::User(user_of(caller)?);
+    let mut db = state.pool.begin().await?;
+    treasury::act_in(&mut db, id, &actor, action).await?;
     db.commit().await?;
     Ok(Json(treasury::get(&state.pool, id).await?.opened(state.data_key.as_ref())?))
 }
@@ -243,26 +217,20 @@ pub async fn mark_paid(
     ApiJson(note): ApiJson<Note>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
-    let mut db = state.pool.begin().await?;
-    treasury::mark_paid_in(&mut db, key, id, user, &note.note).await?;
-    audited_payout(&state, &caller, "payout.mark_paid", db, id).await
+    payout_action(&state, &caller, id, treasury::TreasurerAction::MarkPaid { key, note: &note.note }).await
 }
 
-/// `POST /api/v1/payouts/{id}/returned {reason}`: the bank sent a SEPA payout back.
+/// `POST /api/v1/payouts/{id}/returned {reason}`: the bank sent a SEPA payout back. The bank's
+/// words are sealed (they may name the person); its code stays in clear.
 pub async fn mark_returned(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(reason): ApiJson<Reason>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
-    caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
-    // the bank's words are sealed (they may name the person); its code stays in clear
-    let mut db = state.pool.begin().await?;
-    treasury::mark_returned_in(&mut db, state.data_key.as_ref(), id, user, &reason.reason).await?;
-    audited_payout(&state, &caller, "payout.returned", db, id).await
+    let action = treasury::TreasurerAction::Returned { key: state.data_key.as_ref(), reason: &reason.reason };
+    payout_action(&state, &caller, id, action).await
 }
 
 /// `POST /api/v1/payouts/{id}/retry`: a failed payout is tried again.
@@ -271,11 +239,7 @@ pub async fn retry(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
-    caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
-    let mut db = state.pool.begin().await?;
-    treasury::retry_in(&mut db, id, user).await?;
-    audited_payout(&state, &caller, "payout.retry", db, id).await
+    payout_action(&state, &caller, id, treasury::TreasurerAction::Retry).await
 }
 
 /// `POST /api/v1/payouts/{id}/cancel`: the hold is voided; the funds are the campaign's again.
@@ -284,11 +248,7 @@ pub async fn cancel(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
-    caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
-    let mut db = state.pool.begin().await?;
-    treasury::cancel_by_treasurer_in(&mut db, id, user).await?;
-    audited_payout(&state, &caller, "payout.cancel", db, id).await
+    payout_action(&state, &caller, id, treasury::TreasurerAction::Cancel).await
 }
 
 /// `GET /api/v1/payouts/switch`: paused or running, and the resume votes so far.
@@ -307,18 +267,9 @@ pub async fn pause(
     ApiJson(reason): ApiJson<Reason>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(BRAKE)?;
-    let user = caller.0.user.map(|u| u.as_i64());
+    let actor = caller.0.user.map_or(zbor_audit::Actor::Bootstrap, |u| zbor_audit::Actor::User(u.as_i64()));
     let mut db = state.pool.begin().await?;
-    let paused_now = switch::pause_in(&mut db, state.data_key.as_ref(), user, &reason.reason).await?;
-    // the reason is free text a person typed: sealed in the switch, not copied into the log
-    super::people::audit_in(
-        &mut db,
-        &caller.0.actor(),
-        "payouts.pause",
-        None,
-        json!({ "paused_now": paused_now }),
-    )
-    .await?;
+    let paused_now = switch::pause_in(&mut db, state.data_key.as_ref(), &actor, &reason.reason).await?;
     db.commit().await?;
     Ok(Json(
         json!({ "paused": true, "paused_now": paused_now, "switch": switch::state(&state.pool).await?.opened(state.data_key.as_ref())? }),
@@ -341,15 +292,7 @@ pub async fn resume(
     let user = user_of(&caller)?;
     second_factor(&state, user, &resume.totp).await?;
     let mut db = state.pool.begin().await?;
-    let outcome = switch::resume_in(&mut db, user).await?;
-    super::people::audit_in(
-        &mut db,
-        &caller.0.actor(),
-        "payouts.resume",
-        None,
-        json!({ "outcome": outcome }),
-    )
-    .await?;
+    let outcome = switch::resume_in(&mut db, &zbor_audit::Actor::User(user)).await?;
     db.commit().await?;
     match outcome {
         switch::Resumed::AlreadyVoted => {
@@ -390,21 +333,14 @@ pub async fn create_sepa_file(
         }));
     }
     let mut db = state.pool.begin().await?;
-    let made = sepa_files::create_in(&mut db, key, debtor, id, user, date).await?;
+    let made = sepa_files::create_in(&mut db, key, debtor, id, &zbor_audit::Actor::User(user), date).await?;
+    // committed in both outcomes: a file, or payouts failed for treasurers (and its entry)
+    db.commit().await?;
     let Some(file) = made.file else {
-        // every payout's destination differed from the approved one: they failed, no file;
-        // that is recorded and committed, and the treasurer is told
-        let details = json!({ "batch": id, "left_out": made.left_out });
-        super::people::audit_in(&mut db, &caller.0.actor(), "sepa_file.refused", None, details).await?;
-        db.commit().await?;
+        // every payout's destination differed from the approved one: no file
         let first = made.left_out.first().copied().unwrap_or_default();
         return Err(zbor_payouts::Error::DestinationNotApproved(first).into());
     };
-    let subject = format!("sepa_file:{}", file.id);
-    let details = json!({ "batch": id, "transactions": file.transactions, "control_sum": file.control_sum.to_string(),
-                          "left_out": made.left_out });
-    super::people::audit_in(&mut db, &caller.0.actor(), "sepa_file.create", Some(&subject), details).await?;
-    db.commit().await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
 
@@ -440,16 +376,7 @@ pub async fn download_sepa_file(
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     let file = sepa_files::get(&state.pool, id).await?;
     second_factor(&state, user, &code.totp).await?;
-    let subject = format!("sepa_file:{id}");
-    super::people::audit(
-        &state,
-        &caller.0.actor(),
-        "sepa_file.download",
-        Some(&subject),
-        json!({ "transactions": file.transactions }),
-    )
-    .await?;
-    let xml = sepa_files::document(&state.pool, key, id, debtor).await?;
+    let xml = sepa_files::document(&state.pool, key, id, debtor, &zbor_audit::Actor::User(user)).await?;
     let disposition = format!("attachment; filename=\"{}.xml\"", file.message_id);
     Ok((
         [
@@ -472,16 +399,7 @@ pub async fn confirm_sepa_file(
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
     let mut db = state.pool.begin().await?;
-    let paid = sepa_files::confirm_in(&mut db, id, user).await?;
-    let subject = format!("sepa_file:{id}");
-    super::people::audit_in(
-        &mut db,
-        &caller.0.actor(),
-        "sepa_file.confirm",
-        Some(&subject),
-        json!({ "paid": paid }),
-    )
-    .await?;
+    let paid = sepa_files::confirm_in(&mut db, id, &zbor_audit::Actor::User(user)).await?;
     db.commit().await?;
     Ok(Json(json!({ "paid": paid, "file": sepa_files::get(&state.pool, id).await? })))
 }

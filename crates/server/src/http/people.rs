@@ -39,22 +39,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/staff-requests/{id}/cancel", post(cancel_request))
 }
 
-/// Appends to the audit log. A privileged action that cannot be audited is reported as failed.
-pub(super) async fn audit(
-    state: &AppState,
-    actor: &str,
-    action: &str,
-    subject: Option<&str>,
-    details: Value,
-) -> Result<(), ApiError> {
-    let mut entry = zbor_audit::Entry::new(actor, action).details(details);
-    if let Some(subject) = subject {
-        entry = entry.subject(subject);
-    }
-    zbor_audit::append(&state.pool, &entry).await.map_err(|e| ApiError::Internal(format!("audit: {e}")))?;
-    Ok(())
-}
-
 /// Appends to the audit log inside the caller's transaction, so the action and its entry commit
 /// together or not at all.
 pub(super) async fn audit_in(
