@@ -25,9 +25,9 @@ use crate::Error;
 /// Registers donations' handlers in the event table.
 pub fn register(events: Dispatcher) -> Dispatcher {
     events
-        .on("checkout.session.completed", checkout_completed)
-        .on("checkout.session.async_payment_succeeded", checkout_async_succeeded)
-        .on("checkout.session.async_payment_failed", checkout_async_failed)
+        .on("checkout.session.completed", checkout_session)
+        .on("checkout.session.async_payment_succeeded", checkout_session)
+        .on("checkout.session.async_payment_failed", checkout_session)
         .on("charge.succeeded", charge)
         .on("charge.updated", charge)
         .on("charge.refunded", charge_refunded)
@@ -35,28 +35,15 @@ pub fn register(events: Dispatcher) -> Dispatcher {
         .on("charge.dispute.closed", dispute)
 }
 
-fn checkout_completed<'a>(
-    db: &'a mut PgConnection,
-    event: &'a Event,
-    context: &'a Context,
-) -> HandlerFuture<'a> {
-    Box::pin(checkout(db, event, Settlement::FromStatus, context.data_key.as_ref()))
-}
-
-fn checkout_async_succeeded<'a>(
-    db: &'a mut PgConnection,
-    event: &'a Event,
-    context: &'a Context,
-) -> HandlerFuture<'a> {
-    Box::pin(checkout(db, event, Settlement::Paid, context.data_key.as_ref()))
-}
-
-fn checkout_async_failed<'a>(
-    db: &'a mut PgConnection,
-    event: &'a Event,
-    context: &'a Context,
-) -> HandlerFuture<'a> {
-    Box::pin(checkout(db, event, Settlement::Failed, context.data_key.as_ref()))
+/// A Checkout Session's event: how far it settles the donation depends on which one it is.
+fn checkout_session<'a>(db: &'a mut PgConnection, event: &'a Event, context: &'a Context) -> HandlerFuture<'a> {
+    let settles = match event.kind.as_str() {
+        "checkout.session.async_payment_succeeded" => Settlement::Paid,
+        "checkout.session.async_payment_failed" => Settlement::Failed,
+        // `completed`: paid by card at once, or a SEPA debit still to settle
+        _ => Settlement::FromStatus,
+    };
+    Box::pin(checkout(db, event, settles, context.data_key.as_ref()))
 }
 
 fn charge<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Context) -> HandlerFuture<'a> {
