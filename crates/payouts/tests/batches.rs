@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::Campaign;
+use zbor_campaigns::Campaign;
 use zbor_ledger::Money;
 use zbor_payouts::batches::{self, Approved, NewItem, Refusal};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate};

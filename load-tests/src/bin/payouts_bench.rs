@@ -25,7 +25,7 @@ use anyhow::{ensure, Context};
 use serde_json::Value;
 use sqlx::{Executor, PgPool};
 use tokio::sync::watch;
-use zbor_intake::campaigns::{self, NewCampaign};
+use zbor_campaigns::NewCampaign;
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::batches::{self, Approved, NewItem, ITEMS_MAX, PAYOUT_STREAM};
 use zbor_stripe::{Stripe, StripeConfig};
@@ -85,7 +85,7 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
 
     let key_hex = DataKey::generate_hex();
     let key = DataKey::parse(&key_hex)?;
-    let campaign = campaigns::create(
+    let campaign = zbor_campaigns::create(
         &pool,
         &NewCampaign {
             slug: format!("bench-{}", name.replace('_', "-")),

@@ -15,11 +15,11 @@ mod reversals;
 
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
+use zbor_campaigns::{stripe_balance_account_code, Campaign, CampaignStatus};
 use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_stripe::events::{is_stripe_id, Context, Dispatcher, Event, Handled, HandlerFuture, Outcome};
 use zbor_vault::DataKey;
 
-use crate::campaigns::{self, stripe_balance_account_code, Campaign, CampaignStatus};
 use crate::Error;
 
 /// Registers donations' handlers in the event table.
@@ -150,14 +150,14 @@ enum Settlement {
 async fn attribute(db: &mut PgConnection, session: &Session) -> Result<Option<Campaign>, Error> {
     let slug = session.metadata.as_ref().and_then(|m| m.get("zbor_campaign"));
     if let Some(slug) = slug {
-        return match campaigns::by_slug(db, slug).await {
+        return match zbor_campaigns::by_slug(db, slug).await {
             Ok(campaign) => Ok(Some(campaign)),
-            Err(Error::CampaignNotFound(_)) => Ok(None),
-            Err(e) => Err(e),
+            Err(zbor_campaigns::Error::CampaignNotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
         };
     }
     match &session.payment_link {
-        Some(link) => campaigns::by_payment_link(db, link).await,
+        Some(link) => Ok(zbor_campaigns::by_payment_link(db, link).await?),
         None => Ok(None),
     }
 }

@@ -20,9 +20,9 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgConnection;
+use zbor_campaigns::stripe_balance_account_code;
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
 
-use crate::campaigns::stripe_balance_account_code;
 use crate::Error;
 use zbor_stripe::events::{Handled, Outcome};
 

@@ -54,7 +54,7 @@ fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
 
 async fn campaign_id(state: &AppState, slug: &str) -> Result<i64, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
+    Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
 }
 
 async fn audit(

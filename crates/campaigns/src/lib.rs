@@ -1,12 +1,14 @@
 //! Campaigns: what donors give to. Each owns a ledger account holding its funds.
 
+mod error;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use zbor_ledger::{AccountId, AccountKind, Currency, Money, NewAccount};
 
-use crate::Error;
+pub use error::Error;
 
 /// The most suggested amounts a give page shows.
 pub const SUGGESTED_AMOUNTS_MAX: usize = 8;

@@ -1,11 +1,32 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 
-mod common;
-
-use common::*;
-use zbor_intake::campaigns::{self, CampaignStatus, CampaignUpdate, NewCampaign};
-use zbor_intake::Error;
+use zbor_campaigns::{self as campaigns, Campaign, CampaignStatus, CampaignUpdate, Error, NewCampaign};
 use zbor_testkit::TestDb;
+
+async fn release_123(db: &TestDb) -> Campaign {
+    campaigns::create(
+        &db.pool,
+        &NewCampaign {
+            slug: "release-123".into(),
+            title: "123 released political prisoners".into(),
+            description: String::new(),
+            currency: "EUR".into(),
+            goal: "123000".into(),
+            amount_per_beneficiary: Some("1000".into()),
+            suggested_amounts: vec!["10".into(), "25".into(), "50".into()],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn eur(amount: &str) -> zbor_ledger::Money {
+    zbor_ledger::Money::parse(amount, zbor_ledger::Currency::parse("EUR").unwrap()).unwrap()
+}
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+}
 
 #[tokio::test]
 async fn a_campaign_gets_its_own_non_negative_ledger_account() {
