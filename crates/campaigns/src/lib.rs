@@ -1,13 +1,16 @@
-//! Campaigns: what donors give to. Each owns a ledger account holding its funds.
+//! Campaigns: what donors give to. Each owns a ledger account holding its funds; [`AccountCode`]
+//! is zbor's chart of accounts.
 
+mod accounts;
 mod error;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use zbor_ledger::{AccountId, AccountKind, Currency, Money, NewAccount};
+use zbor_ledger::{AccountId, Currency, Money};
 
+pub use accounts::AccountCode;
 pub use error::Error;
 
 /// The most suggested amounts a give page shows.
@@ -111,19 +114,6 @@ pub struct CampaignUpdate {
 
 fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
-}
-
-/// Ledger account codes: one per campaign, and the processor-side accounts per currency.
-pub fn campaign_account_code(slug: &Slug) -> String {
-    format!("campaign:{}", slug.as_str())
-}
-
-pub fn stripe_balance_account_code(currency: Currency) -> String {
-    format!("stripe:balance:{}", currency.stripe_code())
-}
-
-pub fn stripe_fees_account_code(currency: Currency) -> String {
-    format!("stripe:fees:{}", currency.stripe_code())
 }
 
 fn title(value: &str) -> Result<String, Error> {
@@ -262,20 +252,10 @@ pub async fn create_in(db: &mut PgConnection, new: &NewCampaign) -> Result<Campa
 /// The campaign's funds account (a liability that may never be overdrawn), plus the per-currency
 /// processor balance and fee accounts every donation books against.
 async fn ensure_accounts(db: &mut PgConnection, slug: &Slug, currency: Currency) -> Result<AccountId, Error> {
-    let account = |code: String, kind, non_negative| NewAccount { code, kind, currency, non_negative };
-    zbor_ledger::ensure_account(
-        db,
-        &account(stripe_balance_account_code(currency), AccountKind::Asset, false),
-    )
-    .await?;
-    zbor_ledger::ensure_account(
-        db,
-        &account(stripe_fees_account_code(currency), AccountKind::Expense, false),
-    )
-    .await?;
-    let funds =
-        zbor_ledger::ensure_account(db, &account(campaign_account_code(slug), AccountKind::Liability, true))
-            .await?;
+    for code in [AccountCode::stripe_balance(currency), AccountCode::stripe_fees(currency)] {
+        zbor_ledger::ensure_account(db, &code.new_account(currency)).await?;
+    }
+    let funds = zbor_ledger::ensure_account(db, &AccountCode::campaign(slug).new_account(currency)).await?;
     Ok(funds.id)
 }
 

@@ -14,7 +14,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
-use zbor_ledger::{AccountId, AccountKind, Currency, HoldId, Money, NewAccount, NewHold};
+use zbor_campaigns::AccountCode;
+use zbor_ledger::{AccountId, Currency, HoldId, Money, NewAccount, NewHold};
 
 use crate::beneficiaries::BeneficiaryId;
 use crate::Error;
@@ -411,10 +412,10 @@ pub async fn approve_in(
 /// organisation's bank account (SEPA and manual payouts).
 fn destination_account(method: &str, currency: Currency) -> NewAccount {
     let code = match method {
-        "stripe_connect" => format!("stripe:balance:{}", currency.stripe_code()),
-        _ => format!("bank:{}", currency.stripe_code()),
+        "stripe_connect" => AccountCode::stripe_balance(currency),
+        _ => AccountCode::bank(currency),
     };
-    NewAccount { code, kind: AccountKind::Asset, currency, non_negative: false }
+    code.new_account(currency)
 }
 
 async fn release(

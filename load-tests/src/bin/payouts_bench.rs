@@ -25,7 +25,7 @@ use anyhow::{ensure, Context};
 use serde_json::Value;
 use sqlx::{Executor, PgPool};
 use tokio::sync::watch;
-use zbor_campaigns::NewCampaign;
+use zbor_campaigns::{AccountCode, NewCampaign};
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::batches::{self, Approved, NewItem, ITEMS_MAX, PAYOUT_STREAM};
 use zbor_stripe::{Stripe, StripeConfig};
@@ -99,7 +99,9 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
     )
     .await?;
     let mut conn = pool.acquire().await?;
-    let stripe_balance = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await?;
+    let stripe_balance =
+        zbor_ledger::account_by_code(&mut *conn, AccountCode::stripe_balance(campaign.currency).as_str())
+            .await?;
     let funds = NewTransaction::new(TransactionId::derived_from("bench funds"))
         .debit(stripe_balance.id, eur("12000"))
         .credit(campaign.ledger_account, eur("12000"));

@@ -15,7 +15,7 @@ mod reversals;
 
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
-use zbor_campaigns::{stripe_balance_account_code, Campaign, CampaignStatus};
+use zbor_campaigns::{AccountCode, Campaign, CampaignStatus};
 use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_stripe::events::{is_stripe_id, Context, Dispatcher, Event, Handled, HandlerFuture, Outcome};
 use zbor_vault::DataKey;
@@ -262,7 +262,8 @@ async fn book(
         tracing::info!(campaign = %campaign.slug.as_str(), "booking a donation to a closed campaign");
     }
     let stripe_balance =
-        zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(amount.currency())).await?;
+        zbor_ledger::account_by_code(&mut *db, AccountCode::stripe_balance(amount.currency()).as_str())
+            .await?;
     let id = TransactionId::derived_from(&session.id);
     let tx = NewTransaction::new(id)
         .debit(stripe_balance.id, amount)
