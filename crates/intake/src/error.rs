@@ -1,13 +1,10 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("campaign slug {0:?} is invalid: 2-63 of a-z 0-9 -, starting with a letter or digit")]
-    InvalidSlug(String),
     #[error("{field} is invalid: {reason}")]
     InvalidField { field: &'static str, reason: String },
-    #[error("a campaign with slug {0:?} already exists")]
-    SlugTaken(String),
-    #[error("campaign {0:?} not found")]
-    CampaignNotFound(String),
+    /// A campaign's own error (invalid slug, not found, ...): kind and code kept.
+    #[error(transparent)]
+    Campaign(#[from] zbor_campaigns::Error),
     #[error("malformed Stripe event: {0}")]
     MalformedEvent(String),
     #[error("campaign {0:?} is closed: it takes no new donations")]
@@ -26,9 +23,9 @@ impl zbor_errors::Classified for Error {
     fn kind(&self) -> zbor_errors::ErrorKind {
         use zbor_errors::ErrorKind as K;
         match self {
-            Error::InvalidSlug(_) | Error::InvalidField { .. } => K::Invalid,
-            Error::SlugTaken(_) | Error::CampaignClosed(_) => K::Conflict,
-            Error::CampaignNotFound(_) => K::NotFound,
+            Error::InvalidField { .. } => K::Invalid,
+            Error::CampaignClosed(_) => K::Conflict,
+            Error::Campaign(e) => e.kind(),
             Error::MalformedEvent(_) => K::Malformed,
             Error::Stripe(e) => e.kind(),
             // A refusal of the ledger's is the request's fault here: an amount, a currency.
@@ -42,6 +39,7 @@ impl zbor_errors::Classified for Error {
             Error::CampaignClosed(_) => "campaign_closed",
             Error::MalformedEvent(_) => "malformed_event",
             Error::Stripe(e) => e.code(),
+            Error::Campaign(e) => e.code(),
             other => zbor_errors::default_code(other.kind()),
         }
     }

@@ -1,6 +1,6 @@
-//! Intake: campaigns, and turning Stripe's signed webhooks into ledger bookings exactly once.
+//! Intake: checkout links, and turning Stripe's signed webhooks into ledger bookings exactly once.
+//! Campaigns themselves are zbor-campaigns'.
 
-pub mod campaigns;
 pub mod checkout;
 mod error;
 pub mod totals;

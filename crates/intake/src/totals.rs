@@ -6,7 +6,6 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use zbor_ledger::{Currency, Money};
 
-use crate::campaigns;
 use crate::Error;
 
 /// What coordinators watch. Amounts serialize as decimal strings at the currency's scale.
@@ -40,7 +39,7 @@ fn amount<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> 
 }
 
 pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error> {
-    let campaign = campaigns::by_slug(&mut *conn, slug).await?;
+    let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
     let (raised, refunded, fees, donations, last_paid): (
         Decimal,
         Decimal,
@@ -112,7 +111,7 @@ pub const TIMELINE_MINUTES_MAX: i64 = 24 * 60;
 pub const RECENT_MAX: i64 = 20;
 
 pub async fn timeline(conn: &mut PgConnection, slug: &str, minutes: i64) -> Result<Timeline, Error> {
-    let campaign = campaigns::by_slug(&mut *conn, slug).await?;
+    let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
     let minutes = minutes.clamp(1, TIMELINE_MINUTES_MAX);
     let rows: Vec<(DateTime<Utc>, Decimal, i64)> = sqlx::query_as(
         "select date_trunc('minute', paid_at), sum(amount), count(*)

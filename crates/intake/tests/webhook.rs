@@ -193,14 +193,9 @@ async fn sessions_that_cannot_be_attributed_are_stored_for_review_not_booked() {
 async fn a_payment_link_session_is_attributed_by_its_link() {
     let db = TestDb::new(4).await;
     let campaign = release_123(&db).await;
-    zbor_intake::campaigns::set_payment_link(
-        &db.pool,
-        campaign.id,
-        "plink_release123",
-        "https://buy.stripe.com/x",
-    )
-    .await
-    .unwrap();
+    zbor_campaigns::set_payment_link(&db.pool, campaign.id, "plink_release123", "https://buy.stripe.com/x")
+        .await
+        .unwrap();
     let mut object = session("cs_test_link", 5000, "eur", "paid", json!({}));
     object["payment_link"] = json!("plink_release123");
     let receipt =
@@ -294,7 +289,7 @@ async fn totals_add_up_exactly_and_count_beneficiaries_funded() {
     receive(&db.pool, &body).await.unwrap();
     let again = zbor_intake::totals::totals(&mut conn, "release-123").await.unwrap();
     assert_eq!(again.raised, totals.raised);
-    let campaign = zbor_intake::campaigns::by_slug(&mut conn, "release-123").await.unwrap();
+    let campaign = zbor_campaigns::by_slug(&mut conn, "release-123").await.unwrap();
     drop(conn);
     assert_eq!(campaign_balance(&db, &campaign).await, totals.net);
     db.drop_database().await;

@@ -13,8 +13,9 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use zbor_audit::Actor;
+use zbor_campaigns::{Campaign, CampaignId};
 use zbor_ledger::{AccountId, Currency, HoldId, Money, NewHold};
 
 use crate::beneficiaries::{BeneficiaryId, MethodKind};
@@ -176,13 +177,15 @@ async fn unconfirmed_in(db: &mut PgConnection, batch_id: i64) -> Result<Vec<i64>
     .await?)
 }
 
+/// The batch's campaign: its currency, funds and approvals required (zbor-campaigns owns them).
+async fn campaign_of<'c>(db: impl PgExecutor<'c>, campaign_id: i64) -> Result<Campaign, Error> {
+    zbor_campaigns::by_id(db, CampaignId::from_i64(campaign_id))
+        .await?
+        .ok_or(Error::CampaignNotFound(campaign_id))
+}
+
 async fn campaign_currency(db: &mut PgConnection, campaign_id: i64) -> Result<Currency, Error> {
-    let code: Option<String> = sqlx::query_scalar("select currency from campaigns where id = $1")
-        .bind(campaign_id)
-        .fetch_optional(&mut *db)
-        .await?;
-    let code = code.ok_or(Error::CampaignNotFound(campaign_id))?;
-    Ok(Currency::parse(&code)?)
+    Ok(campaign_of(db, campaign_id).await?.currency)
 }
 
 /// Creates a batch awaiting approval. `created_by` is the treasurer's user id.
@@ -385,13 +388,13 @@ async fn approve_as(
     if status != "awaiting_approval" {
         return Ok(Err(Refusal::NotAwaiting(status)));
     }
-    let (created_by, stored_hash, required, campaign_account): (i64, Vec<u8>, i32, i64) = sqlx::query_as(
-        "select b.created_by, b.content_hash, c.payout_approvals_required, c.ledger_account_id
-         from payout_batches b join campaigns c on c.id = b.campaign_id where b.id = $1",
-    )
-    .bind(batch_id)
-    .fetch_one(&mut *db)
-    .await?;
+    let (created_by, stored_hash): (i64, Vec<u8>) =
+        sqlx::query_as("select b.created_by, b.content_hash from payout_batches b where b.id = $1")
+            .bind(batch_id)
+            .fetch_one(&mut *db)
+            .await?;
+    let campaign = campaign_of(&mut *db, campaign_id).await?;
+    let required = campaign.payout_approvals_required;
     if created_by == approver {
         return Ok(Err(Refusal::Creator));
     }
@@ -458,7 +461,7 @@ async fn approve_as(
     // a savepoint: funds that do not cover the batch undo this approval and every hold, while
     // the caller still commits its audit entry of the refusal
     let mut release_point = sqlx::Connection::begin(&mut *db).await?;
-    match release(&mut release_point, batch_id, currency, AccountId::from_i64(campaign_account)).await? {
+    match release(&mut release_point, batch_id, currency, campaign.ledger_account).await? {
         Ok(()) => release_point.commit().await?,
         Err(refusal) => {
             release_point.rollback().await?;
@@ -551,15 +554,15 @@ pub async fn summary_in(db: &mut PgConnection, id: i64) -> Result<(i64, String),
 
 /// The batch with its items and approvals.
 pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
-    let row: Option<(i64, String, i64, String, Vec<u8>, i32)> = sqlx::query_as(
-        "select b.campaign_id, b.currency, b.created_by, b.status::text, b.content_hash, c.payout_approvals_required
-         from payout_batches b join campaigns c on c.id = b.campaign_id where b.id = $1",
+    let row: Option<(i64, String, i64, String, Vec<u8>)> = sqlx::query_as(
+        "select b.campaign_id, b.currency, b.created_by, b.status::text, b.content_hash
+         from payout_batches b where b.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    let (campaign_id, currency, created_by, status, hash, approvals_required) =
-        row.ok_or(Error::BatchNotFound(id))?;
+    let (campaign_id, currency, created_by, status, hash) = row.ok_or(Error::BatchNotFound(id))?;
+    let approvals_required = campaign_of(pool, campaign_id).await?.payout_approvals_required;
     let currency = Currency::parse(&currency)?;
     #[derive(sqlx::FromRow)]
     struct ItemRow {
@@ -628,6 +631,8 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
 pub struct BatchSummary {
     pub id: i64,
     pub campaign_id: i64,
+    /// From zbor-campaigns, as is `approvals_required`.
+    #[sqlx(skip)]
     pub campaign_slug: String,
     pub currency: String,
     pub created_by: i64,
@@ -638,6 +643,7 @@ pub struct BatchSummary {
     #[serde(serialize_with = "decimal_string")]
     pub total: Decimal,
     pub approvals: Vec<i64>,
+    #[sqlx(skip)]
     pub approvals_required: i32,
     /// Items not yet paid, cancelled or reversed.
     pub unfinished: i64,
@@ -649,21 +655,31 @@ fn decimal_string<S: serde::Serializer>(amount: &Decimal, s: S) -> Result<S::Ok,
 
 /// The most recent batches, newest first, at most `limit` (capped at 500).
 pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error> {
-    Ok(sqlx::query_as(
-        "select b.id, b.campaign_id, c.slug as campaign_slug, b.currency::text as currency, b.created_by,
+    let mut batches: Vec<BatchSummary> = sqlx::query_as(
+        "select b.id, b.campaign_id, b.currency::text as currency, b.created_by,
                 b.created_at, b.status::text as status, encode(b.content_hash, 'hex') as content_hash,
                 (select count(*) from payouts p where p.batch_id = b.id) as items,
                 coalesce((select sum(amount) from payouts p where p.batch_id = b.id), 0) as total,
                 array(select user_id from payout_approvals a where a.batch_id = b.id order by approved_at) as approvals,
-                c.payout_approvals_required as approvals_required,
                 (select count(*) from payouts p where p.batch_id = b.id
                    and p.status not in ('paid', 'cancelled', 'reversed')) as unfinished
-         from payout_batches b join campaigns c on c.id = b.campaign_id
+         from payout_batches b
          order by b.id desc limit $1",
     )
     .bind(limit.clamp(1, 500))
     .fetch_all(pool)
-    .await?)
+    .await?;
+    let ids: Vec<CampaignId> = batches.iter().map(|b| CampaignId::from_i64(b.campaign_id)).collect();
+    let campaigns = zbor_campaigns::by_ids(pool, &ids).await?;
+    for batch in &mut batches {
+        let campaign = campaigns
+            .iter()
+            .find(|c| c.id.as_i64() == batch.campaign_id)
+            .ok_or(Error::CampaignNotFound(batch.campaign_id))?;
+        batch.campaign_slug = campaign.slug.as_str().to_owned();
+        batch.approvals_required = campaign.payout_approvals_required;
+    }
+    Ok(batches)
 }
 
 /// Cancels a batch still awaiting approval (nothing is held yet): it and its items end, with an

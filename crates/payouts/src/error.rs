@@ -51,6 +51,9 @@ pub enum Error {
         "beneficiary {0}: its sealed data does not match its indexes or fingerprint; the row was altered"
     )]
     Inconsistent(BeneficiaryId),
+    /// A campaign's own error (zbor-campaigns): kind and code kept.
+    #[error(transparent)]
+    Campaign(#[from] zbor_campaigns::Error),
     #[error("personal data: {0}")]
     Vault(#[from] zbor_vault::Error),
     #[error(transparent)]
@@ -83,6 +86,7 @@ impl zbor_errors::Classified for Error {
             | Error::DestinationNotApproved(_)
             | Error::DestinationUnconfirmed(_) => K::Conflict,
             Error::SamePerson(_) | Error::NeedsUser(_) => K::Forbidden,
+            Error::Campaign(e) => e.kind(),
             // A refusal of the ledger's is the request's fault here: an amount, a currency.
             Error::Ledger(e) if e.is_client_error() => K::Invalid,
             Error::Ledger(_)
@@ -102,6 +106,7 @@ impl zbor_errors::Classified for Error {
             Error::DestinationNotApproved(_) => "destination_not_approved",
             Error::DestinationUnconfirmed(_) => "destination_unconfirmed",
             Error::SamePerson(_) => "four_eyes",
+            Error::Campaign(e) => e.code(),
             other => zbor_errors::default_code(other.kind()),
         }
     }

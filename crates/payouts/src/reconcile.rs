@@ -19,7 +19,8 @@
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
-use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
+use zbor_campaigns::{AccountCode, CampaignId};
+use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_stripe::events::{Context, Dispatcher, Event, Handled, HandlerFuture, Outcome};
 
 use crate::beneficiaries::MethodKind;
@@ -152,20 +153,23 @@ async fn reversed(db: &mut PgConnection, transfer: &Transfer) -> Result<Handled,
     if !new.is_positive() {
         return Ok(Handled::ignored()); // an older or repeated running total
     }
-    let (campaign_account, code): (i64, String) = sqlx::query_as(
-        "select c.ledger_account_id, 'stripe:balance:' || lower(b.currency) from payouts p
-         join payout_batches b on b.id = p.batch_id join campaigns c on c.id = b.campaign_id where p.id = $1",
+    let campaign_id: i64 = sqlx::query_scalar(
+        "select b.campaign_id from payouts p join payout_batches b on b.id = p.batch_id where p.id = $1",
     )
     .bind(payout.id)
     .fetch_one(&mut *db)
     .await?;
-    let balance = zbor_ledger::account_by_code(&mut *db, &code).await?;
+    let campaign = zbor_campaigns::by_id(&mut *db, CampaignId::from_i64(campaign_id))
+        .await?
+        .ok_or(Error::CampaignNotFound(campaign_id))?;
+    let balance =
+        zbor_ledger::account_by_code(&mut *db, AccountCode::stripe_balance(currency).as_str()).await?;
     let back = NewTransaction::new(TransactionId::derived_from(&format!(
         "payout:{}:reversed:{}",
         payout.id, transfer.amount_reversed
     )))
     .debit(balance.id, new)
-    .credit(AccountId::from_i64(campaign_account), new)
+    .credit(campaign.ledger_account, new)
     .metadata(json!({ "kind": "payout_reversal", "payout": payout.id, "transfer": transfer.id }));
     zbor_ledger::post_in(db, &back).await?;
     let fully = total_reversed.checked_cmp(&money)? == std::cmp::Ordering::Equal;

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::Campaign;
+use zbor_campaigns::Campaign;
 use zbor_ledger::Money;
 use zbor_payouts::batches::{self, Approved, NewItem, Refusal};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate};
@@ -249,5 +249,40 @@ async fn actions_append_their_own_audit_entries_and_need_someone_to_answer_for_t
     assert!(matches!(err, zbor_payouts::Error::NeedsUser(_)), "{err}");
     assert_eq!(count(&s, "select count(*) from audit_log").await, before);
     assert_eq!(count(&s, "select count(*) from payout_approvals").await, 1);
+    s.db.drop_database().await;
+}
+
+/// The campaign's own number of approvals (zbor-campaigns keeps it) is what a batch shows, lists
+/// and waits for; its funds are what the released batch holds.
+#[tokio::test]
+async fn a_batch_waits_for_its_campaigns_number_of_approvals() {
+    let s = setup("3000").await;
+    sqlx::query("update campaigns set payout_approvals_required = 3 where id = $1")
+        .bind(s.campaign.id.as_i64())
+        .execute(&s.db.pool)
+        .await
+        .unwrap();
+    let people = beneficiaries_for(&s, 3).await;
+    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
+        .await
+        .unwrap();
+    assert_eq!(batch.approvals_required, 3);
+    let listed = batches::list(&s.db.pool, 10).await.unwrap();
+    assert_eq!(
+        (listed[0].id, listed[0].campaign_slug.as_str(), listed[0].approvals_required),
+        (batch.id, "release-123", 3)
+    );
+    let hash = batch.content_hash.clone();
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.second, &hash).await.unwrap(),
+        Ok(Approved::Waiting { more: 2 })
+    );
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.third, &hash).await.unwrap(),
+        Ok(Approved::Waiting { more: 1 })
+    );
+    let fourth = treasurers(&s.db, &s.key, &["fourth@example.org"]).await[0];
+    assert_eq!(batches::approve(&s.db.pool, batch.id, fourth, &hash).await.unwrap(), Ok(Approved::Released));
+    assert_eq!(available(&s).await, eur("0"), "all 3,000 held on the campaign's funds");
     s.db.drop_database().await;
 }

@@ -11,7 +11,7 @@ mod common;
 use chrono::NaiveDate;
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::Campaign;
+use zbor_campaigns::Campaign;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate, Confirmation};
 use zbor_payouts::iban::Iban;

@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::Campaign;
+use zbor_campaigns::Campaign;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, Confirmation};
 use zbor_payouts::treasury::{self, PayoutStatus};

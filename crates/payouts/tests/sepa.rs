@@ -527,7 +527,7 @@ fn a_creditor_bank_outside_the_eea_needs_a_bic() {
 struct Rail {
     db: TestDb,
     key: DataKey,
-    campaign: zbor_intake::campaigns::Campaign,
+    campaign: zbor_campaigns::Campaign,
     treasurers: Vec<i64>,
 }
 

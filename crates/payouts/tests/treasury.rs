@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use zbor_intake::campaigns::Campaign;
+use zbor_campaigns::Campaign;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::switch::{self, Resumed};
 use zbor_payouts::treasury::{self, PayoutStatus};

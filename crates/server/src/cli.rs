@@ -637,7 +637,7 @@ async fn vault_rotate(pool: &sqlx::PgPool, key: &zbor_vault::DataKey) -> anyhow:
 
 async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<i64> {
     let mut conn = pool.acquire().await?;
-    Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
+    Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
 }
 
 /// The host's break-glass actions are audited as `cli`, in the action's own transaction.
@@ -657,7 +657,7 @@ fn json_role(role: zbor_auth::Role) -> serde_json::Value {
 }
 
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {
-    use zbor_intake::campaigns::{self, CampaignStatus, CampaignUpdate, NewCampaign};
+    use zbor_campaigns::{CampaignStatus, CampaignUpdate, NewCampaign};
     let pool = zbor_db::connect(&config.database_url, 2).await?;
     let status_change = |status| CampaignUpdate { status: Some(status), ..CampaignUpdate::default() };
     let mut db = pool.begin().await?;
@@ -672,7 +672,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 amount_per_beneficiary: per_beneficiary,
                 suggested_amounts: suggested,
             };
-            ("campaign.create", campaigns::create_in(&mut db, &new).await?)
+            ("campaign.create", zbor_campaigns::create_in(&mut db, &new).await?)
         }
         CampaignCommand::Update { slug, title, description, goal, per_beneficiary, suggested } => {
             let change = CampaignUpdate {
@@ -683,15 +683,15 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 suggested_amounts: suggested,
                 status: None,
             };
-            ("campaign.update", campaigns::update_in(&mut db, &slug, &change).await?)
+            ("campaign.update", zbor_campaigns::update_in(&mut db, &slug, &change).await?)
         }
         CampaignCommand::Close { slug } => (
             "campaign.close",
-            campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Closed)).await?,
+            zbor_campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Closed)).await?,
         ),
         CampaignCommand::Reopen { slug } => (
             "campaign.reopen",
-            campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Open)).await?,
+            zbor_campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Open)).await?,
         ),
     };
     let subject = format!("campaign:{}", campaign.id.as_i64());
@@ -724,9 +724,9 @@ mod tests {
         zbor_auth::add_user(&db.pool, &old, "a@example.org", zbor_auth::Role::Admin, "correct horse battery")
             .await
             .unwrap();
-        let campaign = zbor_intake::campaigns::create(
+        let campaign = zbor_campaigns::create(
             &db.pool,
-            &zbor_intake::campaigns::NewCampaign {
+            &zbor_campaigns::NewCampaign {
                 slug: "release".into(),
                 title: "Released".into(),
                 description: String::new(),

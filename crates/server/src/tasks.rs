@@ -98,7 +98,7 @@ async fn stripe_tasks(
 }
 
 async fn ensure_payment_links(pool: &PgPool, checkout: &CheckoutLinks) {
-    let campaigns = match zbor_intake::campaigns::open_without_payment_link(pool).await {
+    let campaigns = match zbor_campaigns::open_without_payment_link(pool).await {
         Ok(campaigns) => campaigns,
         Err(e) => {
             tracing::warn!(error = %e, "listing campaigns without a payment link failed");

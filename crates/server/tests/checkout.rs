@@ -204,14 +204,14 @@ async fn stripe_429s_and_500s_are_retried_without_duplicates() {
 
 #[tokio::test]
 async fn a_campaign_opened_while_stripe_is_down_gets_its_link_later_and_only_one() {
-    use zbor_intake::campaigns::{self, NewCampaign};
+    use zbor_campaigns::NewCampaign;
     use zbor_intake::checkout::CheckoutLinks;
     use zbor_stripe::{Stripe, StripeConfig};
 
     let sim = simulator(|_| {}).await;
     let db = zbor_testkit::TestDb::new(4).await;
     let new: NewCampaign = serde_json::from_value(release_123()).unwrap();
-    let campaign = campaigns::create(&db.pool, &new).await.unwrap();
+    let campaign = zbor_campaigns::create(&db.pool, &new).await.unwrap();
 
     // nothing listens on port 9: every attempt fails, and the campaign stays without a link
     let mut down = StripeConfig::new(STRIPE_KEY, "http://127.0.0.1:9/");
@@ -223,7 +223,7 @@ async fn a_campaign_opened_while_stripe_is_down_gets_its_link_later_and_only_one
         matches!(error, zbor_intake::Error::Stripe(zbor_stripe::Error::Unavailable { attempts: 2, .. })),
         "{error}"
     );
-    let waiting = campaigns::open_without_payment_link(&db.pool).await.unwrap();
+    let waiting = zbor_campaigns::open_without_payment_link(&db.pool).await.unwrap();
     assert_eq!(waiting.len(), 1);
 
     // what the background task does once Stripe answers; twice, as two instances might
@@ -238,6 +238,6 @@ async fn a_campaign_opened_while_stripe_is_down_gets_its_link_later_and_only_one
         first.stripe_payment_link_id, second.stripe_payment_link_id,
         "the same key replays the same link"
     );
-    assert!(campaigns::open_without_payment_link(&db.pool).await.unwrap().is_empty());
+    assert!(zbor_campaigns::open_without_payment_link(&db.pool).await.unwrap().is_empty());
     db.drop_database().await;
 }

@@ -19,6 +19,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use sqlx::Executor;
 use tokio::sync::Mutex;
+use zbor_campaigns::{AccountCode, Slug};
 use zbor_stripe::signature::sign;
 use zbor_testkit::{server_url, with_database};
 
@@ -283,8 +284,9 @@ async fn main() -> anyhow::Result<()> {
     ensure!(totals["refunded"] == money(refunded_cents).as_str(), "refunded {}", totals["refunded"]);
     ensure!(totals["net"] == money(net_cents).as_str(), "net {}", totals["net"]);
     ensure!(totals["donations"] == DONATIONS as i64, "donations {}", totals["donations"]);
+    let account = AccountCode::campaign(&Slug::parse("release-123")?);
     let ledger: Value = client
-        .get(format!("http://{LISTEN}/api/v1/ledger/accounts/campaign:release-123"))
+        .get(format!("http://{LISTEN}/api/v1/ledger/accounts/{account}"))
         .bearer_auth(TOKEN)
         .send()
         .await?

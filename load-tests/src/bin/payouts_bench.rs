@@ -25,7 +25,7 @@ use anyhow::{ensure, Context};
 use serde_json::Value;
 use sqlx::{Executor, PgPool};
 use tokio::sync::watch;
-use zbor_intake::campaigns::{self, NewCampaign};
+use zbor_campaigns::{AccountCode, NewCampaign};
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::batches::{self, Approved, NewItem, ITEMS_MAX};
 use zbor_payouts::jobs::PAYOUT_STREAM;
@@ -86,7 +86,7 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
 
     let key_hex = DataKey::generate_hex();
     let key = DataKey::parse(&key_hex)?;
-    let campaign = campaigns::create(
+    let campaign = zbor_campaigns::create(
         &pool,
         &NewCampaign {
             slug: format!("bench-{}", name.replace('_', "-")),
@@ -100,7 +100,9 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
     )
     .await?;
     let mut conn = pool.acquire().await?;
-    let stripe_balance = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await?;
+    let stripe_balance =
+        zbor_ledger::account_by_code(&mut *conn, AccountCode::stripe_balance(campaign.currency).as_str())
+            .await?;
     let funds = NewTransaction::new(TransactionId::derived_from("bench funds"))
         .debit(stripe_balance.id, eur("12000"))
         .credit(campaign.ledger_account, eur("12000"));

@@ -24,12 +24,12 @@ use stripe_payment::payment_link::{
 };
 use stripe_payment::PaymentLinkSubmitType;
 use stripe_product::price::{CreatePrice, CreatePriceProductData, CustomUnitAmount};
+use zbor_campaigns::{Campaign, CampaignStatus};
 use zbor_ledger::{Currency, Money};
 use zbor_stripe::Stripe;
 
 pub use amount::{maximum, minimum};
 
-use crate::campaigns::{self, Campaign, CampaignStatus};
 use crate::Error;
 
 /// What the give page (or any client) posts to start a donation.
@@ -122,7 +122,7 @@ impl CheckoutLinks {
             .metadata(campaign_metadata(campaign))
             .payment_intent_data(payment_intent);
         let link = self.stripe.send(&link, &format!("zbor:campaign:{id}:payment-link")).await?;
-        let stored = campaigns::set_payment_link(pool, campaign.id, link.id.as_str(), &link.url).await?;
+        let stored = zbor_campaigns::set_payment_link(pool, campaign.id, link.id.as_str(), &link.url).await?;
         tracing::info!(campaign = %campaign.slug.as_str(), payment_link = %link.id.as_str(), "payment link created");
         Ok(stored)
     }
@@ -149,7 +149,7 @@ impl CheckoutLinks {
     ) -> Result<CheckoutSession, Error> {
         let campaign = {
             let mut conn = pool.acquire().await?;
-            campaigns::by_slug(&mut conn, slug).await?
+            zbor_campaigns::by_slug(&mut conn, slug).await?
         };
         if campaign.status != CampaignStatus::Open {
             return Err(Error::CampaignClosed(campaign.slug.as_str().to_owned()));

@@ -15,11 +15,11 @@ mod reversals;
 
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
+use zbor_campaigns::{AccountCode, Campaign, CampaignStatus};
 use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_stripe::events::{is_stripe_id, Context, Dispatcher, Event, Handled, HandlerFuture, Outcome};
 use zbor_vault::DataKey;
 
-use crate::campaigns::{self, stripe_balance_account_code, Campaign, CampaignStatus};
 use crate::Error;
 
 /// Registers donations' handlers in the event table.
@@ -137,14 +137,14 @@ enum Settlement {
 async fn attribute(db: &mut PgConnection, session: &Session) -> Result<Option<Campaign>, Error> {
     let slug = session.metadata.as_ref().and_then(|m| m.get("zbor_campaign"));
     if let Some(slug) = slug {
-        return match campaigns::by_slug(db, slug).await {
+        return match zbor_campaigns::by_slug(db, slug).await {
             Ok(campaign) => Ok(Some(campaign)),
-            Err(Error::CampaignNotFound(_)) => Ok(None),
-            Err(e) => Err(e),
+            Err(zbor_campaigns::Error::CampaignNotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
         };
     }
     match &session.payment_link {
-        Some(link) => campaigns::by_payment_link(db, link).await,
+        Some(link) => Ok(zbor_campaigns::by_payment_link(db, link).await?),
         None => Ok(None),
     }
 }
@@ -249,7 +249,8 @@ async fn book(
         tracing::info!(campaign = %campaign.slug.as_str(), "booking a donation to a closed campaign");
     }
     let stripe_balance =
-        zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(amount.currency())).await?;
+        zbor_ledger::account_by_code(&mut *db, AccountCode::stripe_balance(amount.currency()).as_str())
+            .await?;
     let id = TransactionId::derived_from(&session.id);
     let tx = NewTransaction::new(id)
         .debit(stripe_balance.id, amount)

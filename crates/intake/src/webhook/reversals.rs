@@ -20,9 +20,9 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgConnection;
+use zbor_campaigns::AccountCode;
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
 
-use crate::campaigns::stripe_balance_account_code;
 use crate::Error;
 use zbor_stripe::events::{Handled, Outcome};
 
@@ -252,7 +252,7 @@ async fn adjust_disputed(db: &mut PgConnection, session: &str, by: Decimal) -> R
 }
 
 async fn stripe_balance(db: &mut PgConnection, currency: Currency) -> Result<AccountId, Error> {
-    Ok(zbor_ledger::account_by_code(&mut *db, &stripe_balance_account_code(currency)).await?.id)
+    Ok(zbor_ledger::account_by_code(&mut *db, AccountCode::stripe_balance(currency).as_str()).await?.id)
 }
 
 /// Moves `amount` from the campaign back to the processor balance. When the campaign's funds are

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use zbor_intake::campaigns::{self, Campaign, NewCampaign};
+use zbor_campaigns::{Campaign, NewCampaign};
 use zbor_stripe::events::{Context, Dispatcher, Receipt};
 use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
@@ -24,7 +24,7 @@ pub async fn receive_with(
 }
 
 pub async fn release_123(db: &TestDb) -> Campaign {
-    campaigns::create(
+    zbor_campaigns::create(
         &db.pool,
         &NewCampaign {
             slug: "release-123".into(),

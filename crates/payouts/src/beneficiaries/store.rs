@@ -5,6 +5,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 use zbor_audit::Actor;
+use zbor_campaigns::CampaignId;
 use zbor_vault::DataKey;
 
 use super::destination::indexes;
@@ -75,14 +76,9 @@ const DUPLICATE_OF: &str = "array(select o.id from beneficiaries o
            where o.iban_index = b.iban_index and o.id <> b.id order by o.id) as duplicate_of";
 
 pub(crate) async fn ensure_campaign(db: &mut PgConnection, campaign_id: i64) -> Result<(), Error> {
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from campaigns where id = $1)")
-        .bind(campaign_id)
-        .fetch_one(&mut *db)
-        .await?;
-    if exists {
-        Ok(())
-    } else {
-        Err(Error::CampaignNotFound(campaign_id))
+    match zbor_campaigns::by_id(db, CampaignId::from_i64(campaign_id)).await? {
+        Some(_) => Ok(()),
+        None => Err(Error::CampaignNotFound(campaign_id)),
     }
 }
 

@@ -2,9 +2,10 @@
 //! what was approved.
 
 use uuid::Uuid;
+use zbor_campaigns::AccountCode;
 use zbor_ledger::{Currency, NewAccount};
 
-use super::{asset, Delivery, Rail};
+use super::{Delivery, Rail};
 use crate::beneficiaries::{MethodKind, PayoutMethod};
 use crate::treasury::{Payout, PayoutStatus};
 
@@ -21,7 +22,7 @@ impl Rail for Manual {
 
     /// The cash comes from the organisation's bank account.
     fn ledger_account(&self, currency: Currency) -> NewAccount {
-        asset(format!("bank:{}", currency.stripe_code()), currency)
+        AccountCode::bank(currency).new_account(currency)
     }
 
     fn paid_by_treasurer_from(&self) -> Option<PayoutStatus> {

@@ -14,7 +14,7 @@ mod sepa;
 mod stripe_connect;
 
 use uuid::Uuid;
-use zbor_ledger::{AccountKind, Currency, NewAccount};
+use zbor_ledger::{Currency, NewAccount};
 
 use crate::beneficiaries::{MethodKind, PayoutMethod};
 use crate::treasury::{Payout, PayoutStatus};
@@ -74,12 +74,6 @@ pub fn of(kind: MethodKind) -> &'static dyn Rail {
 /// The methods whose payouts workers pay (`Delivery::Worker`): what the sweeper looks for.
 pub fn delivered_by_workers() -> impl Iterator<Item = MethodKind> {
     MethodKind::ALL.into_iter().filter(|&kind| of(kind).delivery() == Delivery::Worker)
-}
-
-/// The processor balance or the bank: assets zbor's books do not keep non-negative (Stripe and the
-/// bank hold the money; zbor reconciles against them).
-fn asset(code: String, currency: Currency) -> NewAccount {
-    NewAccount { code, kind: AccountKind::Asset, currency, non_negative: false }
 }
 
 #[cfg(test)]

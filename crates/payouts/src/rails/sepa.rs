@@ -2,9 +2,10 @@
 //! (`sepa_files`, `sepa`), then confirm each paid or returned from the bank's statement.
 
 use uuid::Uuid;
+use zbor_campaigns::AccountCode;
 use zbor_ledger::{Currency, NewAccount};
 
-use super::{asset, Delivery, Rail};
+use super::{Delivery, Rail};
 use crate::beneficiaries::{MethodKind, PayoutMethod};
 use crate::treasury::{end_to_end_id, Payout, PayoutStatus};
 
@@ -27,7 +28,7 @@ impl Rail for Sepa {
     }
 
     fn ledger_account(&self, currency: Currency) -> NewAccount {
-        asset(format!("bank:{}", currency.stripe_code()), currency)
+        AccountCode::bank(currency).new_account(currency)
     }
 
     fn paid_by_treasurer_from(&self) -> Option<PayoutStatus> {

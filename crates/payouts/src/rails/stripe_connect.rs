@@ -3,9 +3,10 @@
 //! `transfer.created` webhook (`reconcile`).
 
 use uuid::Uuid;
+use zbor_campaigns::AccountCode;
 use zbor_ledger::{Currency, NewAccount};
 
-use super::{asset, Delivery, Rail};
+use super::{Delivery, Rail};
 use crate::beneficiaries::{MethodKind, PayoutMethod};
 use crate::treasury::{Payout, PayoutStatus};
 
@@ -21,7 +22,7 @@ impl Rail for StripeConnect {
     }
 
     fn ledger_account(&self, currency: Currency) -> NewAccount {
-        asset(format!("stripe:balance:{}", currency.stripe_code()), currency)
+        AccountCode::stripe_balance(currency).new_account(currency)
     }
 
     fn paid_by_treasurer_from(&self) -> Option<PayoutStatus> {

@@ -6,9 +6,9 @@
 //! includes it with `#[path]`. It cannot move to zbor-testkit: testkit is a dev-dependency of
 //! zbor-payouts, so a testkit depending on zbor-payouts would give payouts' own tests a second copy
 //! of this crate, whose types do not match the first. So it names only crates that both test
-//! suites already have (zbor-payouts, -intake, -ledger, -auth, -vault, -testkit, serde_json, sqlx).
+//! suites already have (zbor-payouts, -campaigns, -ledger, -auth, -vault, -testkit, serde_json, sqlx).
 
-use zbor_intake::campaigns::{self, Campaign, NewCampaign};
+use zbor_campaigns::{Campaign, NewCampaign};
 use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::beneficiaries::NewBeneficiary;
 use zbor_testkit::TestDb;
@@ -20,7 +20,7 @@ pub fn eur(amount: &str) -> Money {
 /// A EUR campaign, nothing raised yet. Its title is what a bank statement must never show: the SEPA
 /// test looks for it in the file it sends.
 pub async fn new_campaign(db: &TestDb, slug: &str) -> Campaign {
-    campaigns::create(
+    zbor_campaigns::create(
         &db.pool,
         &NewCampaign {
             slug: slug.into(),

@@ -56,7 +56,7 @@ fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
 
 async fn campaign_id(state: &AppState, slug: &str) -> Result<i64, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(zbor_intake::campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
+    Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
 }
 
 /// `POST /api/v1/campaigns/{slug}/beneficiaries {name, contact?, method, note?}`: 201 with the

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::Router;
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
-use zbor_intake::campaigns::{self, Campaign, CampaignUpdate, NewCampaign};
+use zbor_campaigns::{Campaign, CampaignStatus, CampaignUpdate, NewCampaign};
 
 use super::auth::{Caller, CAMPAIGN_ADMIN};
 use super::extract::{ApiJson, ApiPath};
@@ -40,7 +40,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
     let principal = caller.require(CAMPAIGN_ADMIN)?;
     let mut db = state.pool.begin().await?;
-    let campaign = campaigns::create_in(&mut db, &new).await?;
+    let campaign = zbor_campaigns::create_in(&mut db, &new).await?;
     let subject = format!("campaign:{}", campaign.id.as_i64());
     let details = serde_json::json!({ "slug": campaign.slug.as_str(), "currency": campaign.currency.code(),
                                       "goal": campaign.goal.amount().to_string(), "via": principal.via_name() });
@@ -71,7 +71,7 @@ pub async fn update(
 ) -> Result<Json<Campaign>, ApiError> {
     let principal = caller.require(CAMPAIGN_ADMIN)?;
     let mut db = state.pool.begin().await?;
-    let campaign = campaigns::update_in(&mut db, &slug, &change).await?;
+    let campaign = zbor_campaigns::update_in(&mut db, &slug, &change).await?;
     // the fields changed and the status, never free text (a title may name people)
     let fields: Vec<&str> = [
         ("title", change.title.is_some()),
@@ -85,8 +85,8 @@ pub async fn update(
     .filter_map(|(name, given)| given.then_some(name))
     .collect();
     let action = match change.status {
-        Some(campaigns::CampaignStatus::Closed) => "campaign.close",
-        Some(campaigns::CampaignStatus::Open) => "campaign.reopen",
+        Some(CampaignStatus::Closed) => "campaign.close",
+        Some(CampaignStatus::Open) => "campaign.reopen",
         None => "campaign.update",
     };
     let subject = format!("campaign:{}", campaign.id.as_i64());
@@ -111,7 +111,7 @@ pub async fn show(
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Campaign>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(campaigns::by_slug(&mut conn, &slug).await?))
+    Ok(Json(zbor_campaigns::by_slug(&mut conn, &slug).await?))
 }
 
 /// Public: what coordinators and the give page show. No donor data in it.

@@ -56,6 +56,7 @@ macro_rules! domain_errors {
 
 domain_errors!(
     zbor_auth::Error,
+    zbor_campaigns::Error,
     zbor_intake::Error,
     zbor_ledger::Error,
     zbor_payouts::Error,

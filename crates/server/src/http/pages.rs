@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 use axum::Router;
-use zbor_intake::campaigns::Slug;
+use zbor_campaigns::{CampaignStatus, Slug};
 
 use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
@@ -40,7 +40,7 @@ pub async fn dashboard(
 ) -> Result<Response, ApiError> {
     let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
     let mut conn = state.pool.acquire().await?;
-    zbor_intake::campaigns::by_slug(&mut conn, slug.as_str()).await?;
+    zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?;
     // The slug is [a-z0-9-] only, so it needs no escaping in HTML or attributes.
     let page = DASHBOARD_HTML.replace("{{SLUG}}", slug.as_str());
     Ok(([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(page))
@@ -76,8 +76,8 @@ pub async fn give(
 ) -> Result<Response, ApiError> {
     let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
     let mut conn = state.pool.acquire().await?;
-    let campaign = zbor_intake::campaigns::by_slug(&mut conn, slug.as_str()).await?;
-    let open = campaign.status == zbor_intake::campaigns::CampaignStatus::Open;
+    let campaign = zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?;
+    let open = campaign.status == CampaignStatus::Open;
     let suggested: String = campaign
         .suggested_amounts
         .iter()
@@ -126,7 +126,7 @@ pub async fn thanks(
 ) -> Result<Response, ApiError> {
     let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
     let mut conn = state.pool.acquire().await?;
-    let campaign = zbor_intake::campaigns::by_slug(&mut conn, slug.as_str()).await?;
+    let campaign = zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?;
     let html = format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Thank you</title><link rel="stylesheet" href="/assets/dashboard.css"></head><body><main class="give"><h1>Thank you</h1><p>Your gift to <strong>{}</strong> counts in the total as soon as Stripe confirms it (bank debits take a few days).</p><p><a href="/dashboard/{}">See the total</a></p></main></body></html>"#,
         escape(&campaign.title),

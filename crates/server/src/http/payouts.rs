@@ -69,7 +69,7 @@ pub async fn create(
     let user = user_of(&caller)?;
     let campaign = {
         let mut conn = state.pool.acquire().await?;
-        zbor_intake::campaigns::by_slug(&mut conn, &slug).await?
+        zbor_campaigns::by_slug(&mut conn, &slug).await?
     };
     let mut db = state.pool.begin().await?;
     let id =

@@ -1,12 +1,20 @@
-//! Campaigns: what donors give to. Each owns a ledger account holding its funds.
+//! Campaigns: what donors give to. Each owns a ledger account holding its funds; [`AccountCode`]
+//! is zbor's chart of accounts.
+//!
+//! Payouts reads campaigns through these functions ([`by_id`], [`by_ids`]), never the `campaigns`
+//! table itself.
+
+mod accounts;
+mod error;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, PgPool};
-use zbor_ledger::{AccountId, AccountKind, Currency, Money, NewAccount};
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use zbor_ledger::{AccountId, Currency, Money};
 
-use crate::Error;
+pub use accounts::AccountCode;
+pub use error::Error;
 
 /// The most suggested amounts a give page shows.
 pub const SUGGESTED_AMOUNTS_MAX: usize = 8;
@@ -19,6 +27,10 @@ pub const DESCRIPTION_LEN_MAX: usize = 5_000;
 pub struct CampaignId(i64);
 
 impl CampaignId {
+    pub fn from_i64(id: i64) -> CampaignId {
+        CampaignId(id)
+    }
+
     pub fn as_i64(self) -> i64 {
         self.0
     }
@@ -71,6 +83,9 @@ pub struct Campaign {
     pub stripe_payment_link_id: Option<String>,
     /// The Payment Link's address to share; none until Stripe has created it.
     pub payment_link_url: Option<String>,
+    /// How many treasurers approve a payout batch (four eyes at least). Not in the API's JSON.
+    #[serde(skip)]
+    pub payout_approvals_required: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -109,19 +124,6 @@ pub struct CampaignUpdate {
 
 fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
-}
-
-/// Ledger account codes: one per campaign, and the processor-side accounts per currency.
-pub fn campaign_account_code(slug: &Slug) -> String {
-    format!("campaign:{}", slug.as_str())
-}
-
-pub fn stripe_balance_account_code(currency: Currency) -> String {
-    format!("stripe:balance:{}", currency.stripe_code())
-}
-
-pub fn stripe_fees_account_code(currency: Currency) -> String {
-    format!("stripe:fees:{}", currency.stripe_code())
 }
 
 fn title(value: &str) -> Result<String, Error> {
@@ -172,6 +174,7 @@ struct CampaignRow {
     ledger_account_id: i64,
     stripe_payment_link_id: Option<String>,
     stripe_payment_link_url: Option<String>,
+    payout_approvals_required: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -193,6 +196,7 @@ impl CampaignRow {
             ledger_account: AccountId::from_i64(self.ledger_account_id),
             stripe_payment_link_id: self.stripe_payment_link_id,
             payment_link_url: self.stripe_payment_link_url,
+            payout_approvals_required: self.payout_approvals_required,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -201,7 +205,7 @@ impl CampaignRow {
 
 const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_beneficiary, \
                        suggested_amounts, status, ledger_account_id, stripe_payment_link_id, \
-                       stripe_payment_link_url, created_at, updated_at";
+                       stripe_payment_link_url, payout_approvals_required, created_at, updated_at";
 
 /// Creates the campaign and its ledger accounts in one database transaction.
 pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error> {
@@ -260,20 +264,10 @@ pub async fn create_in(db: &mut PgConnection, new: &NewCampaign) -> Result<Campa
 /// The campaign's funds account (a liability that may never be overdrawn), plus the per-currency
 /// processor balance and fee accounts every donation books against.
 async fn ensure_accounts(db: &mut PgConnection, slug: &Slug, currency: Currency) -> Result<AccountId, Error> {
-    let account = |code: String, kind, non_negative| NewAccount { code, kind, currency, non_negative };
-    zbor_ledger::ensure_account(
-        db,
-        &account(stripe_balance_account_code(currency), AccountKind::Asset, false),
-    )
-    .await?;
-    zbor_ledger::ensure_account(
-        db,
-        &account(stripe_fees_account_code(currency), AccountKind::Expense, false),
-    )
-    .await?;
-    let funds =
-        zbor_ledger::ensure_account(db, &account(campaign_account_code(slug), AccountKind::Liability, true))
-            .await?;
+    for code in [AccountCode::stripe_balance(currency), AccountCode::stripe_fees(currency)] {
+        zbor_ledger::ensure_account(db, &code.new_account(currency)).await?;
+    }
+    let funds = zbor_ledger::ensure_account(db, &AccountCode::campaign(slug).new_account(currency)).await?;
     Ok(funds.id)
 }
 
@@ -341,6 +335,26 @@ async fn by_slug_for_update(conn: &mut PgConnection, slug: &str) -> Result<Campa
             .fetch_optional(&mut *conn)
             .await?;
     row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?.into_campaign()
+}
+
+/// The campaign with this id, if there is one.
+pub async fn by_id<'c>(db: impl PgExecutor<'c>, id: CampaignId) -> Result<Option<Campaign>, Error> {
+    let row: Option<CampaignRow> = sqlx::query_as(&format!("select {COLUMNS} from campaigns where id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.map(CampaignRow::into_campaign).transpose()
+}
+
+/// The campaigns with these ids (those that exist), in id order.
+pub async fn by_ids<'c>(db: impl PgExecutor<'c>, ids: &[CampaignId]) -> Result<Vec<Campaign>, Error> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.as_i64()).collect();
+    let rows: Vec<CampaignRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from campaigns where id = any($1) order by id"))
+            .bind(ids)
+            .fetch_all(db)
+            .await?;
+    rows.into_iter().map(CampaignRow::into_campaign).collect()
 }
 
 pub async fn by_payment_link(conn: &mut PgConnection, link: &str) -> Result<Option<Campaign>, Error> {

@@ -1,11 +1,34 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 
-mod common;
-
-use common::*;
-use zbor_intake::campaigns::{self, CampaignStatus, CampaignUpdate, NewCampaign};
-use zbor_intake::Error;
+use zbor_campaigns::{
+    self as campaigns, AccountCode, Campaign, CampaignId, CampaignStatus, CampaignUpdate, Error, NewCampaign,
+};
 use zbor_testkit::TestDb;
+
+async fn release_123(db: &TestDb) -> Campaign {
+    campaigns::create(
+        &db.pool,
+        &NewCampaign {
+            slug: "release-123".into(),
+            title: "123 released political prisoners".into(),
+            description: String::new(),
+            currency: "EUR".into(),
+            goal: "123000".into(),
+            amount_per_beneficiary: Some("1000".into()),
+            suggested_amounts: vec!["10".into(), "25".into(), "50".into()],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn eur(amount: &str) -> zbor_ledger::Money {
+    zbor_ledger::Money::parse(amount, zbor_ledger::Currency::parse("EUR").unwrap()).unwrap()
+}
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+}
 
 #[tokio::test]
 async fn a_campaign_gets_its_own_non_negative_ledger_account() {
@@ -86,5 +109,25 @@ async fn updates_change_only_what_is_given_and_close_the_campaign() {
     ));
     // The currency cannot be changed: the field does not exist in an update.
     assert!(serde_json::from_str::<CampaignUpdate>(r#"{"currency": "USD"}"#).is_err());
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn campaigns_by_id_with_their_payout_terms() {
+    let db = TestDb::new(4).await;
+    let campaign = release_123(&db).await;
+    let found = campaigns::by_id(&db.pool, campaign.id).await.unwrap().unwrap();
+    assert_eq!((found.slug, found.ledger_account), (campaign.slug.clone(), campaign.ledger_account));
+    assert_eq!(found.payout_approvals_required, 2); // the column's default: four eyes
+    let missing = CampaignId::from_i64(campaign.id.as_i64() + 1);
+    assert!(campaigns::by_id(&db.pool, missing).await.unwrap().is_none());
+    let both = campaigns::by_ids(&db.pool, &[missing, campaign.id, campaign.id]).await.unwrap();
+    assert_eq!(both.iter().map(|c| c.id).collect::<Vec<_>>(), vec![campaign.id]);
+    // the campaign's funds are the chart's account for its slug
+    let mut conn = db.pool.acquire().await.unwrap();
+    let code = AccountCode::campaign(&campaign.slug);
+    let funds = zbor_ledger::account_by_code(&mut *conn, code.as_str()).await.unwrap();
+    assert_eq!(funds.id, campaign.ledger_account);
+    drop(conn);
     db.drop_database().await;
 }
