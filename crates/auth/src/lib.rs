@@ -125,12 +125,6 @@ pub enum Error {
     Database(#[from] sqlx::Error),
 }
 
-impl Error {
-    pub fn is_client_error(&self) -> bool {
-        zbor_errors::Classified::kind(self).is_client_error()
-    }
-}
-
 impl zbor_errors::Classified for Error {
     fn kind(&self) -> zbor_errors::ErrorKind {
         use zbor_errors::ErrorKind as K;

@@ -30,11 +30,6 @@ impl zbor_errors::Classified for Error {
 }
 
 impl Error {
-    /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
-    pub fn is_client_error(&self) -> bool {
-        zbor_errors::Classified::kind(self).is_client_error()
-    }
-
     pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {
         Error::InvalidField { field, reason: reason.to_string() }
     }

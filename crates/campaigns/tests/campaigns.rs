@@ -3,6 +3,7 @@
 use zbor_campaigns::{
     self as campaigns, AccountCode, Campaign, CampaignId, CampaignStatus, CampaignUpdate, Error, NewCampaign,
 };
+use zbor_errors::Classified;
 use zbor_testkit::TestDb;
 
 async fn release_123(db: &TestDb) -> Campaign {

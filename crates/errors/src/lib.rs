@@ -46,6 +46,11 @@ pub trait Classified: std::error::Error {
     fn code(&self) -> &'static str {
         default_code(self.kind())
     }
+
+    /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
+    fn is_client_error(&self) -> bool {
+        self.kind().is_client_error()
+    }
 }
 
 /// The code an error of `kind` answers with when it names no more precise one.

@@ -58,13 +58,6 @@ pub enum Error {
     Database(#[from] sqlx::Error),
 }
 
-impl Error {
-    /// True when the request itself is wrong (a 4xx), false when the system failed (a 5xx).
-    pub fn is_client_error(&self) -> bool {
-        zbor_errors::Classified::kind(self).is_client_error()
-    }
-}
-
 impl zbor_errors::Classified for Error {
     fn kind(&self) -> zbor_errors::ErrorKind {
         use zbor_errors::ErrorKind as K;

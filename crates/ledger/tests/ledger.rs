@@ -8,6 +8,7 @@ type Expected = fn(&Error) -> bool;
 
 use common::*;
 use serde_json::json;
+use zbor_errors::Classified;
 use zbor_ledger::{
     AccountId, AccountKind, Currency, Error, HoldId, HoldStatus, Money, NewAccount, NewHold, NewTransaction,
     Outcome, TransactionId,

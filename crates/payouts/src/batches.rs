@@ -21,6 +21,7 @@ use zbor_ledger::{AccountId, Currency, HoldId, Money, NewHold};
 use crate::beneficiaries::{BeneficiaryId, MethodKind};
 use crate::jobs::{self, PayoutJob};
 use crate::rails::{self, Delivery};
+use crate::treasury::PayoutStatus;
 use crate::Error;
 
 /// Most items per batch (a release of hundreds of people fits with room).
@@ -34,6 +35,12 @@ pub enum BatchStatus {
     AwaitingApproval,
     Approved,
     Cancelled,
+}
+
+impl std::fmt::Display for BatchStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl BatchStatus {
@@ -60,9 +67,9 @@ pub struct Item {
     pub beneficiary: i64,
     #[serde(serialize_with = "amount_string")]
     pub amount: Money,
-    pub status: String,
+    pub status: PayoutStatus,
     /// What approvers see of the destination: the method and its last four characters.
-    pub method: String,
+    pub method: MethodKind,
     pub masked_destination: Option<String>,
     /// A second treasurer confirmed the beneficiary's current destination.
     pub destination_confirmed: bool,
@@ -80,7 +87,7 @@ pub struct Batch {
     pub campaign_id: i64,
     pub currency: Currency,
     pub created_by: i64,
-    pub status: String,
+    pub status: BatchStatus,
     /// What an approver signs (hex).
     pub content_hash: String,
     pub approvals: Vec<i64>,
@@ -270,7 +277,7 @@ async fn insert_items(
 pub async fn edit(pool: &PgPool, batch_id: i64, items: &[NewItem]) -> Result<Batch, Error> {
     let mut db = pool.begin().await?;
     let (campaign_id, currency, status) = lock_batch(&mut db, batch_id).await?;
-    if status != "awaiting_approval" {
+    if status != BatchStatus::AwaitingApproval {
         return Err(invalid(
             "batch",
             format!("batch {batch_id} is {status}; only a batch awaiting approval changes"),
@@ -298,13 +305,12 @@ pub async fn edit(pool: &PgPool, batch_id: i64, items: &[NewItem]) -> Result<Bat
     batch(pool, batch_id).await
 }
 
-async fn lock_batch(db: &mut PgConnection, batch_id: i64) -> Result<(i64, Currency, String), Error> {
-    let row: Option<(i64, String, String)> = sqlx::query_as(
-        "select campaign_id, currency, status::text from payout_batches where id = $1 for update",
-    )
-    .bind(batch_id)
-    .fetch_optional(&mut *db)
-    .await?;
+async fn lock_batch(db: &mut PgConnection, batch_id: i64) -> Result<(i64, Currency, BatchStatus), Error> {
+    let row: Option<(i64, String, BatchStatus)> =
+        sqlx::query_as("select campaign_id, currency, status from payout_batches where id = $1 for update")
+            .bind(batch_id)
+            .fetch_optional(&mut *db)
+            .await?;
     let (campaign_id, currency, status) = row.ok_or(Error::BatchNotFound(batch_id))?;
     Ok((campaign_id, Currency::parse(&currency)?, status))
 }
@@ -323,7 +329,7 @@ pub enum Refusal {
     )]
     DestinationChanged,
     #[error("the batch is {0}, not awaiting approval")]
-    NotAwaiting(String),
+    NotAwaiting(BatchStatus),
     #[error(
         "beneficiaries {} have a destination no second treasurer has confirmed: confirm them, then approve",
         .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
@@ -385,7 +391,7 @@ async fn approve_as(
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
     let (campaign_id, currency, status) = lock_batch(&mut *db, batch_id).await?;
-    if status != "awaiting_approval" {
+    if status != BatchStatus::AwaitingApproval {
         return Ok(Err(Refusal::NotAwaiting(status)));
     }
     let (created_by, stored_hash): (i64, Vec<u8>) =
@@ -554,8 +560,8 @@ pub async fn summary_in(db: &mut PgConnection, id: i64) -> Result<(i64, String),
 
 /// The batch with its items and approvals.
 pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
-    let row: Option<(i64, String, i64, String, Vec<u8>)> = sqlx::query_as(
-        "select b.campaign_id, b.currency, b.created_by, b.status::text, b.content_hash
+    let row: Option<(i64, String, i64, BatchStatus, Vec<u8>)> = sqlx::query_as(
+        "select b.campaign_id, b.currency, b.created_by, b.status, b.content_hash
          from payout_batches b where b.id = $1",
     )
     .bind(id)
@@ -569,14 +575,14 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
         payout: i64,
         beneficiary: i64,
         amount: Decimal,
-        status: String,
-        method: String,
+        status: PayoutStatus,
+        method: MethodKind,
         masked: Option<String>,
         confirmed: bool,
         changed_since_last_payout: bool,
     }
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "select p.id as payout, p.beneficiary_id as beneficiary, p.amount, p.status::text as status,
+        "select p.id as payout, p.beneficiary_id as beneficiary, p.amount, p.status,
                 b.method, b.masked, b.destination_confirmed_at is not null as confirmed,
                 {} as changed_since_last_payout
          from payouts p join beneficiaries b on b.id = p.beneficiary_id
@@ -604,7 +610,7 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
     }
     let mut counts = std::collections::BTreeMap::new();
     for item in &items {
-        *counts.entry(item.status.clone()).or_insert(0) += 1;
+        *counts.entry(item.status.as_str().to_owned()).or_insert(0) += 1;
     }
     let approvals: Vec<i64> =
         sqlx::query_scalar("select user_id from payout_approvals where batch_id = $1 order by approved_at")
@@ -637,7 +643,7 @@ pub struct BatchSummary {
     pub currency: String,
     pub created_by: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
-    pub status: String,
+    pub status: BatchStatus,
     pub content_hash: String,
     pub items: i64,
     #[serde(serialize_with = "decimal_string")]
@@ -657,7 +663,7 @@ fn decimal_string<S: serde::Serializer>(amount: &Decimal, s: S) -> Result<S::Ok,
 pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error> {
     let mut batches: Vec<BatchSummary> = sqlx::query_as(
         "select b.id, b.campaign_id, b.currency::text as currency, b.created_by,
-                b.created_at, b.status::text as status, encode(b.content_hash, 'hex') as content_hash,
+                b.created_at, b.status, encode(b.content_hash, 'hex') as content_hash,
                 (select count(*) from payouts p where p.batch_id = b.id) as items,
                 coalesce((select sum(amount) from payouts p where p.batch_id = b.id), 0) as total,
                 array(select user_id from payout_approvals a where a.batch_id = b.id order by approved_at) as approvals,
@@ -686,7 +692,7 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error>
 /// audit entry, in the caller's transaction.
 pub async fn cancel_in(db: &mut PgConnection, batch_id: i64, actor: &Actor) -> Result<(), Error> {
     let (_, _, status) = lock_batch(&mut *db, batch_id).await?;
-    if status != "awaiting_approval" {
+    if status != BatchStatus::AwaitingApproval {
         return Err(Error::WrongState(format!(
             "batch {batch_id} is {status}: only a batch awaiting approval is cancelled whole; cancel its payouts one by one"
         )));

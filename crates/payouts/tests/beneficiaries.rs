@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
+use zbor_errors::Classified;
 use zbor_payouts::beneficiaries::{self, BeneficiaryUpdate, MethodKind, PayoutMethod, StripeAccount};
 use zbor_payouts::iban::Iban;
 use zbor_payouts::Error;

@@ -400,7 +400,7 @@ async fn approvers_see_a_destination_that_changed_since_the_last_payout() {
     let second = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[1], &items).await.unwrap();
     let item = &second.items[0];
     assert!(item.changed_since_last_payout && item.destination_confirmed);
-    assert_eq!(item.method, "sepa");
+    assert_eq!(item.method.as_str(), "sepa");
     assert_eq!(item.masked_destination.as_deref().map(|m| m.ends_with("1000")), Some(true));
     s.db.drop_database().await;
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use zbor_errors::Classified;
 use zbor_payouts::beneficiaries::{self, MethodKind};
 use zbor_payouts::import::{import_csv, ImportReport};
 use zbor_payouts::Error;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use zbor_auth::staff::RequestKind;
 use zbor_auth::{sessions, Login, Role, UserId, Via};
+use zbor_errors::Classified;
 use zbor_vault::DataKey;
 
 use super::auth::{session_token, Caller, PEOPLE_ADMIN, SECURE_SESSION_COOKIE, SESSION_COOKIE};
