@@ -22,7 +22,7 @@ use crate::beneficiaries::{BeneficiaryId, MethodKind};
 use crate::jobs::{self, PayoutJob};
 use crate::rails::{self, Delivery};
 use crate::treasury::PayoutStatus;
-use crate::Error;
+use crate::{BatchId, Error, PayoutId};
 
 /// Most items per batch (a release of hundreds of people fits with room).
 pub const ITEMS_MAX: usize = 5_000;
@@ -56,15 +56,15 @@ impl BatchStatus {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
-    pub beneficiary: i64,
+    pub beneficiary: BeneficiaryId,
     /// A decimal string in the campaign's currency.
     pub amount: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Item {
-    pub payout: i64,
-    pub beneficiary: i64,
+    pub payout: PayoutId,
+    pub beneficiary: BeneficiaryId,
     #[serde(serialize_with = "amount_string")]
     pub amount: Money,
     pub status: PayoutStatus,
@@ -83,7 +83,7 @@ fn amount_string<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Batch {
-    pub id: i64,
+    pub id: BatchId,
     pub campaign_id: i64,
     pub currency: Currency,
     pub created_by: i64,
@@ -113,15 +113,19 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
 }
 
 /// The content hash: campaign, currency, then each item sorted by beneficiary.
-fn content_hash(campaign_id: i64, currency: Currency, items: &[(i64, Decimal, Vec<u8>)]) -> [u8; 32] {
-    let mut sorted: Vec<&(i64, Decimal, Vec<u8>)> = items.iter().collect();
+fn content_hash(
+    campaign_id: i64,
+    currency: Currency,
+    items: &[(BeneficiaryId, Decimal, Vec<u8>)],
+) -> [u8; 32] {
+    let mut sorted: Vec<&(BeneficiaryId, Decimal, Vec<u8>)> = items.iter().collect();
     sorted.sort_by_key(|(beneficiary, ..)| *beneficiary);
     let mut hash = Sha256::new();
     hash.update(b"zbor-payout-batch-v1\0");
     hash.update(campaign_id.to_be_bytes());
     hash.update(currency.code().as_bytes());
     for (beneficiary, amount, fingerprint) in sorted {
-        hash.update(beneficiary.to_be_bytes());
+        hash.update(beneficiary.as_i64().to_be_bytes());
         let amount = amount.normalize().to_string();
         hash.update(u64::try_from(amount.len()).unwrap_or(u64::MAX).to_be_bytes());
         hash.update(amount.as_bytes());
@@ -136,7 +140,7 @@ async fn resolve_items(
     campaign_id: i64,
     currency: Currency,
     items: &[NewItem],
-) -> Result<Vec<(i64, Decimal, Vec<u8>)>, Error> {
+) -> Result<Vec<(BeneficiaryId, Decimal, Vec<u8>)>, Error> {
     if items.is_empty() || items.len() > ITEMS_MAX {
         return Err(invalid("items", format!("1 to {ITEMS_MAX} items")));
     }
@@ -159,8 +163,7 @@ async fn resolve_items(
         .bind(campaign_id)
         .fetch_optional(&mut *db)
         .await?;
-        let (fingerprint, confirmed) =
-            found.ok_or(Error::BeneficiaryNotFound(BeneficiaryId::from_i64(item.beneficiary)))?;
+        let (fingerprint, confirmed) = found.ok_or(Error::BeneficiaryNotFound(item.beneficiary))?;
         if !confirmed {
             unconfirmed.push(item.beneficiary);
         }
@@ -174,7 +177,7 @@ async fn resolve_items(
 
 /// Beneficiaries of the batch whose destination no second treasurer has confirmed (a
 /// destination changed after the batch was made is unconfirmed again).
-async fn unconfirmed_in(db: &mut PgConnection, batch_id: i64) -> Result<Vec<i64>, Error> {
+async fn unconfirmed_in(db: &mut PgConnection, batch_id: BatchId) -> Result<Vec<BeneficiaryId>, Error> {
     Ok(sqlx::query_scalar(
         "select b.id from payouts p join beneficiaries b on b.id = p.beneficiary_id
          where p.batch_id = $1 and b.destination_confirmed_at is null order by b.id",
@@ -215,7 +218,7 @@ pub async fn create_in(
     campaign_id: i64,
     actor: &Actor,
     items: &[NewItem],
-) -> Result<i64, Error> {
+) -> Result<BatchId, Error> {
     let created_by = actor.user().ok_or(Error::NeedsUser("a payout batch"))?;
     let id = insert(&mut *db, campaign_id, created_by, items).await?;
     let (count, content_hash) = summary_in(&mut *db, id).await?;
@@ -225,7 +228,7 @@ pub async fn create_in(
 }
 
 /// The audit log's name for a batch.
-fn subject(id: i64) -> String {
+fn subject(id: BatchId) -> String {
     format!("payout_batch:{id}")
 }
 
@@ -234,11 +237,11 @@ async fn insert(
     campaign_id: i64,
     created_by: i64,
     items: &[NewItem],
-) -> Result<i64, Error> {
+) -> Result<BatchId, Error> {
     let currency = campaign_currency(&mut *db, campaign_id).await?;
     let resolved = resolve_items(&mut *db, campaign_id, currency, items).await?;
     let hash = content_hash(campaign_id, currency, &resolved);
-    let id: i64 = sqlx::query_scalar(
+    let id: BatchId = sqlx::query_scalar(
         "insert into payout_batches (campaign_id, currency, created_by, content_hash) values ($1, $2, $3, $4) returning id",
     )
     .bind(campaign_id)
@@ -253,10 +256,10 @@ async fn insert(
 
 async fn insert_items(
     db: &mut PgConnection,
-    batch_id: i64,
-    items: &[(i64, Decimal, Vec<u8>)],
+    batch_id: BatchId,
+    items: &[(BeneficiaryId, Decimal, Vec<u8>)],
 ) -> Result<(), Error> {
-    let beneficiaries: Vec<i64> = items.iter().map(|(b, ..)| *b).collect();
+    let beneficiaries: Vec<BeneficiaryId> = items.iter().map(|(b, ..)| *b).collect();
     let amounts: Vec<Decimal> = items.iter().map(|(_, a, _)| *a).collect();
     let fingerprints: Vec<Vec<u8>> = items.iter().map(|(.., f)| f.clone()).collect();
     sqlx::query(
@@ -274,7 +277,7 @@ async fn insert_items(
 
 /// Replaces the items of a batch still awaiting approval: a new hash, and every approval so far
 /// is void.
-pub async fn edit(pool: &PgPool, batch_id: i64, items: &[NewItem]) -> Result<Batch, Error> {
+pub async fn edit(pool: &PgPool, batch_id: BatchId, items: &[NewItem]) -> Result<Batch, Error> {
     let mut db = pool.begin().await?;
     let (campaign_id, currency, status) = lock_batch(&mut db, batch_id).await?;
     if status != BatchStatus::AwaitingApproval {
@@ -298,14 +301,14 @@ pub async fn edit(pool: &PgPool, batch_id: i64, items: &[NewItem]) -> Result<Bat
         .await?;
     db.commit().await?;
     tracing::info!(
-        batch = batch_id,
+        batch = batch_id.as_i64(),
         voided = voided.rows_affected(),
         "payout batch edited; approvals voided"
     );
     batch(pool, batch_id).await
 }
 
-async fn lock_batch(db: &mut PgConnection, batch_id: i64) -> Result<(i64, Currency, BatchStatus), Error> {
+async fn lock_batch(db: &mut PgConnection, batch_id: BatchId) -> Result<(i64, Currency, BatchStatus), Error> {
     let row: Option<(i64, String, BatchStatus)> =
         sqlx::query_as("select campaign_id, currency, status from payout_batches where id = $1 for update")
             .bind(batch_id)
@@ -332,9 +335,9 @@ pub enum Refusal {
     NotAwaiting(BatchStatus),
     #[error(
         "beneficiaries {} have a destination no second treasurer has confirmed: confirm them, then approve",
-        .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     )]
-    Unconfirmed(Vec<i64>),
+    Unconfirmed(Vec<BeneficiaryId>),
     #[error(
         "the campaign's available funds ({available}) do not cover this batch ({requested}): nothing is held"
     )]
@@ -345,7 +348,7 @@ pub enum Refusal {
 /// approval releases the batch: holds, payouts approved, jobs queued, in one transaction.
 pub async fn approve(
     pool: &PgPool,
-    batch_id: i64,
+    batch_id: BatchId,
     approver: i64,
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
@@ -361,7 +364,7 @@ pub async fn approve(
 /// whose destinations changed.
 pub async fn approve_in(
     db: &mut PgConnection,
-    batch_id: i64,
+    batch_id: BatchId,
     actor: &Actor,
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
@@ -386,7 +389,7 @@ pub fn describe(outcome: &Result<Approved, Refusal>) -> (&'static str, serde_jso
 
 async fn approve_as(
     db: &mut PgConnection,
-    batch_id: i64,
+    batch_id: BatchId,
     approver: i64,
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
@@ -415,7 +418,7 @@ async fn approve_as(
         return Ok(Err(Refusal::Twice));
     }
     // the content now, with each beneficiary's destination as it is now
-    let current: Vec<(i64, Decimal, Vec<u8>)> = sqlx::query_as(
+    let current: Vec<(BeneficiaryId, Decimal, Vec<u8>)> = sqlx::query_as(
         "select p.beneficiary_id, p.amount, b.payee_fingerprint from payouts p
          join beneficiaries b on b.id = p.beneficiary_id where p.batch_id = $1",
     )
@@ -479,17 +482,17 @@ async fn approve_as(
             return Ok(Err(refusal));
         }
     }
-    tracing::info!(batch = batch_id, "payout batch approved and released");
+    tracing::info!(batch = batch_id.as_i64(), "payout batch approved and released");
     Ok(Ok(Approved::Released))
 }
 
 async fn release(
     db: &mut PgConnection,
-    batch_id: i64,
+    batch_id: BatchId,
     currency: Currency,
     campaign_account: AccountId,
 ) -> Result<Result<(), Refusal>, Error> {
-    let payouts: Vec<(i64, Decimal, MethodKind)> = sqlx::query_as(
+    let payouts: Vec<(PayoutId, Decimal, MethodKind)> = sqlx::query_as(
         "select p.id, p.amount, b.method from payouts p join beneficiaries b on b.id = p.beneficiary_id
          where p.batch_id = $1 order by p.id",
     )
@@ -547,7 +550,7 @@ async fn release(
 
 /// How many items a batch has and its content hash (hex), in the caller's transaction: what
 /// its creation's audit entry records.
-pub async fn summary_in(db: &mut PgConnection, id: i64) -> Result<(i64, String), Error> {
+pub async fn summary_in(db: &mut PgConnection, id: BatchId) -> Result<(i64, String), Error> {
     sqlx::query_as(
         "select (select count(*) from payouts where batch_id = b.id), encode(b.content_hash, 'hex')
          from payout_batches b where b.id = $1",
@@ -559,7 +562,7 @@ pub async fn summary_in(db: &mut PgConnection, id: i64) -> Result<(i64, String),
 }
 
 /// The batch with its items and approvals.
-pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
+pub async fn batch(pool: &PgPool, id: BatchId) -> Result<Batch, Error> {
     let row: Option<(i64, String, i64, BatchStatus, Vec<u8>)> = sqlx::query_as(
         "select b.campaign_id, b.currency, b.created_by, b.status, b.content_hash
          from payout_batches b where b.id = $1",
@@ -572,8 +575,8 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
     let currency = Currency::parse(&currency)?;
     #[derive(sqlx::FromRow)]
     struct ItemRow {
-        payout: i64,
-        beneficiary: i64,
+        payout: PayoutId,
+        beneficiary: BeneficiaryId,
         amount: Decimal,
         status: PayoutStatus,
         method: MethodKind,
@@ -635,7 +638,7 @@ pub async fn batch(pool: &PgPool, id: i64) -> Result<Batch, Error> {
 /// A batch in a list: what a treasurer needs to pick it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct BatchSummary {
-    pub id: i64,
+    pub id: BatchId,
     pub campaign_id: i64,
     /// From zbor-campaigns, as is `approvals_required`.
     #[sqlx(skip)]
@@ -690,7 +693,7 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error>
 
 /// Cancels a batch still awaiting approval (nothing is held yet): it and its items end, with an
 /// audit entry, in the caller's transaction.
-pub async fn cancel_in(db: &mut PgConnection, batch_id: i64, actor: &Actor) -> Result<(), Error> {
+pub async fn cancel_in(db: &mut PgConnection, batch_id: BatchId, actor: &Actor) -> Result<(), Error> {
     let (_, _, status) = lock_batch(&mut *db, batch_id).await?;
     if status != BatchStatus::AwaitingApproval {
         return Err(Error::WrongState(format!(

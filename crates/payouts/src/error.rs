@@ -1,4 +1,6 @@
-use crate::beneficiaries::BeneficiaryId;
+use std::fmt::Display;
+
+use crate::{BatchId, BeneficiaryId, PayoutId, SepaFileId};
 
 /// Every error of this crate. None of the messages contains a personal value (a name, contact,
 /// IBAN, account id or note): they name the field and what is wrong with it.
@@ -11,11 +13,11 @@ pub enum Error {
     #[error("beneficiary {0} not found")]
     BeneficiaryNotFound(BeneficiaryId),
     #[error("payout batch {0} not found")]
-    BatchNotFound(i64),
+    BatchNotFound(BatchId),
     #[error("payout {0} not found")]
-    PayoutNotFound(i64),
+    PayoutNotFound(PayoutId),
     #[error("SEPA file {0} not found")]
-    SepaFileNotFound(i64),
+    SepaFileNotFound(SepaFileId),
     /// The action does not fit the payout's (or batch's) state now: a 409.
     #[error("{0}")]
     WrongState(String),
@@ -26,17 +28,17 @@ pub enum Error {
         "beneficiary {beneficiary}: its payout destination cannot change while payouts {} are approved, \
          sending, sent or failed; cancel them first", join(.payouts)
     )]
-    DestinationLocked { beneficiary: BeneficiaryId, payouts: Vec<i64> },
+    DestinationLocked { beneficiary: BeneficiaryId, payouts: Vec<PayoutId> },
     /// A rail was about to pay a destination other than the approved one: nothing is paid.
     #[error(
         "payout {0}: its beneficiary's destination is not the one the treasurers approved; nothing was paid"
     )]
-    DestinationNotApproved(i64),
+    DestinationNotApproved(PayoutId),
     /// Beneficiaries whose destination no second treasurer has confirmed yet.
     #[error(
         "beneficiaries {} have a payout destination not yet confirmed by a second treasurer", join(.0)
     )]
-    DestinationUnconfirmed(Vec<i64>),
+    DestinationUnconfirmed(Vec<BeneficiaryId>),
     /// Four eyes: the same person on both sides of a control (a 403).
     #[error("{0}")]
     SamePerson(String),
@@ -125,6 +127,6 @@ impl Error {
     }
 }
 
-fn join(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+fn join(ids: &[impl Display]) -> String {
+    ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }

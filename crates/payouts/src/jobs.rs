@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 use zbor_queue::Streams;
 
-use crate::Error;
+use crate::{Error, PayoutId};
 
 /// The stream payout jobs go to.
 pub const PAYOUT_STREAM: &str = "payouts";
@@ -37,7 +37,7 @@ const SWEEP_BATCH: i64 = 500;
 /// Pay payout `payout` (see `worker::pay`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PayoutJob {
-    pub payout: i64,
+    pub payout: PayoutId,
 }
 
 impl PayoutJob {
@@ -57,7 +57,7 @@ impl PayoutJob {
 
     /// A job read from the stream; `None` for anything that is not a payout job.
     pub fn from_payload(payload: &Value) -> Option<PayoutJob> {
-        payload["payout"].as_i64().map(|payout| PayoutJob { payout })
+        payload["payout"].as_i64().map(|payout| PayoutJob { payout: PayoutId::from_i64(payout) })
     }
 
     /// Queues the job in the caller's transaction (it is published only if that commits).
@@ -81,18 +81,18 @@ pub(crate) fn millis(interval: Duration) -> i64 {
 /// Payouts paid by workers that the sweeper publishes again: approved and due (a retry's delay
 /// is over, or still unpaid [`REPUBLISH_AFTER`] after release: Redis lost it), or stuck
 /// `sending` for [`STUCK_SENDING_AFTER`]. None while paused.
-pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
+pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<PayoutId>, Error> {
     due_where(pool, limit, true).await
 }
 
 /// [`due`] without the payouts never tried yet: what the sweeper publishes while the stream
 /// still has a backlog (they are in it, waiting for a worker; publishing them again would only
 /// make work).
-pub async fn due_retries(pool: &PgPool, limit: i64) -> Result<Vec<i64>, Error> {
+pub async fn due_retries(pool: &PgPool, limit: i64) -> Result<Vec<PayoutId>, Error> {
     due_where(pool, limit, false).await
 }
 
-async fn due_where(pool: &PgPool, limit: i64, untried_too: bool) -> Result<Vec<i64>, Error> {
+async fn due_where(pool: &PgPool, limit: i64, untried_too: bool) -> Result<Vec<PayoutId>, Error> {
     if crate::switch::is_paused(pool).await? {
         return Ok(Vec::new());
     }
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn jobs_round_trip_and_retries_get_new_keys() {
-        let job = PayoutJob { payout: 42 };
+        let job = PayoutJob { payout: PayoutId::from_i64(42) };
         assert_eq!(job.key(), "payout:42");
         assert_eq!(PayoutJob::from_payload(&job.payload()), Some(job));
         assert_eq!(PayoutJob::from_payload(&json!({ "other": 1 })), None);

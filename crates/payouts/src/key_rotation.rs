@@ -32,7 +32,7 @@ use zbor_vault::{DataKey, Progress, Rotated};
 use crate::beneficiaries::{payee_destination, MethodKind, PayoutMethod, StripeAccount};
 use crate::iban::{Bic, Iban};
 use crate::treasury::{last_error_record, note_record};
-use crate::Error;
+use crate::{BatchId, Error, PayoutId};
 
 /// Rows read per query; each is rewritten in a transaction of its own.
 pub const ROWS_PER_STEP: i64 = 100;
@@ -81,7 +81,7 @@ pub async fn outdated(pool: &PgPool, key: &DataKey) -> Result<Outdated, Error> {
 /// Payout batches awaiting approval: re-keyed fingerprints change their content hash, so the
 /// approvals given so far are voided at the next approval and the batch is reviewed again
 /// (nothing is paid on an approval that did not see the re-keyed content).
-pub async fn batches_awaiting_approval(pool: &PgPool) -> Result<Vec<i64>, Error> {
+pub async fn batches_awaiting_approval(pool: &PgPool) -> Result<Vec<BatchId>, Error> {
     Ok(sqlx::query_scalar("select id from payout_batches where status = 'awaiting_approval' order by id")
         .fetch_all(pool)
         .await?)
@@ -134,7 +134,7 @@ pub async fn rekey_payouts(
                 or (last_error_sealed is not null and zbor_key_version(last_error_sealed) is distinct from $2))
          order by id limit $3",
         version,
-        |id| rekey_payout(pool, key, id),
+        |id| rekey_payout(pool, key, PayoutId::from_i64(id)),
     )
     .await
 }
@@ -338,7 +338,7 @@ struct PayoutTexts {
     last_error_legacy: Option<String>,
 }
 
-async fn rekey_payout(pool: &PgPool, key: &DataKey, id: i64) -> Result<Row, Error> {
+async fn rekey_payout(pool: &PgPool, key: &DataKey, id: PayoutId) -> Result<Row, Error> {
     let what = format!("payout {id}");
     let version = i32::from(key.version());
     let mut db = rekeying(pool).await?;

@@ -15,6 +15,7 @@ pub mod batches;
 pub mod beneficiaries;
 mod error;
 pub mod iban;
+mod ids;
 pub mod import;
 pub mod jobs;
 pub mod key_rotation;
@@ -26,4 +27,6 @@ pub mod switch;
 pub mod treasury;
 pub mod worker;
 
+pub use beneficiaries::BeneficiaryId;
 pub use error::Error;
+pub use ids::{BatchId, PayoutId, SepaFileId};

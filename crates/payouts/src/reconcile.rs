@@ -25,7 +25,7 @@ use zbor_stripe::events::{Context, Dispatcher, Event, Handled, HandlerFuture, Ou
 
 use crate::beneficiaries::MethodKind;
 use crate::treasury::{self, PayoutStatus};
-use crate::Error;
+use crate::{Error, PayoutId};
 
 /// Registers payouts' handlers in the event table.
 pub fn register(events: Dispatcher) -> Dispatcher {
@@ -56,7 +56,8 @@ struct Transfer {
 
 /// The payout a transfer is for, locked: by our metadata, else by the transfer id we recorded.
 async fn payout_of(db: &mut PgConnection, transfer: &Transfer) -> Result<Option<treasury::Payout>, Error> {
-    let by_metadata = transfer.metadata.get("zbor_payout").and_then(|id| id.parse::<i64>().ok());
+    let by_metadata =
+        transfer.metadata.get("zbor_payout").and_then(|id| id.parse::<i64>().ok()).map(PayoutId::from_i64);
     let id = match by_metadata {
         Some(id) => Some(id),
         None => {
@@ -97,7 +98,7 @@ async fn created_or_updated(db: &mut PgConnection, transfer: &Transfer) -> Resul
     match payout.status {
         PayoutStatus::Sending | PayoutStatus::Approved | PayoutStatus::Failed => {
             treasury::settle_in(db, payout.id, &transfer.id, None).await?;
-            tracing::info!(payout = payout.id, "payout recorded paid from Stripe's transfer event");
+            tracing::info!(payout = payout.id.as_i64(), "payout recorded paid from Stripe's transfer event");
             Ok(Handled::new(Outcome::Booked))
         }
         PayoutStatus::Paid | PayoutStatus::Reversed
@@ -182,6 +183,10 @@ async fn reversed(db: &mut PgConnection, transfer: &Transfer) -> Result<Handled,
     .bind(fully)
     .execute(&mut *db)
     .await?;
-    tracing::warn!(payout = payout.id, fully, "payout transfer reversed; funds back on the campaign");
+    tracing::warn!(
+        payout = payout.id.as_i64(),
+        fully,
+        "payout transfer reversed; funds back on the campaign"
+    );
     Ok(Handled::new(Outcome::Booked))
 }

@@ -19,12 +19,12 @@ use crate::batches::BatchStatus;
 use crate::beneficiaries::{self, MethodKind, PayoutMethod, RevealedBeneficiary};
 use crate::sepa::{self, CreditTransfer, Debtor, PaymentFile};
 use crate::treasury::{self, PayoutStatus};
-use crate::Error;
+use crate::{BatchId, Error, PayoutId, SepaFileId};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct SepaFile {
-    pub id: i64,
-    pub batch_id: i64,
+    pub id: SepaFileId,
+    pub batch_id: BatchId,
     pub message_id: String,
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
@@ -41,11 +41,11 @@ fn decimal_string<S: serde::Serializer>(amount: &Decimal, s: S) -> Result<S::Ok,
 
 /// What the bank statement shows the beneficiary: deliberately neutral. The campaign's name
 /// ("released political prisoners") on a statement could endanger the person receiving it.
-fn remittance(payout: i64) -> String {
+fn remittance(payout: PayoutId) -> String {
     format!("Payment {}", treasury::end_to_end_id(payout))
 }
 
-pub async fn get(pool: &PgPool, id: i64) -> Result<SepaFile, Error> {
+pub async fn get(pool: &PgPool, id: SepaFileId) -> Result<SepaFile, Error> {
     sqlx::query_as("select * from payout_sepa_files where id = $1")
         .bind(id)
         .fetch_optional(pool)
@@ -63,7 +63,7 @@ pub async fn create(
     pool: &PgPool,
     key: &DataKey,
     debtor: &Debtor,
-    batch_id: i64,
+    batch_id: BatchId,
     user: i64,
     requested_execution_date: NaiveDate,
 ) -> Result<SepaFile, Error> {
@@ -83,7 +83,7 @@ pub async fn create(
 #[derive(Clone, Debug)]
 pub struct Made {
     pub file: Option<SepaFile>,
-    pub left_out: Vec<i64>,
+    pub left_out: Vec<PayoutId>,
 }
 
 /// [`create`] in the caller's transaction, with its audit entry (`sepa_file.create`, or
@@ -93,7 +93,7 @@ pub async fn create_in(
     db: &mut PgConnection,
     key: &DataKey,
     debtor: &Debtor,
-    batch_id: i64,
+    batch_id: BatchId,
     actor: &Actor,
     requested_execution_date: NaiveDate,
 ) -> Result<Made, Error> {
@@ -114,7 +114,7 @@ pub async fn create_in(
 }
 
 /// The audit log's name for a file.
-fn subject(id: i64) -> String {
+fn subject(id: SepaFileId) -> String {
     format!("sepa_file:{id}")
 }
 
@@ -122,7 +122,7 @@ async fn create_as(
     db: &mut PgConnection,
     key: &DataKey,
     debtor: &Debtor,
-    batch_id: i64,
+    batch_id: BatchId,
     user: i64,
     requested_execution_date: NaiveDate,
 ) -> Result<Made, Error> {
@@ -142,7 +142,7 @@ async fn create_as(
         return Err(Error::WrongState(format!("batch {batch_id} pays in {currency}: SEPA pays in EUR only")));
     }
     // the payouts this rail delivers in a file
-    let approved: Vec<(i64, Decimal)> = sqlx::query_as(
+    let approved: Vec<(PayoutId, Decimal)> = sqlx::query_as(
         "select p.id, p.amount from payouts p join beneficiaries b on b.id = p.beneficiary_id
          where p.batch_id = $1 and p.status = 'approved' and b.method = $2
          order by p.id for update of p",
@@ -170,7 +170,7 @@ async fn create_as(
             .execute(&mut *db)
             .await?;
         tracing::warn!(
-            batch = batch_id,
+            batch = batch_id.as_i64(),
             failed = not_approved.len(),
             "payouts left out of a SEPA file: destination not approved"
         );
@@ -202,7 +202,7 @@ async fn create_as(
     .bind(control_sum)
     .fetch_one(&mut *db)
     .await?;
-    let ids: Vec<i64> = payouts.iter().map(|(id, ..)| *id).collect();
+    let ids: Vec<PayoutId> = payouts.iter().map(|(id, ..)| *id).collect();
     sqlx::query("insert into payout_sepa_file_items (file_id, payout_id) select $1, unnest($2::bigint[])")
         .bind(file.id)
         .bind(&ids)
@@ -215,7 +215,12 @@ async fn create_as(
         .await?;
     // written once here to refuse a file the bank would refuse, from the destinations just checked
     sepa::pain_001_001_09(&payment_file(&file, debtor, payouts)?)?;
-    tracing::info!(batch = batch_id, file = file.id, transactions = ids.len(), "SEPA file made");
+    tracing::info!(
+        batch = batch_id.as_i64(),
+        file = file.id.as_i64(),
+        transactions = ids.len(),
+        "SEPA file made"
+    );
     Ok(Made { file: Some(file), left_out: not_approved })
 }
 
@@ -225,7 +230,7 @@ async fn create_as(
 pub async fn document(
     pool: &PgPool,
     key: &DataKey,
-    id: i64,
+    id: SepaFileId,
     debtor: &Debtor,
     actor: &Actor,
 ) -> Result<String, Error> {
@@ -235,7 +240,7 @@ pub async fn document(
     zbor_audit::record_in(&mut audit, actor, "sepa_file.download", Some(&subject(id)), details).await?;
     audit.commit().await?;
     let mut conn = pool.acquire().await?;
-    let items: Vec<(i64, Decimal, String)> = sqlx::query_as(
+    let items: Vec<(PayoutId, Decimal, String)> = sqlx::query_as(
         "select p.id, p.amount, b.currency from payout_sepa_file_items i
          join payouts p on p.id = i.payout_id join payout_batches b on b.id = p.batch_id
          where i.file_id = $1 order by p.id",
@@ -256,7 +261,7 @@ pub async fn document(
 fn payment_file(
     file: &SepaFile,
     debtor: &Debtor,
-    checked: Vec<(i64, Money, RevealedBeneficiary)>,
+    checked: Vec<(PayoutId, Money, RevealedBeneficiary)>,
 ) -> Result<PaymentFile, Error> {
     let mut transfers = Vec::with_capacity(checked.len());
     for (payout, amount, person) in checked {
@@ -287,7 +292,7 @@ fn payment_file(
 /// The bank executed the file: each of its payouts still `sent` is paid (its hold posted).
 /// Payouts the bank returned were marked so before and stay as they are. Returns how many were
 /// paid now.
-pub async fn confirm(pool: &PgPool, id: i64, user: i64) -> Result<usize, Error> {
+pub async fn confirm(pool: &PgPool, id: SepaFileId, user: i64) -> Result<usize, Error> {
     let mut db = pool.begin().await?;
     let paid = confirm_in(&mut db, id, &Actor::User(user)).await?;
     db.commit().await?;
@@ -295,7 +300,7 @@ pub async fn confirm(pool: &PgPool, id: i64, user: i64) -> Result<usize, Error> 
 }
 
 /// [`confirm`] in the caller's transaction, with its audit entry (how many were paid).
-pub async fn confirm_in(db: &mut PgConnection, id: i64, actor: &Actor) -> Result<usize, Error> {
+pub async fn confirm_in(db: &mut PgConnection, id: SepaFileId, actor: &Actor) -> Result<usize, Error> {
     let user = actor.user().ok_or(Error::NeedsUser("confirming a SEPA file"))?;
     let paid = confirm_as(&mut *db, id, user).await?;
     zbor_audit::record_in(
@@ -309,7 +314,7 @@ pub async fn confirm_in(db: &mut PgConnection, id: i64, actor: &Actor) -> Result
     Ok(paid)
 }
 
-async fn confirm_as(db: &mut PgConnection, id: i64, user: i64) -> Result<usize, Error> {
+async fn confirm_as(db: &mut PgConnection, id: SepaFileId, user: i64) -> Result<usize, Error> {
     let confirmed: Option<Option<DateTime<Utc>>> =
         sqlx::query_scalar("select confirmed_at from payout_sepa_files where id = $1 for update")
             .bind(id)
@@ -320,7 +325,7 @@ async fn confirm_as(db: &mut PgConnection, id: i64, user: i64) -> Result<usize, 
         Some(Some(_)) => return Err(Error::WrongState(format!("SEPA file {id} is already confirmed"))),
         Some(None) => {}
     }
-    let sent: Vec<(i64, PayoutStatus)> = sqlx::query_as(
+    let sent: Vec<(PayoutId, PayoutStatus)> = sqlx::query_as(
         "select p.id, p.status from payout_sepa_file_items i join payouts p on p.id = i.payout_id
          where i.file_id = $1 and p.sepa_file_id = $1 order by p.id for update of p",
     )
@@ -339,6 +344,6 @@ async fn confirm_as(db: &mut PgConnection, id: i64, user: i64) -> Result<usize, 
         .bind(id)
         .execute(&mut *db)
         .await?;
-    tracing::info!(file = id, paid, "SEPA file confirmed");
+    tracing::info!(file = id.as_i64(), paid, "SEPA file confirmed");
     Ok(paid)
 }

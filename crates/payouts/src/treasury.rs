@@ -15,10 +15,10 @@ use zbor_audit::Actor;
 use zbor_ledger::{HoldId, TransactionId};
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::MethodKind;
+use crate::beneficiaries::{BeneficiaryId, MethodKind};
 use crate::jobs::{self, PayoutJob};
 use crate::rails::{self, Delivery};
-use crate::Error;
+use crate::{BatchId, Error, PayoutId, SepaFileId};
 
 pub const NOTE_LEN_MAX: usize = 1_000;
 
@@ -57,9 +57,9 @@ impl PayoutStatus {
 /// adds them. `Debug` leaves the error text out.
 #[derive(Clone, Serialize)]
 pub struct Payout {
-    pub id: i64,
-    pub batch_id: i64,
-    pub beneficiary_id: i64,
+    pub id: PayoutId,
+    pub batch_id: BatchId,
+    pub beneficiary_id: BeneficiaryId,
     pub method: MethodKind,
     #[serde(serialize_with = "decimal_string")]
     pub amount: Decimal,
@@ -77,7 +77,7 @@ pub struct Payout {
     /// The last error has words of a third party that are sealed and not in `last_error`.
     pub last_error_sealed: bool,
     pub rail_reference: Option<String>,
-    pub sepa_file_id: Option<i64>,
+    pub sepa_file_id: Option<SepaFileId>,
     pub paid_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "decimal_string")]
     pub reversed_amount: Decimal,
@@ -142,9 +142,9 @@ fn sentence(summary: Option<&str>, code: Option<&str>, detail: Option<&str>) -> 
 
 #[derive(sqlx::FromRow)]
 struct PayoutRow {
-    id: i64,
-    batch_id: i64,
-    beneficiary_id: i64,
+    id: PayoutId,
+    batch_id: BatchId,
+    beneficiary_id: BeneficiaryId,
     method: MethodKind,
     amount: Decimal,
     currency: String,
@@ -155,7 +155,7 @@ struct PayoutRow {
     last_error_sealed: Option<Vec<u8>>,
     last_error_legacy: Option<String>,
     rail_reference: Option<String>,
-    sepa_file_id: Option<i64>,
+    sepa_file_id: Option<SepaFileId>,
     paid_at: Option<DateTime<Utc>>,
     reversed_amount: Decimal,
 }
@@ -203,7 +203,7 @@ const PAYOUT_COLUMNS: &str =
      p.rail_reference, p.sepa_file_id, p.paid_at, p.reversed_amount";
 
 /// A payout without its error's sealed words (see [`Payout::opened`]).
-pub async fn get(pool: &PgPool, id: i64) -> Result<Payout, Error> {
+pub async fn get(pool: &PgPool, id: PayoutId) -> Result<Payout, Error> {
     let sql = format!(
         "select {PAYOUT_COLUMNS} from payouts p join payout_batches b on b.id = p.batch_id
          join beneficiaries ben on ben.id = p.beneficiary_id where p.id = $1"
@@ -213,7 +213,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Payout, Error> {
 }
 
 /// Locks the payout's row for the rest of the transaction.
-pub(crate) async fn lock(db: &mut PgConnection, id: i64) -> Result<Payout, Error> {
+pub(crate) async fn lock(db: &mut PgConnection, id: PayoutId) -> Result<Payout, Error> {
     let sql = format!(
         "select {PAYOUT_COLUMNS} from payouts p join payout_batches b on b.id = p.batch_id
          join beneficiaries ben on ben.id = p.beneficiary_id where p.id = $1 for update of p"
@@ -233,7 +233,7 @@ fn wrong_state(payout: &Payout, action: &str, allowed: &str) -> Error {
 /// Posts the payout's hold (the money leaves the campaign for good) and marks it paid.
 pub(crate) async fn settle_in(
     db: &mut PgConnection,
-    id: i64,
+    id: PayoutId,
     reference: &str,
     finished_by: Option<i64>,
 ) -> Result<(), Error> {
@@ -261,7 +261,7 @@ pub(crate) async fn settle_in(
     Ok(())
 }
 
-fn seal_note(key: &DataKey, id: i64, note: &str) -> Result<Option<Vec<u8>>, Error> {
+fn seal_note(key: &DataKey, id: PayoutId, note: &str) -> Result<Option<Vec<u8>>, Error> {
     let note = note.trim();
     if note.chars().count() > NOTE_LEN_MAX {
         return Err(Error::invalid("note", format!("at most {NOTE_LEN_MAX} characters")));
@@ -273,12 +273,12 @@ fn seal_note(key: &DataKey, id: i64, note: &str) -> Result<Option<Vec<u8>>, Erro
 }
 
 /// What a payout's sealed note is bound to.
-pub(crate) fn note_record(id: i64) -> String {
+pub(crate) fn note_record(id: PayoutId) -> String {
     format!("payout:{id}:note")
 }
 
 /// What a payout's sealed error words are bound to.
-pub(crate) fn last_error_record(id: i64) -> String {
+pub(crate) fn last_error_record(id: PayoutId) -> String {
     format!("payout:{id}:last_error")
 }
 
@@ -298,7 +298,11 @@ impl Failure {
 
     /// The detail sealed for payout `id`'s record; none without detail, or without a key (then
     /// the detail is not kept at all).
-    pub(crate) fn sealed_detail(&self, key: Option<&DataKey>, id: i64) -> Result<Option<Vec<u8>>, Error> {
+    pub(crate) fn sealed_detail(
+        &self,
+        key: Option<&DataKey>,
+        id: PayoutId,
+    ) -> Result<Option<Vec<u8>>, Error> {
         match (key, self.detail.as_deref().map(str::trim).filter(|d| !d.is_empty())) {
             (Some(key), Some(detail)) => {
                 let detail: String = detail.chars().take(ERROR_DETAIL_LEN_MAX).collect();
@@ -343,7 +347,7 @@ impl TreasurerAction<'_> {
 /// Free text (the note, the bank's words) is sealed on the payout, never copied into the log.
 pub async fn act_in(
     db: &mut PgConnection,
-    id: i64,
+    id: PayoutId,
     actor: &Actor,
     action: TreasurerAction<'_>,
 ) -> Result<(), Error> {
@@ -357,7 +361,7 @@ pub async fn act_in(
         TreasurerAction::Retry => retry_in(&mut *db, id, user).await?,
         TreasurerAction::Cancel => cancel_by_treasurer_in(&mut *db, id, user).await?,
     }
-    let (batch, status): (i64, PayoutStatus) =
+    let (batch, status): (BatchId, PayoutStatus) =
         sqlx::query_as("select batch_id, status from payouts where id = $1")
             .bind(id)
             .fetch_one(&mut *db)
@@ -379,7 +383,7 @@ pub async fn act_in(
 pub async fn mark_paid(
     pool: &PgPool,
     key: &DataKey,
-    id: i64,
+    id: PayoutId,
     user: i64,
     note: &str,
 ) -> Result<Payout, Error> {
@@ -392,7 +396,7 @@ pub async fn mark_paid(
 async fn mark_paid_in(
     db: &mut PgConnection,
     key: &DataKey,
-    id: i64,
+    id: PayoutId,
     user: i64,
     note: &str,
 ) -> Result<(), Error> {
@@ -417,12 +421,12 @@ async fn mark_paid_in(
         .bind(sealed)
         .execute(&mut *db)
         .await?;
-    tracing::info!(payout = id, user, "payout marked paid");
+    tracing::info!(payout = id.as_i64(), user, "payout marked paid");
     Ok(())
 }
 
 /// The EndToEndId of a payout in a SEPA file: the bank returns it on statements and returns.
-pub fn end_to_end_id(payout: i64) -> String {
+pub fn end_to_end_id(payout: PayoutId) -> String {
     format!("ZBOR-P{payout}")
 }
 
@@ -463,7 +467,7 @@ pub fn split_return_reason(reason: &str) -> (Option<&str>, &str) {
 ///
 /// Without the data key only the return reason code is kept (`AC04`), never the rest of the text:
 /// [`mark_returned_sealed`] seals it.
-pub async fn mark_returned(pool: &PgPool, id: i64, user: i64, reason: &str) -> Result<Payout, Error> {
+pub async fn mark_returned(pool: &PgPool, id: PayoutId, user: i64, reason: &str) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
     act_in(&mut db, id, &Actor::User(user), TreasurerAction::Returned { key: None, reason }).await?;
     db.commit().await?;
@@ -475,7 +479,7 @@ pub async fn mark_returned(pool: &PgPool, id: i64, user: i64, reason: &str) -> R
 pub async fn mark_returned_sealed(
     pool: &PgPool,
     key: &DataKey,
-    id: i64,
+    id: PayoutId,
     user: i64,
     reason: &str,
 ) -> Result<Payout, Error> {
@@ -488,7 +492,7 @@ pub async fn mark_returned_sealed(
 async fn mark_returned_in(
     db: &mut PgConnection,
     key: Option<&DataKey>,
-    id: i64,
+    id: PayoutId,
     user: i64,
     reason: &str,
 ) -> Result<(), Error> {
@@ -519,20 +523,20 @@ async fn mark_returned_in(
     .bind(sealed)
     .execute(&mut *db)
     .await?;
-    tracing::info!(payout = id, user, code = failure.code.as_deref(), "SEPA payout returned");
+    tracing::info!(payout = id.as_i64(), user, code = failure.code.as_deref(), "SEPA payout returned");
     Ok(())
 }
 
 /// A failed payout goes back to `approved`: a worker tries a Stripe transfer again (attempts
 /// start over), a SEPA payout goes into the next file, a manual one waits to be marked paid.
-pub async fn retry(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
+pub async fn retry(pool: &PgPool, id: PayoutId, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
     act_in(&mut db, id, &Actor::User(user), TreasurerAction::Retry).await?;
     db.commit().await?;
     get(pool, id).await
 }
 
-async fn retry_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
+async fn retry_in(db: &mut PgConnection, id: PayoutId, user: i64) -> Result<(), Error> {
     let payout = lock(&mut *db, id).await?;
     if payout.status != PayoutStatus::Failed {
         return Err(wrong_state(&payout, "retried", "a failed payout"));
@@ -550,21 +554,21 @@ async fn retry_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error
     if rails::of(payout.method).delivery() == Delivery::Worker {
         PayoutJob { payout: id }.enqueue_retry_in(&mut *db).await?;
     }
-    tracing::info!(payout = id, user, "payout retried");
+    tracing::info!(payout = id.as_i64(), user, "payout retried");
     Ok(())
 }
 
 /// Cancels an approved or failed payout that is not on its way: the hold is voided and the funds
 /// are available to the campaign again. A payout a worker is sending, or a SEPA payout at the
 /// bank, cannot be cancelled (return the SEPA one first).
-pub async fn cancel(pool: &PgPool, id: i64, user: i64) -> Result<Payout, Error> {
+pub async fn cancel(pool: &PgPool, id: PayoutId, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
     act_in(&mut db, id, &Actor::User(user), TreasurerAction::Cancel).await?;
     db.commit().await?;
     get(pool, id).await
 }
 
-async fn cancel_by_treasurer_in(db: &mut PgConnection, id: i64, user: i64) -> Result<(), Error> {
+async fn cancel_by_treasurer_in(db: &mut PgConnection, id: PayoutId, user: i64) -> Result<(), Error> {
     let payout = lock(&mut *db, id).await?;
     match payout.status {
         PayoutStatus::Approved | PayoutStatus::Failed => {}
@@ -578,11 +582,11 @@ async fn cancel_by_treasurer_in(db: &mut PgConnection, id: i64, user: i64) -> Re
         }
     }
     cancel_in(&mut *db, id, Some(user)).await?;
-    tracing::info!(payout = id, user, "payout cancelled");
+    tracing::info!(payout = id.as_i64(), user, "payout cancelled");
     Ok(())
 }
 
-pub(crate) async fn cancel_in(db: &mut PgConnection, id: i64, user: Option<i64>) -> Result<(), Error> {
+pub(crate) async fn cancel_in(db: &mut PgConnection, id: PayoutId, user: Option<i64>) -> Result<(), Error> {
     let hold: Option<uuid::Uuid> =
         sqlx::query_scalar("select hold_id from payouts where id = $1").bind(id).fetch_one(&mut *db).await?;
     if let Some(hold) = hold {
@@ -597,7 +601,7 @@ pub(crate) async fn cancel_in(db: &mut PgConnection, id: i64, user: Option<i64>)
 }
 
 /// The sealed note of a payout, opened (for an audited reveal).
-pub async fn note(pool: &PgPool, key: &DataKey, id: i64) -> Result<Option<String>, Error> {
+pub async fn note(pool: &PgPool, key: &DataKey, id: PayoutId) -> Result<Option<String>, Error> {
     let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar("select note_sealed from payouts where id = $1")
         .bind(id)
         .fetch_optional(pool)

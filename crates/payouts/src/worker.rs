@@ -29,11 +29,11 @@ use zbor_ledger::{Currency, Money};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
-use crate::beneficiaries::{MethodKind, PayoutMethod};
+use crate::beneficiaries::{BeneficiaryId, MethodKind, PayoutMethod};
 use crate::jobs::{millis, TAKEOVER_AFTER};
 use crate::rails::{self, Delivery};
 use crate::treasury::{Failure, PayoutStatus};
-use crate::Error;
+use crate::{BatchId, Error, PayoutId};
 
 /// Attempts before a payout is `failed` and waits for a treasurer.
 pub const ATTEMPTS_MAX: i32 = 8;
@@ -117,8 +117,8 @@ struct DueRow {
     status: PayoutStatus,
     amount: Decimal,
     currency: String,
-    beneficiary: i64,
-    batch: i64,
+    beneficiary: BeneficiaryId,
+    batch: BatchId,
     attempts: i32,
     method: MethodKind,
     stale: bool,
@@ -126,7 +126,7 @@ struct DueRow {
 
 /// Pays payout `id` if it is due. Safe to call for the same payout from several workers at once
 /// and again after a crash at any point.
-pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64) -> Result<Step, Error> {
+pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: PayoutId) -> Result<Step, Error> {
     let mut db = pool.begin().await?;
     let row: Option<DueRow> = sqlx::query_as(
         "select p.status, p.amount, b.currency, p.beneficiary_id as beneficiary,
@@ -176,7 +176,11 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
             .execute(&mut *db)
             .await?;
             db.commit().await?;
-            tracing::warn!(payout = id, beneficiary, "payout failed: destination not the approved one");
+            tracing::warn!(
+                payout = id.as_i64(),
+                beneficiary = beneficiary.as_i64(),
+                "payout failed: destination not the approved one"
+            );
             return Ok(Step::Failed { reason: failure.public() });
         }
         Err(e) => return Err(e),
@@ -208,7 +212,7 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
             if !record_paid(pool, id, &reference).await? {
                 return Ok(Step::Finished);
             }
-            tracing::info!(payout = id, "payout paid");
+            tracing::info!(payout = id.as_i64(), "payout paid");
             Ok(Step::Paid { reference })
         }
         // our own limit for this rail: not the transfer's fault, so not an attempt
@@ -253,7 +257,12 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
             .execute(pool)
             .await?;
             // Stripe's message stays out of the log: it can quote the connected account
-            tracing::warn!(payout = id, attempt, code = failure.code.as_deref(), "payout failed; will retry");
+            tracing::warn!(
+                payout = id.as_i64(),
+                attempt,
+                code = failure.code.as_deref(),
+                "payout failed; will retry"
+            );
             Ok(Step::RetryLater { after_seconds })
         }
     }
@@ -261,7 +270,7 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: i64)
 
 /// Posts the hold and marks the payout paid; false when it is no longer `sending` (another
 /// worker, or the `transfer.created` webhook, recorded it first).
-async fn record_paid(pool: &PgPool, id: i64, reference: &str) -> Result<bool, Error> {
+async fn record_paid(pool: &PgPool, id: PayoutId, reference: &str) -> Result<bool, Error> {
     let mut db = pool.begin().await?;
     let status: Option<PayoutStatus> =
         sqlx::query_scalar("select status from payouts where id = $1 for update")
@@ -276,7 +285,7 @@ async fn record_paid(pool: &PgPool, id: i64, reference: &str) -> Result<bool, Er
     Ok(true)
 }
 
-async fn mark_failed(pool: &PgPool, key: &DataKey, id: i64, failure: &Failure) -> Result<(), Error> {
+async fn mark_failed(pool: &PgPool, key: &DataKey, id: PayoutId, failure: &Failure) -> Result<(), Error> {
     sqlx::query(
         "update payouts set status = 'failed', last_error = $2, last_error_code = $3, last_error_sealed = $4,
                 last_error_legacy = null
@@ -288,6 +297,10 @@ async fn mark_failed(pool: &PgPool, key: &DataKey, id: i64, failure: &Failure) -
     .bind(failure.sealed_detail(Some(key), id)?)
     .execute(pool)
     .await?;
-    tracing::warn!(payout = id, code = failure.code.as_deref(), "payout failed; waits for a treasurer");
+    tracing::warn!(
+        payout = id.as_i64(),
+        code = failure.code.as_deref(),
+        "payout failed; waits for a treasurer"
+    );
     Ok(())
 }

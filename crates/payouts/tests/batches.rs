@@ -33,26 +33,20 @@ async fn setup(funds: &str) -> Setup {
     Setup { db, key, campaign, creator: ids[0], second: ids[1], third: ids[2] }
 }
 
-async fn beneficiaries_for(s: &Setup, count: u64) -> Vec<i64> {
+async fn beneficiaries_for(s: &Setup, count: u64) -> Vec<BeneficiaryId> {
     let mut ids = Vec::new();
     for n in 0..count {
         let new = new(json!({
             "name": format!("Released person {n}"), "contact": "via the fund", "note": "",
             "method": { "kind": "sepa", "iban": de_iban(n + 1) }
         }));
-        ids.push(
-            beneficiaries::create(&s.db.pool, &s.key, s.campaign.id.as_i64(), &new)
-                .await
-                .unwrap()
-                .id
-                .as_i64(),
-        );
+        ids.push(beneficiaries::create(&s.db.pool, &s.key, s.campaign.id.as_i64(), &new).await.unwrap().id);
     }
     confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.third).await;
     ids
 }
 
-fn items(beneficiaries: &[i64], amount: &str) -> Vec<NewItem> {
+fn items(beneficiaries: &[BeneficiaryId], amount: &str) -> Vec<NewItem> {
     beneficiaries.iter().map(|b| NewItem { beneficiary: *b, amount: amount.into() }).collect()
 }
 
@@ -146,7 +140,7 @@ async fn an_edit_or_a_changed_destination_voids_every_approval() {
         note: None,
         method: Some(serde_json::from_value(json!({"kind": "sepa", "iban": de_iban(999)})).unwrap()),
     };
-    beneficiaries::update(&s.db.pool, &s.key, BeneficiaryId::from_i64(people[1]), &change).await.unwrap();
+    beneficiaries::update(&s.db.pool, &s.key, people[1], &change).await.unwrap();
     assert_eq!(
         batches::approve(&s.db.pool, batch.id, s.third, &edited.content_hash).await.unwrap(),
         Err(Refusal::DestinationChanged)

@@ -18,7 +18,7 @@ use zbor_payouts::iban::Iban;
 use zbor_payouts::sepa::Debtor;
 use zbor_payouts::treasury::{self, PayoutStatus};
 use zbor_payouts::worker::{self, Step};
-use zbor_payouts::{sepa_files, Error};
+use zbor_payouts::{sepa_files, Error, PayoutId};
 use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
 
@@ -39,7 +39,7 @@ async fn setup() -> Setup {
 }
 
 /// Treasurer 0 adds a beneficiary paid by `method`; treasurer 1 confirms its destination.
-async fn confirmed_beneficiary(s: &Setup, method: serde_json::Value) -> i64 {
+async fn confirmed_beneficiary(s: &Setup, method: serde_json::Value) -> BeneficiaryId {
     let new = new(json!({ "name": "Released person", "contact": "", "note": "", "method": method }));
     let mut db = s.db.pool.begin().await.unwrap();
     let created = beneficiaries::create_in(
@@ -53,12 +53,12 @@ async fn confirmed_beneficiary(s: &Setup, method: serde_json::Value) -> i64 {
     .unwrap();
     db.commit().await.unwrap();
     beneficiaries::confirm(&s.db.pool, &[Confirmation::from(&created)], s.treasurers[1]).await.unwrap();
-    created.id.as_i64()
+    created.id
 }
 
 /// Creates (treasurer 0) and releases (treasurers 1 and 2) a batch of EUR 1,000 to `person`;
 /// its payout id.
-async fn approved_payout(s: &Setup, person: i64) -> i64 {
+async fn approved_payout(s: &Setup, person: BeneficiaryId) -> PayoutId {
     let items = [NewItem { beneficiary: person, amount: "1000".into() }];
     let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[0], &items).await.unwrap();
     batches::approve(&s.db.pool, batch.id, s.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
@@ -90,7 +90,7 @@ type SealedIdentity = (String, Vec<u8>, Option<Vec<u8>>, Option<String>, Vec<u8>
 /// What an insider with a code path that skips the application's check would do, or someone
 /// editing the row in the database: the guard is switched off and the victim's row is given
 /// another destination, sealed properly (it opens and agrees with its own fingerprint).
-async fn redirect_behind_the_guard(s: &Setup, person: i64, method: serde_json::Value) {
+async fn redirect_behind_the_guard(s: &Setup, person: BeneficiaryId, method: serde_json::Value) {
     let mut db = s.db.pool.begin().await.unwrap();
     // a properly sealed row with the attacker's destination, whose identity the victim takes
     let other = beneficiaries::create_in(
@@ -147,7 +147,7 @@ async fn an_approved_payout_cannot_be_redirected() {
     let err = beneficiaries::update_in(
         &mut db,
         &s.key,
-        BeneficiaryId::from_i64(person),
+        person,
         &to_method(sepa(ATTACKER_IBAN)),
         &zbor_audit::Actor::User(s.treasurers[0]),
     )
@@ -158,12 +158,7 @@ async fn an_approved_payout_cannot_be_redirected() {
     assert!(err.to_string().contains(&payout.to_string()), "{err}");
     // a change of name is still fine: it does not touch where the money goes
     let renamed = BeneficiaryUpdate { name: Some("Renamed".into()), ..Default::default() };
-    assert!(
-        !beneficiaries::update(&s.db.pool, &s.key, BeneficiaryId::from_i64(person), &renamed)
-            .await
-            .unwrap()
-            .payee_changed
-    );
+    assert!(!beneficiaries::update(&s.db.pool, &s.key, person, &renamed).await.unwrap().payee_changed);
 
     // the database refuses it too, whatever the application does
     let raw = sqlx::query("update beneficiaries set payee_fingerprint = sha256('x'::bytea) where id = $1")
@@ -203,14 +198,8 @@ async fn an_approved_payout_cannot_be_redirected() {
         sepa_files::document(&s.db.pool, &s.key, file.id, &debtor(), &zbor_audit::Actor::Cli).await.unwrap();
     assert!(xml.contains(APPROVED_IBAN) && !xml.contains(ATTACKER_IBAN));
     // sent to the bank: still locked
-    let err = beneficiaries::update(
-        &s.db.pool,
-        &s.key,
-        BeneficiaryId::from_i64(person),
-        &to_method(sepa(ATTACKER_IBAN)),
-    )
-    .await
-    .unwrap_err();
+    let err =
+        beneficiaries::update(&s.db.pool, &s.key, person, &to_method(sepa(ATTACKER_IBAN))).await.unwrap_err();
     assert!(matches!(err, Error::DestinationLocked { .. }), "{err:?}");
     s.db.drop_database().await;
 }
@@ -306,7 +295,7 @@ async fn a_destination_needs_a_second_treasurer() {
     .unwrap();
     assert_eq!(created.destination_set_by, Some(s.treasurers[0]));
     assert!(!created.destination_confirmed());
-    let person = created.id.as_i64();
+    let person = created.id;
     let items = [NewItem { beneficiary: person, amount: "1000".into() }];
 
     // not payable yet
@@ -333,7 +322,10 @@ async fn a_destination_needs_a_second_treasurer() {
     // all or nothing
     let both = [
         Confirmation::from(&created),
-        Confirmation { beneficiary: person + 100, payee_fingerprint: "00".repeat(32) },
+        Confirmation {
+            beneficiary: BeneficiaryId::from_i64(person.as_i64() + 100),
+            payee_fingerprint: "00".repeat(32),
+        },
     ];
     assert!(beneficiaries::confirm(&s.db.pool, &both, s.treasurers[1]).await.is_err());
     assert!(!beneficiaries::get(&s.db.pool, created.id).await.unwrap().destination_confirmed());
@@ -385,7 +377,7 @@ async fn approvers_see_a_destination_that_changed_since_the_last_payout() {
     let moved = beneficiaries::update_in(
         &mut db,
         &s.key,
-        BeneficiaryId::from_i64(person),
+        person,
         &to_method(sepa(APPROVED_IBAN)),
         &zbor_audit::Actor::User(s.treasurers[0]),
     )

@@ -18,9 +18,9 @@ use serde_json::json;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate, Confirmation, PayoutMethod};
 use zbor_payouts::key_rotation;
-use zbor_payouts::switch;
 use zbor_payouts::treasury::{self, PayoutStatus};
 use zbor_payouts::worker::{self, Step};
+use zbor_payouts::{switch, PayoutId};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
 use zbor_testkit::TestDb;
@@ -93,7 +93,7 @@ async fn world() -> World {
 }
 
 /// Treasurer 0 adds a beneficiary under `key`; treasurer 1 confirms its destination.
-async fn beneficiary(w: &World, key: &DataKey, name: &str, method: serde_json::Value) -> i64 {
+async fn beneficiary(w: &World, key: &DataKey, name: &str, method: serde_json::Value) -> BeneficiaryId {
     let new =
         new(json!({ "name": name, "contact": "+375 29 000 00 00", "note": "released", "method": method }));
     let mut db = w.pool().begin().await.unwrap();
@@ -103,11 +103,11 @@ async fn beneficiary(w: &World, key: &DataKey, name: &str, method: serde_json::V
             .unwrap();
     db.commit().await.unwrap();
     beneficiaries::confirm(w.pool(), &[Confirmation::from(&created)], w.treasurer(1)).await.unwrap();
-    created.id.as_i64()
+    created.id
 }
 
 /// Created by treasurer 0, released by treasurers 1 and 2: the payout ids, in `people`'s order.
-async fn released(w: &World, people: &[i64]) -> Vec<i64> {
+async fn released(w: &World, people: &[BeneficiaryId]) -> Vec<PayoutId> {
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
     let batch = batches::create(w.pool(), w.campaign, w.treasurer(0), &items).await.unwrap();
@@ -119,7 +119,7 @@ async fn released(w: &World, people: &[i64]) -> Vec<i64> {
     people.iter().map(|p| batch.items.iter().find(|i| i.beneficiary == *p).unwrap().payout).collect()
 }
 
-async fn mark_sent(w: &World, payout: i64) {
+async fn mark_sent(w: &World, payout: PayoutId) {
     sqlx::query("update payouts set status = 'sent', sent_at = now() where id = $1")
         .bind(payout)
         .execute(w.pool())
@@ -226,8 +226,8 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
         method: Some(serde_json::from_value(json!({"kind": "sepa", "iban": de_iban(6)})).unwrap()),
         ..Default::default()
     };
-    beneficiaries::update(w.pool(), old, BeneficiaryId::from_i64(moved), &to_new_account).await.unwrap();
-    let reconfirm = beneficiaries::get(w.pool(), BeneficiaryId::from_i64(moved)).await.unwrap();
+    beneficiaries::update(w.pool(), old, moved, &to_new_account).await.unwrap();
+    let reconfirm = beneficiaries::get(w.pool(), moved).await.unwrap();
     beneficiaries::confirm(w.pool(), &[Confirmation::from(&reconfirm)], w.treasurer(1)).await.unwrap();
     // returned by the bank, the bank's words sealed
     let [family_payout] = released(&w, &[family]).await[..] else { panic!() };
@@ -248,17 +248,15 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
         .unwrap();
 
     // what treasurers see before: duplicates, changes since the last payout, confirmations
-    let id = BeneficiaryId::from_i64;
     let everyone = [sepa, family, stripe, manual, moved];
     let mut revealed_before = Vec::new();
     for person in everyone {
-        let revealed =
-            beneficiaries::reveal(w.pool(), old, id(person), &zbor_audit::Actor::Cli).await.unwrap();
+        let revealed = beneficiaries::reveal(w.pool(), old, person, &zbor_audit::Actor::Cli).await.unwrap();
         revealed_before.push((revealed.name, revealed.method));
     }
-    assert_eq!(beneficiaries::get(w.pool(), id(sepa)).await.unwrap().duplicate_of, vec![id(family)]);
-    assert!(beneficiaries::get(w.pool(), id(moved)).await.unwrap().changed_since_last_payout);
-    assert!(!beneficiaries::get(w.pool(), id(manual)).await.unwrap().changed_since_last_payout);
+    assert_eq!(beneficiaries::get(w.pool(), sepa).await.unwrap().duplicate_of, vec![family]);
+    assert!(beneficiaries::get(w.pool(), moved).await.unwrap().changed_since_last_payout);
+    assert!(!beneficiaries::get(w.pool(), manual).await.unwrap().changed_since_last_payout);
     // everything is under the one key there was, but for the two texts from before sealing
     assert_eq!(not_under(w.pool(), 1).await, 2);
 
@@ -283,16 +281,15 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
     // the old key is dropped: everything works with the new key alone
     let key = &w.keys.new_only;
     for (person, (name, method)) in everyone.iter().zip(&revealed_before) {
-        let revealed =
-            beneficiaries::reveal(w.pool(), key, id(*person), &zbor_audit::Actor::Cli).await.unwrap();
+        let revealed = beneficiaries::reveal(w.pool(), key, *person, &zbor_audit::Actor::Cli).await.unwrap();
         assert_eq!((&revealed.name, &revealed.method), (name, method), "beneficiary {person}");
         assert!(
-            beneficiaries::get(w.pool(), id(*person)).await.unwrap().destination_confirmed(),
+            beneficiaries::get(w.pool(), *person).await.unwrap().destination_confirmed(),
             "still confirmed"
         );
     }
     assert!(
-        beneficiaries::reveal(w.pool(), old, id(sepa), &zbor_audit::Actor::Cli).await.is_err(),
+        beneficiaries::reveal(w.pool(), old, sepa, &zbor_audit::Actor::Cli).await.is_err(),
         "re-sealed: the old key alone opens nothing"
     );
     // logins find users by their re-keyed email index; emails and second factors open
@@ -307,15 +304,12 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
     let groups = beneficiaries::duplicates(w.pool(), Some(w.campaign)).await.unwrap();
     let members: Vec<Vec<BeneficiaryId>> =
         groups.iter().map(|g| g.beneficiaries.iter().map(|b| b.id).collect()).collect();
-    assert_eq!(members, vec![vec![id(sepa), id(family)]]);
+    assert_eq!(members, vec![vec![sepa, family]]);
     let newcomer = beneficiary(&w, key, "Olga", json!({"kind": "sepa", "iban": shared_iban})).await;
-    assert_eq!(
-        beneficiaries::get(w.pool(), id(newcomer)).await.unwrap().duplicate_of,
-        vec![id(sepa), id(family)]
-    );
+    assert_eq!(beneficiaries::get(w.pool(), newcomer).await.unwrap().duplicate_of, vec![sepa, family]);
     // changed since the last payout: as before
-    assert!(beneficiaries::get(w.pool(), id(moved)).await.unwrap().changed_since_last_payout);
-    assert!(!beneficiaries::get(w.pool(), id(manual)).await.unwrap().changed_since_last_payout);
+    assert!(beneficiaries::get(w.pool(), moved).await.unwrap().changed_since_last_payout);
+    assert!(!beneficiaries::get(w.pool(), manual).await.unwrap().changed_since_last_payout);
     let batch = batches::create(
         w.pool(),
         w.campaign,
@@ -328,7 +322,7 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
     // approvals' fingerprint checks: the payouts on their way still pay exactly what was approved
     let mut conn = w.pool().acquire().await.unwrap();
     let approved = beneficiaries::approved_destination(&mut conn, key, sepa_payout).await.unwrap();
-    assert_eq!(approved.id, id(sepa));
+    assert_eq!(approved.id, sepa);
     assert!(matches!(approved.method, PayoutMethod::Sepa { .. }));
     drop(conn);
     let (sim, stripe_client) = simulator().await;
@@ -466,7 +460,7 @@ async fn a_row_altered_in_the_database_is_reported_and_left_as_it_is() {
     assert_eq!(rotated.failed.len(), 1, "{rotated:?}");
     assert!(rotated.failed[0].starts_with(&format!("beneficiary {altered}: ")), "{rotated:?}");
     assert!(!rotated.failed[0].contains("Maria") && !rotated.failed[0].contains("DE"), "{rotated:?}");
-    let versions: Vec<(i64, i32)> =
+    let versions: Vec<(BeneficiaryId, i32)> =
         sqlx::query_as("select id, zbor_key_version(sealed) from beneficiaries order by id")
             .fetch_all(w.pool())
             .await
@@ -547,7 +541,7 @@ async fn the_database_lets_only_a_rotation_re_key_a_fingerprint_and_only_forward
     // the rotation itself passes both guards, and keeps the destination confirmed
     let passes = rotate_all(w.pool(), &w.keys.ring).await;
     assert_eq!(rekeyed(&passes, "beneficiaries"), 1);
-    let after = beneficiaries::get(w.pool(), BeneficiaryId::from_i64(person)).await.unwrap();
+    let after = beneficiaries::get(w.pool(), person).await.unwrap();
     assert!(after.destination_confirmed());
     let mut conn = w.pool().acquire().await.unwrap();
     beneficiaries::approved_destination(&mut conn, &w.keys.new_only, payout).await.unwrap();

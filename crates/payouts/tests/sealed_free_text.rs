@@ -16,7 +16,7 @@ use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, Confirmation};
 use zbor_payouts::treasury::{self, PayoutStatus};
 use zbor_payouts::worker::{self, Step};
-use zbor_payouts::{key_rotation, switch};
+use zbor_payouts::{key_rotation, switch, PayoutId};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
@@ -39,7 +39,7 @@ async fn setup() -> Setup {
 }
 
 /// A confirmed beneficiary paid by `method` and its released payout of EUR 1,000.
-async fn released(s: &Setup, method: serde_json::Value) -> i64 {
+async fn released(s: &Setup, method: serde_json::Value) -> PayoutId {
     let new = new(json!({ "name": "Released person", "contact": "", "note": "", "method": method }));
     let mut db = s.db.pool.begin().await.unwrap();
     let created = beneficiaries::create_in(
@@ -53,7 +53,7 @@ async fn released(s: &Setup, method: serde_json::Value) -> i64 {
     .unwrap();
     db.commit().await.unwrap();
     beneficiaries::confirm(&s.db.pool, &[Confirmation::from(&created)], s.treasurers[1]).await.unwrap();
-    let items = [NewItem { beneficiary: created.id.as_i64(), amount: "1000".into() }];
+    let items = [NewItem { beneficiary: created.id, amount: "1000".into() }];
     let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[0], &items).await.unwrap();
     batches::approve(&s.db.pool, batch.id, s.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
@@ -63,7 +63,7 @@ async fn released(s: &Setup, method: serde_json::Value) -> i64 {
     batch.items[0].payout
 }
 
-async fn sent_sepa_payout(s: &Setup, n: u64) -> i64 {
+async fn sent_sepa_payout(s: &Setup, n: u64) -> PayoutId {
     let payout = released(s, json!({"kind": "sepa", "iban": de_iban(n)})).await;
     sqlx::query("update payouts set status = 'sent', sent_at = now() where id = $1")
         .bind(payout)
@@ -74,7 +74,7 @@ async fn sent_sepa_payout(s: &Setup, n: u64) -> i64 {
 }
 
 /// The payout's row as JSON text: everything stored in clear.
-async fn row_text(s: &Setup, payout: i64) -> String {
+async fn row_text(s: &Setup, payout: PayoutId) -> String {
     sqlx::query_scalar("select row_to_json(p)::text from payouts p where id = $1")
         .bind(payout)
         .fetch_one(&s.db.pool)
@@ -82,7 +82,7 @@ async fn row_text(s: &Setup, payout: i64) -> String {
         .unwrap()
 }
 
-async fn error_columns(s: &Setup, payout: i64) -> (Option<String>, Option<String>, Option<Vec<u8>>) {
+async fn error_columns(s: &Setup, payout: PayoutId) -> (Option<String>, Option<String>, Option<Vec<u8>>) {
     sqlx::query_as("select last_error, last_error_code, last_error_sealed from payouts where id = $1")
         .bind(payout)
         .fetch_one(&s.db.pool)

@@ -547,13 +547,8 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     {
         let new = new(json!({ "name": name, "contact": "", "note": "",
             "method": { "kind": "sepa", "iban": de_iban(u64::try_from(n).unwrap() + 1) } }));
-        people.push(
-            beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &new)
-                .await
-                .unwrap()
-                .id
-                .as_i64(),
-        );
+        people
+            .push(beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &new).await.unwrap().id);
     }
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
@@ -646,11 +641,8 @@ async fn a_file_the_bank_would_refuse_is_not_made_and_its_payouts_stay_approved(
     let r = rail().await;
     let outside = new(json!({ "name": "Person in Minsk", "contact": "", "note": "",
         "method": { "kind": "sepa", "iban": "BY13NBRB3600900000002Z00AB00" } }));
-    let person = beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &outside)
-        .await
-        .unwrap()
-        .id
-        .as_i64();
+    let person =
+        beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &outside).await.unwrap().id;
     let items = vec![NewItem { beneficiary: person, amount: "1000".into() }];
     confirm_all(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[1]).await;
     let batch = batches::create(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[0], &items).await.unwrap();

@@ -14,7 +14,7 @@ use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::switch::{self, Resumed};
 use zbor_payouts::treasury::{self, PayoutStatus};
 use zbor_payouts::worker::{self, Step};
-use zbor_payouts::{beneficiaries, jobs, reconcile, Error};
+use zbor_payouts::{beneficiaries, jobs, reconcile, BeneficiaryId, Error, PayoutId};
 use zbor_stripe::events::{Context, Dispatcher, Outcome};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
@@ -38,13 +38,13 @@ async fn setup(funds: &str) -> Setup {
     Setup { db, key, campaign, treasurers }
 }
 
-async fn beneficiary(s: &Setup, n: u64, method: serde_json::Value) -> i64 {
+async fn beneficiary(s: &Setup, n: u64, method: serde_json::Value) -> BeneficiaryId {
     let new = new(json!({ "name": format!("Person {n}"), "contact": "", "note": "", "method": method }));
-    beneficiaries::create(&s.db.pool, &s.key, s.campaign.id.as_i64(), &new).await.unwrap().id.as_i64()
+    beneficiaries::create(&s.db.pool, &s.key, s.campaign.id.as_i64(), &new).await.unwrap().id
 }
 
 /// Creates and releases a batch paying each beneficiary `amount`; the payout ids in order.
-async fn released(s: &Setup, people: &[i64], amount: &str) -> Vec<i64> {
+async fn released(s: &Setup, people: &[BeneficiaryId], amount: &str) -> Vec<PayoutId> {
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: amount.into() }).collect();
     confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[1]).await;
@@ -62,7 +62,7 @@ async fn balance(s: &Setup) -> zbor_ledger::Balance {
     zbor_ledger::balance(&mut conn, s.campaign.ledger_account).await.unwrap()
 }
 
-async fn status(s: &Setup, payout: i64) -> PayoutStatus {
+async fn status(s: &Setup, payout: PayoutId) -> PayoutStatus {
     treasury::get(&s.db.pool, payout).await.unwrap().status
 }
 
@@ -190,7 +190,10 @@ async fn treasurers_finish_manual_and_sepa_payouts_retry_and_cancel_failed_ones(
     assert_eq!(hold_status, "voided");
     assert!(matches!(treasury::cancel(&s.db.pool, cancelled, who).await, Err(Error::WrongState(_))));
     assert!(matches!(treasury::cancel(&s.db.pool, manual, who).await, Err(Error::WrongState(_))), "paid");
-    assert!(matches!(treasury::cancel(&s.db.pool, 999_999, who).await, Err(Error::PayoutNotFound(_))));
+    assert!(matches!(
+        treasury::cancel(&s.db.pool, PayoutId::from_i64(999_999), who).await,
+        Err(Error::PayoutNotFound(_))
+    ));
     s.db.drop_database().await;
 }
 

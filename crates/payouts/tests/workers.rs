@@ -11,7 +11,7 @@ use common::*;
 use serde_json::json;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::worker::{self, Step};
-use zbor_payouts::{beneficiaries, jobs};
+use zbor_payouts::{beneficiaries, jobs, PayoutId};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
 use zbor_testkit::TestDb;
@@ -40,9 +40,7 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
         let new = new(
             json!({"name": format!("Person {n}"), "contact": "", "note": "", "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n}B7WZ01zgkW")}}),
         );
-        people.push(
-            beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id.as_i64(),
-        );
+        people.push(beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id);
     }
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     let items: Vec<NewItem> =
@@ -56,7 +54,7 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
     );
     // the relay publishes them at once; the sweeper only when still unpaid 15 s later
     assert!(jobs::due(&db.pool, 100).await.unwrap().is_empty());
-    let due: Vec<i64> =
+    let due: Vec<PayoutId> =
         batches::batch(&db.pool, batch.id).await.unwrap().items.iter().map(|i| i.payout).collect();
     assert_eq!(due.len(), 3);
 

@@ -572,7 +572,7 @@ async fn vault_rotate(pool: &sqlx::PgPool, key: &zbor_vault::DataKey) -> anyhow:
     println!("rotating to key version {version}; the ring holds versions {:?}", key.versions());
     let awaiting = key_rotation::batches_awaiting_approval(pool).await?;
     if !awaiting.is_empty() {
-        let ids: Vec<String> = awaiting.iter().map(i64::to_string).collect();
+        let ids: Vec<String> = awaiting.iter().map(ToString::to_string).collect();
         println!(
             "payout batches {} await approval: re-keyed fingerprints change their content hash, so the \
              approvals given so far are voided at the next approval and treasurers review them again",

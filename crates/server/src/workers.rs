@@ -122,12 +122,12 @@ async fn work(
                 match zbor_payouts::worker::pay(pool, key, stripe, payout).await {
                     // done, paused, or recorded in PostgreSQL for a later attempt: off the stream
                     Ok(step) => {
-                        tracing::debug!(payout, ?step, "payout step");
+                        tracing::debug!(payout = payout.as_i64(), ?step, "payout step");
                         true
                     }
                     // not acknowledged: another worker reclaims it, or the sweeper publishes it again
                     Err(e) => {
-                        tracing::warn!(payout, error = %e, "payout step failed");
+                        tracing::warn!(payout = payout.as_i64(), error = %e, "payout step failed");
                         false
                     }
                 }

@@ -34,11 +34,8 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
         let new = serde_json::from_value(json!({"name": format!("Person {n}"), "contact": "", "note": "",
             "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n}B7WZ01zgkW")}}))
         .unwrap();
-        let id = zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new)
-            .await
-            .unwrap()
-            .id
-            .as_i64();
+        let id =
+            zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id;
         items.push(NewItem { beneficiary: id, amount: "1000".into() });
     }
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;

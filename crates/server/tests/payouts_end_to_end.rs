@@ -77,11 +77,8 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
             serde_json::from_value(json!({"name": format!("Released person {n}"), "contact": "", "note": "",
             "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n:03}B7WZ01zgkW")}}))
             .unwrap();
-        let id = zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new)
-            .await
-            .unwrap()
-            .id
-            .as_i64();
+        let id =
+            zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id;
         items.push(NewItem { beneficiary: id, amount: "1000".into() });
     }
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;

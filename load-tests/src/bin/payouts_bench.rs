@@ -70,7 +70,7 @@ struct Setup {
     key: DataKey,
     campaign_account: AccountId,
     /// (batch id, content hash) awaiting their last approval
-    batches: Vec<(i64, String)>,
+    batches: Vec<(zbor_payouts::BatchId, String)>,
     last_approver: i64,
     import_seconds: f64,
 }
@@ -119,7 +119,7 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
             .await?;
     let import_seconds = imported_at.elapsed().as_secs_f64();
     ensure!(report.created == PAYOUTS && report.errors.is_empty(), "import: {:?}", report.errors.first());
-    let beneficiaries: Vec<i64> =
+    let beneficiaries: Vec<zbor_payouts::BeneficiaryId> =
         sqlx::query_scalar("select id from beneficiaries where campaign_id = $1 order by id")
             .bind(campaign.id.as_i64())
             .fetch_all(&pool)

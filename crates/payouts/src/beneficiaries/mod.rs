@@ -203,7 +203,7 @@ pub struct DuplicateGroup {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Confirmation {
-    pub beneficiary: i64,
+    pub beneficiary: BeneficiaryId,
     /// `payee_fingerprint` as listed: a destination changed since is not confirmed.
     pub payee_fingerprint: String,
 }
@@ -215,7 +215,7 @@ pub const CONFIRMATIONS_MAX: usize = 5_000;
 impl From<&Beneficiary> for Confirmation {
     fn from(beneficiary: &Beneficiary) -> Confirmation {
         Confirmation {
-            beneficiary: beneficiary.id.as_i64(),
+            beneficiary: beneficiary.id,
             payee_fingerprint: beneficiary.payee_fingerprint.to_hex(),
         }
     }

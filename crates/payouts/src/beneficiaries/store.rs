@@ -14,7 +14,7 @@ use super::{
     Beneficiary, BeneficiaryId, BeneficiaryUpdate, Confirmation, DuplicateGroup, MethodKind, NewBeneficiary,
     PayeeFingerprint, Personal, RevealedBeneficiary, Updated, CONFIRMATIONS_MAX,
 };
-use crate::Error;
+use crate::{Error, PayoutId};
 
 #[derive(sqlx::FromRow)]
 struct ViewRow {
@@ -168,7 +168,7 @@ pub async fn create(
 
 /// Payouts of a beneficiary on their way (approved, sending, sent at the bank, or failed and
 /// waiting for a treasurer): while there are any, its destination cannot change.
-async fn payouts_on_their_way(db: &mut PgConnection, id: BeneficiaryId) -> Result<Vec<i64>, Error> {
+async fn payouts_on_their_way(db: &mut PgConnection, id: BeneficiaryId) -> Result<Vec<PayoutId>, Error> {
     Ok(sqlx::query_scalar(
         "select id from payouts where beneficiary_id = $1
            and status in ('approved', 'sending', 'sent', 'failed') order by id",
@@ -311,7 +311,7 @@ async fn confirm_as(
     let mut confirmed = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for c in confirmations {
-        let id = BeneficiaryId(c.beneficiary);
+        let id = c.beneficiary;
         if !seen.insert(id) {
             return Err(Error::invalid("beneficiaries", format!("beneficiary {id} appears twice")));
         }
@@ -371,7 +371,7 @@ pub async fn confirm(
 pub async fn approved_destination(
     db: &mut PgConnection,
     key: &DataKey,
-    payout: i64,
+    payout: PayoutId,
 ) -> Result<RevealedBeneficiary, Error> {
     #[derive(sqlx::FromRow)]
     struct Approved {
@@ -397,7 +397,7 @@ pub async fn approved_destination(
     // approvals' fingerprint was made with (a rotation moves the row and its payouts together)
     let (_, paying) = indexes(&row_key(key, &row)?, row.record_key, &personal.method);
     if paying.as_slice() != approved_fingerprint.as_slice() {
-        tracing::warn!(payout, beneficiary = %row.id, "destination differs from the approved one; not paid");
+        tracing::warn!(payout = payout.as_i64(), beneficiary = %row.id, "destination differs from the approved one; not paid");
         return Err(Error::DestinationNotApproved(payout));
     }
     Ok(RevealedBeneficiary {

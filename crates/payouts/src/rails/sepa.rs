@@ -8,12 +8,13 @@ use zbor_ledger::{Currency, NewAccount};
 use super::{Delivery, Rail};
 use crate::beneficiaries::{MethodKind, PayoutMethod};
 use crate::treasury::{end_to_end_id, Payout, PayoutStatus};
+use crate::{PayoutId, SepaFileId};
 
 pub struct Sepa;
 
 impl Sepa {
     /// A payout's reference: its file and end-to-end id (what the bank statement shows).
-    pub fn reference(&self, file: i64, payout: i64) -> String {
+    pub fn reference(&self, file: SepaFileId, payout: PayoutId) -> String {
         format!("sepa:{file}:{}", end_to_end_id(payout))
     }
 }
@@ -36,7 +37,7 @@ impl Rail for Sepa {
     }
 
     fn treasurer_reference(&self, payout: &Payout) -> String {
-        self.reference(payout.sepa_file_id.unwrap_or_default(), payout.id)
+        self.reference(payout.sepa_file_id.unwrap_or(SepaFileId::from_i64(0)), payout.id)
     }
 
     fn can_be_returned(&self) -> bool {

@@ -97,12 +97,11 @@ pub async fn list(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BeneficiaryId>,
     RedactedJson(change): RedactedJson<BeneficiaryUpdate>,
 ) -> Result<Json<Updated>, ApiError> {
     caller.require(TREASURY)?;
     let key = data_key(&state)?;
-    let id = BeneficiaryId::from_i64(id);
     if change.fields_given().is_empty() {
         return Err(ApiError::BadRequest("nothing to change: give name, contact, method or note".into()));
     }
@@ -166,12 +165,11 @@ pub struct FreshCode {
 pub async fn reveal(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BeneficiaryId>,
     ApiJson(code): ApiJson<FreshCode>,
 ) -> Result<Response, ApiError> {
     caller.require(TREASURY)?;
     let key = data_key(&state)?;
-    let id = BeneficiaryId::from_i64(id);
     // an unknown id costs no code
     beneficiaries::get(&state.pool, id).await?;
     let user = caller.user_id()?;

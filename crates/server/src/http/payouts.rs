@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use zbor_auth::Role;
 use zbor_payouts::batches::{self, Batch, NewItem, Refusal};
-use zbor_payouts::{sepa_files, switch, treasury};
+use zbor_payouts::{sepa_files, switch, treasury, BatchId, PayoutId, SepaFileId};
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -82,7 +82,7 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BatchId>,
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY_READ)?;
     Ok(Json(batches::batch(&state.pool, id).await?))
@@ -101,7 +101,7 @@ pub struct Approval {
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BatchId>,
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
@@ -158,7 +158,7 @@ pub async fn list(
 pub async fn cancel_batch(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BatchId>,
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
@@ -172,7 +172,7 @@ pub async fn cancel_batch(
 pub async fn show_payout(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<PayoutId>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY_READ)?;
     Ok(Json(treasury::get(&state.pool, id).await?.opened(state.data_key.as_ref())?))
@@ -197,7 +197,7 @@ pub struct Reason {
 async fn payout_action(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: PayoutId,
     action: treasury::TreasurerAction<'_>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
@@ -213,7 +213,7 @@ async fn payout_action(
 pub async fn mark_paid(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<PayoutId>,
     ApiJson(note): ApiJson<Note>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
@@ -226,7 +226,7 @@ pub async fn mark_paid(
 pub async fn mark_returned(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<PayoutId>,
     ApiJson(reason): ApiJson<Reason>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     let action = treasury::TreasurerAction::Returned { key: state.data_key.as_ref(), reason: &reason.reason };
@@ -237,7 +237,7 @@ pub async fn mark_returned(
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<PayoutId>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     payout_action(&state, &caller, id, treasury::TreasurerAction::Retry).await
 }
@@ -246,7 +246,7 @@ pub async fn retry(
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<PayoutId>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     payout_action(&state, &caller, id, treasury::TreasurerAction::Cancel).await
 }
@@ -317,7 +317,7 @@ pub struct NewSepaFile {
 pub async fn create_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<BatchId>,
     ApiJson(new): ApiJson<NewSepaFile>,
 ) -> Result<(StatusCode, Json<sepa_files::SepaFile>), ApiError> {
     caller.require(TREASURY)?;
@@ -338,7 +338,7 @@ pub async fn create_sepa_file(
     db.commit().await?;
     let Some(file) = made.file else {
         // every payout's destination differed from the approved one: no file
-        let first = made.left_out.first().copied().unwrap_or_default();
+        let first = made.left_out.first().copied().unwrap_or(PayoutId::from_i64(0));
         return Err(zbor_payouts::Error::DestinationNotApproved(first).into());
     };
     Ok((StatusCode::CREATED, Json(file)))
@@ -348,7 +348,7 @@ pub async fn create_sepa_file(
 pub async fn show_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SepaFileId>,
 ) -> Result<Json<sepa_files::SepaFile>, ApiError> {
     caller.require(TREASURY_READ)?;
     Ok(Json(sepa_files::get(&state.pool, id).await?))
@@ -366,7 +366,7 @@ pub struct FreshCode {
 pub async fn download_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SepaFileId>,
     ApiJson(code): ApiJson<FreshCode>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
@@ -394,7 +394,7 @@ pub async fn download_sepa_file(
 pub async fn confirm_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SepaFileId>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
     let user = user_of(&caller)?;
