@@ -201,7 +201,7 @@ async fn campaign_currency(db: &mut PgConnection, campaign_id: i64) -> Result<Cu
 /// Creates a batch awaiting approval. `created_by` is the treasurer's user id.
 pub async fn create(
     pool: &PgPool,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     created_by: i64,
     items: &[NewItem],
 ) -> Result<Batch, Error> {
@@ -215,12 +215,12 @@ pub async fn create(
 /// hash): the new batch's id.
 pub async fn create_in(
     db: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     actor: &Actor,
     items: &[NewItem],
 ) -> Result<BatchId, Error> {
     let created_by = actor.user().ok_or(Error::NeedsUser("a payout batch"))?;
-    let id = insert(&mut *db, campaign_id, created_by, items).await?;
+    let id = insert(&mut *db, campaign_id.as_i64(), created_by, items).await?;
     let (count, content_hash) = summary_in(&mut *db, id).await?;
     let details = serde_json::json!({ "items": count, "content_hash": content_hash });
     zbor_audit::record_in(db, actor, "payout_batch.create", Some(&subject(id)), details).await?;

@@ -63,9 +63,7 @@ async fn available(s: &Setup) -> Money {
 async fn two_treasurers_other_than_the_creator_release_123_payouts() {
     let s = setup("123000").await;
     let people = beneficiaries_for(&s, 123).await;
-    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
-        .await
-        .unwrap();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people, "1000")).await.unwrap();
     assert_eq!((batch.items.len(), batch.total.amount().to_string().as_str()), (123, "123000.00"));
     let hash = batch.content_hash.clone();
 
@@ -115,9 +113,7 @@ async fn two_treasurers_other_than_the_creator_release_123_payouts() {
 async fn an_edit_or_a_changed_destination_voids_every_approval() {
     let s = setup("10000").await;
     let people = beneficiaries_for(&s, 3).await;
-    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
-        .await
-        .unwrap();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people, "1000")).await.unwrap();
     let first_hash = batch.content_hash.clone();
     assert!(batches::approve(&s.db.pool, batch.id, s.second, &first_hash).await.unwrap().is_ok());
 
@@ -170,9 +166,7 @@ async fn short_funds_hold_nothing_and_concurrent_batches_cannot_overdraw() {
     let people = beneficiaries_for(&s, 3).await;
     // one batch that does not fit at all
     let too_big =
-        batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people[..2], "1000"))
-            .await
-            .unwrap();
+        batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people[..2], "1000")).await.unwrap();
     assert!(batches::approve(&s.db.pool, too_big.id, s.second, &too_big.content_hash).await.unwrap().is_ok());
     let refused = batches::approve(&s.db.pool, too_big.id, s.third, &too_big.content_hash).await.unwrap();
     assert!(matches!(refused, Err(Refusal::InsufficientFunds { .. })), "{refused:?}");
@@ -181,12 +175,10 @@ async fn short_funds_hold_nothing_and_concurrent_batches_cannot_overdraw() {
     assert_eq!(batches::batch(&s.db.pool, too_big.id).await.unwrap().status.as_str(), "awaiting_approval");
 
     // two batches of 1,000 each against 1,500, their last approvals at the same moment
-    let a = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people[..1], "1000"))
-        .await
-        .unwrap();
-    let b = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people[2..], "1000"))
-        .await
-        .unwrap();
+    let a =
+        batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people[..1], "1000")).await.unwrap();
+    let b =
+        batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people[2..], "1000")).await.unwrap();
     for batch in [&a, &b] {
         assert!(batches::approve(&s.db.pool, batch.id, s.second, &batch.content_hash).await.unwrap().is_ok());
     }
@@ -211,9 +203,7 @@ async fn short_funds_hold_nothing_and_concurrent_batches_cannot_overdraw() {
 async fn actions_append_their_own_audit_entries_and_need_someone_to_answer_for_them() {
     let s = setup("3000").await;
     let people = beneficiaries_for(&s, 2).await;
-    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
-        .await
-        .unwrap();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people, "1000")).await.unwrap();
     let refused = batches::approve(&s.db.pool, batch.id, s.creator, &batch.content_hash).await.unwrap();
     assert!(matches!(refused, Err(Refusal::Creator)));
     batches::approve(&s.db.pool, batch.id, s.second, &batch.content_hash).await.unwrap().unwrap();
@@ -257,9 +247,7 @@ async fn a_batch_waits_for_its_campaigns_number_of_approvals() {
         .await
         .unwrap();
     let people = beneficiaries_for(&s, 3).await;
-    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.creator, &items(&people, "1000"))
-        .await
-        .unwrap();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people, "1000")).await.unwrap();
     assert_eq!(batch.approvals_required, 3);
     let listed = batches::list(&s.db.pool, 10).await.unwrap();
     assert_eq!(

@@ -60,7 +60,7 @@ async fn confirmed_beneficiary(s: &Setup, method: serde_json::Value) -> Benefici
 /// its payout id.
 async fn approved_payout(s: &Setup, person: BeneficiaryId) -> PayoutId {
     let items = [NewItem { beneficiary: person, amount: "1000".into() }];
-    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[0], &items).await.unwrap();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.treasurers[0], &items).await.unwrap();
     batches::approve(&s.db.pool, batch.id, s.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(&s.db.pool, batch.id, s.treasurers[2], &batch.content_hash).await.unwrap(),
@@ -299,7 +299,7 @@ async fn a_destination_needs_a_second_treasurer() {
     let items = [NewItem { beneficiary: person, amount: "1000".into() }];
 
     // not payable yet
-    let err = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[2], &items).await.unwrap_err();
+    let err = batches::create(&s.db.pool, s.campaign.id, s.treasurers[2], &items).await.unwrap_err();
     assert!(matches!(&err, Error::DestinationUnconfirmed(ids) if ids == &vec![person]), "{err:?}");
     // the one who set it cannot confirm it
     let err = beneficiaries::confirm(&s.db.pool, &[Confirmation::from(&created)], s.treasurers[0])
@@ -358,7 +358,7 @@ async fn a_destination_needs_a_second_treasurer() {
     beneficiaries::confirm(&s.db.pool, &[Confirmation::from(&moved.beneficiary)], s.treasurers[0])
         .await
         .unwrap();
-    assert!(batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[2], &items).await.is_ok());
+    assert!(batches::create(&s.db.pool, s.campaign.id, s.treasurers[2], &items).await.is_ok());
     s.db.drop_database().await;
 }
 
@@ -389,7 +389,7 @@ async fn approvers_see_a_destination_that_changed_since_the_last_payout() {
         .await
         .unwrap();
     let items = [NewItem { beneficiary: person, amount: "500".into() }];
-    let second = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[1], &items).await.unwrap();
+    let second = batches::create(&s.db.pool, s.campaign.id, s.treasurers[1], &items).await.unwrap();
     let item = &second.items[0];
     assert!(item.changed_since_last_payout && item.destination_confirmed);
     assert_eq!(item.method.as_str(), "sepa");

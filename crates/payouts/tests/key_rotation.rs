@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::Utc;
 use common::*;
 use serde_json::json;
+use zbor_campaigns::CampaignId;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate, Confirmation, PayoutMethod};
 use zbor_payouts::key_rotation;
@@ -110,7 +111,8 @@ async fn beneficiary(w: &World, key: &DataKey, name: &str, method: serde_json::V
 async fn released(w: &World, people: &[BeneficiaryId]) -> Vec<PayoutId> {
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
-    let batch = batches::create(w.pool(), w.campaign, w.treasurer(0), &items).await.unwrap();
+    let batch =
+        batches::create(w.pool(), CampaignId::from_i64(w.campaign), w.treasurer(0), &items).await.unwrap();
     batches::approve(w.pool(), batch.id, w.treasurer(1), &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(w.pool(), batch.id, w.treasurer(2), &batch.content_hash).await.unwrap(),
@@ -312,7 +314,7 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
     assert!(!beneficiaries::get(w.pool(), manual).await.unwrap().changed_since_last_payout);
     let batch = batches::create(
         w.pool(),
-        w.campaign,
+        CampaignId::from_i64(w.campaign),
         w.treasurer(0),
         &[NewItem { beneficiary: moved, amount: "10".into() }],
     )

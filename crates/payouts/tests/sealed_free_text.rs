@@ -54,7 +54,7 @@ async fn released(s: &Setup, method: serde_json::Value) -> PayoutId {
     db.commit().await.unwrap();
     beneficiaries::confirm(&s.db.pool, &[Confirmation::from(&created)], s.treasurers[1]).await.unwrap();
     let items = [NewItem { beneficiary: created.id, amount: "1000".into() }];
-    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[0], &items).await.unwrap();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.treasurers[0], &items).await.unwrap();
     batches::approve(&s.db.pool, batch.id, s.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(&s.db.pool, batch.id, s.treasurers[2], &batch.content_hash).await.unwrap(),

@@ -553,7 +553,7 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
     confirm_all(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[1]).await;
-    let batch = batches::create(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[0], &items).await.unwrap();
+    let batch = batches::create(&r.db.pool, r.campaign.id, r.treasurers[0], &items).await.unwrap();
     batches::approve(&r.db.pool, batch.id, r.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(&r.db.pool, batch.id, r.treasurers[2], &batch.content_hash).await.unwrap(),
@@ -645,7 +645,7 @@ async fn a_file_the_bank_would_refuse_is_not_made_and_its_payouts_stay_approved(
         beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &outside).await.unwrap().id;
     let items = vec![NewItem { beneficiary: person, amount: "1000".into() }];
     confirm_all(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[1]).await;
-    let batch = batches::create(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[0], &items).await.unwrap();
+    let batch = batches::create(&r.db.pool, r.campaign.id, r.treasurers[0], &items).await.unwrap();
     batches::approve(&r.db.pool, batch.id, r.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     batches::approve(&r.db.pool, batch.id, r.treasurers[2], &batch.content_hash).await.unwrap().unwrap();
     let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();

@@ -48,7 +48,7 @@ async fn released(s: &Setup, people: &[BeneficiaryId], amount: &str) -> Vec<Payo
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: amount.into() }).collect();
     confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[1]).await;
-    let batch = batches::create(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[0], &items).await.unwrap();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.treasurers[0], &items).await.unwrap();
     batches::approve(&s.db.pool, batch.id, s.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(&s.db.pool, batch.id, s.treasurers[2], &batch.content_hash).await.unwrap(),

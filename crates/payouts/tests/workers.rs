@@ -46,7 +46,7 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
     confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
-    let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
+    let batch = batches::create(&db.pool, campaign.id, users[0], &items).await.unwrap();
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(&db.pool, batch.id, users[2], &batch.content_hash).await.unwrap(),

@@ -41,7 +41,7 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     // a second treasurer confirmed each destination
     confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
-    let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
+    let batch = batches::create(&db.pool, campaign.id, users[0], &items).await.unwrap();
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(&db.pool, batch.id, users[2], &batch.content_hash).await.unwrap(),

@@ -84,7 +84,7 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     // a second treasurer confirmed each destination
     confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
-    let batch = batches::create(&db.pool, campaign.id.as_i64(), users[0], &items).await.unwrap();
+    let batch = batches::create(&db.pool, campaign.id, users[0], &items).await.unwrap();
     assert_eq!(batch.total, eur("123000"));
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(

@@ -143,7 +143,7 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
     for chunk in beneficiaries.chunks(ITEMS_MAX) {
         let items: Vec<NewItem> =
             chunk.iter().map(|&beneficiary| NewItem { beneficiary, amount: "1.00".into() }).collect();
-        let batch = batches::create(&pool, campaign.id.as_i64(), users[0], &items).await?;
+        let batch = batches::create(&pool, campaign.id, users[0], &items).await?;
         let first = batches::approve(&pool, batch.id, users[1], &batch.content_hash).await?;
         ensure!(matches!(first, Ok(Approved::Waiting { more: 1 })), "first approval: {first:?}");
         pending.push((batch.id, batch.content_hash));

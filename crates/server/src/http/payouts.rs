@@ -72,8 +72,7 @@ pub async fn create(
         zbor_campaigns::by_slug(&mut conn, &slug).await?
     };
     let mut db = state.pool.begin().await?;
-    let id =
-        batches::create_in(&mut db, campaign.id.as_i64(), &zbor_audit::Actor::User(user), &new.items).await?;
+    let id = batches::create_in(&mut db, campaign.id, &zbor_audit::Actor::User(user), &new.items).await?;
     db.commit().await?;
     Ok((StatusCode::CREATED, Json(batches::batch(&state.pool, id).await?)))
 }
