@@ -117,9 +117,16 @@ impl zbor_errors::Classified for Error {
 }
 
 /// Who acts, as the audit log names them: a staff user (by id), the bootstrap token, or the
-/// host's command line (`zbor … --yes`, break-glass commands).
+/// host's command line (`zbor …`, break-glass commands); and, for a user, how they came in
+/// (`session`, `token`), which the entry's details record as `via`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Actor {
+pub struct Actor {
+    who: Who,
+    via: Option<&'static str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
     /// A staff user, by id (`zbor_auth::UserId`'s number).
     User(i64),
     Bootstrap,
@@ -127,20 +134,35 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The bootstrap token (`ZBOR_ADMIN_TOKEN`): no one in particular.
+    pub const BOOTSTRAP: Actor = Actor { who: Who::Bootstrap, via: None };
+    /// The host's command line.
+    pub const CLI: Actor = Actor { who: Who::Cli, via: None };
+
+    /// Staff user `id`.
+    pub const fn user(id: i64) -> Actor {
+        Actor { who: Who::User(id), via: None }
+    }
+
+    /// The same actor, having come in `via` a session, a token, ...
+    pub const fn via(self, via: &'static str) -> Actor {
+        Actor { via: Some(via), ..self }
+    }
+
     /// The entry's `actor`: `user:42`, `bootstrap` or `cli`.
     pub fn name(&self) -> String {
-        match self {
-            Actor::User(id) => format!("user:{id}"),
-            Actor::Bootstrap => "bootstrap".to_owned(),
-            Actor::Cli => "cli".to_owned(),
+        match self.who {
+            Who::User(id) => format!("user:{id}"),
+            Who::Bootstrap => "bootstrap".to_owned(),
+            Who::Cli => "cli".to_owned(),
         }
     }
 
     /// The staff user behind the action, if it is one.
-    pub fn user(&self) -> Option<i64> {
-        match self {
-            Actor::User(id) => Some(*id),
-            Actor::Bootstrap | Actor::Cli => None,
+    pub fn user_id(&self) -> Option<i64> {
+        match self.who {
+            Who::User(id) => Some(id),
+            Who::Bootstrap | Who::Cli => None,
         }
     }
 }
@@ -155,6 +177,10 @@ pub async fn record_in(
     details: Value,
 ) -> Result<i64, Error> {
     let name = actor.name();
+    let mut details = details;
+    if let (Some(via), Value::Object(fields)) = (actor.via, &mut details) {
+        fields.entry("via").or_insert_with(|| Value::from(via));
+    }
     let mut entry = Entry::new(&name, action).details(details);
     entry.subject = subject;
     append_in(conn, &entry).await
@@ -227,14 +253,14 @@ mod actor_tests {
     #[test]
     fn actors_are_named_as_the_log_accepts_them() {
         for (actor, name) in
-            [(Actor::User(42), "user:42"), (Actor::Bootstrap, "bootstrap"), (Actor::Cli, "cli")]
+            [(Actor::user(42), "user:42"), (Actor::BOOTSTRAP, "bootstrap"), (Actor::CLI, "cli")]
         {
             let named = actor.name();
             assert_eq!(named, name);
             let entry = Entry::new(&named, "payout.retry");
             assert!(content::validate(&entry).is_ok(), "{name}");
         }
-        assert_eq!(Actor::User(7).user(), Some(7));
-        assert_eq!(Actor::Cli.user(), None);
+        assert_eq!(Actor::user(7).via("session").user_id(), Some(7));
+        assert_eq!(Actor::CLI.user_id(), None);
     }
 }

@@ -11,6 +11,8 @@ pub enum Error {
     CampaignNotFound(String),
     #[error(transparent)]
     Ledger(#[from] zbor_ledger::Error),
+    #[error("audit: {0}")]
+    Audit(#[from] zbor_audit::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -24,7 +26,7 @@ impl zbor_errors::Classified for Error {
             Error::CampaignNotFound(_) => K::NotFound,
             // A refusal of the ledger's is the request's fault here: an amount, a currency.
             Error::Ledger(e) if e.is_client_error() => K::Invalid,
-            Error::Ledger(_) | Error::Database(_) => K::Internal,
+            Error::Ledger(_) | Error::Audit(_) | Error::Database(_) => K::Internal,
         }
     }
 }

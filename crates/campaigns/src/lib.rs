@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, PgPool};
+use zbor_audit::Actor;
 use zbor_ledger::{AccountId, Currency, Money};
 
 pub use accounts::AccountCode;
@@ -122,6 +123,23 @@ pub struct CampaignUpdate {
     pub status: Option<CampaignStatus>,
 }
 
+impl CampaignUpdate {
+    /// The names of the fields given (what the audit entry records, never their text).
+    pub fn fields_given(&self) -> Vec<&'static str> {
+        [
+            ("title", self.title.is_some()),
+            ("description", self.description.is_some()),
+            ("goal", self.goal.is_some()),
+            ("amount_per_beneficiary", self.amount_per_beneficiary.is_some()),
+            ("suggested_amounts", self.suggested_amounts.is_some()),
+            ("status", self.status.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+}
+
 fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
@@ -210,13 +228,27 @@ const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_
 /// Creates the campaign and its ledger accounts in one database transaction.
 pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error> {
     let mut db = pool.begin().await?;
-    let campaign = create_in(&mut db, new).await?;
+    let campaign = create_in(&mut db, new, &Actor::CLI).await?;
     db.commit().await?;
     Ok(campaign)
 }
 
-/// [`create`] in the caller's transaction (the server appends the audit entry in it).
-pub async fn create_in(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign, Error> {
+/// [`create`] in the caller's transaction, with its audit entry (`campaign.create`: the slug,
+/// currency and goal; a title or description may name people and stays out of the log).
+pub async fn create_in(db: &mut PgConnection, new: &NewCampaign, actor: &Actor) -> Result<Campaign, Error> {
+    let campaign = create_as(&mut *db, new).await?;
+    let details = serde_json::json!({ "slug": campaign.slug.as_str(), "currency": campaign.currency.code(),
+                                      "goal": campaign.goal.amount().to_string() });
+    zbor_audit::record_in(db, actor, "campaign.create", Some(&audit_subject(campaign.id)), details).await?;
+    Ok(campaign)
+}
+
+/// The audit log's name for a campaign.
+fn audit_subject(id: CampaignId) -> String {
+    format!("campaign:{}", id.as_i64())
+}
+
+async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign, Error> {
     let slug = Slug::parse(&new.slug)?;
     let currency = Currency::parse(&new.currency).map_err(|e| Error::invalid("currency", e))?;
     let title = title(&new.title)?;
@@ -273,17 +305,32 @@ async fn ensure_accounts(db: &mut PgConnection, slug: &Slug, currency: Currency)
 
 pub async fn update(pool: &PgPool, slug: &str, change: &CampaignUpdate) -> Result<Campaign, Error> {
     let mut db = pool.begin().await?;
-    let campaign = update_in(&mut db, slug, change).await?;
+    let campaign = update_in(&mut db, slug, change, &Actor::CLI).await?;
     db.commit().await?;
     Ok(campaign)
 }
 
-/// [`update`] in the caller's transaction.
+/// [`update`] in the caller's transaction, with its audit entry: `campaign.close`,
+/// `campaign.reopen` or `campaign.update`, naming the fields given (never their text) and the
+/// status after.
 pub async fn update_in(
     db: &mut PgConnection,
     slug: &str,
     change: &CampaignUpdate,
+    actor: &Actor,
 ) -> Result<Campaign, Error> {
+    let campaign = update_as(&mut *db, slug, change).await?;
+    let action = match change.status {
+        Some(CampaignStatus::Closed) => "campaign.close",
+        Some(CampaignStatus::Open) => "campaign.reopen",
+        None => "campaign.update",
+    };
+    let details = serde_json::json!({ "fields": change.fields_given(), "status": campaign.status });
+    zbor_audit::record_in(db, actor, action, Some(&audit_subject(campaign.id)), details).await?;
+    Ok(campaign)
+}
+
+async fn update_as(db: &mut PgConnection, slug: &str, change: &CampaignUpdate) -> Result<Campaign, Error> {
     let current = by_slug_for_update(&mut *db, slug).await?;
     let currency = current.currency;
     let title = change.title.as_deref().map(title).transpose()?.unwrap_or(current.title);

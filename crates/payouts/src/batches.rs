@@ -206,7 +206,7 @@ pub async fn create(
     items: &[NewItem],
 ) -> Result<Batch, Error> {
     let mut db = pool.begin().await?;
-    let id = create_in(&mut db, campaign_id, &Actor::User(created_by), items).await?;
+    let id = create_in(&mut db, campaign_id, &Actor::user(created_by), items).await?;
     db.commit().await?;
     batch(pool, id).await
 }
@@ -219,7 +219,7 @@ pub async fn create_in(
     actor: &Actor,
     items: &[NewItem],
 ) -> Result<BatchId, Error> {
-    let created_by = actor.user().ok_or(Error::NeedsUser("a payout batch"))?;
+    let created_by = actor.user_id().ok_or(Error::NeedsUser("a payout batch"))?;
     let id = insert(&mut *db, campaign_id.as_i64(), created_by, items).await?;
     let (count, content_hash) = summary_in(&mut *db, id).await?;
     let details = serde_json::json!({ "items": count, "content_hash": content_hash });
@@ -353,7 +353,7 @@ pub async fn approve(
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
     let mut db = pool.begin().await?;
-    let outcome = approve_in(&mut db, batch_id, &Actor::User(approver), signed).await?;
+    let outcome = approve_in(&mut db, batch_id, &Actor::user(approver), signed).await?;
     db.commit().await?;
     Ok(outcome)
 }
@@ -368,7 +368,7 @@ pub async fn approve_in(
     actor: &Actor,
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
-    let approver = actor.user().ok_or(Error::NeedsUser("an approval"))?;
+    let approver = actor.user_id().ok_or(Error::NeedsUser("an approval"))?;
     let outcome = approve_as(&mut *db, batch_id, approver, signed).await?;
     let (status, mut details) = describe(&outcome);
     details["content_hash"] = serde_json::json!(signed.chars().take(64).collect::<String>());

@@ -71,7 +71,7 @@ pub async fn import_csv<R: Read>(
     progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, Error> {
     let mut db = pool.begin().await?;
-    let report = import_csv_in(&mut db, key, campaign_id, reader, &Actor::Cli, progress).await?;
+    let report = import_csv_in(&mut db, key, campaign_id, reader, &Actor::CLI, progress).await?;
     db.commit().await?;
     Ok(report)
 }
@@ -86,7 +86,7 @@ pub async fn import_csv_in<R: Read>(
     actor: &Actor,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, Error> {
-    let set_by = actor.user();
+    let set_by = actor.user_id();
     let (rows, errors) = parse(reader)?;
     if !errors.is_empty() {
         tracing::info!(campaign = campaign_id, bad_rows = errors.len(), "beneficiaries import refused");

@@ -69,7 +69,7 @@ pub async fn create(
 ) -> Result<SepaFile, Error> {
     let mut db = pool.begin().await?;
     let made =
-        create_in(&mut db, key, debtor, batch_id, &Actor::User(user), requested_execution_date).await?;
+        create_in(&mut db, key, debtor, batch_id, &Actor::user(user), requested_execution_date).await?;
     db.commit().await?;
     match (made.file, made.left_out.first()) {
         (Some(file), _) => Ok(file),
@@ -97,7 +97,7 @@ pub async fn create_in(
     actor: &Actor,
     requested_execution_date: NaiveDate,
 ) -> Result<Made, Error> {
-    let user = actor.user().ok_or(Error::NeedsUser("a SEPA file"))?;
+    let user = actor.user_id().ok_or(Error::NeedsUser("a SEPA file"))?;
     let made = create_as(&mut *db, key, debtor, batch_id, user, requested_execution_date).await?;
     match &made.file {
         None => {
@@ -294,14 +294,14 @@ fn payment_file(
 /// paid now.
 pub async fn confirm(pool: &PgPool, id: SepaFileId, user: i64) -> Result<usize, Error> {
     let mut db = pool.begin().await?;
-    let paid = confirm_in(&mut db, id, &Actor::User(user)).await?;
+    let paid = confirm_in(&mut db, id, &Actor::user(user)).await?;
     db.commit().await?;
     Ok(paid)
 }
 
 /// [`confirm`] in the caller's transaction, with its audit entry (how many were paid).
 pub async fn confirm_in(db: &mut PgConnection, id: SepaFileId, actor: &Actor) -> Result<usize, Error> {
-    let user = actor.user().ok_or(Error::NeedsUser("confirming a SEPA file"))?;
+    let user = actor.user_id().ok_or(Error::NeedsUser("confirming a SEPA file"))?;
     let paid = confirm_as(&mut *db, id, user).await?;
     zbor_audit::record_in(
         db,

@@ -149,7 +149,7 @@ pub async fn pause_sealed(
 
 /// A staff user, or the bootstrap token when there is none.
 fn actor(user: Option<i64>) -> Actor {
-    user.map_or(Actor::Bootstrap, Actor::User)
+    user.map_or(Actor::BOOTSTRAP, Actor::user)
 }
 
 /// [`pause`] (`key` none) or [`pause_sealed`] in the caller's transaction, with its audit entry
@@ -160,7 +160,7 @@ pub async fn pause_in(
     actor: &Actor,
     reason: &str,
 ) -> Result<bool, Error> {
-    let paused_now = pause_as(&mut *db, key, actor.user(), reason).await?;
+    let paused_now = pause_as(&mut *db, key, actor.user_id(), reason).await?;
     let details = serde_json::json!({ "paused_now": paused_now });
     zbor_audit::record_in(db, actor, "payouts.pause", None, details).await?;
     Ok(paused_now)
@@ -202,7 +202,7 @@ async fn pause_as(
 /// `user`'s vote to resume; the second distinct treasurer's vote resumes.
 pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
     let mut db = pool.begin().await?;
-    let outcome = resume_in(&mut db, &Actor::User(user)).await?;
+    let outcome = resume_in(&mut db, &Actor::user(user)).await?;
     db.commit().await?;
     Ok(outcome)
 }
@@ -210,7 +210,7 @@ pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
 /// [`resume`] in the caller's transaction, with its audit entry (`payouts.resume` and the
 /// outcome), which the caller commits whatever the outcome.
 pub async fn resume_in(db: &mut PgConnection, actor: &Actor) -> Result<Resumed, Error> {
-    let user = actor.user().ok_or(Error::NeedsUser("resuming payouts"))?;
+    let user = actor.user_id().ok_or(Error::NeedsUser("resuming payouts"))?;
     let outcome = resume_as(&mut *db, user).await?;
     zbor_audit::record_in(db, actor, "payouts.resume", None, serde_json::json!({ "outcome": outcome }))
         .await?;

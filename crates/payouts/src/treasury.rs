@@ -351,7 +351,7 @@ pub async fn act_in(
     actor: &Actor,
     action: TreasurerAction<'_>,
 ) -> Result<(), Error> {
-    let user = actor.user().ok_or(Error::NeedsUser("a treasurer's action on a payout"))?;
+    let user = actor.user_id().ok_or(Error::NeedsUser("a treasurer's action on a payout"))?;
     let audit_action = action.audit_action();
     match action {
         TreasurerAction::MarkPaid { key, note } => mark_paid_in(&mut *db, key, id, user, note).await?,
@@ -388,7 +388,7 @@ pub async fn mark_paid(
     note: &str,
 ) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    act_in(&mut db, id, &Actor::User(user), TreasurerAction::MarkPaid { key, note }).await?;
+    act_in(&mut db, id, &Actor::user(user), TreasurerAction::MarkPaid { key, note }).await?;
     db.commit().await?;
     get(pool, id).await
 }
@@ -469,7 +469,7 @@ pub fn split_return_reason(reason: &str) -> (Option<&str>, &str) {
 /// [`mark_returned_sealed`] seals it.
 pub async fn mark_returned(pool: &PgPool, id: PayoutId, user: i64, reason: &str) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Returned { key: None, reason }).await?;
+    act_in(&mut db, id, &Actor::user(user), TreasurerAction::Returned { key: None, reason }).await?;
     db.commit().await?;
     get(pool, id).await
 }
@@ -484,7 +484,7 @@ pub async fn mark_returned_sealed(
     reason: &str,
 ) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Returned { key: Some(key), reason }).await?;
+    act_in(&mut db, id, &Actor::user(user), TreasurerAction::Returned { key: Some(key), reason }).await?;
     db.commit().await?;
     get(pool, id).await?.opened(Some(key))
 }
@@ -531,7 +531,7 @@ async fn mark_returned_in(
 /// start over), a SEPA payout goes into the next file, a manual one waits to be marked paid.
 pub async fn retry(pool: &PgPool, id: PayoutId, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Retry).await?;
+    act_in(&mut db, id, &Actor::user(user), TreasurerAction::Retry).await?;
     db.commit().await?;
     get(pool, id).await
 }
@@ -563,7 +563,7 @@ async fn retry_in(db: &mut PgConnection, id: PayoutId, user: i64) -> Result<(), 
 /// bank, cannot be cancelled (return the SEPA one first).
 pub async fn cancel(pool: &PgPool, id: PayoutId, user: i64) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
-    act_in(&mut db, id, &Actor::User(user), TreasurerAction::Cancel).await?;
+    act_in(&mut db, id, &Actor::user(user), TreasurerAction::Cancel).await?;
     db.commit().await?;
     get(pool, id).await
 }

@@ -226,7 +226,7 @@ async fn actions_append_their_own_audit_entries_and_need_someone_to_answer_for_t
     // the bootstrap token or the command line cannot approve: no one would answer for it
     let before = count(&s, "select count(*) from audit_log").await;
     let mut db = s.db.pool.begin().await.unwrap();
-    let err = batches::approve_in(&mut db, batch.id, &zbor_audit::Actor::Bootstrap, &batch.content_hash)
+    let err = batches::approve_in(&mut db, batch.id, &zbor_audit::Actor::BOOTSTRAP, &batch.content_hash)
         .await
         .unwrap_err();
     drop(db);

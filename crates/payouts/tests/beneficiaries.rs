@@ -44,7 +44,7 @@ async fn create_and_reveal_round_trip() {
     assert_eq!(beneficiaries::get(&db.pool, created.id).await.unwrap(), created);
     assert_eq!(beneficiaries::list(&db.pool, campaign).await.unwrap(), vec![created.clone()]);
 
-    let revealed = beneficiaries::reveal(&db.pool, &key, created.id, &zbor_audit::Actor::Cli).await.unwrap();
+    let revealed = beneficiaries::reveal(&db.pool, &key, created.id, &zbor_audit::Actor::CLI).await.unwrap();
     assert_eq!(
         (revealed.name.as_str(), revealed.contact.as_str(), revealed.note.as_str()),
         (NAME, CONTACT, NOTE)
@@ -74,12 +74,12 @@ async fn create_and_reveal_round_trip() {
     .await
     .unwrap();
     assert_eq!((manual.method, manual.masked.as_deref()), (MethodKind::Manual, None));
-    let revealed = beneficiaries::reveal(&db.pool, &key, stripe.id, &zbor_audit::Actor::Cli).await.unwrap();
+    let revealed = beneficiaries::reveal(&db.pool, &key, stripe.id, &zbor_audit::Actor::CLI).await.unwrap();
     assert_eq!(
         revealed.method,
         PayoutMethod::StripeConnect { account: StripeAccount::parse("acct_1032D82eZvKYlo2C").unwrap() }
     );
-    let revealed = beneficiaries::reveal(&db.pool, &key, manual.id, &zbor_audit::Actor::Cli).await.unwrap();
+    let revealed = beneficiaries::reveal(&db.pool, &key, manual.id, &zbor_audit::Actor::CLI).await.unwrap();
     assert_eq!((revealed.name.as_str(), revealed.method), ("Ihar Losik", PayoutMethod::Manual));
     let ids: Vec<_> = beneficiaries::list(&db.pool, campaign).await.unwrap().iter().map(|b| b.id).collect();
     assert_eq!(ids, [created.id, stripe.id, manual.id]);
@@ -99,7 +99,7 @@ async fn create_and_reveal_round_trip() {
     let missing = beneficiaries::BeneficiaryId::from_i64(created.id.as_i64() + 1000);
     assert!(matches!(beneficiaries::get(&db.pool, missing).await, Err(Error::BeneficiaryNotFound(_))));
     assert!(matches!(
-        beneficiaries::reveal(&db.pool, &key, missing, &zbor_audit::Actor::Cli).await,
+        beneficiaries::reveal(&db.pool, &key, missing, &zbor_audit::Actor::CLI).await,
         Err(Error::BeneficiaryNotFound(_))
     ));
     db.drop_database().await;
@@ -233,7 +233,7 @@ async fn changing_the_destination_changes_the_fingerprint_and_a_note_does_not() 
         ..Default::default()
     };
     assert!(!beneficiaries::update(&db.pool, &key, created.id, &renamed).await.unwrap().payee_changed);
-    let revealed = beneficiaries::reveal(&db.pool, &key, created.id, &zbor_audit::Actor::Cli).await.unwrap();
+    let revealed = beneficiaries::reveal(&db.pool, &key, created.id, &zbor_audit::Actor::CLI).await.unwrap();
     assert_eq!(
         (revealed.name.as_str(), revealed.contact.as_str(), revealed.note.as_str()),
         ("Ales V. Bialiatski", "", "second payment in March")
@@ -278,7 +278,7 @@ async fn reveal_with_the_wrong_key_fails_clearly() {
     let key = DataKey::generate();
     let created = beneficiaries::create(&db.pool, &key, campaign, &new(ales())).await.unwrap();
 
-    let err = beneficiaries::reveal(&db.pool, &DataKey::generate(), created.id, &zbor_audit::Actor::Cli)
+    let err = beneficiaries::reveal(&db.pool, &DataKey::generate(), created.id, &zbor_audit::Actor::CLI)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::CannotDecrypt(id) if id == created.id), "{err:?}");
@@ -323,7 +323,7 @@ async fn sealed_data_opens_only_on_its_own_row() {
         .await
         .unwrap();
     assert!(
-        matches!(beneficiaries::reveal(&db.pool, &key, a.id, &zbor_audit::Actor::Cli).await, Err(Error::CannotDecrypt(id)) if id == a.id)
+        matches!(beneficiaries::reveal(&db.pool, &key, a.id, &zbor_audit::Actor::CLI).await, Err(Error::CannotDecrypt(id)) if id == a.id)
     );
     // copied together with its record key it opens, but disagrees with a's index and fingerprint
     sqlx::query("update beneficiaries set record_key = gen_random_uuid() where id = $1")
@@ -338,7 +338,7 @@ async fn sealed_data_opens_only_on_its_own_row() {
         .await
         .unwrap();
     assert!(
-        matches!(beneficiaries::reveal(&db.pool, &key, a.id, &zbor_audit::Actor::Cli).await, Err(Error::Inconsistent(id)) if id == a.id)
+        matches!(beneficiaries::reveal(&db.pool, &key, a.id, &zbor_audit::Actor::CLI).await, Err(Error::Inconsistent(id)) if id == a.id)
     );
     db.drop_database().await;
 }

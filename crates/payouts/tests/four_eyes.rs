@@ -47,7 +47,7 @@ async fn confirmed_beneficiary(s: &Setup, method: serde_json::Value) -> Benefici
         &s.key,
         s.campaign.id.as_i64(),
         &new,
-        &zbor_audit::Actor::User(s.treasurers[0]),
+        &zbor_audit::Actor::user(s.treasurers[0]),
     )
     .await
     .unwrap();
@@ -98,7 +98,7 @@ async fn redirect_behind_the_guard(s: &Setup, person: BeneficiaryId, method: ser
         &s.key,
         s.campaign.id.as_i64(),
         &new(json!({ "name": "Released person", "contact": "", "note": "", "method": method })),
-        &zbor_audit::Actor::Cli,
+        &zbor_audit::Actor::CLI,
     )
     .await
     .unwrap();
@@ -149,7 +149,7 @@ async fn an_approved_payout_cannot_be_redirected() {
         &s.key,
         person,
         &to_method(sepa(ATTACKER_IBAN)),
-        &zbor_audit::Actor::User(s.treasurers[0]),
+        &zbor_audit::Actor::user(s.treasurers[0]),
     )
     .await
     .unwrap_err();
@@ -195,7 +195,7 @@ async fn an_approved_payout_cannot_be_redirected() {
     .await
     .unwrap();
     let xml =
-        sepa_files::document(&s.db.pool, &s.key, file.id, &debtor(), &zbor_audit::Actor::Cli).await.unwrap();
+        sepa_files::document(&s.db.pool, &s.key, file.id, &debtor(), &zbor_audit::Actor::CLI).await.unwrap();
     assert!(xml.contains(APPROVED_IBAN) && !xml.contains(ATTACKER_IBAN));
     // sent to the bank: still locked
     let err =
@@ -289,7 +289,7 @@ async fn a_destination_needs_a_second_treasurer() {
         &s.key,
         s.campaign.id.as_i64(),
         &new,
-        &zbor_audit::Actor::User(s.treasurers[0]),
+        &zbor_audit::Actor::user(s.treasurers[0]),
     )
     .await
     .unwrap();
@@ -343,7 +343,7 @@ async fn a_destination_needs_a_second_treasurer() {
         &s.key,
         created.id,
         &to_method(sepa(ATTACKER_IBAN)),
-        &zbor_audit::Actor::User(s.treasurers[1]),
+        &zbor_audit::Actor::user(s.treasurers[1]),
     )
     .await
     .unwrap();
@@ -379,7 +379,7 @@ async fn approvers_see_a_destination_that_changed_since_the_last_payout() {
         &s.key,
         person,
         &to_method(sepa(APPROVED_IBAN)),
-        &zbor_audit::Actor::User(s.treasurers[0]),
+        &zbor_audit::Actor::user(s.treasurers[0]),
     )
     .await
     .unwrap();

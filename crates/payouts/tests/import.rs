@@ -72,13 +72,13 @@ async fn a_file_with_bad_rows_imports_nothing_and_names_every_bad_line() {
     let methods: Vec<_> = listed.iter().map(|b| b.method).collect();
     assert_eq!(methods, [MethodKind::Sepa, MethodKind::StripeConnect, MethodKind::Manual]);
     let revealed =
-        beneficiaries::reveal(&db.pool, &key, listed[2].id, &zbor_audit::Actor::Cli).await.unwrap();
+        beneficiaries::reveal(&db.pool, &key, listed[2].id, &zbor_audit::Actor::CLI).await.unwrap();
     assert_eq!(
         (revealed.name.as_str(), revealed.note.as_str()),
         ("Palina Sharenda-Panasiuk", "manual, \"by hand\"")
     );
     let revealed =
-        beneficiaries::reveal(&db.pool, &key, listed[0].id, &zbor_audit::Actor::Cli).await.unwrap();
+        beneficiaries::reveal(&db.pool, &key, listed[0].id, &zbor_audit::Actor::CLI).await.unwrap();
     assert_eq!(revealed.contact, "+375 29 111 22 33");
 
     // an unknown campaign or a wrong header is an error of the whole file
@@ -119,7 +119,7 @@ async fn five_hundred_rows_import_with_progress() {
     assert_eq!(listed.len(), 500);
     assert!(listed.iter().all(|b| b.duplicate_of.is_empty()), "500 different accounts");
     let revealed =
-        beneficiaries::reveal(&db.pool, &key, listed[499].id, &zbor_audit::Actor::Cli).await.unwrap();
+        beneficiaries::reveal(&db.pool, &key, listed[499].id, &zbor_audit::Actor::CLI).await.unwrap();
     assert_eq!(revealed.name, "Person 499");
     db.drop_database().await;
 }

@@ -99,7 +99,7 @@ async fn beneficiary(w: &World, key: &DataKey, name: &str, method: serde_json::V
         new(json!({ "name": name, "contact": "+375 29 000 00 00", "note": "released", "method": method }));
     let mut db = w.pool().begin().await.unwrap();
     let created =
-        beneficiaries::create_in(&mut db, key, w.campaign, &new, &zbor_audit::Actor::User(w.treasurer(0)))
+        beneficiaries::create_in(&mut db, key, w.campaign, &new, &zbor_audit::Actor::user(w.treasurer(0)))
             .await
             .unwrap();
     db.commit().await.unwrap();
@@ -253,7 +253,7 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
     let everyone = [sepa, family, stripe, manual, moved];
     let mut revealed_before = Vec::new();
     for person in everyone {
-        let revealed = beneficiaries::reveal(w.pool(), old, person, &zbor_audit::Actor::Cli).await.unwrap();
+        let revealed = beneficiaries::reveal(w.pool(), old, person, &zbor_audit::Actor::CLI).await.unwrap();
         revealed_before.push((revealed.name, revealed.method));
     }
     assert_eq!(beneficiaries::get(w.pool(), sepa).await.unwrap().duplicate_of, vec![family]);
@@ -283,7 +283,7 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
     // the old key is dropped: everything works with the new key alone
     let key = &w.keys.new_only;
     for (person, (name, method)) in everyone.iter().zip(&revealed_before) {
-        let revealed = beneficiaries::reveal(w.pool(), key, *person, &zbor_audit::Actor::Cli).await.unwrap();
+        let revealed = beneficiaries::reveal(w.pool(), key, *person, &zbor_audit::Actor::CLI).await.unwrap();
         assert_eq!((&revealed.name, &revealed.method), (name, method), "beneficiary {person}");
         assert!(
             beneficiaries::get(w.pool(), *person).await.unwrap().destination_confirmed(),
@@ -291,7 +291,7 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
         );
     }
     assert!(
-        beneficiaries::reveal(w.pool(), old, sepa, &zbor_audit::Actor::Cli).await.is_err(),
+        beneficiaries::reveal(w.pool(), old, sepa, &zbor_audit::Actor::CLI).await.is_err(),
         "re-sealed: the old key alone opens nothing"
     );
     // logins find users by their re-keyed email index; emails and second factors open

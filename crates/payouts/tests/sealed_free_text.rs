@@ -47,7 +47,7 @@ async fn released(s: &Setup, method: serde_json::Value) -> PayoutId {
         &s.key,
         s.campaign.id.as_i64(),
         &new,
-        &zbor_audit::Actor::User(s.treasurers[0]),
+        &zbor_audit::Actor::user(s.treasurers[0]),
     )
     .await
     .unwrap();

@@ -582,7 +582,7 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
         Err(Error::WrongState(_))
     ));
 
-    let xml = sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true), &zbor_audit::Actor::Cli)
+    let xml = sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true), &zbor_audit::Actor::CLI)
         .await
         .unwrap();
     // names and IBANs left zbor: the download is in the audit log
@@ -618,13 +618,13 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     assert_eq!(second.transactions, 1);
     assert_ne!(second.message_id, made.message_id);
     assert_eq!(
-        sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true), &zbor_audit::Actor::Cli)
+        sepa_files::document(&r.db.pool, &r.key, made.id, &debtor(true), &zbor_audit::Actor::CLI)
             .await
             .unwrap(),
         xml
     );
     let texts = parse(
-        &sepa_files::document(&r.db.pool, &r.key, second.id, &debtor(true), &zbor_audit::Actor::Cli)
+        &sepa_files::document(&r.db.pool, &r.key, second.id, &debtor(true), &zbor_audit::Actor::CLI)
             .await
             .unwrap(),
     );

@@ -661,7 +661,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
     let pool = zbor_db::connect(&config.database_url, 2).await?;
     let status_change = |status| CampaignUpdate { status: Some(status), ..CampaignUpdate::default() };
     let mut db = pool.begin().await?;
-    let (action, campaign) = match command {
+    let campaign = match command {
         CampaignCommand::Create { slug, title, currency, goal, per_beneficiary, description, suggested } => {
             let new = NewCampaign {
                 slug,
@@ -672,7 +672,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 amount_per_beneficiary: per_beneficiary,
                 suggested_amounts: suggested,
             };
-            ("campaign.create", zbor_campaigns::create_in(&mut db, &new).await?)
+            zbor_campaigns::create_in(&mut db, &new, &zbor_audit::Actor::CLI).await?
         }
         CampaignCommand::Update { slug, title, description, goal, per_beneficiary, suggested } => {
             let change = CampaignUpdate {
@@ -683,19 +683,28 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 suggested_amounts: suggested,
                 status: None,
             };
-            ("campaign.update", zbor_campaigns::update_in(&mut db, &slug, &change).await?)
+            zbor_campaigns::update_in(&mut db, &slug, &change, &zbor_audit::Actor::CLI).await?
         }
-        CampaignCommand::Close { slug } => (
-            "campaign.close",
-            zbor_campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Closed)).await?,
-        ),
-        CampaignCommand::Reopen { slug } => (
-            "campaign.reopen",
-            zbor_campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Open)).await?,
-        ),
+        CampaignCommand::Close { slug } => {
+            zbor_campaigns::update_in(
+                &mut db,
+                &slug,
+                &status_change(CampaignStatus::Closed),
+                &zbor_audit::Actor::CLI,
+            )
+            .await?
+        }
+        CampaignCommand::Reopen { slug } => {
+            zbor_campaigns::update_in(
+                &mut db,
+                &slug,
+                &status_change(CampaignStatus::Open),
+                &zbor_audit::Actor::CLI,
+            )
+            .await?
+        }
     };
-    let subject = format!("campaign:{}", campaign.id.as_i64());
-    audit_host(&mut db, action, &subject, serde_json::json!({ "status": campaign.status })).await?;
+    // each command's audit entry (actor `cli`) was appended in this transaction
     db.commit().await?;
     println!("{}", serde_json::to_string_pretty(&campaign)?);
     Ok(ExitCode::SUCCESS)

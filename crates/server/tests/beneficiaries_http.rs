@@ -149,7 +149,10 @@ async fn created_listed_revealed_and_updated_without_personal_values_leaking() {
 
     let creates = audit_rows(&app, "beneficiary.create").await;
     assert_eq!(creates.len(), 1);
-    assert_eq!(creates[0].2, json!({"campaign_id": campaign_id, "method": "sepa", "duplicate": false}));
+    assert_eq!(
+        creates[0].2,
+        json!({"campaign_id": campaign_id, "method": "sepa", "duplicate": false, "via": "session"})
+    );
 
     // a new IBAN: the destination changed, the audit names the field only
     let update = json!({"method": {"kind": "sepa", "iban": NEW_IBAN}});
@@ -173,9 +176,12 @@ async fn created_listed_revealed_and_updated_without_personal_values_leaking() {
     assert_eq!(updates.len(), 2);
     assert_eq!(
         updates[0].2,
-        json!({"campaign_id": campaign_id, "fields": ["method"], "payee_changed": true})
+        json!({"campaign_id": campaign_id, "fields": ["method"], "payee_changed": true, "via": "session"})
     );
-    assert_eq!(updates[1].2, json!({"campaign_id": campaign_id, "fields": ["name"], "payee_changed": false}));
+    assert_eq!(
+        updates[1].2,
+        json!({"campaign_id": campaign_id, "fields": ["name"], "payee_changed": false, "via": "session"})
+    );
 
     // a bad body's error does not repeat what was sent
     let bad = json!({"method": NEW_IBAN});
@@ -233,7 +239,7 @@ async fn imports_are_all_or_nothing_with_every_bad_line_named() {
     assert_eq!(imports.len(), 1);
     assert_eq!(imports[0].0, format!("user:{}", alice.id));
     assert_eq!(imports[0].1.as_deref(), Some(format!("campaign:{good_campaign}").as_str()));
-    assert_eq!(imports[0].2, json!({"campaign_id": good_campaign, "created": 3}));
+    assert_eq!(imports[0].2, json!({"campaign_id": good_campaign, "created": 3, "via": "session"}));
 
     // line 3 (the header is line 1) has a mistyped IBAN: nothing of the file goes in
     let bad = format!(

@@ -18,7 +18,6 @@ use common::*;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 use zbor_auth::{totp, Role};
-use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
 use zbor_vault::DataKey;
@@ -157,15 +156,7 @@ async fn a_third_treasurer_approves_in_the_browser_and_watches_every_item_get_pa
     let campaign_id = created["id"].as_i64().unwrap();
 
     // EUR 3,000 arrived
-    let eur = |a: &str| Money::parse(a, Currency::parse("EUR").unwrap()).unwrap();
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    let stripe = zbor_ledger::account_by_code(&mut *conn, "stripe:balance:eur").await.unwrap();
-    let campaign_account = zbor_ledger::account_by_code(&mut *conn, "campaign:release-123").await.unwrap();
-    let funds = NewTransaction::new(TransactionId::derived_from("funds"))
-        .debit(stripe.id, eur("3000"))
-        .credit(campaign_account.id, eur("3000"));
-    zbor_ledger::post_in(&mut conn, &funds).await.unwrap();
-    drop(conn);
+    fund(&app.db.pool, "release-123", "3000").await;
 
     let mut accounts = BTreeSet::new();
     let mut items = Vec::new();
@@ -344,6 +335,7 @@ async fn a_third_treasurer_approves_in_the_browser_and_watches_every_item_get_pa
         .expect("C's approval is in the audit log");
     assert_eq!(released.actor, format!("user:{carol}"));
     let mut conn = app.db.pool.acquire().await.unwrap();
+    let campaign_account = zbor_ledger::account_by_code(&mut *conn, "campaign:release-123").await.unwrap();
     assert_eq!(zbor_ledger::balance(&mut conn, campaign_account.id).await.unwrap().posted, eur("0"));
     drop(conn);
     app.finish().await;
@@ -373,7 +365,7 @@ async fn a_second_treasurer_confirms_new_payees_in_the_browser() {
             &key,
             campaign_id,
             &new,
-            &zbor_audit::Actor::User(by),
+            &zbor_audit::Actor::user(by),
         )
         .await
         .unwrap();

@@ -135,7 +135,7 @@ pub async fn create_in(
 ) -> Result<Beneficiary, Error> {
     let personal = Personal::new(&new.name, &new.contact, new.method.clone(), &new.note)?;
     ensure_campaign(&mut *db, campaign_id).await?;
-    let id = insert(&mut *db, key, campaign_id, &personal, actor.user()).await?;
+    let id = insert(&mut *db, key, campaign_id, &personal, actor.user_id()).await?;
     let beneficiary = fetch(&mut *db, id).await?;
     let details = json!({
         "campaign_id": campaign_id,
@@ -161,7 +161,7 @@ pub async fn create(
     new: &NewBeneficiary,
 ) -> Result<Beneficiary, Error> {
     let mut db = pool.begin().await?;
-    let beneficiary = create_in(&mut db, key, campaign_id, new, &Actor::Cli).await?;
+    let beneficiary = create_in(&mut db, key, campaign_id, new, &Actor::CLI).await?;
     db.commit().await?;
     Ok(beneficiary)
 }
@@ -193,7 +193,7 @@ pub async fn update_in(
     change: &BeneficiaryUpdate,
     actor: &Actor,
 ) -> Result<Updated, Error> {
-    let updated = update_as(&mut *db, key, id, change, actor.user()).await?;
+    let updated = update_as(&mut *db, key, id, change, actor.user_id()).await?;
     let details = json!({
         "campaign_id": updated.beneficiary.campaign_id,
         "fields": change.fields_given(),
@@ -270,7 +270,7 @@ pub async fn update(
     change: &BeneficiaryUpdate,
 ) -> Result<Updated, Error> {
     let mut db = pool.begin().await?;
-    let updated = update_in(&mut db, key, id, change, &Actor::Cli).await?;
+    let updated = update_in(&mut db, key, id, change, &Actor::CLI).await?;
     db.commit().await?;
     Ok(updated)
 }
@@ -285,7 +285,7 @@ pub async fn confirm_in(
     confirmations: &[Confirmation],
     actor: &Actor,
 ) -> Result<Vec<BeneficiaryId>, Error> {
-    let confirmer = actor.user().ok_or(Error::NeedsUser("confirming a destination"))?;
+    let confirmer = actor.user_id().ok_or(Error::NeedsUser("confirming a destination"))?;
     let confirmed = confirm_as(&mut *db, confirmations, confirmer).await?;
     for id in &confirmed {
         zbor_audit::record_in(
@@ -356,7 +356,7 @@ pub async fn confirm(
     confirmer: i64,
 ) -> Result<Vec<BeneficiaryId>, Error> {
     let mut db = pool.begin().await?;
-    let confirmed = confirm_in(&mut db, confirmations, &Actor::User(confirmer)).await?;
+    let confirmed = confirm_in(&mut db, confirmations, &Actor::user(confirmer)).await?;
     db.commit().await?;
     Ok(confirmed)
 }

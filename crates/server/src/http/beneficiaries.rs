@@ -21,8 +21,6 @@ use zbor_payouts::beneficiaries::{
 use zbor_payouts::import;
 use zbor_vault::DataKey;
 
-use zbor_audit::Actor;
-
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath};
 use super::payouts::{TREASURY, TREASURY_READ};
@@ -68,11 +66,11 @@ pub async fn create(
     RedactedJson(new): RedactedJson<NewBeneficiary>,
 ) -> Result<(StatusCode, Json<Beneficiary>), ApiError> {
     caller.require(TREASURY)?;
-    let user = caller.user_id()?;
+    caller.user_id()?; // a person answers for it, not the bootstrap token
     let key = data_key(&state)?;
     let campaign = campaign_id(&state, &slug).await?;
     let mut db = state.pool.begin().await?;
-    let beneficiary = beneficiaries::create_in(&mut db, key, campaign, &new, &Actor::User(user)).await?;
+    let beneficiary = beneficiaries::create_in(&mut db, key, campaign, &new, &caller.actor()).await?;
     db.commit().await?;
     Ok((StatusCode::CREATED, Json(beneficiary)))
 }
@@ -105,9 +103,9 @@ pub async fn update(
     if change.fields_given().is_empty() {
         return Err(ApiError::BadRequest("nothing to change: give name, contact, method or note".into()));
     }
-    let user = caller.user_id()?;
+    caller.user_id()?; // a person answers for it, not the bootstrap token
     let mut db = state.pool.begin().await?;
-    let updated = beneficiaries::update_in(&mut db, key, id, &change, &Actor::User(user)).await?;
+    let updated = beneficiaries::update_in(&mut db, key, id, &change, &caller.actor()).await?;
     db.commit().await?;
     Ok(Json(updated))
 }
@@ -146,7 +144,7 @@ pub async fn confirm(
     let user = caller.user_id()?;
     super::payouts::second_factor(&state, user, &body.totp).await?;
     let mut db = state.pool.begin().await?;
-    let confirmed = beneficiaries::confirm_in(&mut db, &body.beneficiaries, &Actor::User(user)).await?;
+    let confirmed = beneficiaries::confirm_in(&mut db, &body.beneficiaries, &caller.actor()).await?;
     db.commit().await?;
     Ok(Json(json!({ "confirmed": confirmed })))
 }
@@ -174,7 +172,7 @@ pub async fn reveal(
     beneficiaries::get(&state.pool, id).await?;
     let user = caller.user_id()?;
     super::payouts::second_factor(&state, user, &code.totp).await?;
-    let revealed = beneficiaries::reveal(&state.pool, key, id, &Actor::User(user)).await?;
+    let revealed = beneficiaries::reveal(&state.pool, key, id, &caller.actor()).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(revealed)).into_response())
 }
 
@@ -209,10 +207,9 @@ pub async fn import(
         Err(rejection) => return Err(ApiError::BadRequest(rejection.body_text())),
     };
     let campaign = campaign_id(&state, &slug).await?;
-    let user = caller.user_id()?;
+    caller.user_id()?; // a person answers for it, not the bootstrap token
     let mut db = state.pool.begin().await?;
-    let report =
-        import::import_csv_in(&mut db, key, campaign, &body[..], &Actor::User(user), |_, _| {}).await?;
+    let report = import::import_csv_in(&mut db, key, campaign, &body[..], &caller.actor(), |_, _| {}).await?;
     if !report.errors.is_empty() {
         #[derive(Serialize)]
         struct Refused<'a> {

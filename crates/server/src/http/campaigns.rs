@@ -13,7 +13,7 @@ use axum::Json;
 use axum::Router;
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
-use zbor_campaigns::{Campaign, CampaignStatus, CampaignUpdate, NewCampaign};
+use zbor_campaigns::{Campaign, CampaignUpdate, NewCampaign};
 
 use super::auth::{Caller, CAMPAIGN_ADMIN};
 use super::extract::{ApiJson, ApiPath};
@@ -38,13 +38,9 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
-    let principal = caller.require(CAMPAIGN_ADMIN)?;
+    caller.require(CAMPAIGN_ADMIN)?;
     let mut db = state.pool.begin().await?;
-    let campaign = zbor_campaigns::create_in(&mut db, &new).await?;
-    let subject = format!("campaign:{}", campaign.id.as_i64());
-    let details = serde_json::json!({ "slug": campaign.slug.as_str(), "currency": campaign.currency.code(),
-                                      "goal": campaign.goal.amount().to_string(), "via": principal.via_name() });
-    super::people::audit_in(&mut db, &principal.actor(), "campaign.create", Some(&subject), details).await?;
+    let campaign = zbor_campaigns::create_in(&mut db, &new, &caller.actor()).await?;
     db.commit().await?;
     let campaign = with_payment_link(&state, campaign).await;
     Ok((StatusCode::CREATED, Json(campaign)))
@@ -69,30 +65,9 @@ pub async fn update(
     ApiPath(slug): ApiPath<String>,
     ApiJson(change): ApiJson<CampaignUpdate>,
 ) -> Result<Json<Campaign>, ApiError> {
-    let principal = caller.require(CAMPAIGN_ADMIN)?;
+    caller.require(CAMPAIGN_ADMIN)?;
     let mut db = state.pool.begin().await?;
-    let campaign = zbor_campaigns::update_in(&mut db, &slug, &change).await?;
-    // the fields changed and the status, never free text (a title may name people)
-    let fields: Vec<&str> = [
-        ("title", change.title.is_some()),
-        ("description", change.description.is_some()),
-        ("goal", change.goal.is_some()),
-        ("amount_per_beneficiary", change.amount_per_beneficiary.is_some()),
-        ("suggested_amounts", change.suggested_amounts.is_some()),
-        ("status", change.status.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, given)| given.then_some(name))
-    .collect();
-    let action = match change.status {
-        Some(CampaignStatus::Closed) => "campaign.close",
-        Some(CampaignStatus::Open) => "campaign.reopen",
-        None => "campaign.update",
-    };
-    let subject = format!("campaign:{}", campaign.id.as_i64());
-    let details =
-        serde_json::json!({ "fields": fields, "status": campaign.status, "via": principal.via_name() });
-    super::people::audit_in(&mut db, &principal.actor(), action, Some(&subject), details).await?;
+    let campaign = zbor_campaigns::update_in(&mut db, &slug, &change, &caller.actor()).await?;
     db.commit().await?;
     let campaign = with_payment_link(&state, campaign).await;
     if let (Some(checkout), Some(_)) = (&state.checkout, change.status) {

@@ -66,13 +66,13 @@ pub async fn create(
     ApiJson(new): ApiJson<NewBatch>,
 ) -> Result<(StatusCode, Json<Batch>), ApiError> {
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
+    user_of(&caller)?; // a person answers for it, not the bootstrap token
     let campaign = {
         let mut conn = state.pool.acquire().await?;
         zbor_campaigns::by_slug(&mut conn, &slug).await?
     };
     let mut db = state.pool.begin().await?;
-    let id = batches::create_in(&mut db, campaign.id, &zbor_audit::Actor::User(user), &new.items).await?;
+    let id = batches::create_in(&mut db, campaign.id, &caller.actor(), &new.items).await?;
     db.commit().await?;
     Ok((StatusCode::CREATED, Json(batches::batch(&state.pool, id).await?)))
 }
@@ -107,8 +107,7 @@ pub async fn approve(
     let user = user_of(&caller)?;
     second_factor(&state, user, &approval.totp).await?;
     let mut db = state.pool.begin().await?;
-    let outcome =
-        batches::approve_in(&mut db, id, &zbor_audit::Actor::User(user), &approval.content_hash).await?;
+    let outcome = batches::approve_in(&mut db, id, &caller.actor(), &approval.content_hash).await?;
     // the approval (or its refusal) and its audit entry commit together
     db.commit().await?;
     let (status, details) = batches::describe(&outcome);
@@ -160,9 +159,9 @@ pub async fn cancel_batch(
     ApiPath(id): ApiPath<BatchId>,
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
+    user_of(&caller)?; // a person answers for it, not the bootstrap token
     let mut db = state.pool.begin().await?;
-    batches::cancel_in(&mut db, id, &zbor_audit::Actor::User(user)).await?;
+    batches::cancel_in(&mut db, id, &caller.actor()).await?;
     db.commit().await?;
     Ok(Json(batches::batch(&state.pool, id).await?))
 }
@@ -200,7 +199,8 @@ async fn payout_action(
     action: treasury::TreasurerAction<'_>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
-    let actor = zbor_audit::Actor::User(user_of(caller)?);
+    user_of(caller)?;
+    let actor = caller.actor();
     let mut db = state.pool.begin().await?;
     treasury::act_in(&mut db, id, &actor, action).await?;
     db.commit().await?;
@@ -266,7 +266,7 @@ pub async fn pause(
     ApiJson(reason): ApiJson<Reason>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(BRAKE)?;
-    let actor = caller.0.user.map_or(zbor_audit::Actor::Bootstrap, |u| zbor_audit::Actor::User(u.as_i64()));
+    let actor = caller.actor();
     let mut db = state.pool.begin().await?;
     let paused_now = switch::pause_in(&mut db, state.data_key.as_ref(), &actor, &reason.reason).await?;
     db.commit().await?;
@@ -291,7 +291,7 @@ pub async fn resume(
     let user = user_of(&caller)?;
     second_factor(&state, user, &resume.totp).await?;
     let mut db = state.pool.begin().await?;
-    let outcome = switch::resume_in(&mut db, &zbor_audit::Actor::User(user)).await?;
+    let outcome = switch::resume_in(&mut db, &caller.actor()).await?;
     db.commit().await?;
     match outcome {
         switch::Resumed::AlreadyVoted => {
@@ -320,7 +320,7 @@ pub async fn create_sepa_file(
     ApiJson(new): ApiJson<NewSepaFile>,
 ) -> Result<(StatusCode, Json<sepa_files::SepaFile>), ApiError> {
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
+    user_of(&caller)?; // a person answers for it, not the bootstrap token
     let debtor = state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     let today = chrono::Utc::now().date_naive();
@@ -332,7 +332,7 @@ pub async fn create_sepa_file(
         }));
     }
     let mut db = state.pool.begin().await?;
-    let made = sepa_files::create_in(&mut db, key, debtor, id, &zbor_audit::Actor::User(user), date).await?;
+    let made = sepa_files::create_in(&mut db, key, debtor, id, &caller.actor(), date).await?;
     // committed in both outcomes: a file, or payouts failed for treasurers (and its entry)
     db.commit().await?;
     let Some(file) = made.file else {
@@ -375,7 +375,7 @@ pub async fn download_sepa_file(
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     let file = sepa_files::get(&state.pool, id).await?;
     second_factor(&state, user, &code.totp).await?;
-    let xml = sepa_files::document(&state.pool, key, id, debtor, &zbor_audit::Actor::User(user)).await?;
+    let xml = sepa_files::document(&state.pool, key, id, debtor, &caller.actor()).await?;
     let disposition = format!("attachment; filename=\"{}.xml\"", file.message_id);
     Ok((
         [
@@ -396,9 +396,9 @@ pub async fn confirm_sepa_file(
     ApiPath(id): ApiPath<SepaFileId>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
+    user_of(&caller)?; // a person answers for it, not the bootstrap token
     let mut db = state.pool.begin().await?;
-    let paid = sepa_files::confirm_in(&mut db, id, &zbor_audit::Actor::User(user)).await?;
+    let paid = sepa_files::confirm_in(&mut db, id, &caller.actor()).await?;
     db.commit().await?;
     Ok(Json(json!({ "paid": paid, "file": sepa_files::get(&state.pool, id).await? })))
 }
