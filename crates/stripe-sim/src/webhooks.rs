@@ -96,8 +96,7 @@ impl Sim {
                 return;
             };
             // signed at each attempt: the receiver refuses old timestamps
-            let signature =
-                zbor_stripe::signature::sign(body.as_bytes(), &self.config.webhook_secret, now());
+            let signature = zbor_stripe::signature::sign(body.as_bytes(), &self.config.webhook_secret, now());
             let status = self
                 .http
                 .post(&url)

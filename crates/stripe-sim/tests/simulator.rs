@@ -122,13 +122,8 @@ async fn webhooks_are_signed_and_retried_until_acknowledged() {
             async move {
                 let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
                 let secrets = zbor_stripe::signature::WebhookSecrets::parse("whsec_sim").unwrap();
-                if zbor_stripe::signature::verify(
-                    header,
-                    &body,
-                    &secrets,
-                    chrono::Utc::now().timestamp(),
-                )
-                .is_err()
+                if zbor_stripe::signature::verify(header, &body, &secrets, chrono::Utc::now().timestamp())
+                    .is_err()
                 {
                     return StatusCode::BAD_REQUEST;
                 }

@@ -36,7 +36,11 @@ pub fn register(events: Dispatcher) -> Dispatcher {
 }
 
 /// A Checkout Session's event: how far it settles the donation depends on which one it is.
-fn checkout_session<'a>(db: &'a mut PgConnection, event: &'a Event, context: &'a Context) -> HandlerFuture<'a> {
+fn checkout_session<'a>(
+    db: &'a mut PgConnection,
+    event: &'a Event,
+    context: &'a Context,
+) -> HandlerFuture<'a> {
     let settles = match event.kind.as_str() {
         "checkout.session.async_payment_succeeded" => Settlement::Paid,
         "checkout.session.async_payment_failed" => Settlement::Failed,

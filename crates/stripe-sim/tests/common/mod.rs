@@ -43,8 +43,7 @@ impl Receiver {
                 let seen = seen.clone();
                 async move {
                     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-                    let secrets =
-                        zbor_stripe::signature::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap();
+                    let secrets = zbor_stripe::signature::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap();
                     let now = chrono::Utc::now().timestamp();
                     if zbor_stripe::signature::verify(header, &body, &secrets, now).is_err() {
                         return StatusCode::BAD_REQUEST;
