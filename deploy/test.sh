@@ -32,6 +32,7 @@ if cargo tree --locked -p zbor-server --no-default-features -e normal --prefix n
     exit 1
 fi
 
+cargo fmt --all -- --check
 if cargo clippy --version >/dev/null 2>&1; then
     cargo clippy --workspace --all-targets --locked -- -D warnings
 fi

@@ -1,27 +1,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 
+mod common;
+
+use common::release_123;
+
 use zbor_campaigns::{
-    self as campaigns, AccountCode, Campaign, CampaignId, CampaignStatus, CampaignUpdate, Error, NewCampaign,
+    self as campaigns, AccountCode, CampaignId, CampaignStatus, CampaignUpdate, Error, NewCampaign,
 };
 use zbor_errors::Classified;
 use zbor_testkit::TestDb;
-
-async fn release_123(db: &TestDb) -> Campaign {
-    campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release-123".into(),
-            title: "123 released political prisoners".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "123000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec!["10".into(), "25".into(), "50".into()],
-        },
-    )
-    .await
-    .unwrap()
-}
 
 fn eur(amount: &str) -> zbor_ledger::Money {
     zbor_ledger::Money::parse(amount, zbor_ledger::Currency::parse("EUR").unwrap()).unwrap()

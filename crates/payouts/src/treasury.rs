@@ -403,18 +403,17 @@ async fn mark_paid_in(
     let sealed = seal_note(key, id, note)?;
     let payout = lock(&mut *db, id).await?;
     let rail = rails::of(payout.method);
-    if rail.paid_by_treasurer_from() != Some(payout.status) {
+    let Some(reference) = rail.paid_by_treasurer(&payout) else {
         return Err(wrong_state(
             &payout,
             "marked paid by a treasurer",
             "an approved manual payout or a SEPA payout sent to the bank",
         ));
-    }
+    };
     if rail.delivery() == Delivery::ByHand {
         // a person pays it now: it too pays only what was approved
         crate::beneficiaries::approved_destination(&mut *db, key, id).await?;
     }
-    let reference = rail.treasurer_reference(&payout);
     settle_in(&mut *db, id, &reference, Some(user)).await?;
     sqlx::query("update payouts set note_sealed = $2 where id = $1")
         .bind(id)

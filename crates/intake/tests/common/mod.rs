@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use zbor_campaigns::{Campaign, NewCampaign};
+use zbor_campaigns::Campaign;
 use zbor_stripe::events::{Context, Dispatcher, Receipt};
 use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
@@ -23,22 +23,9 @@ pub async fn receive_with(
     events.receive(pool, body).await
 }
 
-pub async fn release_123(db: &TestDb) -> Campaign {
-    zbor_campaigns::create(
-        &db.pool,
-        &NewCampaign {
-            slug: "release-123".into(),
-            title: "123 released political prisoners".into(),
-            description: String::new(),
-            currency: "EUR".into(),
-            goal: "123000".into(),
-            amount_per_beneficiary: Some("1000".into()),
-            suggested_amounts: vec!["10".into(), "25".into(), "50".into()],
-        },
-    )
-    .await
-    .unwrap()
-}
+#[path = "../../../campaigns/tests/common/mod.rs"]
+mod campaigns_common;
+pub use campaigns_common::release_123;
 
 fn fixtures() -> Value {
     serde_json::from_str(include_str!("../fixtures/stripe-objects.json")).unwrap()

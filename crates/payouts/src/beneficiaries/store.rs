@@ -445,9 +445,9 @@ pub async fn get(pool: &PgPool, id: BeneficiaryId) -> Result<Beneficiary, Error>
 
 /// Decrypts a beneficiary's personal data.
 ///
-/// **Every call must be audited by the caller** (zbor-audit, action `beneficiary.reveal`, with
-/// who asked and the beneficiary's id, never the revealed values), in the same request and
-/// before the data is shown: this is the only way personal data leaves zbor. Fails with
+/// Every call is audited here (`beneficiary.reveal`: who asked and the beneficiary's id, never
+/// the revealed values), committed before the data is returned: this is the only way personal
+/// data leaves zbor. Fails with
 /// [`Error::CannotDecrypt`] under another `ZBOR_DATA_KEY`, and with [`Error::Inconsistent`]
 /// when the sealed data does not match the row's indexes and fingerprint.
 pub async fn reveal(
@@ -469,14 +469,10 @@ pub async fn reveal(
         PayeeFingerprint::from_column(&row.payee_fingerprint).ok_or(Error::Inconsistent(id))?;
     // recorded before anyone sees it: if the entry cannot be written, the decrypted data is dropped
     let details = json!({ "campaign_id": row.campaign_id, "method": personal.method.kind() });
-    zbor_audit::record_in(
-        &mut *pool.acquire().await?,
-        actor,
-        "beneficiary.reveal",
-        Some(&subject(id)),
-        details,
-    )
-    .await?;
+    // in a transaction of its own: the audit log's lock holds until its commit
+    let mut audit = pool.begin().await?;
+    zbor_audit::record_in(&mut audit, actor, "beneficiary.reveal", Some(&subject(id)), details).await?;
+    audit.commit().await?;
     Ok(RevealedBeneficiary {
         id,
         campaign_id: row.campaign_id,

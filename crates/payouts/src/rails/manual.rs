@@ -25,12 +25,9 @@ impl Rail for Manual {
         AccountCode::bank(currency).new_account(currency)
     }
 
-    fn paid_by_treasurer_from(&self) -> Option<PayoutStatus> {
-        Some(PayoutStatus::Approved)
-    }
-
-    fn treasurer_reference(&self, payout: &Payout) -> String {
-        format!("manual:{}", payout.id)
+    /// Once approved: the treasurer hands it over and records it.
+    fn paid_by_treasurer(&self, payout: &Payout) -> Option<String> {
+        (payout.status == PayoutStatus::Approved).then(|| format!("manual:{}", payout.id))
     }
 
     fn can_be_returned(&self) -> bool {

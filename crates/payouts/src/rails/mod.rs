@@ -17,7 +17,7 @@ use uuid::Uuid;
 use zbor_ledger::{Currency, NewAccount};
 
 use crate::beneficiaries::{MethodKind, PayoutMethod};
-use crate::treasury::{Payout, PayoutStatus};
+use crate::treasury::Payout;
 
 pub use manual::Manual;
 pub use sepa::Sepa;
@@ -47,12 +47,10 @@ pub trait Rail: Sync {
     /// zbor's books (the processor balance for Stripe transfers, the bank account otherwise).
     fn ledger_account(&self, currency: Currency) -> NewAccount;
 
-    /// The state from which a treasurer records a payout of this rail paid, if a person confirms
-    /// it at all (Stripe confirms its own transfers).
-    fn paid_by_treasurer_from(&self) -> Option<PayoutStatus>;
-
-    /// The reference a payout paid by a treasurer keeps (what a statement or receipt shows).
-    fn treasurer_reference(&self, payout: &Payout) -> String;
+    /// When a treasurer may record `payout` paid in the state it is in now, the reference it
+    /// keeps (what a statement or receipt shows); `None` otherwise, and always for a rail whose
+    /// own answer confirms it (Stripe's transfer).
+    fn paid_by_treasurer(&self, payout: &Payout) -> Option<String>;
 
     /// True when the bank can send a payout of this rail back, and a treasurer records it.
     fn can_be_returned(&self) -> bool;

@@ -32,12 +32,10 @@ impl Rail for Sepa {
         AccountCode::bank(currency).new_account(currency)
     }
 
-    fn paid_by_treasurer_from(&self) -> Option<PayoutStatus> {
-        Some(PayoutStatus::Sent)
-    }
-
-    fn treasurer_reference(&self, payout: &Payout) -> String {
-        self.reference(payout.sepa_file_id.unwrap_or(SepaFileId::from_i64(0)), payout.id)
+    /// Once the bank has the file (`sent`): confirmed from its statement.
+    fn paid_by_treasurer(&self, payout: &Payout) -> Option<String> {
+        (payout.status == PayoutStatus::Sent)
+            .then(|| self.reference(payout.sepa_file_id.unwrap_or(SepaFileId::from_i64(0)), payout.id))
     }
 
     fn can_be_returned(&self) -> bool {

@@ -8,7 +8,7 @@ use zbor_ledger::{Currency, NewAccount};
 
 use super::{Delivery, Rail};
 use crate::beneficiaries::{MethodKind, PayoutMethod};
-use crate::treasury::{Payout, PayoutStatus};
+use crate::treasury::Payout;
 
 pub struct StripeConnect;
 
@@ -25,13 +25,9 @@ impl Rail for StripeConnect {
         AccountCode::stripe_balance(currency).new_account(currency)
     }
 
-    fn paid_by_treasurer_from(&self) -> Option<PayoutStatus> {
+    /// Stripe's answer, or its `transfer.created`, records it paid with the transfer's id.
+    fn paid_by_treasurer(&self, _: &Payout) -> Option<String> {
         None
-    }
-
-    fn treasurer_reference(&self, payout: &Payout) -> String {
-        // never used: Stripe's transfer id is the reference
-        format!("stripe:{}", payout.id)
     }
 
     fn can_be_returned(&self) -> bool {

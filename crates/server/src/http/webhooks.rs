@@ -50,3 +50,28 @@ pub async fn stripe(
         "duplicate": receipt.duplicate,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every type zbor acts on, once: what the webhook endpoint at Stripe must send. Building the
+    /// table also trips its check against a type registered twice.
+    #[test]
+    fn the_table_lists_every_event_type_zbor_acts_on() {
+        assert_eq!(
+            super::table(None).kinds(),
+            [
+                "charge.dispute.closed",
+                "charge.dispute.created",
+                "charge.refunded",
+                "charge.succeeded",
+                "charge.updated",
+                "checkout.session.async_payment_failed",
+                "checkout.session.async_payment_succeeded",
+                "checkout.session.completed",
+                "transfer.created",
+                "transfer.reversed",
+                "transfer.updated",
+            ]
+        );
+    }
+}
