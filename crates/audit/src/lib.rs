@@ -116,8 +116,32 @@ impl zbor_errors::Classified for Error {
     }
 }
 
-/// Who acts, as the audit log names them: a staff user (by id), the bootstrap token, or the
-/// host's command line (`zbor …`, break-glass commands); and, for a user, how they came in
+/// A staff user's id: what the audit log names people by (`user:42`), and what every crate that
+/// records who approved, set or changed something carries. `zbor_auth` owns the accounts and
+/// re-exports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct UserId(i64);
+
+impl UserId {
+    pub fn as_i64(self) -> i64 {
+        self.0
+    }
+
+    pub const fn from_i64(id: i64) -> UserId {
+        UserId(id)
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "user:{}", self.0)
+    }
+}
+
+/// Who acts, as the audit log names them: a staff user (by id), the bootstrap token, the host's
+/// command line, or nobody known (a failed login) (`zbor …`, break-glass commands); and, for a user, how they came in
 /// (`session`, `token`), which the entry's details record as `via`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Actor {
@@ -127,10 +151,10 @@ pub struct Actor {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
-    /// A staff user, by id (`zbor_auth::UserId`'s number).
-    User(i64),
+    User(UserId),
     Bootstrap,
     Cli,
+    Anonymous,
 }
 
 impl Actor {
@@ -138,9 +162,11 @@ impl Actor {
     pub const BOOTSTRAP: Actor = Actor { who: Who::Bootstrap, via: None };
     /// The host's command line.
     pub const CLI: Actor = Actor { who: Who::Cli, via: None };
+    /// Someone not (yet) known: a failed login.
+    pub const ANONYMOUS: Actor = Actor { who: Who::Anonymous, via: None };
 
     /// Staff user `id`.
-    pub const fn user(id: i64) -> Actor {
+    pub const fn user(id: UserId) -> Actor {
         Actor { who: Who::User(id), via: None }
     }
 
@@ -149,20 +175,21 @@ impl Actor {
         Actor { via: Some(via), ..self }
     }
 
-    /// The entry's `actor`: `user:42`, `bootstrap` or `cli`.
+    /// The entry's `actor`: `user:42`, `bootstrap`, `cli` or `anonymous`.
     pub fn name(&self) -> String {
         match self.who {
-            Who::User(id) => format!("user:{id}"),
+            Who::User(id) => id.to_string(),
             Who::Bootstrap => "bootstrap".to_owned(),
             Who::Cli => "cli".to_owned(),
+            Who::Anonymous => "anonymous".to_owned(),
         }
     }
 
     /// The staff user behind the action, if it is one.
-    pub fn user_id(&self) -> Option<i64> {
+    pub fn user_id(&self) -> Option<UserId> {
         match self.who {
             Who::User(id) => Some(id),
-            Who::Bootstrap | Who::Cli => None,
+            Who::Bootstrap | Who::Cli | Who::Anonymous => None,
         }
     }
 }
@@ -252,15 +279,19 @@ mod actor_tests {
 
     #[test]
     fn actors_are_named_as_the_log_accepts_them() {
-        for (actor, name) in
-            [(Actor::user(42), "user:42"), (Actor::BOOTSTRAP, "bootstrap"), (Actor::CLI, "cli")]
-        {
+        for (actor, name) in [
+            (Actor::user(UserId::from_i64(42)), "user:42"),
+            (Actor::BOOTSTRAP, "bootstrap"),
+            (Actor::CLI, "cli"),
+            (Actor::ANONYMOUS, "anonymous"),
+        ] {
             let named = actor.name();
             assert_eq!(named, name);
             let entry = Entry::new(&named, "payout.retry");
             assert!(content::validate(&entry).is_ok(), "{name}");
         }
-        assert_eq!(Actor::user(7).via("session").user_id(), Some(7));
+        let seven = UserId::from_i64(7);
+        assert_eq!(Actor::user(seven).via("session").user_id(), Some(seven));
         assert_eq!(Actor::CLI.user_id(), None);
     }
 }

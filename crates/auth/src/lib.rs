@@ -14,6 +14,7 @@
 //! - Emails are sealed and found through a keyed blind index, so a copy of the database does not
 //!   list the organisation's staff.
 
+mod login_failures;
 mod password;
 pub mod sessions;
 pub mod staff;
@@ -22,6 +23,11 @@ mod users;
 
 use serde::{Deserialize, Serialize};
 
+/// Users are named by the id the audit log names them by; every change to an account appends
+/// its entry as this `Actor`, in the change's own transaction.
+pub use zbor_audit::{Actor, UserId};
+
+pub use login_failures::note_login_failure;
 pub use sessions::{ApiToken, NewSession, Principal, Via};
 pub use users::{
     add_user, add_user_in, authenticate, begin_totp_enrolment, check_password_change, confirm_totp,
@@ -67,27 +73,6 @@ impl Role {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(transparent)]
-#[serde(transparent)]
-pub struct UserId(i64);
-
-impl UserId {
-    pub fn as_i64(self) -> i64 {
-        self.0
-    }
-
-    pub fn from_i64(id: i64) -> UserId {
-        UserId(id)
-    }
-}
-
-impl std::fmt::Display for UserId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "user:{}", self.0)
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{field} is invalid: {reason}")]
@@ -117,8 +102,14 @@ pub enum Error {
     AlreadyEnrolled,
     #[error("no second-factor enrolment is pending")]
     NoEnrolment,
+    /// Something only a person may do (confirm a request), done by the bootstrap token or the
+    /// command line.
+    #[error("{0} needs a staff user's account, not the bootstrap token or the command line")]
+    NeedsUser(&'static str),
     #[error("personal data: {0}")]
     Vault(#[from] zbor_vault::Error),
+    #[error("audit: {0}")]
+    Audit(#[from] zbor_audit::Error),
     #[error("password hashing failed")]
     Hashing,
     #[error("database: {0}")]
@@ -135,11 +126,11 @@ impl zbor_errors::Classified for Error {
                 K::Unauthenticated
             }
             Error::Locked => K::RateLimited,
-            Error::FourEyes(_) => K::Forbidden,
+            Error::FourEyes(_) | Error::NeedsUser(_) => K::Forbidden,
             Error::EmailTaken | Error::Conflict(_) | Error::AlreadyEnrolled | Error::NoEnrolment => {
                 K::Conflict
             }
-            Error::Vault(_) | Error::Hashing | Error::Database(_) => K::Internal,
+            Error::Vault(_) | Error::Audit(_) | Error::Hashing | Error::Database(_) => K::Internal,
         }
     }
 
@@ -153,6 +144,19 @@ impl zbor_errors::Classified for Error {
             other => zbor_errors::default_code(other.kind()),
         }
     }
+}
+
+/// Appends what `actor` did to `user`'s account to the audit log, in the action's transaction:
+/// the change and its evidence commit together or not at all.
+pub(crate) async fn record(
+    db: &mut sqlx::PgConnection,
+    actor: &Actor,
+    action: &str,
+    user: UserId,
+    details: serde_json::Value,
+) -> Result<(), Error> {
+    zbor_audit::record_in(db, actor, action, Some(&user.to_string()), details).await?;
+    Ok(())
 }
 
 /// 32 random bytes from the operating system.

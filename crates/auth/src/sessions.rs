@@ -4,7 +4,9 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
-use crate::{random_bytes, sha256, Error, Role, UserId};
+use serde_json::json;
+
+use crate::{random_bytes, record, sha256, Actor, Error, Role, UserId};
 
 /// A console session lasts a working day at most.
 pub const SESSION_HOURS: i64 = 12;
@@ -40,12 +42,14 @@ impl Principal {
         matches!(self.via, Via::Session { second_factor: true, .. })
     }
 
-    /// The actor written into the audit log: `user:42`, or `bootstrap` for the bootstrap token.
-    pub fn actor(&self) -> String {
-        match self.user {
-            Some(user) => user.to_string(),
-            None => "bootstrap".to_owned(),
-        }
+    /// Who acts, as the audit log names them: the user (or the bootstrap token), and how they
+    /// came in.
+    pub fn actor(&self) -> Actor {
+        let who = match self.user {
+            Some(user) => Actor::user(user),
+            None => Actor::BOOTSTRAP,
+        };
+        who.via(self.via_name())
     }
 
     /// How the actor authenticated, for the audit entry's details.
@@ -71,12 +75,13 @@ fn random_token() -> Result<String, Error> {
 }
 
 pub async fn create_session(pool: &PgPool, user: UserId, second_factor: bool) -> Result<NewSession, Error> {
-    let mut conn = pool.acquire().await?;
-    create_session_in(&mut conn, user, second_factor).await
+    let mut db = pool.begin().await?;
+    let session = create_session_in(&mut db, user, second_factor).await?;
+    db.commit().await?;
+    Ok(session)
 }
 
-/// [`create_session`] in the caller's transaction (the server appends the login's audit entry in
-/// it).
+/// [`create_session`] in the caller's transaction, audited as the user's `login`.
 pub async fn create_session_in(
     db: &mut sqlx::PgConnection,
     user: UserId,
@@ -96,6 +101,8 @@ pub async fn create_session_in(
     .bind(expires_at)
     .execute(&mut *db)
     .await?;
+    let details = json!({ "second_factor": second_factor });
+    zbor_audit::record_in(db, &Actor::user(user), "login", None, details).await?;
     Ok(NewSession { token, csrf_token, expires_at })
 }
 
@@ -113,16 +120,26 @@ pub async fn mark_second_factor_in(db: &mut sqlx::PgConnection, token: &str) -> 
     Ok(())
 }
 
+/// Logs out: ends the session of `token`, audited as its user's `logout`.
 pub async fn end_session(pool: &PgPool, token: &str) -> Result<(), Error> {
-    let mut conn = pool.acquire().await?;
-    end_session_in(&mut conn, token).await
+    let mut db = pool.begin().await?;
+    end_session_in(&mut db, token).await?;
+    db.commit().await?;
+    Ok(())
 }
 
+/// [`end_session`] in the caller's transaction; a session already ended is no change and no
+/// entry.
 pub async fn end_session_in(db: &mut sqlx::PgConnection, token: &str) -> Result<(), Error> {
-    sqlx::query("delete from user_sessions where token_hash = $1")
-        .bind(sha256(token.as_bytes()).to_vec())
-        .execute(&mut *db)
-        .await?;
+    let ended: Option<UserId> =
+        sqlx::query_scalar("delete from user_sessions where token_hash = $1 returning user_id")
+            .bind(sha256(token.as_bytes()).to_vec())
+            .fetch_optional(&mut *db)
+            .await?;
+    if let Some(user) = ended {
+        let actor = Actor::user(user).via("session");
+        zbor_audit::record_in(db, &actor, "logout", None, json!({})).await?;
+    }
     Ok(())
 }
 
@@ -153,11 +170,14 @@ pub struct ApiToken {
 
 /// A token valid for [`API_TOKEN_DAYS_DEFAULT`] days.
 pub async fn create_api_token(pool: &PgPool, user: UserId, name: &str) -> Result<ApiToken, Error> {
-    let mut conn = pool.acquire().await?;
-    create_api_token_in(&mut conn, user, name, API_TOKEN_DAYS_DEFAULT).await
+    let mut db = pool.begin().await?;
+    let token = create_api_token_in(&mut db, user, name, API_TOKEN_DAYS_DEFAULT).await?;
+    db.commit().await?;
+    Ok(token)
 }
 
-/// A token valid for `days` (1 to [`API_TOKEN_DAYS_MAX`]), in the caller's transaction.
+/// A token valid for `days` (1 to [`API_TOKEN_DAYS_MAX`]), in the caller's transaction; audited
+/// as the user's own `user.api_token_create` (a token is only ever made by its owner).
 pub async fn create_api_token_in(
     db: &mut sqlx::PgConnection,
     user: UserId,
@@ -185,18 +205,9 @@ pub async fn create_api_token_in(
     .bind(days)
     .fetch_one(&mut *db)
     .await?;
+    let details = json!({ "token": id, "expires_in_days": days });
+    record(db, &Actor::user(user), "user.api_token_create", user, details).await?;
     Ok(ApiToken { id, token })
-}
-
-pub async fn revoke_api_token(pool: &PgPool, user: UserId, id: i64) -> Result<bool, Error> {
-    let revoked = sqlx::query(
-        "update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null",
-    )
-    .bind(id)
-    .bind(user)
-    .execute(pool)
-    .await?;
-    Ok(revoked.rows_affected() == 1)
 }
 
 pub async fn from_api_token(pool: &PgPool, token: &str) -> Result<Option<Principal>, Error> {

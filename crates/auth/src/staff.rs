@@ -11,14 +11,16 @@
 //! a token can be revoked; sessions end after an idle time; people list and end their own
 //! sessions. Taking power away must never wait for a second person.
 //!
-//! Every function takes the caller's transaction, so the server appends the audit entry in it:
-//! the change and its evidence commit together.
+//! Every change takes the caller's transaction and the [`Actor`] doing it, and appends its own
+//! audit entry there: the change and its evidence commit together, and no caller can make one
+//! without the other.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-use crate::{password, Error, Role, UserId};
+use crate::{password, record, Actor, Error, Role, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::Type)]
 #[sqlx(type_name = "staff_request_kind", rename_all = "snake_case")]
@@ -61,14 +63,16 @@ impl std::fmt::Debug for Confirmed {
 const REQUEST_COLUMNS: &str =
     "id, kind, user_id, role, requested_by, requested_at, confirmed_by, confirmed_at, cancelled_at";
 
-/// Opens a request to change `user`'s account. `requested_by` none is the bootstrap token.
+/// `actor` opens a request to change `user`'s account (`staff_request.open`). An actor who is no
+/// user is the bootstrap token.
 pub async fn request(
     db: &mut PgConnection,
     user: UserId,
     kind: RequestKind,
     role: Option<Role>,
-    requested_by: Option<UserId>,
+    actor: &Actor,
 ) -> Result<StaffRequest, Error> {
+    let requested_by = actor.user_id();
     if requested_by == Some(user) {
         return Err(Error::FourEyes("nobody changes their own account's role or credentials".into()));
     }
@@ -89,15 +93,18 @@ pub async fn request(
     .bind(requested_by)
     .fetch_one(&mut *db)
     .await;
-    match inserted {
-        Ok(request) => Ok(request),
+    let request = match inserted {
+        Ok(request) => request,
         Err(e) if e.as_database_error().and_then(|d| d.constraint()) == Some("staff_requests_one_open") => {
-            Err(Error::Conflict(
+            return Err(Error::Conflict(
                 "an open request of this kind exists for this user: confirm or cancel it".into(),
             ))
         }
-        Err(e) => Err(e.into()),
-    }
+        Err(e) => return Err(e.into()),
+    };
+    let details = json!({ "request": request.id, "kind": kind, "role": role });
+    record(db, actor, "staff_request.open", user, details).await?;
+    Ok(request)
 }
 
 async fn ensure_user(db: &mut PgConnection, user: UserId) -> Result<(), Error> {
@@ -135,10 +142,11 @@ async fn lock_open(db: &mut PgConnection, id: i64) -> Result<StaffRequest, Error
     Ok(request)
 }
 
-/// `confirmer` (an admin or treasurer who just gave a fresh code) confirms request `id`; the
-/// change applies in the same transaction, and the user's sessions (and, for resets, API
-/// tokens) end so it takes effect at once.
-pub async fn confirm(db: &mut PgConnection, id: i64, confirmer: UserId) -> Result<Confirmed, Error> {
+/// `actor` (an admin or treasurer who just gave a fresh code) confirms request `id`; the
+/// change applies in the same transaction with its `staff_request.confirm` entry, and the user's
+/// sessions (and, for resets, API tokens) end so it takes effect at once.
+pub async fn confirm(db: &mut PgConnection, id: i64, actor: &Actor) -> Result<Confirmed, Error> {
+    let confirmer = actor.user_id().ok_or(Error::NeedsUser("confirming a staff request"))?;
     let request = lock_open(&mut *db, id).await?;
     if request.user_id == confirmer {
         return Err(Error::FourEyes("nobody confirms a change of their own account".into()));
@@ -172,6 +180,8 @@ pub async fn confirm(db: &mut PgConnection, id: i64, confirmer: UserId) -> Resul
         }
         (RequestKind::SecondFactorReset, _) => reset_second_factor(&mut *db, user).await?,
     }
+    let details = json!({ "request": id, "kind": request.kind, "role": request.role, "requested_by": request.requested_by });
+    record(db, actor, "staff_request.confirm", user, details).await?;
     tracing::info!(request = id, user = %user, confirmer = %confirmer, kind = ?request.kind, "staff request confirmed");
     Ok(Confirmed { request: confirmed, temporary_password })
 }
@@ -202,8 +212,8 @@ async fn reset_second_factor(db: &mut PgConnection, user: UserId) -> Result<(), 
 }
 
 /// On the host (`zbor user reset`, the break-glass path when no second admin is left): a new
-/// password and/or a cleared second factor at once, the user's sessions and tokens ended. The
-/// caller audits it in the same transaction.
+/// password and/or a cleared second factor at once, the user's sessions and tokens ended;
+/// audited as the command line's `user.reset`.
 pub async fn reset_on_host(
     db: &mut PgConnection,
     user: UserId,
@@ -217,7 +227,8 @@ pub async fn reset_on_host(
     if second_factor {
         reset_second_factor(&mut *db, user).await?;
     }
-    Ok(())
+    let details = json!({ "password": new_password.is_some(), "second_factor": second_factor });
+    record(db, &Actor::CLI, "user.reset", user, details).await
 }
 
 /// On the host (`zbor user enable`): a disabled user may log in again. Giving access back is a
@@ -228,19 +239,21 @@ pub async fn enable_on_host(db: &mut PgConnection, user: UserId) -> Result<(), E
     if updated.rows_affected() == 0 {
         return Err(Error::UserNotFound);
     }
-    Ok(())
+    record(db, &Actor::CLI, "user.enable", user, json!({})).await
 }
 
-/// Withdraws an open request (the requester, or anyone who may confirm).
-pub async fn cancel(db: &mut PgConnection, id: i64, by: Option<UserId>) -> Result<StaffRequest, Error> {
+/// `actor` withdraws an open request (the requester, or anyone who may confirm).
+pub async fn cancel(db: &mut PgConnection, id: i64, actor: &Actor) -> Result<StaffRequest, Error> {
     lock_open(&mut *db, id).await?;
-    Ok(sqlx::query_as(&format!(
+    let request: StaffRequest = sqlx::query_as(&format!(
         "update staff_requests set cancelled_by = $2, cancelled_at = now() where id = $1 returning {REQUEST_COLUMNS}"
     ))
     .bind(id)
-    .bind(by)
+    .bind(actor.user_id())
     .fetch_one(&mut *db)
-    .await?)
+    .await?;
+    record(db, actor, "staff_request.cancel", request.user_id, json!({ "request": id })).await?;
+    Ok(request)
 }
 
 /// 20 random characters from an alphabet without look-alikes: read out over a phone.
@@ -271,8 +284,8 @@ async fn cut_off(db: &mut PgConnection, user: UserId) -> Result<(), Error> {
 /// Disables `user` (one admin suffices: taking power away never waits): their sessions end and
 /// their tokens are revoked in the same transaction, so nothing of theirs works after commit.
 /// Re-enabling is the host's break-glass command, not an HTTP action.
-pub async fn disable(db: &mut PgConnection, user: UserId, by: Option<UserId>) -> Result<(), Error> {
-    if by == Some(user) {
+pub async fn disable(db: &mut PgConnection, user: UserId, actor: &Actor) -> Result<(), Error> {
+    if actor.user_id() == Some(user) {
         return Err(Error::FourEyes("disable another account; to leave, ask an admin".into()));
     }
     let updated = sqlx::query("update users set disabled_at = coalesce(disabled_at, now()) where id = $1")
@@ -283,6 +296,7 @@ pub async fn disable(db: &mut PgConnection, user: UserId, by: Option<UserId>) ->
         return Err(Error::UserNotFound);
     }
     cut_off(&mut *db, user).await?;
+    record(db, actor, "user.disable", user, json!({})).await?;
     tracing::info!(user = %user, "user disabled");
     Ok(())
 }
@@ -316,14 +330,19 @@ pub async fn sessions_of(
     .await?)
 }
 
-/// Ends one of `user`'s own sessions; false when there is no such session of theirs.
+/// Ends one of `user`'s own sessions (their `user.session_end`); false when there is no such
+/// session of theirs.
 pub async fn end_session_of(db: &mut PgConnection, user: UserId, id: i64) -> Result<bool, Error> {
     let ended = sqlx::query("delete from user_sessions where id = $1 and user_id = $2")
         .bind(id)
         .bind(user)
         .execute(&mut *db)
         .await?;
-    Ok(ended.rows_affected() == 1)
+    if ended.rows_affected() == 0 {
+        return Ok(false);
+    }
+    record(db, &Actor::user(user), "user.session_end", user, json!({ "session": id })).await?;
+    Ok(true)
 }
 
 /// An API token as its owner sees it (never the token).
@@ -347,18 +366,27 @@ pub async fn tokens_of(pool: &PgPool, user: UserId) -> Result<Vec<TokenView>, Er
     .await?)
 }
 
-/// Revokes token `id`: the owner's own (`owner` some), or anyone's (an admin, `owner` none).
-/// False when there is no such live token.
-pub async fn revoke_token(db: &mut PgConnection, id: i64, owner: Option<UserId>) -> Result<bool, Error> {
-    let revoked = sqlx::query(
+/// `actor` revokes token `id` (`user.api_token_revoke` on its owner): only if it is `owner`'s
+/// when one is given (one's own, or the user an admin named). False when there is no such live
+/// token.
+pub async fn revoke_token(
+    db: &mut PgConnection,
+    id: i64,
+    owner: Option<UserId>,
+    actor: &Actor,
+) -> Result<bool, Error> {
+    let revoked: Option<UserId> = sqlx::query_scalar(
         "update api_tokens set revoked_at = now()
-         where id = $1 and ($2::bigint is null or user_id = $2) and revoked_at is null",
+         where id = $1 and ($2::bigint is null or user_id = $2) and revoked_at is null
+         returning user_id",
     )
     .bind(id)
     .bind(owner)
-    .execute(&mut *db)
+    .fetch_optional(&mut *db)
     .await?;
-    Ok(revoked.rows_affected() == 1)
+    let Some(owner) = revoked else { return Ok(false) };
+    record(db, actor, "user.api_token_revoke", owner, json!({ "token": id })).await?;
+    Ok(true)
 }
 
 /// Whether an admin with a confirmed role and a second factor exists: from then on the

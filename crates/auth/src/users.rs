@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use zbor_vault::DataKey;
 
-use crate::{password, totp, Error, Role, UserId};
+use crate::{password, record, totp, Actor, Error, Role, UserId};
 
 /// Failed logins before the account locks, and for how long.
 const FAILURES_BEFORE_LOCK: i32 = 5;
@@ -91,14 +92,18 @@ pub async fn add_user(
     email: &str,
     role: Role,
     password: &str,
+    actor: &Actor,
 ) -> Result<User, Error> {
-    let mut conn = pool.acquire().await?;
-    add_user_in(&mut conn, key, email, role, password, true).await
+    let mut db = pool.begin().await?;
+    let user = add_user_in(&mut db, key, email, role, password, true, actor).await?;
+    db.commit().await?;
+    Ok(user)
 }
 
-/// Creates a user inside the caller's transaction. With `role_confirmed` false the user holds
-/// the role only once a second person confirms a role request ([`crate::staff`]); until then
-/// they may log in and enrol a second factor, nothing more.
+/// Creates a user inside the caller's transaction, audited as `actor`'s `user.add`. With
+/// `role_confirmed` false the user holds the role only once a second person confirms a role
+/// request ([`crate::staff`]); until then they may log in and enrol a second factor, nothing
+/// more.
 pub async fn add_user_in(
     db: &mut PgConnection,
     key: &DataKey,
@@ -106,6 +111,7 @@ pub async fn add_user_in(
     role: Role,
     password: &str,
     role_confirmed: bool,
+    actor: &Actor,
 ) -> Result<User, Error> {
     let email = normalise_email(email)?;
     password::check_strength(password)?;
@@ -128,6 +134,7 @@ pub async fn add_user_in(
     .fetch_optional(&mut *db)
     .await?;
     let id = id.ok_or(Error::EmailTaken)?;
+    record(db, actor, "user.add", id, json!({ "role": role, "role_confirmed": role_confirmed })).await?;
     tracing::info!(user = %id, ?role, role_confirmed, "user added");
     Ok(User { id, role, email, second_factor_enrolled: false, role_confirmed })
 }
@@ -182,7 +189,13 @@ pub async fn user(pool: &PgPool, key: &DataKey, id: UserId) -> Result<User, Erro
 /// Sets a user's role at once, on the host (`zbor user role`): the break-glass path for an
 /// organisation that lost its admins. Over HTTP a role changes only through a confirmed staff
 /// request ([`crate::staff`]); the database refuses anything else (`user_role_four_eyes`).
-pub async fn set_role(pool: &PgPool, key: &DataKey, id: UserId, role: Role) -> Result<User, Error> {
+pub async fn set_role(
+    pool: &PgPool,
+    key: &DataKey,
+    id: UserId,
+    role: Role,
+    actor: &Actor,
+) -> Result<User, Error> {
     let mut db = pool.begin().await?;
     sqlx::query("select set_config('zbor.break_glass', 'on', true)").execute(&mut *db).await?;
     let updated = sqlx::query("update users set role = $2, role_confirmed_at = now() where id = $1")
@@ -195,6 +208,7 @@ pub async fn set_role(pool: &PgPool, key: &DataKey, id: UserId, role: Role) -> R
     }
     // a changed role takes effect now: existing sessions and tokens carry the old one no further
     sqlx::query("delete from user_sessions where user_id = $1").bind(id).execute(&mut *db).await?;
+    record(&mut db, actor, "user.role_change", id, json!({ "role": role })).await?;
     db.commit().await?;
     user(pool, key, id).await
 }
@@ -225,7 +239,8 @@ pub async fn check_password_change(
 }
 
 /// Stores a new password hash (from [`check_password_change`]) and ends every other session of
-/// the user (all but `keep_session`), in the caller's transaction.
+/// the user (all but `keep_session`), in the caller's transaction; audited as the user's own
+/// `user.password_change`.
 pub async fn set_password_in(
     db: &mut PgConnection,
     id: UserId,
@@ -243,6 +258,7 @@ pub async fn set_password_in(
         .bind(keep)
         .execute(&mut *db)
         .await?;
+    record(db, &Actor::user(id), "user.password_change", id, json!({})).await?;
     tracing::info!(user = %id, "password changed");
     Ok(())
 }
@@ -393,11 +409,14 @@ pub async fn confirm_totp(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let mut conn = pool.acquire().await?;
-    confirm_totp_in(&mut conn, key, id, code, now).await
+    let mut db = pool.begin().await?;
+    confirm_totp_in(&mut db, key, id, code, now).await?;
+    db.commit().await?;
+    Ok(())
 }
 
-/// [`confirm_totp`] in the caller's transaction (the server appends the audit entry in it).
+/// [`confirm_totp`] in the caller's transaction, audited as the user's own
+/// `user.second_factor_enrolled`.
 pub async fn confirm_totp_in(
     db: &mut PgConnection,
     key: &DataKey,
@@ -417,6 +436,7 @@ pub async fn confirm_totp_in(
         .bind(step)
         .execute(&mut *db)
         .await?;
+    record(db, &Actor::user(id), "user.second_factor_enrolled", id, json!({})).await?;
     tracing::info!(user = %id, "second factor enrolled");
     Ok(())
 }

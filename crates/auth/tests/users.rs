@@ -26,18 +26,21 @@ fn code_for(enrolment_secret: &str, at: chrono::DateTime<Utc>) -> String {
 async fn passwords_lockout_and_no_clear_email() {
     let db = TestDb::new(4).await;
     let key = DataKey::generate();
-    let user = add_user(&db.pool, &key, " Olga@Example.org ", Role::Coordinator, PASSWORD).await.unwrap();
+    let user =
+        add_user(&db.pool, &key, " Olga@Example.org ", Role::Coordinator, PASSWORD, &zbor_auth::Actor::CLI)
+            .await
+            .unwrap();
     assert_eq!(user.email, "olga@example.org");
     assert!(matches!(
-        add_user(&db.pool, &key, "olga@example.org", Role::Admin, PASSWORD).await,
+        add_user(&db.pool, &key, "olga@example.org", Role::Admin, PASSWORD, &zbor_auth::Actor::CLI).await,
         Err(Error::EmailTaken)
     ));
     assert!(matches!(
-        add_user(&db.pool, &key, "x@example.org", Role::Admin, "short").await,
+        add_user(&db.pool, &key, "x@example.org", Role::Admin, "short", &zbor_auth::Actor::CLI).await,
         Err(Error::InvalidField { field: "password", .. })
     ));
     assert!(matches!(
-        add_user(&db.pool, &key, "not-an-email", Role::Admin, PASSWORD).await,
+        add_user(&db.pool, &key, "not-an-email", Role::Admin, PASSWORD, &zbor_auth::Actor::CLI).await,
         Err(Error::InvalidField { field: "email", .. })
     ));
     assert!(!format!("{user:?}").contains("olga"), "Debug must not print the email");
@@ -74,7 +77,10 @@ async fn passwords_lockout_and_no_clear_email() {
 async fn totp_enrolment_login_and_no_replay() {
     let db = TestDb::new(4).await;
     let key = DataKey::generate();
-    let treasurer = add_user(&db.pool, &key, "t@example.org", Role::Treasurer, PASSWORD).await.unwrap();
+    let treasurer =
+        add_user(&db.pool, &key, "t@example.org", Role::Treasurer, PASSWORD, &zbor_auth::Actor::CLI)
+            .await
+            .unwrap();
     let enrolment = begin_totp_enrolment(&db.pool, &key, treasurer.id).await.unwrap();
     assert!(enrolment.otpauth_uri.starts_with("otpauth://totp/zbor:t@example.org?secret="));
     let now = Utc::now();
@@ -115,7 +121,9 @@ async fn totp_enrolment_login_and_no_replay() {
 async fn sessions_and_api_tokens_are_stored_hashed_and_can_end() {
     let db = TestDb::new(4).await;
     let key = DataKey::generate();
-    let admin = add_user(&db.pool, &key, "a@example.org", Role::Admin, PASSWORD).await.unwrap();
+    let admin = add_user(&db.pool, &key, "a@example.org", Role::Admin, PASSWORD, &zbor_auth::Actor::CLI)
+        .await
+        .unwrap();
     let session = sessions::create_session(&db.pool, admin.id, false).await.unwrap();
     let principal = sessions::from_session(&db.pool, &session.token, 30).await.unwrap().unwrap();
     assert_eq!((principal.user, principal.role), (Some(admin.id), Role::Admin));
@@ -139,21 +147,48 @@ async fn sessions_and_api_tokens_are_stored_hashed_and_can_end() {
     .unwrap();
     assert_eq!(stored, 0, "tokens are stored as hashes only");
 
-    assert!(sessions::revoke_api_token(&db.pool, admin.id, token.id).await.unwrap());
+    let mut tx = db.pool.begin().await.unwrap();
+    let own = zbor_auth::Actor::user(admin.id);
+    assert!(zbor_auth::staff::revoke_token(&mut tx, token.id, Some(admin.id), &own).await.unwrap());
+    tx.commit().await.unwrap();
     assert!(sessions::from_api_token(&db.pool, &token.token).await.unwrap().is_none());
     sessions::end_session(&db.pool, &session.token).await.unwrap();
     assert!(sessions::from_session(&db.pool, &session.token, 30).await.unwrap().is_none());
 
     // a role change ends the user's sessions: the new role applies at once
     let again = sessions::create_session(&db.pool, admin.id, false).await.unwrap();
-    zbor_auth::set_role(&db.pool, &key, admin.id, Role::Coordinator).await.unwrap();
+    zbor_auth::set_role(&db.pool, &key, admin.id, Role::Coordinator, &zbor_auth::Actor::CLI).await.unwrap();
     assert!(sessions::from_session(&db.pool, &again.token, 30).await.unwrap().is_none());
+
+    // every change above left its entry, written by the change itself, naming who did it
+    let logged: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("select actor, action, subject from audit_log order by seq")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let me = admin.id.to_string();
+    let entry = |actor: &str, action: &str, subject: Option<&str>| {
+        (actor.to_owned(), action.to_owned(), subject.map(str::to_owned))
+    };
+    assert_eq!(
+        logged,
+        vec![
+            entry("cli", "user.add", Some(&me)),
+            entry(&me, "login", None),
+            entry(&me, "user.api_token_create", Some(&me)),
+            entry(&me, "user.api_token_revoke", Some(&me)),
+            entry(&me, "logout", None),
+            entry(&me, "login", None),
+            entry("cli", "user.role_change", Some(&me)),
+        ]
+    );
     db.drop_database().await;
 }
 
 /// An enrolled treasurer, their enrolment secret, and a time at which no code was used yet.
 async fn enrolled(db: &TestDb, key: &DataKey, email: &str) -> (zbor_auth::User, String) {
-    let user = add_user(&db.pool, key, email, Role::Treasurer, PASSWORD).await.unwrap();
+    let user =
+        add_user(&db.pool, key, email, Role::Treasurer, PASSWORD, &zbor_auth::Actor::CLI).await.unwrap();
     let enrolment = begin_totp_enrolment(&db.pool, key, user.id).await.unwrap();
     let before = Utc::now() - Duration::minutes(5);
     confirm_totp(&db.pool, key, user.id, &code_for(&enrolment.secret, before), before).await.unwrap();

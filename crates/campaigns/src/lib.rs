@@ -37,6 +37,12 @@ impl CampaignId {
     }
 }
 
+impl std::fmt::Display for CampaignId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// A campaign's URL name, e.g. `release-123`: parsed once at the edge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgExecutor, PgPool};
-use zbor_audit::Actor;
+use zbor_audit::{Actor, UserId};
 use zbor_campaigns::{Campaign, CampaignId};
 use zbor_ledger::{AccountId, Currency, HoldId, Money, NewHold};
 
@@ -84,13 +84,13 @@ fn amount_string<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::
 #[derive(Clone, Debug, Serialize)]
 pub struct Batch {
     pub id: BatchId,
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     pub currency: Currency,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub status: BatchStatus,
     /// What an approver signs (hex).
     pub content_hash: String,
-    pub approvals: Vec<i64>,
+    pub approvals: Vec<UserId>,
     pub approvals_required: i32,
     #[serde(serialize_with = "amount_string")]
     pub total: Money,
@@ -114,7 +114,7 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
 
 /// The content hash: campaign, currency, then each item sorted by beneficiary.
 fn content_hash(
-    campaign_id: i64,
+    campaign_id: CampaignId,
     currency: Currency,
     items: &[(BeneficiaryId, Decimal, Vec<u8>)],
 ) -> [u8; 32] {
@@ -122,7 +122,7 @@ fn content_hash(
     sorted.sort_by_key(|(beneficiary, ..)| *beneficiary);
     let mut hash = Sha256::new();
     hash.update(b"zbor-payout-batch-v1\0");
-    hash.update(campaign_id.to_be_bytes());
+    hash.update(campaign_id.as_i64().to_be_bytes());
     hash.update(currency.code().as_bytes());
     for (beneficiary, amount, fingerprint) in sorted {
         hash.update(beneficiary.as_i64().to_be_bytes());
@@ -137,7 +137,7 @@ fn content_hash(
 /// Validates items against the campaign and reads each beneficiary's current payee fingerprint.
 async fn resolve_items(
     db: &mut PgConnection,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     currency: Currency,
     items: &[NewItem],
 ) -> Result<Vec<(BeneficiaryId, Decimal, Vec<u8>)>, Error> {
@@ -188,13 +188,11 @@ async fn unconfirmed_in(db: &mut PgConnection, batch_id: BatchId) -> Result<Vec<
 }
 
 /// The batch's campaign: its currency, funds and approvals required (zbor-campaigns owns them).
-async fn campaign_of<'c>(db: impl PgExecutor<'c>, campaign_id: i64) -> Result<Campaign, Error> {
-    zbor_campaigns::by_id(db, CampaignId::from_i64(campaign_id))
-        .await?
-        .ok_or(Error::CampaignNotFound(campaign_id))
+async fn campaign_of<'c>(db: impl PgExecutor<'c>, campaign_id: CampaignId) -> Result<Campaign, Error> {
+    zbor_campaigns::by_id(db, campaign_id).await?.ok_or(Error::CampaignNotFound(campaign_id))
 }
 
-async fn campaign_currency(db: &mut PgConnection, campaign_id: i64) -> Result<Currency, Error> {
+async fn campaign_currency(db: &mut PgConnection, campaign_id: CampaignId) -> Result<Currency, Error> {
     Ok(campaign_of(db, campaign_id).await?.currency)
 }
 
@@ -202,7 +200,7 @@ async fn campaign_currency(db: &mut PgConnection, campaign_id: i64) -> Result<Cu
 pub async fn create(
     pool: &PgPool,
     campaign_id: CampaignId,
-    created_by: i64,
+    created_by: UserId,
     items: &[NewItem],
 ) -> Result<Batch, Error> {
     let mut db = pool.begin().await?;
@@ -220,7 +218,7 @@ pub async fn create_in(
     items: &[NewItem],
 ) -> Result<BatchId, Error> {
     let created_by = actor.user_id().ok_or(Error::NeedsUser("a payout batch"))?;
-    let id = insert(&mut *db, campaign_id.as_i64(), created_by, items).await?;
+    let id = insert(&mut *db, campaign_id, created_by, items).await?;
     let (count, content_hash) = summary_in(&mut *db, id).await?;
     let details = serde_json::json!({ "items": count, "content_hash": content_hash });
     zbor_audit::record_in(db, actor, "payout_batch.create", Some(&subject(id)), details).await?;
@@ -234,8 +232,8 @@ fn subject(id: BatchId) -> String {
 
 async fn insert(
     db: &mut PgConnection,
-    campaign_id: i64,
-    created_by: i64,
+    campaign_id: CampaignId,
+    created_by: UserId,
     items: &[NewItem],
 ) -> Result<BatchId, Error> {
     let currency = campaign_currency(&mut *db, campaign_id).await?;
@@ -308,8 +306,11 @@ pub async fn edit(pool: &PgPool, batch_id: BatchId, items: &[NewItem]) -> Result
     batch(pool, batch_id).await
 }
 
-async fn lock_batch(db: &mut PgConnection, batch_id: BatchId) -> Result<(i64, Currency, BatchStatus), Error> {
-    let row: Option<(i64, String, BatchStatus)> =
+async fn lock_batch(
+    db: &mut PgConnection,
+    batch_id: BatchId,
+) -> Result<(CampaignId, Currency, BatchStatus), Error> {
+    let row: Option<(CampaignId, String, BatchStatus)> =
         sqlx::query_as("select campaign_id, currency, status from payout_batches where id = $1 for update")
             .bind(batch_id)
             .fetch_optional(&mut *db)
@@ -349,7 +350,7 @@ pub enum Refusal {
 pub async fn approve(
     pool: &PgPool,
     batch_id: BatchId,
-    approver: i64,
+    approver: UserId,
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
     let mut db = pool.begin().await?;
@@ -390,14 +391,14 @@ pub fn describe(outcome: &Result<Approved, Refusal>) -> (&'static str, serde_jso
 async fn approve_as(
     db: &mut PgConnection,
     batch_id: BatchId,
-    approver: i64,
+    approver: UserId,
     signed: &str,
 ) -> Result<Result<Approved, Refusal>, Error> {
     let (campaign_id, currency, status) = lock_batch(&mut *db, batch_id).await?;
     if status != BatchStatus::AwaitingApproval {
         return Ok(Err(Refusal::NotAwaiting(status)));
     }
-    let (created_by, stored_hash): (i64, Vec<u8>) =
+    let (created_by, stored_hash): (UserId, Vec<u8>) =
         sqlx::query_as("select b.created_by, b.content_hash from payout_batches b where b.id = $1")
             .bind(batch_id)
             .fetch_one(&mut *db)
@@ -563,7 +564,7 @@ pub async fn summary_in(db: &mut PgConnection, id: BatchId) -> Result<(i64, Stri
 
 /// The batch with its items and approvals.
 pub async fn batch(pool: &PgPool, id: BatchId) -> Result<Batch, Error> {
-    let row: Option<(i64, String, i64, BatchStatus, Vec<u8>)> = sqlx::query_as(
+    let row: Option<(CampaignId, String, UserId, BatchStatus, Vec<u8>)> = sqlx::query_as(
         "select b.campaign_id, b.currency, b.created_by, b.status, b.content_hash
          from payout_batches b where b.id = $1",
     )
@@ -615,7 +616,7 @@ pub async fn batch(pool: &PgPool, id: BatchId) -> Result<Batch, Error> {
     for item in &items {
         *counts.entry(item.status.as_str().to_owned()).or_insert(0) += 1;
     }
-    let approvals: Vec<i64> =
+    let approvals: Vec<UserId> =
         sqlx::query_scalar("select user_id from payout_approvals where batch_id = $1 order by approved_at")
             .bind(id)
             .fetch_all(pool)
@@ -639,19 +640,19 @@ pub async fn batch(pool: &PgPool, id: BatchId) -> Result<Batch, Error> {
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct BatchSummary {
     pub id: BatchId,
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// From zbor-campaigns, as is `approvals_required`.
     #[sqlx(skip)]
     pub campaign_slug: String,
     pub currency: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub status: BatchStatus,
     pub content_hash: String,
     pub items: i64,
     #[serde(serialize_with = "decimal_string")]
     pub total: Decimal,
-    pub approvals: Vec<i64>,
+    pub approvals: Vec<UserId>,
     #[sqlx(skip)]
     pub approvals_required: i32,
     /// Items not yet paid, cancelled or reversed.
@@ -678,12 +679,12 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<BatchSummary>, Error>
     .bind(limit.clamp(1, 500))
     .fetch_all(pool)
     .await?;
-    let ids: Vec<CampaignId> = batches.iter().map(|b| CampaignId::from_i64(b.campaign_id)).collect();
+    let ids: Vec<CampaignId> = batches.iter().map(|b| b.campaign_id).collect();
     let campaigns = zbor_campaigns::by_ids(pool, &ids).await?;
     for batch in &mut batches {
         let campaign = campaigns
             .iter()
-            .find(|c| c.id.as_i64() == batch.campaign_id)
+            .find(|c| c.id == batch.campaign_id)
             .ok_or(Error::CampaignNotFound(batch.campaign_id))?;
         batch.campaign_slug = campaign.slug.as_str().to_owned();
         batch.approvals_required = campaign.payout_approvals_required;

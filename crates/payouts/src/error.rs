@@ -9,7 +9,7 @@ pub enum Error {
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
     #[error("campaign {0} not found")]
-    CampaignNotFound(i64),
+    CampaignNotFound(zbor_campaigns::CampaignId),
     #[error("beneficiary {0} not found")]
     BeneficiaryNotFound(BeneficiaryId),
     #[error("payout batch {0} not found")]

@@ -18,6 +18,7 @@ use std::io::Read;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use zbor_audit::Actor;
+use zbor_campaigns::CampaignId;
 use zbor_vault::DataKey;
 
 use crate::beneficiaries::{
@@ -66,7 +67,7 @@ pub struct ImportReport {
 pub async fn import_csv<R: Read>(
     pool: &PgPool,
     key: &DataKey,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     reader: R,
     progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, Error> {
@@ -81,7 +82,7 @@ pub async fn import_csv<R: Read>(
 pub async fn import_csv_in<R: Read>(
     db: &mut PgConnection,
     key: &DataKey,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     reader: R,
     actor: &Actor,
     mut progress: impl FnMut(usize, usize),
@@ -89,7 +90,11 @@ pub async fn import_csv_in<R: Read>(
     let set_by = actor.user_id();
     let (rows, errors) = parse(reader)?;
     if !errors.is_empty() {
-        tracing::info!(campaign = campaign_id, bad_rows = errors.len(), "beneficiaries import refused");
+        tracing::info!(
+            campaign = campaign_id.as_i64(),
+            bad_rows = errors.len(),
+            "beneficiaries import refused"
+        );
         return Ok(ImportReport { created: 0, errors });
     }
     let total = rows.len();
@@ -102,7 +107,7 @@ pub async fn import_csv_in<R: Read>(
     let details = serde_json::json!({ "campaign_id": campaign_id, "created": total });
     let subject = format!("campaign:{campaign_id}");
     zbor_audit::record_in(&mut *db, actor, "beneficiary.import", Some(&subject), details).await?;
-    tracing::info!(campaign = campaign_id, created = total, "beneficiaries imported");
+    tracing::info!(campaign = campaign_id.as_i64(), created = total, "beneficiaries imported");
     Ok(ImportReport { created: total, errors: Vec::new() })
 }
 

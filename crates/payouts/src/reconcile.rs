@@ -154,15 +154,14 @@ async fn reversed(db: &mut PgConnection, transfer: &Transfer) -> Result<Handled,
     if !new.is_positive() {
         return Ok(Handled::ignored()); // an older or repeated running total
     }
-    let campaign_id: i64 = sqlx::query_scalar(
+    let campaign_id: CampaignId = sqlx::query_scalar(
         "select b.campaign_id from payouts p join payout_batches b on b.id = p.batch_id where p.id = $1",
     )
     .bind(payout.id)
     .fetch_one(&mut *db)
     .await?;
-    let campaign = zbor_campaigns::by_id(&mut *db, CampaignId::from_i64(campaign_id))
-        .await?
-        .ok_or(Error::CampaignNotFound(campaign_id))?;
+    let campaign =
+        zbor_campaigns::by_id(&mut *db, campaign_id).await?.ok_or(Error::CampaignNotFound(campaign_id))?;
     let balance =
         zbor_ledger::account_by_code(&mut *db, AccountCode::stripe_balance(currency).as_str()).await?;
     let back = NewTransaction::new(TransactionId::derived_from(&format!(

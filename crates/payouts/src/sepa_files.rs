@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use zbor_audit::Actor;
+use zbor_audit::{Actor, UserId};
 use zbor_ledger::{Currency, Money};
 use zbor_vault::DataKey;
 
@@ -26,7 +26,7 @@ pub struct SepaFile {
     pub id: SepaFileId,
     pub batch_id: BatchId,
     pub message_id: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub requested_execution_date: NaiveDate,
     pub transactions: i32,
@@ -64,7 +64,7 @@ pub async fn create(
     key: &DataKey,
     debtor: &Debtor,
     batch_id: BatchId,
-    user: i64,
+    user: UserId,
     requested_execution_date: NaiveDate,
 ) -> Result<SepaFile, Error> {
     let mut db = pool.begin().await?;
@@ -123,7 +123,7 @@ async fn create_as(
     key: &DataKey,
     debtor: &Debtor,
     batch_id: BatchId,
-    user: i64,
+    user: UserId,
     requested_execution_date: NaiveDate,
 ) -> Result<Made, Error> {
     if crate::switch::is_paused_in(&mut *db).await? {
@@ -292,7 +292,7 @@ fn payment_file(
 /// The bank executed the file: each of its payouts still `sent` is paid (its hold posted).
 /// Payouts the bank returned were marked so before and stay as they are. Returns how many were
 /// paid now.
-pub async fn confirm(pool: &PgPool, id: SepaFileId, user: i64) -> Result<usize, Error> {
+pub async fn confirm(pool: &PgPool, id: SepaFileId, user: UserId) -> Result<usize, Error> {
     let mut db = pool.begin().await?;
     let paid = confirm_in(&mut db, id, &Actor::user(user)).await?;
     db.commit().await?;
@@ -314,7 +314,7 @@ pub async fn confirm_in(db: &mut PgConnection, id: SepaFileId, actor: &Actor) ->
     Ok(paid)
 }
 
-async fn confirm_as(db: &mut PgConnection, id: SepaFileId, user: i64) -> Result<usize, Error> {
+async fn confirm_as(db: &mut PgConnection, id: SepaFileId, user: UserId) -> Result<usize, Error> {
     let confirmed: Option<Option<DateTime<Utc>>> =
         sqlx::query_scalar("select confirmed_at from payout_sepa_files where id = $1 for update")
             .bind(id)

@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use zbor_audit::Actor;
+use zbor_audit::{Actor, UserId};
 use zbor_vault::{DataKey, Progress, Rotated};
 
 use crate::Error;
@@ -32,7 +32,7 @@ pub const RESUME_VOTES_REQUIRED: i64 = 2;
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct SwitchState {
     pub paused: bool,
-    pub changed_by: Option<i64>,
+    pub changed_by: Option<UserId>,
     pub changed_at: DateTime<Utc>,
     /// Why payouts were paused, as the treasurer wrote it: once [`SwitchState::opened`] (it is
     /// sealed at rest), or a reason from before reasons were sealed.
@@ -40,7 +40,7 @@ pub struct SwitchState {
     /// A reason was given and is sealed: not in `reason` until [`SwitchState::opened`].
     pub reason_sealed: bool,
     /// Treasurers who asked to resume so far.
-    pub resume_votes: Vec<i64>,
+    pub resume_votes: Vec<UserId>,
     #[serde(skip)]
     sealed: Option<Vec<u8>>,
 }
@@ -88,7 +88,7 @@ pub async fn state(pool: &PgPool) -> Result<SwitchState, Error> {
     #[allow(clippy::type_complexity)] // the row, as it is read
     let (paused, changed_by, changed_at, legacy, sealed): (
         bool,
-        Option<i64>,
+        Option<UserId>,
         DateTime<Utc>,
         Option<String>,
         Option<Vec<u8>>,
@@ -127,7 +127,7 @@ pub async fn is_paused(pool: &PgPool) -> Result<bool, Error> {
 /// bootstrap admin token (an alarm pulling the brake, say).
 ///
 /// Without the data key the reason is not kept at all: [`pause_sealed`] seals it.
-pub async fn pause(pool: &PgPool, user: Option<i64>, reason: &str) -> Result<bool, Error> {
+pub async fn pause(pool: &PgPool, user: Option<UserId>, reason: &str) -> Result<bool, Error> {
     let mut db = pool.begin().await?;
     let paused_now = pause_in(&mut db, None, &actor(user), reason).await?;
     db.commit().await?;
@@ -138,7 +138,7 @@ pub async fn pause(pool: &PgPool, user: Option<i64>, reason: &str) -> Result<boo
 pub async fn pause_sealed(
     pool: &PgPool,
     key: &DataKey,
-    user: Option<i64>,
+    user: Option<UserId>,
     reason: &str,
 ) -> Result<bool, Error> {
     let mut db = pool.begin().await?;
@@ -148,7 +148,7 @@ pub async fn pause_sealed(
 }
 
 /// A staff user, or the bootstrap token when there is none.
-fn actor(user: Option<i64>) -> Actor {
+fn actor(user: Option<UserId>) -> Actor {
     user.map_or(Actor::BOOTSTRAP, Actor::user)
 }
 
@@ -169,7 +169,7 @@ pub async fn pause_in(
 async fn pause_as(
     db: &mut PgConnection,
     key: Option<&DataKey>,
-    user: Option<i64>,
+    user: Option<UserId>,
     reason: &str,
 ) -> Result<bool, Error> {
     let reason = reason.trim();
@@ -200,7 +200,7 @@ async fn pause_as(
 }
 
 /// `user`'s vote to resume; the second distinct treasurer's vote resumes.
-pub async fn resume(pool: &PgPool, user: i64) -> Result<Resumed, Error> {
+pub async fn resume(pool: &PgPool, user: UserId) -> Result<Resumed, Error> {
     let mut db = pool.begin().await?;
     let outcome = resume_in(&mut db, &Actor::user(user)).await?;
     db.commit().await?;
@@ -217,7 +217,7 @@ pub async fn resume_in(db: &mut PgConnection, actor: &Actor) -> Result<Resumed, 
     Ok(outcome)
 }
 
-async fn resume_as(db: &mut PgConnection, user: i64) -> Result<Resumed, Error> {
+async fn resume_as(db: &mut PgConnection, user: UserId) -> Result<Resumed, Error> {
     let paused: bool =
         sqlx::query_scalar("select paused from payout_switch for update").fetch_one(&mut *db).await?;
     if !paused {
@@ -243,7 +243,7 @@ async fn resume_as(db: &mut PgConnection, user: i64) -> Result<Resumed, Error> {
     .execute(&mut *db)
     .await?;
     sqlx::query("delete from payout_resume_votes").execute(&mut *db).await?;
-    tracing::warn!(user, "payouts resumed");
+    tracing::warn!(user = %user, "payouts resumed");
     Ok(Resumed::Resumed)
 }
 

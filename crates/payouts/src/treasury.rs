@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use zbor_audit::Actor;
+use zbor_audit::{Actor, UserId};
 use zbor_ledger::{HoldId, TransactionId};
 use zbor_vault::DataKey;
 
@@ -235,7 +235,7 @@ pub(crate) async fn settle_in(
     db: &mut PgConnection,
     id: PayoutId,
     reference: &str,
-    finished_by: Option<i64>,
+    finished_by: Option<UserId>,
 ) -> Result<(), Error> {
     let hold: Option<uuid::Uuid> =
         sqlx::query_scalar("select hold_id from payouts where id = $1").bind(id).fetch_one(&mut *db).await?;
@@ -384,7 +384,7 @@ pub async fn mark_paid(
     pool: &PgPool,
     key: &DataKey,
     id: PayoutId,
-    user: i64,
+    user: UserId,
     note: &str,
 ) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
@@ -397,7 +397,7 @@ async fn mark_paid_in(
     db: &mut PgConnection,
     key: &DataKey,
     id: PayoutId,
-    user: i64,
+    user: UserId,
     note: &str,
 ) -> Result<(), Error> {
     let sealed = seal_note(key, id, note)?;
@@ -420,7 +420,7 @@ async fn mark_paid_in(
         .bind(sealed)
         .execute(&mut *db)
         .await?;
-    tracing::info!(payout = id.as_i64(), user, "payout marked paid");
+    tracing::info!(payout = id.as_i64(), user = %user, "payout marked paid");
     Ok(())
 }
 
@@ -466,7 +466,7 @@ pub fn split_return_reason(reason: &str) -> (Option<&str>, &str) {
 ///
 /// Without the data key only the return reason code is kept (`AC04`), never the rest of the text:
 /// [`mark_returned_sealed`] seals it.
-pub async fn mark_returned(pool: &PgPool, id: PayoutId, user: i64, reason: &str) -> Result<Payout, Error> {
+pub async fn mark_returned(pool: &PgPool, id: PayoutId, user: UserId, reason: &str) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
     act_in(&mut db, id, &Actor::user(user), TreasurerAction::Returned { key: None, reason }).await?;
     db.commit().await?;
@@ -479,7 +479,7 @@ pub async fn mark_returned_sealed(
     pool: &PgPool,
     key: &DataKey,
     id: PayoutId,
-    user: i64,
+    user: UserId,
     reason: &str,
 ) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
@@ -492,7 +492,7 @@ async fn mark_returned_in(
     db: &mut PgConnection,
     key: Option<&DataKey>,
     id: PayoutId,
-    user: i64,
+    user: UserId,
     reason: &str,
 ) -> Result<(), Error> {
     let reason = reason.trim();
@@ -522,20 +522,20 @@ async fn mark_returned_in(
     .bind(sealed)
     .execute(&mut *db)
     .await?;
-    tracing::info!(payout = id.as_i64(), user, code = failure.code.as_deref(), "SEPA payout returned");
+    tracing::info!(payout = id.as_i64(), user = %user, code = failure.code.as_deref(), "SEPA payout returned");
     Ok(())
 }
 
 /// A failed payout goes back to `approved`: a worker tries a Stripe transfer again (attempts
 /// start over), a SEPA payout goes into the next file, a manual one waits to be marked paid.
-pub async fn retry(pool: &PgPool, id: PayoutId, user: i64) -> Result<Payout, Error> {
+pub async fn retry(pool: &PgPool, id: PayoutId, user: UserId) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
     act_in(&mut db, id, &Actor::user(user), TreasurerAction::Retry).await?;
     db.commit().await?;
     get(pool, id).await
 }
 
-async fn retry_in(db: &mut PgConnection, id: PayoutId, user: i64) -> Result<(), Error> {
+async fn retry_in(db: &mut PgConnection, id: PayoutId, user: UserId) -> Result<(), Error> {
     let payout = lock(&mut *db, id).await?;
     if payout.status != PayoutStatus::Failed {
         return Err(wrong_state(&payout, "retried", "a failed payout"));
@@ -553,21 +553,21 @@ async fn retry_in(db: &mut PgConnection, id: PayoutId, user: i64) -> Result<(), 
     if rails::of(payout.method).delivery() == Delivery::Worker {
         PayoutJob { payout: id }.enqueue_retry_in(&mut *db).await?;
     }
-    tracing::info!(payout = id.as_i64(), user, "payout retried");
+    tracing::info!(payout = id.as_i64(), user = %user, "payout retried");
     Ok(())
 }
 
 /// Cancels an approved or failed payout that is not on its way: the hold is voided and the funds
 /// are available to the campaign again. A payout a worker is sending, or a SEPA payout at the
 /// bank, cannot be cancelled (return the SEPA one first).
-pub async fn cancel(pool: &PgPool, id: PayoutId, user: i64) -> Result<Payout, Error> {
+pub async fn cancel(pool: &PgPool, id: PayoutId, user: UserId) -> Result<Payout, Error> {
     let mut db = pool.begin().await?;
     act_in(&mut db, id, &Actor::user(user), TreasurerAction::Cancel).await?;
     db.commit().await?;
     get(pool, id).await
 }
 
-async fn cancel_by_treasurer_in(db: &mut PgConnection, id: PayoutId, user: i64) -> Result<(), Error> {
+async fn cancel_by_treasurer_in(db: &mut PgConnection, id: PayoutId, user: UserId) -> Result<(), Error> {
     let payout = lock(&mut *db, id).await?;
     match payout.status {
         PayoutStatus::Approved | PayoutStatus::Failed => {}
@@ -581,11 +581,15 @@ async fn cancel_by_treasurer_in(db: &mut PgConnection, id: PayoutId, user: i64) 
         }
     }
     cancel_in(&mut *db, id, Some(user)).await?;
-    tracing::info!(payout = id.as_i64(), user, "payout cancelled");
+    tracing::info!(payout = id.as_i64(), user = %user, "payout cancelled");
     Ok(())
 }
 
-pub(crate) async fn cancel_in(db: &mut PgConnection, id: PayoutId, user: Option<i64>) -> Result<(), Error> {
+pub(crate) async fn cancel_in(
+    db: &mut PgConnection,
+    id: PayoutId,
+    user: Option<UserId>,
+) -> Result<(), Error> {
     let hold: Option<uuid::Uuid> =
         sqlx::query_scalar("select hold_id from payouts where id = $1").bind(id).fetch_one(&mut *db).await?;
     if let Some(hold) = hold {

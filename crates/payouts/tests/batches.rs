@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
+use zbor_auth::UserId;
 use zbor_campaigns::Campaign;
 use zbor_ledger::Money;
 use zbor_payouts::batches::{self, Approved, NewItem, Refusal};
@@ -18,9 +19,9 @@ struct Setup {
     db: TestDb,
     key: DataKey,
     campaign: Campaign,
-    creator: i64,
-    second: i64,
-    third: i64,
+    creator: UserId,
+    second: UserId,
+    third: UserId,
 }
 
 async fn setup(funds: &str) -> Setup {
@@ -40,9 +41,9 @@ async fn beneficiaries_for(s: &Setup, count: u64) -> Vec<BeneficiaryId> {
             "name": format!("Released person {n}"), "contact": "via the fund", "note": "",
             "method": { "kind": "sepa", "iban": de_iban(n + 1) }
         }));
-        ids.push(beneficiaries::create(&s.db.pool, &s.key, s.campaign.id.as_i64(), &new).await.unwrap().id);
+        ids.push(beneficiaries::create(&s.db.pool, &s.key, s.campaign.id, &new).await.unwrap().id);
     }
-    confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.third).await;
+    confirm_all(&s.db.pool, s.campaign.id, s.third).await;
     ids
 }
 
@@ -151,7 +152,7 @@ async fn an_edit_or_a_changed_destination_voids_every_approval() {
     );
     let item = reviewed.items.iter().find(|i| i.beneficiary == people[1]).unwrap();
     assert!(!item.destination_confirmed);
-    confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.third).await;
+    confirm_all(&s.db.pool, s.campaign.id, s.third).await;
     assert!(batches::approve(&s.db.pool, batch.id, s.second, &reviewed.content_hash).await.unwrap().is_ok());
     assert_eq!(
         batches::approve(&s.db.pool, batch.id, s.third, &reviewed.content_hash).await.unwrap(),
@@ -218,9 +219,9 @@ async fn actions_append_their_own_audit_entries_and_need_someone_to_answer_for_t
     assert_eq!(
         ours,
         [
-            (format!("user:{}", s.creator), "payout_batch.create".to_owned(), subject.clone()),
-            (format!("user:{}", s.creator), "payout_batch.approve_refused".to_owned(), subject.clone()),
-            (format!("user:{}", s.second), "payout_batch.approve_approved".to_owned(), subject),
+            (s.creator.to_string(), "payout_batch.create".to_owned(), subject.clone()),
+            (s.creator.to_string(), "payout_batch.approve_refused".to_owned(), subject.clone()),
+            (s.second.to_string(), "payout_batch.approve_approved".to_owned(), subject),
         ]
     );
     // the bootstrap token or the command line cannot approve: no one would answer for it
@@ -242,7 +243,7 @@ async fn actions_append_their_own_audit_entries_and_need_someone_to_answer_for_t
 async fn a_batch_waits_for_its_campaigns_number_of_approvals() {
     let s = setup("3000").await;
     sqlx::query("update campaigns set payout_approvals_required = 3 where id = $1")
-        .bind(s.campaign.id.as_i64())
+        .bind(s.campaign.id)
         .execute(&s.db.pool)
         .await
         .unwrap();

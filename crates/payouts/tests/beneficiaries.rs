@@ -85,7 +85,14 @@ async fn create_and_reveal_round_trip() {
     assert_eq!(ids, [created.id, stripe.id, manual.id]);
 
     // refusals
-    let err = beneficiaries::create(&db.pool, &key, campaign + 1000, &new(ales())).await.unwrap_err();
+    let err = beneficiaries::create(
+        &db.pool,
+        &key,
+        zbor_campaigns::CampaignId::from_i64(campaign.as_i64() + 1000),
+        &new(ales()),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::CampaignNotFound(_)) && err.is_client_error(), "{err}");
     let err = beneficiaries::create(
         &db.pool,
@@ -208,7 +215,7 @@ async fn the_same_iban_twice_is_flagged_as_a_duplicate() {
 }
 
 /// A campaign whose one beneficiary shares nothing.
-async fn campaign_with_unique(db: &TestDb, key: &DataKey) -> i64 {
+async fn campaign_with_unique(db: &TestDb, key: &DataKey) -> zbor_campaigns::CampaignId {
     let id = campaign(db, "release-5").await;
     let unique =
         new(json!({ "name": "Alone", "method": { "kind": "sepa", "iban": "PL61109010140000071219812874" } }));

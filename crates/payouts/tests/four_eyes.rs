@@ -11,6 +11,7 @@ mod common;
 use chrono::NaiveDate;
 use common::*;
 use serde_json::json;
+use zbor_auth::UserId;
 use zbor_campaigns::Campaign;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate, Confirmation};
@@ -27,7 +28,7 @@ struct Setup {
     key: DataKey,
     campaign: Campaign,
     /// three treasurers: [0] creates, [1] and [2] approve
-    treasurers: Vec<i64>,
+    treasurers: Vec<UserId>,
 }
 
 async fn setup() -> Setup {
@@ -45,7 +46,7 @@ async fn confirmed_beneficiary(s: &Setup, method: serde_json::Value) -> Benefici
     let created = beneficiaries::create_in(
         &mut db,
         &s.key,
-        s.campaign.id.as_i64(),
+        s.campaign.id,
         &new,
         &zbor_audit::Actor::user(s.treasurers[0]),
     )
@@ -96,7 +97,7 @@ async fn redirect_behind_the_guard(s: &Setup, person: BeneficiaryId, method: ser
     let other = beneficiaries::create_in(
         &mut db,
         &s.key,
-        s.campaign.id.as_i64(),
+        s.campaign.id,
         &new(json!({ "name": "Released person", "contact": "", "note": "", "method": method })),
         &zbor_audit::Actor::CLI,
     )
@@ -287,7 +288,7 @@ async fn a_destination_needs_a_second_treasurer() {
     let created = beneficiaries::create_in(
         &mut s.db.pool.acquire().await.unwrap(),
         &s.key,
-        s.campaign.id.as_i64(),
+        s.campaign.id,
         &new,
         &zbor_audit::Actor::user(s.treasurers[0]),
     )

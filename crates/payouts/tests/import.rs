@@ -82,7 +82,15 @@ async fn a_file_with_bad_rows_imports_nothing_and_names_every_bad_line() {
     assert_eq!(revealed.contact, "+375 29 111 22 33");
 
     // an unknown campaign or a wrong header is an error of the whole file
-    let err = import_csv(&db.pool, &key, campaign + 1000, fixed.as_bytes(), |_, _| {}).await.unwrap_err();
+    let err = import_csv(
+        &db.pool,
+        &key,
+        zbor_campaigns::CampaignId::from_i64(campaign.as_i64() + 1000),
+        fixed.as_bytes(),
+        |_, _| {},
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::CampaignNotFound(_)), "{err}");
     let err =
         import_csv(&db.pool, &key, campaign, "name,iban\nA,B\n".as_bytes(), |_, _| {}).await.unwrap_err();

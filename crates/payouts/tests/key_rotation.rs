@@ -15,7 +15,6 @@ use std::time::Duration;
 use chrono::Utc;
 use common::*;
 use serde_json::json;
-use zbor_campaigns::CampaignId;
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate, Confirmation, PayoutMethod};
 use zbor_payouts::key_rotation;
@@ -50,7 +49,7 @@ fn keys() -> Keys {
 }
 
 struct Treasurer {
-    id: i64,
+    id: zbor_auth::UserId,
     email: String,
     totp_secret: Vec<u8>,
 }
@@ -58,7 +57,7 @@ struct Treasurer {
 struct World {
     db: TestDb,
     keys: Keys,
-    campaign: i64,
+    campaign: zbor_campaigns::CampaignId,
     treasurers: Vec<Treasurer>,
 }
 
@@ -67,7 +66,7 @@ impl World {
         &self.db.pool
     }
 
-    fn treasurer(&self, n: usize) -> i64 {
+    fn treasurer(&self, n: usize) -> zbor_auth::UserId {
         self.treasurers[n].id
     }
 }
@@ -79,18 +78,25 @@ async fn world() -> World {
     let campaign = funded_campaign(&db, "release-123", "20000").await;
     let mut treasurers = Vec::new();
     for email in ["a@example.org", "b@example.org", "c@example.org"] {
-        let user = zbor_auth::add_user(&db.pool, &keys.old, email, zbor_auth::Role::Treasurer, PASSWORD)
-            .await
-            .unwrap();
+        let user = zbor_auth::add_user(
+            &db.pool,
+            &keys.old,
+            email,
+            zbor_auth::Role::Treasurer,
+            PASSWORD,
+            &zbor_auth::Actor::CLI,
+        )
+        .await
+        .unwrap();
         let enrolment = zbor_auth::begin_totp_enrolment(&db.pool, &keys.old, user.id).await.unwrap();
         let secret = zbor_auth::totp::base32_decode(&enrolment.secret).unwrap();
         // enrolled five minutes ago: the codes of now are still unused
         let before = Utc::now() - chrono::Duration::minutes(5);
         let code = zbor_auth::totp::code(&secret, zbor_auth::totp::step_at(before.timestamp()));
         zbor_auth::confirm_totp(&db.pool, &keys.old, user.id, &code, before).await.unwrap();
-        treasurers.push(Treasurer { id: user.id.as_i64(), email: email.into(), totp_secret: secret });
+        treasurers.push(Treasurer { id: user.id, email: email.into(), totp_secret: secret });
     }
-    World { db, keys, campaign: campaign.id.as_i64(), treasurers }
+    World { db, keys, campaign: campaign.id, treasurers }
 }
 
 /// Treasurer 0 adds a beneficiary under `key`; treasurer 1 confirms its destination.
@@ -111,8 +117,7 @@ async fn beneficiary(w: &World, key: &DataKey, name: &str, method: serde_json::V
 async fn released(w: &World, people: &[BeneficiaryId]) -> Vec<PayoutId> {
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
-    let batch =
-        batches::create(w.pool(), CampaignId::from_i64(w.campaign), w.treasurer(0), &items).await.unwrap();
+    let batch = batches::create(w.pool(), w.campaign, w.treasurer(0), &items).await.unwrap();
     batches::approve(w.pool(), batch.id, w.treasurer(1), &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
         batches::approve(w.pool(), batch.id, w.treasurer(2), &batch.content_hash).await.unwrap(),
@@ -300,7 +305,7 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
         let code = zbor_auth::totp::code(&t.totp_secret, zbor_auth::totp::step_at(now.timestamp()));
         let login = zbor_auth::Login { email: t.email.clone(), password: PASSWORD.into(), totp: Some(code) };
         let (user, second_factor) = zbor_auth::authenticate(w.pool(), key, &login, now).await.unwrap();
-        assert_eq!((user.id.as_i64(), user.email.as_str(), second_factor), (t.id, t.email.as_str(), true));
+        assert_eq!((user.id, user.email.as_str(), second_factor), (t.id, t.email.as_str(), true));
     }
     // duplicates: the pair is still one group, and a new beneficiary on the same account joins it
     let groups = beneficiaries::duplicates(w.pool(), Some(w.campaign)).await.unwrap();
@@ -314,7 +319,7 @@ async fn a_rotation_re_keys_everything_and_the_old_key_can_then_go() {
     assert!(!beneficiaries::get(w.pool(), manual).await.unwrap().changed_since_last_payout);
     let batch = batches::create(
         w.pool(),
-        CampaignId::from_i64(w.campaign),
+        w.campaign,
         w.treasurer(0),
         &[NewItem { beneficiary: moved, amount: "10".into() }],
     )
@@ -554,13 +559,19 @@ async fn the_database_lets_only_a_rotation_re_key_a_fingerprint_and_only_forward
 async fn an_email_is_not_added_again_while_its_account_awaits_the_rotation() {
     let w = world().await;
     // the lookup covers every key of the ring: the old row is found, the email is refused
-    let again =
-        zbor_auth::add_user(w.pool(), &w.keys.ring, "a@example.org", zbor_auth::Role::Coordinator, PASSWORD)
-            .await;
+    let again = zbor_auth::add_user(
+        w.pool(),
+        &w.keys.ring,
+        "a@example.org",
+        zbor_auth::Role::Coordinator,
+        PASSWORD,
+        &zbor_auth::Actor::CLI,
+    )
+    .await;
     assert!(matches!(again, Err(zbor_auth::Error::EmailTaken)), "{again:?}");
     // and its owner still logs in under the new ring before the rotation reached them
     let id = zbor_auth::user_id_for_email(w.pool(), &w.keys.ring, "A@example.org").await.unwrap();
-    assert_eq!(id.map(|u| u.as_i64()), Some(w.treasurer(0)));
+    assert_eq!(id, Some(w.treasurer(0)));
     let rotated = zbor_auth::User::rekey_all(w.pool(), &w.keys.ring, &mut continue_always()).await.unwrap();
     assert!(rotated.failed.is_empty(), "{rotated:?}");
     assert_eq!(zbor_auth::User::count_outdated(w.pool(), &w.keys.ring).await.unwrap(), 0);

@@ -8,6 +8,7 @@
 mod common;
 
 use std::io::{Read, Write};
+use zbor_auth::UserId;
 
 use common::*;
 use serde_json::json;
@@ -27,7 +28,7 @@ struct Setup {
     db: TestDb,
     key: DataKey,
     campaign: Campaign,
-    treasurers: Vec<i64>,
+    treasurers: Vec<UserId>,
 }
 
 async fn setup() -> Setup {
@@ -45,7 +46,7 @@ async fn released(s: &Setup, method: serde_json::Value) -> PayoutId {
     let created = beneficiaries::create_in(
         &mut db,
         &s.key,
-        s.campaign.id.as_i64(),
+        s.campaign.id,
         &new,
         &zbor_audit::Actor::user(s.treasurers[0]),
     )

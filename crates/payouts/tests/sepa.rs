@@ -12,6 +12,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use rust_decimal::Decimal;
 use serde_json::json;
+use zbor_auth::UserId;
 use zbor_ledger::{Currency, Money};
 use zbor_payouts::batches::{self, Approved, NewItem};
 use zbor_payouts::iban::{Bic, Iban};
@@ -528,7 +529,7 @@ struct Rail {
     db: TestDb,
     key: DataKey,
     campaign: zbor_campaigns::Campaign,
-    treasurers: Vec<i64>,
+    treasurers: Vec<UserId>,
 }
 
 async fn rail() -> Rail {
@@ -547,12 +548,11 @@ async fn a_batch_goes_to_the_bank_once_and_is_paid_when_confirmed() {
     {
         let new = new(json!({ "name": name, "contact": "", "note": "",
             "method": { "kind": "sepa", "iban": de_iban(u64::try_from(n).unwrap() + 1) } }));
-        people
-            .push(beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &new).await.unwrap().id);
+        people.push(beneficiaries::create(&r.db.pool, &r.key, r.campaign.id, &new).await.unwrap().id);
     }
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
-    confirm_all(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[1]).await;
+    confirm_all(&r.db.pool, r.campaign.id, r.treasurers[1]).await;
     let batch = batches::create(&r.db.pool, r.campaign.id, r.treasurers[0], &items).await.unwrap();
     batches::approve(&r.db.pool, batch.id, r.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(
@@ -641,10 +641,9 @@ async fn a_file_the_bank_would_refuse_is_not_made_and_its_payouts_stay_approved(
     let r = rail().await;
     let outside = new(json!({ "name": "Person in Minsk", "contact": "", "note": "",
         "method": { "kind": "sepa", "iban": "BY13NBRB3600900000002Z00AB00" } }));
-    let person =
-        beneficiaries::create(&r.db.pool, &r.key, r.campaign.id.as_i64(), &outside).await.unwrap().id;
+    let person = beneficiaries::create(&r.db.pool, &r.key, r.campaign.id, &outside).await.unwrap().id;
     let items = vec![NewItem { beneficiary: person, amount: "1000".into() }];
-    confirm_all(&r.db.pool, r.campaign.id.as_i64(), r.treasurers[1]).await;
+    confirm_all(&r.db.pool, r.campaign.id, r.treasurers[1]).await;
     let batch = batches::create(&r.db.pool, r.campaign.id, r.treasurers[0], &items).await.unwrap();
     batches::approve(&r.db.pool, batch.id, r.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     batches::approve(&r.db.pool, batch.id, r.treasurers[2], &batch.content_hash).await.unwrap().unwrap();

@@ -6,6 +6,7 @@
 mod common;
 
 use std::time::Duration;
+use zbor_auth::UserId;
 
 use common::*;
 use serde_json::json;
@@ -27,7 +28,7 @@ struct Setup {
     db: TestDb,
     key: DataKey,
     campaign: Campaign,
-    treasurers: Vec<i64>,
+    treasurers: Vec<UserId>,
 }
 
 async fn setup(funds: &str) -> Setup {
@@ -40,14 +41,14 @@ async fn setup(funds: &str) -> Setup {
 
 async fn beneficiary(s: &Setup, n: u64, method: serde_json::Value) -> BeneficiaryId {
     let new = new(json!({ "name": format!("Person {n}"), "contact": "", "note": "", "method": method }));
-    beneficiaries::create(&s.db.pool, &s.key, s.campaign.id.as_i64(), &new).await.unwrap().id
+    beneficiaries::create(&s.db.pool, &s.key, s.campaign.id, &new).await.unwrap().id
 }
 
 /// Creates and releases a batch paying each beneficiary `amount`; the payout ids in order.
 async fn released(s: &Setup, people: &[BeneficiaryId], amount: &str) -> Vec<PayoutId> {
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: amount.into() }).collect();
-    confirm_all(&s.db.pool, s.campaign.id.as_i64(), s.treasurers[1]).await;
+    confirm_all(&s.db.pool, s.campaign.id, s.treasurers[1]).await;
     let batch = batches::create(&s.db.pool, s.campaign.id, s.treasurers[0], &items).await.unwrap();
     batches::approve(&s.db.pool, batch.id, s.treasurers[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(

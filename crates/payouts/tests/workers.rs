@@ -40,12 +40,12 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
         let new = new(
             json!({"name": format!("Person {n}"), "contact": "", "note": "", "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n}B7WZ01zgkW")}}),
         );
-        people.push(beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id);
+        people.push(beneficiaries::create(&db.pool, &key, campaign.id, &new).await.unwrap().id);
     }
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     let items: Vec<NewItem> =
         people.iter().map(|p| NewItem { beneficiary: *p, amount: "1000".into() }).collect();
-    confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
+    confirm_all(&db.pool, campaign.id, users[1]).await;
     let batch = batches::create(&db.pool, campaign.id, users[0], &items).await.unwrap();
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(

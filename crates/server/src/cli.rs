@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{shutdown_on_signals, Application};
 use crate::config::Config;
+use zbor_auth::{Actor, UserId};
 
 #[derive(Parser)]
 #[command(name = "zbor", about = "Rapid-response fundraising and payouts", version)]
@@ -389,10 +390,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
                 Ok(password) => (password, false),
                 Err(_) => (uuid::Uuid::new_v4().simple().to_string(), true),
             };
-            let user = zbor_auth::add_user(&pool, &key, &email, role, &password).await?;
-            let subject = user.id.to_string();
-            let entry = zbor_audit::Entry::new("cli", "user.add").subject(&subject).details(json_role(role));
-            zbor_audit::append(&pool, &entry).await?;
+            let user = zbor_auth::add_user(&pool, &key, &email, role, &password, &Actor::CLI).await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
             if generated {
                 println!("password (shown once): {password}");
@@ -400,26 +398,20 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         }
         UserCommand::Role { id, role } => {
             let role = zbor_auth::Role::parse(&role)?;
-            let user = zbor_auth::set_role(&pool, &key, zbor_auth::UserId::from_i64(id), role).await?;
-            let subject = user.id.to_string();
-            let entry =
-                zbor_audit::Entry::new("cli", "user.role_change").subject(&subject).details(json_role(role));
-            zbor_audit::append(&pool, &entry).await?;
+            let user = zbor_auth::set_role(&pool, &key, UserId::from_i64(id), role, &Actor::CLI).await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
         }
         UserCommand::Disable { id } => {
-            let user = zbor_auth::UserId::from_i64(id);
+            let user = UserId::from_i64(id);
             let mut db = pool.begin().await?;
-            zbor_auth::staff::disable(&mut db, user, None).await?;
-            audit_host(&mut db, "user.disable", &user.to_string(), serde_json::json!({})).await?;
+            zbor_auth::staff::disable(&mut db, user, &Actor::CLI).await?;
             db.commit().await?;
             println!("{user} disabled: their sessions and tokens no longer work");
         }
         UserCommand::Enable { id } => {
-            let user = zbor_auth::UserId::from_i64(id);
+            let user = UserId::from_i64(id);
             let mut db = pool.begin().await?;
             zbor_auth::staff::enable_on_host(&mut db, user).await?;
-            audit_host(&mut db, "user.enable", &user.to_string(), serde_json::json!({})).await?;
             db.commit().await?;
             println!("{user} enabled");
         }
@@ -427,7 +419,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
             if !password && !second_factor {
                 anyhow::bail!("say what to reset: --password, --second-factor or both");
             }
-            let user = zbor_auth::UserId::from_i64(id);
+            let user = UserId::from_i64(id);
             let (new_password, generated) = match (password, std::env::var("ZBOR_NEW_USER_PASSWORD")) {
                 (false, _) => (None, false),
                 (true, Ok(given)) => (Some(given), false),
@@ -435,8 +427,6 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
             };
             let mut db = pool.begin().await?;
             zbor_auth::staff::reset_on_host(&mut db, user, new_password.as_deref(), second_factor).await?;
-            let details = serde_json::json!({ "password": password, "second_factor": second_factor });
-            audit_host(&mut db, "user.reset", &user.to_string(), details).await?;
             db.commit().await?;
             println!("{user} reset: their sessions and tokens ended");
             if let (true, Some(new_password)) = (generated, new_password) {
@@ -445,16 +435,9 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         }
         UserCommand::RevokeToken { token } => {
             let mut db = pool.begin().await?;
-            if !zbor_auth::staff::revoke_token(&mut db, token, None).await? {
+            if !zbor_auth::staff::revoke_token(&mut db, token, None, &Actor::CLI).await? {
                 anyhow::bail!("no live API token {token}");
             }
-            audit_host(
-                &mut db,
-                "user.api_token_revoke",
-                &format!("api_token:{token}"),
-                serde_json::json!({}),
-            )
-            .await?;
             db.commit().await?;
             println!("API token {token} revoked");
         }
@@ -635,25 +618,9 @@ async fn vault_rotate(pool: &sqlx::PgPool, key: &zbor_vault::DataKey) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<i64> {
+async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<zbor_campaigns::CampaignId> {
     let mut conn = pool.acquire().await?;
-    Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
-}
-
-/// The host's break-glass actions are audited as `cli`, in the action's own transaction.
-async fn audit_host(
-    db: &mut sqlx::PgConnection,
-    action: &str,
-    subject: &str,
-    details: serde_json::Value,
-) -> anyhow::Result<()> {
-    let entry = zbor_audit::Entry::new("cli", action).subject(subject).details(details);
-    zbor_audit::append_in(db, &entry).await?;
-    Ok(())
-}
-
-fn json_role(role: zbor_auth::Role) -> serde_json::Value {
-    serde_json::json!({ "role": role })
+    Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id)
 }
 
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {
@@ -672,7 +639,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 amount_per_beneficiary: per_beneficiary,
                 suggested_amounts: suggested,
             };
-            zbor_campaigns::create_in(&mut db, &new, &zbor_audit::Actor::CLI).await?
+            zbor_campaigns::create_in(&mut db, &new, &Actor::CLI).await?
         }
         CampaignCommand::Update { slug, title, description, goal, per_beneficiary, suggested } => {
             let change = CampaignUpdate {
@@ -683,25 +650,15 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 suggested_amounts: suggested,
                 status: None,
             };
-            zbor_campaigns::update_in(&mut db, &slug, &change, &zbor_audit::Actor::CLI).await?
+            zbor_campaigns::update_in(&mut db, &slug, &change, &Actor::CLI).await?
         }
         CampaignCommand::Close { slug } => {
-            zbor_campaigns::update_in(
-                &mut db,
-                &slug,
-                &status_change(CampaignStatus::Closed),
-                &zbor_audit::Actor::CLI,
-            )
-            .await?
+            zbor_campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Closed), &Actor::CLI)
+                .await?
         }
         CampaignCommand::Reopen { slug } => {
-            zbor_campaigns::update_in(
-                &mut db,
-                &slug,
-                &status_change(CampaignStatus::Open),
-                &zbor_audit::Actor::CLI,
-            )
-            .await?
+            zbor_campaigns::update_in(&mut db, &slug, &status_change(CampaignStatus::Open), &Actor::CLI)
+                .await?
         }
     };
     // each command's audit entry (actor `cli`) was appended in this transaction
@@ -730,9 +687,16 @@ mod tests {
         let (v1, v2, v3) = (DataKey::generate_hex(), DataKey::generate_hex(), DataKey::generate_hex());
         let old = DataKey::parse(&v1).unwrap();
         let ring = DataKey::parse(&format!("2:{v2},1:{v1}")).unwrap();
-        zbor_auth::add_user(&db.pool, &old, "a@example.org", zbor_auth::Role::Admin, "correct horse battery")
-            .await
-            .unwrap();
+        zbor_auth::add_user(
+            &db.pool,
+            &old,
+            "a@example.org",
+            zbor_auth::Role::Admin,
+            "correct horse battery",
+            &zbor_auth::Actor::CLI,
+        )
+        .await
+        .unwrap();
         let campaign = zbor_campaigns::create(
             &db.pool,
             &zbor_campaigns::NewCampaign {
@@ -754,9 +718,7 @@ mod tests {
             .unwrap()
         };
         for method in [json!({"kind": "manual"}), json!({"kind": "sepa", "iban": "DE89370400440532013000"})] {
-            zbor_payouts::beneficiaries::create(&db.pool, &old, campaign.id.as_i64(), &new(method))
-                .await
-                .unwrap();
+            zbor_payouts::beneficiaries::create(&db.pool, &old, campaign.id, &new(method)).await.unwrap();
         }
 
         assert_eq!(exit(vault_status(&db.pool, &ring).await.unwrap()), exit(ExitCode::FAILURE));

@@ -323,7 +323,15 @@ async fn without_the_data_key_every_endpoint_answers_503() {
     let campaign_id = campaign(&app, "release-123").await;
     let new =
         serde_json::from_value(json!({"name": NAME, "method": {"kind": "sepa", "iban": IBAN}})).unwrap();
-    let id = zbor_payouts::beneficiaries::create(&app.db.pool, &key, campaign_id, &new).await.unwrap().id;
+    let id = zbor_payouts::beneficiaries::create(
+        &app.db.pool,
+        &key,
+        zbor_campaigns::CampaignId::from_i64(campaign_id),
+        &new,
+    )
+    .await
+    .unwrap()
+    .id;
 
     // the same database served by a zbor without ZBOR_DATA_KEY; alice's session still holds
     let mut config = config.unwrap();

@@ -284,6 +284,7 @@ async fn the_host_cuts_off_and_restores_staff_accounts() {
         "t@example.org",
         zbor_auth::Role::Treasurer,
         "correct horse battery",
+        &zbor_auth::Actor::CLI,
     )
     .await
     .unwrap();
@@ -325,9 +326,19 @@ async fn the_host_cuts_off_and_restores_staff_accounts() {
         sqlx::query_as("select actor, action from audit_log order by seq").fetch_all(&db.pool).await.unwrap();
     let actions: Vec<String> =
         actions.into_iter().map(|(actor, action)| format!("{actor} {action}")).collect();
+    // the setup's own changes are audited too (the account functions append their entries)
     assert_eq!(
         actions,
-        ["cli user.disable", "cli user.enable", "cli user.reset", "cli user.api_token_revoke"]
+        [
+            "cli user.add",
+            "user:1 login",
+            "user:1 user.api_token_create",
+            "cli user.disable",
+            "cli user.enable",
+            "cli user.reset",
+            "user:1 user.api_token_create",
+            "cli user.api_token_revoke"
+        ]
     );
     db.drop_database().await;
 }

@@ -109,7 +109,10 @@ async fn the_console_is_one_strict_page_and_the_api_wants_a_session() {
 /// A treasurer whose second factor is enrolled (a code of the previous step), not yet logged in:
 /// the browser logs in with the current step's code.
 async fn enrolled_treasurer(app: &Running, key: &DataKey, email: &str) -> (i64, Vec<u8>) {
-    let user = zbor_auth::add_user(&app.db.pool, key, email, Role::Treasurer, PASSWORD).await.unwrap();
+    let user =
+        zbor_auth::add_user(&app.db.pool, key, email, Role::Treasurer, PASSWORD, &zbor_auth::Actor::CLI)
+            .await
+            .unwrap();
     let enrolment = zbor_auth::begin_totp_enrolment(&app.db.pool, key, user.id).await.unwrap();
     let secret = totp::base32_decode(&enrolment.secret).unwrap();
     let earlier = Utc::now() - chrono::Duration::seconds(30);
@@ -153,7 +156,7 @@ async fn a_third_treasurer_approves_in_the_browser_and_watches_every_item_get_pa
         json!({"slug": "release-123", "title": "123 released", "currency": "EUR", "goal": "123000"});
     let (status, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
     assert_eq!(status, 201, "{created}");
-    let campaign_id = created["id"].as_i64().unwrap();
+    let campaign_id = zbor_campaigns::CampaignId::from_i64(created["id"].as_i64().unwrap());
 
     // EUR 3,000 arrived
     fund(&app.db.pool, "release-123", "3000").await;
@@ -178,7 +181,7 @@ async fn a_third_treasurer_approves_in_the_browser_and_watches_every_item_get_pa
     let bob = treasurer(&app, &key, "bob@example.org").await;
     let (carol, carol_secret) = enrolled_treasurer(&app, &key, "carol@example.org").await;
 
-    confirm_all(&app.db.pool, campaign_id, bob.id).await;
+    confirm_all(&app.db.pool, campaign_id, bob.user()).await;
     // A creates the batch, B approves it: one approval more is needed
     let (status, batch) =
         post(&app, "/api/v1/campaigns/release-123/payout-batches", json!({"items": items}), &alice).await;
@@ -349,7 +352,7 @@ async fn a_second_treasurer_confirms_new_payees_in_the_browser() {
     let key = DataKey::parse(DATA_KEY).unwrap();
     let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
     let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
-    let campaign_id = created["id"].as_i64().unwrap();
+    let campaign_id = zbor_campaigns::CampaignId::from_i64(created["id"].as_i64().unwrap());
     let (alice, alice_secret) = enrolled_treasurer(&app, &key, "alice@example.org").await;
     let (dave, _) = enrolled_treasurer(&app, &key, "dave@example.org").await;
     let mut ids = Vec::new();
@@ -365,7 +368,7 @@ async fn a_second_treasurer_confirms_new_payees_in_the_browser() {
             &key,
             campaign_id,
             &new,
-            &zbor_audit::Actor::user(by),
+            &zbor_audit::Actor::user(zbor_auth::UserId::from_i64(by)),
         )
         .await
         .unwrap();

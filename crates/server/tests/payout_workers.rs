@@ -34,13 +34,12 @@ async fn approved_payouts_are_paid_once_even_after_redis_lost_the_stream() {
         let new = serde_json::from_value(json!({"name": format!("Person {n}"), "contact": "", "note": "",
             "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n}B7WZ01zgkW")}}))
         .unwrap();
-        let id =
-            zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id;
+        let id = zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id, &new).await.unwrap().id;
         items.push(NewItem { beneficiary: id, amount: "1000".into() });
     }
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     // a second treasurer confirmed each destination
-    confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
+    confirm_all(&db.pool, campaign.id, users[1]).await;
     let batch = batches::create(&db.pool, campaign.id, users[0], &items).await.unwrap();
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
     assert_eq!(

@@ -77,13 +77,12 @@ async fn released_prisoners_are_each_paid_once_through_a_killed_worker_and_a_los
             serde_json::from_value(json!({"name": format!("Released person {n}"), "contact": "", "note": "",
             "method": {"kind": "stripe_connect", "account": format!("acct_1Pgaf{n:03}B7WZ01zgkW")}}))
             .unwrap();
-        let id =
-            zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id.as_i64(), &new).await.unwrap().id;
+        let id = zbor_payouts::beneficiaries::create(&db.pool, &key, campaign.id, &new).await.unwrap().id;
         items.push(NewItem { beneficiary: id, amount: "1000".into() });
     }
     let users = treasurers(&db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
     // a second treasurer confirmed each destination
-    confirm_all(&db.pool, campaign.id.as_i64(), users[1]).await;
+    confirm_all(&db.pool, campaign.id, users[1]).await;
     let batch = batches::create(&db.pool, campaign.id, users[0], &items).await.unwrap();
     assert_eq!(batch.total, eur("123000"));
     batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();

@@ -18,7 +18,7 @@ async fn two_treasurers_approve_with_fresh_codes_and_funds_are_held() {
     let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
     // funds arrived
     fund(&app.db.pool, "release-123", "3000").await;
-    let campaign_id = created["id"].as_i64().unwrap();
+    let campaign_id = zbor_campaigns::CampaignId::from_i64(created["id"].as_i64().unwrap());
     let mut people = Vec::new();
     for n in 0..3 {
         let new = serde_json::from_value(
@@ -117,7 +117,7 @@ async fn treasurers_pause_resume_and_run_the_sepa_and_manual_rails_over_http() {
     let key = DataKey::parse(DATA_KEY).unwrap();
     let campaign = json!({"slug": "release", "title": "Release", "currency": "EUR", "goal": "5000"});
     let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
-    let campaign_id = created["id"].as_i64().unwrap();
+    let campaign_id = zbor_campaigns::CampaignId::from_i64(created["id"].as_i64().unwrap());
     fund(&app.db.pool, "release", "3000").await;
     let mut people = Vec::new();
     for method in [
@@ -141,7 +141,7 @@ async fn treasurers_pause_resume_and_run_the_sepa_and_manual_rails_over_http() {
     let bob = treasurer(&app, &key, "bob@example.org").await;
     let carol = treasurer(&app, &key, "carol@example.org").await;
     let dave = treasurer(&app, &key, "dave@example.org").await;
-    confirm_all(&app.db.pool, campaign_id, dave.id).await;
+    confirm_all(&app.db.pool, campaign_id, dave.user()).await;
     let items: Vec<Value> = people.iter().map(|p| json!({"beneficiary": p, "amount": "1000"})).collect();
     let (_, batch) =
         post(&app, "/api/v1/campaigns/release/payout-batches", json!({"items": items}), &alice).await;
@@ -276,7 +276,7 @@ async fn one_treasurer_cannot_redirect_an_approved_payout() {
     let key = DataKey::parse(DATA_KEY).unwrap();
     let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
     let (_, created) = app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await;
-    let campaign_id = created["id"].as_i64().unwrap();
+    let campaign_id = zbor_campaigns::CampaignId::from_i64(created["id"].as_i64().unwrap());
     fund(&app.db.pool, "release-123", "3000").await;
     let alice = treasurer(&app, &key, "alice@example.org").await;
     let bob = treasurer(&app, &key, "bob@example.org").await;

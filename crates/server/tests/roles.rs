@@ -84,7 +84,7 @@ async fn every_role_on_every_privileged_endpoint() {
         ("new-treasurer@example.org", Role::Treasurer),
         ("target@example.org", Role::Coordinator),
     ] {
-        zbor_auth::add_user(pool, &key, email, role, PASSWORD).await.unwrap();
+        zbor_auth::add_user(pool, &key, email, role, PASSWORD, &zbor_auth::Actor::CLI).await.unwrap();
     }
     // the treasurer enrols a second factor (in an earlier session), then logs in with a code
     let first = log_in(&app, "treasurer@example.org", None).await;
@@ -314,7 +314,16 @@ async fn every_role_on_every_privileged_endpoint() {
 async fn login_refuses_wrong_passwords_and_codes_and_logout_ends_the_session() {
     let app = start_with(Some(WEBHOOK_SECRET), |c| c.data_key = Some(DATA_KEY.into())).await;
     let key = DataKey::parse(DATA_KEY).unwrap();
-    zbor_auth::add_user(&app.db.pool, &key, "t@example.org", Role::Treasurer, PASSWORD).await.unwrap();
+    zbor_auth::add_user(
+        &app.db.pool,
+        &key,
+        "t@example.org",
+        Role::Treasurer,
+        PASSWORD,
+        &zbor_auth::Actor::CLI,
+    )
+    .await
+    .unwrap();
     let (status, error) = app
         .post_json("/api/v1/session", None, &json!({"email": "t@example.org", "password": "wrong password!"}))
         .await;

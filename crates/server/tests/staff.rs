@@ -74,7 +74,8 @@ async fn log_in(
 /// A user of `role` added on the host, enrolled in TOTP (unless coordinator), logged in with a
 /// code.
 async fn person(app: &Running, key: &DataKey, email: &str, role: Role) -> Person {
-    let user = zbor_auth::add_user(&app.db.pool, key, email, role, PASSWORD).await.unwrap();
+    let user =
+        zbor_auth::add_user(&app.db.pool, key, email, role, PASSWORD, &zbor_auth::Actor::CLI).await.unwrap();
     enrolled(app, key, email, user.id.as_i64(), role != Role::Coordinator).await
 }
 
@@ -470,7 +471,16 @@ async fn security_headers_on_every_response() {
     })
     .await;
     let key = DataKey::parse(DATA_KEY).unwrap();
-    zbor_auth::add_user(&app.db.pool, &key, "c@example.org", Role::Coordinator, PASSWORD).await.unwrap();
+    zbor_auth::add_user(
+        &app.db.pool,
+        &key,
+        "c@example.org",
+        Role::Coordinator,
+        PASSWORD,
+        &zbor_auth::Actor::CLI,
+    )
+    .await
+    .unwrap();
     for path in ["/health/live", "/api/v1/campaigns/none", "/give/none"] {
         let response = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
         assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");

@@ -71,7 +71,7 @@ struct Setup {
     campaign_account: AccountId,
     /// (batch id, content hash) awaiting their last approval
     batches: Vec<(zbor_payouts::BatchId, String)>,
-    last_approver: i64,
+    last_approver: zbor_auth::UserId,
     import_seconds: f64,
 }
 
@@ -115,25 +115,30 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
     }
     let imported_at = Instant::now();
     let report =
-        zbor_payouts::import::import_csv(&pool, &key, campaign.id.as_i64(), csv.as_bytes(), |_, _| {})
-            .await?;
+        zbor_payouts::import::import_csv(&pool, &key, campaign.id, csv.as_bytes(), |_, _| {}).await?;
     let import_seconds = imported_at.elapsed().as_secs_f64();
     ensure!(report.created == PAYOUTS && report.errors.is_empty(), "import: {:?}", report.errors.first());
     let beneficiaries: Vec<zbor_payouts::BeneficiaryId> =
         sqlx::query_scalar("select id from beneficiaries where campaign_id = $1 order by id")
-            .bind(campaign.id.as_i64())
+            .bind(campaign.id)
             .fetch_all(&pool)
             .await?;
 
     let mut users = Vec::new();
     for email in ["maker@example.org", "first@example.org", "second@example.org"] {
-        let user =
-            zbor_auth::add_user(&pool, &key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await?;
-        users.push(user.id.as_i64());
+        let user = zbor_auth::add_user(
+            &pool,
+            &key,
+            email,
+            zbor_auth::Role::Treasurer,
+            "correct horse battery",
+            &zbor_auth::Actor::CLI,
+        )
+        .await?;
+        users.push(user.id);
     }
     // a second treasurer confirms the imported destinations (not timed: a person does this)
-    let listed = zbor_payouts::beneficiaries::list(&pool, campaign.id.as_i64()).await?;
+    let listed = zbor_payouts::beneficiaries::list(&pool, campaign.id).await?;
     let confirmations: Vec<zbor_payouts::beneficiaries::Confirmation> =
         listed.iter().map(Into::into).collect();
     for chunk in confirmations.chunks(zbor_payouts::beneficiaries::CONFIRMATIONS_MAX) {

@@ -19,6 +19,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use zbor_audit::UserId;
+use zbor_campaigns::CampaignId;
 
 pub(crate) use destination::payee_destination;
 pub use destination::{MethodKind, PayeeFingerprint, PayoutMethod, StripeAccount};
@@ -115,7 +117,7 @@ impl fmt::Debug for BeneficiaryUpdate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Beneficiary {
     pub id: BeneficiaryId,
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     pub method: MethodKind,
     /// `**** 3000` or `acct_****2C3D`; none for manual payouts.
     pub masked: Option<String>,
@@ -124,11 +126,11 @@ pub struct Beneficiary {
     pub duplicate_of: Vec<BeneficiaryId>,
     pub payee_fingerprint: PayeeFingerprint,
     /// Who set the current destination (none: the host's command line).
-    pub destination_set_by: Option<i64>,
+    pub destination_set_by: Option<UserId>,
     pub destination_set_at: DateTime<Utc>,
     /// The second treasurer who confirmed this destination; none: not confirmed yet, so not
     /// payable (a batch with this beneficiary is refused).
-    pub destination_confirmed_by: Option<i64>,
+    pub destination_confirmed_by: Option<UserId>,
     pub destination_confirmed_at: Option<DateTime<Utc>>,
     /// The destination differs from the one this beneficiary was last paid to: approvers should
     /// look twice (a redirected payout looks exactly like this).
@@ -148,7 +150,7 @@ impl Beneficiary {
 #[derive(Clone, Serialize)]
 pub struct RevealedBeneficiary {
     pub id: BeneficiaryId,
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     pub name: String,
     pub contact: String,
     #[serde(serialize_with = "serialize_revealed_method")]
@@ -306,7 +308,7 @@ mod tests {
         let update = BeneficiaryUpdate { name: Some("Ales Bialiatski".into()), ..Default::default() };
         let revealed = RevealedBeneficiary {
             id: BeneficiaryId(1),
-            campaign_id: 2,
+            campaign_id: CampaignId::from_i64(2),
             name: "Ales Bialiatski".into(),
             contact: "+375 29 000 00 00".into(),
             method: sepa(),

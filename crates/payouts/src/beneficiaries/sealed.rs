@@ -8,6 +8,7 @@ use super::destination::indexes;
 use super::{BeneficiaryId, MethodKind, PayoutMethod, Personal, StripeAccount};
 use crate::iban::{Bic, Iban};
 use crate::Error;
+use zbor_campaigns::CampaignId;
 
 /// What is sealed, as JSON: `{"name", "contact", "iban", "bic", "account", "note"}`, the
 /// account fields null where the method has none.
@@ -84,7 +85,7 @@ pub(super) fn derive(key: &DataKey, record_key: Uuid, p: &Personal) -> Result<De
 #[derive(sqlx::FromRow)]
 pub(super) struct SealedRow {
     pub(super) id: BeneficiaryId,
-    pub(super) campaign_id: i64,
+    pub(super) campaign_id: CampaignId,
     pub(super) method: String,
     pub(super) record_key: Uuid,
     pub(super) sealed: Vec<u8>,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-use zbor_audit::Actor;
+use zbor_audit::{Actor, UserId};
 use zbor_campaigns::CampaignId;
 use zbor_vault::DataKey;
 
@@ -19,14 +19,14 @@ use crate::{Error, PayoutId};
 #[derive(sqlx::FromRow)]
 struct ViewRow {
     id: BeneficiaryId,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     method: String,
     masked: Option<String>,
     duplicate_of: Vec<i64>,
     payee_fingerprint: Vec<u8>,
-    destination_set_by: Option<i64>,
+    destination_set_by: Option<UserId>,
     destination_set_at: DateTime<Utc>,
-    destination_confirmed_by: Option<i64>,
+    destination_confirmed_by: Option<UserId>,
     destination_confirmed_at: Option<DateTime<Utc>>,
     changed_since_last_payout: bool,
     created_at: DateTime<Utc>,
@@ -75,8 +75,8 @@ fn view_columns() -> String {
 const DUPLICATE_OF: &str = "array(select o.id from beneficiaries o
            where o.iban_index = b.iban_index and o.id <> b.id order by o.id) as duplicate_of";
 
-pub(crate) async fn ensure_campaign(db: &mut PgConnection, campaign_id: i64) -> Result<(), Error> {
-    match zbor_campaigns::by_id(db, CampaignId::from_i64(campaign_id)).await? {
+pub(crate) async fn ensure_campaign(db: &mut PgConnection, campaign_id: CampaignId) -> Result<(), Error> {
+    match zbor_campaigns::by_id(db, campaign_id).await? {
         Some(_) => Ok(()),
         None => Err(Error::CampaignNotFound(campaign_id)),
     }
@@ -88,9 +88,9 @@ pub(crate) async fn ensure_campaign(db: &mut PgConnection, campaign_id: i64) -> 
 pub(crate) async fn insert(
     db: &mut PgConnection,
     key: &DataKey,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     personal: &Personal,
-    set_by: Option<i64>,
+    set_by: Option<UserId>,
 ) -> Result<BeneficiaryId, Error> {
     let record_key = Uuid::new_v4();
     let derived = derive(key, record_key, personal)?;
@@ -129,7 +129,7 @@ async fn fetch(db: &mut PgConnection, id: BeneficiaryId) -> Result<Beneficiary, 
 pub async fn create_in(
     db: &mut PgConnection,
     key: &DataKey,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     new: &NewBeneficiary,
     actor: &Actor,
 ) -> Result<Beneficiary, Error> {
@@ -143,7 +143,7 @@ pub async fn create_in(
         "duplicate": !beneficiary.duplicate_of.is_empty(),
     });
     zbor_audit::record_in(&mut *db, actor, "beneficiary.create", Some(&subject(id)), details).await?;
-    tracing::info!(beneficiary = %id, campaign = campaign_id, method = beneficiary.method.as_str(),
+    tracing::info!(beneficiary = %id, campaign = campaign_id.as_i64(), method = beneficiary.method.as_str(),
                    duplicates = beneficiary.duplicate_of.len(), "beneficiary created");
     Ok(beneficiary)
 }
@@ -157,7 +157,7 @@ pub(crate) fn subject(id: BeneficiaryId) -> String {
 pub async fn create(
     pool: &PgPool,
     key: &DataKey,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     new: &NewBeneficiary,
 ) -> Result<Beneficiary, Error> {
     let mut db = pool.begin().await?;
@@ -208,7 +208,7 @@ async fn update_as(
     key: &DataKey,
     id: BeneficiaryId,
     change: &BeneficiaryUpdate,
-    by: Option<i64>,
+    by: Option<UserId>,
 ) -> Result<Updated, Error> {
     let row: Option<SealedRow> = sqlx::query_as(
         "select id, campaign_id, method, record_key, sealed, iban_index, payee_fingerprint
@@ -248,7 +248,7 @@ async fn update_as(
     .await
     .map_err(|e| locked_by_the_database(e, id))?;
     let beneficiary = fetch(&mut *db, id).await?;
-    tracing::info!(beneficiary = %id, campaign = row.campaign_id, payee_changed, "beneficiary updated");
+    tracing::info!(beneficiary = %id, campaign = row.campaign_id.as_i64(), payee_changed, "beneficiary updated");
     Ok(Updated { beneficiary, payee_changed })
 }
 
@@ -303,7 +303,7 @@ pub async fn confirm_in(
 async fn confirm_as(
     db: &mut PgConnection,
     confirmations: &[Confirmation],
-    confirmer: i64,
+    confirmer: UserId,
 ) -> Result<Vec<BeneficiaryId>, Error> {
     if confirmations.is_empty() || confirmations.len() > CONFIRMATIONS_MAX {
         return Err(Error::invalid("beneficiaries", format!("1 to {CONFIRMATIONS_MAX} confirmations")));
@@ -315,7 +315,7 @@ async fn confirm_as(
         if !seen.insert(id) {
             return Err(Error::invalid("beneficiaries", format!("beneficiary {id} appears twice")));
         }
-        let row: Option<(Vec<u8>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        let row: Option<(Vec<u8>, Option<UserId>, Option<UserId>)> = sqlx::query_as(
             "select payee_fingerprint, destination_set_by, destination_confirmed_by
              from beneficiaries where id = $1 for update",
         )
@@ -345,7 +345,7 @@ async fn confirm_as(
         .await?;
         confirmed.push(id);
     }
-    tracing::info!(confirmer, confirmed = confirmed.len(), "beneficiary destinations confirmed");
+    tracing::info!(confirmer = %confirmer, confirmed = confirmed.len(), "beneficiary destinations confirmed");
     Ok(confirmed)
 }
 
@@ -353,7 +353,7 @@ async fn confirm_as(
 pub async fn confirm(
     pool: &PgPool,
     confirmations: &[Confirmation],
-    confirmer: i64,
+    confirmer: UserId,
 ) -> Result<Vec<BeneficiaryId>, Error> {
     let mut db = pool.begin().await?;
     let confirmed = confirm_in(&mut db, confirmations, &Actor::user(confirmer)).await?;
@@ -412,7 +412,7 @@ pub async fn approved_destination(
 }
 
 /// The beneficiaries of a campaign, oldest first, without personal data.
-pub async fn list(pool: &PgPool, campaign_id: i64) -> Result<Vec<Beneficiary>, Error> {
+pub async fn list(pool: &PgPool, campaign_id: CampaignId) -> Result<Vec<Beneficiary>, Error> {
     let rows: Vec<ViewRow> = sqlx::query_as(&format!(
         "select {} from beneficiaries b where b.campaign_id = $1 order by b.id",
         view_columns()
@@ -487,7 +487,10 @@ pub async fn reveal(
 /// Groups of beneficiaries sharing one IBAN (by its blind index), across all campaigns; with
 /// `campaign_id`, only the groups that include a beneficiary of that campaign (with all their
 /// members, wherever they are). Groups are ordered by their first beneficiary.
-pub async fn duplicates(pool: &PgPool, campaign_id: Option<i64>) -> Result<Vec<DuplicateGroup>, Error> {
+pub async fn duplicates(
+    pool: &PgPool,
+    campaign_id: Option<CampaignId>,
+) -> Result<Vec<DuplicateGroup>, Error> {
     #[derive(sqlx::FromRow)]
     struct GroupedRow {
         iban_index: Vec<u8>,

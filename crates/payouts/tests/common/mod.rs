@@ -8,7 +8,8 @@
 //! of this crate, whose types do not match the first. So it names only crates that both test
 //! suites already have (zbor-payouts, -campaigns, -ledger, -auth, -vault, -testkit, serde_json, sqlx).
 
-use zbor_campaigns::{Campaign, NewCampaign};
+use zbor_auth::UserId;
+use zbor_campaigns::{Campaign, CampaignId, NewCampaign};
 use zbor_ledger::{Currency, Money, NewTransaction, TransactionId};
 use zbor_payouts::beneficiaries::NewBeneficiary;
 use zbor_testkit::TestDb;
@@ -37,8 +38,8 @@ pub async fn new_campaign(db: &TestDb, slug: &str) -> Campaign {
 }
 
 /// A campaign to attach beneficiaries to; its id.
-pub async fn campaign(db: &TestDb, slug: &str) -> i64 {
-    new_campaign(db, slug).await.id.as_i64()
+pub async fn campaign(db: &TestDb, slug: &str) -> CampaignId {
+    new_campaign(db, slug).await.id
 }
 
 pub fn new(json: serde_json::Value) -> NewBeneficiary {
@@ -56,7 +57,7 @@ pub fn de_iban(n: u64) -> String {
 /// A second treasurer (`confirmer`) confirms the current destination of every beneficiary of
 /// `campaign_id` not yet confirmed, as the console's confirmation (`POST
 /// /api/v1/beneficiaries/confirmations`) does: a shortcut for tests about something else.
-pub async fn confirm_all(pool: &sqlx::PgPool, campaign_id: i64, confirmer: i64) {
+pub async fn confirm_all(pool: &sqlx::PgPool, campaign_id: CampaignId, confirmer: UserId) {
     let list = zbor_payouts::beneficiaries::list(pool, campaign_id).await.unwrap();
     let pending: Vec<zbor_payouts::beneficiaries::Confirmation> =
         list.iter().filter(|b| !b.destination_confirmed()).map(Into::into).collect();
@@ -85,14 +86,20 @@ pub async fn funded_campaign(db: &TestDb, slug: &str, funds: &str) -> Campaign {
 }
 
 /// Treasurers added on the host, one per email; their ids in order.
-pub async fn treasurers(db: &TestDb, key: &zbor_vault::DataKey, emails: &[&str]) -> Vec<i64> {
+pub async fn treasurers(db: &TestDb, key: &zbor_vault::DataKey, emails: &[&str]) -> Vec<UserId> {
     let mut ids = Vec::new();
     for email in emails {
-        let user =
-            zbor_auth::add_user(&db.pool, key, email, zbor_auth::Role::Treasurer, "correct horse battery")
-                .await
-                .unwrap();
-        ids.push(user.id.as_i64());
+        let user = zbor_auth::add_user(
+            &db.pool,
+            key,
+            email,
+            zbor_auth::Role::Treasurer,
+            "correct horse battery",
+            &zbor_auth::Actor::CLI,
+        )
+        .await
+        .unwrap();
+        ids.push(user.id);
     }
     ids
 }

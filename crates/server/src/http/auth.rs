@@ -34,16 +34,12 @@ impl Caller {
     /// Who acts, for the audit entries the domains append: the user (or the bootstrap token) and
     /// how they came in (session, API token).
     pub fn actor(&self) -> zbor_audit::Actor {
-        let who = match self.0.user {
-            Some(user) => zbor_audit::Actor::user(user.as_i64()),
-            None => zbor_audit::Actor::BOOTSTRAP,
-        };
-        who.via(self.0.via_name())
+        self.0.actor()
     }
 
     /// The signed-in user's id; the bootstrap token is nobody, and may not act as a person.
-    pub fn user_id(&self) -> Result<i64, ApiError> {
-        self.0.user.map(|u| u.as_i64()).ok_or_else(|| {
+    pub fn user_id(&self) -> Result<zbor_auth::UserId, ApiError> {
+        self.0.user.ok_or_else(|| {
             ApiError::Forbidden("this needs a signed-in person, not the bootstrap token".into())
         })
     }

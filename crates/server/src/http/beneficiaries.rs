@@ -52,9 +52,9 @@ fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
     state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)
 }
 
-async fn campaign_id(state: &AppState, slug: &str) -> Result<i64, ApiError> {
+async fn campaign_id(state: &AppState, slug: &str) -> Result<zbor_campaigns::CampaignId, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id.as_i64())
+    Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id)
 }
 
 /// `POST /api/v1/campaigns/{slug}/beneficiaries {name, contact?, method, note?}`: 201 with the

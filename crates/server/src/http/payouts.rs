@@ -50,14 +50,6 @@ pub struct NewBatch {
     items: Vec<NewItem>,
 }
 
-fn user_of(caller: &Caller) -> Result<i64, ApiError> {
-    caller
-        .0
-        .user
-        .map(|u| u.as_i64())
-        .ok_or_else(|| ApiError::Forbidden("payouts need a treasurer, not the bootstrap token".into()))
-}
-
 /// `POST /api/v1/campaigns/{slug}/payout-batches {items: [{beneficiary, amount}]}`
 pub async fn create(
     State(state): State<AppState>,
@@ -66,7 +58,7 @@ pub async fn create(
     ApiJson(new): ApiJson<NewBatch>,
 ) -> Result<(StatusCode, Json<Batch>), ApiError> {
     caller.require(TREASURY)?;
-    user_of(&caller)?; // a person answers for it, not the bootstrap token
+    caller.user_id()?; // a person answers for it, not the bootstrap token
     let campaign = {
         let mut conn = state.pool.acquire().await?;
         zbor_campaigns::by_slug(&mut conn, &slug).await?
@@ -104,7 +96,7 @@ pub async fn approve(
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
+    let user = caller.user_id()?;
     second_factor(&state, user, &approval.totp).await?;
     let mut db = state.pool.begin().await?;
     let outcome = batches::approve_in(&mut db, id, &caller.actor(), &approval.content_hash).await?;
@@ -128,10 +120,13 @@ pub const BRAKE: &[Role] = &[Role::Treasurer, Role::Admin];
 
 /// A fresh one-time code from the caller's authenticator: asked again for every action that
 /// releases money (an approval, resuming payouts), not only at login.
-pub(super) async fn second_factor(state: &AppState, user: i64, code: &str) -> Result<(), ApiError> {
+pub(super) async fn second_factor(
+    state: &AppState,
+    user: zbor_auth::UserId,
+    code: &str,
+) -> Result<(), ApiError> {
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
-    zbor_auth::verify_totp(&state.pool, key, zbor_auth::UserId::from_i64(user), code, chrono::Utc::now())
-        .await?;
+    zbor_auth::verify_totp(&state.pool, key, user, code, chrono::Utc::now()).await?;
     Ok(())
 }
 
@@ -149,7 +144,7 @@ pub async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY_READ)?;
     let batches = batches::list(&state.pool, query.limit.unwrap_or(100)).await?;
-    Ok(Json(json!({ "me": caller.0.user.map(|u| u.as_i64()), "batches": batches })))
+    Ok(Json(json!({ "me": caller.0.user, "batches": batches })))
 }
 
 /// `POST /api/v1/payout-batches/{id}/cancel`: a batch still awaiting approval ends whole.
@@ -159,7 +154,7 @@ pub async fn cancel_batch(
     ApiPath(id): ApiPath<BatchId>,
 ) -> Result<Json<Batch>, ApiError> {
     caller.require(TREASURY)?;
-    user_of(&caller)?; // a person answers for it, not the bootstrap token
+    caller.user_id()?; // a person answers for it, not the bootstrap token
     let mut db = state.pool.begin().await?;
     batches::cancel_in(&mut db, id, &caller.actor()).await?;
     db.commit().await?;
@@ -199,7 +194,7 @@ async fn payout_action(
     action: treasury::TreasurerAction<'_>,
 ) -> Result<Json<treasury::Payout>, ApiError> {
     caller.require(TREASURY)?;
-    user_of(caller)?;
+    caller.user_id()?;
     let actor = caller.actor();
     let mut db = state.pool.begin().await?;
     treasury::act_in(&mut db, id, &actor, action).await?;
@@ -288,7 +283,7 @@ pub async fn resume(
     ApiJson(resume): ApiJson<Resume>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
+    let user = caller.user_id()?;
     second_factor(&state, user, &resume.totp).await?;
     let mut db = state.pool.begin().await?;
     let outcome = switch::resume_in(&mut db, &caller.actor()).await?;
@@ -320,7 +315,7 @@ pub async fn create_sepa_file(
     ApiJson(new): ApiJson<NewSepaFile>,
 ) -> Result<(StatusCode, Json<sepa_files::SepaFile>), ApiError> {
     caller.require(TREASURY)?;
-    user_of(&caller)?; // a person answers for it, not the bootstrap token
+    caller.user_id()?; // a person answers for it, not the bootstrap token
     let debtor = state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     let today = chrono::Utc::now().date_naive();
@@ -370,7 +365,7 @@ pub async fn download_sepa_file(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     caller.require(TREASURY)?;
-    let user = user_of(&caller)?;
+    let user = caller.user_id()?;
     let debtor = state.sepa_debtor.as_ref().ok_or(ApiError::SepaNotConfigured)?;
     let key = state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)?;
     let file = sepa_files::get(&state.pool, id).await?;
@@ -396,7 +391,7 @@ pub async fn confirm_sepa_file(
     ApiPath(id): ApiPath<SepaFileId>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(TREASURY)?;
-    user_of(&caller)?; // a person answers for it, not the bootstrap token
+    caller.user_id()?; // a person answers for it, not the bootstrap token
     let mut db = state.pool.begin().await?;
     let paid = sepa_files::confirm_in(&mut db, id, &caller.actor()).await?;
     db.commit().await?;

@@ -40,23 +40,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/staff-requests/{id}/cancel", post(cancel_request))
 }
 
-/// Appends to the audit log inside the caller's transaction, so the action and its entry commit
-/// together or not at all.
-pub(super) async fn audit_in(
-    db: &mut sqlx::PgConnection,
-    actor: &str,
-    action: &str,
-    subject: Option<&str>,
-    details: Value,
-) -> Result<(), ApiError> {
-    let mut entry = zbor_audit::Entry::new(actor, action).details(details);
-    if let Some(subject) = subject {
-        entry = entry.subject(subject);
-    }
-    zbor_audit::append_in(db, &entry).await.map_err(|e| ApiError::Internal(format!("audit: {e}")))?;
-    Ok(())
-}
-
 fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
     state.data_key.as_ref().ok_or(ApiError::PeopleNotConfigured)
 }
@@ -69,37 +52,6 @@ fn session_cookie(state: &AppState, value: &str, max_age_seconds: i64) -> String
     } else {
         format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}")
     }
-}
-
-/// Failed logins per account in 15-minute windows: the first of a window and the fifth (the
-/// lock) are audited; the rest only counted. One audit row per guess would let a login flood
-/// fill the log and queue every privileged action behind the audit chain's lock.
-async fn note_login_failure(
-    state: &AppState,
-    key: &DataKey,
-    email: &str,
-    reason: &str,
-) -> Result<(), ApiError> {
-    let subject = match zbor_auth::user_id_for_email(&state.pool, key, email).await? {
-        Some(user) => user.to_string(),
-        None => "unknown".to_owned(),
-    };
-    let mut db = state.pool.begin().await?;
-    let failures: i32 = sqlx::query_scalar(
-        "insert into login_failure_windows (subject, window_start, failures)
-         values ($1, date_bin('15 minutes', now(), timestamptz '2000-01-01'), 1)
-         on conflict (subject, window_start) do update set failures = login_failure_windows.failures + 1
-         returning failures",
-    )
-    .bind(&subject)
-    .fetch_one(&mut *db)
-    .await?;
-    if failures == 1 || failures == 5 {
-        let details = json!({ "reason": reason, "failures_in_window": failures });
-        audit_in(&mut db, "anonymous", "login_failed", Some(&subject), details).await?;
-    }
-    db.commit().await?;
-    Ok(())
 }
 
 /// `POST /api/v1/session {email, password, totp?}`: a console session as an HttpOnly cookie,
@@ -117,15 +69,12 @@ pub async fn login(
             Err(e) => {
                 // counted against the account tried (by id; the email is personal data)
                 if e.is_client_error() {
-                    note_login_failure(&state, key, &login.email, &e.to_string()).await?;
+                    zbor_auth::note_login_failure(&state.pool, key, &login.email, &e.to_string()).await?;
                 }
                 return Err(e.into());
             }
         };
-    let mut db = state.pool.begin().await?;
-    let session = sessions::create_session_in(&mut db, user.id, second_factor).await?;
-    audit_in(&mut db, &user.id.to_string(), "login", None, json!({ "second_factor": second_factor })).await?;
-    db.commit().await?;
+    let session = sessions::create_session(&state.pool, user.id, second_factor).await?;
     let max_age = session.expires_at.signed_duration_since(chrono::Utc::now()).num_seconds();
     tracing::info!(user = %user.id, second_factor, "logged in");
     let body = json!({
@@ -149,10 +98,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let (Via::Session { .. }, Some(token)) = (&caller.0.via, session_token(&headers)) {
-        let mut db = state.pool.begin().await?;
-        sessions::end_session_in(&mut db, &token).await?;
-        audit_in(&mut db, &caller.0.actor(), "logout", None, json!({})).await?;
-        db.commit().await?;
+        sessions::end_session(&state.pool, &token).await?;
     }
     Ok(([(header::SET_COOKIE, session_cookie(&state, "", 0))], StatusCode::NO_CONTENT).into_response())
 }
@@ -176,13 +122,9 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Va
     })))
 }
 
-fn signed_in_user(caller: &Caller) -> Result<UserId, ApiError> {
-    caller.0.user.ok_or_else(|| ApiError::Forbidden("the bootstrap token is no user; log in as one".into()))
-}
-
 /// `POST /api/v1/me/totp`: starts enrolment; the secret is shown once.
 pub async fn totp_begin(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     let enrolment = zbor_auth::begin_totp_enrolment(&state.pool, data_key(&state)?, user).await?;
     Ok((NO_STORE, Json(enrolment)).into_response())
 }
@@ -200,14 +142,12 @@ pub async fn totp_confirm(
     headers: HeaderMap,
     ApiJson(code): ApiJson<Code>,
 ) -> Result<StatusCode, ApiError> {
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     let mut db = state.pool.begin().await?;
     zbor_auth::confirm_totp_in(&mut db, data_key(&state)?, user, &code.code, chrono::Utc::now()).await?;
     if let Some(token) = session_token(&headers) {
         sessions::mark_second_factor_in(&mut db, &token).await?;
     }
-    audit_in(&mut db, &user.to_string(), "user.second_factor_enrolled", Some(&user.to_string()), json!({}))
-        .await?;
     db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -229,12 +169,10 @@ pub async fn create_token(
     ApiJson(new): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
     caller.require(&Role::ALL)?;
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     let days = new.expires_in_days.unwrap_or(sessions::API_TOKEN_DAYS_DEFAULT);
     let mut db = state.pool.begin().await?;
     let token = sessions::create_api_token_in(&mut db, user, &new.name, days).await?;
-    let details = json!({ "token": token.id, "expires_in_days": days });
-    audit_in(&mut db, &user.to_string(), "user.api_token_create", Some(&user.to_string()), details).await?;
     db.commit().await?;
     let body = json!({ "id": token.id, "token": token.token, "expires_in_days": days });
     Ok((StatusCode::CREATED, NO_STORE, Json(body)).into_response())
@@ -242,7 +180,7 @@ pub async fn create_token(
 
 /// `GET /api/v1/me/tokens`: one's own API tokens (never the token itself).
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     Ok(Json(json!({ "tokens": zbor_auth::staff::tokens_of(&state.pool, user).await? })))
 }
 
@@ -252,19 +190,11 @@ pub async fn revoke_own_token(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     let mut db = state.pool.begin().await?;
-    if !zbor_auth::staff::revoke_token(&mut db, id, Some(user)).await? {
+    if !zbor_auth::staff::revoke_token(&mut db, id, Some(user), &caller.actor()).await? {
         return Err(ApiError::NotFound(format!("live API token {id} of yours")));
     }
-    audit_in(
-        &mut db,
-        &user.to_string(),
-        "user.api_token_revoke",
-        Some(&user.to_string()),
-        json!({ "token": id }),
-    )
-    .await?;
     db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -274,16 +204,13 @@ pub async fn revoke_own_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath((user, token)): ApiPath<(i64, i64)>,
+    ApiPath((user, token)): ApiPath<(UserId, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    let principal = caller.require(CUT_OFF)?;
+    caller.require(CUT_OFF)?;
     let mut db = state.pool.begin().await?;
-    if !zbor_auth::staff::revoke_token(&mut db, token, Some(UserId::from_i64(user))).await? {
-        return Err(ApiError::NotFound(format!("live API token {token} of user {user}")));
+    if !zbor_auth::staff::revoke_token(&mut db, token, Some(user), &caller.actor()).await? {
+        return Err(ApiError::NotFound(format!("live API token {token} of {user}")));
     }
-    let subject = UserId::from_i64(user).to_string();
-    audit_in(&mut db, &principal.actor(), "user.api_token_revoke", Some(&subject), json!({ "token": token }))
-        .await?;
     db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -294,7 +221,7 @@ pub async fn list_sessions(
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     let current = session_token(&headers);
     let sessions = zbor_auth::staff::sessions_of(&state.pool, user, current.as_deref()).await?;
     Ok(Json(json!({ "sessions": sessions })))
@@ -306,19 +233,11 @@ pub async fn end_own_session(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     let mut db = state.pool.begin().await?;
     if !zbor_auth::staff::end_session_of(&mut db, user, id).await? {
         return Err(ApiError::NotFound(format!("session {id} of yours")));
     }
-    audit_in(
-        &mut db,
-        &user.to_string(),
-        "user.session_end",
-        Some(&user.to_string()),
-        json!({ "session": id }),
-    )
-    .await?;
     db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -338,7 +257,7 @@ pub async fn change_password(
     headers: HeaderMap,
     ApiJson(change): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let user = signed_in_user(&caller)?;
+    let user = caller.user_id()?;
     let current = session_token(&headers);
     let new_hash = zbor_auth::check_password_change(
         &state.pool,
@@ -350,7 +269,6 @@ pub async fn change_password(
     .await?;
     let mut db = state.pool.begin().await?;
     zbor_auth::set_password_in(&mut db, user, &new_hash, current.as_deref()).await?;
-    audit_in(&mut db, &user.to_string(), "user.password_change", Some(&user.to_string()), json!({})).await?;
     db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -382,20 +300,20 @@ pub async fn create_user(
     let key = data_key(&state)?;
     let bootstrap = principal.via == Via::Bootstrap;
     let needs_confirmation = new.role.is_privileged() && !bootstrap;
+    let actor = principal.actor();
     let mut db = state.pool.begin().await?;
-    let user = zbor_auth::add_user_in(&mut db, key, &new.email, new.role, &new.password, !needs_confirmation)
-        .await?;
-    let subject = user.id.to_string();
-    let details =
-        json!({ "role": user.role, "role_confirmed": user.role_confirmed, "via": principal.via_name() });
-    audit_in(&mut db, &principal.actor(), "user.add", Some(&subject), details).await?;
+    let user = zbor_auth::add_user_in(
+        &mut db,
+        key,
+        &new.email,
+        new.role,
+        &new.password,
+        !needs_confirmation,
+        &actor,
+    )
+    .await?;
     let request = if needs_confirmation {
-        let request =
-            zbor_auth::staff::request(&mut db, user.id, RequestKind::Role, Some(new.role), principal.user)
-                .await?;
-        let details = json!({ "request": request.id, "kind": request.kind, "role": new.role });
-        audit_in(&mut db, &principal.actor(), "staff_request.open", Some(&subject), details).await?;
-        Some(request)
+        Some(zbor_auth::staff::request(&mut db, user.id, RequestKind::Role, Some(new.role), &actor).await?)
     } else {
         None
     };
@@ -414,11 +332,11 @@ pub struct RoleChange {
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(user): ApiPath<UserId>,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
-    open_request(&state, principal, UserId::from_i64(id), RequestKind::Role, Some(change.role)).await
+    open_request(&state, principal, user, RequestKind::Role, Some(change.role)).await
 }
 
 /// `POST /api/v1/users/{id}/password-reset` (admin): opens a request; the confirmer receives a
@@ -426,10 +344,10 @@ pub async fn update_user(
 pub async fn request_password_reset(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(user): ApiPath<UserId>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
-    open_request(&state, principal, UserId::from_i64(id), RequestKind::PasswordReset, None).await
+    open_request(&state, principal, user, RequestKind::PasswordReset, None).await
 }
 
 /// `POST /api/v1/users/{id}/second-factor-reset` (admin): opens a request; once confirmed the
@@ -437,10 +355,10 @@ pub async fn request_password_reset(
 pub async fn request_second_factor_reset(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(user): ApiPath<UserId>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
-    open_request(&state, principal, UserId::from_i64(id), RequestKind::SecondFactorReset, None).await
+    open_request(&state, principal, user, RequestKind::SecondFactorReset, None).await
 }
 
 async fn open_request(
@@ -451,9 +369,7 @@ async fn open_request(
     role: Option<Role>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut db = state.pool.begin().await?;
-    let request = zbor_auth::staff::request(&mut db, user, kind, role, principal.user).await?;
-    let details = json!({ "request": request.id, "kind": kind, "role": role, "via": principal.via_name() });
-    audit_in(&mut db, &principal.actor(), "staff_request.open", Some(&user.to_string()), details).await?;
+    let request = zbor_auth::staff::request(&mut db, user, kind, role, &principal.actor()).await?;
     db.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "request": request }))))
 }
@@ -472,22 +388,12 @@ pub async fn confirm_request(
     ApiPath(id): ApiPath<i64>,
     ApiJson(code): ApiJson<Code>,
 ) -> Result<Response, ApiError> {
-    let principal = caller.require(CONFIRMERS)?;
-    let confirmer = signed_in_user(&caller)?;
+    caller.require(CONFIRMERS)?;
+    let confirmer = caller.user_id()?;
     let key = data_key(&state)?;
     zbor_auth::verify_totp(&state.pool, key, confirmer, &code.code, chrono::Utc::now()).await?;
     let mut db = state.pool.begin().await?;
-    let confirmed = zbor_auth::staff::confirm(&mut db, id, confirmer).await?;
-    let request = &confirmed.request;
-    let details = json!({ "request": id, "kind": request.kind, "role": request.role, "requested_by": request.requested_by });
-    audit_in(
-        &mut db,
-        &principal.actor(),
-        "staff_request.confirm",
-        Some(&request.user_id.to_string()),
-        details,
-    )
-    .await?;
+    let confirmed = zbor_auth::staff::confirm(&mut db, id, &caller.actor()).await?;
     db.commit().await?;
     Ok((NO_STORE, Json(confirmed)).into_response())
 }
@@ -498,17 +404,9 @@ pub async fn cancel_request(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let principal = caller.require(CONFIRMERS)?;
+    caller.require(CONFIRMERS)?;
     let mut db = state.pool.begin().await?;
-    let request = zbor_auth::staff::cancel(&mut db, id, principal.user).await?;
-    audit_in(
-        &mut db,
-        &principal.actor(),
-        "staff_request.cancel",
-        Some(&request.user_id.to_string()),
-        json!({ "request": id }),
-    )
-    .await?;
+    let request = zbor_auth::staff::cancel(&mut db, id, &caller.actor()).await?;
     db.commit().await?;
     Ok(Json(json!({ "request": request })))
 }
@@ -518,20 +416,11 @@ pub async fn cancel_request(
 pub async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(user): ApiPath<UserId>,
 ) -> Result<StatusCode, ApiError> {
-    let principal = caller.require(CUT_OFF)?;
-    let user = UserId::from_i64(id);
+    caller.require(CUT_OFF)?;
     let mut db = state.pool.begin().await?;
-    zbor_auth::staff::disable(&mut db, user, principal.user).await?;
-    audit_in(
-        &mut db,
-        &principal.actor(),
-        "user.disable",
-        Some(&user.to_string()),
-        json!({ "via": principal.via_name() }),
-    )
-    .await?;
+    zbor_auth::staff::disable(&mut db, user, &caller.actor()).await?;
     db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,6 +18,13 @@ pub struct Treasurer {
     pub secret: Vec<u8>,
 }
 
+impl Treasurer {
+    /// The id as the domain crates take it.
+    pub fn user(&self) -> zbor_auth::UserId {
+        zbor_auth::UserId::from_i64(self.id)
+    }
+}
+
 pub async fn post(app: &Running, path: &str, body: Value, who: &Treasurer) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(format!("{}{path}", app.base))
@@ -32,7 +39,10 @@ pub async fn post(app: &Running, path: &str, body: Value, who: &Treasurer) -> (u
 
 /// Adds a treasurer, enrols their second factor (the way the app does it) and logs in with a code.
 pub async fn treasurer(app: &Running, key: &DataKey, email: &str) -> Treasurer {
-    let user = zbor_auth::add_user(&app.db.pool, key, email, Role::Treasurer, PASSWORD).await.unwrap();
+    let user =
+        zbor_auth::add_user(&app.db.pool, key, email, Role::Treasurer, PASSWORD, &zbor_auth::Actor::CLI)
+            .await
+            .unwrap();
     let enrolment = zbor_auth::begin_totp_enrolment(&app.db.pool, key, user.id).await.unwrap();
     let secret = totp::base32_decode(&enrolment.secret).unwrap();
     let earlier = Utc::now() - chrono::Duration::seconds(30);
