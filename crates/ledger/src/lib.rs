@@ -20,7 +20,7 @@ pub use accounts::{
     Account, AccountKind, Balance, NewAccount,
 };
 pub use chain::{seal, seal_all, SEAL_BATCH_MAX};
-pub use content::{canonical_json, METADATA_BYTES_MAX};
+pub use content::{canonical_json, survives_jsonb, METADATA_BYTES_MAX};
 pub use currency::{Currency, MAX_MINOR_UNITS};
 pub use error::Error;
 pub use holds::{create_hold_in, expire_holds, hold, post_hold_in, void_hold_in, Hold, HoldStatus, NewHold};
