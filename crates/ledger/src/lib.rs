@@ -27,7 +27,7 @@ pub use holds::{create_hold_in, expire_holds, hold, post_hold_in, void_hold_in, 
 pub use ids::{AccountId, HoldId, TransactionId};
 pub use money::Money;
 pub use transactions::{post_in, NewTransaction, Outcome, Posting, Side, POSTINGS_MAX};
-pub use verify::{verify, Report};
+pub use verify::{read_only_snapshot, verify, Report};
 
 use serde_json::Value;
 use sqlx::PgPool;
