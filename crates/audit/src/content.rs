@@ -1,9 +1,8 @@
 //! What an entry may hold, and its canonical encoding: the same entry always hashes the same,
 //! whether it is being appended or is read back from PostgreSQL by `verify`.
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
-use zbor_ledger::canonical_json;
+use zbor_ledger::{canonical_json, survives_jsonb};
 
 use crate::{Entry, Error};
 
@@ -61,18 +60,6 @@ fn is_action(s: &str) -> bool {
     s.len() <= ACTION_MAX && s.split('.').all(is_word)
 }
 
-/// Exactly what comes back unchanged from jsonb: integers only (jsonb rewrites `1e16`, `-0.0`),
-/// no NUL (jsonb refuses `\u0000`).
-fn survives_jsonb(value: &Value) -> bool {
-    match value {
-        Value::Null | Value::Bool(_) => true,
-        Value::Number(n) => n.is_i64() || n.is_u64(),
-        Value::String(s) => !s.contains('\0'),
-        Value::Array(items) => items.iter().all(survives_jsonb),
-        Value::Object(map) => map.iter().all(|(k, v)| !k.contains('\0') && survives_jsonb(v)),
-    }
-}
-
 /// `sha256(prev_hash || "zbor-audit-v1" || field...)`, each field its byte length as 8 bytes
 /// big-endian then its bytes, in this order: `at` as decimal microseconds since the Unix epoch,
 /// actor, action, subject (a one-byte tag 0 when absent, 1 then the field when present),
@@ -103,7 +90,7 @@ pub fn entry_hash(prev: &Hash, at: chrono::DateTime<chrono::Utc>, entry: &Entry<
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn entry<'a>(actor: &'a str, action: &'a str, subject: Option<&'a str>, details: Value) -> Entry<'a> {
         Entry { actor, action, subject, details }

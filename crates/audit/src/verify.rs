@@ -46,8 +46,7 @@ impl Report {
 /// Recomputes the chain from the genesis, page by page, inside one repeatable-read snapshot so
 /// that concurrent appends are simply not seen. Stops at the first problem.
 pub async fn verify(pool: &PgPool) -> Result<Report, Error> {
-    let mut db = pool.begin().await?;
-    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *db).await?;
+    let mut db = zbor_ledger::read_only_snapshot(pool).await?;
     let mut report = Report::default();
     let mut prev: Hash = GENESIS;
     let mut after = 0_i64;

@@ -72,7 +72,10 @@ pub fn check_metadata(metadata: &Value) -> Result<(), Error> {
     }
 }
 
-fn survives_jsonb(value: &Value) -> bool {
+/// Exactly what comes back unchanged from jsonb: integers only (jsonb rewrites `1e16`, `-0.0`),
+/// no NUL (jsonb refuses `\u0000`). A hash over JSON that jsonb would change could not be
+/// recomputed from the database; zbor-audit's entry details obey the same rule.
+pub fn survives_jsonb(value: &Value) -> bool {
     match value {
         Value::Null | Value::Bool(_) => true,
         Value::Number(n) => n.is_i64() || n.is_u64(),

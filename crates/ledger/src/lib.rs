@@ -20,14 +20,14 @@ pub use accounts::{
     Account, AccountKind, Balance, NewAccount,
 };
 pub use chain::{seal, seal_all, SEAL_BATCH_MAX};
-pub use content::{canonical_json, METADATA_BYTES_MAX};
+pub use content::{canonical_json, survives_jsonb, METADATA_BYTES_MAX};
 pub use currency::{Currency, MAX_MINOR_UNITS};
 pub use error::Error;
 pub use holds::{create_hold_in, expire_holds, hold, post_hold_in, void_hold_in, Hold, HoldStatus, NewHold};
 pub use ids::{AccountId, HoldId, TransactionId};
 pub use money::Money;
 pub use transactions::{post_in, NewTransaction, Outcome, Posting, Side, POSTINGS_MAX};
-pub use verify::{verify, Report};
+pub use verify::{read_only_snapshot, verify, Report};
 
 use serde_json::Value;
 use sqlx::PgPool;

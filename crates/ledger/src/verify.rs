@@ -3,7 +3,7 @@
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::content::{chain_hash, to_hash, transaction_hash, HashedPosting, GENESIS};
 use crate::{AccountId, Error};
@@ -26,11 +26,19 @@ impl Report {
     }
 }
 
+/// A read-only transaction that sees one repeatable-read snapshot: every query in it reads the
+/// database as it was at the first, so what commits meanwhile cannot make consistent data look
+/// inconsistent to a verify. Roll it back when done (nothing to commit).
+pub async fn read_only_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut db = pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *db).await?;
+    Ok(db)
+}
+
 /// Runs every check, stopping at the first problem. Reads inside one repeatable-read snapshot so
 /// that concurrent bookings cannot make consistent data look inconsistent.
 pub async fn verify(pool: &PgPool) -> Result<Report, Error> {
-    let mut db = pool.begin().await?;
-    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *db).await?;
+    let mut db = read_only_snapshot(pool).await?;
     let mut report = Report::default();
     let counts: (i64, i64, i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from ledger_accounts), (select count(*) from ledger_transactions),

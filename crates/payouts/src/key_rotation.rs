@@ -102,13 +102,12 @@ pub async fn rekey_beneficiaries(
     key: &DataKey,
     progress: &mut Progress<'_>,
 ) -> Result<Rotated, Error> {
-    let version = i32::from(key.version());
     each_row(
         pool,
+        key,
         progress,
         "select id from beneficiaries where id > $1 and zbor_key_version(sealed) is distinct from $2
          order by id limit $3",
-        version,
         |id| rekey_beneficiary(pool, key, id),
     )
     .await
@@ -122,9 +121,9 @@ pub async fn rekey_payouts(
     key: &DataKey,
     progress: &mut Progress<'_>,
 ) -> Result<Rotated, Error> {
-    let version = i32::from(key.version());
     each_row(
         pool,
+        key,
         progress,
         "select id from payouts
          where id > $1
@@ -133,25 +132,25 @@ pub async fn rekey_payouts(
                 or (note_sealed is not null and zbor_key_version(note_sealed) is distinct from $2)
                 or (last_error_sealed is not null and zbor_key_version(last_error_sealed) is distinct from $2))
          order by id limit $3",
-        version,
         |id| rekey_payout(pool, key, PayoutId::from_i64(id)),
     )
     .await
 }
 
-/// Runs `rekey` for every id `candidates` lists (after a cursor, `$1`; the version, `$2`; a
+/// Runs `rekey` for every id `candidates` lists (after a cursor, `$1`; `key`'s version, `$2`; a
 /// limit, `$3`), in id order, each visited once; retries a row that met a concurrent writer.
 async fn each_row<F, Fut>(
     pool: &PgPool,
+    key: &DataKey,
     progress: &mut Progress<'_>,
     candidates: &str,
-    version: i32,
     mut rekey: F,
 ) -> Result<Rotated, Error>
 where
     F: FnMut(i64) -> Fut,
     Fut: Future<Output = Result<Row, Error>>,
 {
+    let version = i32::from(key.version());
     let mut rotated = Rotated::default();
     let mut after = 0_i64;
     loop {

@@ -227,6 +227,8 @@ fn read_secret_file(variable: &str, path: &Path) -> Result<String, String> {
 
 impl Config {
     fn from_parts(flags: Flags, secrets: Secrets) -> Result<Config, String> {
+        // Every field named, not read as `flags.x`: clap's derive reads each field itself, so
+        // only an unused binding here shows a new flag that never reaches `Config`.
         let Flags {
             database_url,
             redis_url,

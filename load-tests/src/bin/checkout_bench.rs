@@ -11,13 +11,11 @@
 // Floats and casts here measure time and rates, never money.
 #![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use serde_json::{json, Value};
-use sqlx::Executor;
-use zbor_testkit::{server_url, with_database};
+use zbor_load_tests::{campaign_totals, fresh_database, p50_p99_ms, wait_until_ready, zbor_serve, Server};
 
 const SECRET: &str = "whsec_bench_checkout";
 const TOKEN: &str = "bench-admin-token";
@@ -27,23 +25,6 @@ const STRIPE_RATE: u32 = 100;
 const PACED_PER_SECOND: u32 = 60;
 const PACED_SECONDS: u32 = 10;
 const BURST: usize = 3_000;
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn percentile_ms(samples: &mut [Duration], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort_unstable();
-    let index = ((samples.len() - 1) as f64 * p).round() as usize;
-    samples[index].as_secs_f64() * 1000.0
-}
 
 /// One donor asking for a session: (HTTP status, latency, session id when 200).
 async fn donate(client: &reqwest::Client, cents: u32) -> (u16, Duration, Option<String>) {
@@ -62,13 +43,7 @@ async fn donate(client: &reqwest::Client, cents: u32) -> (u16, Duration, Option<
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let db_name = "zbor_bench_checkout";
-    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await?;
-    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
-    admin.execute(format!("create database {db_name}").as_str()).await?;
-    let url = with_database(&server_url(), db_name);
-    let pool = zbor_db::connect(&url, 2).await?;
-    zbor_db::migrate(&pool).await?;
+    let (url, pool) = fresh_database("zbor_bench_checkout", 2).await?;
 
     let sim = zbor_stripe_sim::Simulator::start(
         zbor_stripe_sim::Config {
@@ -81,12 +56,8 @@ async fn main() -> anyhow::Result<()> {
         "127.0.0.1:0".parse()?,
     )
     .await?;
-    let binary = std::env::var("ZBOR_BIN").unwrap_or_else(|_| "target/release/zbor".into());
-    let _server = Server(
-        Command::new(&binary)
-            .arg("serve")
-            .env("DATABASE_URL", &url)
-            .env("ZBOR_LISTEN", LISTEN)
+    let _server = Server::start(
+        zbor_serve(&url, LISTEN)
             .env("STRIPE_WEBHOOK_SECRET", SECRET)
             .env("STRIPE_SECRET_KEY", STRIPE_KEY)
             .env("STRIPE_API_BASE", &sim.base_url)
@@ -95,23 +66,10 @@ async fn main() -> anyhow::Result<()> {
             // every simulated donor comes from 127.0.0.1 here
             .env("ZBOR_CHECKOUTS_PER_MINUTE", "100000000")
             .env("ZBOR_REDIS_PREFIX", "zbor-bench-checkout:")
-            .env("ZBOR_LOG", "error")
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {binary} (cargo build --release --bin zbor)"))?,
-    );
+            .env("ZBOR_LOG", "error"),
+    )?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(512).build()?;
-    for _ in 0..100 {
-        if client
-            .get(format!("http://{LISTEN}/health/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_ready(&client, LISTEN).await;
     let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
     let created: Value = client
         .post(format!("http://{LISTEN}/api/v1/campaigns"))
@@ -195,12 +153,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let totals: Value = client
-        .get(format!("http://{LISTEN}/api/v1/campaigns/release-123/totals"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let totals = campaign_totals(&client, LISTEN, "release-123").await?;
 
     println!("| measure | value |");
     println!("|---|---:|");
@@ -210,10 +163,9 @@ async fn main() -> anyhow::Result<()> {
         STRIPE_RATE / 5
     );
     println!(
-        "| paced {PACED_PER_SECOND}/s for {PACED_SECONDS} s: sessions / latency p50 / p99 ms | {} / {:.1} / {:.1} |",
+        "| paced {PACED_PER_SECOND}/s for {PACED_SECONDS} s: sessions / latency p50 / p99 ms | {} / {} |",
         paced.len(),
-        percentile_ms(&mut paced, 0.5),
-        percentile_ms(&mut paced, 0.99)
+        p50_p99_ms(&paced)
     );
     println!(
         "| burst of {BURST} at once: sessions / 503 (sent to the Payment Link) | {} / {} |",
@@ -221,16 +173,8 @@ async fn main() -> anyhow::Result<()> {
         busy.len()
     );
     println!("| burst: sessions per second | {:.0} |", ok.len() as f64 / burst_seconds);
-    println!(
-        "| burst: session latency p50 / p99 ms | {:.1} / {:.1} |",
-        percentile_ms(&mut ok, 0.5),
-        percentile_ms(&mut ok, 0.99)
-    );
-    println!(
-        "| burst: 503 latency p50 / p99 ms | {:.1} / {:.1} |",
-        percentile_ms(&mut busy, 0.5),
-        percentile_ms(&mut busy, 0.99)
-    );
+    println!("| burst: session latency p50 / p99 ms | {} |", p50_p99_ms(&ok));
+    println!("| burst: 503 latency p50 / p99 ms | {} |", p50_p99_ms(&busy));
     println!("| sessions at Stripe = sessions answered (none twice) | {sessions} |");
     match fees_booked_after {
         Some(after) => {

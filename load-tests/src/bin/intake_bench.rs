@@ -10,18 +10,18 @@
 // Floats and casts here measure time and rates, never money.
 #![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use sqlx::Executor;
 use tokio::sync::Mutex;
 use zbor_campaigns::{AccountCode, Slug};
+use zbor_load_tests::{
+    campaign_totals, drop_database, fresh_database, p50_p99_ms, wait_until_ready, zbor_serve, Server,
+};
 use zbor_stripe::signature::sign;
-use zbor_testkit::{server_url, with_database};
 
 const SECRET: &str = "whsec_bench";
 const TOKEN: &str = "bench-admin-token";
@@ -31,14 +31,6 @@ const BIG_GIFTS: usize = 20; // EUR 1,000 each
 const GOAL_CENTS: i64 = 12_300_000;
 const SSE_CLIENTS: usize = 1_000;
 const SENDERS: usize = 64;
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Donation amounts in cents: many EUR 10.00–41.49, twenty of EUR 1,000, and one last gift that makes
 /// the sum exactly EUR 123,000.00.
@@ -82,15 +74,6 @@ fn refund_event(campaign: &str, n: usize, cents: i64) -> Vec<u8> {
         }}
     }))
     .unwrap()
-}
-
-fn percentile_ms(samples: &mut [Duration], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort_unstable();
-    let index = ((samples.len() - 1) as f64 * p).round() as usize;
-    samples[index].as_secs_f64() * 1000.0
 }
 
 async fn deliver(client: &reqwest::Client, body: Vec<u8>) -> anyhow::Result<Duration> {
@@ -174,42 +157,20 @@ async fn watch(campaign: String, seen: Arc<Mutex<Vec<(i64, Instant)>>>, ready: A
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let db_name = "zbor_bench_intake";
-    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await?;
-    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
-    admin.execute(format!("create database {db_name}").as_str()).await?;
-    let url = with_database(&server_url(), db_name);
-    let pool = zbor_db::connect(&url, 2).await?;
-    zbor_db::migrate(&pool).await?;
+    let (url, pool) = fresh_database(db_name, 2).await?;
 
-    let binary = std::env::var("ZBOR_BIN").unwrap_or_else(|_| "target/release/zbor".into());
-    let server = Server(
-        Command::new(&binary)
-            .arg("serve")
-            .env("DATABASE_URL", &url)
-            .env("ZBOR_LISTEN", LISTEN)
+    let server = Server::start(
+        zbor_serve(&url, LISTEN)
             .env("STRIPE_WEBHOOK_SECRET", SECRET)
             .env("ZBOR_ADMIN_TOKEN", TOKEN)
             .env("ZBOR_REDIS_PREFIX", "zbor-bench:")
             .env("ZBOR_DATABASE_CONNECTIONS_MAX", "48")
             .env("ZBOR_LOG", "warn")
             // all 1,000 watchers come from 127.0.0.1 here; in production one address holds 20
-            .env("ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX", "5000")
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {binary} (cargo build --release --bin zbor)"))?,
-    );
+            .env("ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX", "5000"),
+    )?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(SENDERS).build()?;
-    for _ in 0..100 {
-        if client
-            .get(format!("http://{LISTEN}/health/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_ready(&client, LISTEN).await;
     for slug in ["release-123", "release-paced"] {
         let campaign = json!({"slug": slug, "title": "Release", "currency": "EUR", "goal": "123000",
                               "amount_per_beneficiary": "1000"});
@@ -252,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let deliveries = bodies.len();
     let started = Instant::now();
-    let mut burst = blast(&client, bodies).await?;
+    let burst = blast(&client, bodies).await?;
     let burst_seconds = started.elapsed().as_secs_f64();
     let last_response = Instant::now();
 
@@ -272,12 +233,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Exact totals (the hot copy trails the last commit by at most one coalescing tick).
-    let totals: Value = client
-        .get(format!("http://{LISTEN}/api/v1/campaigns/release-123/totals"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let totals = campaign_totals(&client, LISTEN, "release-123").await?;
     let net_cents = GOAL_CENTS - refunded_cents;
     let money = |c: i64| format!("{}.{:02}", c / 100, c % 100);
     ensure!(totals["raised"] == "123000.00", "raised {}", totals["raised"]);
@@ -318,14 +274,9 @@ async fn main() -> anyhow::Result<()> {
     let paced_bodies: Vec<Vec<u8>> =
         cents.iter().enumerate().map(|(n, c)| checkout_event("release-paced", n, *c)).collect();
     let paced_count = paced_bodies.len();
-    let mut paced_latencies = paced(&client, paced_bodies, 500).await?;
+    let paced_latencies = paced(&client, paced_bodies, 500).await?;
     tokio::time::sleep(Duration::from_secs(1)).await; // one coalescing tick and then some
-    let paced_totals: Value = client
-        .get(format!("http://{LISTEN}/api/v1/campaigns/release-paced/totals"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let paced_totals = campaign_totals(&client, LISTEN, "release-paced").await?;
     ensure!(paced_totals["raised"] == "123000.00", "paced raised {}", paced_totals["raised"]);
     drop(server);
 
@@ -336,26 +287,19 @@ async fn main() -> anyhow::Result<()> {
         "| burst: deliveries/s sustained, {SENDERS} senders | {:.0} |",
         deliveries as f64 / burst_seconds
     );
+    println!("| burst: webhook latency p50 / p99 ms | {} |", p50_p99_ms(&burst));
     println!(
-        "| burst: webhook latency p50 / p99 ms | {:.1} / {:.1} |",
-        percentile_ms(&mut burst, 0.5),
-        percentile_ms(&mut burst, 0.99)
+        "| paced 500/s ({paced_count} deliveries): webhook latency p50 / p99 ms | {} |",
+        p50_p99_ms(&paced_latencies)
     );
     println!(
-        "| paced 500/s ({paced_count} deliveries): webhook latency p50 / p99 ms | {:.1} / {:.1} |",
-        percentile_ms(&mut paced_latencies, 0.5),
-        percentile_ms(&mut paced_latencies, 0.99)
-    );
-    println!(
-        "| SSE lag, webhook response → receipt, {} samples ({SSE_CLIENTS} clients × 30 donations) p50 / p99 ms | {:.1} / {:.1} |",
+        "| SSE lag, webhook response → receipt, {} samples ({SSE_CLIENTS} clients × 30 donations) p50 / p99 ms | {} |",
         lags.len(),
-        percentile_ms(&mut lags, 0.5),
-        percentile_ms(&mut lags, 0.99)
+        p50_p99_ms(&lags)
     );
     println!(
-        "| SSE: after the burst's last response, all {SSE_CLIENTS} clients had the final total within p50 / p99 ms | {:.1} / {:.1} |",
-        percentile_ms(&mut final_lags, 0.5),
-        percentile_ms(&mut final_lags, 0.99)
+        "| SSE: after the burst's last response, all {SSE_CLIENTS} clients had the final total within p50 / p99 ms | {} |",
+        p50_p99_ms(&final_lags)
     );
     println!(
         "| totals checked exactly | raised 123000.00, refunded {}, net {} |",
@@ -363,6 +307,6 @@ async fn main() -> anyhow::Result<()> {
         money(net_cents)
     );
     pool.close().await;
-    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
+    drop_database(db_name).await?;
     Ok(())
 }

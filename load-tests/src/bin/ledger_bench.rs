@@ -23,7 +23,7 @@ use sqlx::{Executor, PgPool};
 use zbor_ledger::{
     AccountId, AccountKind, Currency, Ledger, Money, NewAccount, NewTransaction, TransactionId,
 };
-use zbor_testkit::{server_url, with_database};
+use zbor_load_tests::{drop_database, fresh_database, percentile};
 
 const WRITERS: [usize; 3] = [1, 16, 64];
 const UNIFORM_ACCOUNTS: usize = 50;
@@ -41,13 +41,8 @@ impl Cell {
         self.transactions as f64 / self.seconds
     }
     fn percentile_ms(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return f64::NAN;
-        }
-        let mut sorted = self.latencies_us.clone();
-        sorted.sort_unstable();
-        let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-        sorted[index] as f64 / 1000.0
+        let mut ms: Vec<f64> = self.latencies_us.iter().map(|&us| us as f64 / 1000.0).collect();
+        percentile(&mut ms, p)
     }
 }
 
@@ -71,14 +66,9 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let duration = Duration::from_secs(seconds);
     let db_name = "zbor_bench_ledger";
-    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await?;
-    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
-    admin.execute(format!("create database {db_name}").as_str()).await?;
-    let url = with_database(&server_url(), db_name);
     // pgbench first, while this process holds a single connection: PostgreSQL's default of 100
     // connections cannot serve pgbench's 64 clients and our 64 writers at once.
-    let setup = zbor_db::connect(&url, 1).await.context("connect")?;
-    zbor_db::migrate(&setup).await?;
+    let (url, setup) = fresh_database(db_name, 1).await?;
     setup.execute("create table bench_pgbench_rows (id bigserial primary key, v int not null)").await?;
     setup.close().await;
     let mut pgbench_cells = Vec::new();
@@ -197,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     pool.close().await;
-    admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
+    drop_database(db_name).await?;
     Ok(())
 }
 

@@ -23,15 +23,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
 use serde_json::Value;
-use sqlx::{Executor, PgPool};
+use sqlx::PgPool;
 use tokio::sync::watch;
 use zbor_campaigns::{AccountCode, NewCampaign};
 use zbor_ledger::{AccountId, Currency, Money, NewTransaction, TransactionId};
+use zbor_load_tests::{bullmq_jobs_per_second, fresh_database, fresh_streams, percentile, redis_url};
 use zbor_payouts::batches::{self, Approved, NewItem, ITEMS_MAX};
 use zbor_payouts::jobs::PAYOUT_STREAM;
 use zbor_stripe::{Stripe, StripeConfig};
 use zbor_stripe_sim::{Config as SimConfig, Simulator};
-use zbor_testkit::{server_url, with_database};
 use zbor_vault::DataKey;
 
 const PAYOUTS: usize = 10_000;
@@ -47,10 +47,6 @@ const RUN_MAX: Duration = Duration::from_secs(300);
 const SWEEPER_GRACE: Duration = Duration::from_secs(45);
 const GROUP: &str = "payout-workers";
 const POLL: Duration = Duration::from_millis(50);
-
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
 
 fn zbor_bin() -> String {
     std::env::var("ZBOR_BIN")
@@ -76,13 +72,7 @@ struct Setup {
 }
 
 async fn setup(name: &str) -> anyhow::Result<Setup> {
-    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await?;
-    admin.execute(format!("drop database if exists {name} with (force)").as_str()).await?;
-    admin.execute(format!("create database {name}").as_str()).await?;
-    admin.close().await;
-    let url = with_database(&server_url(), name);
-    let pool = zbor_db::connect(&url, 8).await?;
-    zbor_db::migrate(&pool).await?;
+    let (url, pool) = fresh_database(name, 8).await?;
 
     let key_hex = DataKey::generate_hex();
     let key = DataKey::parse(&key_hex)?;
@@ -163,17 +153,6 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
         last_approver: users[2],
         import_seconds,
     })
-}
-
-async fn streams(prefix: &str) -> anyhow::Result<(redis::Client, zbor_queue::Streams)> {
-    let client = redis::Client::open(redis_url())?;
-    let redis = redis::aio::ConnectionManager::new(client.clone()).await?;
-    let mut conn = redis.clone();
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await?;
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await?;
-    }
-    Ok((client, zbor_queue::Streams::new(redis, prefix)))
 }
 
 /// The last approvals, one batch after the other.
@@ -291,14 +270,6 @@ fn cpu_row(before: Cpu, after: Cpu, seconds: f64) -> String {
     )
 }
 
-fn percentile(samples: &mut [f64], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort_by(f64::total_cmp);
-    samples[((samples.len() - 1) as f64 * p).round() as usize]
-}
-
 /// What both runs report.
 struct Outcome {
     /// setup, not timed in the rate: 10,000 beneficiaries sealed and written in one transaction
@@ -392,7 +363,7 @@ async fn simulator() -> anyhow::Result<Simulator> {
 async fn in_process() -> anyhow::Result<Outcome> {
     let sim = simulator().await?;
     let setup = setup("zbor_bench_payouts_steady").await?;
-    let (client, streams) = streams("zbor-bench-payouts-steady:").await?;
+    let (client, streams) = fresh_streams("zbor-bench-payouts-steady:").await?;
     let mut redis = redis::aio::ConnectionManager::new(client.clone()).await?;
     let stream_key = streams.key(PAYOUT_STREAM);
     let mut stripe_config = StripeConfig::new(STRIPE_KEY, sim.base_url.as_str());
@@ -510,7 +481,7 @@ async fn with_kills() -> anyhow::Result<Killed> {
     let sim = simulator().await?;
     let setup = setup("zbor_bench_payouts_kills").await?;
     let prefix = "zbor-bench-payouts-kills:";
-    let (client, streams) = streams(prefix).await?;
+    let (client, streams) = fresh_streams(prefix).await?;
     let mut redis = redis::aio::ConnectionManager::new(client).await?;
     let stream_key = streams.key(PAYOUT_STREAM);
     let log_path = std::env::temp_dir().join("zbor-payouts-bench-workers.log");
@@ -614,18 +585,6 @@ async fn with_kills() -> anyhow::Result<Killed> {
     Ok(Killed { outcome, kills, held, held_done, reclaim_ms, held_unpaid })
 }
 
-fn bullmq() -> anyhow::Result<f64> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bullmq/bench.mjs");
-    let output = Command::new("node")
-        .args([script, &redis_url(), &PAYOUTS.to_string(), &WORKERS.to_string()])
-        .output()
-        .context("node (npm install --no-save --prefix load-tests/bullmq)")?;
-    ensure!(output.status.success(), "bullmq: {}", String::from_utf8_lossy(&output.stderr));
-    let line = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned();
-    let reference: Value = serde_json::from_str(&line)?;
-    Ok(reference["per_second"].as_f64().unwrap_or(f64::NAN))
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     ensure!(
@@ -633,10 +592,10 @@ async fn main() -> anyhow::Result<()> {
         "{} missing: cargo build --release --bin zbor",
         zbor_bin()
     );
-    let bullmq_before = bullmq()?;
+    let bullmq_before = bullmq_jobs_per_second(PAYOUTS, WORKERS)?;
     let steady = in_process().await?;
     let mut killed = with_kills().await?;
-    let bullmq_after = bullmq()?;
+    let bullmq_after = bullmq_jobs_per_second(PAYOUTS, WORKERS)?;
     let bullmq_best = bullmq_before.max(bullmq_after);
 
     let rate = |o: &Outcome| PAYOUTS as f64 / o.seconds;

@@ -11,16 +11,15 @@
 // Floats and casts here measure time and rates, never money.
 #![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Context};
-use serde_json::{json, Value};
+use anyhow::ensure;
+use serde_json::json;
 use sqlx::{Executor, PgPool};
 use tokio::sync::Mutex;
+use zbor_load_tests::{bullmq_jobs_per_second, fresh_database, fresh_streams, percentile};
 use zbor_queue::{enqueue_in, relay, Consumer, Streams};
-use zbor_testkit::{server_url, with_database};
 
 const JOBS: usize = 10_000;
 /// The run with kills lasts long enough for several of them.
@@ -29,29 +28,12 @@ const WORKERS: usize = 4;
 const BATCH: usize = 50;
 const RECLAIM_AFTER: Duration = Duration::from_secs(2);
 
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-async fn fresh_database(name: &str) -> anyhow::Result<PgPool> {
-    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await?;
-    admin.execute(format!("drop database if exists {name} with (force)").as_str()).await?;
-    admin.execute(format!("create database {name}").as_str()).await?;
-    let pool = zbor_db::connect(&with_database(&server_url(), name), 16).await?;
-    zbor_db::migrate(&pool).await?;
+/// A fresh database with the table the workers record jobs done in.
+async fn queue_database(name: &str) -> anyhow::Result<PgPool> {
+    let (_, pool) = fresh_database(name, 16).await?;
     pool.execute("create table done (job_key text primary key, deliveries int not null default 1, at timestamptz not null default clock_timestamp())")
         .await?;
     Ok(pool)
-}
-
-async fn streams(prefix: &str) -> anyhow::Result<Streams> {
-    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url())?).await?;
-    let mut conn = redis.clone();
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await?;
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await?;
-    }
-    Ok(Streams::new(redis, prefix))
 }
 
 async fn enqueue_all(pool: &PgPool, streams: &Streams, jobs: usize) -> anyhow::Result<Duration> {
@@ -166,35 +148,15 @@ async fn run(
     Ok(Run { seconds, lost, doubled, kills: kills.len(), reclaim_waits_ms })
 }
 
-fn percentile(samples: &mut [f64], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort_by(f64::total_cmp);
-    samples[((samples.len() - 1) as f64 * p).round() as usize]
-}
-
-fn bullmq() -> anyhow::Result<Value> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bullmq/bench.mjs");
-    let output = Command::new("node")
-        .args([script, &redis_url(), &JOBS.to_string(), &WORKERS.to_string()])
-        .output()
-        .context("node (npm install --no-save --prefix load-tests/bullmq)")?;
-    ensure!(output.status.success(), "bullmq: {}", String::from_utf8_lossy(&output.stderr));
-    let line = String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned();
-    Ok(serde_json::from_str(&line)?)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let reference = bullmq()?;
-    let bullmq_per_second = reference["per_second"].as_f64().unwrap_or(f64::NAN);
+    let bullmq_per_second = bullmq_jobs_per_second(JOBS, WORKERS)?;
 
     let mut rows = Vec::new();
     let mut steady = Vec::new();
     for (name, batch) in [("batches", BATCH), ("single", 1)] {
-        let pool = fresh_database(&format!("zbor_bench_queue_{name}")).await?;
-        let streams = streams(&format!("zbor-bench-queue-{name}:")).await?;
+        let pool = queue_database(&format!("zbor_bench_queue_{name}")).await?;
+        let (_, streams) = fresh_streams(&format!("zbor-bench-queue-{name}:")).await?;
         let enqueued_in = enqueue_all(&pool, &streams, JOBS).await?;
         let result = run(&pool, &streams, (JOBS, batch), None).await?;
         ensure!(
@@ -205,8 +167,8 @@ async fn main() -> anyhow::Result<()> {
         );
         steady.push((batch, JOBS as f64 / result.seconds, enqueued_in));
     }
-    let pool = fresh_database("zbor_bench_queue_kills").await?;
-    let streams_k = streams("zbor-bench-queue-kills:").await?;
+    let pool = queue_database("zbor_bench_queue_kills").await?;
+    let (_, streams_k) = fresh_streams("zbor-bench-queue-kills:").await?;
     enqueue_all(&pool, &streams_k, JOBS_WITH_KILLS).await?;
     let mut killed = run(&pool, &streams_k, (JOBS_WITH_KILLS, 1), Some(Duration::from_secs(2))).await?;
 

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 use axum::Router;
-use zbor_campaigns::{CampaignStatus, Slug};
+use zbor_campaigns::{Campaign, CampaignStatus, Slug};
 
 use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
@@ -34,17 +34,21 @@ const GIVE_JS: &str = include_str!("../../assets/give.js");
 const CSP: &str =
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The campaign a page's path names; a 404 when the slug breaks the slug rules (before any
+/// query) or names no campaign. Pages place `campaign.slug` unescaped: a checked slug is
+/// [a-z0-9-] only, so it needs no escaping in HTML or attributes.
+async fn campaign_for_page(state: &AppState, slug: &str) -> Result<Campaign, ApiError> {
+    let slug = Slug::parse(slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?)
+}
+
 pub async fn dashboard(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
-    let mut conn = state.pool.acquire().await?;
-    zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?;
-    // The slug is [a-z0-9-] only, so it needs no escaping in HTML or attributes.
-    let page = DASHBOARD_HTML.replace("{{SLUG}}", slug.as_str());
-    Ok(([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(page))
-        .into_response())
+    let campaign = campaign_for_page(&state, &slug).await?;
+    Ok(page(DASHBOARD_HTML.replace("{{SLUG}}", campaign.slug.as_str())))
 }
 
 /// Text for HTML content and double-quoted attributes: campaign titles and descriptions come
@@ -64,6 +68,7 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// Every page goes out with the same headers: the CSP above, and no referrer.
 fn page(html: String) -> Response {
     ([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(html))
         .into_response()
@@ -74,9 +79,7 @@ pub async fn give(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
-    let mut conn = state.pool.acquire().await?;
-    let campaign = zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?;
+    let campaign = campaign_for_page(&state, &slug).await?;
     let open = campaign.status == CampaignStatus::Open;
     let suggested: String = campaign
         .suggested_amounts
@@ -96,7 +99,7 @@ pub async fn give(
         _ => String::new(),
     };
     let html = GIVE_HTML
-        .replace("{{SLUG}}", slug.as_str())
+        .replace("{{SLUG}}", campaign.slug.as_str())
         .replace("{{CURRENCY}}", campaign.currency.code())
         .replace(
             "{{PAYMENT_LINK}}",
@@ -124,13 +127,11 @@ pub async fn thanks(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
-    let mut conn = state.pool.acquire().await?;
-    let campaign = zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?;
+    let campaign = campaign_for_page(&state, &slug).await?;
     let html = format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Thank you</title><link rel="stylesheet" href="/assets/dashboard.css"></head><body><main class="give"><h1>Thank you</h1><p>Your gift to <strong>{}</strong> counts in the total as soon as Stripe confirms it (bank debits take a few days).</p><p><a href="/dashboard/{}">See the total</a></p></main></body></html>"#,
         escape(&campaign.title),
-        slug.as_str()
+        campaign.slug.as_str()
     );
     Ok(page(html))
 }
