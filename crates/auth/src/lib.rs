@@ -147,7 +147,8 @@ impl zbor_errors::Classified for Error {
 }
 
 /// Appends what `actor` did to `user`'s account to the audit log, in the action's transaction:
-/// the change and its evidence commit together or not at all.
+/// the change and its evidence commit together or not at all. The log line names ids and the
+/// action only, never the email.
 pub(crate) async fn record(
     db: &mut sqlx::PgConnection,
     actor: &Actor,
@@ -156,6 +157,7 @@ pub(crate) async fn record(
     details: serde_json::Value,
 ) -> Result<(), Error> {
     zbor_audit::record_in(db, actor, action, Some(&user.to_string()), details).await?;
+    tracing::info!(user = %user, actor = %actor.name(), action, "staff account changed");
     Ok(())
 }
 

@@ -182,7 +182,6 @@ pub async fn confirm(db: &mut PgConnection, id: i64, actor: &Actor) -> Result<Co
     }
     let details = json!({ "request": id, "kind": request.kind, "role": request.role, "requested_by": request.requested_by });
     record(db, actor, "staff_request.confirm", user, details).await?;
-    tracing::info!(request = id, user = %user, confirmer = %confirmer, kind = ?request.kind, "staff request confirmed");
     Ok(Confirmed { request: confirmed, temporary_password })
 }
 
@@ -297,7 +296,6 @@ pub async fn disable(db: &mut PgConnection, user: UserId, actor: &Actor) -> Resu
     }
     cut_off(&mut *db, user).await?;
     record(db, actor, "user.disable", user, json!({})).await?;
-    tracing::info!(user = %user, "user disabled");
     Ok(())
 }
 

@@ -135,7 +135,6 @@ pub async fn add_user_in(
     .await?;
     let id = id.ok_or(Error::EmailTaken)?;
     record(db, actor, "user.add", id, json!({ "role": role, "role_confirmed": role_confirmed })).await?;
-    tracing::info!(user = %id, ?role, role_confirmed, "user added");
     Ok(User { id, role, email, second_factor_enrolled: false, role_confirmed })
 }
 
@@ -259,7 +258,6 @@ pub async fn set_password_in(
         .execute(&mut *db)
         .await?;
     record(db, &Actor::user(id), "user.password_change", id, json!({})).await?;
-    tracing::info!(user = %id, "password changed");
     Ok(())
 }
 
@@ -437,7 +435,6 @@ pub async fn confirm_totp_in(
         .execute(&mut *db)
         .await?;
     record(db, &Actor::user(id), "user.second_factor_enrolled", id, json!({})).await?;
-    tracing::info!(user = %id, "second factor enrolled");
     Ok(())
 }
 

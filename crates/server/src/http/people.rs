@@ -190,13 +190,7 @@ pub async fn revoke_own_token(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let user = caller.user_id()?;
-    let mut db = state.pool.begin().await?;
-    if !zbor_auth::staff::revoke_token(&mut db, id, Some(user), &caller.actor()).await? {
-        return Err(ApiError::NotFound(format!("live API token {id} of yours")));
-    }
-    db.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    revoke(&state, &caller, caller.user_id()?, id).await
 }
 
 /// `DELETE /api/v1/users/{id}/tokens/{token}` (admin, or a treasurer: cutting off needs one
@@ -207,9 +201,19 @@ pub async fn revoke_token(
     ApiPath((user, token)): ApiPath<(UserId, i64)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(CUT_OFF)?;
+    revoke(&state, &caller, user, token).await
+}
+
+/// Revokes `owner`'s live token `token` as the caller (the entry is zbor-auth's).
+async fn revoke(
+    state: &AppState,
+    caller: &Caller,
+    owner: UserId,
+    token: i64,
+) -> Result<StatusCode, ApiError> {
     let mut db = state.pool.begin().await?;
-    if !zbor_auth::staff::revoke_token(&mut db, token, Some(user), &caller.actor()).await? {
-        return Err(ApiError::NotFound(format!("live API token {token} of {user}")));
+    if !zbor_auth::staff::revoke_token(&mut db, token, Some(owner), &caller.actor()).await? {
+        return Err(ApiError::NotFound(format!("live API token {token} of {owner}")));
     }
     db.commit().await?;
     Ok(StatusCode::NO_CONTENT)
