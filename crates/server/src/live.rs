@@ -2,9 +2,14 @@
 //! server instance, each instance streams them to its SSE clients.
 //!
 //! - A booking marks its campaign dirty in this process. Every 100 ms the dirty campaigns'
-//!   totals are recomputed from PostgreSQL, stored in Redis (`{prefix}totals:{slug}`, 60 s TTL)
-//!   and published on the channel of the same name: at most 10 updates per second per campaign
-//!   from each instance, however many donations arrive.
+//!   totals are recomputed from PostgreSQL, stored in Redis (`{prefix}live:{slug}`, a hash of
+//!   `version` and `json`, 60 s TTL) and published on the channel of the same name: at most 10
+//!   updates per second per campaign from each instance, however many donations arrive.
+//! - Every figure carries its [`Version`]: where the database snapshot it was computed from
+//!   stands in commit order. Instances race (A computes, B computes later, B's store lands
+//!   first); the hot copy is replaced only by a figure at least as new (a compare-and-set in
+//!   Redis, [`STORE`]), and each SSE stream sends only figures newer than the last it sent, so
+//!   no total a coordinator sees ever goes backwards.
 //! - Each instance subscribes to `{prefix}totals:*` and hands messages to the SSE clients of that
 //!   campaign, so a donation booked by one instance reaches coordinators connected to another.
 //! - Reads take the hot copy; when it is missing (Redis flushed or restarted, TTL passed) they
@@ -23,6 +28,8 @@ use futures_util::StreamExt;
 use sqlx::PgPool;
 use tokio::sync::{broadcast, watch};
 
+use crate::http::ApiError;
+
 /// How long a hot copy lives without a refresh: bounds staleness if a publish was lost.
 const HOT_COPY_TTL_MS: u64 = 60_000;
 /// Updates per campaign are coalesced to one per tick.
@@ -30,11 +37,64 @@ const COALESCE_INTERVAL: Duration = Duration::from_millis(100);
 /// Updates buffered per SSE client; a slower client skips to the newest (each is complete).
 const CLIENT_BUFFER: usize = 16;
 
+/// Where a figure's database snapshot stands in commit order: a later snapshot sees everything an
+/// earlier one saw, so a greater version is never an older total.
+///
+/// It is built from the snapshot itself, not from a counter the bookings increment: such a
+/// counter would be one hot row every booking of a burst waits on, which is what the ledger's
+/// sharded balances avoid. Of two snapshots, the later has the greater or equal `xmax` (one past
+/// the newest finished transaction); with equal `xmax`, the later one has no more transactions
+/// still running, and with both equal the two see exactly the same rows. So the version orders
+/// by `xmax`, then by fewer running, and equal versions carry equal figures. Written as fixed-width
+/// digits, so that Redis's Lua compares them as strings in the same order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(Arc<str>);
+
+/// More transactions than PostgreSQL can run at once: `max_connections` tops out far below.
+const RUNNING_MAX: i64 = 9_999_999;
+
+impl Version {
+    fn of_snapshot(xmax: i64, running: i64) -> Version {
+        let fewer_running = RUNNING_MAX - running.clamp(0, RUNNING_MAX);
+        Version(Arc::from(format!("{xmax:020}.{fewer_running:07}")))
+    }
+
+    /// A version as a client sent it back (`Last-Event-ID`); none when it is not one of ours.
+    pub fn parse(text: &str) -> Option<Version> {
+        let (xmax, running) = text.split_once('.')?;
+        let digits = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+        (digits(xmax, 20) && digits(running, 7)).then(|| Version(Arc::from(text)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A campaign's totals as of one snapshot: what is stored, published and streamed.
+#[derive(Clone, Debug)]
+pub struct Figures {
+    pub version: Version,
+    pub json: Arc<str>,
+}
+
+/// Stores the hot copy only when no newer one is there, and publishes it in the same step
+/// (`version`, a newline, the JSON), so that the order of the stores across instances decides
+/// nothing. KEYS[1] the hash; ARGV: version, json, TTL in ms, publish (1) or not (0).
+const STORE: &str = r"
+local stored = redis.call('HGET', KEYS[1], 'version')
+if stored and stored > ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'json', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[4] == '1' then redis.call('PUBLISH', KEYS[1], ARGV[1] .. '\n' .. ARGV[2]) end
+return 1
+";
+
 pub struct Live {
     redis: redis::aio::ConnectionManager,
     prefix: String,
     dirty: Mutex<HashSet<String>>,
-    clients: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
+    clients: Mutex<HashMap<String, broadcast::Sender<Figures>>>,
     /// Shutting down: no new streams (read and written under the `clients` lock).
     closed: std::sync::atomic::AtomicBool,
 }
@@ -52,7 +112,7 @@ impl Live {
     }
 
     fn key(&self, slug: &str) -> String {
-        format!("{}totals:{slug}", self.prefix)
+        format!("{}live:{slug}", self.prefix)
     }
 
     /// The campaign's money changed: publish fresh totals within one coalescing interval.
@@ -62,44 +122,81 @@ impl Live {
         }
     }
 
-    /// Totals as JSON: the hot copy, or recomputed from PostgreSQL (and stored) when missing.
-    pub async fn totals_json(&self, pool: &PgPool, slug: &str) -> Result<String, crate::http::ApiError> {
+    /// The totals: the hot copy, or recomputed from PostgreSQL (and stored) when missing.
+    pub async fn totals(&self, pool: &PgPool, slug: &str) -> Result<Figures, ApiError> {
         let mut redis = self.redis.clone();
-        match redis::cmd("GET").arg(self.key(slug)).query_async::<Option<String>>(&mut redis).await {
-            Ok(Some(hot)) => return Ok(hot),
-            Ok(None) => {}
+        let hot = redis::cmd("HMGET")
+            .arg(self.key(slug))
+            .arg("version")
+            .arg("json")
+            .query_async::<(Option<String>, Option<String>)>(&mut redis)
+            .await;
+        match hot {
+            Ok((Some(version), Some(json))) => {
+                if let Some(version) = Version::parse(&version) {
+                    return Ok(Figures { version, json: Arc::from(json) });
+                }
+            }
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "redis unavailable; totals from PostgreSQL"),
         }
-        let json = self.compute(pool, slug).await?;
-        self.store(&json, slug, false).await;
-        Ok(json)
+        self.fresh(pool, slug).await
     }
 
-    async fn compute(&self, pool: &PgPool, slug: &str) -> Result<String, crate::http::ApiError> {
-        let mut conn = pool.acquire().await?;
-        let totals = zbor_intake::totals::totals(&mut conn, slug).await?;
-        serde_json::to_string(&totals).map_err(|e| crate::http::ApiError::Internal(e.to_string()))
+    /// Totals recomputed from PostgreSQL now, and stored (not published): newer than anything
+    /// any instance has computed before this call.
+    pub async fn fresh(&self, pool: &PgPool, slug: &str) -> Result<Figures, ApiError> {
+        let figures = self.compute(pool, slug).await?;
+        self.store(&figures, slug, false).await;
+        Ok(figures)
     }
 
-    async fn store(&self, json: &str, slug: &str, publish: bool) {
+    /// The totals and their version, read in one snapshot (repeatable read, read only).
+    pub async fn compute(&self, pool: &PgPool, slug: &str) -> Result<Figures, ApiError> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
+        let (xmax, running): (i64, i64) = sqlx::query_as(
+            "select pg_snapshot_xmax(s)::text::bigint, (select count(*) from pg_snapshot_xip(s))
+             from pg_current_snapshot() s",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let totals = zbor_intake::totals::totals(&mut tx, slug).await?;
+        tx.commit().await?;
+        let json = serde_json::to_string(&totals).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(Figures { version: Version::of_snapshot(xmax, running), json: Arc::from(json) })
+    }
+
+    /// Stores `figures` as the hot copy unless a newer one is there (and publishes them if so).
+    pub async fn store(&self, figures: &Figures, slug: &str, publish: bool) {
         let mut redis = self.redis.clone();
-        let key = self.key(slug);
-        let mut pipe = redis::pipe();
-        pipe.cmd("SET").arg(&key).arg(json).arg("PX").arg(HOT_COPY_TTL_MS).ignore();
-        if publish {
-            pipe.cmd("PUBLISH").arg(&key).arg(json).ignore();
-        }
-        if let Err(e) = pipe.query_async::<()>(&mut redis).await {
-            tracing::warn!(error = %e, "could not store live totals in redis; will retry");
-            if publish {
-                // Keep the change pending: it is published once Redis answers again.
-                self.mark_dirty(slug);
+        // EVAL, not EVALSHA: a few hundred bytes ten times a second at most, and no script cache
+        // to lose when Redis restarts.
+        let stored = redis::cmd("EVAL")
+            .arg(STORE)
+            .arg(1)
+            .arg(self.key(slug))
+            .arg(figures.version.as_str())
+            .arg(&*figures.json)
+            .arg(HOT_COPY_TTL_MS)
+            .arg(u8::from(publish))
+            .query_async::<i64>(&mut redis)
+            .await;
+        match stored {
+            Ok(1) => {}
+            Ok(_) => tracing::debug!(campaign = %slug, "newer live totals already stored; these dropped"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not store live totals in redis; will retry");
+                if publish {
+                    // Keep the change pending: it is published once Redis answers again.
+                    self.mark_dirty(slug);
+                }
             }
         }
     }
 
     /// A stream of totals for one campaign, for an SSE client; none once shutting down.
-    pub fn subscribe(&self, slug: &str) -> Result<broadcast::Receiver<Arc<str>>, StreamRefused> {
+    pub fn subscribe(&self, slug: &str) -> Result<broadcast::Receiver<Figures>, StreamRefused> {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         if self.closed.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(StreamRefused::ShuttingDown);
@@ -108,10 +205,10 @@ impl Live {
         Ok(sender.subscribe())
     }
 
-    fn deliver(&self, slug: &str, json: Arc<str>) {
+    fn deliver(&self, slug: &str, figures: Figures) {
         if let Ok(mut clients) = self.clients.lock() {
             if let Some(sender) = clients.get(slug) {
-                if sender.send(json).is_err() {
+                if sender.send(figures).is_err() {
                     // nobody listening any more
                     clients.remove(slug);
                 }
@@ -130,7 +227,7 @@ impl Live {
         }
         for slug in slugs {
             match self.compute(pool, &slug).await {
-                Ok(json) => self.store(&json, &slug, true).await,
+                Ok(figures) => self.store(&figures, &slug, true).await,
                 Err(e) => tracing::warn!(campaign = %slug, error = %e, "live totals not computed"),
             }
         }
@@ -179,7 +276,7 @@ impl Live {
 
     async fn listen(&self, client: &redis::Client) -> redis::RedisResult<()> {
         let mut pubsub = client.get_async_pubsub().await?;
-        let pattern = format!("{}totals:*", self.prefix);
+        let pattern = format!("{}live:*", self.prefix);
         pubsub.psubscribe(&pattern).await?;
         // Changes published while this instance was not subscribed were missed: republish the
         // current totals of every campaign somebody here is watching.
@@ -188,13 +285,15 @@ impl Live {
                 self.mark_dirty(slug);
             }
         }
-        let channel_prefix = format!("{}totals:", self.prefix);
+        let channel_prefix = format!("{}live:", self.prefix);
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
             let channel = message.get_channel_name().to_owned();
             let Some(slug) = channel.strip_prefix(&channel_prefix) else { continue };
-            if let Ok(json) = message.get_payload::<String>() {
-                self.deliver(slug, Arc::from(json));
+            let Ok(payload) = message.get_payload::<String>() else { continue };
+            let Some((version, json)) = payload.split_once('\n') else { continue };
+            if let Some(version) = Version::parse(version) {
+                self.deliver(slug, Figures { version, json: Arc::from(json) });
             }
         }
         Ok(())

@@ -94,16 +94,23 @@ pub async fn totals(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let json = state.live.totals_json(&state.pool, &slug).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+    let figures = state.live.totals(&state.pool, &slug).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], figures.json.to_string()).into_response())
 }
 
-/// Server-Sent Events: the totals now, then again on every change (at most 10 per second).
-/// Streams are counted in all and per client address (`ZBOR_SSE_CONNECTIONS_MAX`,
+/// How long an SSE client waits before reconnecting (the `retry:` field).
+const SSE_RETRY: Duration = Duration::from_secs(2);
+
+/// Server-Sent Events: the totals now, then again on every change (at most 10 per second),
+/// each with its version as the event's `id`, and only ever newer than the last one sent: a
+/// total never goes backwards, whichever instance computed it. A client reconnecting with
+/// `Last-Event-ID` (the browser does) gets the current totals at once, never older than the ones
+/// it had. Streams are counted in all and per client address (`ZBOR_SSE_CONNECTIONS_MAX`,
 /// `ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX`); beyond either: 503 with `Retry-After`.
 pub async fn live(
     State(state): State<AppState>,
     client: ClientAddress,
+    headers: axum::http::HeaderMap,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     // Counted before any work: a refusal costs no database or Redis round trip.
@@ -112,33 +119,49 @@ pub async fn live(
         Err(refused) => return Ok(stream_refused(refused)),
     };
     // Only known campaigns get a stream (and an entry in the live map): this answers 404 first.
-    state.live.totals_json(&state.pool, &slug).await?;
+    state.live.totals(&state.pool, &slug).await?;
     // Subscribe before the read that is sent first, so no change between the two is missed.
     let updates = match state.live.subscribe(&slug) {
         Ok(updates) => updates,
         Err(refused) => return Ok(stream_refused(refused)),
     };
-    let now = state.live.totals_json(&state.pool, &slug).await?;
-    let first = futures_util::stream::once(async move {
-        Ok::<Event, Infallible>(Event::default().event("totals").data(now))
-    });
+    let seen =
+        headers.get("last-event-id").and_then(|id| id.to_str().ok()).and_then(crate::live::Version::parse);
+    let mut now = state.live.totals(&state.pool, &slug).await?;
+    if seen.as_ref().is_some_and(|seen| *seen >= now.version) {
+        // The hot copy holds nothing newer than what the client had (it may have seen newer
+        // totals on another instance, or a booking is still within its tick): a fresh
+        // computation is the current total, at least as new as anything anyone has seen.
+        now = state.live.fresh(&state.pool, &slug).await?;
+    }
+    let last = now.version.clone();
+    let first =
+        futures_util::stream::once(async move { Ok::<Event, Infallible>(sse_event(&now).retry(SSE_RETRY)) });
     // The permit lives in the stream: hyper drops the body when the client goes, and with it
     // the permit.
-    let rest = futures_util::stream::unfold((updates, permit), |(mut updates, permit)| async move {
-        loop {
-            match updates.recv().await {
-                Ok(json) => {
-                    return Some((Ok(Event::default().event("totals").data(&*json)), (updates, permit)))
+    let rest =
+        futures_util::stream::unfold((updates, permit, last), |(mut updates, permit, last)| async move {
+            loop {
+                match updates.recv().await {
+                    // older than (or the same as) what this client has: instances race, totals do not
+                    Ok(figures) if figures.version <= last => continue,
+                    Ok(figures) => {
+                        let event = sse_event(&figures);
+                        return Some((Ok(event), (updates, permit, figures.version)));
+                    }
+                    // A slow client skipped some; the next one is complete anyway.
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
                 }
-                // A slow client skipped some; the next one is complete anyway.
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return None,
             }
-        }
-    });
+        });
     Ok(Sse::new(first.chain(rest))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
+}
+
+fn sse_event(figures: &crate::live::Figures) -> Event {
+    Event::default().event("totals").id(figures.version.as_str()).data(&*figures.json)
 }
 
 /// 503 with `Retry-After`, in the API's error envelope, and the connection closed after it: a

@@ -1,11 +1,29 @@
+//! Liveness and readiness, for load balancers and orchestrators.
+//!
+//! - `/health/live`: the process answers; it touches neither PostgreSQL nor Redis, so a
+//!   database outage never gets a healthy process restarted.
+//! - `/health/ready`: PostgreSQL and Redis each answer within [`PROBE_TIMEOUT`], or 503 naming
+//!   what is down. PostgreSQL is asked over a connection of the probe's own, not the request
+//!   pool: a pool whose connections hang in an outage (or are all busy) would make the probe
+//!   wait for the pool's 10 s acquire timeout, and a short outage would never be reported.
+
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Json;
 use axum::Router;
 use serde_json::{json, Value};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::Connection;
 
 use super::AppState;
+
+/// How long readiness waits for each dependency; both are asked at once, so the probe answers
+/// within this (a load balancer's own timeout is usually 1–2 s).
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// This area's routes; `http::router` merges every area's.
 pub fn router() -> Router<AppState> {
@@ -19,10 +37,43 @@ pub async fn live() -> Json<Value> {
 
 /// PostgreSQL and Redis answer; a load balancer sends traffic only when this says ok.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let postgres = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool).await.is_ok();
     let mut redis = state.redis.clone();
-    let redis_ok = redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok();
+    let redis_ping = async { redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok() };
+    let (postgres, redis_ok) =
+        tokio::join!(state.readiness.postgres_answers(), tokio::time::timeout(PROBE_TIMEOUT, redis_ping));
+    let redis_ok = redis_ok.unwrap_or(false);
     let status = if postgres && redis_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "down" };
     (status, Json(json!({ "postgres": word(postgres), "redis": word(redis_ok) })))
+}
+
+/// The readiness probe's own PostgreSQL connection, opened on first use and again after any
+/// failure.
+pub struct Readiness {
+    options: Arc<PgConnectOptions>,
+    connection: tokio::sync::Mutex<Option<PgConnection>>,
+}
+
+impl Readiness {
+    /// Connects as the request pool does (`options` are the pool's).
+    pub fn new(options: Arc<PgConnectOptions>) -> Readiness {
+        Readiness { options, connection: tokio::sync::Mutex::new(None) }
+    }
+
+    /// `select 1` answered within [`PROBE_TIMEOUT`]. The connection is taken out of its slot
+    /// while in use and put back only after an answer: a probe cut off by the timeout drops a
+    /// connection in an unknown state instead of leaving it for the next probe.
+    pub async fn postgres_answers(&self) -> bool {
+        let probe = async {
+            let mut slot = self.connection.lock().await;
+            let mut connection = match slot.take() {
+                Some(connection) => connection,
+                None => PgConnection::connect_with(&self.options).await?,
+            };
+            sqlx::query("select 1").execute(&mut connection).await?;
+            *slot = Some(connection);
+            Ok::<(), sqlx::Error>(())
+        };
+        matches!(tokio::time::timeout(PROBE_TIMEOUT, probe).await, Ok(Ok(())))
+    }
 }

@@ -56,6 +56,8 @@ pub struct AppState {
     pub session_idle_minutes: i64,
     /// Open live totals streams (SSE), counted in all and per client address.
     pub sse_permits: std::sync::Arc<crate::live::StreamPermits>,
+    /// `/health/ready`'s own PostgreSQL connection.
+    pub readiness: std::sync::Arc<health::Readiness>,
 }
 
 impl AppState {
@@ -69,7 +71,9 @@ impl AppState {
         let admin_token_sha256 =
             admin_token.filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into());
         let webhook_secrets = webhook_secret.and_then(zbor_stripe::signature::WebhookSecrets::parse);
+        let readiness = std::sync::Arc::new(health::Readiness::new(pool.connect_options()));
         AppState {
+            readiness,
             pool,
             redis,
             admin_token_sha256,

@@ -24,8 +24,21 @@ pub struct Running {
     pub base: String,
     pub redis_prefix: String,
     pub db: TestDb,
+    config: Config,
     stop: watch::Sender<bool>,
     client: reqwest::Client,
+}
+
+/// Another instance of a running deployment ([`Running::another_node`]); stops when dropped.
+pub struct Node {
+    pub base: String,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
 }
 
 pub async fn start(webhook_secret: Option<&str>) -> Running {
@@ -70,7 +83,7 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(app.run(stopped));
     let redis_prefix = config.redis_prefix.clone();
-    Running { base, redis_prefix, db, stop, client: reqwest::Client::new() }
+    Running { base, redis_prefix, db, config, stop, client: reqwest::Client::new() }
 }
 
 /// Tests without Stripe never call it; an address that refuses connections.
@@ -111,6 +124,16 @@ impl Running {
 
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.db.pool).await.unwrap()
+    }
+
+    /// Another instance of this deployment, as a cluster runs them behind a load balancer: the
+    /// same database and Redis prefix, its own port, pool, live totals and workers.
+    pub async fn another_node(&self) -> Node {
+        let app = Application::build(&self.config).await.unwrap();
+        let base = format!("http://{}", app.local_addr().unwrap());
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(app.run(stopped));
+        Node { base, stop }
     }
 
     pub async fn finish(self) {
