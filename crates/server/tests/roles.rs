@@ -376,7 +376,7 @@ async fn login_refuses_wrong_passwords_and_codes_and_logout_ends_the_session() {
         zbor_audit::recent(&app.db.pool, 100).await.unwrap().into_iter().rev().map(|r| r.action).collect();
     assert_eq!(
         actions,
-        ["login_failed", "login_failed", "login", "user.second_factor_enrolled", "logout"],
+        ["user.add", "login_failed", "login_failed", "login", "user.second_factor_enrolled", "logout"],
         "one entry per account and window, not one per failure: {actions:?}"
     );
     // the failures are still counted: three for the account, one for an unknown email
