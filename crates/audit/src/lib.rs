@@ -141,8 +141,8 @@ impl std::fmt::Display for UserId {
 }
 
 /// Who acts, as the audit log names them: a staff user (by id), the bootstrap token, the host's
-/// command line, or nobody known (a failed login) (`zbor …`, break-glass commands); and, for a user, how they came in
-/// (`session`, `token`), which the entry's details record as `via`.
+/// command line (`zbor …`, break-glass commands), or nobody known (a failed login); and, for a
+/// user, how they came in (`session`, `api_token`), which the entry's details record as `via`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Actor {
     who: Who,

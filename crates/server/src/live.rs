@@ -10,7 +10,7 @@
 //!   first); the hot copy is replaced only by a figure at least as new (a compare-and-set in
 //!   Redis, [`STORE`]), and each SSE stream sends only figures newer than the last it sent, so
 //!   no total a coordinator sees ever goes backwards.
-//! - Each instance subscribes to `{prefix}totals:*` and hands messages to the SSE clients of that
+//! - Each instance subscribes to `{prefix}live:*` and hands messages to the SSE clients of that
 //!   campaign, so a donation booked by one instance reaches coordinators connected to another.
 //! - Reads take the hot copy; when it is missing (Redis flushed or restarted, TTL passed) they
 //!   recompute from PostgreSQL and store it again. If Redis is down, reads still work.
@@ -79,14 +79,18 @@ pub struct Figures {
 }
 
 /// Stores the hot copy only when no newer one is there, and publishes it in the same step
-/// (`version`, a newline, the JSON), so that the order of the stores across instances decides
-/// nothing. KEYS[1] the hash; ARGV: version, json, TTL in ms, publish (1) or not (0).
+/// (`version`, a newline, the JSON) whenever it is newer than the stored one, whoever stored it
+/// (an instance's tick, or a read that found the hot copy missing): the order of the stores
+/// across instances decides nothing, and no newer figure is stored without reaching the
+/// streams. KEYS[1] the hash; ARGV: version, json, TTL in ms.
 const STORE: &str = r"
 local stored = redis.call('HGET', KEYS[1], 'version')
 if stored and stored > ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'json', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if ARGV[4] == '1' then redis.call('PUBLISH', KEYS[1], ARGV[1] .. '\n' .. ARGV[2]) end
+if not stored or stored < ARGV[1] then
+  redis.call('PUBLISH', KEYS[1], ARGV[1] .. '\n' .. ARGV[2])
+end
 return 1
 ";
 
@@ -143,11 +147,11 @@ impl Live {
         self.fresh(pool, slug).await
     }
 
-    /// Totals recomputed from PostgreSQL now, and stored (not published): newer than anything
-    /// any instance has computed before this call.
+    /// Totals recomputed from PostgreSQL now, and stored: newer than anything any instance has
+    /// computed before this call.
     pub async fn fresh(&self, pool: &PgPool, slug: &str) -> Result<Figures, ApiError> {
         let figures = self.compute(pool, slug).await?;
-        self.store(&figures, slug, false).await;
+        self.store(&figures, slug).await;
         Ok(figures)
     }
 
@@ -167,8 +171,9 @@ impl Live {
         Ok(Figures { version: Version::of_snapshot(xmax, running), json: Arc::from(json) })
     }
 
-    /// Stores `figures` as the hot copy unless a newer one is there (and publishes them if so).
-    pub async fn store(&self, figures: &Figures, slug: &str, publish: bool) {
+    /// Stores `figures` as the hot copy unless a newer one is there, and publishes them when
+    /// they are newer than the stored ones ([`STORE`]).
+    pub async fn store(&self, figures: &Figures, slug: &str) {
         let mut redis = self.redis.clone();
         // EVAL, not EVALSHA: a few hundred bytes ten times a second at most, and no script cache
         // to lose when Redis restarts.
@@ -179,7 +184,6 @@ impl Live {
             .arg(figures.version.as_str())
             .arg(&*figures.json)
             .arg(HOT_COPY_TTL_MS)
-            .arg(u8::from(publish))
             .query_async::<i64>(&mut redis)
             .await;
         match stored {
@@ -187,10 +191,8 @@ impl Live {
             Ok(_) => tracing::debug!(campaign = %slug, "newer live totals already stored; these dropped"),
             Err(e) => {
                 tracing::warn!(error = %e, "could not store live totals in redis; will retry");
-                if publish {
-                    // Keep the change pending: it is published once Redis answers again.
-                    self.mark_dirty(slug);
-                }
+                // Keep the change pending: it is published once Redis answers again.
+                self.mark_dirty(slug);
             }
         }
     }
@@ -227,7 +229,7 @@ impl Live {
         }
         for slug in slugs {
             match self.compute(pool, &slug).await {
-                Ok(figures) => self.store(&figures, &slug, true).await,
+                Ok(figures) => self.store(&figures, &slug).await,
                 Err(e) => tracing::warn!(campaign = %slug, error = %e, "live totals not computed"),
             }
         }

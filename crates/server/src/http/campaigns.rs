@@ -128,10 +128,10 @@ pub async fn live(
     let seen =
         headers.get("last-event-id").and_then(|id| id.to_str().ok()).and_then(crate::live::Version::parse);
     let mut now = state.live.totals(&state.pool, &slug).await?;
-    if seen.as_ref().is_some_and(|seen| *seen >= now.version) {
-        // The hot copy holds nothing newer than what the client had (it may have seen newer
-        // totals on another instance, or a booking is still within its tick): a fresh
-        // computation is the current total, at least as new as anything anyone has seen.
+    if seen.as_ref().is_some_and(|seen| *seen > now.version) {
+        // The client saw newer totals (on another instance) than this one's hot copy: a fresh
+        // computation is at least as new as anything anyone has seen. Only then: after a
+        // restart thousands of clients reconnect at once, and the hot copy serves them all.
         now = state.live.fresh(&state.pool, &slug).await?;
     }
     let last = now.version.clone();

@@ -39,8 +39,10 @@ pub async fn live() -> Json<Value> {
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let mut redis = state.redis.clone();
     let redis_ping = async { redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok() };
-    let (postgres, redis_ok) =
-        tokio::join!(state.readiness.postgres_answers(), tokio::time::timeout(PROBE_TIMEOUT, redis_ping));
+    let (postgres, redis_ok) = tokio::join!(
+        state.readiness.postgres_answers(&state.pool),
+        tokio::time::timeout(PROBE_TIMEOUT, redis_ping)
+    );
     let redis_ok = redis_ok.unwrap_or(false);
     let status = if postgres && redis_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "down" };
@@ -62,18 +64,38 @@ impl Readiness {
 
     /// `select 1` answered within [`PROBE_TIMEOUT`]. The connection is taken out of its slot
     /// while in use and put back only after an answer: a probe cut off by the timeout drops a
-    /// connection in an unknown state instead of leaving it for the next probe.
-    pub async fn postgres_answers(&self) -> bool {
+    /// connection in an unknown state instead of leaving it for the next probe. A kept
+    /// connection that fails (the server ended it) is replaced at once, within the same probe.
+    /// When no new connection can be opened although PostgreSQL answers (it is at
+    /// `max_connections`, which every instance's probe would hit at once), an idle connection of
+    /// the request pool answers for it, if one is free now: the probe never waits for the pool.
+    pub async fn postgres_answers(&self, pool: &sqlx::PgPool) -> bool {
         let probe = async {
             let mut slot = self.connection.lock().await;
-            let mut connection = match slot.take() {
-                Some(connection) => connection,
-                None => PgConnection::connect_with(&self.options).await?,
-            };
-            sqlx::query("select 1").execute(&mut connection).await?;
-            *slot = Some(connection);
-            Ok::<(), sqlx::Error>(())
+            if let Some(mut kept) = slot.take() {
+                if answers(&mut kept).await {
+                    *slot = Some(kept);
+                    return true;
+                }
+            }
+            match PgConnection::connect_with(&self.options).await {
+                Ok(mut new) => {
+                    let ok = answers(&mut new).await;
+                    if ok {
+                        *slot = Some(new);
+                    }
+                    ok
+                }
+                Err(_) => match pool.try_acquire() {
+                    Some(mut pooled) => answers(&mut pooled).await,
+                    None => false,
+                },
+            }
         };
-        matches!(tokio::time::timeout(PROBE_TIMEOUT, probe).await, Ok(Ok(())))
+        tokio::time::timeout(PROBE_TIMEOUT, probe).await.unwrap_or(false)
     }
+}
+
+async fn answers(connection: &mut PgConnection) -> bool {
+    sqlx::query("select 1").execute(connection).await.is_ok()
 }
