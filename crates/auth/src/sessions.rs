@@ -106,12 +106,8 @@ pub async fn create_session_in(
     Ok(NewSession { token, csrf_token, expires_at })
 }
 
-/// The session's user passed a second factor (enrolment just completed).
-pub async fn mark_second_factor(pool: &PgPool, token: &str) -> Result<(), Error> {
-    let mut conn = pool.acquire().await?;
-    mark_second_factor_in(&mut conn, token).await
-}
-
+/// The session's user passed a second factor (enrolment just completed), in the caller's
+/// transaction.
 pub async fn mark_second_factor_in(db: &mut sqlx::PgConnection, token: &str) -> Result<(), Error> {
     sqlx::query("update user_sessions set second_factor_at = now() where token_hash = $1")
         .bind(sha256(token.as_bytes()).to_vec())
