@@ -119,7 +119,18 @@ impl zbor_errors::Classified for Error {
 /// A staff user's id: what the audit log names people by (`user:42`), and what every crate that
 /// records who approved, set or changed something carries. `zbor_auth` owns the accounts and
 /// re-exports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
+)]
 #[sqlx(transparent)]
 #[serde(transparent)]
 pub struct UserId(i64);

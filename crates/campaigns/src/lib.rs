@@ -22,7 +22,7 @@ pub const SUGGESTED_AMOUNTS_MAX: usize = 8;
 pub const TITLE_LEN_MAX: usize = 200;
 pub const DESCRIPTION_LEN_MAX: usize = 5_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(transparent)]
 #[serde(transparent)]
 pub struct CampaignId(i64);
@@ -44,8 +44,9 @@ impl std::fmt::Display for CampaignId {
 }
 
 /// A campaign's URL name, e.g. `release-123`: parsed once at the edge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String, pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "release-123")]
 pub struct Slug(String);
 
 impl Slug {
@@ -66,7 +67,7 @@ impl Slug {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "campaign_status", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum CampaignStatus {
@@ -74,7 +75,7 @@ pub enum CampaignStatus {
     Closed,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Campaign {
     pub id: CampaignId,
     pub slug: Slug,
@@ -99,24 +100,29 @@ pub struct Campaign {
 
 /// A request to create a campaign, as it arrives (JSON or the command line): strings until
 /// `validate` turns them into money of the campaign's currency.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCampaign {
     pub slug: String,
     pub title: String,
     #[serde(default)]
     pub description: String,
+    #[schema(example = "EUR")]
     pub currency: String,
+    /// Amounts are decimal strings at the currency's scale.
+    #[schema(example = "123000.00")]
     pub goal: String,
     #[serde(default)]
+    #[schema(example = "1000.00")]
     pub amount_per_beneficiary: Option<String>,
     #[serde(default)]
+    #[schema(example = json!(["10.00", "25.00", "50.00"]))]
     pub suggested_amounts: Vec<String>,
 }
 
 /// A change to a campaign; absent fields stay as they are. The currency never changes: money
 /// already booked is in it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignUpdate {
     pub title: Option<String>,

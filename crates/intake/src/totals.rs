@@ -9,23 +9,28 @@ use zbor_ledger::{Currency, Money};
 use crate::Error;
 
 /// What coordinators watch. Amounts serialize as decimal strings at the currency's scale.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     pub campaign: String,
     pub currency: Currency,
     #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "1000.00")]
     pub goal: Money,
     /// Gross of every paid donation.
     #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "1000.00")]
     pub raised: Money,
     /// Refunds, plus disputes withdrawn and not won back.
     #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "1000.00")]
     pub refunded: Money,
     /// Stripe's fees on those donations.
     #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "1000.00")]
     pub fees: Money,
     /// `raised - refunded - fees`: what the campaign can pay out.
     #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "1000.00")]
     pub net: Money,
     /// Number of paid donations.
     pub donations: i64,
@@ -83,7 +88,7 @@ pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error
 
 /// Donations per minute over a window, and the latest donations: amounts and times only, never
 /// who gave.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Timeline {
     pub campaign: String,
     pub currency: Currency,
@@ -91,17 +96,19 @@ pub struct Timeline {
     pub recent: Vec<RecentDonation>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Minute {
     pub at: DateTime<Utc>,
     #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "1000.00")]
     pub raised: Money,
     pub donations: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RecentDonation {
     #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "1000.00")]
     pub amount: Money,
     pub at: DateTime<Utc>,
 }

@@ -5,7 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 
 use crate::{AccountId, Currency, Error, Money};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "ledger_account_kind", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum AccountKind {
@@ -35,7 +35,7 @@ impl AccountKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: AccountId,
     pub code: String,
@@ -168,7 +168,7 @@ pub async fn list_accounts(conn: impl PgExecutor<'_>, limit: i64) -> Result<Vec<
 }
 
 /// An account's money, in its normal direction (a liability's balance grows with credits).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Balance {
     pub account: AccountId,
     pub debits: Money,

@@ -159,6 +159,27 @@ impl serde::Serialize for Money {
     }
 }
 
+/// The JSON shape above, for the API's OpenAPI document.
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        let amount = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("a decimal at the currency's scale, never a JSON number"))
+            .pattern(Some(r"^-?[0-9]{1,18}(\.[0-9]{1,4})?$"))
+            .examples(["1000.00"]);
+        ObjectBuilder::new()
+            .property("amount", amount)
+            .required("amount")
+            .property("currency", Currency::schema())
+            .required("currency")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
 impl<'de> serde::Deserialize<'de> for Money {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(serde::Deserialize)]

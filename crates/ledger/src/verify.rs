@@ -8,7 +8,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use crate::content::{chain_hash, to_hash, transaction_hash, HashedPosting, GENESIS};
 use crate::{AccountId, Error};
 
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub accounts: u64,
     pub transactions: u64,

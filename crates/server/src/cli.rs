@@ -28,6 +28,8 @@ enum Command {
     Dev,
     /// Create the database if missing and apply pending migrations.
     Migrate,
+    /// Print the API's OpenAPI 3.1 document (what `GET /api/v1/openapi.json` serves).
+    Openapi,
     /// Ledger operations.
     Ledger {
         #[command(subcommand)]
@@ -223,6 +225,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => migrate(&config).await,
+        Command::Openapi => {
+            println!("{}", crate::http::openapi::document());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ledger { command } => ledger(&config, command).await,
         Command::Campaign { command } => campaign(&config, command).await,
         Command::User { command } => user(&config, command).await,

@@ -33,10 +33,11 @@ pub use amount::{maximum, minimum};
 use crate::Error;
 
 /// What the give page (or any client) posts to start a donation.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     /// A decimal string in the campaign's currency, e.g. `"25.00"`.
+    #[schema(example = "25.00")]
     pub amount: String,
     /// Anonymous unless the donor says otherwise: then no name or email is kept.
     #[serde(default = "anonymous_by_default")]
@@ -47,7 +48,7 @@ fn anonymous_by_default() -> bool {
     true
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CheckoutSession {
     pub url: String,
     pub session_id: String,

@@ -30,18 +30,20 @@ use axum::routing::{get, patch, post};
 use axum::Router;
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/campaigns/{slug}/beneficiaries", post(create).get(list))
-        .route("/api/v1/campaigns/{slug}/beneficiaries/duplicates", get(duplicates))
-        .route(
-            "/api/v1/campaigns/{slug}/beneficiaries/import",
-            post(import).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES_MAX)),
-        )
-        .route("/api/v1/beneficiaries/confirmations", post(confirm))
-        .route("/api/v1/beneficiaries/unconfirmed", get(unconfirmed))
-        .route("/api/v1/beneficiaries/{id}", patch(update))
-        .route("/api/v1/beneficiaries/{id}/reveal", post(reveal))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::from(
+        Router::new()
+            .route("/api/v1/campaigns/{slug}/beneficiaries", post(create).get(list))
+            .route("/api/v1/campaigns/{slug}/beneficiaries/duplicates", get(duplicates))
+            .route(
+                "/api/v1/campaigns/{slug}/beneficiaries/import",
+                post(import).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES_MAX)),
+            )
+            .route("/api/v1/beneficiaries/confirmations", post(confirm))
+            .route("/api/v1/beneficiaries/unconfirmed", get(unconfirmed))
+            .route("/api/v1/beneficiaries/{id}", patch(update))
+            .route("/api/v1/beneficiaries/{id}/reveal", post(reveal)),
+    )
 }
 
 /// The largest CSV body accepted by the import route: the importer's own limit.

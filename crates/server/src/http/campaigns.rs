@@ -8,31 +8,45 @@ use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Json;
-use axum::Router;
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zbor_campaigns::{Campaign, CampaignUpdate, NewCampaign};
 
 use super::auth::{Caller, CAMPAIGN_ADMIN};
 use super::extract::{ApiJson, ApiPath};
 use super::limits::ClientAddress;
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 use crate::live::StreamRefused;
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/campaigns", post(create))
-        .route("/api/v1/campaigns/{slug}", get(show).patch(update))
-        .route("/api/v1/campaigns/{slug}/totals", get(totals))
-        .route("/api/v1/campaigns/{slug}/live", get(live))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(show, update))
+        .routes(routes!(totals))
+        .routes(routes!(live))
 }
 
 /// How long a refused live client is asked to wait before it tries again.
 const LIVE_RETRY_AFTER_SECONDS: u64 = 10;
 
+/// Creates a campaign and its ledger account (and, with Stripe configured, its Payment Link).
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns",
+    tag = "campaigns",
+    request_body = NewCampaign,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = CREATED, description = "the campaign", body = Campaign),
+        (status = CONFLICT, description = "the slug is taken", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "a field is invalid (slug, currency, an amount)", body = ErrorBody),
+    )
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -59,6 +73,20 @@ async fn with_payment_link(state: &AppState, campaign: Campaign) -> Campaign {
     }
 }
 
+/// Changes any of its fields; `status` opens or closes it (and its Payment Link at Stripe).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/campaigns/{slug}",
+    tag = "campaigns",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    request_body = CampaignUpdate,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the campaign as it is now", body = Campaign),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "a field is invalid", body = ErrorBody),
+    )
+)]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -81,6 +109,17 @@ pub async fn update(
     Ok(Json(campaign))
 }
 
+/// The campaign, with its `payment_link_url` to share.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{slug}",
+    tag = "campaigns",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    responses(
+        (status = OK, description = "the campaign", body = Campaign),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
@@ -90,6 +129,16 @@ pub async fn show(
 }
 
 /// Public: what coordinators and the give page show. No donor data in it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{slug}/totals",
+    tag = "campaigns",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    responses(
+        (status = OK, description = "the campaign's totals", body = zbor_intake::totals::Totals),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn totals(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
@@ -107,6 +156,20 @@ const SSE_RETRY: Duration = Duration::from_secs(2);
 /// `Last-Event-ID` (the browser does) gets the current totals at once, never older than the ones
 /// it had. Streams are counted in all and per client address (`ZBOR_SSE_CONNECTIONS_MAX`,
 /// `ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX`); beyond either: 503 with `Retry-After`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{slug}/live",
+    tag = "campaigns",
+    params(
+        ("slug" = String, Path, description = "the campaign's URL name"),
+        ("Last-Event-ID" = Option<String>, Header, description = "the last event's id, when reconnecting"),
+    ),
+    responses(
+        (status = OK, description = "Server-Sent Events `totals`, each `data` the totals' JSON and `id` their version", content_type = "text/event-stream", body = String),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = SERVICE_UNAVAILABLE, description = "as many streams open as allowed (`streams_full`, `too_many_streams`) or stopping (`shutting_down`); try again after `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn live(
     State(state): State<AppState>,
     client: ClientAddress,

@@ -2,19 +2,36 @@
 //! Session to redirect to. Nothing is stored here: the donation exists once Stripe reports it.
 
 use axum::extract::State;
-use axum::routing::post;
 use axum::Json;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zbor_intake::checkout::{CheckoutRequest, CheckoutSession};
 
 use super::extract::{ApiJson, ApiPath};
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/campaigns/{slug}/checkout", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create))
 }
 
+/// A Stripe Checkout Session for a donation (mode payment, submit type donate).
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{slug}/checkout",
+    tag = "donors",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    request_body = CheckoutRequest,
+    responses(
+        (status = OK, description = "where to send the donor", body = CheckoutSession),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = CONFLICT, description = "the campaign is closed", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "below Stripe's minimum, above 999,999.99, or finer than the currency's scale", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "beyond ZBOR_CHECKOUTS_PER_MINUTE from this address; see `Retry-After`", body = ErrorBody),
+        (status = BAD_GATEWAY, description = "Stripe failed", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     client: super::limits::ClientAddress,

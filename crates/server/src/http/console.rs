@@ -4,17 +4,14 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/console", get(page))
-        .route("/assets/console.js", get(js))
-        .route("/assets/console.css", get(css))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(page)).routes(routes!(js)).routes(routes!(css))
 }
 
 const CONSOLE_HTML: &str = include_str!("console/console.html");
@@ -42,16 +39,19 @@ fn strict(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// `GET /console`
+#[utoipa::path(get, path = "/console", tag = "payouts", responses((status = OK, description = "the treasurers' console", content_type = "text/html", body = String)))]
 pub async fn page() -> Response {
     strict("text/html; charset=utf-8", CONSOLE_HTML)
 }
 
 /// `GET /assets/console.js`
+#[utoipa::path(get, path = "/assets/console.js", tag = "payouts", responses((status = OK, description = "the console's script", content_type = "text/javascript", body = String)))]
 pub async fn js() -> Response {
     strict("text/javascript; charset=utf-8", CONSOLE_JS)
 }
 
 /// `GET /assets/console.css`
+#[utoipa::path(get, path = "/assets/console.css", tag = "payouts", responses((status = OK, description = "the console's styles", content_type = "text/css", body = String)))]
 pub async fn css() -> Response {
     strict("text/css; charset=utf-8", CONSOLE_CSS)
 }

@@ -120,7 +120,7 @@ impl IntoResponse for ApiError {
         if gateway {
             tracing::warn!(error = %self, "dependency unavailable");
         }
-        let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        let body = super::openapi::ErrorBody::new(code, message);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             return (status, [(axum::http::header::RETRY_AFTER, "2")], Json(body)).into_response();
         }

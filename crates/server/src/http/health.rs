@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::Json;
-use axum::Router;
-use serde_json::{json, Value};
+use serde::Serialize;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::Connection;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 
@@ -26,17 +27,43 @@ use super::AppState;
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health/live", get(live)).route("/health/ready", get(ready))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready))
+}
+
+/// `/health/live`'s answer.
+#[derive(Serialize, ToSchema)]
+pub struct Alive {
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+/// `/health/ready`'s answer: each dependency `ok` or `down`.
+#[derive(Serialize, ToSchema)]
+pub struct ReadinessAnswer {
+    #[schema(example = "ok")]
+    postgres: &'static str,
+    #[schema(example = "ok")]
+    redis: &'static str,
 }
 
 /// The process is up.
-pub async fn live() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = OK, description = "the process answers", body = Alive)))]
+pub async fn live() -> Json<Alive> {
+    Json(Alive { status: "ok" })
 }
 
 /// PostgreSQL and Redis answer; a load balancer sends traffic only when this says ok.
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "health",
+    responses(
+        (status = OK, description = "both answer", body = ReadinessAnswer),
+        (status = SERVICE_UNAVAILABLE, description = "one or both are `down`", body = ReadinessAnswer),
+    )
+)]
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<ReadinessAnswer>) {
     let mut redis = state.redis.clone();
     let redis_ping = async { redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok() };
     let (postgres, redis_ok) = tokio::join!(
@@ -46,7 +73,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let redis_ok = redis_ok.unwrap_or(false);
     let status = if postgres && redis_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = |ok: bool| if ok { "ok" } else { "down" };
-    (status, Json(json!({ "postgres": word(postgres), "redis": word(redis_ok) })))
+    (status, Json(ReadinessAnswer { postgres: word(postgres), redis: word(redis_ok) }))
 }
 
 /// The readiness probe's own PostgreSQL connection, opened on first use and again after any

@@ -10,6 +10,7 @@ mod extract;
 mod health;
 mod ledger;
 pub mod limits;
+pub mod openapi;
 mod pages;
 mod payouts;
 mod people;
@@ -22,6 +23,9 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 
@@ -101,8 +105,11 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every area's routes with their OpenAPI descriptions: one registration gives both
+/// ([`openapi`]).
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(openapi::serve))
         .merge(health::router())
         .merge(people::router())
         .merge(payouts::router())
@@ -113,6 +120,11 @@ pub fn router(state: AppState) -> Router {
         .merge(checkout::router())
         .merge(console::router())
         .merge(webhooks::router())
+}
+
+pub fn router(state: AppState) -> Router {
+    let (routes, _document) = api_router().split_for_parts();
+    routes
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         // Logs method, path and status; never bodies, query strings or headers.

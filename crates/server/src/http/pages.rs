@@ -4,24 +4,25 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use axum::Json;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zbor_campaigns::{Campaign, CampaignStatus, Slug};
 
 use super::extract::{ApiPath, ApiQuery};
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/campaigns/{slug}/timeline", get(timeline))
-        .route("/give/{slug}", get(give))
-        .route("/give/{slug}/thanks", get(thanks))
-        .route("/assets/give.js", get(give_js))
-        .route("/dashboard/{slug}", get(dashboard))
-        .route("/assets/dashboard.js", get(dashboard_js))
-        .route("/assets/dashboard.css", get(dashboard_css))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(timeline))
+        .routes(routes!(give))
+        .routes(routes!(thanks))
+        .routes(routes!(give_js))
+        .routes(routes!(dashboard))
+        .routes(routes!(dashboard_js))
+        .routes(routes!(dashboard_css))
 }
 
 const DASHBOARD_HTML: &str = include_str!("../../assets/dashboard.html");
@@ -43,6 +44,16 @@ async fn campaign_for_page(state: &AppState, slug: &str) -> Result<Campaign, Api
     Ok(zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/dashboard/{slug}",
+    tag = "donors",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    responses(
+        (status = OK, description = "the coordinators' page, live", content_type = "text/html", body = String),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn dashboard(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
@@ -75,6 +86,16 @@ fn page(html: String) -> Response {
 }
 
 /// The donors' page: suggested amounts, any amount, anonymous by default, then Stripe Checkout.
+#[utoipa::path(
+    get,
+    path = "/give/{slug}",
+    tag = "donors",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    responses(
+        (status = OK, description = "the donors' page", content_type = "text/html", body = String),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn give(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
@@ -123,6 +144,16 @@ pub async fn give(
 }
 
 /// Where Stripe sends the donor back after paying.
+#[utoipa::path(
+    get,
+    path = "/give/{slug}/thanks",
+    tag = "donors",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    responses(
+        (status = OK, description = "where Stripe sends the donor back", content_type = "text/html", body = String),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn thanks(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
@@ -136,21 +167,48 @@ pub async fn thanks(
     Ok(page(html))
 }
 
+#[utoipa::path(
+    get,
+    path = "/assets/give.js",
+    tag = "donors",
+    responses(
+        (status = OK, description = "the donors' page's script", content_type = "text/javascript", body = String),
+    )
+)]
 pub async fn give_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], GIVE_JS).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/assets/dashboard.js",
+    tag = "campaigns",
+    responses(
+        (status = OK, description = "the coordinators' page's script", content_type = "text/javascript", body = String),
+    )
+)]
 pub async fn dashboard_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], DASHBOARD_JS).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/assets/dashboard.css",
+    tag = "campaigns",
+    responses(
+        (status = OK, description = "the pages' styles", content_type = "text/css", body = String),
+    )
+)]
 pub async fn dashboard_css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], DASHBOARD_CSS).into_response()
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineQuery {
+    /// The window, in minutes up to now (taken as 1 to 1,440).
     #[serde(default = "three_hours")]
+    #[param(default = 180)]
     minutes: i64,
 }
 
@@ -158,6 +216,17 @@ fn three_hours() -> i64 {
     180
 }
 
+/// Donations per minute (raised, count) and the 20 latest donations (amount and time, never who).
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{slug}/timeline",
+    tag = "campaigns",
+    params(("slug" = String, Path, description = "the campaign's URL name"), TimelineQuery),
+    responses(
+        (status = OK, description = "the timeline", body = zbor_intake::totals::Timeline),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn timeline(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,

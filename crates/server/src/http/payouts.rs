@@ -18,25 +18,27 @@ use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/campaigns/{slug}/payout-batches", post(create))
-        .route("/api/v1/payout-batches/{id}", get(show))
-        .route("/api/v1/payout-batches/{id}/approvals", post(approve))
-        .route("/api/v1/payout-batches", get(list))
-        .route("/api/v1/payout-batches/{id}/cancel", post(cancel_batch))
-        .route("/api/v1/payouts/switch", get(switch_state))
-        .route("/api/v1/payouts/pause", post(pause))
-        .route("/api/v1/payouts/resume", post(resume))
-        .route("/api/v1/payouts/{id}", get(show_payout))
-        .route("/api/v1/payouts/{id}/paid", post(mark_paid))
-        .route("/api/v1/payouts/{id}/returned", post(mark_returned))
-        .route("/api/v1/payouts/{id}/retry", post(retry))
-        .route("/api/v1/payouts/{id}/cancel", post(cancel))
-        .route("/api/v1/payout-batches/{id}/sepa-files", post(create_sepa_file))
-        .route("/api/v1/sepa-files/{id}", get(show_sepa_file))
-        .route("/api/v1/sepa-files/{id}/pain.001.xml", post(download_sepa_file))
-        .route("/api/v1/sepa-files/{id}/confirm", post(confirm_sepa_file))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::from(
+        Router::new()
+            .route("/api/v1/campaigns/{slug}/payout-batches", post(create))
+            .route("/api/v1/payout-batches/{id}", get(show))
+            .route("/api/v1/payout-batches/{id}/approvals", post(approve))
+            .route("/api/v1/payout-batches", get(list))
+            .route("/api/v1/payout-batches/{id}/cancel", post(cancel_batch))
+            .route("/api/v1/payouts/switch", get(switch_state))
+            .route("/api/v1/payouts/pause", post(pause))
+            .route("/api/v1/payouts/resume", post(resume))
+            .route("/api/v1/payouts/{id}", get(show_payout))
+            .route("/api/v1/payouts/{id}/paid", post(mark_paid))
+            .route("/api/v1/payouts/{id}/returned", post(mark_returned))
+            .route("/api/v1/payouts/{id}/retry", post(retry))
+            .route("/api/v1/payouts/{id}/cancel", post(cancel))
+            .route("/api/v1/payout-batches/{id}/sepa-files", post(create_sepa_file))
+            .route("/api/v1/sepa-files/{id}", get(show_sepa_file))
+            .route("/api/v1/sepa-files/{id}/pain.001.xml", post(download_sepa_file))
+            .route("/api/v1/sepa-files/{id}/confirm", post(confirm_sepa_file)),
+    )
 }
 
 /// Who works with payout batches.

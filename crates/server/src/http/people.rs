@@ -18,26 +18,28 @@ use super::extract::{ApiJson, ApiPath};
 use super::{ApiError, AppState};
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/session", post(login).delete(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/me/totp", post(totp_begin))
-        .route("/api/v1/me/totp/confirm", post(totp_confirm))
-        .route("/api/v1/me/tokens", post(create_token).get(list_tokens))
-        .route("/api/v1/me/tokens/{id}", delete(revoke_own_token))
-        .route("/api/v1/me/sessions", get(list_sessions))
-        .route("/api/v1/me/sessions/{id}", delete(end_own_session))
-        .route("/api/v1/me/password", post(change_password))
-        .route("/api/v1/users", post(create_user))
-        .route("/api/v1/users/{id}", patch(update_user))
-        .route("/api/v1/users/{id}/disable", post(disable_user))
-        .route("/api/v1/users/{id}/password-reset", post(request_password_reset))
-        .route("/api/v1/users/{id}/second-factor-reset", post(request_second_factor_reset))
-        .route("/api/v1/users/{id}/tokens/{token}", delete(revoke_token))
-        .route("/api/v1/staff-requests", get(list_requests))
-        .route("/api/v1/staff-requests/{id}/confirm", post(confirm_request))
-        .route("/api/v1/staff-requests/{id}/cancel", post(cancel_request))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::from(
+        Router::new()
+            .route("/api/v1/session", post(login).delete(logout))
+            .route("/api/v1/me", get(me))
+            .route("/api/v1/me/totp", post(totp_begin))
+            .route("/api/v1/me/totp/confirm", post(totp_confirm))
+            .route("/api/v1/me/tokens", post(create_token).get(list_tokens))
+            .route("/api/v1/me/tokens/{id}", delete(revoke_own_token))
+            .route("/api/v1/me/sessions", get(list_sessions))
+            .route("/api/v1/me/sessions/{id}", delete(end_own_session))
+            .route("/api/v1/me/password", post(change_password))
+            .route("/api/v1/users", post(create_user))
+            .route("/api/v1/users/{id}", patch(update_user))
+            .route("/api/v1/users/{id}/disable", post(disable_user))
+            .route("/api/v1/users/{id}/password-reset", post(request_password_reset))
+            .route("/api/v1/users/{id}/second-factor-reset", post(request_second_factor_reset))
+            .route("/api/v1/users/{id}/tokens/{token}", delete(revoke_token))
+            .route("/api/v1/staff-requests", get(list_requests))
+            .route("/api/v1/staff-requests/{id}/confirm", post(confirm_request))
+            .route("/api/v1/staff-requests/{id}/cancel", post(cancel_request)),
+    )
 }
 
 fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {

@@ -5,22 +5,33 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 use zbor_stripe::events::{Context, Dispatcher};
 use zbor_stripe::signature;
 use zbor_vault::DataKey;
 
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
-use axum::Router;
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/webhooks/stripe",
-        post(stripe).layer(DefaultBodyLimit::max(zbor_stripe::events::BODY_BYTES_MAX)),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stripe).layer(DefaultBodyLimit::max(zbor_stripe::events::BODY_BYTES_MAX)))
+}
+
+/// What a delivery did, for Stripe's dashboard.
+#[derive(Serialize, ToSchema)]
+pub struct Received {
+    pub received: bool,
+    /// Stripe's event id, `evt_…`.
+    pub event: String,
+    pub outcome: zbor_stripe::events::Outcome,
+    /// The event was received before: this delivery changed nothing.
+    pub duplicate: bool,
 }
 
 /// The table of Stripe's events: each domain registers the types it acts on.
@@ -30,11 +41,26 @@ pub fn table(data_key: Option<DataKey>) -> Dispatcher {
     zbor_payouts::reconcile::register(events)
 }
 
+/// Stripe's events, signed with the endpoint's secret; 2xx only once the event is stored and
+/// acted on (one database transaction).
+#[utoipa::path(
+    post,
+    path = "/webhooks/stripe",
+    tag = "stripe",
+    params(("Stripe-Signature" = String, Header, description = "`t=…,v1=…`: Stripe's HMAC-SHA256 of the timestamp and the body")),
+    request_body(content = Object, content_type = "application/json", description = "a Stripe Event object"),
+    responses(
+        (status = OK, description = "stored and acted on (or a duplicate)", body = Received),
+        (status = BAD_REQUEST, description = "unsigned, forged, stale (> 300 s) or malformed", body = ErrorBody),
+        (status = PAYLOAD_TOO_LARGE, description = "over 256 KiB"),
+        (status = SERVICE_UNAVAILABLE, description = "no STRIPE_WEBHOOK_SECRET configured: Stripe retries", body = ErrorBody),
+    )
+)]
 pub async fn stripe(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Received>, ApiError> {
     let secrets = state.webhook_secrets.as_ref().ok_or(ApiError::WebhookNotConfigured)?;
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
@@ -43,12 +69,12 @@ pub async fn stripe(
     if let Some(campaign) = &receipt.campaign {
         state.live.mark_dirty(campaign);
     }
-    Ok(Json(json!({
-        "received": true,
-        "event": receipt.event_id,
-        "outcome": receipt.outcome,
-        "duplicate": receipt.duplicate,
-    })))
+    Ok(Json(Received {
+        received: true,
+        event: receipt.event_id,
+        outcome: receipt.outcome,
+        duplicate: receipt.duplicate,
+    }))
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub fn is_stripe_id(id: &str, prefix: &str) -> bool {
 }
 
 /// What became of an event. Stored with it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "stripe_event_outcome", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
