@@ -22,7 +22,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::{password, record, Actor, Error, Role, UserId};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "staff_request_kind", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum RequestKind {
@@ -32,7 +32,7 @@ pub enum RequestKind {
 }
 
 /// A staff request as listed for confirmers: ids and the role, nothing personal.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StaffRequest {
     pub id: i64,
     pub kind: RequestKind,
@@ -47,7 +47,7 @@ pub struct StaffRequest {
 
 /// What confirming did. A password reset gives the confirmer a temporary password, shown once,
 /// to hand to the person (who changes it).
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct Confirmed {
     pub request: StaffRequest,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -300,7 +300,7 @@ pub async fn disable(db: &mut PgConnection, user: UserId, actor: &Actor) -> Resu
 }
 
 /// A session as its owner sees it (never the token).
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: i64,
     pub created_at: DateTime<Utc>,
@@ -344,7 +344,7 @@ pub async fn end_session_of(db: &mut PgConnection, user: UserId, id: i64) -> Res
 }
 
 /// An API token as its owner sees it (never the token).
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,

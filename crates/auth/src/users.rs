@@ -14,7 +14,7 @@ const LOCK_MINUTES: i64 = 15;
 const EMAIL_LEN_MAX: usize = 254;
 
 /// A user as the app sees it. `Debug` leaves the email out: it must not reach a log.
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub role: Role,
@@ -30,7 +30,7 @@ impl std::fmt::Debug for User {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     pub email: String,
@@ -40,7 +40,7 @@ pub struct Login {
     pub totp: Option<String>,
 }
 
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TotpEnrolment {
     /// Base32, for typing into an authenticator app.
     pub secret: String,

@@ -28,7 +28,7 @@ use crate::{BatchId, Error, PayoutId};
 pub const ITEMS_MAX: usize = 5_000;
 
 /// A batch's state, as the database has it (type `payout_batch_status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "payout_batch_status", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum BatchStatus {
@@ -53,19 +53,22 @@ impl BatchStatus {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
     pub beneficiary: BeneficiaryId,
     /// A decimal string in the campaign's currency.
+    #[schema(example = "1000.00")]
     pub amount: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Item {
     pub payout: PayoutId,
     pub beneficiary: BeneficiaryId,
+    /// A decimal string in the batch's currency.
     #[serde(serialize_with = "amount_string")]
+    #[schema(value_type = String, example = "1000.00")]
     pub amount: Money,
     pub status: PayoutStatus,
     /// What approvers see of the destination: the method and its last four characters.
@@ -81,7 +84,7 @@ fn amount_string<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::
     s.serialize_str(&money.amount().to_string())
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Batch {
     pub id: BatchId,
     pub campaign_id: CampaignId,
@@ -92,7 +95,9 @@ pub struct Batch {
     pub content_hash: String,
     pub approvals: Vec<UserId>,
     pub approvals_required: i32,
+    /// A decimal string in the batch's currency.
     #[serde(serialize_with = "amount_string")]
+    #[schema(value_type = String, example = "123000.00")]
     pub total: Money,
     /// How many items are in each state.
     pub counts: std::collections::BTreeMap<String, usize>,
@@ -637,7 +642,7 @@ pub async fn batch(pool: &PgPool, id: BatchId) -> Result<Batch, Error> {
 }
 
 /// A batch in a list: what a treasurer needs to pick it.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct BatchSummary {
     pub id: BatchId,
     pub campaign_id: CampaignId,
@@ -651,6 +656,7 @@ pub struct BatchSummary {
     pub content_hash: String,
     pub items: i64,
     #[serde(serialize_with = "decimal_string")]
+    #[schema(value_type = String, example = "123000.00")]
     pub total: Decimal,
     pub approvals: Vec<UserId>,
     #[sqlx(skip)]

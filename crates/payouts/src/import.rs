@@ -33,7 +33,7 @@ pub const IMPORT_BYTES_MAX: u64 = 16 * 1024 * 1024;
 pub const IMPORT_ROWS_MAX: usize = 20_000;
 
 /// A bad row: its line in the file (the header is line 1) and what is wrong with it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     pub line: usize,
     /// e.g. `iban: checksum is wrong (a character is mistyped)`; never the value itself.
@@ -46,7 +46,7 @@ impl fmt::Display for RowError {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Beneficiaries created: every row of the file, or none when `errors` is not empty.
     pub created: usize,

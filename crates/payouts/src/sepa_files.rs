@@ -21,7 +21,7 @@ use crate::sepa::{self, CreditTransfer, Debtor, PaymentFile};
 use crate::treasury::{self, PayoutStatus};
 use crate::{BatchId, Error, PayoutId, SepaFileId};
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SepaFile {
     pub id: SepaFileId,
     pub batch_id: BatchId,
@@ -31,6 +31,7 @@ pub struct SepaFile {
     pub requested_execution_date: NaiveDate,
     pub transactions: i32,
     #[serde(serialize_with = "decimal_string")]
+    #[schema(value_type = String, example = "123000.00")]
     pub control_sum: Decimal,
     pub confirmed_at: Option<DateTime<Utc>>,
 }

@@ -29,7 +29,7 @@ pub const REASON_LEN_MAX: usize = 500;
 pub const RESUME_VOTES_REQUIRED: i64 = 2;
 
 /// The switch. `Debug` leaves the reason out.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SwitchState {
     pub paused: bool,
     pub changed_by: Option<UserId>,
@@ -70,7 +70,7 @@ impl SwitchState {
 }
 
 /// What a call to [`resume`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Resumed {
     /// Payouts run again.

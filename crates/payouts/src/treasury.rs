@@ -23,7 +23,7 @@ use crate::{BatchId, Error, PayoutId, SepaFileId};
 pub const NOTE_LEN_MAX: usize = 1_000;
 
 /// A payout's state, as the database has it (type `payout_status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "payout_status", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutStatus {
@@ -55,13 +55,14 @@ impl PayoutStatus {
 /// One payout as treasurers see it: no personal data (the beneficiary is an id). The words of a
 /// third party in its last error (the bank's, Stripe's) are sealed at rest: [`Payout::opened`]
 /// adds them. `Debug` leaves the error text out.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct Payout {
     pub id: PayoutId,
     pub batch_id: BatchId,
     pub beneficiary_id: BeneficiaryId,
     pub method: MethodKind,
     #[serde(serialize_with = "decimal_string")]
+    #[schema(value_type = String, example = "1000.00")]
     pub amount: Decimal,
     pub currency: String,
     pub status: PayoutStatus,
@@ -80,6 +81,7 @@ pub struct Payout {
     pub sepa_file_id: Option<SepaFileId>,
     pub paid_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "decimal_string")]
+    #[schema(value_type = String, example = "0.00")]
     pub reversed_amount: Decimal,
     /// The parts `last_error` is made of.
     #[serde(skip)]

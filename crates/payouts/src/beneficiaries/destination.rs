@@ -76,13 +76,18 @@ pub enum PayoutMethod {
     Manual,
 }
 
-/// A payout method as JSON has it, before the fields are matched with the kind.
-#[derive(Deserialize)]
+/// A payout method as JSON has it, before the fields are matched with the kind: `sepa` takes an
+/// `iban` and optionally a `bic`, `stripe_connect` an `account` (`acct_…`), `manual` neither.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PayoutMethod)]
 #[serde(deny_unknown_fields)]
-struct MethodFields {
+pub(crate) struct MethodFields {
     kind: MethodKind,
+    #[schema(value_type = Option<String>, example = "DE89370400440532013000")]
     iban: Option<Iban>,
+    #[schema(value_type = Option<String>, example = "COBADEFFXXX")]
     bic: Option<Bic>,
+    #[schema(value_type = Option<String>)]
     account: Option<StripeAccount>,
 }
 
@@ -121,7 +126,7 @@ impl PayoutMethod {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MethodKind {
     Sepa,

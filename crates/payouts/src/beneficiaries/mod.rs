@@ -23,6 +23,7 @@ use zbor_audit::UserId;
 use zbor_campaigns::CampaignId;
 
 pub(crate) use destination::payee_destination;
+use destination::MethodFields;
 pub use destination::{MethodKind, PayeeFingerprint, PayoutMethod, StripeAccount};
 pub(crate) use personal::{contact_field, name_field, note_field, Personal};
 pub use store::{
@@ -39,7 +40,20 @@ pub const NOTE_LEN_MAX: usize = 2_000;
 /// Stripe's ids are `acct_` and 16 characters today; room for growth, not for abuse.
 pub const STRIPE_ACCOUNT_LEN_MAX: usize = 64;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
+)]
 #[sqlx(transparent)]
 #[serde(transparent)]
 pub struct BeneficiaryId(i64);
@@ -63,13 +77,14 @@ impl fmt::Display for BeneficiaryId {
 /// A beneficiary to create, as it arrives (JSON or a CSV row). Checked by [`create`]: a name of
 /// 1 to 200 characters, a contact of at most 500 and a note of at most 2,000. `Debug` shows
 /// only the masked payout method.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBeneficiary {
     pub name: String,
     /// How coordinators reach the beneficiary or their family (phone, Signal, e-mail); optional.
     #[serde(default)]
     pub contact: String,
+    #[schema(value_type = MethodFields)]
     pub method: PayoutMethod,
     #[serde(default)]
     pub note: String,
@@ -82,11 +97,12 @@ impl fmt::Debug for NewBeneficiary {
 }
 
 /// A change to a beneficiary; absent fields stay as they are.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeneficiaryUpdate {
     pub name: Option<String>,
     pub contact: Option<String>,
+    #[schema(value_type = Option<MethodFields>)]
     pub method: Option<PayoutMethod>,
     pub note: Option<String>,
 }
@@ -114,7 +130,7 @@ impl fmt::Debug for BeneficiaryUpdate {
 
 /// A beneficiary as zbor shows it without revealing anything: no name, contact, note or full
 /// account, only the method and the masked account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Beneficiary {
     pub id: BeneficiaryId,
     pub campaign_id: CampaignId,
@@ -124,6 +140,7 @@ pub struct Beneficiary {
     /// Other beneficiaries (in any campaign) with the same IBAN: flagged for the treasurers, not
     /// refused, since a family may share one account.
     pub duplicate_of: Vec<BeneficiaryId>,
+    #[schema(value_type = String)]
     pub payee_fingerprint: PayeeFingerprint,
     /// Who set the current destination (none: the host's command line).
     pub destination_set_by: Option<UserId>,
@@ -147,15 +164,17 @@ impl Beneficiary {
 
 /// A beneficiary with their personal data decrypted, from [`reveal`]. Serializes everything
 /// (for the one response that shows it); `Debug` shows nothing personal.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct RevealedBeneficiary {
     pub id: BeneficiaryId,
     pub campaign_id: CampaignId,
     pub name: String,
     pub contact: String,
     #[serde(serialize_with = "serialize_revealed_method")]
+    #[schema(value_type = MethodFields)]
     pub method: PayoutMethod,
     pub note: String,
+    #[schema(value_type = String)]
     pub payee_fingerprint: PayeeFingerprint,
 }
 
@@ -187,7 +206,7 @@ fn serialize_revealed_method<S: serde::Serializer>(method: &PayoutMethod, s: S) 
 }
 
 /// The result of [`update`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Updated {
     pub beneficiary: Beneficiary,
     /// The payout destination changed: approvals that signed the old fingerprint no longer hold.
@@ -202,7 +221,7 @@ pub struct DuplicateGroup {
 }
 
 /// One destination a treasurer confirms: the beneficiary and the fingerprint they were shown.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirmation {
     pub beneficiary: BeneficiaryId,

@@ -14,36 +14,33 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+use zbor_auth::UserId;
 use zbor_payouts::beneficiaries::{
-    self, Beneficiary, BeneficiaryId, BeneficiaryUpdate, NewBeneficiary, Updated,
+    self, Beneficiary, BeneficiaryId, BeneficiaryUpdate, NewBeneficiary, RevealedBeneficiary, Updated,
 };
 use zbor_payouts::import;
 use zbor_vault::DataKey;
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath};
-use super::payouts::{TREASURY, TREASURY_READ};
+use super::openapi::{ErrorBody, ErrorDetail};
+use super::payouts::{FreshCode, TREASURY, TREASURY_READ};
 use super::{ApiError, AppState};
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
-use axum::Router;
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::from(
-        Router::new()
-            .route("/api/v1/campaigns/{slug}/beneficiaries", post(create).get(list))
-            .route("/api/v1/campaigns/{slug}/beneficiaries/duplicates", get(duplicates))
-            .route(
-                "/api/v1/campaigns/{slug}/beneficiaries/import",
-                post(import).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES_MAX)),
-            )
-            .route("/api/v1/beneficiaries/confirmations", post(confirm))
-            .route("/api/v1/beneficiaries/unconfirmed", get(unconfirmed))
-            .route("/api/v1/beneficiaries/{id}", patch(update))
-            .route("/api/v1/beneficiaries/{id}/reveal", post(reveal)),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(duplicates))
+        .routes(routes!(import).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES_MAX)))
+        .routes(routes!(confirm))
+        .routes(routes!(unconfirmed))
+        .routes(routes!(update))
+        .routes(routes!(reveal))
 }
 
 /// The largest CSV body accepted by the import route: the importer's own limit.
@@ -59,8 +56,21 @@ async fn campaign_id(state: &AppState, slug: &str) -> Result<zbor_campaigns::Cam
     Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id)
 }
 
-/// `POST /api/v1/campaigns/{slug}/beneficiaries {name, contact?, method, note?}`: 201 with the
-/// non-personal view; the same IBAN as another beneficiary is flagged in `duplicate_of`.
+/// Adds a beneficiary; the answer is the non-personal view, and the same IBAN as another
+/// beneficiary's is flagged in `duplicate_of`. The destination awaits a second treasurer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{slug}/beneficiaries",
+    tag = "beneficiaries",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    request_body = NewBeneficiary,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = CREATED, description = "the beneficiary (nothing personal)", body = Beneficiary),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "a field is invalid (an IBAN's check digits, a BIC); never quoting the value", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,23 +87,53 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(beneficiary)))
 }
 
-/// `GET /api/v1/campaigns/{slug}/beneficiaries`: oldest first, nothing personal.
+#[derive(Serialize, ToSchema)]
+pub struct Beneficiaries {
+    pub beneficiaries: Vec<Beneficiary>,
+}
+
+/// The campaign's beneficiaries, oldest first, nothing personal.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{slug}/beneficiaries",
+    tag = "beneficiaries",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = OK, description = "the beneficiaries", body = Beneficiaries),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Beneficiaries>, ApiError> {
     caller.require(TREASURY_READ)?;
     // the list itself decrypts nothing, but the data it describes is only usable with the key,
     // and a server without it must not look as if it had no beneficiaries
     data_key(&state)?;
     let campaign = campaign_id(&state, &slug).await?;
     let beneficiaries = beneficiaries::list(&state.pool, campaign).await?;
-    Ok(Json(json!({ "beneficiaries": beneficiaries })))
+    Ok(Json(Beneficiaries { beneficiaries }))
 }
 
-/// `PATCH /api/v1/beneficiaries/{id} {name?, contact?, method?, note?}`: audited with the names
-/// of the fields sent and whether the payout destination changed, never their values.
+/// Changes any of name, contact, method, note: audited with the names of the fields sent and
+/// whether the payout destination changed, never their values. A changed destination awaits a
+/// second treasurer again.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/beneficiaries/{id}",
+    tag = "beneficiaries",
+    params(("id" = i64, Path, description = "the beneficiary's id")),
+    request_body = BeneficiaryUpdate,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the beneficiary, and whether the payee changed", body = Updated),
+        (status = NOT_FOUND, description = "no such beneficiary", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "a field is invalid; never quoting the value", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -112,19 +152,33 @@ pub async fn update(
     Ok(Json(updated))
 }
 
-/// `GET /api/v1/beneficiaries/unconfirmed`: every campaign's beneficiaries whose new or changed
-/// destination awaits a second treasurer (masked, with who set it), oldest first.
+/// Destinations awaiting a second treasurer, and who is asking (one may not confirm one's own).
+#[derive(Serialize, ToSchema)]
+pub struct Unconfirmed {
+    pub beneficiaries: Vec<Beneficiary>,
+    pub me: UserId,
+}
+
+/// Every campaign's beneficiaries whose new or changed destination awaits a second treasurer
+/// (masked, with who set it), oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/beneficiaries/unconfirmed",
+    tag = "beneficiaries",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = OK, description = "the beneficiaries awaiting confirmation", body = Unconfirmed)),
+)]
 pub async fn unconfirmed(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Unconfirmed>, ApiError> {
     caller.require(TREASURY)?;
     data_key(&state)?;
     let waiting = beneficiaries::unconfirmed(&state.pool, 1_000).await?;
-    Ok(Json(json!({ "beneficiaries": waiting, "me": caller.user_id()? })))
+    Ok(Json(Unconfirmed { beneficiaries: waiting, me: caller.user_id()? }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirmations {
     /// Each beneficiary with the `payee_fingerprint` the confirmer was shown.
@@ -133,35 +187,59 @@ pub struct Confirmations {
     totp: String,
 }
 
-/// `POST /api/v1/beneficiaries/confirmations {beneficiaries: [{beneficiary, payee_fingerprint}],
-/// totp}`: a second treasurer confirms new or changed destinations (not their own), all or
-/// nothing, with a fresh one-time code; only then can those beneficiaries be put in a batch.
+#[derive(Serialize, ToSchema)]
+pub struct DestinationsConfirmed {
+    pub confirmed: Vec<BeneficiaryId>,
+}
+
+/// A second treasurer confirms new or changed destinations (not their own), all or nothing, with
+/// a fresh one-time code; only then can those beneficiaries be put in a batch. Each carries the
+/// `payee_fingerprint` the confirmer was shown, so a destination changed meanwhile is refused.
 /// Audited in the same transaction, one entry per beneficiary confirmed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/beneficiaries/confirmations",
+    tag = "beneficiaries",
+    request_body = Confirmations,
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "confirmed", body = DestinationsConfirmed),
+        (status = NOT_FOUND, description = "no such beneficiary", body = ErrorBody),
+        (status = CONFLICT, description = "one's own destination, or it changed since it was shown", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+    )
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<Confirmations>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DestinationsConfirmed>, ApiError> {
     caller.require(TREASURY)?;
     let user = caller.user_id()?;
     super::payouts::second_factor(&state, user, &body.totp).await?;
     let mut db = state.pool.begin().await?;
     let confirmed = beneficiaries::confirm_in(&mut db, &body.beneficiaries, &caller.actor()).await?;
     db.commit().await?;
-    Ok(Json(json!({ "confirmed": confirmed })))
+    Ok(Json(DestinationsConfirmed { confirmed }))
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FreshCode {
-    /// A fresh code from the caller's authenticator app.
-    totp: String,
-}
-
-/// `POST /api/v1/beneficiaries/{id}/reveal {totp}`: the decrypted personal data, for treasurers
-/// only, with a fresh one-time code (a stolen session cookie alone reveals nobody; wrong codes
-/// count towards the account's lock). The audit entry is written before the response exists;
-/// if it cannot be written, the decrypted data is dropped and the caller gets a 500.
+/// The decrypted personal data, for treasurers only, with a fresh one-time code (a stolen session
+/// cookie alone reveals nobody; wrong codes count towards the account's lock). The audit entry is
+/// written before the response exists; if it cannot be written, the decrypted data is dropped and
+/// the caller gets a 500.
+#[utoipa::path(
+    post,
+    path = "/api/v1/beneficiaries/{id}/reveal",
+    tag = "beneficiaries",
+    params(("id" = i64, Path, description = "the beneficiary's id")),
+    request_body = FreshCode,
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the personal data, never cached", body = RevealedBeneficiary),
+        (status = NOT_FOUND, description = "no such beneficiary", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+    )
+)]
 pub async fn reveal(
     State(state): State<AppState>,
     caller: Caller,
@@ -178,9 +256,33 @@ pub async fn reveal(
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(revealed)).into_response())
 }
 
-/// `POST /api/v1/campaigns/{slug}/beneficiaries/import` with a `text/csv` body (see
-/// `zbor_payouts::import` for the columns): all or nothing. 200 with `{created, errors: []}`, or
-/// 422 with every bad row's line and problem and nothing imported.
+/// An import refused for its rows: every bad row's line and problem, never a value.
+#[derive(Serialize, ToSchema)]
+pub struct ImportRefused {
+    /// `invalid_rows`.
+    pub error: ErrorDetail,
+    /// 0: nothing was imported.
+    pub created: usize,
+    pub errors: Vec<import::RowError>,
+}
+
+/// Imports beneficiaries from a CSV file (columns `name,contact,iban,bic,stripe_account,note`;
+/// `,` or `;`), all or nothing. Every destination awaits a second treasurer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{slug}/beneficiaries/import",
+    tag = "beneficiaries",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    request_body(content = String, content_type = "text/csv", description = "the file, at most 16 MiB and 20,000 rows"),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "every row imported", body = import::ImportReport),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = PAYLOAD_TOO_LARGE, description = "larger than 16 MiB", body = ErrorBody),
+        (status = UNSUPPORTED_MEDIA_TYPE, description = "not sent as text/csv", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "bad rows (nothing imported), or not this CSV at all", body = ImportRefused),
+    )
+)]
 pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
@@ -200,11 +302,7 @@ pub async fn import(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Ok(error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                &format!("the file is larger than {} MiB; split it", IMPORT_BODY_BYTES_MAX / 1024 / 1024),
-            ));
+            return Err(ApiError::TooLarge("16 MiB: split the file"));
         }
         Err(rejection) => return Err(ApiError::BadRequest(rejection.body_text())),
     };
@@ -213,41 +311,60 @@ pub async fn import(
     let mut db = state.pool.begin().await?;
     let report = import::import_csv_in(&mut db, key, campaign, &body[..], &caller.actor(), |_, _| {}).await?;
     if !report.errors.is_empty() {
-        #[derive(Serialize)]
-        struct Refused<'a> {
-            error: serde_json::Value,
-            #[serde(flatten)]
-            report: &'a import::ImportReport,
-        }
         let message = format!("{} row(s) are invalid; nothing was imported", report.errors.len());
-        let error = json!({ "code": "invalid_rows", "message": message });
-        return Ok(
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(Refused { error, report: &report })).into_response()
-        );
+        let refused = ImportRefused {
+            error: ErrorDetail { code: "invalid_rows".into(), message },
+            created: report.created,
+            errors: report.errors,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(refused)).into_response());
     }
     db.commit().await?;
     Ok(Json(report).into_response())
 }
 
-/// `GET /api/v1/campaigns/{slug}/beneficiaries/duplicates`: the groups of beneficiaries (ids,
-/// in any campaign) sharing an IBAN with one of this campaign's.
+/// Beneficiaries (in any campaign) sharing one IBAN.
+#[derive(Serialize, ToSchema)]
+pub struct DuplicateGroup {
+    pub masked_iban: String,
+    pub beneficiaries: Vec<BeneficiaryId>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Duplicates {
+    pub groups: Vec<DuplicateGroup>,
+}
+
+/// The groups of beneficiaries (ids, in any campaign) sharing an IBAN with one of this
+/// campaign's.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{slug}/beneficiaries/duplicates",
+    tag = "beneficiaries",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = OK, description = "the groups", body = Duplicates),
+        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+    )
+)]
 pub async fn duplicates(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(slug): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Duplicates>, ApiError> {
     caller.require(TREASURY)?;
     data_key(&state)?;
     let campaign = campaign_id(&state, &slug).await?;
-    let groups: Vec<serde_json::Value> = beneficiaries::duplicates(&state.pool, Some(campaign))
+    let groups = beneficiaries::duplicates(&state.pool, Some(campaign))
         .await?
         .into_iter()
-        .map(|group| {
-            let ids: Vec<BeneficiaryId> = group.beneficiaries.iter().map(|b| b.id).collect();
-            json!({ "masked_iban": group.masked_iban, "beneficiaries": ids })
+        .map(|group| DuplicateGroup {
+            masked_iban: group.masked_iban,
+            beneficiaries: group.beneficiaries.iter().map(|b| b.id).collect(),
         })
         .collect();
-    Ok(Json(json!({ "groups": groups })))
+    Ok(Json(Duplicates { groups }))
 }
 
 fn is_csv(headers: &HeaderMap) -> bool {
@@ -260,7 +377,7 @@ fn is_csv(headers: &HeaderMap) -> bool {
 
 /// The API's error envelope for the cases [`ApiError`] has no variant for.
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    (status, Json(ErrorBody::new(code, message))).into_response()
 }
 
 /// A JSON body whose errors never repeat what was sent: serde's messages quote the offending

@@ -41,6 +41,9 @@ pub enum ApiError {
     Internal(String),
     #[error("too many requests from this address: try again in {retry_after_seconds} s")]
     TooManyRequests { retry_after_seconds: u64 },
+    /// A body over the route's limit: 413, the only status no [`ErrorKind`] gives.
+    #[error("the body is larger than {0}")]
+    TooLarge(&'static str),
 }
 
 /// Every crate's error enum becomes an [`ApiError::Domain`], keeping its kind and code.
@@ -82,10 +85,14 @@ impl ApiError {
             ApiError::CheckoutNotConfigured => (ErrorKind::Unavailable, "checkout_not_configured"),
             ApiError::SepaNotConfigured => (ErrorKind::Unavailable, "sepa_not_configured"),
             ApiError::Database(_) | ApiError::Internal(_) => (ErrorKind::Internal, "internal"),
+            ApiError::TooLarge(_) => (ErrorKind::Malformed, "payload_too_large"),
         }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
+        if let ApiError::TooLarge(_) = self {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        }
         let (kind, code) = self.kind_and_code();
         (status(kind), code)
     }

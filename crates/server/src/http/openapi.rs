@@ -58,7 +58,7 @@ pub const CSRF: &str = "csrf";
                        session's CSRF token in `X-CSRF-Token`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
-    modifiers(&SecuritySchemes, &StandardErrors),
+    modifiers(&SecuritySchemes),
     components(schemas(ErrorBody)),
     tags(
         (name = "campaigns", description = "campaigns, their totals and live figures"),
@@ -107,7 +107,9 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Adds the answers every operation can give, unless its annotation already says more.
+/// Adds the answers every operation can give, unless its annotation already says more. Applied
+/// to the merged document in [`document`] (an `#[openapi(modifiers)]` runs before the areas'
+/// operations are merged in).
 struct StandardErrors;
 
 impl Modify for StandardErrors {
@@ -152,7 +154,9 @@ fn error(description: &str) -> RefOr<utoipa::openapi::Response> {
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        let document = super::api_router().into_openapi();
+        let mut document = super::api_router().into_openapi();
+        // After the merge: the areas' operations exist only now.
+        StandardErrors.modify(&mut document);
         // Serialising a tree of strings and maps cannot fail; an empty document would show it.
         serde_json::to_string(&document).unwrap_or_default()
     })

@@ -44,6 +44,7 @@ async fn campaign_for_page(state: &AppState, slug: &str) -> Result<Campaign, Api
     Ok(zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?)
 }
 
+/// The coordinators' page: the total climbing live, the chart, the latest donations.
 #[utoipa::path(
     get,
     path = "/dashboard/{slug}",
@@ -167,6 +168,7 @@ pub async fn thanks(
     Ok(page(html))
 }
 
+/// The donors' page's script.
 #[utoipa::path(
     get,
     path = "/assets/give.js",
@@ -179,6 +181,7 @@ pub async fn give_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], GIVE_JS).into_response()
 }
 
+/// The coordinators' page's script.
 #[utoipa::path(
     get,
     path = "/assets/dashboard.js",
@@ -191,6 +194,7 @@ pub async fn dashboard_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], DASHBOARD_JS).into_response()
 }
 
+/// The pages' styles.
 #[utoipa::path(
     get,
     path = "/assets/dashboard.css",

@@ -4,41 +4,40 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::Json;
-use axum::Router;
-use serde::Deserialize;
-use serde_json::json;
-use zbor_auth::Role;
-use zbor_payouts::batches::{self, Batch, NewItem, Refusal};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zbor_auth::{Role, UserId};
+use zbor_payouts::batches::{self, Approved, Batch, BatchSummary, NewItem, Refusal};
 use zbor_payouts::{sepa_files, switch, treasury, BatchId, PayoutId, SepaFileId};
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::from(
-        Router::new()
-            .route("/api/v1/campaigns/{slug}/payout-batches", post(create))
-            .route("/api/v1/payout-batches/{id}", get(show))
-            .route("/api/v1/payout-batches/{id}/approvals", post(approve))
-            .route("/api/v1/payout-batches", get(list))
-            .route("/api/v1/payout-batches/{id}/cancel", post(cancel_batch))
-            .route("/api/v1/payouts/switch", get(switch_state))
-            .route("/api/v1/payouts/pause", post(pause))
-            .route("/api/v1/payouts/resume", post(resume))
-            .route("/api/v1/payouts/{id}", get(show_payout))
-            .route("/api/v1/payouts/{id}/paid", post(mark_paid))
-            .route("/api/v1/payouts/{id}/returned", post(mark_returned))
-            .route("/api/v1/payouts/{id}/retry", post(retry))
-            .route("/api/v1/payouts/{id}/cancel", post(cancel))
-            .route("/api/v1/payout-batches/{id}/sepa-files", post(create_sepa_file))
-            .route("/api/v1/sepa-files/{id}", get(show_sepa_file))
-            .route("/api/v1/sepa-files/{id}/pain.001.xml", post(download_sepa_file))
-            .route("/api/v1/sepa-files/{id}/confirm", post(confirm_sepa_file)),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(show))
+        .routes(routes!(approve))
+        .routes(routes!(list))
+        .routes(routes!(cancel_batch))
+        .routes(routes!(switch_state))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(show_payout))
+        .routes(routes!(mark_paid))
+        .routes(routes!(mark_returned))
+        .routes(routes!(retry))
+        .routes(routes!(cancel))
+        .routes(routes!(create_sepa_file))
+        .routes(routes!(show_sepa_file))
+        .routes(routes!(download_sepa_file))
+        .routes(routes!(confirm_sepa_file))
 }
 
 /// Who works with payout batches.
@@ -46,13 +45,28 @@ pub const TREASURY: &[Role] = &[Role::Treasurer];
 /// Who may look at them.
 pub const TREASURY_READ: &[Role] = &[Role::Treasurer, Role::Admin];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBatch {
     items: Vec<NewItem>,
 }
 
-/// `POST /api/v1/campaigns/{slug}/payout-batches {items: [{beneficiary, amount}]}`
+/// A treasurer proposes a batch of payouts from the campaign's funds; it waits for the approvals
+/// the campaign requires, none of them its creator's.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{slug}/payout-batches",
+    tag = "payouts",
+    params(("slug" = String, Path, description = "the campaign's URL name")),
+    request_body = NewBatch,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = CREATED, description = "the batch, awaiting approvals", body = Batch),
+        (status = NOT_FOUND, description = "no such campaign or beneficiary", body = ErrorBody),
+        (status = CONFLICT, description = "a beneficiary's destination is not confirmed, or is in another batch", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "an amount or the item list is invalid", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -71,7 +85,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(batches::batch(&state.pool, id).await?)))
 }
 
-/// `GET /api/v1/payout-batches/{id}`: the batch, its approvals and every item's state.
+/// The batch, its approvals and every item's state.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payout-batches/{id}",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the batch's id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = OK, description = "the batch", body = Batch),
+        (status = NOT_FOUND, description = "no such batch", body = ErrorBody),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,7 +106,7 @@ pub async fn show(
     Ok(Json(batches::batch(&state.pool, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approval {
     /// The content hash shown with the batch: what this approval signs.
@@ -90,13 +115,47 @@ pub struct Approval {
     totp: String,
 }
 
-/// `POST /api/v1/payout-batches/{id}/approvals {content_hash, totp}`
+/// How many approvals a batch still needs.
+#[derive(Serialize, ToSchema)]
+pub struct ApprovalDetails {
+    pub more_needed: i32,
+}
+
+/// What an approval did.
+#[derive(Serialize, ToSchema)]
+pub struct ApprovalAnswer {
+    /// `approved` (more approvals needed) or `released` (the last one: the payouts are held and
+    /// queued).
+    #[schema(example = "released")]
+    pub outcome: &'static str,
+    pub details: ApprovalDetails,
+    pub batch: Batch,
+}
+
+/// A treasurer other than the creator approves the batch exactly as it was shown to them: the
+/// `content_hash` signs every item's beneficiary, destination and amount, and a fresh one-time
+/// code is asked for every approval. The last approval releases the batch.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payout-batches/{id}/approvals",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the batch's id")),
+    request_body = Approval,
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "approved, or released", body = ApprovalAnswer),
+        (status = FORBIDDEN, description = "the creator may not approve, or the second factor was not passed", body = ErrorBody),
+        (status = NOT_FOUND, description = "no such batch", body = ErrorBody),
+        (status = CONFLICT, description = "the batch changed since it was shown (another hash), was already approved by the caller, or is not awaiting approval; or the campaign lacks the funds", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+    )
+)]
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<BatchId>,
     ApiJson(approval): ApiJson<Approval>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ApprovalAnswer>, ApiError> {
     caller.require(TREASURY)?;
     let user = caller.user_id()?;
     second_factor(&state, user, &approval.totp).await?;
@@ -104,11 +163,16 @@ pub async fn approve(
     let outcome = batches::approve_in(&mut db, id, &caller.actor(), &approval.content_hash).await?;
     // the approval (or its refusal) and its audit entry commit together
     db.commit().await?;
-    let (status, details) = batches::describe(&outcome);
+    let (status, _) = batches::describe(&outcome);
     match outcome {
-        Ok(_) => Ok(Json(
-            json!({ "outcome": status, "details": details, "batch": batches::batch(&state.pool, id).await? }),
-        )),
+        Ok(approved) => {
+            let more_needed = match approved {
+                Approved::Waiting { more } => more,
+                Approved::Released => 0,
+            };
+            let batch = batches::batch(&state.pool, id).await?;
+            Ok(Json(ApprovalAnswer { outcome: status, details: ApprovalDetails { more_needed }, batch }))
+        }
         Err(Refusal::Creator) => Err(ApiError::Forbidden(Refusal::Creator.to_string())),
         Err(refusal @ Refusal::InsufficientFunds { .. }) => {
             Err(ApiError::InsufficientFunds(refusal.to_string()))
@@ -132,24 +196,52 @@ pub(super) async fn second_factor(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// How many, newest first: 100 when not given, at most 500.
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/payout-batches?limit=N`: newest first, with approvals and unfinished items.
+/// The batches, and who is asking (so the console can tell one's own from others').
+#[derive(Serialize, ToSchema)]
+pub struct BatchList {
+    pub me: Option<UserId>,
+    pub batches: Vec<BatchSummary>,
+}
+
+/// Payout batches, newest first, with approvals and unfinished items.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payout-batches",
+    tag = "payouts",
+    params(ListQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = OK, description = "the batches", body = BatchList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<BatchList>, ApiError> {
     caller.require(TREASURY_READ)?;
     let batches = batches::list(&state.pool, query.limit.unwrap_or(100)).await?;
-    Ok(Json(json!({ "me": caller.0.user, "batches": batches })))
+    Ok(Json(BatchList { me: caller.0.user, batches }))
 }
 
-/// `POST /api/v1/payout-batches/{id}/cancel`: a batch still awaiting approval ends whole.
+/// A batch still awaiting approval ends whole.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payout-batches/{id}/cancel",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the batch's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the batch, cancelled", body = Batch),
+        (status = NOT_FOUND, description = "no such batch", body = ErrorBody),
+        (status = CONFLICT, description = "the batch is no longer awaiting approval", body = ErrorBody),
+    )
+)]
 pub async fn cancel_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -163,7 +255,18 @@ pub async fn cancel_batch(
     Ok(Json(batches::batch(&state.pool, id).await?))
 }
 
-/// `GET /api/v1/payouts/{id}`
+/// One payout: its state, attempts, last error (sealed words only for treasurers with the key).
+#[utoipa::path(
+    get,
+    path = "/api/v1/payouts/{id}",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the payout's id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = OK, description = "the payout", body = treasury::Payout),
+        (status = NOT_FOUND, description = "no such payout", body = ErrorBody),
+    )
+)]
 pub async fn show_payout(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,14 +276,14 @@ pub async fn show_payout(
     Ok(Json(treasury::get(&state.pool, id).await?.opened(state.data_key.as_ref())?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
     #[serde(default)]
     note: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     #[serde(default)]
@@ -204,8 +307,21 @@ async fn payout_action(
     Ok(Json(treasury::get(&state.pool, id).await?.opened(state.data_key.as_ref())?))
 }
 
-/// `POST /api/v1/payouts/{id}/paid {note}`: a manual payout handed over, or one SEPA payout the
-/// bank executed. The note is sealed and never in the audit log.
+/// A manual payout handed over, or one SEPA payout the bank executed. The note is sealed and
+/// never in the audit log.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payouts/{id}/paid",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the payout's id")),
+    request_body = Note,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the payout, paid", body = treasury::Payout),
+        (status = NOT_FOUND, description = "no such payout", body = ErrorBody),
+        (status = CONFLICT, description = "not possible in the payout's state", body = ErrorBody),
+    )
+)]
 pub async fn mark_paid(
     State(state): State<AppState>,
     caller: Caller,
@@ -217,8 +333,21 @@ pub async fn mark_paid(
     payout_action(&state, &caller, id, treasury::TreasurerAction::MarkPaid { key, note: &note.note }).await
 }
 
-/// `POST /api/v1/payouts/{id}/returned {reason}`: the bank sent a SEPA payout back. The bank's
-/// words are sealed (they may name the person); its code stays in clear.
+/// The bank sent a SEPA payout back. The bank's words are sealed (they may name the person); its
+/// code stays in clear.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payouts/{id}/returned",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the payout's id")),
+    request_body = Reason,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the payout, failed and reversed", body = treasury::Payout),
+        (status = NOT_FOUND, description = "no such payout", body = ErrorBody),
+        (status = CONFLICT, description = "not possible in the payout's state", body = ErrorBody),
+    )
+)]
 pub async fn mark_returned(
     State(state): State<AppState>,
     caller: Caller,
@@ -229,7 +358,19 @@ pub async fn mark_returned(
     payout_action(&state, &caller, id, action).await
 }
 
-/// `POST /api/v1/payouts/{id}/retry`: a failed payout is tried again.
+/// A failed payout is tried again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payouts/{id}/retry",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the payout's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the payout, queued again", body = treasury::Payout),
+        (status = NOT_FOUND, description = "no such payout", body = ErrorBody),
+        (status = CONFLICT, description = "not possible in the payout's state", body = ErrorBody),
+    )
+)]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
@@ -238,7 +379,19 @@ pub async fn retry(
     payout_action(&state, &caller, id, treasury::TreasurerAction::Retry).await
 }
 
-/// `POST /api/v1/payouts/{id}/cancel`: the hold is voided; the funds are the campaign's again.
+/// The hold is voided; the funds are the campaign's again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payouts/{id}/cancel",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the payout's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the payout, cancelled", body = treasury::Payout),
+        (status = NOT_FOUND, description = "no such payout", body = ErrorBody),
+        (status = CONFLICT, description = "not possible in the payout's state", body = ErrorBody),
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
@@ -247,7 +400,14 @@ pub async fn cancel(
     payout_action(&state, &caller, id, treasury::TreasurerAction::Cancel).await
 }
 
-/// `GET /api/v1/payouts/switch`: paused or running, and the resume votes so far.
+/// Paused or running, and the resume votes so far.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payouts/switch",
+    tag = "payouts",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = OK, description = "the pause switch", body = switch::SwitchState)),
+)]
 pub async fn switch_state(
     State(state): State<AppState>,
     caller: Caller,
@@ -256,34 +416,72 @@ pub async fn switch_state(
     Ok(Json(switch::state(&state.pool).await?.opened(state.data_key.as_ref())?))
 }
 
-/// `POST /api/v1/payouts/pause {reason}`: every payout not yet on its way stops at once.
+/// The switch after a pause.
+#[derive(Serialize, ToSchema)]
+pub struct Paused {
+    /// Always true.
+    pub paused: bool,
+    /// False when payouts were already paused.
+    pub paused_now: bool,
+    pub switch: switch::SwitchState,
+}
+
+/// Every payout not yet on its way stops at once (any treasurer, or an admin, alone).
+#[utoipa::path(
+    post,
+    path = "/api/v1/payouts/pause",
+    tag = "payouts",
+    request_body = Reason,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses((status = OK, description = "paused", body = Paused)),
+)]
 pub async fn pause(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(reason): ApiJson<Reason>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Paused>, ApiError> {
     caller.require(BRAKE)?;
     let actor = caller.actor();
     let mut db = state.pool.begin().await?;
     let paused_now = switch::pause_in(&mut db, state.data_key.as_ref(), &actor, &reason.reason).await?;
     db.commit().await?;
-    Ok(Json(
-        json!({ "paused": true, "paused_now": paused_now, "switch": switch::state(&state.pool).await?.opened(state.data_key.as_ref())? }),
-    ))
+    let switch = switch::state(&state.pool).await?.opened(state.data_key.as_ref())?;
+    Ok(Json(Paused { paused: true, paused_now, switch }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resume {
+    /// A fresh code from the caller's authenticator app.
     totp: String,
 }
 
-/// `POST /api/v1/payouts/resume {totp}`: the second distinct treasurer's call resumes.
+/// The switch after a call to resume.
+#[derive(Serialize, ToSchema)]
+pub struct ResumeAnswer {
+    /// `resumed`, or `waiting_for_another` treasurer.
+    pub outcome: switch::Resumed,
+    pub switch: switch::SwitchState,
+}
+
+/// Asks to resume payouts; the second distinct treasurer's call resumes them.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payouts/resume",
+    tag = "payouts",
+    request_body = Resume,
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "resumed, or waiting for another treasurer", body = ResumeAnswer),
+        (status = CONFLICT, description = "not paused, or the caller already asked", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+    )
+)]
 pub async fn resume(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(resume): ApiJson<Resume>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ResumeAnswer>, ApiError> {
     caller.require(TREASURY)?;
     let user = caller.user_id()?;
     second_factor(&state, user, &resume.totp).await?;
@@ -295,21 +493,36 @@ pub async fn resume(
             Err(ApiError::Conflict("you already asked to resume: another treasurer must too".into()))
         }
         switch::Resumed::NotPaused => Err(ApiError::Conflict("payouts are not paused".into())),
-        switch::Resumed::Resumed | switch::Resumed::WaitingForAnother => Ok(Json(
-            json!({ "outcome": outcome, "switch": switch::state(&state.pool).await?.opened(state.data_key.as_ref())? }),
-        )),
+        switch::Resumed::Resumed | switch::Resumed::WaitingForAnother => {
+            let switch = switch::state(&state.pool).await?.opened(state.data_key.as_ref())?;
+            Ok(Json(ResumeAnswer { outcome, switch }))
+        }
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSepaFile {
     /// When the bank should execute it; default: the next day.
     requested_execution_date: Option<chrono::NaiveDate>,
 }
 
-/// `POST /api/v1/payout-batches/{id}/sepa-files {requested_execution_date?}`: a file of the
-/// batch's approved SEPA payouts; they become `sent`.
+/// A pain.001 file of the released batch's SEPA payouts; they become `sent`. A payout whose
+/// beneficiary's destination differs from the approved one is left out and failed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/payout-batches/{id}/sepa-files",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the batch's id")),
+    request_body = NewSepaFile,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = CREATED, description = "the file", body = sepa_files::SepaFile),
+        (status = NOT_FOUND, description = "no such batch", body = ErrorBody),
+        (status = CONFLICT, description = "no SEPA payouts ready in the batch, or every destination changed since approval", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "the date is not from today to a year ahead", body = ErrorBody),
+    )
+)]
 pub async fn create_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
@@ -340,7 +553,18 @@ pub async fn create_sepa_file(
     Ok((StatusCode::CREATED, Json(file)))
 }
 
-/// `GET /api/v1/sepa-files/{id}`
+/// A SEPA file's summary (no personal data).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sepa-files/{id}",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the file's id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = OK, description = "the file", body = sepa_files::SepaFile),
+        (status = NOT_FOUND, description = "no such file", body = ErrorBody),
+    )
+)]
 pub async fn show_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
@@ -350,15 +574,28 @@ pub async fn show_sepa_file(
     Ok(Json(sepa_files::get(&state.pool, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FreshCode {
-    totp: String,
+    /// A fresh code from the caller's authenticator app.
+    pub(super) totp: String,
 }
 
-/// `POST /api/v1/sepa-files/{id}/pain.001.xml {totp}`: the file for the bank. It holds
-/// beneficiaries' names and IBANs in clear, so each download is a reveal: a fresh one-time code,
-/// audited first, never cached.
+/// The file for the bank. It holds beneficiaries' names and IBANs in clear, so each download is
+/// a reveal: a fresh one-time code, audited first, never cached.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sepa-files/{id}/pain.001.xml",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the file's id")),
+    request_body = FreshCode,
+    security(("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the pain.001.001.09 document", content_type = "application/xml", body = String),
+        (status = NOT_FOUND, description = "no such file", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+    )
+)]
 pub async fn download_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
@@ -385,17 +622,35 @@ pub async fn download_sepa_file(
         .into_response())
 }
 
-/// `POST /api/v1/sepa-files/{id}/confirm`: the bank executed the file; its payouts still `sent`
-/// are paid.
+/// The payouts a confirmation paid, and the file.
+#[derive(Serialize, ToSchema)]
+pub struct SepaFileConfirmed {
+    pub paid: usize,
+    pub file: sepa_files::SepaFile,
+}
+
+/// The bank executed the file; its payouts still `sent` are paid.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sepa-files/{id}/confirm",
+    tag = "payouts",
+    params(("id" = i64, Path, description = "the file's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "confirmed", body = SepaFileConfirmed),
+        (status = NOT_FOUND, description = "no such file", body = ErrorBody),
+        (status = CONFLICT, description = "already confirmed", body = ErrorBody),
+    )
+)]
 pub async fn confirm_sepa_file(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<SepaFileId>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SepaFileConfirmed>, ApiError> {
     caller.require(TREASURY)?;
     caller.user_id()?; // a person answers for it, not the bootstrap token
     let mut db = state.pool.begin().await?;
     let paid = sepa_files::confirm_in(&mut db, id, &caller.actor()).await?;
     db.commit().await?;
-    Ok(Json(json!({ "paid": paid, "file": sepa_files::get(&state.pool, id).await? })))
+    Ok(Json(SepaFileConfirmed { paid, file: sepa_files::get(&state.pool, id).await? }))
 }

@@ -3,43 +3,43 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
 use axum::Json;
-use axum::Router;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use zbor_auth::staff::RequestKind;
-use zbor_auth::{sessions, Login, Role, UserId, Via};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zbor_auth::staff::{Confirmed, RequestKind, SessionView, StaffRequest, TokenView};
+use zbor_auth::{sessions, Login, Role, TotpEnrolment, User, UserId, Via};
 use zbor_errors::Classified;
 use zbor_vault::DataKey;
 
 use super::auth::{session_token, Caller, PEOPLE_ADMIN, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use super::extract::{ApiJson, ApiPath};
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 
 /// This area's routes; `http::router` merges every area's.
-pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::from(
-        Router::new()
-            .route("/api/v1/session", post(login).delete(logout))
-            .route("/api/v1/me", get(me))
-            .route("/api/v1/me/totp", post(totp_begin))
-            .route("/api/v1/me/totp/confirm", post(totp_confirm))
-            .route("/api/v1/me/tokens", post(create_token).get(list_tokens))
-            .route("/api/v1/me/tokens/{id}", delete(revoke_own_token))
-            .route("/api/v1/me/sessions", get(list_sessions))
-            .route("/api/v1/me/sessions/{id}", delete(end_own_session))
-            .route("/api/v1/me/password", post(change_password))
-            .route("/api/v1/users", post(create_user))
-            .route("/api/v1/users/{id}", patch(update_user))
-            .route("/api/v1/users/{id}/disable", post(disable_user))
-            .route("/api/v1/users/{id}/password-reset", post(request_password_reset))
-            .route("/api/v1/users/{id}/second-factor-reset", post(request_second_factor_reset))
-            .route("/api/v1/users/{id}/tokens/{token}", delete(revoke_token))
-            .route("/api/v1/staff-requests", get(list_requests))
-            .route("/api/v1/staff-requests/{id}/confirm", post(confirm_request))
-            .route("/api/v1/staff-requests/{id}/cancel", post(cancel_request)),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login, logout))
+        .routes(routes!(me))
+        .routes(routes!(totp_begin))
+        .routes(routes!(totp_confirm))
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_own_token))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_own_session))
+        .routes(routes!(change_password))
+        .routes(routes!(create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(request_second_factor_reset))
+        .routes(routes!(revoke_token))
+        .routes(routes!(list_requests))
+        .routes(routes!(confirm_request))
+        .routes(routes!(cancel_request))
 }
 
 fn data_key(state: &AppState) -> Result<&DataKey, ApiError> {
@@ -56,8 +56,42 @@ fn session_cookie(state: &AppState, value: &str, max_age_seconds: i64) -> String
     }
 }
 
-/// `POST /api/v1/session {email, password, totp?}`: a console session as an HttpOnly cookie,
-/// and the CSRF token the console sends back on every change.
+/// The signed-in user, as login shows it (the email stays out of it).
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    pub id: UserId,
+    pub role: Role,
+    pub second_factor_enrolled: bool,
+    /// False while the role awaits a second person's confirmation.
+    pub role_confirmed: bool,
+}
+
+/// A new console session; its token is in the `Set-Cookie` header, never in the body.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    pub user: SignedIn,
+    /// Whether this session passed the second factor (the code was given and right).
+    pub second_factor: bool,
+    /// Sent back in `X-CSRF-Token` with every change made with this session.
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A console session as an HttpOnly cookie, and the CSRF token the console sends back on every
+/// change. Five failures lock the account for 15 minutes; attempts are limited per address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    tag = "people",
+    request_body = Login,
+    responses(
+        (status = OK, description = "signed in; the session cookie is set", body = LoggedIn,
+         headers(("Set-Cookie" = String, description = "the session cookie (HttpOnly, SameSite=Strict)"))),
+        (status = UNAUTHORIZED, description = "wrong email, password or code, or the account is locked", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "a field is invalid", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many attempts from this address; try again after `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     client: super::limits::ClientAddress,
@@ -79,13 +113,17 @@ pub async fn login(
     let session = sessions::create_session(&state.pool, user.id, second_factor).await?;
     let max_age = session.expires_at.signed_duration_since(chrono::Utc::now()).num_seconds();
     tracing::info!(user = %user.id, second_factor, "logged in");
-    let body = json!({
-        "user": { "id": user.id, "role": user.role, "second_factor_enrolled": user.second_factor_enrolled,
-                  "role_confirmed": user.role_confirmed },
-        "second_factor": second_factor,
-        "csrf_token": session.csrf_token,
-        "expires_at": session.expires_at,
-    });
+    let body = LoggedIn {
+        user: SignedIn {
+            id: user.id,
+            role: user.role,
+            second_factor_enrolled: user.second_factor_enrolled,
+            role_confirmed: user.role_confirmed,
+        },
+        second_factor,
+        csrf_token: session.csrf_token,
+        expires_at: session.expires_at,
+    };
     Ok(([(header::SET_COOKIE, session_cookie(&state, &session.token, max_age))], NO_STORE, Json(body))
         .into_response())
 }
@@ -93,7 +131,14 @@ pub async fn login(
 /// Responses that carry a credential or a secret are never stored by a browser or a proxy.
 pub(super) const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
-/// `DELETE /api/v1/session`: ends the session (and clears the cookie).
+/// Ends the session (and clears the cookie).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/session",
+    tag = "people",
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses((status = NO_CONTENT, description = "signed out; the cookie is cleared")),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,8 +150,27 @@ pub async fn logout(
     Ok(([(header::SET_COOKIE, session_cookie(&state, "", 0))], StatusCode::NO_CONTENT).into_response())
 }
 
-/// `GET /api/v1/me`
-pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// Who is calling, as the server sees it.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// None for the bootstrap token, which is nobody.
+    pub user: Option<User>,
+    pub role: Role,
+    /// Whether this session passed the second factor (never for an API token).
+    pub second_factor: bool,
+    /// The session's CSRF token (sessions only).
+    pub csrf_token: Option<String>,
+}
+
+/// Who is calling: the user, their role, whether the second factor was passed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "people",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = OK, description = "the caller", body = Me)),
+)]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, ApiError> {
     let principal = caller.0;
     let csrf_token = match &principal.via {
         Via::Session { csrf_token, .. } => Some(csrf_token.clone()),
@@ -116,28 +180,46 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Va
         Some(id) => Some(zbor_auth::user(&state.pool, data_key(&state)?, id).await?),
         None => None,
     };
-    Ok(Json(json!({
-        "user": user,
-        "role": principal.role,
-        "second_factor": principal.second_factor(),
-        "csrf_token": csrf_token,
-    })))
+    Ok(Json(Me { user, role: principal.role, second_factor: principal.second_factor(), csrf_token }))
 }
 
-/// `POST /api/v1/me/totp`: starts enrolment; the secret is shown once.
+/// Starts enrolling an authenticator app; the secret is shown once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/totp",
+    tag = "people",
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "the secret, once", body = TotpEnrolment),
+        (status = CONFLICT, description = "already enrolled", body = ErrorBody),
+    )
+)]
 pub async fn totp_begin(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let user = caller.user_id()?;
     let enrolment = zbor_auth::begin_totp_enrolment(&state.pool, data_key(&state)?, user).await?;
     Ok((NO_STORE, Json(enrolment)).into_response())
 }
 
-#[derive(Deserialize)]
+/// A code from the authenticator app.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Code {
+    #[schema(example = "123456")]
     code: String,
 }
 
-/// `POST /api/v1/me/totp/confirm {code}`: completes enrolment; this session has now passed it.
+/// Completes enrolment with the app's first code; this session has now passed the second factor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/totp/confirm",
+    tag = "people",
+    request_body = Code,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = NO_CONTENT, description = "enrolled"),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code, or no enrolment begun", body = ErrorBody),
+    )
+)]
 pub async fn totp_confirm(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,17 +236,38 @@ pub async fn totp_confirm(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schema(example = "totals spreadsheet")]
     name: String,
     /// Days until it expires: 1 to 366, 90 when not given.
+    #[schema(minimum = 1, maximum = 366)]
     expires_in_days: Option<i64>,
 }
 
-/// `POST /api/v1/me/tokens {name, expires_in_days?}`: an API token for automation, shown once;
-/// it expires (90 days by default). Tokens never pass the second factor, so a treasurer's or
-/// admin's token reaches only what needs no second factor.
+/// A new API token: `token` is shown this once (only its hash is kept).
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    /// `zbor_…`, for `Authorization: Bearer`.
+    pub token: String,
+    pub expires_in_days: i64,
+}
+
+/// An API token for automation, shown once; it expires (90 days by default). Tokens never pass
+/// the second factor, so a treasurer's or admin's token reaches only what needs no second factor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/tokens",
+    tag = "people",
+    request_body = NewToken,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = CREATED, description = "the token, once", body = TokenCreated),
+        (status = UNPROCESSABLE_ENTITY, description = "a field is invalid", body = ErrorBody),
+    )
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,17 +279,40 @@ pub async fn create_token(
     let mut db = state.pool.begin().await?;
     let token = sessions::create_api_token_in(&mut db, user, &new.name, days).await?;
     db.commit().await?;
-    let body = json!({ "id": token.id, "token": token.token, "expires_in_days": days });
+    let body = TokenCreated { id: token.id, token: token.token, expires_in_days: days };
     Ok((StatusCode::CREATED, NO_STORE, Json(body)).into_response())
 }
 
-/// `GET /api/v1/me/tokens`: one's own API tokens (never the token itself).
-pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let user = caller.user_id()?;
-    Ok(Json(json!({ "tokens": zbor_auth::staff::tokens_of(&state.pool, user).await? })))
+#[derive(Serialize, ToSchema)]
+pub struct Tokens {
+    pub tokens: Vec<TokenView>,
 }
 
-/// `DELETE /api/v1/me/tokens/{id}`: revokes one's own token at once.
+/// One's own API tokens (never the token itself).
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/tokens",
+    tag = "people",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = OK, description = "the caller's tokens", body = Tokens)),
+)]
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Tokens>, ApiError> {
+    let user = caller.user_id()?;
+    Ok(Json(Tokens { tokens: zbor_auth::staff::tokens_of(&state.pool, user).await? }))
+}
+
+/// Revokes one's own token at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/tokens/{id}",
+    tag = "people",
+    params(("id" = i64, Path, description = "the token's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = NO_CONTENT, description = "revoked"),
+        (status = NOT_FOUND, description = "no live token of the caller's with this id", body = ErrorBody),
+    )
+)]
 pub async fn revoke_own_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -195,8 +321,21 @@ pub async fn revoke_own_token(
     revoke(&state, &caller, caller.user_id()?, id).await
 }
 
-/// `DELETE /api/v1/users/{id}/tokens/{token}` (admin, or a treasurer: cutting off needs one
-/// person): revokes anyone's token at once.
+/// Revokes anyone's token at once (an admin or a treasurer: cutting off needs one person).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}/tokens/{token}",
+    tag = "people",
+    params(
+        ("id" = i64, Path, description = "the user's id"),
+        ("token" = i64, Path, description = "the token's id"),
+    ),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = NO_CONTENT, description = "revoked"),
+        (status = NOT_FOUND, description = "no live token of this user's with this id", body = ErrorBody),
+    )
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -221,19 +360,42 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/me/sessions`: one's own live sessions, the current one marked.
+#[derive(Serialize, ToSchema)]
+pub struct Sessions {
+    pub sessions: Vec<SessionView>,
+}
+
+/// One's own live sessions, the current one marked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/sessions",
+    tag = "people",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = OK, description = "the caller's live sessions", body = Sessions)),
+)]
 pub async fn list_sessions(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Sessions>, ApiError> {
     let user = caller.user_id()?;
     let current = session_token(&headers);
     let sessions = zbor_auth::staff::sessions_of(&state.pool, user, current.as_deref()).await?;
-    Ok(Json(json!({ "sessions": sessions })))
+    Ok(Json(Sessions { sessions }))
 }
 
-/// `DELETE /api/v1/me/sessions/{id}`: ends one of one's own sessions (a lost laptop).
+/// Ends one of one's own sessions (a lost laptop).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/sessions/{id}",
+    tag = "people",
+    params(("id" = i64, Path, description = "the session's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = NO_CONTENT, description = "ended"),
+        (status = NOT_FOUND, description = "no live session of the caller's with this id", body = ErrorBody),
+    )
+)]
 pub async fn end_own_session(
     State(state): State<AppState>,
     caller: Caller,
@@ -248,15 +410,26 @@ pub async fn end_own_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     current_password: String,
     new_password: String,
 }
 
-/// `POST /api/v1/me/password {current_password, new_password}`: the current password is checked
-/// (and counted like a login); every other session of the caller ends.
+/// Changes one's password: the current one is checked (and counted like a login); every other
+/// session of the caller ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "people",
+    request_body = PasswordChange,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = NO_CONTENT, description = "changed"),
+        (status = UNPROCESSABLE_ENTITY, description = "the current password is wrong or the new one too weak", body = ErrorBody),
+    )
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -285,23 +458,43 @@ pub const CUT_OFF: &[Role] = &[Role::Admin, Role::Treasurer];
 /// Who confirms staff requests: a second admin or treasurer.
 pub const CONFIRMERS: &[Role] = &[Role::Admin, Role::Treasurer];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(example = "treasurer@example.org")]
     email: String,
     role: Role,
     password: String,
 }
 
-/// `POST /api/v1/users {email, role, password}` (admin). A coordinator holds the role at once;
-/// a treasurer or admin only after a second admin or treasurer confirms the role request opened
-/// here (201 with `role_request`). The bootstrap token, before any admin has a second factor,
-/// sets up the first people directly. Audited in the same transaction.
+/// A user added, and the role request a second person must confirm (treasurers and admins).
+#[derive(Serialize, ToSchema)]
+pub struct UserCreated {
+    pub user: User,
+    pub role_request: Option<StaffRequest>,
+}
+
+/// Adds a user (admin). A coordinator holds the role at once; a treasurer or admin only after a
+/// second admin or treasurer confirms the role request opened here (`role_request`). The
+/// bootstrap token, before any admin has a second factor, sets up the first people directly.
+/// Audited in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "people",
+    request_body = NewUser,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = CREATED, description = "the user", body = UserCreated),
+        (status = CONFLICT, description = "the email is taken", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "a field is invalid (email, a weak password)", body = ErrorBody),
+    )
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
     let key = data_key(&state)?;
     let bootstrap = principal.via == Via::Bootstrap;
@@ -324,45 +517,88 @@ pub async fn create_user(
         None
     };
     db.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({ "user": user, "role_request": request }))))
+    Ok((StatusCode::CREATED, Json(UserCreated { user, role_request: request })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     role: Role,
 }
 
-/// `PATCH /api/v1/users/{id} {role}` (admin): opens a role request (202); the role changes when
-/// a second admin or treasurer confirms it. Nobody changes their own role.
+/// A staff request, opened or cancelled.
+#[derive(Serialize, ToSchema)]
+pub struct RequestAnswer {
+    pub request: StaffRequest,
+}
+
+/// Opens a role request (admin); the role changes when a second admin or treasurer confirms it.
+/// Nobody changes their own role.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "people",
+    params(("id" = i64, Path, description = "the user's id")),
+    request_body = RoleChange,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = ACCEPTED, description = "the request, awaiting a second person", body = RequestAnswer),
+        (status = NOT_FOUND, description = "no such user", body = ErrorBody),
+        (status = CONFLICT, description = "one's own role, or a request of this kind is already open", body = ErrorBody),
+    )
+)]
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(user): ApiPath<UserId>,
     ApiJson(change): ApiJson<RoleChange>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RequestAnswer>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
     open_request(&state, principal, user, RequestKind::Role, Some(change.role)).await
 }
 
-/// `POST /api/v1/users/{id}/password-reset` (admin): opens a request; the confirmer receives a
-/// temporary password to hand over, and the user's sessions and tokens end.
+/// Opens a password reset (admin); the confirmer receives a temporary password to hand over,
+/// and the user's sessions and tokens end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/password-reset",
+    tag = "people",
+    params(("id" = i64, Path, description = "the user's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = ACCEPTED, description = "the request, awaiting a second person", body = RequestAnswer),
+        (status = NOT_FOUND, description = "no such user", body = ErrorBody),
+        (status = CONFLICT, description = "one's own, or a request of this kind is already open", body = ErrorBody),
+    )
+)]
 pub async fn request_password_reset(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(user): ApiPath<UserId>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RequestAnswer>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
     open_request(&state, principal, user, RequestKind::PasswordReset, None).await
 }
 
-/// `POST /api/v1/users/{id}/second-factor-reset` (admin): opens a request; once confirmed the
-/// user enrols a new authenticator, and their sessions and tokens end.
+/// Opens a second-factor reset (admin); once confirmed the user enrols a new authenticator, and
+/// their sessions and tokens end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/second-factor-reset",
+    tag = "people",
+    params(("id" = i64, Path, description = "the user's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = ACCEPTED, description = "the request, awaiting a second person", body = RequestAnswer),
+        (status = NOT_FOUND, description = "no such user", body = ErrorBody),
+        (status = CONFLICT, description = "one's own, or a request of this kind is already open", body = ErrorBody),
+    )
+)]
 pub async fn request_second_factor_reset(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(user): ApiPath<UserId>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RequestAnswer>), ApiError> {
     let principal = caller.require(PEOPLE_ADMIN)?;
     open_request(&state, principal, user, RequestKind::SecondFactorReset, None).await
 }
@@ -373,21 +609,50 @@ async fn open_request(
     user: UserId,
     kind: RequestKind,
     role: Option<Role>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RequestAnswer>), ApiError> {
     let mut db = state.pool.begin().await?;
     let request = zbor_auth::staff::request(&mut db, user, kind, role, &principal.actor()).await?;
     db.commit().await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "request": request }))))
+    Ok((StatusCode::ACCEPTED, Json(RequestAnswer { request })))
 }
 
-/// `GET /api/v1/staff-requests`: open requests, for confirmers.
-pub async fn list_requests(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+#[derive(Serialize, ToSchema)]
+pub struct Requests {
+    pub requests: Vec<StaffRequest>,
+}
+
+/// Open staff requests, for confirmers (admins and treasurers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/staff-requests",
+    tag = "people",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = OK, description = "the open requests", body = Requests)),
+)]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Requests>, ApiError> {
     caller.require(CONFIRMERS)?;
-    Ok(Json(json!({ "requests": zbor_auth::staff::open_requests(&state.pool).await? })))
+    Ok(Json(Requests { requests: zbor_auth::staff::open_requests(&state.pool).await? }))
 }
 
-/// `POST /api/v1/staff-requests/{id}/confirm {code}`: a second admin or treasurer confirms
-/// with a fresh one-time code; the change applies and is audited in one transaction.
+/// A second admin or treasurer confirms with a fresh one-time code; the change applies and is
+/// audited in one transaction. Never the requester, never the person it concerns.
+#[utoipa::path(
+    post,
+    path = "/api/v1/staff-requests/{id}/confirm",
+    tag = "people",
+    params(("id" = i64, Path, description = "the request's id")),
+    request_body = Code,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "applied; a password reset carries the temporary password, once", body = Confirmed),
+        (status = NOT_FOUND, description = "no such open request", body = ErrorBody),
+        (status = CONFLICT, description = "the requester or the person concerned may not confirm", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+    )
+)]
 pub async fn confirm_request(
     State(state): State<AppState>,
     caller: Caller,
@@ -404,21 +669,43 @@ pub async fn confirm_request(
     Ok((NO_STORE, Json(confirmed)).into_response())
 }
 
-/// `POST /api/v1/staff-requests/{id}/cancel`
+/// Cancels an open request (an admin or treasurer).
+#[utoipa::path(
+    post,
+    path = "/api/v1/staff-requests/{id}/cancel",
+    tag = "people",
+    params(("id" = i64, Path, description = "the request's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = OK, description = "cancelled", body = RequestAnswer),
+        (status = NOT_FOUND, description = "no such open request", body = ErrorBody),
+    )
+)]
 pub async fn cancel_request(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RequestAnswer>, ApiError> {
     caller.require(CONFIRMERS)?;
     let mut db = state.pool.begin().await?;
     let request = zbor_auth::staff::cancel(&mut db, id, &caller.actor()).await?;
     db.commit().await?;
-    Ok(Json(json!({ "request": request })))
+    Ok(Json(RequestAnswer { request }))
 }
 
-/// `POST /api/v1/users/{id}/disable` (an admin or treasurer alone): the user's sessions and
-/// tokens stop working when this returns.
+/// Disables a user (an admin or treasurer alone): their sessions and tokens stop working when
+/// this returns.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/disable",
+    tag = "people",
+    params(("id" = i64, Path, description = "the user's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = NO_CONTENT, description = "disabled"),
+        (status = NOT_FOUND, description = "no such user", body = ErrorBody),
+    )
+)]
 pub async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,

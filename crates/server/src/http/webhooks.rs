@@ -2,8 +2,9 @@
 //! the handler its type is registered for acts on it; 2xx only after commit.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -52,15 +53,20 @@ pub fn table(data_key: Option<DataKey>) -> Dispatcher {
     responses(
         (status = OK, description = "stored and acted on (or a duplicate)", body = Received),
         (status = BAD_REQUEST, description = "unsigned, forged, stale (> 300 s) or malformed", body = ErrorBody),
-        (status = PAYLOAD_TOO_LARGE, description = "over 256 KiB"),
+        (status = PAYLOAD_TOO_LARGE, description = "over 256 KiB", body = ErrorBody),
         (status = SERVICE_UNAVAILABLE, description = "no STRIPE_WEBHOOK_SECRET configured: Stripe retries", body = ErrorBody),
     )
 )]
 pub async fn stripe(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
+    // answered in the API's error shape, not axum's plain-text rejection
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge("256 KiB"),
+        _ => ApiError::BadRequest(rejection.body_text()),
+    })?;
     let secrets = state.webhook_secrets.as_ref().ok_or(ApiError::WebhookNotConfigured)?;
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
