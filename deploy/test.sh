@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/services.sh
 deploy/browser.sh
+ZBOR_SCHEMATHESIS="$(deploy/schemathesis.sh)"
+export ZBOR_SCHEMATHESIS
 . deploy/rust.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"

@@ -56,6 +56,22 @@ async fn the_document_is_served_and_complete() {
 
     let operations = operations(&document);
     assert!(operations.len() >= 60, "only {} operations", operations.len());
+    let mut ids = BTreeSet::new();
+    for (method, path) in operations.keys() {
+        let id = document["paths"][path][method.to_lowercase()]["operationId"].as_str().unwrap();
+        assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+    }
+    // every link names an operation that exists
+    for (method, path) in operations.keys() {
+        for response in
+            document["paths"][path][method.to_lowercase()]["responses"].as_object().unwrap().values()
+        {
+            for link in response["links"].as_object().into_iter().flatten().map(|(_, l)| l) {
+                let target = link["operationId"].as_str().unwrap();
+                assert!(ids.contains(target), "{method} {path} links to unknown {target}");
+            }
+        }
+    }
     for ((method, path), secured) in &operations {
         let operation = &document["paths"][path][method.to_lowercase()];
         let name = format!("{method} {path}");
@@ -93,6 +109,13 @@ async fn the_document_is_served_and_complete() {
                     error_schema.starts_with("#/components/schemas/"),
                     "{name} {status}: an error answer without its body: {response}"
                 );
+            }
+        }
+        // every parameter said to be in the path is in the path
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            if parameter["in"] == "path" {
+                let name = parameter["name"].as_str().unwrap();
+                assert!(path.contains(&format!("{{{name}}}")), "{method} {path}: {name} is not in the path");
             }
         }
         // path parameters are described

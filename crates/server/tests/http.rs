@@ -65,6 +65,8 @@ async fn bad_path_and_query_parameters_answer_in_the_apis_error_shape() {
         ("/api/v1/payouts/99999999999999999999", "invalid_path"),
         ("/api/v1/sepa-files/1.5", "invalid_path"),
         ("/api/v1/payout-batches?limit=many", "invalid_query"),
+        ("/api/v1/payout-batches?limit=501", "invalid_query"),
+        ("/api/v1/payout-batches?limit=0", "invalid_query"),
     ] {
         let (status, body) = app.get(path, Some(TOKEN)).await;
         assert_eq!(status, 400, "{path}: {body}");

@@ -62,11 +62,15 @@ async fn campaign_id(state: &AppState, slug: &str) -> Result<zbor_campaigns::Cam
     post,
     path = "/api/v1/campaigns/{slug}/beneficiaries",
     tag = "beneficiaries",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     request_body = NewBeneficiary,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
-        (status = CREATED, description = "the beneficiary (nothing personal)", body = Beneficiary),
+        (status = CREATED, description = "the beneficiary (nothing personal)", body = Beneficiary,
+         links(
+             ("update" = (operation_id = "beneficiaries_update", parameters(("id" = "$response.body#/id")))),
+             ("reveal" = (operation_id = "beneficiaries_reveal", parameters(("id" = "$response.body#/id"))))
+         )),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "a field is invalid (an IBAN's check digits, a BIC); never quoting the value", body = ErrorBody),
     )
@@ -97,7 +101,7 @@ pub struct Beneficiaries {
     get,
     path = "/api/v1/campaigns/{slug}/beneficiaries",
     tag = "beneficiaries",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = OK, description = "the beneficiaries", body = Beneficiaries),
@@ -207,6 +211,7 @@ pub struct DestinationsConfirmed {
         (status = NOT_FOUND, description = "no such beneficiary", body = ErrorBody),
         (status = CONFLICT, description = "one's own destination, or it changed since it was shown", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn confirm(
@@ -238,6 +243,7 @@ pub async fn confirm(
         (status = OK, description = "the personal data, never cached", body = RevealedBeneficiary),
         (status = NOT_FOUND, description = "no such beneficiary", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn reveal(
@@ -266,13 +272,22 @@ pub struct ImportRefused {
     pub errors: Vec<import::RowError>,
 }
 
+/// An import's 422: its rows ([`ImportRefused`]) or the file as a whole ([`ErrorBody`]).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // describes the two answers; each is built as its own type
+pub enum ImportError {
+    Rows(ImportRefused),
+    File(ErrorBody),
+}
+
 /// Imports beneficiaries from a CSV file (columns `name,contact,iban,bic,stripe_account,note`;
 /// `,` or `;`), all or nothing. Every destination awaits a second treasurer.
 #[utoipa::path(
     post,
     path = "/api/v1/campaigns/{slug}/beneficiaries/import",
     tag = "beneficiaries",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     request_body(content = String, content_type = "text/csv", description = "the file, at most 16 MiB and 20,000 rows"),
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
@@ -280,7 +295,7 @@ pub struct ImportRefused {
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
         (status = PAYLOAD_TOO_LARGE, description = "larger than 16 MiB", body = ErrorBody),
         (status = UNSUPPORTED_MEDIA_TYPE, description = "not sent as text/csv", body = ErrorBody),
-        (status = UNPROCESSABLE_ENTITY, description = "bad rows (nothing imported), or not this CSV at all", body = ImportRefused),
+        (status = UNPROCESSABLE_ENTITY, description = "bad rows (nothing imported: `invalid_rows` with every row's problem), or not this CSV at all (`invalid_request`)", body = ImportError),
     )
 )]
 pub async fn import(
@@ -341,7 +356,7 @@ pub struct Duplicates {
     get,
     path = "/api/v1/campaigns/{slug}/beneficiaries/duplicates",
     tag = "beneficiaries",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = OK, description = "the groups", body = Duplicates),

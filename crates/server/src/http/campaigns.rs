@@ -42,7 +42,16 @@ const LIVE_RETRY_AFTER_SECONDS: u64 = 10;
     request_body = NewCampaign,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
-        (status = CREATED, description = "the campaign", body = Campaign),
+        (status = CREATED, description = "the campaign", body = Campaign,
+         links(
+             ("show" = (operation_id = "campaigns_show", parameters(("slug" = "$response.body#/slug")))),
+             ("update" = (operation_id = "campaigns_update", parameters(("slug" = "$response.body#/slug")))),
+             ("totals" = (operation_id = "campaigns_totals", parameters(("slug" = "$response.body#/slug")))),
+             ("timeline" = (operation_id = "campaigns_timeline", parameters(("slug" = "$response.body#/slug")))),
+             ("checkout" = (operation_id = "donors_create", parameters(("slug" = "$response.body#/slug")))),
+             ("add_beneficiary" = (operation_id = "beneficiaries_create", parameters(("slug" = "$response.body#/slug")))),
+             ("propose_batch" = (operation_id = "payouts_create", parameters(("slug" = "$response.body#/slug"))))
+         )),
         (status = CONFLICT, description = "the slug is taken", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "a field is invalid (slug, currency, an amount)", body = ErrorBody),
     )
@@ -78,7 +87,7 @@ async fn with_payment_link(state: &AppState, campaign: Campaign) -> Campaign {
     patch,
     path = "/api/v1/campaigns/{slug}",
     tag = "campaigns",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     request_body = CampaignUpdate,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
@@ -114,7 +123,7 @@ pub async fn update(
     get,
     path = "/api/v1/campaigns/{slug}",
     tag = "campaigns",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     responses(
         (status = OK, description = "the campaign", body = Campaign),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
@@ -133,7 +142,7 @@ pub async fn show(
     get,
     path = "/api/v1/campaigns/{slug}/totals",
     tag = "campaigns",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     responses(
         (status = OK, description = "the campaign's totals", body = zbor_intake::totals::Totals),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
@@ -145,6 +154,21 @@ pub async fn totals(
 ) -> Result<Response, ApiError> {
     let figures = state.live.totals(&state.pool, &slug).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], figures.json.to_string()).into_response())
+}
+
+/// One event of the `/live` stream, field by field (the stream writes them as SSE text).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the wire format; nothing builds one
+pub struct TotalsEvent {
+    /// `totals`.
+    #[schema(example = "totals")]
+    event: String,
+    /// The figures' version: compared as text, it only grows.
+    id: String,
+    /// The totals' JSON, as `GET /api/v1/campaigns/{slug}/totals` answers it.
+    data: String,
+    /// Milliseconds before reconnecting; on the first event only.
+    retry: Option<u64>,
 }
 
 /// How long an SSE client waits before reconnecting (the `retry:` field).
@@ -161,11 +185,11 @@ const SSE_RETRY: Duration = Duration::from_secs(2);
     path = "/api/v1/campaigns/{slug}/live",
     tag = "campaigns",
     params(
-        ("slug" = String, Path, description = "the campaign's URL name"),
+        ("slug" = String, Path, description = "the campaign's URL name", example = "release-123"),
         ("Last-Event-ID" = Option<String>, Header, description = "the last event's id, when reconnecting"),
     ),
     responses(
-        (status = OK, description = "Server-Sent Events `totals`, each `data` the totals' JSON and `id` their version", content_type = "text/event-stream", body = String),
+        (status = OK, description = "Server-Sent Events `totals`, each `data` the totals' JSON and `id` their version", content_type = "text/event-stream", body = TotalsEvent),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
         (status = SERVICE_UNAVAILABLE, description = "as many streams open as allowed (`streams_full`, `too_many_streams`) or stopping (`shutting_down`); try again after `Retry-After`", body = ErrorBody),
     )

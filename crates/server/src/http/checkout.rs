@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     post,
     path = "/api/v1/campaigns/{slug}/checkout",
     tag = "donors",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     request_body = CheckoutRequest,
     responses(
         (status = OK, description = "where to send the donor", body = CheckoutSession),

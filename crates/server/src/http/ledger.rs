@@ -67,7 +67,7 @@ pub async fn list_accounts(
     get,
     path = "/api/v1/ledger/accounts/{code}",
     tag = "ledger",
-    params(("code" = String, Path, description = "the account's code, e.g. `campaign:release-123`")),
+    params(("code" = String, Path, description = "the account's code, e.g. `campaign:release-123`", example = "campaign:release-123")),
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = OK, description = "the account and its balance", body = AccountBalance),

@@ -145,6 +145,25 @@ impl Modify for StandardErrors {
     }
 }
 
+/// Makes every `operationId` unique: `{tag}_{handler}` (`campaigns_create`, `payouts_create`),
+/// since each area names its handlers `create`, `show`, ... Links between operations name these.
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, document: &mut Document) {
+        for item in document.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let tag = operation.tags.as_ref().and_then(|tags| tags.first()).cloned().unwrap_or_default();
+                if let Some(id) = &mut operation.operation_id {
+                    *id = format!("{tag}_{id}");
+                }
+            }
+        }
+    }
+}
+
 fn error(description: &str) -> RefOr<utoipa::openapi::Response> {
     let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
     RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
@@ -157,6 +176,7 @@ pub fn document() -> &'static str {
         let mut document = super::api_router().into_openapi();
         // After the merge: the areas' operations exist only now.
         StandardErrors.modify(&mut document);
+        OperationIds.modify(&mut document);
         // Serialising a tree of strings and maps cannot fail; an empty document would show it.
         serde_json::to_string(&document).unwrap_or_default()
     })

@@ -49,7 +49,7 @@ async fn campaign_for_page(state: &AppState, slug: &str) -> Result<Campaign, Api
     get,
     path = "/dashboard/{slug}",
     tag = "donors",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     responses(
         (status = OK, description = "the coordinators' page, live", content_type = "text/html", body = String),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
@@ -91,7 +91,7 @@ fn page(html: String) -> Response {
     get,
     path = "/give/{slug}",
     tag = "donors",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     responses(
         (status = OK, description = "the donors' page", content_type = "text/html", body = String),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
@@ -149,7 +149,7 @@ pub async fn give(
     get,
     path = "/give/{slug}/thanks",
     tag = "donors",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     responses(
         (status = OK, description = "where Stripe sends the donor back", content_type = "text/html", body = String),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
@@ -225,7 +225,7 @@ fn three_hours() -> i64 {
     get,
     path = "/api/v1/campaigns/{slug}/timeline",
     tag = "campaigns",
-    params(("slug" = String, Path, description = "the campaign's URL name"), TimelineQuery),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123"), TimelineQuery),
     responses(
         (status = OK, description = "the timeline", body = zbor_intake::totals::Timeline),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),

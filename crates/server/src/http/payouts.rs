@@ -57,11 +57,16 @@ pub struct NewBatch {
     post,
     path = "/api/v1/campaigns/{slug}/payout-batches",
     tag = "payouts",
-    params(("slug" = String, Path, description = "the campaign's URL name")),
+    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     request_body = NewBatch,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
-        (status = CREATED, description = "the batch, awaiting approvals", body = Batch),
+        (status = CREATED, description = "the batch, awaiting approvals", body = Batch,
+         links(
+             ("show" = (operation_id = "payouts_show", parameters(("id" = "$response.body#/id")))),
+             ("approve" = (operation_id = "payouts_approve", parameters(("id" = "$response.body#/id")))),
+             ("cancel" = (operation_id = "payouts_cancel_batch", parameters(("id" = "$response.body#/id"))))
+         )),
         (status = NOT_FOUND, description = "no such campaign or beneficiary", body = ErrorBody),
         (status = CONFLICT, description = "a beneficiary's destination is not confirmed, or is in another batch", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "an amount or the item list is invalid", body = ErrorBody),
@@ -148,6 +153,7 @@ pub struct ApprovalAnswer {
         (status = NOT_FOUND, description = "no such batch", body = ErrorBody),
         (status = CONFLICT, description = "the batch changed since it was shown (another hash), was already approved by the caller, or is not awaiting approval; or the campaign lacks the funds", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn approve(
@@ -197,9 +203,11 @@ pub(super) async fn second_factor(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// How many, newest first: 100 when not given, at most 500.
+    /// How many, newest first: 100 when not given.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
@@ -225,7 +233,11 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<BatchList>, ApiError> {
     caller.require(TREASURY_READ)?;
-    let batches = batches::list(&state.pool, query.limit.unwrap_or(100)).await?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadQuery(format!("limit: 1 to 500, not {limit}")));
+    }
+    let batches = batches::list(&state.pool, limit).await?;
     Ok(Json(BatchList { me: caller.0.user, batches }))
 }
 
@@ -320,6 +332,7 @@ async fn payout_action(
         (status = OK, description = "the payout, paid", body = treasury::Payout),
         (status = NOT_FOUND, description = "no such payout", body = ErrorBody),
         (status = CONFLICT, description = "not possible in the payout's state", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "the text is longer than 500 characters, or (returned) empty", body = ErrorBody),
     )
 )]
 pub async fn mark_paid(
@@ -346,6 +359,7 @@ pub async fn mark_paid(
         (status = OK, description = "the payout, failed and reversed", body = treasury::Payout),
         (status = NOT_FOUND, description = "no such payout", body = ErrorBody),
         (status = CONFLICT, description = "not possible in the payout's state", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "the text is longer than 500 characters, or (returned) empty", body = ErrorBody),
     )
 )]
 pub async fn mark_returned(
@@ -475,6 +489,7 @@ pub struct ResumeAnswer {
         (status = OK, description = "resumed, or waiting for another treasurer", body = ResumeAnswer),
         (status = CONFLICT, description = "not paused, or the caller already asked", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn resume(
@@ -594,6 +609,7 @@ pub struct FreshCode {
         (status = OK, description = "the pain.001.001.09 document", content_type = "application/xml", body = String),
         (status = NOT_FOUND, description = "no such file", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn download_sepa_file(

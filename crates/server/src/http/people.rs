@@ -217,7 +217,9 @@ pub struct Code {
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
         (status = NO_CONTENT, description = "enrolled"),
-        (status = UNPROCESSABLE_ENTITY, description = "wrong code, or no enrolment begun", body = ErrorBody),
+        (status = CONFLICT, description = "no enrolment begun, or already enrolled", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn totp_confirm(
@@ -264,7 +266,10 @@ pub struct TokenCreated {
     request_body = NewToken,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
-        (status = CREATED, description = "the token, once", body = TokenCreated),
+        (status = CREATED, description = "the token, once", body = TokenCreated,
+         links(
+             ("revoke" = (operation_id = "people_revoke_own_token", parameters(("id" = "$response.body#/id"))))
+         )),
         (status = UNPROCESSABLE_ENTITY, description = "a field is invalid", body = ErrorBody),
     )
 )]
@@ -428,6 +433,7 @@ pub struct PasswordChange {
     responses(
         (status = NO_CONTENT, description = "changed"),
         (status = UNPROCESSABLE_ENTITY, description = "the current password is wrong or the new one too weak", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn change_password(
@@ -485,7 +491,11 @@ pub struct UserCreated {
     request_body = NewUser,
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
-        (status = CREATED, description = "the user", body = UserCreated),
+        (status = CREATED, description = "the user", body = UserCreated,
+         links(
+             ("change_role" = (operation_id = "people_update_user", parameters(("id" = "$response.body#/user/id")))),
+             ("disable" = (operation_id = "people_disable_user", parameters(("id" = "$response.body#/user/id"))))
+         )),
         (status = CONFLICT, description = "the email is taken", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "a field is invalid (email, a weak password)", body = ErrorBody),
     )
@@ -651,6 +661,7 @@ pub async fn list_requests(
         (status = NOT_FOUND, description = "no such open request", body = ErrorBody),
         (status = CONFLICT, description = "the requester or the person concerned may not confirm", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "wrong code", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "too many wrong codes or passwords: the account is locked for 15 minutes (`account_locked`)", body = ErrorBody),
     )
 )]
 pub async fn confirm_request(
