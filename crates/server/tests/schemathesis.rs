@@ -104,6 +104,9 @@ fn run(st: &str, app: &Running, who: &str, extra: &[&str]) -> String {
         "schemathesis {who} generated no cases:\n{stdout}"
     );
     eprintln!("schemathesis {who}: {generated}");
+    for line in stdout.lines().filter(|l| l.contains("API Links:") || l.contains("Scenarios:")) {
+        eprintln!("schemathesis {who}: {}", line.trim());
+    }
     summary
 }
 
@@ -160,7 +163,10 @@ async fn no_5xx_and_every_answer_as_documented() {
     // A treasurer signed in with a second factor (the console's session and CSRF token).
     let treasurer = treasurer(&app, &key, "treasurer@example.org").await;
 
-    let deadline = Duration::from_secs(600);
+    // bounded: 600 s at the default 15 examples, in proportion for a longer run
+    let examples: u64 =
+        std::env::var("ZBOR_SCHEMATHESIS_EXAMPLES").ok().and_then(|e| e.parse().ok()).unwrap_or(15);
+    let deadline = Duration::from_secs(600 * examples.max(15) / 15);
     let started = Instant::now();
     run(&st, &app, "anonymous", NOT_LIVE);
     run(&st, &app, "anonymous-live", LIVE_ONLY);
@@ -180,7 +186,7 @@ async fn no_5xx_and_every_answer_as_documented() {
     // without credentials; tests/roles.rs checks each role against each endpoint.
     treasurer_args.extend_from_slice(&["--exclude-checks", "positive_data_acceptance,ignored_auth"]);
     run(&st, &app, "treasurer", &treasurer_args);
-    assert!(started.elapsed() < deadline, "the three runs took {:?}", started.elapsed());
+    assert!(started.elapsed() < deadline, "the runs took {:?}", started.elapsed());
 
     // The server is still whole: nothing the runs sent broke the ledger.
     let (status, verified) = app.get("/api/v1/ledger/verify", Some(TOKEN)).await;
