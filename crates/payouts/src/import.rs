@@ -111,6 +111,22 @@ pub async fn import_csv_in<R: Read>(
     Ok(ImportReport { created: total, errors: Vec::new() })
 }
 
+/// What importing `reader` would do, found without a database: how many beneficiaries it would
+/// create and its bad rows. The same reading and checks as [`import_csv`]; nothing is written.
+/// (A dry run, and the entry point tests/fuzz.rs feeds generated files to.)
+pub fn check_csv<R: Read>(reader: R) -> Result<CsvCheck, Error> {
+    let (rows, errors) = parse(reader)?;
+    Ok(CsvCheck { good_rows: rows.len(), errors })
+}
+
+/// See [`check_csv`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CsvCheck {
+    /// Rows that pass every check (all-empty rows are skipped, not counted).
+    pub good_rows: usize,
+    pub errors: Vec<RowError>,
+}
+
 /// Reads and checks every row: the good rows, and the bad rows' errors.
 fn parse<R: Read>(reader: R) -> Result<(Vec<Personal>, Vec<RowError>), Error> {
     let mut bytes = Vec::new();

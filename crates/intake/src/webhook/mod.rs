@@ -297,8 +297,8 @@ pub async fn donor(
             .await?;
     let Some(sealed) = sealed.flatten() else { return Ok(None) };
     let plain = data_key.open(&sealed, &donor_record(session_id))?;
-    let donor: CustomerDetails =
-        serde_json::from_slice(&plain).map_err(|e| Error::MalformedEvent(e.to_string()))?;
+    let donor: CustomerDetails = serde_json::from_slice(&plain)
+        .map_err(|e| Error::MalformedEvent(zbor_stripe::events::json_problem(&e)))?;
     Ok(Some((donor.name, donor.email)))
 }
 
