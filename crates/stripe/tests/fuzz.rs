@@ -7,40 +7,19 @@
 //!
 //! Cases per property: `ZBOR_FUZZ_CASES` (default 256); see docs/FUZZING.md.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{json, Map, Value};
 use zbor_stripe::events::{is_stripe_id, Event};
 use zbor_stripe::signature::{sign, verify, SignatureError, WebhookSecrets, TOLERANCE_S};
 use zbor_stripe::Error;
 
-/// Cases per property: `ZBOR_FUZZ_CASES`, or few enough that `cargo test` stays fast.
-fn cases() -> u32 {
-    std::env::var("ZBOR_FUZZ_CASES").ok().and_then(|n| n.trim().parse().ok()).unwrap_or(256)
-}
-
-/// Runs `property` on `cases()` generated inputs (a fresh random seed each run; proptest prints
-/// the smallest failing input). A panic is counted and fails the property like a failed check.
+/// Runs `property` on generated inputs (`ZBOR_FUZZ_CASES`); see `zbor_testkit::fuzz`.
 fn fuzz<S: Strategy>(name: &str, strategy: S, property: impl Fn(S::Value) -> Result<(), TestCaseError>) {
-    let config = Config { cases: cases(), failure_persistence: None, ..Config::default() };
-    let (ran, panics) = (AtomicU64::new(0), AtomicU64::new(0));
-    let result = TestRunner::new(config).run(&strategy, |input| {
-        ran.fetch_add(1, Ordering::Relaxed);
-        catch_unwind(AssertUnwindSafe(|| property(input))).unwrap_or_else(|_| {
-            panics.fetch_add(1, Ordering::Relaxed);
-            Err(TestCaseError::fail("panicked"))
-        })
-    });
-    let crate_name = env!("CARGO_PKG_NAME").replace('-', "_");
-    eprintln!("fuzz {crate_name}::{name}: {} cases, {} panics", ran.into_inner(), panics.into_inner());
-    if let Err(failure) = result {
-        panic!("{name}: {failure}");
-    }
+    zbor_testkit::fuzz::run(env!("CARGO_PKG_NAME"), name, strategy, property);
 }
 
 // ---------------------------------------------------------------------------------------------

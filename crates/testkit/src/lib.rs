@@ -2,6 +2,8 @@
 //! spot, so tests run in parallel without seeing each other's rows.
 #![allow(clippy::expect_used)] // test support: a failure to set up is a failed test
 
+pub mod fuzz;
+
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 
 /// The server tests run against; `DATABASE_URL` overrides (its database part is ignored).
