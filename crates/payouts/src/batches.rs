@@ -113,6 +113,24 @@ pub enum Approved {
     Released,
 }
 
+impl Approved {
+    /// In words, as the audit entry's action and the API's answer say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Approved::Waiting { .. } => "approved",
+            Approved::Released => "released",
+        }
+    }
+
+    /// Approvals still needed before the batch is released.
+    pub fn more_needed(self) -> i32 {
+        match self {
+            Approved::Waiting { more } => more,
+            Approved::Released => 0,
+        }
+    }
+}
+
 fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
     Error::InvalidField { field, reason: reason.into() }
 }
@@ -387,8 +405,7 @@ pub async fn approve_in(
 /// audit entry and the API's answer say.
 pub fn describe(outcome: &Result<Approved, Refusal>) -> (&'static str, serde_json::Value) {
     match outcome {
-        Ok(Approved::Waiting { more }) => ("approved", serde_json::json!({ "more_needed": more })),
-        Ok(Approved::Released) => ("released", serde_json::json!({ "more_needed": 0 })),
+        Ok(approved) => (approved.name(), serde_json::json!({ "more_needed": approved.more_needed() })),
         Err(refusal) => ("refused", serde_json::json!({ "reason": refusal.to_string() })),
     }
 }

@@ -67,9 +67,14 @@ fn schemathesis() -> String {
     st
 }
 
+/// Cases per operation and phase: `ZBOR_SCHEMATHESIS_EXAMPLES`, 15 when not given.
+fn examples() -> u64 {
+    std::env::var("ZBOR_SCHEMATHESIS_EXAMPLES").ok().and_then(|e| e.parse().ok()).unwrap_or(15)
+}
+
 /// One schemathesis run; returns its summary line. Fails the test on any finding.
 fn run(st: &str, app: &Running, who: &str, extra: &[&str]) -> String {
-    let examples = std::env::var("ZBOR_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "15".into());
+    let examples = examples().to_string();
     let report = std::env::temp_dir().join(format!("zbor-schemathesis-{}-{who}", app.db.name));
     let started = Instant::now();
     let output = Command::new(st)
@@ -164,9 +169,7 @@ async fn no_5xx_and_every_answer_as_documented() {
     let treasurer = treasurer(&app, &key, "treasurer@example.org").await;
 
     // bounded: 600 s at the default 15 examples, in proportion for a longer run
-    let examples: u64 =
-        std::env::var("ZBOR_SCHEMATHESIS_EXAMPLES").ok().and_then(|e| e.parse().ok()).unwrap_or(15);
-    let deadline = Duration::from_secs(600 * examples.max(15) / 15);
+    let deadline = Duration::from_secs(600 * examples().max(15) / 15);
     let started = Instant::now();
     run(&st, &app, "anonymous", NOT_LIVE);
     run(&st, &app, "anonymous-live", LIVE_ONLY);

@@ -114,33 +114,25 @@ struct StandardErrors;
 
 impl Modify for StandardErrors {
     fn modify(&self, document: &mut Document) {
-        for item in document.paths.paths.values_mut() {
-            let operations =
-                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-            for operation in operations.into_iter().flatten() {
-                let takes_input = operation.request_body.is_some()
-                    || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
-                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-                let mut add = |status: &str, description: &str| {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_owned())
-                        .or_insert_with(|| error(description));
-                };
-                if takes_input {
-                    add("400", "malformed: the body, a path parameter or the query string (`invalid_json`, `invalid_path`, `invalid_query`)");
-                }
-                if secured {
-                    add(
-                        "401",
-                        "no credentials, or ones that are unknown, expired or revoked (`unauthorized`)",
-                    );
-                    add("403", "the caller's role may not do this, or four eyes forbid it (`forbidden`, `four_eyes`)");
-                }
-                add("500", "the server failed; the cause is logged, never sent (`internal`)");
-                add("503", "a dependency is unavailable; try again after `Retry-After`");
+        for operation in operations(document) {
+            let takes_input = operation.request_body.is_some()
+                || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = |status: &str, description: &str| {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
+            };
+            if takes_input {
+                add("400", "malformed: the body, a path parameter or the query string (`invalid_json`, `invalid_path`, `invalid_query`)");
             }
+            if secured {
+                add("401", "no credentials, or ones that are unknown, expired or revoked (`unauthorized`)");
+                add(
+                    "403",
+                    "the caller's role may not do this, or four eyes forbid it (`forbidden`, `four_eyes`)",
+                );
+            }
+            add("500", "the server failed; the cause is logged, never sent (`internal`)");
+            add("503", "a dependency is unavailable; try again after `Retry-After`");
         }
     }
 }
@@ -151,17 +143,22 @@ struct OperationIds;
 
 impl Modify for OperationIds {
     fn modify(&self, document: &mut Document) {
-        for item in document.paths.paths.values_mut() {
-            let operations =
-                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-            for operation in operations.into_iter().flatten() {
-                let tag = operation.tags.as_ref().and_then(|tags| tags.first()).cloned().unwrap_or_default();
-                if let Some(id) = &mut operation.operation_id {
-                    *id = format!("{tag}_{id}");
-                }
+        for operation in operations(document) {
+            let tag = operation.tags.as_ref().and_then(|tags| tags.first()).cloned().unwrap_or_default();
+            if let Some(id) = &mut operation.operation_id {
+                *id = format!("{tag}_{id}");
             }
         }
     }
+}
+
+/// Every operation of the document, whatever its method.
+fn operations(document: &mut Document) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
+            .into_iter()
+            .flatten()
+    })
 }
 
 fn error(description: &str) -> RefOr<utoipa::openapi::Response> {

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zbor_auth::{Role, UserId};
-use zbor_payouts::batches::{self, Approved, Batch, BatchSummary, NewItem, Refusal};
+use zbor_payouts::batches::{self, Batch, BatchSummary, NewItem, Refusal};
 use zbor_payouts::{sepa_files, switch, treasury, BatchId, PayoutId, SepaFileId};
 
 use super::auth::Caller;
@@ -169,15 +169,11 @@ pub async fn approve(
     let outcome = batches::approve_in(&mut db, id, &caller.actor(), &approval.content_hash).await?;
     // the approval (or its refusal) and its audit entry commit together
     db.commit().await?;
-    let (status, _) = batches::describe(&outcome);
     match outcome {
         Ok(approved) => {
-            let more_needed = match approved {
-                Approved::Waiting { more } => more,
-                Approved::Released => 0,
-            };
             let batch = batches::batch(&state.pool, id).await?;
-            Ok(Json(ApprovalAnswer { outcome: status, details: ApprovalDetails { more_needed }, batch }))
+            let details = ApprovalDetails { more_needed: approved.more_needed() };
+            Ok(Json(ApprovalAnswer { outcome: approved.name(), details, batch }))
         }
         Err(Refusal::Creator) => Err(ApiError::Forbidden(Refusal::Creator.to_string())),
         Err(refusal @ Refusal::InsufficientFunds { .. }) => {
