@@ -8,9 +8,11 @@
 //!   trait; [`worker`] pays Stripe transfers from the queue ([`jobs`]: the job and the sweep
 //!   policy), [`sepa`] and [`sepa_files`] make pain.001 files for the bank, [`treasury`] records
 //!   what treasurers confirm (manual payouts, SEPA paid or returned, retry, cancel).
-//! - [`switch`]: the pause switch; [`reconcile`]: Stripe's transfer webhooks.
+//! - [`switch`]: the pause switch; [`reconcile`]: Stripe's transfer webhooks; [`bank`]: the
+//!   bank's statement lines on SEPA payouts (executed, returned).
 //! - [`key_rotation`]: `zbor vault rotate` for beneficiaries and payouts.
 
+pub mod bank;
 pub mod batches;
 pub mod beneficiaries;
 mod error;

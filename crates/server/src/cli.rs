@@ -60,6 +60,42 @@ enum Command {
         #[command(subcommand)]
         command: VaultCommand,
     },
+    /// The ledger against what Stripe says (needs STRIPE_SECRET_KEY).
+    Reconcile {
+        #[command(subcommand)]
+        command: ReconcileCommand,
+    },
+    /// The bank's statements.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReconcileCommand {
+    /// Match Stripe's balance transactions of `[from, to)` with the ledger's postings on Stripe's
+    /// balance: prints totals per kind and every difference (missing in the ledger, missing at
+    /// Stripe, amounts that differ), keeps the run, and exits 1 on any difference.
+    Stripe {
+        /// Start, inclusive: `2026-11-30` (UTC midnight) or RFC 3339.
+        #[arg(long)]
+        from: String,
+        /// End, exclusive; at most 31 days after `from`.
+        #[arg(long)]
+        to: String,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BankCommand {
+    /// Import an ISO 20022 statement (camt.053) or notification (camt.054): SEPA payouts it shows
+    /// executed are paid, returned ones failed, Stripe's payouts matched; prints every line that
+    /// matched nothing and exits 1 if any did. Importing the same file again changes nothing.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -235,7 +271,73 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Beneficiaries { command } => beneficiaries(&config, command).await,
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&config).await,
         Command::Vault { command } => vault(&config, command).await,
+        Command::Reconcile { command } => reconcile(&config, command).await,
+        Command::Bank { command: BankCommand::Import { file } } => bank_import(&config, &file).await,
     }
+}
+
+/// `2026-11-30` (that day's UTC midnight) or an RFC 3339 time.
+fn instant(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    Ok(chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("{text}: not a date (2026-11-30) or an RFC 3339 time"))?
+        .with_timezone(&chrono::Utc))
+}
+
+async fn reconcile(config: &Config, command: ReconcileCommand) -> anyhow::Result<ExitCode> {
+    let ReconcileCommand::Stripe { from, to, json } = command;
+    let period = zbor_reconcile::against_stripe::Period::new(instant(&from)?, instant(&to)?)?;
+    let secret_key = config.stripe_secret_key.as_deref().context("STRIPE_SECRET_KEY is not set")?;
+    let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
+    stripe_config.requests_per_second = (config.stripe_requests_per_second / 5).max(1);
+    let stripe = zbor_stripe::Stripe::new(stripe_config).context("Stripe client")?;
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let report = zbor_reconcile::against_stripe::reconcile(&pool, &stripe, period).await?;
+    zbor_reconcile::runs::record(&pool, &report, zbor_reconcile::runs::Trigger::Cli).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn bank_import(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let metadata = std::fs::metadata(file).with_context(|| format!("{}", file.display()))?;
+    if metadata.len() > u64::try_from(zbor_reconcile::camt::MAX_STATEMENT_BYTES).unwrap_or(u64::MAX) {
+        anyhow::bail!("{}: larger than 20 MiB", file.display());
+    }
+    let xml = std::fs::read(file).with_context(|| format!("{}", file.display()))?;
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let imported = zbor_reconcile::bank::import(&pool, &xml, &Actor::CLI).await?;
+    if imported.already_imported {
+        println!("statement {} ({}) was imported before: nothing changed", imported.statement, imported.kind);
+    }
+    println!(
+        "statement {} ({}): {} paid · {} returned · {} already recorded · {} Stripe payouts · {} unmatched",
+        imported.statement,
+        imported.kind,
+        imported.paid,
+        imported.returned,
+        imported.already_recorded,
+        imported.stripe_payouts,
+        imported.unmatched
+    );
+    for line in imported.lines.iter().filter(|l| l.outcome == zbor_reconcile::bank::LineOutcome::Unmatched) {
+        println!(
+            "  entry {} transaction {}: {} {} {} on {}: {}",
+            line.entry,
+            line.transaction,
+            line.direction,
+            line.amount,
+            line.currency,
+            line.booking_date.map_or_else(|| "no date".to_owned(), |d| d.to_string()),
+            line.reason.as_deref().unwrap_or_default()
+        );
+    }
+    Ok(if imported.unmatched == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// A production build has no simulator; `zbor dev` refuses to start before this is reached.

@@ -21,6 +21,8 @@ const FEES_INTERVAL: Duration = Duration::from_secs(1);
 const FEES_PER_PASS: i64 = 100;
 /// How often open campaigns without a Payment Link (Stripe was down when they opened) get one.
 const PAYMENT_LINKS_INTERVAL: Duration = Duration::from_secs(10);
+/// How often a server checks whether yesterday's reconciliation with Stripe has run.
+const DAILY_RECONCILIATION_INTERVAL: Duration = Duration::from_secs(600);
 
 pub fn spawn_all(
     pool: PgPool,
@@ -29,6 +31,7 @@ pub fn spawn_all(
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     if let Some(checkout) = checkout {
+        tokio::spawn(daily_reconciliation(pool.clone(), checkout.background().clone(), shutdown.clone()));
         tokio::spawn(stripe_tasks(pool.clone(), checkout, live, shutdown.clone()));
     }
     tokio::spawn(async move {
@@ -93,6 +96,27 @@ async fn stripe_tasks(
                 }
             }
             _ = links_tick.tick() => ensure_payment_links(&pool, &checkout).await,
+        }
+    }
+}
+
+/// Reconciles the previous UTC day with Stripe once it is an hour over; every instance checks,
+/// the first records it (`zbor_reconcile::runs`). Its own task: paging through a day of Stripe's
+/// balance transactions must not delay fee lookups.
+async fn daily_reconciliation(
+    pool: PgPool,
+    stripe: zbor_stripe::Stripe,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(DAILY_RECONCILIATION_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                if let Err(e) = zbor_reconcile::runs::run_daily(&pool, &stripe, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "daily reconciliation with Stripe failed; will retry");
+                }
+            }
         }
     }
 }

@@ -10,7 +10,8 @@
 //! - disputes: the disputed amount is withdrawn once (`dispute:{id}:withdrawn`), whatever event
 //!   arrives first; a dispute closed as won reinstates exactly what was withdrawn, once
 //!   (`dispute:{id}:reinstated`). Inquiries (`warning_*` statuses) move no money at Stripe and
-//!   book nothing.
+//!   book nothing. Stripe's dispute fee is the organisation's (`stripe:fees:{cur}`), booked once
+//!   per balance transaction of the dispute (`dispute_fee:{txn}`).
 //! - a reversal that does not fit what is left of the donation (refunds plus disputes above its
 //!   amount), or that would overdraw funds already held for payouts, is stored for review.
 //!
@@ -41,6 +42,18 @@ pub(super) struct Dispute {
     currency: String,
     payment_intent: Option<String>,
     status: String,
+    /// Stripe's balance transactions of the dispute (the withdrawal, a reinstatement), each
+    /// with the fee Stripe charged or gave back.
+    #[serde(default)]
+    balance_transactions: Vec<DisputeBalanceTransaction>,
+}
+
+#[derive(Deserialize)]
+struct DisputeBalanceTransaction {
+    id: String,
+    currency: String,
+    #[serde(default)]
+    fee: i64,
 }
 
 /// Serializes the handling of one payment's events until the end of the database transaction.
@@ -152,6 +165,55 @@ pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -
 }
 
 pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<Handled, Error> {
+    let fee_booked = book_dispute_fees(db, &dispute).await?;
+    let handled = dispute_amount(db, dispute).await?;
+    Ok(if fee_booked && matches!(handled.outcome, Outcome::Ignored) {
+        Handled::new(Outcome::Booked)
+    } else {
+        handled
+    })
+}
+
+/// Stripe's dispute fee (and any fee it gives back) is the organisation's cost, not the
+/// campaign's: debit `stripe:fees:{cur}`, credit `stripe:balance:{cur}`, once per balance
+/// transaction (`dispute_fee:{txn}`), so the ledger's Stripe balance follows Stripe's.
+async fn book_dispute_fees(db: &mut PgConnection, dispute: &Dispute) -> Result<bool, Error> {
+    let mut booked = false;
+    for txn in dispute.balance_transactions.iter().filter(|t| t.fee != 0) {
+        let Ok(currency) = Currency::parse(&txn.currency.to_ascii_uppercase()) else {
+            return Err(Error::MalformedEvent("dispute balance transaction currency".into()));
+        };
+        if !zbor_stripe::events::is_stripe_id(&txn.id, "txn_") {
+            return Err(Error::MalformedEvent("dispute balance transaction id".into()));
+        }
+        let fee = Money::from_minor_units(txn.fee.saturating_abs(), currency)?;
+        let fees =
+            zbor_ledger::ensure_account(&mut *db, &AccountCode::stripe_fees(currency).new_account(currency))
+                .await?
+                .id;
+        let balance = zbor_ledger::ensure_account(
+            &mut *db,
+            &AccountCode::stripe_balance(currency).new_account(currency),
+        )
+        .await?
+        .id;
+        let tx = NewTransaction::new(TransactionId::derived_from(&format!("dispute_fee:{}", txn.id)));
+        let tx = if txn.fee > 0 {
+            tx.debit(fees, fee).credit(balance, fee)
+        } else {
+            tx.debit(balance, fee).credit(fees, fee)
+        };
+        let tx = tx.metadata(serde_json::json!({
+            "kind": "dispute_fee", "dispute": dispute.id, "balance_transaction": txn.id,
+        }));
+        if zbor_ledger::post_in(&mut *db, &tx).await? == zbor_ledger::Outcome::Created {
+            booked = true;
+        }
+    }
+    Ok(booked)
+}
+
+async fn dispute_amount(db: &mut PgConnection, dispute: Dispute) -> Result<Handled, Error> {
     // Inquiries (warning_needs_response, warning_under_review, warning_closed) withdraw nothing.
     if dispute.status.starts_with("warning_") {
         return Ok(Handled::new(Outcome::Ignored));

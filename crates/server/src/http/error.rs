@@ -44,6 +44,9 @@ pub enum ApiError {
     /// A body over the route's limit: 413, the only status no [`ErrorKind`] gives.
     #[error("the body is larger than {0}")]
     TooLarge(&'static str),
+    /// A body of a type the route does not read: 415, which no [`ErrorKind`] gives either.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
 }
 
 /// Every crate's error enum becomes an [`ApiError::Domain`], keeping its kind and code.
@@ -63,6 +66,7 @@ domain_errors!(
     zbor_intake::Error,
     zbor_ledger::Error,
     zbor_payouts::Error,
+    zbor_reconcile::Error,
     zbor_stripe::Error,
 );
 
@@ -86,12 +90,17 @@ impl ApiError {
             ApiError::SepaNotConfigured => (ErrorKind::Unavailable, "sepa_not_configured"),
             ApiError::Database(_) | ApiError::Internal(_) => (ErrorKind::Internal, "internal"),
             ApiError::TooLarge(_) => (ErrorKind::Malformed, "payload_too_large"),
+            ApiError::UnsupportedMediaType(_) => (ErrorKind::Malformed, "unsupported_media_type"),
         }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
-        if let ApiError::TooLarge(_) = self {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        match self {
+            ApiError::TooLarge(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType(_) => {
+                return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            _ => {}
         }
         let (kind, code) = self.kind_and_code();
         (status(kind), code)

@@ -14,6 +14,7 @@ pub mod openapi;
 mod pages;
 mod payouts;
 mod people;
+mod reconciliation;
 mod webhooks;
 
 use std::time::Duration;
@@ -115,6 +116,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(payouts::router())
         .merge(beneficiaries::router())
         .merge(ledger::router())
+        .merge(reconciliation::router())
         .merge(campaigns::router())
         .merge(pages::router())
         .merge(checkout::router())

@@ -67,6 +67,7 @@ pub const CSRF: &str = "csrf";
         (name = "beneficiaries", description = "who is paid, and where"),
         (name = "payouts", description = "batches, approvals, payouts, SEPA files, the pause switch"),
         (name = "ledger", description = "accounts, balances and the ledger's verification"),
+        (name = "reconciliation", description = "the ledger against Stripe's balance, and the bank's statements confirming SEPA payouts"),
         (name = "stripe", description = "Stripe's webhook events"),
         (name = "health", description = "probes for load balancers and orchestrators"),
     )

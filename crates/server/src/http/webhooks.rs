@@ -39,7 +39,8 @@ pub struct Received {
 pub fn table(data_key: Option<DataKey>) -> Dispatcher {
     let events = Dispatcher::new(Context { data_key });
     let events = zbor_intake::webhook::register(events);
-    zbor_payouts::reconcile::register(events)
+    let events = zbor_payouts::reconcile::register(events);
+    zbor_reconcile::stripe_payouts::register(events)
 }
 
 /// Stripe's events, signed with the endpoint's secret; 2xx only once the event is stored and
