@@ -495,5 +495,121 @@ fn ledger_item((currency, amount, at, kind, key): LedgerRow) -> Result<Item, Err
         _ => ItemKind::Other,
     };
     let currency = Currency::parse(&currency)?;
+    // at the currency's scale, as Stripe's side is (`101` → `101.00`)
+    let amount = Money::new(amount, currency).map_or(amount, |m| m.amount());
     Ok(Item { currency, kind, key, amount, at, in_transit: false })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    fn item(kind: ItemKind, key: &str, amount: &str, time: &str) -> Item {
+        Item {
+            currency: eur(),
+            kind,
+            key: key.into(),
+            amount: amount.parse().unwrap(),
+            at: at(time),
+            in_transit: false,
+        }
+    }
+
+    fn day() -> Period {
+        Period::day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn periods_are_ordered_and_bounded() {
+        let t = at("2026-11-30T00:00:00Z");
+        assert!(Period::new(t, t).is_err());
+        assert!(Period::new(t, t - Duration::seconds(1)).is_err());
+        assert!(Period::new(t, t + Duration::days(31)).is_ok());
+        assert!(Period::new(t, t + Duration::days(31) + Duration::seconds(1)).is_err());
+        assert_eq!(day().to() - day().from(), Duration::days(1));
+    }
+
+    #[test]
+    fn a_day_that_agrees_is_clean_even_across_midnight() {
+        use ItemKind as K;
+        let stripe = [
+            item(K::Charge, "pi_1", "25.00", "2026-11-30T10:00:00Z"),
+            item(K::Fee, "pi_1", "-0.63", "2026-11-30T10:00:00Z"),
+            // Stripe made it at 23:59:59, the webhook was booked after midnight
+            item(K::Charge, "pi_2", "100.00", "2026-11-30T23:59:59Z"),
+            item(K::Refund, "pi_1", "-5.00", "2026-11-30T12:00:00Z"),
+            item(K::Refund, "pi_1", "-5.00", "2026-11-30T13:00:00Z"),
+            item(K::Transfer, "tr_1", "-50.00", "2026-11-30T14:00:00Z"),
+        ];
+        let ledger = [
+            item(K::Charge, "pi_1", "25.00", "2026-11-30T10:00:01Z"),
+            item(K::Fee, "pi_1", "-0.63", "2026-11-30T10:00:05Z"),
+            item(K::Charge, "pi_2", "100.00", "2026-12-01T00:00:02Z"),
+            // the ledger books refunds by Stripe's running total: one booking for both
+            item(K::Refund, "pi_1", "-10.00", "2026-11-30T13:00:01Z"),
+            item(K::Transfer, "tr_1", "-50.00", "2026-11-30T14:00:01Z"),
+            // the next day's, outside the period and Stripe's window read: not this day's concern
+            item(K::Charge, "pi_9", "7.00", "2026-12-01T08:00:00Z"),
+        ];
+        let report = compare(day(), &stripe, &ledger);
+        assert!(report.is_clean(), "{:#?}", report.differences);
+        assert_eq!(report.matched, 5);
+        let charges = report.totals.iter().find(|t| t.kind == K::Charge).unwrap();
+        assert_eq!((charges.stripe, charges.stripe_count), ("125.00".parse().unwrap(), 2));
+        assert_eq!(
+            (charges.ledger, charges.ledger_count),
+            ("25.00".parse().unwrap(), 1),
+            "pi_2's booking is tomorrow's"
+        );
+    }
+
+    #[test]
+    fn each_kind_of_difference_is_named() {
+        use ItemKind as K;
+        let stripe = [
+            item(K::Charge, "pi_missed", "30.00", "2026-11-30T09:00:00Z"),
+            item(K::Charge, "pi_changed", "40.00", "2026-11-30T09:00:00Z"),
+            item(K::Other, "txn_radar", "-0.05", "2026-11-30T09:00:00Z"),
+            Item { in_transit: true, ..item(K::Payout, "po_on_its_way", "-500.00", "2026-11-30T20:00:00Z") },
+        ];
+        let ledger = [
+            item(K::Charge, "pi_changed", "45.00", "2026-11-30T09:00:01Z"),
+            item(K::Transfer, "tr_extra", "-1000.00", "2026-11-30T11:00:00Z"),
+        ];
+        let report = compare(day(), &stripe, &ledger);
+        assert_eq!(report.in_transit, 1);
+        assert_eq!(report.matched, 0);
+        let found: Vec<(DifferenceKind, ItemKind, &str)> =
+            report.differences.iter().map(|d| (d.difference, d.kind, d.key.as_str())).collect();
+        assert_eq!(
+            found,
+            vec![
+                (DifferenceKind::AmountDiffers, K::Charge, "pi_changed"),
+                (DifferenceKind::MissingInLedger, K::Charge, "pi_missed"),
+                (DifferenceKind::MissingAtStripe, K::Transfer, "tr_extra"),
+                (DifferenceKind::MissingInLedger, K::Other, "txn_radar"),
+            ]
+        );
+        let changed = &report.differences[0];
+        assert_eq!(
+            (changed.stripe, changed.ledger),
+            (Some("40.00".parse().unwrap()), Some("45.00".parse().unwrap()))
+        );
+        let text = report.to_text();
+        assert!(
+            text.contains("missing in ledger")
+                && text.contains("pi_missed")
+                && text.contains("in transit: 1"),
+            "{text}"
+        );
+    }
 }

@@ -11,7 +11,7 @@
 //!   of any allowed size costs about its entries in memory.
 //! - Elements are recognised by local name and position (`Document/BkToCstmrStmt/Stmt/Ntry/Amt`),
 //!   ignoring prefixes and namespaces, so every version from `.001.02` to `.001.13` is read the
-//!   same way. Elements not listed here are skipped.
+//!   same way. Any other element is skipped, whatever it holds.
 //! - Several `Stmt` (or `Ntfctn`) blocks in one message: `id` and `account_iban` come from the
 //!   first block and the entries of all blocks are kept in order, `Entry::index` counting across
 //!   them. A bank sends several blocks for one account split in pages; a message mixing accounts
@@ -940,8 +940,10 @@ fn parse_date(text: &str, date_time: bool, element: &'static str) -> Result<Naiv
 
 /// `+hh:mm` or `-hh:mm`
 fn is_zone_offset(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    matches!(bytes, [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()))
+    match text.as_bytes() {
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()),
+        _ => false,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

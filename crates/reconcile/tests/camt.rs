@@ -6,7 +6,7 @@
 
 use std::error::Error;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::NaiveDate;
@@ -39,6 +39,17 @@ fn schema() -> PathBuf {
 
 /// Asserts that xmllint finds `xml` valid against camt.053.001.08.
 fn assert_valid_camt053(xml: &str) -> TestResult {
+    let output = xmllint(xml)?;
+    assert!(
+        output.status.success(),
+        "xmllint refused the statement:\n{}\n{xml}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// Runs xmllint on `xml` (in a file of its own) against camt.053.001.08.
+fn xmllint(xml: &str) -> Result<Output, Box<dyn Error>> {
     static FILES: AtomicU64 = AtomicU64::new(0);
     let schema = schema();
     assert!(schema.is_file(), "schema not found at {}", schema.display());
@@ -51,13 +62,7 @@ fn assert_valid_camt053(xml: &str) -> TestResult {
     let output =
         Command::new("/usr/bin/xmllint").arg("--noout").arg("--schema").arg(&schema).arg(&path).output();
     std::fs::remove_file(&path)?;
-    let output = output?;
-    assert!(
-        output.status.success(),
-        "xmllint refused the statement:\n{}\n{xml}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(())
+    Ok(output?)
 }
 
 /// A payout executed: one DBIT entry, its end-to-end id `ZBOR-P{n}`.
@@ -218,6 +223,18 @@ fn written_statements_validate_against_the_iso_schema() -> TestResult {
 
     // no entries at all
     assert_valid_camt053(&camt053("EMPTY", IBAN, "EUR", Decimal::ZERO, &[]))?;
+    Ok(())
+}
+
+/// The check above can fail: a statement out of the schema's order is refused.
+#[test]
+fn the_schema_check_refuses_a_bad_statement() -> TestResult {
+    let xml = camt053("S", IBAN, "EUR", Decimal::ZERO, &busy_day()[..1]);
+    let swapped = replace_after(&xml, "<Ntry>", 0, "</Sts>", "</Sts><RvslInd>true</RvslInd>");
+    parse(swapped.as_bytes())?;
+    let output = xmllint(&swapped)?;
+    assert!(!output.status.success(), "xmllint took RvslInd after Sts");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("RvslInd"));
     Ok(())
 }
 
@@ -670,7 +687,7 @@ fn not_xml_is_refused() {
         vec![0xff, 0xfe, 0x00, b'<', 0x80],
         format!("<{SECRET_NAME}").into_bytes(),
         format!("<Document><BkToCstmrStmt><{}></Bialiatski>", "Ales").into_bytes(),
-        format!("<Document><BkToCstmrStmt><GrpHdr><MsgId>&Bialiatski;</MsgId>").into_bytes(),
+        b"<Document><BkToCstmrStmt><GrpHdr><MsgId>&Bialiatski;</MsgId>".to_vec(),
         format!("<Document><BkToCstmrStmt><GrpHdr><MsgId>{SECRET_NAME} & co</MsgId>").into_bytes(),
         b"<Document><BkToCstmrStmt><GrpHdr><MsgId>\xc3\x28</MsgId></GrpHdr></BkToCstmrStmt></Document>"
             .to_vec(),
@@ -764,7 +781,7 @@ fn bad_entries_are_refused() {
         (second(debit, ""), Problem::Missing("CdtDbtInd")),
         (second(debit, "<CdtDbtInd>CREDIT</CdtDbtInd>"), Problem::CreditDebit("CdtDbtInd")),
         (second(debit, "<CdtDbtInd>dbit</CdtDbtInd>"), Problem::CreditDebit("CdtDbtInd")),
-        (second(&format!("{debit}"), &format!("{debit}{debit}")), Problem::Repeated("CdtDbtInd")),
+        (second(debit, &format!("{debit}{debit}")), Problem::Repeated("CdtDbtInd")),
         (second(debit, &format!("{debit}<RvslInd>yes</RvslInd>")), Problem::Boolean("RvslInd")),
         (second(r#"<Amt Ccy="EUR">1000.00</Amt>"#, ""), Problem::Missing("Amt")),
         (

@@ -144,6 +144,16 @@ async fn every_role_on_every_privileged_endpoint() {
             &[Role::Admin, Role::Treasurer],
         ),
         (Method::GET, "/api/v1/ledger/verify".into(), None, &[Role::Admin, Role::Treasurer]),
+        // reconciliation: a period backwards is a 422, a JSON body where a statement belongs a 415
+        (
+            Method::POST,
+            "/api/v1/reconciliation/stripe".into(),
+            Some(json!({"from": "2026-12-01T00:00:00Z", "to": "2026-11-30T00:00:00Z"})),
+            &[Role::Treasurer, Role::Admin],
+        ),
+        (Method::GET, "/api/v1/reconciliation/stripe/latest".into(), None, &[Role::Treasurer, Role::Admin]),
+        (Method::POST, "/api/v1/bank/statements".into(), Some(json!({})), &[Role::Treasurer]),
+        (Method::GET, "/api/v1/bank/statements/1".into(), None, &[Role::Treasurer, Role::Admin]),
         (
             Method::POST,
             "/api/v1/campaigns".into(),

@@ -36,10 +36,14 @@
     }
   }
 
-  async function api(method, path, body) {
+  // `contentType`: send `body` as it is (a bank statement), not as JSON.
+  async function api(method, path, body, contentType) {
     const headers = { Accept: "application/json" };
     const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-    if (body !== undefined) {
+    if (body !== undefined && contentType) {
+      headers["Content-Type"] = contentType;
+      init.body = body;
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
@@ -222,6 +226,7 @@
       const data = await api("GET", "/api/v1/payout-batches");
       if (generation !== state.generation) return;
       renderBatches(data);
+      await loadReconciliation(generation);
       if (state.role === "treasurer") {
         const payees = await api("GET", "/api/v1/beneficiaries/unconfirmed");
         if (generation !== state.generation) return;
@@ -584,6 +589,58 @@
       failed(e, out);
     } finally {
       code.value = "";
+    }
+  });
+
+  // ---- the money truth: the latest reconciliation with Stripe, and bank statements ----
+
+  async function loadReconciliation(generation) {
+    let run = null;
+    try {
+      run = await api("GET", "/api/v1/reconciliation/stripe/latest");
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+    if (generation !== state.generation) return;
+    $("statement-form").hidden = state.role !== "treasurer";
+    const table = $("reconcile-differences");
+    if (!run) {
+      $("reconcile-summary").textContent = "No reconciliation has run yet.";
+      table.hidden = true;
+      return;
+    }
+    const r = run.report;
+    $("reconcile-summary").textContent =
+      `${r.from} to ${r.to} (${run.trigger}, ${run.ran_at}): ${r.matched} matched, ${r.in_transit} in transit, ` +
+      (r.differences.length ? `${r.differences.length} difference(s) to look at.` : "no differences.");
+    $("reconcile-summary").classList.toggle("error", r.differences.length > 0);
+    const words = { missing_in_ledger: "missing in the ledger", missing_at_stripe: "missing at Stripe",
+      amount_differs: "amount differs" };
+    table.tBodies[0].replaceChildren(...r.differences.map((d) => row(
+      [words[d.difference] || d.difference, d.kind, d.key,
+        d.stripe === null ? "–" : money(d.stripe, d.currency), d.ledger === null ? "–" : money(d.ledger, d.currency)])));
+    table.hidden = r.differences.length === 0;
+  }
+
+  $("statement-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("statement-result");
+    const input = $("statement-file");
+    const file = input.files && input.files[0];
+    if (!file) return;
+    try {
+      const xml = await file.text();
+      const r = await api("POST", "/api/v1/bank/statements", xml, "application/xml");
+      say(out, (r.already_imported ? "Imported before; nothing changed. " : "") +
+        `Statement ${r.statement} (${r.kind}): ${r.paid} paid, ${r.returned} returned, ` +
+        `${r.already_recorded} already recorded, ${r.stripe_payouts} Stripe payouts, ${r.unmatched} unmatched.`);
+      const unmatched = r.lines.filter((l) => l.outcome === "unmatched");
+      $("statement-unmatched").tBodies[0].replaceChildren(...unmatched.map((l) => row(
+        [`${l.entry}.${l.transaction}`, l.direction, money(l.amount, l.currency), l.booking_date || "–", l.reason])));
+      $("statement-unmatched").hidden = unmatched.length === 0;
+      input.value = "";
+    } catch (e) {
+      failed(e, out);
     }
   });
 
