@@ -335,10 +335,8 @@ async fn stripe_items(stripe: &Stripe, window: (DateTime<Utc>, DateTime<Utc>)) -
     let mut items = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let mut request = ListBalanceTransaction::new()
-            .created(created.clone())
-            .limit(PAGE)
-            .expand(vec!["data.source".to_owned()]);
+        let mut request =
+            ListBalanceTransaction::new().created(created).limit(PAGE).expand(vec!["data.source".to_owned()]);
         if let Some(after) = &after {
             request = request.starting_after(after.clone());
         }

@@ -125,7 +125,7 @@ async fn a_statement_confirms_122_sepa_payouts_fails_a_returned_one_and_changes_
     let events = zbor_stripe::events::Dispatcher::new(zbor_stripe::events::Context::default());
     let events = zbor_reconcile::stripe_payouts::register(events);
     let paid = json!({ "id": "evt_payout_paid_1", "type": "payout.paid", "created": 1_795_000_000,
-        "data": { "object": { "id": "po_1Stripe", "object": "payout", "amount": 4_321_55, "currency": "eur",
+        "data": { "object": { "id": "po_1Stripe", "object": "payout", "amount": 432_155, "currency": "eur",
                               "arrival_date": day(28).and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp(),
                               "status": "paid" } } });
     events.receive(&db.pool, paid.to_string().as_bytes()).await.unwrap();

@@ -1,5 +1,5 @@
 //! The money side of a successful payment: a Charge, and the BalanceTransaction that credits the
-//! account with the amount less Stripe's fee.
+//! account with the amount less Stripe's fee. `GET /v1/charges/{id}`.
 
 use std::sync::Arc;
 
@@ -7,8 +7,9 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::balance_transactions::Entry;
 use crate::sessions::PayMethod;
-use crate::{new_id, now, ApiError, Sim, Store};
+use crate::{new_id, ApiError, Sim, Store};
 
 /// Stripe's fee in minor units: 1.5% (rounded half up) plus 25, never more than the amount.
 /// 2500 → 63, 100000 → 1525.
@@ -23,7 +24,7 @@ pub(crate) fn create(sim: &Sim, store: &mut Store, session: &Value, method: PayM
     let amount = session["amount_total"].as_i64().unwrap_or_default();
     let currency = session["currency"].clone();
     let (charge_id, txn_id) = (new_id("ch"), new_id("txn"));
-    let created = now();
+    let created = sim.now();
 
     let mut charge = sim.fixture("charge");
     charge["id"] = json!(charge_id);
@@ -87,28 +88,18 @@ pub(crate) fn create(sim: &Sim, store: &mut Store, session: &Value, method: PayM
     charge["transfer_data"] = Value::Null;
 
     let fee = fee(amount);
-    let mut txn = sim.fixture("balance_transaction");
-    txn["id"] = json!(txn_id);
-    txn["created"] = json!(created);
-    txn["available_on"] = json!(created);
-    txn["amount"] = json!(amount);
-    txn["currency"] = currency.clone();
-    txn["description"] = Value::Null;
-    txn["fee"] = json!(fee);
-    txn["net"] = json!(amount - fee);
-    txn["fee_details"] = json!([{
-        "amount": fee,
-        "application": null,
-        "currency": currency,
-        "description": "Stripe processing fees",
-        "type": "stripe_fee",
-    }]);
-    txn["source"] = json!(charge_id);
-    txn["type"] = json!("charge");
-    txn["reporting_category"] = json!("charge");
-    txn["status"] = json!("available");
+    let currency = currency.as_str().unwrap_or_default();
+    let entry = Entry {
+        kind: "charge",
+        reporting_category: "charge",
+        amount,
+        currency,
+        source: &charge_id,
+        fee: Some((fee, "Stripe processing fees")),
+    };
+    let txn = entry.build(sim, &txn_id, created);
 
-    store.balance_transactions.insert(txn_id, txn);
+    store.balance_transactions.insert(txn);
     store.charges.insert(charge_id, charge.clone());
     charge
 }
@@ -121,10 +112,20 @@ pub(crate) async fn retrieve_charge(
     charge.map(Json).ok_or_else(|| ApiError::no_such("charge", &id))
 }
 
-pub(crate) async fn retrieve_balance_transaction(
-    State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let txn = sim.store().balance_transactions.get(&id).cloned();
-    txn.map(Json).ok_or_else(|| ApiError::no_such("balance transaction", &id))
+/// The id of the charge `key` names: a charge's own id (`ch_…`), or the PaymentIntent it paid.
+pub(crate) fn find<'a>(store: &'a Store, key: &str) -> Option<&'a str> {
+    if key.starts_with("ch_") {
+        return store.charges.get_key_value(key).map(|(id, _)| id.as_str());
+    }
+    store.charges.iter().find(|(_, charge)| charge["payment_intent"] == key).map(|(id, _)| id.as_str())
+}
+
+/// The error for a `key` naming no charge: as `POST /v1/refunds` answers an unknown `charge` or
+/// `payment_intent` (an id in a parameter: 400).
+pub(crate) fn not_found(key: &str) -> ApiError {
+    if key.starts_with("ch_") {
+        ApiError::no_such_param("charge", key, "charge")
+    } else {
+        ApiError::no_such_param("payment_intent", key, "payment_intent")
+    }
 }

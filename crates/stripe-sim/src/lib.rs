@@ -14,29 +14,56 @@
 //!   /v1/payment_links`; `POST /sim/payment_links/{id}/pay` creates and pays a Checkout Session
 //!   the way Stripe does for a link.
 //! - `charges.rs`: a Charge and a BalanceTransaction with Stripe's fee for every successful
-//!   payment; `GET /v1/charges/{id}`, `GET /v1/balance_transactions/{id}`.
+//!   payment; `GET /v1/charges/{id}`.
+//! - `refunds.rs`: `POST /v1/refunds` (a `charge` or `payment_intent`, optional `amount`; not
+//!   more than is left), `GET /v1/refunds/{id}`, and [`Simulator::refund`]: a `refund` balance
+//!   transaction, the charge's `amount_refunded` and `refunded` updated.
+//! - `disputes.rs`: [`Simulator::dispute`] opens a dispute over a charge's whole amount (its
+//!   balance transaction withdraws it and Stripe's 1500 dispute fee), [`Simulator::close_dispute`]
+//!   closes it won (the amount comes back, the fee does not) or lost; `GET /v1/disputes/{id}`.
+//! - `payouts.rs`: [`Simulator::pay_out`], Stripe's automatic payout of a currency's available
+//!   balance (the `net` of every balance transaction no payout took yet) to the platform's bank
+//!   account, and [`Simulator::fail_payout`], the bank returning it; `GET /v1/payouts/{id}`,
+//!   `GET /v1/payouts` (`created`, `arrival_date`, `status`, `destination`).
+//! - `balance_transactions.rs`: every balance transaction above (charges, refunds, disputes,
+//!   transfers and reversals, payouts and failed payouts): `GET /v1/balance_transactions/{id}`
+//!   (`expand[]=source`) and `GET /v1/balance_transactions`, newest first, filtered by
+//!   `created`, `payout`, `type`, `source`, `currency`, with `expand[]=data.source`.
+//! - `lists.rs`: what every list shares: the query string (bracket keys, as async-stripe sends
+//!   them), `limit` (1 to 100), `starting_after` / `ending_before`, timestamp ranges
+//!   (`created[gte]=…` or `created=…`), Stripe's list object.
 //! - `pages.rs`: `GET /pay/{id}` and `/pay/link/{id}`, the sessions' and links' `url`: a bare
 //!   checkout page paying through the `/sim/.../pay` routes, then going to the `success_url`.
 //! - `transfers.rs`: `POST/GET /v1/transfers` (Connect payouts) and their reversals, `POST/GET
 //!   /v1/transfers/{id}/reversals`, `GET /v1/transfers/{id}/reversals/{reversal}`; a reversal
 //!   can also be made by [`Simulator::reverse_transfer`], as if the platform reversed one in the
 //!   Dashboard. Each has its balance transaction.
-//! - `webhooks.rs`: events (`checkout.session.*`, `charge.succeeded`, `transfer.created`,
-//!   `transfer.reversed`), signed delivery with doubling retries, optionally duplicated,
-//!   reordered, or with SEPA's outcome delayed.
+//! - `webhooks.rs`: events (`checkout.session.completed`,
+//!   `checkout.session.async_payment_succeeded`, `checkout.session.async_payment_failed`,
+//!   `charge.succeeded`, `charge.refunded`, `refund.created`, `charge.dispute.created`,
+//!   `charge.dispute.funds_withdrawn`, `charge.dispute.funds_reinstated`,
+//!   `charge.dispute.closed`, `transfer.created`, `transfer.reversed`, `payout.created`,
+//!   `payout.paid`, `payout.failed`), signed delivery with doubling retries, optionally
+//!   duplicated, reordered, or with SEPA's outcome delayed.
 //!
-//! Refunds follow.
+//! Time: every object's `created` comes from the simulator's clock, the real one shifted by
+//! [`Simulator::set_clock_offset`], so a test can make yesterday's charges and list them by date.
 
 mod api;
+mod balance_transactions;
 mod charges;
+mod disputes;
 mod links;
+mod lists;
 mod pages;
+mod payouts;
+mod refunds;
 mod sessions;
 mod transfers;
 mod webhooks;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -110,7 +137,12 @@ struct Store {
     prices: HashMap<String, Value>,
     links: HashMap<String, links::Link>,
     charges: HashMap<String, Value>,
-    balance_transactions: HashMap<String, Value>,
+    /// Every balance transaction, and which payout paid each out.
+    balance_transactions: balance_transactions::BalanceTransactions,
+    refunds: HashMap<String, Value>,
+    disputes: HashMap<String, Value>,
+    /// Automatic payouts to the platform's bank account, oldest first.
+    payouts: Vec<Value>,
     transfers: HashMap<String, Value>,
     /// Transfer id → its reversals, oldest first.
     transfer_reversals: HashMap<String, Vec<Value>>,
@@ -132,6 +164,8 @@ pub(crate) struct Sim {
     http: reqwest::Client,
     /// Where deliveries run, also when started from outside a request (`reverse_transfer`).
     runtime: tokio::runtime::Handle,
+    /// Seconds added to the real clock for every object's `created` (`Simulator::set_clock_offset`).
+    clock_offset: AtomicI64,
 }
 
 impl Sim {
@@ -143,6 +177,12 @@ impl Sim {
     /// A copy of Stripe's example object of this type, to patch.
     fn fixture(&self, object: &str) -> Value {
         self.fixtures[object].clone()
+    }
+
+    /// The simulator's clock, Unix seconds: the real one shifted by the clock offset. Every
+    /// object's and event's `created`; webhook signatures keep the real clock.
+    fn now(&self) -> i64 {
+        now().saturating_add(self.clock_offset.load(Ordering::Relaxed))
     }
 }
 
@@ -169,6 +209,7 @@ impl Simulator {
             deliveries: Mutex::default(),
             http: reqwest::Client::new(),
             runtime: tokio::runtime::Handle::current(),
+            clock_offset: AtomicI64::new(0),
         });
         let stripe_api = Router::new()
             .route("/v1/checkout/sessions", post(sessions::create))
@@ -178,7 +219,13 @@ impl Simulator {
             .route("/v1/payment_links", post(links::create_link))
             .route("/v1/payment_links/{id}", get(links::retrieve_link).post(links::update_link))
             .route("/v1/charges/{id}", get(charges::retrieve_charge))
-            .route("/v1/balance_transactions/{id}", get(charges::retrieve_balance_transaction))
+            .route("/v1/balance_transactions", get(balance_transactions::list))
+            .route("/v1/balance_transactions/{id}", get(balance_transactions::retrieve))
+            .route("/v1/refunds", post(refunds::create))
+            .route("/v1/refunds/{id}", get(refunds::retrieve))
+            .route("/v1/disputes/{id}", get(disputes::retrieve))
+            .route("/v1/payouts", get(payouts::list))
+            .route("/v1/payouts/{id}", get(payouts::retrieve))
             .route("/v1/transfers", post(transfers::create))
             .route("/v1/transfers/{id}", get(transfers::retrieve))
             .route(
@@ -235,6 +282,66 @@ impl Simulator {
     /// The balance transaction `txn_…` as `GET /v1/balance_transactions/{id}` returns it.
     pub fn balance_transaction(&self, id: &str) -> Option<Value> {
         self.sim.store().balance_transactions.get(id).cloned()
+    }
+
+    /// The charge `payment_intent_or_charge` names (`ch_…`, or the `pi_…` it paid) as
+    /// `GET /v1/charges/{id}` returns it.
+    pub fn charge(&self, payment_intent_or_charge: &str) -> Option<Value> {
+        let store = self.sim.store();
+        charges::find(&store, payment_intent_or_charge).and_then(|id| store.charges.get(id)).cloned()
+    }
+
+    /// Shifts the simulator's clock by `seconds` (negative: into the past) from now on: every
+    /// object and event made afterwards has its `created` (and a payout its `arrival_date`)
+    /// that far from the real time, so a test can make yesterday's charges. Replaces the
+    /// previous offset; 0 goes back to the real clock. Webhook signatures keep the real clock.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.sim.clock_offset.store(seconds, Ordering::Relaxed);
+    }
+
+    /// The simulator's clock (Unix seconds): the real time plus the clock offset.
+    pub fn now(&self) -> i64 {
+        self.sim.now()
+    }
+
+    /// Refunds `amount` (none: all that is left) of the charge `payment_intent_or_charge` names
+    /// (`ch_…`, or the `pi_…` it paid) as `POST /v1/refunds` does, with its errors: the refund,
+    /// its balance transaction (`-amount`), the charge's `amount_refunded` and `refunded`; sends
+    /// `charge.refunded` (the charge) then `refund.created`. Returns the `refund`. Call it inside
+    /// the simulator's Tokio runtime, or while it runs (the delivery runs there).
+    pub fn refund(&self, payment_intent_or_charge: &str, amount: Option<i64>) -> Result<Value, ApiError> {
+        let request = refunds::Request { amount, ..Default::default() };
+        refunds::refund(&self.sim, payment_intent_or_charge, request, None)
+    }
+
+    /// The donor's bank disputes the charge `payment_intent_or_charge` names, for its whole
+    /// amount: a `dispute` (`needs_response`, reason `fraudulent`) whose balance transaction
+    /// withdraws the amount and Stripe's dispute fee (1500 in the charge's currency). Sends
+    /// `charge.dispute.created` then `charge.dispute.funds_withdrawn`. Returns the `dispute`.
+    pub fn dispute(&self, payment_intent_or_charge: &str) -> Result<Value, ApiError> {
+        disputes::open(&self.sim, payment_intent_or_charge)
+    }
+
+    /// Closes dispute `dispute_id`. Won: the amount comes back (a second balance transaction,
+    /// `dispute_reversal`; Stripe keeps the fee), then `charge.dispute.funds_reinstated` and
+    /// `charge.dispute.closed`; lost: `charge.dispute.closed` only. Returns the `dispute`.
+    pub fn close_dispute(&self, dispute_id: &str, won: bool) -> Result<Value, ApiError> {
+        disputes::close(&self.sim, dispute_id, won)
+    }
+
+    /// Stripe's automatic payout of the balance available in `currency` to the platform's bank
+    /// account: the sum of `net` of every balance transaction in that currency no payout took
+    /// yet (400 `balance_insufficient` unless it is positive). Sends `payout.created` (the
+    /// payout `in_transit`) then `payout.paid`. Returns the payout, `paid`.
+    pub fn pay_out(&self, currency: &str) -> Result<Value, ApiError> {
+        payouts::pay_out(&self.sim, currency)
+    }
+
+    /// The bank returns payout `payout_id` (`failure_code`: `account_closed`, `no_account`, …):
+    /// the payout `failed`, its amount back on the balance (a `payout_failure` balance
+    /// transaction, which the next payout takes). Sends `payout.failed`. Returns the payout.
+    pub fn fail_payout(&self, payout_id: &str, failure_code: &str) -> Result<Value, ApiError> {
+        payouts::fail(&self.sim, payout_id, failure_code)
     }
 }
 
@@ -322,8 +429,18 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
     }
 
+    /// 400 for an unknown id given in a parameter (`charge`, `starting_after`, …): Stripe answers
+    /// 404 only for an id in the URL.
+    fn no_such_param(object: &str, id: &str, param: &str) -> ApiError {
+        ApiError { status: StatusCode::BAD_REQUEST, ..ApiError::no_such(object, id).with_param(param) }
+    }
+
     fn with_param(self, param: &str) -> ApiError {
         ApiError { param: Some(param.to_owned()), ..self }
+    }
+
+    fn with_code(self, code: &'static str) -> ApiError {
+        ApiError { code: Some(code), ..self }
     }
 }
 

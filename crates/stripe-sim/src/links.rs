@@ -10,7 +10,7 @@ use axum::{Form, Json};
 use serde_json::{json, Value};
 
 use crate::sessions::{self, Customer, NewSession, PayMethod};
-use crate::{form_int, form_map, form_value, new_id, now, ApiError, Sim};
+use crate::{form_int, form_map, form_value, new_id, ApiError, Sim};
 
 /// A payment link, with the price of its one line item: a pay needs its currency and amount rules.
 #[derive(Clone)]
@@ -54,7 +54,7 @@ pub(crate) async fn create_price(
     let id = new_id("price");
     let mut price = sim.fixture("price");
     price["id"] = json!(id);
-    price["created"] = json!(now());
+    price["created"] = json!(sim.now());
     price["currency"] = json!(currency.to_ascii_lowercase());
     price["unit_amount"] = json!(unit_amount);
     price["unit_amount_decimal"] = json!(unit_amount.map(|a| a.to_string()));

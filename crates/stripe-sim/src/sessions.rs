@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::{Form, Json};
 use serde_json::{json, Map, Value};
 
-use crate::{charges, form_int, form_map, form_value, new_id, now, webhooks, ApiError, Sim};
+use crate::{charges, form_int, form_map, form_value, new_id, webhooks, ApiError, Sim};
 
 /// The donor as the hosted checkout page would have collected them.
 #[derive(serde::Deserialize)]
@@ -117,8 +117,8 @@ pub(crate) fn insert(sim: &Sim, new: NewSession) -> Value {
     session["payment_link"] = json!(new.payment_link);
     session["payment_intent"] = Value::Null;
     session["customer_details"] = Value::Null;
-    session["created"] = json!(now());
-    session["expires_at"] = json!(now() + 24 * 3600);
+    session["created"] = json!(sim.now());
+    session["expires_at"] = json!(sim.now() + 24 * 3600);
     session["url"] = json!(format!("{}/pay/{id}", sim.base_url));
     let mut store = sim.store();
     store.payment_intent_metadata.insert(id.clone(), new.payment_intent_metadata);

@@ -9,12 +9,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::{Form, Json};
 use serde_json::{json, Map, Value};
 
-use crate::{form_int, form_map, form_value, new_id, now, webhooks, ApiError, Sim, Store};
+use crate::balance_transactions::Entry;
+use crate::{form_int, form_map, form_value, lists, new_id, webhooks, ApiError, Sim, Store};
 
 /// Stripe shows the 10 most recent reversals on the transfer; the list endpoint pages the rest.
 const REVERSALS_EMBEDDED: usize = 10;
@@ -36,7 +37,7 @@ pub(crate) async fn create(
     }
     let id = new_id("tr");
     let txn_id = new_id("txn");
-    let created = now();
+    let created = sim.now();
     let mut transfer = sim.fixture("transfer");
     transfer["id"] = json!(id);
     transfer["amount"] = json!(amount);
@@ -54,10 +55,18 @@ pub(crate) async fn create(
     transfer["source_transaction"] = Value::Null;
 
     // the platform's balance pays the transfer
-    let txn = balance_transaction(&sim, &txn_id, -amount, &currency, &id, Movement::Transfer, created);
+    let entry = Entry {
+        kind: "transfer",
+        reporting_category: "transfer",
+        amount: -amount,
+        currency: &currency,
+        source: &id,
+        fee: None,
+    };
+    let txn = entry.build(&sim, &txn_id, created);
     let event = webhooks::requested(webhooks::event(&sim, "transfer.created", &transfer), &headers);
     let mut store = sim.store();
-    store.balance_transactions.insert(txn_id, txn);
+    store.balance_transactions.insert(txn);
     store.transfers.insert(id.clone(), transfer.clone());
     webhooks::deliver_in_turn(&sim, &mut store, &id, event);
     Ok(Json(transfer))
@@ -121,7 +130,7 @@ pub(crate) fn reverse(
         .with_param("amount"));
     }
 
-    let (reversal_id, txn_id, created) = (new_id("trr"), new_id("txn"), now());
+    let (reversal_id, txn_id, created) = (new_id("trr"), new_id("txn"), sim.now());
     let mut reversal = sim.fixture("transfer_reversal");
     reversal["id"] = json!(reversal_id);
     reversal["amount"] = json!(amount);
@@ -136,8 +145,15 @@ pub(crate) fn reverse(
     reversal["source_refund"] = Value::Null;
 
     let currency = currency.as_str().unwrap_or_default().to_owned();
-    let txn = balance_transaction(sim, &txn_id, amount, &currency, &reversal_id, Movement::Reversal, created);
-    store.balance_transactions.insert(txn_id, txn);
+    let entry = Entry {
+        kind: "transfer_refund",
+        reporting_category: "transfer_reversal",
+        amount,
+        currency: &currency,
+        source: &reversal_id,
+        fee: None,
+    };
+    store.balance_transactions.insert(entry.build(sim, &txn_id, created));
     let reversals = store.transfer_reversals.entry(id.to_owned()).or_default();
     reversals.push(reversal.clone());
     let list = reversals_list(id, reversals);
@@ -161,41 +177,18 @@ pub(crate) fn reverse(
 pub(crate) async fn list_reversals(
     State(sim): State<Arc<Sim>>,
     Path(id): Path<String>,
-    Query(query): Query<Vec<(String, String)>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = form_int(&query, "limit")?.unwrap_or(10);
-    let limit = usize::try_from(limit)
-        .ok()
-        .filter(|l| (1..=100).contains(l))
-        .ok_or_else(|| ApiError::invalid("limit", "This value must be between 1 and 100."))?;
+    let query = lists::parse_query(query.as_deref())?;
+    lists::only_known(&query, &["ending_before", "expand", "limit", "starting_after"])?;
     let store = sim.store();
     if !store.transfers.contains_key(&id) {
         return Err(ApiError::no_such("transfer", &id));
     }
     let newest_first: Vec<&Value> = reversals(&store, &id).iter().rev().collect();
-    let position = |param: &str, cursor: &str| {
-        newest_first
-            .iter()
-            .position(|r| r["id"] == cursor)
-            .ok_or_else(|| ApiError::no_such("transfer_reversal", cursor).with_param(param))
-    };
-    let (page, has_more) = if let Some(cursor) = form_value(&query, "starting_after") {
-        let older = newest_first.get(position("starting_after", cursor)? + 1..).unwrap_or_default();
-        (older.iter().take(limit).collect::<Vec<_>>(), older.len() > limit)
-    } else if let Some(cursor) = form_value(&query, "ending_before") {
-        // the `limit` newer ones closest to the cursor
-        let newer = newest_first.get(..position("ending_before", cursor)?).unwrap_or_default();
-        let start = newer.len().saturating_sub(limit);
-        (newer.get(start..).unwrap_or_default().iter().collect(), start > 0)
-    } else {
-        (newest_first.iter().take(limit).collect(), newest_first.len() > limit)
-    };
-    Ok(Json(json!({
-        "object": "list",
-        "data": page,
-        "has_more": has_more,
-        "url": format!("/v1/transfers/{id}/reversals"),
-    })))
+    let (page, has_more) = lists::page(&newest_first, |_| true, &query, "transfer_reversal")?;
+    let data = page.into_iter().cloned().collect();
+    Ok(Json(lists::list(data, has_more, &format!("/v1/transfers/{id}/reversals"))))
 }
 
 /// `GET /v1/transfers/{id}/reversals/{reversal}`
@@ -225,43 +218,4 @@ fn reversals_list(id: &str, oldest_first: &[Value]) -> Value {
         "has_more": oldest_first.len() > REVERSALS_EMBEDDED,
         "url": format!("/v1/transfers/{id}/reversals"),
     })
-}
-
-/// What moves the platform's balance.
-#[derive(Clone, Copy)]
-enum Movement {
-    Transfer,
-    Reversal,
-}
-
-/// The platform balance's side of a transfer (`amount` negative) or a reversal (positive).
-fn balance_transaction(
-    sim: &Sim,
-    id: &str,
-    amount: i64,
-    currency: &str,
-    source: &str,
-    movement: Movement,
-    created: i64,
-) -> Value {
-    // Stripe's `type` and `reporting_category`
-    let (kind, reporting_category) = match movement {
-        Movement::Transfer => ("transfer", "transfer"),
-        Movement::Reversal => ("transfer_refund", "transfer_reversal"),
-    };
-    let mut txn = sim.fixture("balance_transaction");
-    txn["id"] = json!(id);
-    txn["created"] = json!(created);
-    txn["available_on"] = json!(created);
-    txn["amount"] = json!(amount);
-    txn["currency"] = json!(currency);
-    txn["description"] = Value::Null;
-    txn["fee"] = json!(0);
-    txn["fee_details"] = json!([]);
-    txn["net"] = json!(amount);
-    txn["source"] = json!(source);
-    txn["type"] = json!(kind);
-    txn["reporting_category"] = json!(reporting_category);
-    txn["status"] = json!("available");
-    txn
 }

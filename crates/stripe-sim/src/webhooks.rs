@@ -1,7 +1,8 @@
 //! Events and their delivery: signed as Stripe signs them, retried with a doubling delay until
 //! the receiver answers 2xx, and, when configured, duplicated or reordered as Stripe may. The
 //! events of one payment go out one after the other (`deliver_payment`), as do those of one
-//! transfer (`deliver_in_turn`); different payments and transfers are delivered concurrently.
+//! transfer, one charge's refunds, one dispute or one payout (`deliver_in_turn`); different
+//! objects' events are delivered concurrently.
 
 use std::future::Future;
 use std::sync::{Arc, PoisonError};
@@ -15,7 +16,7 @@ pub(crate) fn event(sim: &Sim, kind: &str, object: &Value) -> Value {
     let mut event = sim.fixture("event");
     event["id"] = json!(new_id("evt"));
     event["type"] = json!(kind);
-    event["created"] = json!(now());
+    event["created"] = json!(sim.now());
     event["data"] = json!({ "object": object });
     event["api_version"] = json!("2025-10-29.clover");
     event
