@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/services.sh
 deploy/browser.sh
+deploy/xmllint.sh
 ZBOR_SCHEMATHESIS="$(deploy/schemathesis.sh)"
 export ZBOR_SCHEMATHESIS
 . deploy/rust.sh

@@ -134,6 +134,7 @@ pub enum DifferenceKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReconciliationDifference)]
 pub struct Difference {
     pub difference: DifferenceKind,
     pub kind: ItemKind,
@@ -161,6 +162,7 @@ pub struct KindTotal {
 
 /// The outcome of one reconciliation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReconciliationReport)]
 pub struct Report {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -181,7 +183,12 @@ impl Report {
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
-        let _ = writeln!(out, "Reconciliation of the ledger with Stripe, {} to {}", self.from, self.to);
+        let _ = writeln!(
+            out,
+            "Reconciliation of the ledger with Stripe, {} to {}",
+            self.from.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.to.format("%Y-%m-%d %H:%M:%S UTC")
+        );
         let _ = writeln!(out);
         let _ = writeln!(
             out,

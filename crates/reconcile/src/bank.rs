@@ -68,6 +68,7 @@ impl LineOutcome {
 
 /// One line of a statement (an entry, or one transaction of a batch entry) and its outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = BankStatementLine)]
 pub struct Line {
     pub entry: i32,
     pub transaction: i32,
@@ -88,6 +89,7 @@ pub struct Line {
 
 /// What an import did.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = BankStatementImport)]
 pub struct Imported {
     pub statement: i64,
     /// `camt.053` or `camt.054`.

@@ -35,6 +35,7 @@ impl Trigger {
 
 /// A recorded run.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ReconciliationRun)]
 pub struct Run {
     pub id: i64,
     /// `daily`, `api` or `cli`.

@@ -134,6 +134,11 @@ async fn the_document_is_served_and_complete() {
     assert_eq!(schemas["Item"]["properties"]["amount"]["type"], "string");
     assert_eq!(schemas["Batch"]["properties"]["id"]["$ref"], "#/components/schemas/BatchId");
     assert_eq!(schemas["BatchId"]["type"], "integer");
+    // Two types of one name in two crates would share one schema, and one of them would be
+    // described wrongly (the ledger's verify report and a reconciliation's were, once).
+    assert!(schemas["Report"]["properties"]["accounts"].is_object(), "the ledger's verify report");
+    assert!(schemas["ReconciliationReport"]["properties"]["matched"].is_object());
+    assert!(schemas["ReconciliationDifference"]["properties"]["stripe"].is_object());
     app.finish().await;
 }
 

@@ -80,6 +80,25 @@ fn total<'a>(report: &'a Value, kind: &str) -> (&'a Value, &'a Value) {
     (&t["stripe"], &t["ledger"])
 }
 
+/// `zbor reconcile stripe --from --to`: its exit code, and what it printed.
+fn zbor_reconcile_stripe(
+    app: &Running,
+    sim: &Simulator,
+    from: chrono::DateTime<Utc>,
+    to: chrono::DateTime<Utc>,
+) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_zbor"))
+        .args(["reconcile", "stripe", "--from", &from.to_rfc3339(), "--to", &to.to_rfc3339()])
+        .env("DATABASE_URL", &app.db.url)
+        .env("STRIPE_SECRET_KEY", KEY)
+        .env("STRIPE_API_BASE", &sim.base_url)
+        .env("ZBOR_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_day_reconciles_with_stripe_to_the_cent_and_every_injected_difference_is_reported() {
     let sim = Simulator::start(
@@ -176,6 +195,12 @@ async fn a_day_reconciles_with_stripe_to_the_cent_and_every_injected_difference_
     let (status, latest) = app.get("/api/v1/reconciliation/stripe/latest", Some(TOKEN)).await;
     assert_eq!((status, &latest["id"], &latest["differences"]), (200, &run["id"], &json!(0)));
 
+    // The command line agrees and exits 0 (README's sample report is this output).
+    let (code, text) = zbor_reconcile_stripe(&app, &sim, from, to);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("matched: 13, in transit: 0, differences: 0"), "{text}");
+    println!("{text}");
+
     // Injected: a webhook that never arrives, an amount changed in the ledger, a transfer zbor
     // never made.
     sim.set_webhook_url(None);
@@ -239,20 +264,13 @@ async fn a_day_reconciles_with_stripe_to_the_cent_and_every_injected_difference_
     assert_eq!((&differs["stripe"], &differs["ledger"]), (&json!("100.00"), &json!("101.00")));
 
     // The command line says the same and exits 1.
-    let out = Command::new(env!("CARGO_BIN_EXE_zbor"))
-        .args(["reconcile", "stripe", "--from", &from.to_rfc3339(), "--to", &to.to_rfc3339()])
-        .env("DATABASE_URL", &app.db.url)
-        .env("STRIPE_SECRET_KEY", KEY)
-        .env("STRIPE_API_BASE", &sim.base_url)
-        .env("ZBOR_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let (code, text) = zbor_reconcile_stripe(&app, &sim, from, to);
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("differences: 4") && text.contains("amount differs") && text.contains(&missed),
         "{text}"
     );
+    println!("{text}");
 
     // The daily run reconciles a day once, whichever instance asks first.
     let tomorrow = Utc::now() + chrono::Duration::days(1) + chrono::Duration::hours(1);

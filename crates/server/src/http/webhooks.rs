@@ -101,6 +101,8 @@ mod tests {
                 "checkout.session.async_payment_failed",
                 "checkout.session.async_payment_succeeded",
                 "checkout.session.completed",
+                "payout.failed",
+                "payout.paid",
                 "transfer.created",
                 "transfer.reversed",
                 "transfer.updated",
