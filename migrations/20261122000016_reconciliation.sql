@@ -28,9 +28,13 @@ create table stripe_payouts (
     failure_code          text check (failure_code ~ '^[a-z0-9_]{1,64}$'),
     paid_transaction_id   uuid not null references ledger_transactions (id),
     failed_transaction_id uuid references ledger_transactions (id),
+    -- the payout's contents (every balance transaction it settled) reconciled with the ledger
+    reconciled_at         timestamptz,
+    reconciliation_differences integer check (reconciliation_differences >= 0),
     created_at            timestamptz not null default now(),
     updated_at            timestamptz not null default now(),
-    check ((status = 'failed') = (failed_transaction_id is not null))
+    check ((status = 'failed') = (failed_transaction_id is not null)),
+    check ((reconciled_at is null) = (reconciliation_differences is null))
 );
 
 -- Each line of an imported statement and what became of it. Lines zbor does not recognise are
@@ -72,7 +76,8 @@ create table reconciliation_runs (
     source        text not null check (source in ('stripe')),
     period_from   timestamptz not null,
     period_to     timestamptz not null check (period_to > period_from),
-    trigger       text not null check (trigger in ('daily', 'api', 'cli')),
+    -- `payout`: the contents of one Stripe payout, reconciled once it was paid
+    trigger       text not null check (trigger in ('daily', 'api', 'cli', 'payout')),
     differences   integer not null check (differences >= 0),
     report        jsonb not null check (jsonb_typeof(report) = 'object'),
     ran_at        timestamptz not null default now()

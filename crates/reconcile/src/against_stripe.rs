@@ -172,6 +172,9 @@ pub struct Report {
     pub in_transit: u64,
     pub differences: Vec<Difference>,
     pub totals: Vec<KindTotal>,
+    /// The Stripe payout reconciled, when the report is of one payout's contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout: Option<String>,
 }
 
 impl Report {
@@ -185,9 +188,10 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Reconciliation of the ledger with Stripe, {} to {}",
+            "Reconciliation of the ledger with Stripe, {} to {}{}",
             self.from.format("%Y-%m-%d %H:%M:%S UTC"),
-            self.to.format("%Y-%m-%d %H:%M:%S UTC")
+            self.to.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.payout.as_ref().map_or_else(String::new, |p| format!(": payout {p}"))
         );
         let _ = writeln!(out);
         let _ = writeln!(
@@ -304,6 +308,7 @@ pub fn compare(period: Period, stripe: &[Item], ledger: &[Item]) -> Report {
         in_transit: 0,
         differences: Vec::new(),
         totals: totals.into_values().collect(),
+        payout: None,
     };
     for ((currency, kind, key), group) in groups.into_iter().filter(|(_, g)| g.in_period) {
         let difference = match (group.stripe, group.ledger) {
@@ -339,11 +344,15 @@ async fn stripe_items(stripe: &Stripe, window: (DateTime<Utc>, DateTime<Utc>)) -
         lt: Some(window.1.timestamp()),
         ..Default::default()
     });
+    list_items(stripe, || ListBalanceTransaction::new().created(created)).await
+}
+
+/// Every page of a balance transactions list (`list` gives the request's filters), with sources.
+async fn list_items(stripe: &Stripe, list: impl Fn() -> ListBalanceTransaction) -> Result<Vec<Item>, Error> {
     let mut items = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let mut request =
-            ListBalanceTransaction::new().created(created).limit(PAGE).expand(vec!["data.source".to_owned()]);
+        let mut request = list().limit(PAGE).expand(vec!["data.source".to_owned()]);
         if let Some(after) = &after {
             request = request.starting_after(after.clone());
         }
@@ -356,6 +365,39 @@ async fn stripe_items(stripe: &Stripe, window: (DateTime<Utc>, DateTime<Utc>)) -
             return Ok(items);
         }
     }
+}
+
+/// Reconciles one of Stripe's payouts to the bank: every balance transaction it settled
+/// (`GET /v1/balance_transactions?payout=po_…`: donations, fees, refunds, disputes, transfers and
+/// the payout itself) against the ledger's bookings of the same objects, whenever they were
+/// booked. Only the groups the payout holds are compared: a refund Stripe settled in a later
+/// payout belongs to that one's report.
+pub async fn reconcile_payout(db: &PgPool, stripe: &Stripe, payout: &str) -> Result<Report, Error> {
+    if !zbor_stripe::events::is_stripe_id(payout, "po_") {
+        return Err(Error::invalid("payout", "a Stripe payout id (po_…)"));
+    }
+    let stripe_items = list_items(stripe, || ListBalanceTransaction::new().payout(payout.to_owned())).await?;
+    let groups: BTreeSet<(ItemKind, &str)> = stripe_items.iter().map(|i| (i.kind, i.key.as_str())).collect();
+    let keys: Vec<String> =
+        groups.iter().map(|(_, key)| (*key).to_owned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let never = (DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::UNIX_EPOCH);
+    let ledger_items: Vec<Item> = ledger_items_by_key(db, &keys, never)
+        .await?
+        .into_iter()
+        .filter(|i| groups.contains(&(i.kind, i.key.as_str())))
+        .collect();
+    let times = stripe_items.iter().chain(&ledger_items).map(|i| i.at);
+    let (Some(from), Some(to)) = (times.clone().min(), times.max()) else {
+        return Err(Error::invalid(
+            "payout",
+            format!("Stripe lists no balance transaction of payout {payout}"),
+        ));
+    };
+    // every item of the payout is in its report
+    let period = Period { from, to: to + Duration::seconds(1) };
+    let mut report = compare(period, &stripe_items, &ledger_items);
+    report.payout = Some(payout.to_owned());
+    Ok(report)
 }
 
 /// The items one balance transaction makes (see the module's documentation).

@@ -104,9 +104,26 @@ pub struct Imported {
     pub lines: Vec<Line>,
 }
 
-/// Imports the statement `xml` as `actor`. A statement that cannot be read is refused whole.
-pub async fn import(pool: &PgPool, xml: &[u8], actor: &Actor) -> Result<Imported, Error> {
+/// Imports the statement `xml` as `actor`. A statement that cannot be read is refused whole, and
+/// so is one of another account than `account` (the organisation's IBAN SEPA files pay from,
+/// when it is configured): another account's debits must not confirm this one's payouts.
+pub async fn import(
+    pool: &PgPool,
+    xml: &[u8],
+    actor: &Actor,
+    account: Option<&str>,
+) -> Result<Imported, Error> {
     let statement = camt::parse(xml)?;
+    if let Some(expected) = account {
+        let normal =
+            |iban: &str| iban.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        if statement.account_iban.as_deref().map(normal) != Some(normal(expected)) {
+            return Err(Error::invalid(
+                "statement",
+                "it is not a statement of the organisation's account (ZBOR_SEPA_DEBTOR_IBAN); nothing was imported",
+            ));
+        }
+    }
     let sha256 = Sha256::digest(xml).to_vec();
     let kind = match statement.kind {
         MessageKind::Statement => "camt.053",

@@ -3,6 +3,7 @@
 //! The daily task (in `zbor serve`, any instance) reconciles the previous UTC day once, an hour
 //! after it ended so Stripe's late balance transactions and webhooks are in; the unique index on
 //! daily runs lets only one instance record it. Its result is what the treasurers' console shows.
+//! The same task reconciles the contents of each Stripe payout once it was paid.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -21,6 +22,8 @@ pub enum Trigger {
     Daily,
     Api,
     Cli,
+    /// One Stripe payout's contents, once it was paid.
+    Payout,
 }
 
 impl Trigger {
@@ -29,6 +32,7 @@ impl Trigger {
             Trigger::Daily => "daily",
             Trigger::Api => "api",
             Trigger::Cli => "cli",
+            Trigger::Payout => "payout",
         }
     }
 }
@@ -105,4 +109,35 @@ pub async fn run_daily(db: &PgPool, stripe: &Stripe, now: DateTime<Utc>) -> Resu
         tracing::warn!(day = %day, differences = report.differences.len(), "daily reconciliation with Stripe found differences");
     }
     Ok(Some(report))
+}
+
+/// Reconciles the contents of every Stripe payout reported paid and not yet reconciled (at most
+/// `limit`), keeps each run and marks the payout; returns how many had differences.
+pub async fn reconcile_paid_payouts(db: &PgPool, stripe: &Stripe, limit: i64) -> Result<usize, Error> {
+    let due: Vec<String> = sqlx::query_scalar(
+        "select id from stripe_payouts where status = 'paid' and reconciled_at is null order by created_at limit $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let mut with_differences = 0;
+    for payout in due {
+        let report = against_stripe::reconcile_payout(db, stripe, &payout).await?;
+        record(db, &report, Trigger::Payout).await?;
+        let differences = i32::try_from(report.differences.len()).unwrap_or(i32::MAX);
+        sqlx::query(
+            "update stripe_payouts set reconciled_at = now(), reconciliation_differences = $2 where id = $1",
+        )
+        .bind(&payout)
+        .bind(differences)
+        .execute(db)
+        .await?;
+        if report.is_clean() {
+            tracing::info!(stripe_payout = %payout, "Stripe payout reconciled: every balance transaction in it matches the ledger");
+        } else {
+            with_differences += 1;
+            tracing::warn!(stripe_payout = %payout, differences, "Stripe payout reconciled with differences");
+        }
+    }
+    Ok(with_differences)
 }

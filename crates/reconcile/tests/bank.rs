@@ -154,7 +154,8 @@ async fn a_statement_confirms_122_sepa_payouts_fails_a_returned_one_and_changes_
         ],
     );
     assert!(!statement.is_empty());
-    let first = bank::import(&db.pool, statement.as_bytes(), &Actor::user(people[0])).await.unwrap();
+    let first =
+        bank::import(&db.pool, statement.as_bytes(), &Actor::user(people[0]), Some(ORG_IBAN)).await.unwrap();
     assert!(!first.already_imported);
     assert_eq!(
         (first.paid, first.returned, first.stripe_payouts, first.unmatched),
@@ -192,12 +193,17 @@ async fn a_statement_confirms_122_sepa_payouts_fails_a_returned_one_and_changes_
     // The same file again, and the same message re-indented: nothing changes.
     let audit_before: i64 =
         sqlx::query_scalar("select count(*) from audit_log").fetch_one(&db.pool).await.unwrap();
-    let again = bank::import(&db.pool, statement.as_bytes(), &Actor::CLI).await.unwrap();
+    let again = bank::import(&db.pool, statement.as_bytes(), &Actor::CLI, Some(ORG_IBAN)).await.unwrap();
     assert!(again.already_imported);
     assert_eq!((again.statement, again.paid, again.unmatched), (first.statement, 122, 1));
     let reformatted = statement.replace("\n  ", "\n    ");
     assert_ne!(reformatted, statement);
-    assert!(bank::import(&db.pool, reformatted.as_bytes(), &Actor::CLI).await.unwrap().already_imported);
+    assert!(
+        bank::import(&db.pool, reformatted.as_bytes(), &Actor::CLI, Some(ORG_IBAN))
+            .await
+            .unwrap()
+            .already_imported
+    );
     let audit_after: i64 =
         sqlx::query_scalar("select count(*) from audit_log").fetch_one(&db.pool).await.unwrap();
     assert_eq!(audit_before, audit_after);
@@ -206,7 +212,8 @@ async fn a_statement_confirms_122_sepa_payouts_fails_a_returned_one_and_changes_
     // A debit notification (camt.054) of the same payouts: already recorded, nothing twice.
     let notification =
         camt054("NTFCN-1", ORG_IBAN, &[debit_batch(&executed[..10], "1000.00", day(28), "BATCH-1")]);
-    let notified = bank::import(&db.pool, notification.as_bytes(), &Actor::CLI).await.unwrap();
+    let notified =
+        bank::import(&db.pool, notification.as_bytes(), &Actor::CLI, Some(ORG_IBAN)).await.unwrap();
     assert_eq!((notified.already_recorded, notified.paid, notified.unmatched), (10, 0, 0));
     assert_eq!(campaign_balance(&db).await.posted, eur("8000"));
 
@@ -234,7 +241,7 @@ async fn a_statement_confirms_122_sepa_payouts_fails_a_returned_one_and_changes_
             ),
         ],
     );
-    let later = bank::import(&db.pool, late.as_bytes(), &Actor::CLI).await.unwrap();
+    let later = bank::import(&db.pool, late.as_bytes(), &Actor::CLI, Some(ORG_IBAN)).await.unwrap();
     assert_eq!((later.returned, later.unmatched), (1, 1), "{later:#?}");
     assert!(later.lines[1].reason.as_deref().unwrap().contains("approved for"), "{:?}", later.lines[1]);
     assert_eq!(status(&db, executed[0]).await, (PayoutStatus::Reversed, Some("MD07".into())));
@@ -252,7 +259,13 @@ async fn a_statement_confirms_122_sepa_payouts_fails_a_returned_one_and_changes_
             "RTN-2",
         )],
     );
-    assert_eq!(bank::import(&db.pool, replayed.as_bytes(), &Actor::CLI).await.unwrap().already_recorded, 1);
+    assert_eq!(
+        bank::import(&db.pool, replayed.as_bytes(), &Actor::CLI, Some(ORG_IBAN))
+            .await
+            .unwrap()
+            .already_recorded,
+        1
+    );
     assert_eq!(campaign_balance(&db).await.posted, eur("9000"), "returned once");
     let cli_entries: i64 = sqlx::query_scalar(
         "select count(*) from audit_log where action = 'payout.bank_returned' and actor = 'cli'",
@@ -269,7 +282,7 @@ async fn a_statement_confirms_122_sepa_payouts_fails_a_returned_one_and_changes_
 }
 
 #[tokio::test]
-async fn a_statement_that_cannot_be_read_imports_nothing_and_says_why_without_quoting_it() {
+async fn a_statement_unreadable_or_of_another_account_imports_nothing_and_says_why_without_quoting_it() {
     let db = TestDb::new(2).await;
     let broken = camt053(
         "STMT-X",
@@ -279,9 +292,16 @@ async fn a_statement_that_cannot_be_read_imports_nothing_and_says_why_without_qu
         &[one(Direction::Debit, Some("ZBOR-P1".into()), "5.00", None, day(28), "R")],
     )
     .replace("<CdtDbtInd>DBIT</CdtDbtInd>", "<CdtDbtInd>Ales Bialiatski</CdtDbtInd>");
-    let err = bank::import(&db.pool, broken.as_bytes(), &Actor::CLI).await.unwrap_err();
+    let err = bank::import(&db.pool, broken.as_bytes(), &Actor::CLI, Some(ORG_IBAN)).await.unwrap_err();
     assert!(matches!(err, zbor_reconcile::Error::Statement(_)), "{err:?}");
     assert!(!err.to_string().contains("Bialiatski"), "{err}");
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from bank_statements").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(stored, 0);
+    // A readable statement of another account confirms nothing.
+    let other = camt053("STMT-Y", "DE02120300000000202051", "EUR", money("10.00"), &[]);
+    let err = bank::import(&db.pool, other.as_bytes(), &Actor::CLI, Some(ORG_IBAN)).await.unwrap_err();
+    assert!(matches!(err, zbor_reconcile::Error::InvalidField { field: "statement", .. }), "{err:?}");
     let stored: i64 =
         sqlx::query_scalar("select count(*) from bank_statements").fetch_one(&db.pool).await.unwrap();
     assert_eq!(stored, 0);

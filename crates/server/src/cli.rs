@@ -79,11 +79,15 @@ enum ReconcileCommand {
     /// Stripe, amounts that differ), keeps the run, and exits 1 on any difference.
     Stripe {
         /// Start, inclusive: `2026-11-30` (UTC midnight) or RFC 3339.
-        #[arg(long)]
-        from: String,
+        #[arg(long, required_unless_present = "payout", requires = "to")]
+        from: Option<String>,
         /// End, exclusive; at most 31 days after `from`.
-        #[arg(long)]
-        to: String,
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// Instead of a period: one Stripe payout to the bank (`po_…`), every balance transaction
+        /// it settled against the ledger's bookings of the same objects.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        payout: Option<String>,
         /// Print the report as JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -287,14 +291,25 @@ fn instant(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
 }
 
 async fn reconcile(config: &Config, command: ReconcileCommand) -> anyhow::Result<ExitCode> {
-    let ReconcileCommand::Stripe { from, to, json } = command;
-    let period = zbor_reconcile::against_stripe::Period::new(instant(&from)?, instant(&to)?)?;
+    let ReconcileCommand::Stripe { from, to, payout, json } = command;
+    let period = match (&from, &to) {
+        (Some(from), Some(to)) => {
+            Some(zbor_reconcile::against_stripe::Period::new(instant(from)?, instant(to)?)?)
+        }
+        _ => None,
+    };
     let secret_key = config.stripe_secret_key.as_deref().context("STRIPE_SECRET_KEY is not set")?;
     let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
     stripe_config.requests_per_second = (config.stripe_requests_per_second / 5).max(1);
     let stripe = zbor_stripe::Stripe::new(stripe_config).context("Stripe client")?;
     let pool = zbor_db::connect(&config.database_url, 2).await?;
-    let report = zbor_reconcile::against_stripe::reconcile(&pool, &stripe, period).await?;
+    let report = match (period, payout) {
+        (Some(period), _) => zbor_reconcile::against_stripe::reconcile(&pool, &stripe, period).await?,
+        (None, Some(payout)) => {
+            zbor_reconcile::against_stripe::reconcile_payout(&pool, &stripe, &payout).await?
+        }
+        (None, None) => anyhow::bail!("give --from and --to, or --payout"),
+    };
     zbor_reconcile::runs::record(&pool, &report, zbor_reconcile::runs::Trigger::Cli).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -311,7 +326,8 @@ async fn bank_import(config: &Config, file: &std::path::Path) -> anyhow::Result<
     }
     let xml = std::fs::read(file).with_context(|| format!("{}", file.display()))?;
     let pool = zbor_db::connect(&config.database_url, 2).await?;
-    let imported = zbor_reconcile::bank::import(&pool, &xml, &Actor::CLI).await?;
+    let imported =
+        zbor_reconcile::bank::import(&pool, &xml, &Actor::CLI, config.sepa_debtor_iban.as_deref()).await?;
     if imported.already_imported {
         println!("statement {} ({}) was imported before: nothing changed", imported.statement, imported.kind);
     }

@@ -21,7 +21,8 @@ const FEES_INTERVAL: Duration = Duration::from_secs(1);
 const FEES_PER_PASS: i64 = 100;
 /// How often open campaigns without a Payment Link (Stripe was down when they opened) get one.
 const PAYMENT_LINKS_INTERVAL: Duration = Duration::from_secs(10);
-/// How often a server checks whether yesterday's reconciliation with Stripe has run.
+/// How often a server checks whether yesterday's reconciliation with Stripe has run, and
+/// reconciles the contents of Stripe's payouts paid since.
 const DAILY_RECONCILIATION_INTERVAL: Duration = Duration::from_secs(600);
 
 pub fn spawn_all(
@@ -115,6 +116,9 @@ async fn daily_reconciliation(
             _ = tick.tick() => {
                 if let Err(e) = zbor_reconcile::runs::run_daily(&pool, &stripe, chrono::Utc::now()).await {
                     tracing::warn!(error = %e, "daily reconciliation with Stripe failed; will retry");
+                }
+                if let Err(e) = zbor_reconcile::runs::reconcile_paid_payouts(&pool, &stripe, 10).await {
+                    tracing::warn!(error = %e, "reconciling Stripe's payouts failed; will retry");
                 }
             }
         }

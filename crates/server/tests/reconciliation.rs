@@ -200,6 +200,19 @@ async fn a_day_reconciles_with_stripe_to_the_cent_and_every_injected_difference_
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("matched: 13, in transit: 0, differences: 0"), "{text}");
     println!("{text}");
+    // Stripe's payout, every balance transaction it settled against the ledger, as the daily
+    // task does it for each paid payout (and `zbor reconcile stripe --payout`).
+    let payout_id = payout["id"].as_str().unwrap();
+    assert_eq!(zbor_reconcile::runs::reconcile_paid_payouts(&app.db.pool, &stripe, 10).await.unwrap(), 0);
+    assert_eq!(
+        app.count("select count(*) from stripe_payouts where reconciled_at is not null and reconciliation_differences = 0")
+            .await,
+        1
+    );
+    let contents =
+        zbor_reconcile::against_stripe::reconcile_payout(&app.db.pool, &stripe, payout_id).await.unwrap();
+    assert!(contents.is_clean(), "{contents:#?}");
+    assert_eq!(contents.matched, 13, "the payout settled the whole day");
 
     // Injected: a webhook that never arrives, an amount changed in the ledger, a transfer zbor
     // never made.
@@ -271,6 +284,21 @@ async fn a_day_reconciles_with_stripe_to_the_cent_and_every_injected_difference_
         "{text}"
     );
     println!("{text}");
+    // The payout's contents include the changed donation: its report names it.
+    let out = Command::new(env!("CARGO_BIN_EXE_zbor"))
+        .args(["reconcile", "stripe", "--payout", payout_id, "--json"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("STRIPE_SECRET_KEY", KEY)
+        .env("STRIPE_API_BASE", &sim.base_url)
+        .env("ZBOR_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let contents: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(contents["payout"], payout_id);
+    assert_eq!(contents["differences"].as_array().unwrap().len(), 1, "{contents:#}");
+    assert_eq!(contents["differences"][0]["key"], changed.as_str());
+    assert_eq!(contents["differences"][0]["difference"], "amount_differs");
 
     // The daily run reconciles a day once, whichever instance asks first.
     let tomorrow = Utc::now() + chrono::Duration::days(1) + chrono::Duration::hours(1);

@@ -277,7 +277,9 @@ async fn main() -> anyhow::Result<()> {
         "the same file again (nothing changes)",
     ] {
         let at = Instant::now();
-        let imported = zbor_reconcile::bank::import(&pool, xml.as_bytes(), &Actor::CLI).await?;
+        let imported =
+            zbor_reconcile::bank::import(&pool, xml.as_bytes(), &Actor::CLI, Some("DE89370400440532013000"))
+                .await?;
         let seconds = at.elapsed().as_secs_f64();
         ensure!(
             imported.paid as usize == sepa_payouts || imported.already_imported,

@@ -101,7 +101,7 @@ pub async fn latest_stripe(caller: Caller, State(state): State<AppState>) -> Res
         (status = OK, description = "what each line did (`already_imported`: this statement was imported before, nothing changed)", body = Imported),
         (status = PAYLOAD_TOO_LARGE, description = "larger than 20 MiB", body = ErrorBody),
         (status = UNSUPPORTED_MEDIA_TYPE, description = "not sent as application/xml or text/xml", body = ErrorBody),
-        (status = UNPROCESSABLE_ENTITY, description = "not a readable camt.053 or camt.054 message; nothing imported", body = ErrorBody),
+        (status = UNPROCESSABLE_ENTITY, description = "not a readable camt.053 or camt.054 message, or not of the organisation's account (`ZBOR_SEPA_DEBTOR_IBAN`); nothing imported", body = ErrorBody),
     )
 )]
 pub async fn import_statement(
@@ -124,7 +124,8 @@ pub async fn import_statement(
         }
         Err(rejection) => return Err(ApiError::BadRequest(rejection.body_text())),
     };
-    let imported = bank::import(&state.pool, &body, &caller.actor()).await?;
+    let account = state.sepa_debtor.as_ref().map(|debtor| debtor.iban.as_str());
+    let imported = bank::import(&state.pool, &body, &caller.actor(), account).await?;
     Ok(Json(imported))
 }
 
