@@ -157,6 +157,46 @@ fn a_file_of_123_transfers_states_its_count_and_exact_sum_twice() {
     );
 }
 
+/// The EPC's pain.001.001.09 schema, kept with these tests (`tests/iso20022/README.md`): what a
+/// bank's intake checks a file against.
+fn assert_valid_for_the_bank(xml: &str) {
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/iso20022/pain.001.001.09-EPC-SCT-2023.xsd");
+    let path = std::env::temp_dir().join(format!("zbor-pain001-{}.xml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, xml).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", schema])
+        .arg(&path)
+        .output()
+        .expect("xmllint (deploy/xmllint.sh installs it)");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn files_validate_against_the_epc_schema_banks_check() {
+    let mut transfers: Vec<CreditTransfer> =
+        (0..123).map(|n| transfer(n, "1000", "Released person")).collect();
+    transfers.push(transfer(123, "0.01", "Аляксандр Лукашэвіч & <Co>"));
+    let (xml, _) = document(&file(transfers));
+    assert_valid_for_the_bank(&xml);
+    let mut without_bic = file(vec![transfer(1, "25.50", "Ales")]);
+    without_bic.debtor = debtor(false);
+    assert_valid_for_the_bank(&document(&without_bic).0);
+    // and the check bites: a file with its elements out of order is refused
+    let broken = xml.replacen("<PmtMtd>TRF</PmtMtd>", "", 1);
+    assert_ne!(broken, xml);
+    let path = std::env::temp_dir().join(format!("zbor-pain001-{}.xml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, &broken).unwrap();
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/iso20022/pain.001.001.09-EPC-SCT-2023.xsd");
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", schema])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(!out.status.success(), "a file without PmtMtd must not validate");
+}
+
 #[test]
 fn mixed_amounts_sum_exactly_and_keep_two_decimals() {
     let f = file(vec![transfer(0, "0.01", "A"), transfer(1, "999.99", "B"), transfer(2, "12.3", "C")]);
