@@ -4,10 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/services.sh
+# pgBackRest (Debian's package), for the backup-and-restore test.
+deploy/backup.sh install
 deploy/browser.sh
 deploy/xmllint.sh
+# The deployment files (Dockerfile, compose, Caddy, Kubernetes) against their schemas, offline.
+deploy/validate.sh
 ZBOR_SCHEMATHESIS="$(deploy/schemathesis.sh)"
 export ZBOR_SCHEMATHESIS
+# Debian's Prometheus: the alert rules checked and unit-tested by promtool; the tests run it.
+ZBOR_PROMETHEUS="$(deploy/prometheus.sh)"
+export ZBOR_PROMETHEUS
 . deploy/rust.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"

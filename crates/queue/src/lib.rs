@@ -117,6 +117,50 @@ impl Streams {
     }
 }
 
+/// A stream's state for monitoring: its length, the entries a group holds delivered and not
+/// acknowledged, and how long the oldest of those has been idle (a dead worker's, until reclaimed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    pub length: u64,
+    pub pending: u64,
+    /// Entries no consumer of the group has read yet: the backlog (the length also counts
+    /// entries already acknowledged, until the stream is trimmed).
+    pub lag: u64,
+    pub oldest_pending_idle: std::time::Duration,
+}
+
+impl Streams {
+    /// `stream`'s [`StreamStats`] for `group`; zero when Redis has no such stream or group yet.
+    pub async fn stats(&self, stream: &str, group: &str) -> Result<StreamStats, Error> {
+        check_stream(stream)?;
+        let key = self.key(stream);
+        let mut redis = self.redis.clone();
+        let length: u64 = redis.xlen(&key).await?;
+        let oldest: Result<redis::streams::StreamPendingCountReply, redis::RedisError> =
+            redis.xpending_count(&key, group, "-", "+", 1).await;
+        let oldest = match oldest {
+            Ok(reply) => reply.ids.into_iter().next(),
+            Err(e) if e.to_string().contains("NOGROUP") => None,
+            Err(e) => return Err(e.into()),
+        };
+        let pending = match &oldest {
+            None => 0,
+            Some(_) => match redis.xpending(&key, group).await? {
+                redis::streams::StreamPendingReply::Data(data) => u64::try_from(data.count).unwrap_or(0),
+                _ => 0,
+            },
+        };
+        let idle_ms = oldest.map_or(0, |entry| u64::try_from(entry.last_delivered_ms).unwrap_or(0));
+        let lag = self.backlog(stream, group).await?.unwrap_or(0).saturating_sub(pending);
+        Ok(StreamStats {
+            length,
+            pending,
+            lag,
+            oldest_pending_idle: std::time::Duration::from_millis(idle_ms),
+        })
+    }
+}
+
 /// Adds jobs to a stream (relay and sweepers). Returns the entry ids.
 pub async fn publish(
     streams: &Streams,

@@ -23,6 +23,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(40);
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     redis_client: redis::Client,
     header_read_timeout: Duration,
@@ -31,6 +32,7 @@ pub struct Application {
 impl Application {
     /// Connects to PostgreSQL and Redis and binds the listener. Port 0 picks a free port (tests).
     pub async fn build(config: &Config) -> anyhow::Result<Application> {
+        crate::config::check::refuse_to_start(config, crate::config::check::Process::Serve)?;
         let pool = zbor_db::connect(&config.database_url, config.database_connections_max)
             .await
             .context("connecting to PostgreSQL (DATABASE_URL)")?;
@@ -38,9 +40,6 @@ impl Application {
         let redis = redis::aio::ConnectionManager::new(redis_client.clone())
             .await
             .context("connecting to Redis (REDIS_URL)")?;
-        if !Live::valid_prefix(&config.redis_prefix) {
-            anyhow::bail!("ZBOR_REDIS_PREFIX must be 1-64 printable characters without * ? [ ] \\");
-        }
         let live = Arc::new(Live::new(redis.clone(), config.redis_prefix.clone()));
         let mut state = AppState::new(
             pool,
@@ -70,33 +69,32 @@ impl Application {
             },
             trusted_proxies: config.trusted_proxies.clone(),
         };
-        if config.sse_connections_max == 0 || config.sse_connections_per_address_max == 0 {
-            anyhow::bail!(
-                "ZBOR_SSE_CONNECTIONS_MAX and ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX must be at least 1"
-            );
-        }
         state.sse_permits = Arc::new(crate::live::StreamPermits::new(
             config.sse_connections_max,
             config.sse_connections_per_address_max,
         ));
-        if !(1..=1440).contains(&config.session_idle_minutes) {
-            anyhow::bail!("ZBOR_SESSION_IDLE_MINUTES must be 1 to 1440");
-        }
         state.session_idle_minutes = config.session_idle_minutes;
-        if !(1..=300).contains(&config.header_read_timeout_seconds) {
-            anyhow::bail!("ZBOR_HEADER_READ_TIMEOUT_SECONDS must be 1 to 300");
-        }
         let header_read_timeout = Duration::from_secs(config.header_read_timeout_seconds);
-        if config.stripe_webhook_secret.is_some() && state.webhook_secrets.is_none() {
-            anyhow::bail!("STRIPE_WEBHOOK_SECRET must hold one or two comma-separated secrets");
-        }
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        Ok(Application { listener, state, redis_client, header_read_timeout })
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding ZBOR_METRICS_LISTEN {address}"))?,
+            ),
+            None => None,
+        };
+        Ok(Application { listener, metrics_listener, state, redis_client, header_read_timeout })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served, when `ZBOR_METRICS_LISTEN` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` turns true, then drains in-flight requests and stops the
@@ -106,9 +104,20 @@ impl Application {
             self.state.pool.clone(),
             self.state.checkout.clone(),
             self.state.live.clone(),
+            self.state.stripe_events.clone(),
             shutdown.clone(),
         );
         self.state.live.clone().spawn(self.redis_client, self.state.pool.clone(), shutdown.clone());
+        if let Some(listener) = self.metrics_listener {
+            tokio::spawn(crate::metrics::serve(listener, shutdown.clone()));
+        }
+        crate::metrics::Sampler {
+            pool: self.state.pool.clone(),
+            streams: zbor_queue::Streams::new(self.state.redis.clone(), &self.state.redis_prefix),
+            sse_permits: Some(self.state.sse_permits.clone()),
+        }
+        .spawn(shutdown.clone());
+        crate::metrics::spawn_ledger_verify(self.state.pool.clone(), shutdown.clone());
         // the peer's address reaches handlers (rate limits per client address)
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         serve(self.listener, app, self.header_read_timeout, shutdown).await;

@@ -70,6 +70,52 @@ enum Command {
         #[command(subcommand)]
         command: BankCommand,
     },
+    /// The configuration itself.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Stripe's side: events zbor may have missed.
+    Stripe {
+        #[command(subcommand)]
+        command: StripeCommand,
+    },
+    /// Exits 0 when this host's `zbor serve` answers `/health/live` on ZBOR_LISTEN (or, with
+    /// `--metrics`, a worker's on ZBOR_METRICS_LISTEN) within 2 s: a container's HEALTHCHECK,
+    /// where no curl is installed.
+    Healthcheck {
+        #[arg(long)]
+        metrics: bool,
+    },
+    /// Development: run the Stripe simulator alone (`deploy/cluster.sh` starts one for several
+    /// servers), delivering signed webhooks to `--webhook-url` with STRIPE_WEBHOOK_SECRET.
+    #[cfg(feature = "simulator")]
+    Simulator {
+        #[arg(long, default_value = "127.0.0.1:12111")]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        webhook_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Names every problem with the configuration (the environment and flags `serve` would
+    /// get): values that cannot work, and development settings that ZBOR_ENVIRONMENT=production
+    /// refuses. Exits 1 when `serve` would refuse to start.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum StripeCommand {
+    /// Reads Stripe's events of the last `--since` (e.g. `72h`, `3d`; Stripe keeps 30 days)
+    /// and applies every one zbor has not stored, through the same exactly-once path as the
+    /// webhook: for a server that was down longer than Stripe retries, or a wrong webhook
+    /// secret. Running it again changes nothing.
+    Sync {
+        #[arg(long, default_value = "72h")]
+        since: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -235,10 +281,18 @@ pub async fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr: plain text for people, or one JSON object per line (`ZBOR_LOG_FORMAT=json`)
+/// for a log collector. A request's lines carry its span, `http` with the method, the path and
+/// the request id (never a query string, a header or a body).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZBOR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("ZBOR_LOG_FORMAT").is_ok_and(|format| format == "json") {
+        subscriber.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        subscriber.init();
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -252,6 +306,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                      (--no-default-features): run `zbor serve` against Stripe, or build with the default features"
                 );
             }
+            if config.environment == crate::config::Environment::Production {
+                anyhow::bail!("`zbor dev` runs a Stripe simulator: refused with ZBOR_ENVIRONMENT=production");
+            }
             migrate(&config).await?;
             let config = with_stripe_simulator(config).await?;
             let workers = payout_workers(&config).await?;
@@ -259,9 +316,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&config).await
         }
         Command::Worker => {
+            crate::config::check::refuse_to_start(&config, crate::config::check::Process::Worker)?;
             let workers = payout_workers(&config).await?;
             tracing::info!(workers = workers.count, "payout workers running");
-            crate::workers::run(workers, shutdown_on_signals()).await;
+            let shutdown = shutdown_on_signals();
+            if let Some(address) = config.metrics_listen {
+                crate::metrics::spawn_listener(address, shutdown.clone()).await?;
+            }
+            crate::metrics::Sampler {
+                pool: workers.pool.clone(),
+                streams: workers.streams.clone(),
+                sse_permits: None,
+            }
+            .spawn(shutdown.clone());
+            crate::workers::run(workers, shutdown).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => migrate(&config).await,
@@ -277,7 +345,154 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Vault { command } => vault(&config, command).await,
         Command::Reconcile { command } => reconcile(&config, command).await,
         Command::Bank { command: BankCommand::Import { file } } => bank_import(&config, &file).await,
+        Command::Config { command: ConfigCommand::Check } => Ok(config_check(&config)),
+        Command::Stripe { command: StripeCommand::Sync { since } } => stripe_sync(&config, &since).await,
+        Command::Healthcheck { metrics } => healthcheck(&config, metrics).await,
+        #[cfg(feature = "simulator")]
+        Command::Simulator { listen, webhook_url } => simulator(&config, listen, webhook_url).await,
     }
+}
+
+fn config_check(config: &Config) -> ExitCode {
+    let problems = crate::config::check::problems(config);
+    let environment = match config.environment {
+        crate::config::Environment::Production => "production",
+        crate::config::Environment::Development => "development",
+    };
+    for problem in &problems {
+        let level = if problem.stops(config.environment) { "error" } else { "warning" };
+        println!("{level}: {problem}");
+    }
+    let stopping = problems.iter().filter(|p| p.stops(config.environment)).count();
+    if stopping == 0 {
+        println!("configuration usable in {environment} ({} warning(s))", problems.len());
+        ExitCode::SUCCESS
+    } else {
+        println!("{stopping} problem(s) stop `zbor serve` in {environment}");
+        ExitCode::FAILURE
+    }
+}
+
+/// `72h`, `3d`, `90m`: how far back to read.
+fn duration_back(text: &str) -> anyhow::Result<chrono::Duration> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 = number.parse().with_context(|| format!("{text}: give a number and a unit, e.g. 72h"))?;
+    match unit {
+        "m" => Ok(chrono::Duration::minutes(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "d" => Ok(chrono::Duration::days(n)),
+        _ => anyhow::bail!("{text}: the unit is m, h or d, e.g. 72h"),
+    }
+}
+
+async fn stripe_sync(config: &Config, since: &str) -> anyhow::Result<ExitCode> {
+    let since = chrono::Utc::now() - duration_back(since)?;
+    let secret_key = config.stripe_secret_key.as_deref().context("STRIPE_SECRET_KEY is not set")?;
+    let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
+    stripe_config.requests_per_second = (config.stripe_requests_per_second / 5).max(1);
+    let stripe = zbor_stripe::Stripe::new(stripe_config).context("Stripe client")?;
+    let data_key = match config.data_key.as_deref() {
+        Some(key) => Some(zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?),
+        None => None,
+    };
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let events = crate::http::webhooks::table(data_key);
+    let report = zbor_stripe::events::sync::sync(&pool, &stripe, &events, since).await?;
+    // the running servers' live totals: fresh figures into Redis, published to every instance
+    if !report.campaigns.is_empty() {
+        let redis = redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
+        let live = crate::live::Live::new(redis, config.redis_prefix.clone());
+        for campaign in &report.campaigns {
+            live.fresh(&pool, campaign)
+                .await
+                .map_err(|e| anyhow::anyhow!("live totals of {campaign}: {e}"))?;
+        }
+    }
+    println!(
+        "Stripe events since {}: {} listed · {} already stored · {} applied · {} need review · {} failed{}",
+        since.format("%Y-%m-%d %H:%M UTC"),
+        report.listed,
+        report.already_stored,
+        report.applied,
+        report.needs_review.len(),
+        report.failed.len(),
+        if report.truncated { " · more remain: run again" } else { "" }
+    );
+    for failure in &report.failed {
+        println!("  {}: {}", failure.event_id, failure.reason);
+    }
+    Ok(if report.failed.is_empty() && !report.truncated { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn healthcheck(config: &Config, metrics: bool) -> anyhow::Result<ExitCode> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = if metrics {
+        config.metrics_listen.context("ZBOR_METRICS_LISTEN is not set")?
+    } else {
+        config.listen
+    };
+    // a server bound to every address answers on loopback
+    let address = match address.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => {
+            std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, address.port()))
+        }
+        ip if ip.is_unspecified() => {
+            std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, address.port()))
+        }
+        _ => address,
+    };
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        std::io::Result::Ok(head.starts_with(b"HTTP/1.1 200"))
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
+        Ok(Ok(true)) => Ok(ExitCode::SUCCESS),
+        Ok(Ok(false)) => {
+            eprintln!("zbor: {address} answered /health/live with an error");
+            Ok(ExitCode::FAILURE)
+        }
+        Ok(Err(e)) => {
+            eprintln!("zbor: {address}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(_) => {
+            eprintln!("zbor: {address} did not answer within 2 s");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+#[cfg(feature = "simulator")]
+async fn simulator(
+    config: &Config,
+    listen: std::net::SocketAddr,
+    webhook_url: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let secret = config.stripe_webhook_secret.clone().context(
+        "STRIPE_WEBHOOK_SECRET must be set: the simulator signs its webhooks with it, and the servers check them",
+    )?;
+    let simulator = zbor_stripe_sim::Simulator::start(
+        zbor_stripe_sim::Config {
+            api_key: config.stripe_secret_key.clone().unwrap_or_else(|| DEV_STRIPE_KEY.into()),
+            webhook_url,
+            webhook_secret: secret,
+            ..zbor_stripe_sim::Config::default()
+        },
+        listen,
+    )
+    .await
+    .context("starting the Stripe simulator")?;
+    tracing::info!(stripe_api = %simulator.base_url, "Stripe simulator running");
+    let mut shutdown = shutdown_on_signals();
+    crate::app::stopped(&mut shutdown).await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `2026-11-30` (that day's UTC midnight) or an RFC 3339 time.

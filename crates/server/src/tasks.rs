@@ -24,15 +24,32 @@ const PAYMENT_LINKS_INTERVAL: Duration = Duration::from_secs(10);
 /// How often a server checks whether yesterday's reconciliation with Stripe has run, and
 /// reconciles the contents of Stripe's payouts paid since.
 const DAILY_RECONCILIATION_INTERVAL: Duration = Duration::from_secs(600);
+/// How often Stripe's recent events are read back and those the webhook missed applied, and how
+/// far back each pass reads: every event is looked at several times while it is recent. At
+/// start the window is Stripe's own retry period, so a server that was down up to 3 days picks
+/// up what it missed by itself (longer: `zbor stripe sync --since`).
+const EVENT_SYNC_INTERVAL: Duration = Duration::from_secs(600);
+const EVENT_SYNC_WINDOW: chrono::Duration = chrono::Duration::hours(1);
+const EVENT_SYNC_WINDOW_AT_START: chrono::Duration = chrono::Duration::hours(72);
+/// One instance at a time reads the events back: the others would find everything stored.
+const EVENT_SYNC_LOCK: i64 = 0x7a62_6f72_5359_4e43; // "zborSYNC"
 
 pub fn spawn_all(
     pool: PgPool,
     checkout: Option<CheckoutLinks>,
     live: Arc<Live>,
+    events: Arc<zbor_stripe::events::Dispatcher>,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     if let Some(checkout) = checkout {
         tokio::spawn(daily_reconciliation(pool.clone(), checkout.background().clone(), shutdown.clone()));
+        tokio::spawn(event_sync(
+            pool.clone(),
+            checkout.background().clone(),
+            events,
+            live.clone(),
+            shutdown.clone(),
+        ));
         tokio::spawn(stripe_tasks(pool.clone(), checkout, live, shutdown.clone()));
     }
     tokio::spawn(async move {
@@ -45,14 +62,22 @@ pub fn spawn_all(
                 _ = seal_tick.tick() => {
                     match zbor_ledger::seal_all(&pool).await {
                         Ok(0) => {}
-                        Ok(sealed) => tracing::debug!(sealed, "sealed ledger transactions"),
+                        Ok(sealed) => {
+                            // sealing takes each committed transaction once, in one process at a
+                            // time: the sum over processes counts the bookings
+                            metrics::counter!("zbor_ledger_transactions_total").increment(sealed);
+                            tracing::debug!(sealed, "sealed ledger transactions")
+                        }
                         Err(e) => tracing::warn!(error = %e, "sealing the ledger chain failed; will retry"),
                     }
                 }
                 _ = expire_tick.tick() => {
                     match zbor_ledger::expire_holds(&pool).await {
                         Ok(0) => {}
-                        Ok(expired) => tracing::info!(expired, "expired ledger holds"),
+                        Ok(expired) => {
+                            metrics::counter!("zbor_holds_expired_total").increment(expired);
+                            tracing::info!(expired, "expired ledger holds")
+                        }
                         Err(e) => tracing::warn!(error = %e, "expiring holds failed; will retry"),
                     }
                 }
@@ -123,6 +148,64 @@ async fn daily_reconciliation(
             }
         }
     }
+}
+
+/// Reads Stripe's recent events back and applies the ones the webhook missed (a wrong webhook
+/// secret, an outage of the endpoint), through the same exactly-once path.
+async fn event_sync(
+    pool: PgPool,
+    stripe: zbor_stripe::Stripe,
+    events: Arc<zbor_stripe::events::Dispatcher>,
+    live: Arc<Live>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(EVENT_SYNC_INTERVAL);
+    let mut window = EVENT_SYNC_WINDOW_AT_START;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                match sync_once(&pool, &stripe, &events, window).await {
+                    Ok(Some(report)) => {
+                        for campaign in &report.campaigns {
+                            live.mark_dirty(campaign);
+                        }
+                        if report.applied > 0 || !report.failed.is_empty() {
+                            tracing::warn!(
+                                applied = report.applied,
+                                failed = report.failed.len(),
+                                "Stripe events the webhook missed were read back"
+                            );
+                        }
+                        window = EVENT_SYNC_WINDOW;
+                    }
+                    // another instance is on it
+                    Ok(None) => window = EVENT_SYNC_WINDOW,
+                    Err(e) => tracing::warn!(error = %e, "reading Stripe's events back failed; will retry"),
+                }
+            }
+        }
+    }
+}
+
+async fn sync_once(
+    pool: &PgPool,
+    stripe: &zbor_stripe::Stripe,
+    events: &zbor_stripe::events::Dispatcher,
+    window: chrono::Duration,
+) -> anyhow::Result<Option<zbor_stripe::events::sync::SyncReport>> {
+    // a session-level lock on a connection of its own, held for the pass
+    let mut lock = pool.acquire().await?;
+    let locked: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+        .bind(EVENT_SYNC_LOCK)
+        .fetch_one(&mut *lock)
+        .await?;
+    if !locked {
+        return Ok(None);
+    }
+    let report = zbor_stripe::events::sync::sync(pool, stripe, events, chrono::Utc::now() - window).await;
+    sqlx::query("select pg_advisory_unlock($1)").bind(EVENT_SYNC_LOCK).execute(&mut *lock).await?;
+    Ok(Some(report?))
 }
 
 async fn ensure_payment_links(pool: &PgPool, checkout: &CheckoutLinks) {

@@ -113,6 +113,10 @@ async fn work(
                 continue;
             }
         };
+        let reclaimed = jobs.iter().filter(|job| job.reclaimed).count();
+        if reclaimed > 0 {
+            metrics::counter!("zbor_payout_reclaims_total").increment(u64::try_from(reclaimed).unwrap_or(0));
+        }
         let steps = jobs.iter().map(|job| {
             let (pool, key, stripe) = (&pool, &key, stripe.as_ref());
             async move {
@@ -122,6 +126,9 @@ async fn work(
                 match zbor_payouts::worker::pay(pool, key, stripe, payout).await {
                     // done, paused, or recorded in PostgreSQL for a later attempt: off the stream
                     Ok(step) => {
+                        if matches!(step, zbor_payouts::worker::Step::Failed { .. }) {
+                            metrics::counter!("zbor_payouts_failed_total").increment(1);
+                        }
                         tracing::debug!(payout = payout.as_i64(), ?step, "payout step");
                         true
                     }

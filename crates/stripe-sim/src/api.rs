@@ -2,7 +2,7 @@
 //! injected faults (429, 500), then the `Idempotency-Key` (POST only; Stripe ignores it on GET).
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -11,7 +11,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::{ApiError, Sim};
+use crate::{ApiError, ApiRequest, Sim};
+
+/// How many API requests [`crate::Simulator::api_requests`] remembers, the latest.
+const API_REQUESTS_KEPT: usize = 10_000;
 
 /// Larger request bodies are refused; Stripe's own requests are a few kilobytes.
 const BODY_MAX: usize = 1 << 20;
@@ -30,6 +33,7 @@ pub(crate) async fn guard(State(sim): State<Arc<Sim>>, request: Request, next: N
         return ApiError::new(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided")
             .into_response();
     }
+    sim.log_request(&request);
     if let Some(fault) = injected_fault(&sim) {
         return fault;
     }
@@ -49,6 +53,22 @@ pub(crate) async fn guard(State(sim): State<Arc<Sim>>, request: Request, next: N
     };
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     claim.finish(response).await
+}
+
+impl Sim {
+    /// Remembers an authenticated API request for [`crate::Simulator::api_requests`], the last
+    /// [`API_REQUESTS_KEPT`] only (`zbor dev` runs for days).
+    fn log_request(&self, request: &Request) {
+        let query =
+            request.uri().query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
+        let logged =
+            ApiRequest { method: request.method().to_string(), path: request.uri().path().to_owned(), query };
+        let mut log = self.api_requests_log.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.len() >= API_REQUESTS_KEPT {
+            log.pop_front();
+        }
+        log.push_back(logged);
+    }
 }
 
 /// Stripe takes the secret key as a bearer token or as the Basic-auth user name (`curl -u sk_…:`).

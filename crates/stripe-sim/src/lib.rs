@@ -7,7 +7,8 @@
 //!
 //! Implemented (async-stripe's client works against it with `ClientBuilder::url(base_url)`):
 //! - `api.rs`: every `/v1/*` request: API key (Bearer or Basic), injected 429 and 500
-//!   (`Stripe-Should-Retry: true`), `Idempotency-Key` replay keyed on method, path and form.
+//!   (`Stripe-Should-Retry: true`), `Idempotency-Key` replay keyed on method, path and form;
+//!   the latest requests remembered for [`Simulator::api_requests`].
 //! - `sessions.rs`: `POST/GET /v1/checkout/sessions`; `POST /sim/checkout/sessions/{id}/pay` by
 //!   card or SEPA debit (succeeding or failing later), optionally with the donor's name and email.
 //! - `links.rs`: `POST/GET /v1/prices` (fixed or customer-chosen amounts), `POST/GET
@@ -29,6 +30,11 @@
 //!   transfers and reversals, payouts and failed payouts): `GET /v1/balance_transactions/{id}`
 //!   (`expand[]=source`) and `GET /v1/balance_transactions`, newest first, filtered by
 //!   `created`, `payout`, `type`, `source`, `currency`, with `expand[]=data.source`.
+//! - `events.rs`: every event made, kept as it was (or would have been) delivered, whether or
+//!   not a webhook URL is set or a delivery succeeded: `GET /v1/events` (newest first; `created`,
+//!   `type` with `*`, `types[]`, `delivery_success`; paged) and `GET /v1/events/{id}`, the last 30
+//!   days as at Stripe; [`Simulator::events`], and [`Simulator::redeliver_all`] to make late
+//!   webhooks arrive after a receiver was down.
 //! - `lists.rs`: what every list shares: the query string (bracket keys, as async-stripe sends
 //!   them), `limit` (1 to 100), `starting_after` / `ending_before`, timestamp ranges
 //!   (`created[gte]=…` or `created=…`), Stripe's list object.
@@ -53,6 +59,7 @@ mod api;
 mod balance_transactions;
 mod charges;
 mod disputes;
+mod events;
 mod links;
 mod lists;
 mod pages;
@@ -124,7 +131,21 @@ pub struct Delivery {
     pub event_id: String,
     pub event_type: String,
     pub attempt: u32,
+    /// The receiver's HTTP status; none: no answer (refused, reset).
     pub status: Option<u16>,
+    /// What the receiver answered (its body, cut at 4 KiB), when it answered.
+    pub response_body: Option<String>,
+}
+
+/// An API request the simulator received with the right key (faults injected or not), for tests
+/// to check what a client asked.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ApiRequest {
+    pub method: String,
+    /// `/v1/events`
+    pub path: String,
+    /// The query string's parameters, decoded, in order: `("types[0]", "charge.succeeded")`.
+    pub query: Vec<(String, String)>,
 }
 
 /// Everything the simulator has created, behind one lock.
@@ -146,6 +167,8 @@ struct Store {
     transfers: HashMap<String, Value>,
     /// Transfer id → its reversals, oldest first.
     transfer_reversals: HashMap<String, Vec<Value>>,
+    /// Every event made, as delivered (or as it would have been), for `GET /v1/events`.
+    events: events::Events,
     /// Object id → the end of the delivery of the last event scheduled about it, which the next
     /// one waits for (see `webhooks::deliver_in_turn`).
     delivery_turns: HashMap<String, tokio::sync::oneshot::Receiver<()>>,
@@ -160,6 +183,8 @@ pub(crate) struct Sim {
     fixtures: Value,
     store: Mutex<Store>,
     api_requests: AtomicU64,
+    /// The latest authenticated API requests (`api::guard`).
+    api_requests_log: Mutex<std::collections::VecDeque<ApiRequest>>,
     deliveries: Mutex<Vec<Delivery>>,
     http: reqwest::Client,
     /// Where deliveries run, also when started from outside a request (`reverse_transfer`).
@@ -206,6 +231,7 @@ impl Simulator {
             fixtures,
             store: Mutex::default(),
             api_requests: AtomicU64::new(0),
+            api_requests_log: Mutex::default(),
             deliveries: Mutex::default(),
             http: reqwest::Client::new(),
             runtime: tokio::runtime::Handle::current(),
@@ -224,6 +250,8 @@ impl Simulator {
             .route("/v1/refunds", post(refunds::create))
             .route("/v1/refunds/{id}", get(refunds::retrieve))
             .route("/v1/disputes/{id}", get(disputes::retrieve))
+            .route("/v1/events", get(events::list))
+            .route("/v1/events/{id}", get(events::retrieve))
             .route("/v1/payouts", get(payouts::list))
             .route("/v1/payouts/{id}", get(payouts::retrieve))
             .route("/v1/transfers", post(transfers::create))
@@ -250,9 +278,38 @@ impl Simulator {
         Ok(Simulator { base_url, sim })
     }
 
-    /// Where webhooks go from now on, retries of earlier events included; none: nowhere.
+    /// Where webhooks go from now on, retries of earlier events included; none: nowhere (a
+    /// receiver that is down: events are still made and kept, see [`Simulator::events`], and
+    /// the retries pending end at their next attempt).
     pub fn set_webhook_url(&self, url: Option<String>) {
         *self.sim.webhook_url.lock().unwrap_or_else(PoisonError::into_inner) = url;
+    }
+
+    /// Every event made so far, oldest first, exactly as it was delivered or would have been
+    /// (also those no webhook URL received, or whose every delivery failed); what
+    /// `GET /v1/events` lists.
+    pub fn events(&self) -> Vec<Value> {
+        self.sim.store().events.oldest_first()
+    }
+
+    /// Delivers every event made so far once more to the webhook URL set now, oldest first, one
+    /// at a time, each retried as configured until a 2xx: Stripe's late webhooks, or its
+    /// Dashboard's "resend", after a receiver was down. Returns each event's last attempt (none
+    /// at all without a webhook URL); they are in [`Simulator::deliveries`] too.
+    pub async fn redeliver_all(&self) -> Vec<Delivery> {
+        let events = self.sim.store().events.oldest_first();
+        let mut last_attempts = Vec::with_capacity(events.len());
+        for event in &events {
+            if let Some(last) = self.sim.deliver_once(event).await {
+                last_attempts.push(last);
+            }
+        }
+        last_attempts
+    }
+
+    /// The API requests received with the right key, oldest first (the latest 10,000).
+    pub fn api_requests(&self) -> Vec<ApiRequest> {
+        self.sim.api_requests_log.lock().map(|log| log.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Every webhook delivery attempt so far.

@@ -27,10 +27,19 @@ pub(crate) fn only_known(query: &[(String, String)], known: &[&str]) -> Result<(
 
 /// What `expand` asks for: `expand[]=a`, `expand[0]=a` (async-stripe) or `expand=a`.
 pub(crate) fn expansions(query: &[(String, String)]) -> Vec<&str> {
+    array(query, "expand")
+}
+
+/// The values of an array parameter: `name[]=a`, `name[0]=a` (async-stripe) or `name=a`.
+pub(crate) fn array<'a>(query: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     query
         .iter()
         .filter(|(k, _)| {
-            k == "expand" || k.strip_prefix("expand[").and_then(|i| i.strip_suffix(']')).is_some_and(is_index)
+            k == name
+                || k.strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix('['))
+                    .and_then(|i| i.strip_suffix(']'))
+                    .is_some_and(is_index)
         })
         .map(|(_, v)| v.as_str())
         .collect()

@@ -221,9 +221,13 @@ async fn an_idempotency_key_belongs_to_one_path_and_a_refused_request_leaves_it_
 #[tokio::test]
 async fn every_v1_route_needs_the_key_and_unknown_urls_get_stripes_404() {
     let sim = common::start(common::config(None)).await;
-    for path in
-        ["checkout/sessions/cs_x", "prices/price_x", "payment_links/plink_x", "balance_transactions/txn_x"]
-    {
+    for path in [
+        "checkout/sessions/cs_x",
+        "prices/price_x",
+        "payment_links/plink_x",
+        "balance_transactions/txn_x",
+        "events/evt_x",
+    ] {
         let response = reqwest::get(format!("{}/v1/{path}", sim.base_url)).await.unwrap();
         assert_eq!(response.status(), 401, "{path}");
         let (status, _, missing) = common::get(&sim, path).await;

@@ -178,8 +178,11 @@ impl Stripe {
         let mut delay = self.config.backoff_first;
         let mut attempt = 1;
         loop {
+            let waited = std::time::Instant::now();
             self.limiter.acquire().await?;
+            metrics::histogram!("zbor_stripe_limiter_wait_seconds").record(waited.elapsed());
             let result = request.customize().request_strategy(strategy.clone()).send(&self.client).await;
+            metrics::counter!("zbor_stripe_requests_total", "status" => status_class(&result)).increment(1);
             let error = match result {
                 Ok(output) => return Ok(output),
                 Err(error) => error,
@@ -195,6 +198,20 @@ impl Stripe {
             delay = delay.saturating_mul(2);
             attempt += 1;
         }
+    }
+}
+
+/// A call's answer for the `zbor_stripe_requests_total` counter: the status class, Stripe's
+/// rate limit on its own, or `network` when no answer came.
+fn status_class<T>(result: &Result<T, StripeError>) -> &'static str {
+    match result {
+        Ok(_) => "2xx",
+        Err(StripeError::Stripe(_, 429)) => "429",
+        Err(StripeError::Stripe(_, 500..)) => "5xx",
+        Err(StripeError::Stripe(..)) => "4xx",
+        // an answer that did not parse still came from Stripe with a 2xx
+        Err(StripeError::JSONDeserialize(_)) => "2xx",
+        Err(StripeError::ClientError(_) | StripeError::Timeout | StripeError::ConfigError(_)) => "network",
     }
 }
 

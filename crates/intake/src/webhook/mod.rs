@@ -22,6 +22,11 @@ use zbor_vault::DataKey;
 
 use crate::Error;
 
+/// Prometheus counters of donations booked and refunds booked (how many, never amounts or who):
+/// counted once the event's transaction commits.
+pub const DONATIONS_BOOKED: &str = "zbor_donations_booked_total";
+pub const DONATIONS_REFUNDED: &str = "zbor_donations_refunded_total";
+
 /// Registers donations' handlers in the event table.
 pub fn register(events: Dispatcher) -> Dispatcher {
     events
@@ -226,9 +231,9 @@ async fn donation(
     match (settlement, status.as_str()) {
         (_, "paid") => Ok(Handled::ignored()),
         (Settlement::Paid, _) => match book(db, session, campaign, amount).await? {
-            None => Ok(Handled::new(Outcome::Booked)),
+            None => Ok(Handled::new(Outcome::Booked).counted_as(DONATIONS_BOOKED)),
             // booked; but a refund that arrived earlier does not fit and needs a person
-            Some(reason) => Ok(Handled::review(reason)),
+            Some(reason) => Ok(Handled::review(reason).counted_as(DONATIONS_BOOKED)),
         },
         (Settlement::Failed, _) => {
             sqlx::query("update donations set status = 'failed' where stripe_session_id = $1")

@@ -161,7 +161,7 @@ pub(super) async fn apply_refunds(db: &mut PgConnection, payment_intent: &str) -
         .bind(total)
         .execute(&mut *db)
         .await?;
-    Ok(Handled::new(Outcome::Booked).for_campaign(donation.campaign))
+    Ok(Handled::new(Outcome::Booked).for_campaign(donation.campaign).counted_as(super::DONATIONS_REFUNDED))
 }
 
 pub(super) async fn dispute(db: &mut PgConnection, dispute: Dispute) -> Result<Handled, Error> {

@@ -12,6 +12,8 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
 
+pub mod check;
+
 pub const PUBLIC_URL_DEFAULT: &str = "http://127.0.0.1:8080";
 
 /// Everything `zbor` is told. A new setting that is not a secret goes here, in [`Flags`] and in
@@ -46,6 +48,16 @@ pub struct Config {
     pub sse_connections_per_address_max: usize,
     pub header_read_timeout_seconds: u64,
     pub session_idle_minutes: i64,
+    pub metrics_listen: Option<SocketAddr>,
+    pub environment: Environment,
+}
+
+/// `ZBOR_ENVIRONMENT`: in production every development setting [`check::problems`] finds stops
+/// `serve` and `worker` before they start; in development it is a warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
 }
 
 /// The settings that may be given as flags (each also from its environment variable).
@@ -146,6 +158,17 @@ struct Flags {
     /// phone taken from someone.
     #[arg(long, env = "ZBOR_SESSION_IDLE_MINUTES", default_value_t = zbor_auth::sessions::SESSION_IDLE_MINUTES_DEFAULT)]
     session_idle_minutes: i64,
+
+    /// Where Prometheus scrapes `/metrics` (and a worker's `/health/live`): a port of its own,
+    /// never the public one. Unset: no metrics listener.
+    #[arg(long, env = "ZBOR_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+
+    /// `production` refuses development settings (`zbor config check` lists them): plain http
+    /// public URL, missing secrets, a weak admin token, PostgreSQL or Redis across a network
+    /// without verified TLS, Stripe's test mode or another API address.
+    #[arg(long, env = "ZBOR_ENVIRONMENT", value_enum, default_value_t = Environment::Development)]
+    environment: Environment,
 
     // Secrets given as flags are refused (with a message that says where they go instead, and
     // never repeats the value); hidden, so `--help` does not suggest them.
@@ -250,6 +273,8 @@ impl Config {
             sse_connections_per_address_max,
             header_read_timeout_seconds,
             session_idle_minutes,
+            metrics_listen,
+            environment,
             refused_admin_token,
             refused_data_key,
             refused_stripe_secret_key,
@@ -299,6 +324,8 @@ impl Config {
             sse_connections_per_address_max,
             header_read_timeout_seconds,
             session_idle_minutes,
+            metrics_listen,
+            environment,
         })
     }
 }

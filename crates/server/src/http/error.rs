@@ -138,7 +138,11 @@ impl IntoResponse for ApiError {
         }
         let body = super::openapi::ErrorBody::new(code, message);
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            return (status, [(axum::http::header::RETRY_AFTER, "2")], Json(body)).into_response();
+            // counted apart by `observe::count_webhook`: a setting to fix, not a failure
+            let unconfigured = matches!(self, ApiError::WebhookNotConfigured)
+                .then_some(axum::Extension(super::observe::WebhookResult("unconfigured")));
+            return (status, [(axum::http::header::RETRY_AFTER, "2")], unconfigured, Json(body))
+                .into_response();
         }
         if let ApiError::TooManyRequests { retry_after_seconds } = self {
             let retry_after = retry_after_seconds.to_string();

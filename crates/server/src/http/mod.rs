@@ -10,12 +10,13 @@ mod extract;
 mod health;
 mod ledger;
 pub mod limits;
+pub mod observe;
 pub mod openapi;
 mod pages;
 mod payouts;
 mod people;
 mod reconciliation;
-mod webhooks;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -133,11 +134,19 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                    // set by `observe::request_id_and_count`, the outer layer
+                    let id = req.headers().get(&observe::REQUEST_ID).and_then(|v| v.to_str().ok());
+                    tracing::info_span!(
+                        "http",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = id.unwrap_or_default()
+                    )
                 })
                 // 5xx are already logged once with their cause (error.rs); a 503 "busy" is expected
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
         )
+        .layer(axum::middleware::from_fn(observe::request_id_and_count))
         .with_state(state)
 }
 

@@ -14,14 +14,18 @@ use zbor_stripe::events::{Context, Dispatcher};
 use zbor_stripe::signature;
 use zbor_vault::DataKey;
 
+use super::observe::WebhookResult;
 use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 use axum::extract::DefaultBodyLimit;
 
 /// This area's routes; `http::router` merges every area's.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(stripe).layer(DefaultBodyLimit::max(zbor_stripe::events::BODY_BYTES_MAX)))
+    OpenApiRouter::new().routes(
+        routes!(stripe)
+            .layer(DefaultBodyLimit::max(zbor_stripe::events::BODY_BYTES_MAX))
+            .layer(axum::middleware::from_fn(super::observe::count_webhook)),
+    )
 }
 
 /// What a delivery did, for Stripe's dashboard.
@@ -62,7 +66,7 @@ pub async fn stripe(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Received>, ApiError> {
+) -> Result<(axum::Extension<WebhookResult>, Json<Received>), ApiError> {
     // answered in the API's error shape, not axum's plain-text rejection
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge("256 KiB"),
@@ -76,12 +80,16 @@ pub async fn stripe(
     if let Some(campaign) = &receipt.campaign {
         state.live.mark_dirty(campaign);
     }
-    Ok(Json(Received {
-        received: true,
-        event: receipt.event_id,
-        outcome: receipt.outcome,
-        duplicate: receipt.duplicate,
-    }))
+    let result = WebhookResult(if receipt.duplicate { "duplicate" } else { "ok" });
+    Ok((
+        axum::Extension(result),
+        Json(Received {
+            received: true,
+            event: receipt.event_id,
+            outcome: receipt.outcome,
+            duplicate: receipt.duplicate,
+        }),
+    ))
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
 /// The real server on port 0, against its own database, real Redis.
 pub struct Running {
     pub base: String,
+    /// `http://…` of the metrics listener, when the test set `metrics_listen`.
+    pub metrics_base: Option<String>,
     pub redis_prefix: String,
     pub db: TestDb,
     config: Config,
@@ -75,15 +77,18 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
         sse_connections_per_address_max: 5000,
         header_read_timeout_seconds: 10,
         session_idle_minutes: 30,
+        metrics_listen: None,
+        environment: zbor_server::config::Environment::Development,
     };
     let mut config = config;
     change(&mut config);
     let app = Application::build(&config).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
+    let metrics_base = app.metrics_addr().map(|address| format!("http://{address}"));
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(app.run(stopped));
     let redis_prefix = config.redis_prefix.clone();
-    Running { base, redis_prefix, db, config, stop, client: reqwest::Client::new() }
+    Running { base, metrics_base, redis_prefix, db, config, stop, client: reqwest::Client::new() }
 }
 
 /// Tests without Stripe never call it; an address that refuses connections.

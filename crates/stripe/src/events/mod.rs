@@ -11,8 +11,13 @@
 //! `zbor_payouts::reconcile::register`); a type nobody registered is stored as `ignored`. Adding
 //! an event type is one handler function and one `.on(type, handler)` line in its domain's
 //! `register`.
+//!
+//! What the webhook missed (a server down longer than Stripe's 3 days of retries, a wrong
+//! webhook secret) is read back from Stripe's Events API by [`sync`], through the same
+//! [`Dispatcher::receive`].
 
 mod redact;
+pub mod sync;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -124,11 +129,14 @@ pub struct Handled {
     pub review_reason: Option<String>,
     /// The campaign (slug) whose money the event changed: its live totals need a refresh.
     pub campaign: Option<String>,
+    /// A Prometheus counter to add one to once the event's transaction has committed (e.g.
+    /// `zbor_donations_booked_total`): counted after the commit, so a rolled-back event is not.
+    pub counter: Option<&'static str>,
 }
 
 impl Handled {
     pub fn new(outcome: Outcome) -> Handled {
-        Handled { outcome, review_reason: None, campaign: None }
+        Handled { outcome, review_reason: None, campaign: None, counter: None }
     }
 
     pub fn ignored() -> Handled {
@@ -136,7 +144,13 @@ impl Handled {
     }
 
     pub fn review(reason: impl Into<String>) -> Handled {
-        Handled { outcome: Outcome::NeedsReview, review_reason: Some(reason.into()), campaign: None }
+        Handled { review_reason: Some(reason.into()), ..Handled::new(Outcome::NeedsReview) }
+    }
+
+    /// Counts the event in `counter` once it has committed.
+    pub fn counted_as(mut self, counter: &'static str) -> Handled {
+        self.counter = Some(counter);
+        self
     }
 
     pub fn for_campaign(mut self, campaign: impl Into<String>) -> Handled {
@@ -238,7 +252,10 @@ impl Dispatcher {
             return Ok(Receipt::duplicate(event.id, outcome));
         }
         db.commit().await?;
-        let Handled { outcome, review_reason, campaign } = handled;
+        let Handled { outcome, review_reason, campaign, counter } = handled;
+        if let Some(counter) = counter {
+            metrics::counter!(counter).increment(1);
+        }
         match &review_reason {
             Some(reason) => {
                 tracing::warn!(event = %event.id, kind = %event.kind, reason, "stripe event needs review")
