@@ -230,3 +230,71 @@ async fn the_server_is_down_while_100_donations_are_paid_and_reading_the_events_
     assert_eq!(books(&app).await, synced, "totals, ledger and event store unchanged");
     app.finish().await;
 }
+
+/// Without anyone running a command: a server that starts after an outage reads back, at once,
+/// what Stripe could not deliver (`serve`'s periodic task, 72 h at start); and the operator's
+/// `zbor stripe sync --since 72h` does the same for a longer outage, and finds nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_and_a_restarted_server_read_missed_events_back() {
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/webhooks/stripe", listener.local_addr().unwrap())
+    };
+    let sim = Simulator::start(
+        SimConfig {
+            api_key: KEY.into(),
+            webhook_url: Some(down),
+            webhook_secret: WEBHOOK_SECRET.into(),
+            retries_max: 1,
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    // a node without Stripe: it neither reads events back nor looks fees up
+    let app = start(Some(WEBHOOK_SECRET)).await;
+    let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
+    assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await.0, 201);
+    for n in 0..20 {
+        pay(&sim, 1000 + n).await;
+    }
+    let sync_command = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_zbor"))
+            .args(["stripe", "sync", "--since", "72h"])
+            .env("DATABASE_URL", &app.db.url)
+            .env("ZBOR_REDIS_PREFIX", &app.redis_prefix)
+            .env("STRIPE_SECRET_KEY", KEY)
+            .env("STRIPE_API_BASE", &sim.base_url)
+            .env_remove("ZBOR_DATA_KEY")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let text = sync_command();
+    assert!(text.contains("40 listed · 0 already stored · 40 applied · 0 need review · 0 failed"), "{text}");
+    assert_eq!(app.count("select count(*) from donations where status = 'paid'").await, 20);
+    // the running server's live totals were refreshed through Redis
+    let (_, totals) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    assert_eq!(totals["donations"], json!(20), "{totals}");
+
+    // ten more while zbor cannot be reached; then a server with Stripe configured starts
+    for n in 0..10 {
+        pay(&sim, 2000 + n).await;
+    }
+    let _restarted = app
+        .another_node_with(|c| {
+            c.stripe_secret_key = Some(KEY.into());
+            c.stripe_api_base = sim.base_url.clone();
+        })
+        .await;
+    until(&app, "select count(*) from donations where status = 'paid'", 30).await;
+    let text = sync_command();
+    assert!(text.contains("60 listed · 60 already stored · 0 applied"), "{text}");
+    assert_eq!(
+        app.count("select count(*) from ledger_transactions where metadata->>'kind' = 'donation'").await,
+        30
+    );
+    app.finish().await;
+}

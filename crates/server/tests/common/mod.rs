@@ -134,7 +134,14 @@ impl Running {
     /// Another instance of this deployment, as a cluster runs them behind a load balancer: the
     /// same database and Redis prefix, its own port, pool, live totals and workers.
     pub async fn another_node(&self) -> Node {
-        let app = Application::build(&self.config).await.unwrap();
+        self.another_node_with(|_| {}).await
+    }
+
+    /// [`Running::another_node`] with its configuration changed first (a Stripe key, ...).
+    pub async fn another_node_with(&self, change: impl FnOnce(&mut Config)) -> Node {
+        let mut config = self.config.clone();
+        change(&mut config);
+        let app = Application::build(&config).await.unwrap();
         let base = format!("http://{}", app.local_addr().unwrap());
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(app.run(stopped));
