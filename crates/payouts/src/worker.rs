@@ -5,8 +5,9 @@
 //!    ([`crate::beneficiaries::approved_destination`]), or it fails and nothing is paid; it becomes
 //!    `sending` and its attempt is counted.
 //! 2. **Call the rail** outside any transaction. A Stripe Connect transfer carries the
-//!    `Idempotency-Key` `zbor:payout:{id}`: a worker that died after Stripe made the transfer and
-//!    before step 3 makes the same call again and Stripe answers with the same transfer.
+//!    `Idempotency-Key` `zbor:payout:{id}:{nonce}` ([`idempotency_key`]; the nonce is kept on the
+//!    payout's row): a worker that died after Stripe made the transfer and before step 3 makes
+//!    the same call again and Stripe answers with the same transfer.
 //! 3. **Record** (one transaction): the hold is posted (ledger transaction `payout:{id}:paid`),
 //!    the payout is `paid` with the transfer's id.
 //!
@@ -122,6 +123,17 @@ struct DueRow {
     attempts: i32,
     method: MethodKind,
     stale: bool,
+    idempotency_nonce: Option<uuid::Uuid>,
+}
+
+/// The payout's `Idempotency-Key` at Stripe: the same for every attempt at one payout, different
+/// for a payout that reuses an id after a point-in-time restore (migration 18). Payouts made
+/// before that migration have no nonce and keep the key they were first sent with.
+pub fn idempotency_key(id: PayoutId, nonce: Option<uuid::Uuid>) -> String {
+    match nonce {
+        Some(nonce) => format!("zbor:payout:{id}:{}", nonce.simple()),
+        None => format!("zbor:payout:{id}"),
+    }
 }
 
 /// Pays payout `id` if it is due. Safe to call for the same payout from several workers at once
@@ -131,7 +143,8 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: Payo
     let row: Option<DueRow> = sqlx::query_as(
         "select p.status, p.amount, b.currency, p.beneficiary_id as beneficiary,
                 p.batch_id as batch, p.attempts, ben.method,
-                coalesce(p.next_attempt_at <= now() - $2 * interval '1 millisecond', true) as stale
+                coalesce(p.next_attempt_at <= now() - $2 * interval '1 millisecond', true) as stale,
+                p.idempotency_nonce
          from payouts p join payout_batches b on b.id = p.batch_id join beneficiaries ben on ben.id = p.beneficiary_id
          where p.id = $1 for update of p",
     )
@@ -139,7 +152,18 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: Payo
     .bind(millis(TAKEOVER_AFTER))
     .fetch_optional(&mut *db)
     .await?;
-    let Some(DueRow { status, amount, currency, beneficiary, batch, attempts, method, stale }) = row else {
+    let Some(DueRow {
+        status,
+        amount,
+        currency,
+        beneficiary,
+        batch,
+        attempts,
+        method,
+        stale,
+        idempotency_nonce,
+    }) = row
+    else {
         return Ok(Step::Finished);
     };
     // `sending` and recent: another worker is on it. Stale (a job is reclaimed from a silent
@@ -206,7 +230,7 @@ pub async fn pay(pool: &PgPool, key: &DataKey, stripe: Option<&Stripe>, id: Payo
         .amount(minor)
         .transfer_group(format!("zbor-batch-{batch}"))
         .metadata(std::collections::HashMap::from([("zbor_payout".to_owned(), id.to_string())]));
-    match stripe.send(&transfer, &format!("zbor:payout:{id}")).await {
+    match stripe.send(&transfer, &idempotency_key(id, idempotency_nonce)).await {
         Ok(made) => {
             let reference = made.id.as_str().to_owned();
             if !record_paid(pool, id, &reference).await? {

@@ -60,6 +60,12 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
 
     // a worker died after Stripe made the first payout's transfer, before recording it
     let first = due[0];
+    let nonce: Option<uuid::Uuid> = sqlx::query_scalar("select idempotency_nonce from payouts where id = $1")
+        .bind(first)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(nonce.is_some(), "every new payout has its nonce");
     let made_before = stripe
         .send(
             &stripe_connect::transfer::CreateTransfer::new(
@@ -69,7 +75,7 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
             .amount(100_000)
             .transfer_group(format!("zbor-batch-{}", batch.id))
             .metadata(std::collections::HashMap::from([("zbor_payout".to_owned(), first.to_string())])),
-            &format!("zbor:payout:{first}"),
+            &worker::idempotency_key(first, nonce),
         )
         .await
         .unwrap();
@@ -112,4 +118,53 @@ async fn every_payout_is_one_transfer_whatever_happens_to_the_workers() {
     assert_eq!(sim.transfers().len(), 3);
     assert!(jobs::due(&db.pool, 100).await.unwrap().is_empty());
     db.drop_database().await;
+}
+
+/// One released person's payout in a database, paid through `stripe`: (payout, its transfer).
+async fn pay_one(db: &TestDb, stripe: &Stripe, account: &str) -> (PayoutId, String) {
+    let key = DataKey::generate();
+    let campaign = funded_campaign(db, "release-123", "1000").await;
+    let new = new(
+        json!({"name": "Person", "contact": "", "note": "", "method": {"kind": "stripe_connect", "account": account}}),
+    );
+    let person = beneficiaries::create(&db.pool, &key, campaign.id, &new).await.unwrap().id;
+    let users = treasurers(db, &key, &["a@example.org", "b@example.org", "c@example.org"]).await;
+    confirm_all(&db.pool, campaign.id, users[1]).await;
+    let items = [NewItem { beneficiary: person, amount: "1000".into() }];
+    let batch = batches::create(&db.pool, campaign.id, users[0], &items).await.unwrap();
+    batches::approve(&db.pool, batch.id, users[1], &batch.content_hash).await.unwrap().unwrap();
+    batches::approve(&db.pool, batch.id, users[2], &batch.content_hash).await.unwrap().unwrap();
+    let payout = batches::batch(&db.pool, batch.id).await.unwrap().items[0].payout;
+    let Step::Paid { reference } = worker::pay(&db.pool, &key, Some(stripe), payout).await.unwrap() else {
+        panic!("not paid");
+    };
+    (payout, reference)
+}
+
+/// After a point-in-time restore the database hands out again the ids of payouts made after the
+/// restored moment, while Stripe still remembers their idempotency keys (24 hours). A new payout
+/// with a reused id must get a transfer of its own, to its own person, not the lost payout's.
+#[tokio::test]
+async fn a_payout_id_handed_out_again_after_a_restore_gets_its_own_transfer() {
+    let sim = Simulator::start(
+        SimConfig { api_key: KEY.into(), ..SimConfig::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let stripe = Stripe::new(StripeConfig::new(KEY, sim.base_url.as_str())).unwrap();
+    // the database before the restore, and the restored one: the same ids, handed out twice
+    let (before, restored) = (TestDb::new(4).await, TestDb::new(4).await);
+    let (lost, lost_transfer) = pay_one(&before, &stripe, "acct_1PgafAB7WZ01zgkW").await;
+    let (again, transfer) = pay_one(&restored, &stripe, "acct_1PgafBB7WZ01zgkW").await;
+    assert_eq!(lost, again, "the restored database gave the id out again");
+    assert_ne!(transfer, lost_transfer, "the new payout was given the lost payout's transfer");
+    let transfers = sim.transfers();
+    assert_eq!(transfers.len(), 2);
+    let to: Vec<(&str, &str)> =
+        transfers.iter().map(|t| (t["id"].as_str().unwrap(), t["destination"].as_str().unwrap())).collect();
+    assert!(to.contains(&(transfer.as_str(), "acct_1PgafBB7WZ01zgkW")), "{to:?}");
+    assert!(to.contains(&(lost_transfer.as_str(), "acct_1PgafAB7WZ01zgkW")), "{to:?}");
+    before.drop_database().await;
+    restored.drop_database().await;
 }
