@@ -275,7 +275,14 @@ async fn transfer_webhooks_complete_a_dead_workers_payout_and_return_reversed_mo
             )
             .amount(100_000)
             .metadata(std::collections::HashMap::from([("zbor_payout".to_owned(), payout.to_string())])),
-            &format!("zbor:payout:{payout}"),
+            &worker::idempotency_key(
+                payout,
+                sqlx::query_scalar("select idempotency_nonce from payouts where id = $1")
+                    .bind(payout)
+                    .fetch_one(&s.db.pool)
+                    .await
+                    .unwrap(),
+            ),
         )
         .await
         .unwrap();
