@@ -43,7 +43,7 @@ pub struct Config {
     pub sepa_debtor_bic: Option<String>,
     pub login_attempts_per_minute: u32,
     pub checkouts_per_minute: u32,
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<crate::http::limits::Network>,
     pub sse_connections_max: usize,
     pub sse_connections_per_address_max: usize,
     pub header_read_timeout_seconds: u64,
@@ -129,10 +129,11 @@ struct Flags {
     #[arg(long, env = "ZBOR_CHECKOUTS_PER_MINUTE", default_value_t = 60)]
     checkouts_per_minute: u32,
 
-    /// Load balancers whose `X-Forwarded-For` is believed (comma-separated addresses). Unset:
-    /// the client address is the connection's peer, and the header is ignored.
+    /// Load balancers whose `X-Forwarded-For` is believed (comma-separated addresses or networks,
+    /// `10.0.0.2,10.244.0.0/16`). Unset: the client address is the connection's peer, and the
+    /// header is ignored.
     #[arg(long, env = "ZBOR_TRUSTED_PROXIES", value_delimiter = ',')]
-    trusted_proxies: Vec<std::net::IpAddr>,
+    trusted_proxies: Vec<crate::http::limits::Network>,
 
     /// Live totals streams (SSE) this process serves at once; beyond it 503 with `Retry-After`.
     /// Each holds a file descriptor: keep it well under the process's limit (`LimitNOFILE`).

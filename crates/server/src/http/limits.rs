@@ -12,6 +12,63 @@ use axum::http::request::Parts;
 
 use super::{ApiError, AppState};
 
+/// A load balancer's address, or a network of them (`10.0.0.0/8`, `fd00::/8`): in Kubernetes
+/// the ingress's pods get new addresses when they restart, so their network is what is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Network {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.address, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Network, String> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let address: IpAddr =
+            address.trim().parse().map_err(|_| format!("{text:?} is not an address or a network"))?;
+        let bits = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(prefix) => prefix
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {bits}"))?,
+        };
+        Ok(Network { address, prefix })
+    }
+}
+
+fn trusted_by(networks: &[Network], ip: IpAddr) -> bool {
+    // an IPv4 client reaching an IPv6 socket shows as ::ffff:a.b.c.d
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    };
+    networks.iter().any(|network| network.contains(ip))
+}
+
 /// What is limited, and how much per minute.
 #[derive(Clone, Copy, Debug)]
 pub struct Limit {
@@ -25,7 +82,7 @@ pub struct Limits {
     pub login: Limit,
     pub checkout: Limit,
     /// Peers whose `X-Forwarded-For` is believed (the load balancers).
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<Network>,
 }
 
 impl Default for Limits {
@@ -56,10 +113,10 @@ impl FromRequestParts<AppState> for ClientAddress {
 fn client_address(
     peer: Option<IpAddr>,
     headers: &axum::http::HeaderMap,
-    trusted: &[IpAddr],
+    trusted: &[Network],
 ) -> Option<IpAddr> {
     let peer = peer?;
-    if !trusted.contains(&peer) {
+    if !trusted_by(trusted, peer) {
         return Some(peer);
     }
     let forwarded: Vec<IpAddr> = headers
@@ -69,7 +126,7 @@ fn client_address(
         .flat_map(|v| v.split(','))
         .filter_map(|a| a.trim().parse().ok())
         .collect();
-    Some(forwarded.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer))
+    Some(forwarded.into_iter().rev().find(|a| !trusted_by(trusted, *a)).unwrap_or(peer))
 }
 
 /// Counts one request of `client` against `limit`; refuses it past the limit.
@@ -111,11 +168,36 @@ mod tests {
         // not from our proxy: the header is the client's own words
         assert_eq!(client_address(Some(proxy), &headers, &[]), Some(proxy));
         // from our proxy: the address it appended, not the one the client made up
-        assert_eq!(client_address(Some(proxy), &headers, &[proxy]), Some(client));
+        let one: Network = "10.0.0.2".parse().unwrap();
+        assert_eq!(client_address(Some(proxy), &headers, &[one]), Some(client));
         // two proxies in a row
         headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.1".parse().unwrap());
-        let inner: IpAddr = "10.0.0.1".parse().unwrap();
-        assert_eq!(client_address(Some(proxy), &headers, &[proxy, inner]), Some(client));
-        assert_eq!(client_address(None, &headers, &[proxy]), None);
+        let inner: Network = "10.0.0.1".parse().unwrap();
+        assert_eq!(client_address(Some(proxy), &headers, &[one, inner]), Some(client));
+        assert_eq!(client_address(None, &headers, &[one]), None);
+        // the proxies' network, as Kubernetes gives it: both hops are in it
+        let pods: Network = "10.0.0.0/16".parse().unwrap();
+        assert_eq!(client_address(Some(proxy), &headers, &[pods]), Some(client));
+        // an IPv4 proxy seen on an IPv6 socket
+        let mapped: IpAddr = "::ffff:10.0.0.2".parse().unwrap();
+        assert_eq!(client_address(Some(mapped), &headers, &[pods]), Some(client));
+    }
+
+    #[test]
+    fn networks_contain_what_their_prefix_says() {
+        let net: Network = "10.8.0.0/14".parse().unwrap();
+        assert!(net.contains("10.11.255.255".parse().unwrap()));
+        assert!(!net.contains("10.12.0.0".parse().unwrap()));
+        assert!(!net.contains("::1".parse().unwrap()));
+        let v6: Network = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12:3456::1".parse().unwrap()));
+        assert!(!v6.contains("fe80::1".parse().unwrap()));
+        let all: Network = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("203.0.113.7".parse().unwrap()));
+        let one: Network = "192.0.2.1".parse().unwrap();
+        assert!(one.contains("192.0.2.1".parse().unwrap()) && !one.contains("192.0.2.2".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "10.0.0/8", "fd00::/129", "proxy.internal", "10.0.0.0/x"] {
+            assert!(bad.parse::<Network>().is_err(), "{bad}");
+        }
     }
 }
