@@ -295,8 +295,21 @@ fn init_tracing() {
     }
 }
 
+/// Each connection, live stream included, is a file descriptor. Containers (and many systems)
+/// start a process with a soft limit of 1024 under a much higher hard limit, which the process
+/// may raise itself: without this a server behind Kubernetes could hold only ~500 streams.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open files limit"),
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config;
+    if matches!(cli.command, Command::Serve | Command::Worker | Command::Dev) {
+        raise_open_files_limit();
+    }
     match cli.command {
         Command::Serve => serve(&config).await,
         Command::Dev => {

@@ -9,16 +9,13 @@ use std::time::{Duration, Instant};
 
 use zbor_testkit::TestDb;
 
+/// Only what each test sets: nothing from the environment the tests run in.
+const SECRETS_AND_MODE: [&str; 5] =
+    ["ZBOR_ADMIN_TOKEN", "ZBOR_DATA_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ZBOR_ENVIRONMENT"];
+
 fn zbor() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_zbor"));
-    // only what each test sets: nothing from the environment the tests run in
-    for variable in [
-        "ZBOR_ADMIN_TOKEN",
-        "ZBOR_DATA_KEY",
-        "STRIPE_SECRET_KEY",
-        "STRIPE_WEBHOOK_SECRET",
-        "ZBOR_ENVIRONMENT",
-    ] {
+    for variable in SECRETS_AND_MODE {
         command.env_remove(variable);
     }
     command
@@ -100,8 +97,13 @@ fn config_check_names_every_problem_and_production_refuses_to_start() {
 async fn healthcheck_answers_for_serve_and_json_logs_carry_the_request_id() {
     let db = TestDb::new(2).await;
     let (listen, metrics) = (free_port(), free_port());
-    let mut serve = zbor()
-        .arg("serve")
+    // started as a container starts it: a soft open-files limit far below the hard one
+    let mut serve = Command::new("sh");
+    for variable in SECRETS_AND_MODE {
+        serve.env_remove(variable);
+    }
+    let mut serve = serve
+        .args(["-c", "ulimit -Sn 256 && exec \"$0\" serve", env!("CARGO_BIN_EXE_zbor")])
         .env("DATABASE_URL", &db.url)
         .env("ZBOR_REDIS_PREFIX", format!("zbor-test:{}:", db.name))
         .env("ZBOR_LISTEN", format!("127.0.0.1:{listen}"))
@@ -126,6 +128,12 @@ async fn healthcheck_answers_for_serve_and_json_logs_carry_the_request_id() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(healthcheck(true), Some(0), "the metrics listener's /health/live");
+    // zbor raised its soft open-files limit to the hard one (each live stream is a descriptor)
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", serve.id())).unwrap();
+    let open_files: Vec<&str> =
+        limits.lines().find(|l| l.starts_with("Max open files")).unwrap().split_whitespace().collect();
+    assert_eq!(open_files[3], open_files[4], "soft limit not raised: {open_files:?}");
+    assert_ne!(open_files[3], "256");
 
     let response = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{listen}/api/v1/campaigns/no-such-campaign"))
