@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zbor_stripe_sim::donor::pay_checkout;
 
 use common::{confirm_all, eur, funded_campaign, start_with, treasurers, Running, TOKEN, WEBHOOK_SECRET};
 use futures_util::StreamExt;
@@ -118,33 +119,7 @@ fn up(app: &Running, key_hex: &str) -> Cluster {
 /// A donor paying `cents` by card at the simulator (Stripe Checkout), which then delivers the
 /// events through the load balancer.
 async fn donate(client: &reqwest::Client, simulator: &str, cents: i64) {
-    let form = [
-        ("mode", "payment".to_owned()),
-        ("submit_type", "donate".to_owned()),
-        ("line_items[0][price_data][currency]", "eur".to_owned()),
-        ("line_items[0][price_data][unit_amount]", cents.to_string()),
-        ("line_items[0][price_data][product_data][name]", "Donation".to_owned()),
-        ("line_items[0][quantity]", "1".to_owned()),
-        ("metadata[zbor_campaign]", SLUG.to_owned()),
-    ];
-    let session: Value = client
-        .post(format!("{simulator}/v1/checkout/sessions"))
-        .bearer_auth(STRIPE_KEY)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = session["id"].as_str().unwrap();
-    let paid = client
-        .post(format!("{simulator}/sim/checkout/sessions/{id}/pay"))
-        .json(&json!({ "method": "card" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), 200);
+    pay_checkout(client, simulator, STRIPE_KEY, SLUG, cents, "card").await.unwrap();
 }
 
 /// What every live-totals client saw last, and how often it had to reconnect.

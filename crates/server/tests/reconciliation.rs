@@ -9,6 +9,7 @@ mod common;
 
 use std::process::Command;
 use std::time::Duration;
+use zbor_stripe_sim::donor::pay_checkout;
 
 use chrono::Utc;
 use common::*;
@@ -21,36 +22,9 @@ use zbor_vault::DataKey;
 const KEY: &str = "sk_test_reconcile";
 
 async fn pay(sim: &Simulator, amount_cents: i64) -> String {
-    let form = [
-        ("mode", "payment".to_owned()),
-        ("submit_type", "donate".to_owned()),
-        ("line_items[0][price_data][currency]", "eur".to_owned()),
-        ("line_items[0][price_data][unit_amount]", amount_cents.to_string()),
-        ("line_items[0][price_data][product_data][name]", "Donation".to_owned()),
-        ("line_items[0][quantity]", "1".to_owned()),
-        ("metadata[zbor_campaign]", "release-123".to_owned()),
-    ];
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{}/v1/checkout/sessions", sim.base_url))
-        .bearer_auth(KEY)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = session["id"].as_str().unwrap().to_owned();
-    let paid = client
-        .post(format!("{}/sim/checkout/sessions/{id}/pay", sim.base_url))
-        .json(&json!({ "method": "card" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), 200);
-    let session = sim.checkout_sessions().into_iter().find(|s| s["id"] == id.as_str()).unwrap();
-    session["payment_intent"].as_str().unwrap().to_owned()
+    let paid = pay_checkout(&client, &sim.base_url, KEY, "release-123", amount_cents, "card").await.unwrap();
+    paid["payment_intent"].as_str().unwrap().to_owned()
 }
 
 /// Waits until `sql` counts `want`.

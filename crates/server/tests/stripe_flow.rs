@@ -6,40 +6,16 @@
 mod common;
 
 use std::time::Duration;
+use zbor_stripe_sim::donor::pay_checkout;
 
 use common::*;
 use serde_json::{json, Value};
 use zbor_stripe_sim::{Config, Simulator};
 
 async fn pay(sim: &Simulator, amount_cents: &str, method: &str) {
-    let form = [
-        ("mode", "payment"),
-        ("submit_type", "donate"),
-        ("line_items[0][price_data][currency]", "eur"),
-        ("line_items[0][price_data][unit_amount]", amount_cents),
-        ("line_items[0][price_data][product_data][name]", "Donation"),
-        ("line_items[0][quantity]", "1"),
-        ("metadata[zbor_campaign]", "release-123"),
-    ];
+    let cents = amount_cents.parse().unwrap();
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{}/v1/checkout/sessions", sim.base_url))
-        .bearer_auth("sk_test_flow")
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = session["id"].as_str().unwrap();
-    let paid = client
-        .post(format!("{}/sim/checkout/sessions/{id}/pay", sim.base_url))
-        .json(&json!({ "method": method }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), 200);
+    pay_checkout(&client, &sim.base_url, "sk_test_flow", "release-123", cents, method).await.unwrap();
 }
 
 #[tokio::test]

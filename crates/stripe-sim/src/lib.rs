@@ -59,6 +59,7 @@ mod api;
 mod balance_transactions;
 mod charges;
 mod disputes;
+pub mod donor;
 mod events;
 mod links;
 mod lists;

@@ -6,9 +6,10 @@
 //! beyond Stripe's 30 days is refused before Stripe is asked.
 
 use std::collections::BTreeSet;
+use zbor_stripe_sim::donor::pay_checkout;
 
 use chrono::{Duration, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::PgConnection;
 use zbor_stripe::events::sync::{sync, SyncError, SyncReport};
 use zbor_stripe::events::{Context, Dispatcher, Event, Handled, HandlerFuture, Outcome};
@@ -33,36 +34,8 @@ fn stripe(sim: &Simulator) -> Stripe {
 /// A donor pays `amount` cents by card: `checkout.session.completed`, `charge.succeeded`.
 /// Returns the payment intent.
 async fn pay(sim: &Simulator, amount: i64) -> String {
-    let form = [
-        ("mode", "payment".to_owned()),
-        ("submit_type", "donate".to_owned()),
-        ("line_items[0][price_data][currency]", "eur".to_owned()),
-        ("line_items[0][price_data][unit_amount]", amount.to_string()),
-        ("line_items[0][price_data][product_data][name]", "Donation".to_owned()),
-        ("line_items[0][quantity]", "1".to_owned()),
-        ("metadata[zbor_campaign]", "release-123".to_owned()),
-    ];
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{}/v1/checkout/sessions", sim.base_url))
-        .bearer_auth(KEY)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = session["id"].as_str().unwrap();
-    let paid: Value = client
-        .post(format!("{}/sim/checkout/sessions/{id}/pay", sim.base_url))
-        .json(&json!({ "method": "card" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let paid = pay_checkout(&client, &sim.base_url, KEY, "release-123", amount, "card").await.unwrap();
     paid["payment_intent"].as_str().unwrap().to_owned()
 }
 
