@@ -383,11 +383,7 @@ pub async fn duplicates(
 }
 
 fn is_csv(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/csv"))
+    super::extract::content_type_is(headers, &["text/csv"])
 }
 
 /// The API's error envelope for the cases [`ApiError`] has no variant for.

@@ -47,3 +47,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         }
     }
 }
+
+/// Whether the request's `Content-Type` is one of `types` (its parameters, `; charset=…`,
+/// ignored; case-insensitive).
+pub fn content_type_is(headers: &axum::http::HeaderMap, types: &[&str]) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| types.iter().any(|t| mime.trim().eq_ignore_ascii_case(t)))
+}
