@@ -10,7 +10,9 @@
 #
 # Settings (environment): ZBOR_BIN (the zbor binary, default target/release/zbor, built with the
 # default features: the simulator is in it), DATABASE_URL, REDIS_URL, ZBOR_REDIS_PREFIX,
-# ZBOR_CLUSTER_PORT (first of 10 consecutive ports, default 18080). cluster.env lists what a
+# ZBOR_CLUSTER_PORT (first of 10 consecutive ports, default 18080; keep them below the ephemeral
+# range, /proc/sys/net/ipv4/ip_local_port_range, or a restarted node may find its port taken as
+# the source port of an outgoing connection). cluster.env lists what a
 # client needs: the load balancer's address, each node's, the simulator's, the admin token.
 # Secrets for this cluster (ZBOR_ADMIN_TOKEN, ZBOR_DATA_KEY, STRIPE_WEBHOOK_SECRET) are taken
 # from the environment or made at `up`, and kept in DIR (mode 0600): a development cluster.
@@ -19,7 +21,7 @@ set -euo pipefail
 command=${1:-}
 dir=${2:-}
 if [ -z "$command" ] || [ -z "$dir" ]; then
-    sed -n '2,16p' "$0" >&2
+    sed -n '2,18p' "$0" >&2
     exit 2
 fi
 cd "$(dirname "$0")/.."
@@ -129,7 +131,7 @@ write_haproxy_config() {
 # Written by deploy/cluster.sh: HAProxy in front of three zbor serve processes.
 global
     log stderr format raw local0 warning
-    # each connection is two descriptors (client and server side): keep under `ulimit -n`
+    # each connection is two descriptors (client and server side): keep under the open-files limit
     maxconn 4000
     pidfile $dir/haproxy.pid
 
@@ -231,5 +233,5 @@ case "$command" in
     down) down ;;
     start) start_one "${3:?name}" ;;
     stop) stop_one "${3:?name}" "${4:-TERM}" ;;
-    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,18p' "$0" >&2; exit 2 ;;
 esac
