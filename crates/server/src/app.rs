@@ -117,7 +117,12 @@ impl Application {
             sse_permits: Some(self.state.sse_permits.clone()),
         }
         .spawn(shutdown.clone());
-        crate::metrics::spawn_ledger_verify(self.state.pool.clone(), shutdown.clone());
+        crate::metrics::spawn_ledger_verify(
+            self.state.pool.clone(),
+            self.state.redis.clone(),
+            &self.state.redis_prefix,
+            shutdown.clone(),
+        );
         // the peer's address reaches handlers (rate limits per client address)
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         serve(self.listener, app, self.header_read_timeout, shutdown).await;

@@ -33,9 +33,11 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 const SAMPLE_TABLES_EVERY: Duration = Duration::from_secs(15);
 /// How long one probe of PostgreSQL or Redis may take before it counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often `serve` checks the whole ledger (`zbor ledger verify`'s checks): every transaction
-/// balances, the stored balances are the sums, the chain is unbroken.
+/// How often the whole ledger is checked (`zbor ledger verify`'s checks: every transaction
+/// balances, the stored balances are the sums, the chain is unbroken), by one `serve` instance.
 const VERIFY_EVERY: Duration = Duration::from_secs(3600);
+/// How often each instance looks whether the check is due and republishes its latest result.
+const VERIFY_LOOK_EVERY: Duration = Duration::from_secs(60);
 
 /// The process's recorder, installed on first use. Tests start many servers in one process:
 /// they share it, as threads share one process's counters.
@@ -294,35 +296,78 @@ impl Sampler {
     }
 }
 
-/// Checks the whole ledger now and then and publishes the result (`zbor_ledger_verify_ok`), so
-/// an alert fires when something wrote around zbor-ledger. Run by `serve` processes.
-pub fn spawn_ledger_verify(pool: PgPool, shutdown: watch::Receiver<bool>) {
+/// Checks the whole ledger once an hour across all instances and publishes the result
+/// (`zbor_ledger_verify_ok`) on every one, so an alert fires when something wrote around
+/// zbor-ledger. The check reads every transaction: one instance an hour takes the turn (a Redis
+/// key set if absent, expiring after the hour), so neither more instances nor a rolling restart
+/// repeat it; each instance republishes the latest result from Redis.
+pub fn spawn_ledger_verify(
+    pool: PgPool,
+    redis: redis::aio::ConnectionManager,
+    prefix: &str,
+    shutdown: watch::Receiver<bool>,
+) {
+    let turn_key = format!("{prefix}ledger-verify:turn");
+    let result_key = format!("{prefix}ledger-verify:result");
     tokio::spawn(async move {
         let mut shutdown = shutdown;
-        let mut tick = tokio::time::interval(VERIFY_EVERY);
+        let mut tick = tokio::time::interval(VERIFY_LOOK_EVERY);
         loop {
             tokio::select! {
                 () = stopped(&mut shutdown) => return,
                 _ = tick.tick() => {
-                    let started = Instant::now();
-                    match zbor_ledger::verify(&pool).await {
-                        Ok(report) => {
-                            metrics::gauge!("zbor_ledger_verify_ok").set(if report.is_ok() { 1.0 } else { 0.0 });
-                            metrics::gauge!("zbor_ledger_verify_last_run_timestamp_seconds")
-                                .set(count(chrono::Utc::now().timestamp()));
-                            match &report.first_problem {
-                                Some(problem) => tracing::error!(problem, "the ledger does not verify"),
-                                None => tracing::info!(
-                                    transactions = report.transactions,
-                                    seconds = started.elapsed().as_secs(),
-                                    "ledger verified"
-                                ),
+                    let mut redis = redis.clone();
+                    let turn: redis::RedisResult<Option<String>> = redis::cmd("SET")
+                        .arg(&turn_key).arg(1).arg("NX").arg("EX").arg(VERIFY_EVERY.as_secs())
+                        .query_async(&mut redis)
+                        .await;
+                    if matches!(turn, Ok(Some(_))) {
+                        if let Some(result) = verify_ledger(&pool).await {
+                            let stored: redis::RedisResult<()> = redis::cmd("SET")
+                                .arg(&result_key).arg(result).arg("EX").arg(3 * VERIFY_EVERY.as_secs())
+                                .query_async(&mut redis)
+                                .await;
+                            if let Err(e) = stored {
+                                tracing::warn!(error = %e, "the ledger check's result not stored in Redis");
                             }
                         }
-                        Err(e) => tracing::warn!(error = %e, "checking the ledger failed; will retry"),
+                    }
+                    let latest: redis::RedisResult<Option<String>> =
+                        redis::cmd("GET").arg(&result_key).query_async(&mut redis).await;
+                    if let Ok(Some(latest)) = latest {
+                        publish_verify(&latest);
                     }
                 }
             }
         }
     });
+}
+
+/// Runs the check: `"{1|0} {unix seconds}"`, or none when it could not run.
+async fn verify_ledger(pool: &PgPool) -> Option<String> {
+    let started = Instant::now();
+    match zbor_ledger::verify(pool).await {
+        Ok(report) => {
+            match &report.first_problem {
+                Some(problem) => tracing::error!(problem, "the ledger does not verify"),
+                None => tracing::info!(
+                    transactions = report.transactions,
+                    seconds = started.elapsed().as_secs(),
+                    "ledger verified"
+                ),
+            }
+            Some(format!("{} {}", u8::from(report.is_ok()), chrono::Utc::now().timestamp()))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "checking the ledger failed; the next hour's turn retries");
+            None
+        }
+    }
+}
+
+fn publish_verify(latest: &str) {
+    let Some((ok, at)) = latest.split_once(' ') else { return };
+    let Ok(at) = at.parse::<i64>() else { return };
+    metrics::gauge!("zbor_ledger_verify_ok").set(if ok == "1" { 1.0 } else { 0.0 });
+    metrics::gauge!("zbor_ledger_verify_last_run_timestamp_seconds").set(count(at));
 }

@@ -24,13 +24,12 @@ const PAYMENT_LINKS_INTERVAL: Duration = Duration::from_secs(10);
 /// How often a server checks whether yesterday's reconciliation with Stripe has run, and
 /// reconciles the contents of Stripe's payouts paid since.
 const DAILY_RECONCILIATION_INTERVAL: Duration = Duration::from_secs(600);
-/// How often Stripe's recent events are read back and those the webhook missed applied, and how
-/// far back each pass reads: every event is looked at several times while it is recent. At
-/// start the window is Stripe's own retry period, so a server that was down up to 3 days picks
-/// up what it missed by itself (longer: `zbor stripe sync --since`).
+/// How often the events Stripe has not delivered are read back and applied, and how far back:
+/// Stripe's own retry period, so a server that was down up to 3 days picks up what it missed by
+/// itself (longer: `zbor stripe sync --since`). Only undelivered events are listed: normally
+/// none, one request a pass.
 const EVENT_SYNC_INTERVAL: Duration = Duration::from_secs(600);
-const EVENT_SYNC_WINDOW: chrono::Duration = chrono::Duration::hours(1);
-const EVENT_SYNC_WINDOW_AT_START: chrono::Duration = chrono::Duration::hours(72);
+const EVENT_SYNC_WINDOW: chrono::Duration = chrono::Duration::hours(72);
 /// One instance at a time reads the events back: the others would find everything stored.
 const EVENT_SYNC_LOCK: i64 = 0x7a62_6f72_5359_4e43; // "zborSYNC"
 
@@ -160,12 +159,11 @@ async fn event_sync(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(EVENT_SYNC_INTERVAL);
-    let mut window = EVENT_SYNC_WINDOW_AT_START;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
-                match sync_once(&pool, &stripe, &events, window).await {
+                match sync_once(&pool, &stripe, &events).await {
                     Ok(Some(report)) => {
                         for campaign in &report.campaigns {
                             live.mark_dirty(campaign);
@@ -177,10 +175,9 @@ async fn event_sync(
                                 "Stripe events the webhook missed were read back"
                             );
                         }
-                        window = EVENT_SYNC_WINDOW;
                     }
                     // another instance is on it
-                    Ok(None) => window = EVENT_SYNC_WINDOW,
+                    Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "reading Stripe's events back failed; will retry"),
                 }
             }
@@ -192,7 +189,6 @@ async fn sync_once(
     pool: &PgPool,
     stripe: &zbor_stripe::Stripe,
     events: &zbor_stripe::events::Dispatcher,
-    window: chrono::Duration,
 ) -> anyhow::Result<Option<zbor_stripe::events::sync::SyncReport>> {
     // a session-level lock on a connection of its own, held for the pass
     let mut lock = pool.acquire().await?;
@@ -203,7 +199,8 @@ async fn sync_once(
     if !locked {
         return Ok(None);
     }
-    let report = zbor_stripe::events::sync::sync(pool, stripe, events, chrono::Utc::now() - window).await;
+    let since = chrono::Utc::now() - EVENT_SYNC_WINDOW;
+    let report = zbor_stripe::events::sync::sync_undelivered(pool, stripe, events, since).await;
     sqlx::query("select pg_advisory_unlock($1)").bind(EVENT_SYNC_LOCK).execute(&mut *lock).await?;
     Ok(Some(report?))
 }

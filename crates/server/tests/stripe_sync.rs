@@ -28,6 +28,27 @@ async fn pay(sim: &Simulator, amount_cents: i64) -> Value {
     pay_checkout(&client, &sim.base_url, KEY, "release-123", amount_cents, "card").await.unwrap()
 }
 
+/// Stripe while zbor is down: its webhook address refuses connections, and Stripe gives up
+/// after one try.
+async fn stripe_while_zbor_is_down() -> Simulator {
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/webhooks/stripe", listener.local_addr().unwrap())
+    };
+    Simulator::start(
+        SimConfig {
+            api_key: KEY.into(),
+            webhook_url: Some(down),
+            webhook_secret: WEBHOOK_SECRET.into(),
+            retries_max: 1,
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Waits until `sql` counts `want`.
 async fn until(app: &Running, sql: &str, want: i64) {
     let mut got = -1;
@@ -73,23 +94,7 @@ async fn books(app: &Running) -> Books {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_is_down_while_100_donations_are_paid_and_reading_the_events_back_books_each_once() {
-    // The server is down: its address refuses connections, and Stripe gives up after one try.
-    let down = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}/webhooks/stripe", listener.local_addr().unwrap())
-    };
-    let sim = Simulator::start(
-        SimConfig {
-            api_key: KEY.into(),
-            webhook_url: Some(down),
-            webhook_secret: WEBHOOK_SECRET.into(),
-            retries_max: 1,
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = stripe_while_zbor_is_down().await;
     let app = start_with(Some(WEBHOOK_SECRET), |c| {
         c.stripe_secret_key = Some(KEY.into());
         c.stripe_api_base = sim.base_url.clone();
@@ -206,26 +211,11 @@ async fn the_server_is_down_while_100_donations_are_paid_and_reading_the_events_
 }
 
 /// Without anyone running a command: a server that starts after an outage reads back, at once,
-/// what Stripe could not deliver (`serve`'s periodic task, 72 h at start); and the operator's
+/// what Stripe could not deliver (`serve`'s periodic task: the undelivered events of 72 h); and the operator's
 /// `zbor stripe sync --since 72h` does the same for a longer outage, and finds nothing twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_and_a_restarted_server_read_missed_events_back() {
-    let down = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}/webhooks/stripe", listener.local_addr().unwrap())
-    };
-    let sim = Simulator::start(
-        SimConfig {
-            api_key: KEY.into(),
-            webhook_url: Some(down),
-            webhook_secret: WEBHOOK_SECRET.into(),
-            retries_max: 1,
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = stripe_while_zbor_is_down().await;
     // a node without Stripe: it neither reads events back nor looks fees up
     let app = start(Some(WEBHOOK_SECRET)).await;
     let campaign = json!({"slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000"});
@@ -264,6 +254,12 @@ async fn the_command_and_a_restarted_server_read_missed_events_back() {
         })
         .await;
     until(&app, "select count(*) from donations where status = 'paid'", 30).await;
+    // the server asked only for what Stripe had not delivered
+    let asked: Vec<_> = sim.api_requests().into_iter().filter(|r| r.path == "/v1/events").collect();
+    assert!(
+        asked.iter().any(|r| r.query.contains(&("delivery_success".to_owned(), "false".to_owned()))),
+        "{asked:?}"
+    );
     let text = sync_command();
     assert!(text.contains("60 listed · 60 already stored · 0 applied"), "{text}");
     assert_eq!(

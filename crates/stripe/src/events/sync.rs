@@ -133,13 +133,37 @@ pub async fn sync(
     events: &Dispatcher,
     since: DateTime<Utc>,
 ) -> Result<SyncReport, SyncError> {
+    sync_listed(pool, stripe, events, since, false).await
+}
+
+/// [`sync`], of the events whose webhook Stripe has not delivered (`delivery_success=false`:
+/// failed so far, or still being retried). What `serve` runs every few minutes: in the normal
+/// case Stripe lists nothing, so reading back days costs one request, not one per 100 events
+/// (which would take the background budget from fee lookups for as long as a burst's events
+/// take to page through).
+pub async fn sync_undelivered(
+    pool: &PgPool,
+    stripe: &Stripe,
+    events: &Dispatcher,
+    since: DateTime<Utc>,
+) -> Result<SyncReport, SyncError> {
+    sync_listed(pool, stripe, events, since, true).await
+}
+
+async fn sync_listed(
+    pool: &PgPool,
+    stripe: &Stripe,
+    events: &Dispatcher,
+    since: DateTime<Utc>,
+    undelivered_only: bool,
+) -> Result<SyncReport, SyncError> {
     check_since(since, Utc::now())?;
     let mut report = SyncReport::default();
     let kinds = events.kinds();
     if kinds.is_empty() {
         return Ok(report);
     }
-    let list = List::new(since, kinds);
+    let list = List { since: since.timestamp(), kinds, undelivered_only };
 
     // 1. Newest to oldest: what is missing, and the oldest missing event.
     let mut missing: HashSet<String> = HashSet::new();
@@ -194,12 +218,18 @@ pub async fn sync(
             }
         }
     }
-    // Listed in the first pass, not in the second: Stripe no longer lists them (it should not
-    // happen within 30 days); the next run sees them again if they are back.
+    // Listed in the first pass, not in the second. Delivered meanwhile (a webhook retry landed,
+    // so an undelivered-only listing drops it): stored, nothing to do. Otherwise Stripe no longer
+    // lists it (it should not happen within 30 days); the next run sees it again if it is back.
     let mut gone: Vec<String> = missing.into_iter().collect();
     gone.sort_unstable();
+    let delivered_meanwhile = stored_ids(pool, &gone).await?;
     for event_id in gone {
-        report.failed.push(SyncFailure { event_id, reason: "listed by Stripe, then no longer".into() });
+        if delivered_meanwhile.contains(&event_id) {
+            report.already_stored += 1;
+        } else {
+            report.failed.push(SyncFailure { event_id, reason: "listed by Stripe, then no longer".into() });
+        }
     }
 
     // counts only: events carry donors' data
@@ -273,10 +303,16 @@ async fn apply(
 
 /// The ids among `events` the event store holds: one query.
 async fn stored(pool: &PgPool, events: &[Listed]) -> Result<HashSet<String>, SyncError> {
-    if events.is_empty() {
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    stored_ids(pool, &ids).await
+}
+
+/// Which of `ids` the event store holds.
+async fn stored_ids(pool: &PgPool, ids: &[impl AsRef<str>]) -> Result<HashSet<String>, SyncError> {
+    if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
     let stored: Vec<String> = sqlx::query_scalar("select id from stripe_events where id = any($1)")
         .bind(&ids)
         .fetch_all(pool)
@@ -288,6 +324,8 @@ async fn stored(pool: &PgPool, events: &[Listed]) -> Result<HashSet<String>, Syn
 struct List {
     since: i64,
     kinds: Vec<&'static str>,
+    /// `delivery_success=false`: only events Stripe has not delivered ([`sync_undelivered`]).
+    undelivered_only: bool,
 }
 
 enum Cursor<'a> {
@@ -298,10 +336,6 @@ enum Cursor<'a> {
 }
 
 impl List {
-    fn new(since: DateTime<Utc>, kinds: Vec<&'static str>) -> List {
-        List { since: since.timestamp(), kinds }
-    }
-
     fn acts_on(&self, kind: &str) -> bool {
         self.kinds.contains(&kind)
     }
@@ -315,6 +349,9 @@ impl List {
         let mut list = ListEvent::new().created(RangeQueryTs::gte(self.since)).limit(PAGE_SIZE);
         if self.kinds.len() <= TYPES_PER_REQUEST_MAX {
             list = list.types(self.kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>());
+        }
+        if self.undelivered_only {
+            list = list.delivery_success(false);
         }
         list = match cursor {
             Some(Cursor::After(id)) => list.starting_after(id),
