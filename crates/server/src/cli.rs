@@ -398,12 +398,18 @@ fn duration_back(text: &str) -> anyhow::Result<chrono::Duration> {
     }
 }
 
-async fn stripe_sync(config: &Config, since: &str) -> anyhow::Result<ExitCode> {
-    let since = chrono::Utc::now() - duration_back(since)?;
+/// A Stripe client for an operator's command: the background share of the rate (a fifth), as
+/// `serve`'s own background work, so a command run beside a live server leaves donors' share.
+fn background_stripe(config: &Config) -> anyhow::Result<zbor_stripe::Stripe> {
     let secret_key = config.stripe_secret_key.as_deref().context("STRIPE_SECRET_KEY is not set")?;
     let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
     stripe_config.requests_per_second = (config.stripe_requests_per_second / 5).max(1);
-    let stripe = zbor_stripe::Stripe::new(stripe_config).context("Stripe client")?;
+    zbor_stripe::Stripe::new(stripe_config).context("Stripe client")
+}
+
+async fn stripe_sync(config: &Config, since: &str) -> anyhow::Result<ExitCode> {
+    let since = chrono::Utc::now() - duration_back(since)?;
+    let stripe = background_stripe(config)?;
     let data_key = match config.data_key.as_deref() {
         Some(key) => Some(zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?),
         None => None,
@@ -526,10 +532,7 @@ async fn reconcile(config: &Config, command: ReconcileCommand) -> anyhow::Result
         }
         _ => None,
     };
-    let secret_key = config.stripe_secret_key.as_deref().context("STRIPE_SECRET_KEY is not set")?;
-    let mut stripe_config = zbor_stripe::StripeConfig::new(secret_key, config.stripe_api_base.as_str());
-    stripe_config.requests_per_second = (config.stripe_requests_per_second / 5).max(1);
-    let stripe = zbor_stripe::Stripe::new(stripe_config).context("Stripe client")?;
+    let stripe = background_stripe(config)?;
     let pool = zbor_db::connect(&config.database_url, 2).await?;
     let report = match (period, payout) {
         (Some(period), _) => zbor_reconcile::against_stripe::reconcile(&pool, &stripe, period).await?,
