@@ -387,6 +387,16 @@ pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> Result<Campaign, Er
     row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?.into_campaign()
 }
 
+/// The campaigns with these slugs (one query; unknown slugs are simply absent).
+pub async fn by_slugs(conn: &mut PgConnection, slugs: &[&str]) -> Result<Vec<Campaign>, Error> {
+    let rows: Vec<CampaignRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from campaigns where slug = any($1)"))
+            .bind(slugs)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.into_iter().map(CampaignRow::into_campaign).collect()
+}
+
 async fn by_slug_for_update(conn: &mut PgConnection, slug: &str) -> Result<Campaign, Error> {
     let row: Option<CampaignRow> =
         sqlx::query_as(&format!("select {COLUMNS} from campaigns where slug = $1 for update"))

@@ -26,7 +26,7 @@ pub use error::Error;
 pub use holds::{create_hold_in, expire_holds, hold, post_hold_in, void_hold_in, Hold, HoldStatus, NewHold};
 pub use ids::{AccountId, HoldId, TransactionId};
 pub use money::Money;
-pub use transactions::{post_in, NewTransaction, Outcome, Posting, Side, POSTINGS_MAX};
+pub use transactions::{post_in, post_many_in, NewTransaction, Outcome, Posting, Side, POSTINGS_MAX};
 pub use verify::{read_only_snapshot, verify, Report};
 
 use serde_json::Value;
@@ -62,6 +62,15 @@ impl Ledger {
     pub async fn post(&self, tx: &NewTransaction) -> Result<Outcome, Error> {
         let mut conn = self.pool.acquire().await?;
         post_in(&mut conn, tx).await
+    }
+
+    /// Books `txs` in one database transaction with one statement ([`post_many_in`]): all or
+    /// none.
+    pub async fn post_many(&self, txs: &[NewTransaction]) -> Result<Vec<Outcome>, Error> {
+        let mut db = self.pool.begin().await?;
+        let outcomes = post_many_in(&mut db, txs).await?;
+        db.commit().await?;
+        Ok(outcomes)
     }
 
     pub async fn create_hold(&self, hold: &NewHold) -> Result<Outcome, Error> {

@@ -177,6 +177,107 @@ pub async fn post_in(conn: &mut PgConnection, tx: &NewTransaction) -> Result<Out
     Ok(Outcome::Created)
 }
 
+/// Books several transactions with one statement, with the same checks as [`post_in`]: the
+/// same triggers run over every posting, the statement trigger over all of them, and the
+/// deferred balance check at commit per transaction. Outcomes come back in `txs`' order. An id
+/// given twice is booked once (the second is `AlreadyExisted`, or `TransactionConflict` if its
+/// content differs). Any refusal fails the whole statement: nothing is booked, and the caller's
+/// database transaction must be rolled back.
+///
+/// This is how a group commit books k donations in one round trip instead of k. All postings
+/// are inserted in account order, so the row trigger locks outflow accounts and the balance
+/// shards in one global order and two concurrent batches cannot deadlock on them.
+pub async fn post_many_in(conn: &mut PgConnection, txs: &[NewTransaction]) -> Result<Vec<Outcome>, Error> {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; txs.len()];
+    let mut first_of: std::collections::HashMap<TransactionId, (usize, [u8; 32])> =
+        std::collections::HashMap::with_capacity(txs.len());
+    // (transaction index, posting): sorted by account below
+    let mut postings: Vec<(usize, Posting)> = Vec::with_capacity(txs.len() * 2);
+    let (mut ids, mut metadata, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, tx) in txs.iter().enumerate() {
+        let sorted = tx.validate()?;
+        let hash = tx.content_hash(&sorted);
+        if let Some((_, first_hash)) = first_of.get(&tx.id) {
+            if *first_hash != hash {
+                return Err(Error::TransactionConflict(tx.id));
+            }
+            outcomes[i] = Some(Outcome::AlreadyExisted);
+            continue;
+        }
+        first_of.insert(tx.id, (i, hash));
+        ids.push(tx.id.as_uuid());
+        metadata.push(&tx.metadata);
+        hashes.push(hash.to_vec());
+        postings.extend(sorted.into_iter().map(|p| (i, p)));
+    }
+    if ids.is_empty() {
+        return Ok(outcomes.into_iter().map(|o| o.unwrap_or(Outcome::AlreadyExisted)).collect());
+    }
+    postings.sort_by_key(|(i, p)| (p.account, *i));
+    let posting_transactions: Vec<uuid::Uuid> = postings.iter().map(|(i, _)| txs[*i].id.as_uuid()).collect();
+    let account_ids: Vec<i64> = postings.iter().map(|(_, p)| p.account.as_i64()).collect();
+    let currencies: Vec<&str> = postings.iter().map(|(_, p)| p.amount.currency().code()).collect();
+    let amounts: Vec<Decimal> = postings.iter().map(|(_, p)| p.signed_amount()).collect();
+
+    // As in `post_in`: the ids' unique index is the idempotency lock, and a transaction that
+    // already exists gets no postings (the join drops them).
+    let created: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "with new_transactions as (
+             insert into ledger_transactions (id, metadata, content_hash)
+             select * from unnest($1::uuid[], $2::jsonb[], $3::bytea[])
+             on conflict (id) do nothing
+             returning id
+         ), written as (
+             insert into ledger_postings (transaction_id, account_id, currency, amount)
+             select p.transaction_id, p.account_id, p.currency, p.amount
+             from unnest($4::uuid[], $5::bigint[], $6::text[], $7::numeric[]) with ordinality
+                      as p (transaction_id, account_id, currency, amount, position)
+             join new_transactions t on t.id = p.transaction_id
+             order by p.position
+             returning transaction_id
+         )
+         select distinct transaction_id from written",
+    )
+    .bind(&ids)
+    .bind(&metadata)
+    .bind(&hashes)
+    .bind(&posting_transactions)
+    .bind(&account_ids)
+    .bind(&currencies)
+    .bind(&amounts)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| {
+        let all: Vec<Posting> = postings.iter().map(|(_, p)| p.clone()).collect();
+        refusal(e, &all)
+    })?;
+
+    let created: std::collections::HashSet<uuid::Uuid> = created.into_iter().collect();
+    let existing: Vec<uuid::Uuid> = ids.iter().filter(|id| !created.contains(id)).copied().collect();
+    let stored: std::collections::HashMap<uuid::Uuid, Vec<u8>> = if existing.is_empty() {
+        Default::default()
+    } else {
+        sqlx::query_as::<_, (uuid::Uuid, Vec<u8>)>(
+            "select id, content_hash from ledger_transactions where id = any($1)",
+        )
+        .bind(&existing)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect()
+    };
+    for (id, (i, hash)) in &first_of {
+        outcomes[*i] = Some(if created.contains(&id.as_uuid()) {
+            Outcome::Created
+        } else if stored.get(&id.as_uuid()).is_some_and(|stored| stored[..] == hash[..]) {
+            Outcome::AlreadyExisted
+        } else {
+            return Err(Error::TransactionConflict(*id));
+        });
+    }
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or(Outcome::AlreadyExisted)).collect())
+}
+
 /// Turns the triggers' refusals (raised with the account and figures in their detail) into the
 /// ledger's own errors.
 fn refusal(e: sqlx::Error, postings: &[Posting]) -> Error {

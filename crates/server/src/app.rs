@@ -104,7 +104,7 @@ impl Application {
             self.state.pool.clone(),
             self.state.checkout.clone(),
             self.state.live.clone(),
-            self.state.stripe_events.clone(),
+            self.state.stripe_events.dispatcher().clone(),
             shutdown.clone(),
         );
         self.state.live.clone().spawn(self.redis_client, self.state.pool.clone(), shutdown.clone());

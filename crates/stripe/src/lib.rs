@@ -74,6 +74,9 @@ pub enum Error {
     Handler(zbor_errors::BoxedError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The group commit's committers have stopped (the server is shutting down): Stripe retries.
+    #[error("the event store is shutting down: try again")]
+    Stopping,
 }
 
 impl zbor_errors::Classified for Error {
@@ -83,7 +86,7 @@ impl zbor_errors::Classified for Error {
             Error::Refused { .. } | Error::Unavailable { .. } => K::Upstream,
             // Our own queue for Stripe is full: the caller can retry in a moment.
             Error::Config(_) => K::Upstream,
-            Error::Busy => K::Unavailable,
+            Error::Busy | Error::Stopping => K::Unavailable,
             Error::Signature(_) | Error::MalformedEvent(_) => K::Malformed,
             Error::Handler(e) => e.kind(),
             Error::Database(_) => K::Internal,
@@ -98,6 +101,7 @@ impl zbor_errors::Classified for Error {
             Error::MalformedEvent(_) => "malformed_event",
             Error::Handler(e) => e.code(),
             Error::Database(_) => "internal",
+            Error::Stopping => "shutting_down",
         }
     }
 }

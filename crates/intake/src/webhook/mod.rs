@@ -11,6 +11,7 @@
 //! row, the donation's state and its ledger booking commit together, or not at all.
 
 pub mod fees;
+mod paid_sessions;
 mod reversals;
 
 use serde::Deserialize;
@@ -31,6 +32,7 @@ pub const DONATIONS_REFUNDED: &str = "zbor_donations_refunded_total";
 pub fn register(events: Dispatcher) -> Dispatcher {
     events
         .on("checkout.session.completed", checkout_session)
+        .on_many("checkout.session.completed", paid_sessions::completed)
         .on("checkout.session.async_payment_succeeded", checkout_session)
         .on("checkout.session.async_payment_failed", checkout_session)
         .on("charge.succeeded", charge)
@@ -171,6 +173,18 @@ fn session_amount(session: &Session, campaign: &Campaign) -> Result<Option<Money
     Ok(Some(Money::from_minor_units(minor, currency)?))
 }
 
+/// The donor's name and email sealed for this donation, when the donor chose to be named and
+/// a data key is configured; otherwise nothing is kept.
+fn sealed_donor(session: &Session, data_key: Option<&DataKey>) -> Result<Option<Vec<u8>>, Error> {
+    match (session.anonymous(), data_key, &session.customer_details) {
+        (Some(false), Some(key), Some(donor)) if donor.name.is_some() || donor.email.is_some() => {
+            let plain = serde_json::to_vec(donor).map_err(|e| Error::MalformedEvent(e.to_string()))?;
+            Ok(Some(key.seal(&plain, &donor_record(&session.id))?))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Moves the session's donation forward. Keyed by the session, not the event, so any number and
 /// order of events for one payment books it exactly once.
 async fn donation(
@@ -195,13 +209,7 @@ async fn donation(
         Settlement::Pending | Settlement::Paid | Settlement::FromStatus => "pending",
     };
     let anonymous = session.anonymous();
-    let donor_sealed = match (anonymous, data_key, &session.customer_details) {
-        (Some(false), Some(key), Some(donor)) if donor.name.is_some() || donor.email.is_some() => {
-            let plain = serde_json::to_vec(donor).map_err(|e| Error::MalformedEvent(e.to_string()))?;
-            Some(key.seal(&plain, &donor_record(&session.id))?)
-        }
-        _ => None,
-    };
+    let donor_sealed = sealed_donor(session, data_key)?;
     sqlx::query(
         "insert into donations (stripe_session_id, campaign_id, currency, amount, status, stripe_payment_intent,
                                 anonymous, donor_sealed)

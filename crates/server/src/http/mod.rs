@@ -41,8 +41,9 @@ pub struct AppState {
     /// Only the hash is kept in memory, so the token never appears in a debug print.
     pub admin_token_sha256: Option<[u8; 32]>,
     pub webhook_secrets: Option<zbor_stripe::signature::WebhookSecrets>,
-    /// Stripe's events by type, and the store they are kept in once ([`webhooks::table`]).
-    pub stripe_events: std::sync::Arc<zbor_stripe::events::Dispatcher>,
+    /// Stripe's events by type, and the store they are kept in once ([`webhooks::table`]);
+    /// webhook deliveries are stored by group commit.
+    pub stripe_events: zbor_stripe::events::GroupCommit,
     pub live: std::sync::Arc<crate::live::Live>,
     /// Stripe Checkout; none when no STRIPE_SECRET_KEY is configured.
     pub checkout: Option<zbor_intake::checkout::CheckoutLinks>,
@@ -78,13 +79,14 @@ impl AppState {
             admin_token.filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into());
         let webhook_secrets = webhook_secret.and_then(zbor_stripe::signature::WebhookSecrets::parse);
         let readiness = std::sync::Arc::new(health::Readiness::new(pool.connect_options()));
+        let stripe_events = webhooks::store(None, &pool);
         AppState {
             readiness,
             pool,
             redis,
             admin_token_sha256,
             webhook_secrets,
-            stripe_events: std::sync::Arc::new(webhooks::table(None)),
+            stripe_events,
             live,
             checkout: None,
             data_key: None,
@@ -102,7 +104,7 @@ impl AppState {
 
     /// The data key, for the handlers of Stripe's events too (named donors' identities).
     pub fn set_data_key(&mut self, data_key: Option<zbor_vault::DataKey>) {
-        self.stripe_events = std::sync::Arc::new(webhooks::table(data_key.clone()));
+        self.stripe_events = webhooks::store(data_key.clone(), &self.pool);
         self.data_key = data_key;
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
-use zbor_stripe::events::{Context, Dispatcher};
+use zbor_stripe::events::{Context, Dispatcher, GroupCommit};
 use zbor_stripe::signature;
 use zbor_vault::DataKey;
 
@@ -47,8 +47,14 @@ pub fn table(data_key: Option<DataKey>) -> Dispatcher {
     zbor_reconcile::stripe_payouts::register(events)
 }
 
+/// The event store webhook deliveries go through, by group commit.
+pub fn store(data_key: Option<DataKey>, pool: &sqlx::PgPool) -> GroupCommit {
+    GroupCommit::new(std::sync::Arc::new(table(data_key)), pool.clone())
+}
+
 /// Stripe's events, signed with the endpoint's secret; 2xx only once the event is stored and
-/// acted on (one database transaction).
+/// acted on (one database transaction, shared with the deliveries that arrived meanwhile: a
+/// group commit).
 #[utoipa::path(
     post,
     path = "/webhooks/stripe",
@@ -76,7 +82,7 @@ pub async fn stripe(
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     signature::verify(header, &body, secrets, chrono::Utc::now().timestamp())
         .map_err(zbor_stripe::Error::from)?;
-    let receipt = state.stripe_events.receive(&state.pool, &body).await?;
+    let receipt = state.stripe_events.receive(&body).await?;
     if let Some(campaign) = &receipt.campaign {
         state.live.mark_dirty(campaign);
     }

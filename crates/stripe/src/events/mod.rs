@@ -16,8 +16,11 @@
 //! webhook secret) is read back from Stripe's Events API by [`sync`], through the same
 //! [`Dispatcher::receive`].
 
+mod group;
 mod redact;
 pub mod sync;
+
+pub use group::{GroupCommit, GROUP_MAX, GROUP_SIZE};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -122,6 +125,19 @@ pub enum Outcome {
     NeedsReview,
 }
 
+impl Outcome {
+    /// As stored (the database enum's label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Booked => "booked",
+            Outcome::Ignored => "ignored",
+            Outcome::Waiting => "waiting",
+            Outcome::Failed => "failed",
+            Outcome::NeedsReview => "needs_review",
+        }
+    }
+}
+
 /// What a handler did with an event.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Handled {
@@ -185,15 +201,22 @@ pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Handled, Error>>
 /// row, or not at all.
 pub type Handler = for<'a> fn(&'a mut PgConnection, &'a Event, &'a Context) -> HandlerFuture<'a>;
 
+/// A handler for several events of one type at once (a group commit's share of that type):
+/// one [`Handled`] per event, in the order given. It does what the single handler would do for
+/// each, with fewer statements; the events are distinct and none is stored yet.
+pub type BatchHandler = for<'a> fn(&'a mut PgConnection, &'a [&'a Event], &'a Context) -> BatchFuture<'a>;
+pub type BatchFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Handled>, Error>> + Send + 'a>>;
+
 /// The table of handlers by event type, and the store they run in.
 pub struct Dispatcher {
     handlers: HashMap<&'static str, Handler>,
+    batch_handlers: HashMap<&'static str, BatchHandler>,
     context: Context,
 }
 
 impl Dispatcher {
     pub fn new(context: Context) -> Dispatcher {
-        Dispatcher { handlers: HashMap::new(), context }
+        Dispatcher { handlers: HashMap::new(), batch_handlers: HashMap::new(), context }
     }
 
     /// Registers `handler` for events of type `kind`. One handler per type: registering a type
@@ -201,6 +224,16 @@ impl Dispatcher {
     pub fn on(mut self, kind: &'static str, handler: Handler) -> Dispatcher {
         let previous = self.handlers.insert(kind, handler);
         debug_assert!(previous.is_none(), "two handlers for {kind}");
+        self
+    }
+
+    /// Registers a handler for many events of type `kind` at once, used by group commits
+    /// ([`Dispatcher::receive_batch`]). The type's single handler stays the reference (and is
+    /// used for a group with one event of the type); this one must give the same result.
+    pub fn on_many(mut self, kind: &'static str, handler: BatchHandler) -> Dispatcher {
+        debug_assert!(self.handlers.contains_key(kind), "{kind}: register its single handler first");
+        let previous = self.batch_handlers.insert(kind, handler);
+        debug_assert!(previous.is_none(), "two batch handlers for {kind}");
         self
     }
 
@@ -214,7 +247,11 @@ impl Dispatcher {
     /// Stores a verified delivery once and acts on it. `body` must already have passed
     /// [`crate::signature::verify`].
     pub async fn receive(&self, pool: &PgPool, body: &[u8]) -> Result<Receipt, Error> {
-        let event = Event::parse(body)?;
+        self.receive_event(pool, Event::parse(body)?).await
+    }
+
+    /// One event in its own database transaction.
+    pub async fn receive_event(&self, pool: &PgPool, event: Event) -> Result<Receipt, Error> {
         let mut db = pool.begin().await?;
         // Serializes deliveries of the same stored event; the loser finds it and changes nothing.
         let stored: Option<Outcome> =
@@ -252,20 +289,194 @@ impl Dispatcher {
             return Ok(Receipt::duplicate(event.id, outcome));
         }
         db.commit().await?;
-        let Handled { outcome, review_reason, campaign, counter } = handled;
-        if let Some(counter) = counter {
-            metrics::counter!(counter).increment(1);
-        }
-        match &review_reason {
-            Some(reason) => {
-                tracing::warn!(event = %event.id, kind = %event.kind, reason, "stripe event needs review")
-            }
-            None => tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe event stored"),
-        }
-        // Only a booking changes a campaign's totals.
-        let campaign = campaign.filter(|_| outcome == Outcome::Booked);
-        Ok(Receipt { event_id: event.id, outcome, review_reason, campaign, duplicate: false })
+        Ok(stored_receipt(event, handled))
     }
+
+    /// Several deliveries in ONE database transaction (a group commit): one lookup of their ids,
+    /// the handlers (a type's batch handler for several events of it), one insert of the events,
+    /// one commit. Receipts come back in `events`' order, each only after the commit, so a 2xx
+    /// still means durable. An event delivered twice within the group is acted on once; the
+    /// second is answered as a duplicate.
+    ///
+    /// Validate first, fall back second: if anything fails (an event a handler refuses, a
+    /// conflict with another node's concurrent delivery, a deadlock, the commit), nothing of the
+    /// group is kept and each event is received again on its own ([`Dispatcher::receive_event`]),
+    /// so one bad event gets its own error and does not fail the others.
+    pub async fn receive_batch(&self, pool: &PgPool, events: Vec<Event>) -> Vec<Result<Receipt, Error>> {
+        if events.len() > 1 {
+            match self.try_batch(pool, &events).await {
+                Ok(Ok(handled)) => {
+                    return events
+                        .into_iter()
+                        .zip(handled)
+                        .map(|(event, done)| {
+                            Ok(match done {
+                                Done::Stored(handled) => stored_receipt(event, handled),
+                                Done::Duplicate(outcome) => Receipt::duplicate(event.id, outcome),
+                            })
+                        })
+                        .collect();
+                }
+                Ok(Err(reason)) => {
+                    tracing::info!(
+                        reason,
+                        events = events.len(),
+                        "group commit undone; its events are received one by one"
+                    );
+                    metrics::counter!(GROUPS_UNDONE).increment(1);
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, events = events.len(), "group commit undone; its events are received one by one");
+                    metrics::counter!(GROUPS_UNDONE).increment(1);
+                }
+            }
+        }
+        let mut receipts = Vec::with_capacity(events.len());
+        for event in events {
+            receipts.push(self.receive_event(pool, event).await);
+        }
+        receipts
+    }
+
+    /// `Ok(Err(reason))`: the group cannot commit as one, though nothing failed.
+    async fn try_batch(
+        &self,
+        pool: &PgPool,
+        events: &[Event],
+    ) -> Result<Result<Vec<Done>, &'static str>, Error> {
+        let mut db = pool.begin().await?;
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let stored: HashMap<String, Outcome> =
+            sqlx::query_as("select id, outcome from stripe_events where id = any($1) for update")
+                .bind(&ids)
+                .fetch_all(&mut *db)
+                .await?
+                .into_iter()
+                .collect();
+        // Each event is stored already, a repeat of an earlier one in this group, or new.
+        let mut first_of: HashMap<&str, usize> = HashMap::new();
+        let mut repeats: Vec<(usize, usize)> = Vec::new();
+        let mut done: Vec<Option<Done>> = Vec::with_capacity(events.len());
+        // the new events by type, types in order of first appearance
+        let mut by_kind: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            if let Some(outcome) = stored.get(&event.id) {
+                done.push(Some(Done::Duplicate(*outcome)));
+            } else if let Some(&first) = first_of.get(event.id.as_str()) {
+                repeats.push((i, first));
+                done.push(None);
+            } else {
+                first_of.insert(&event.id, i);
+                match by_kind.iter_mut().find(|(kind, _)| *kind == event.kind) {
+                    Some((_, indices)) => indices.push(i),
+                    None => by_kind.push((&event.kind, vec![i])),
+                }
+                done.push(None);
+            }
+        }
+        for (kind, indices) in &by_kind {
+            match (self.batch_handlers.get(kind), self.handlers.get(kind)) {
+                (Some(many), _) if indices.len() > 1 => {
+                    let group: Vec<&Event> = indices.iter().map(|&i| &events[i]).collect();
+                    let handled = many(&mut db, &group, &self.context).await?;
+                    if handled.len() != indices.len() {
+                        return Ok(Err(
+                            "a batch handler answered for fewer or more events than it was given",
+                        ));
+                    }
+                    for (&i, handled) in indices.iter().zip(handled) {
+                        done[i] = Some(Done::Stored(handled));
+                    }
+                }
+                (_, Some(one)) => {
+                    for &i in indices {
+                        done[i] = Some(Done::Stored(one(&mut db, &events[i], &self.context).await?));
+                    }
+                }
+                (_, None) => {
+                    for &i in indices {
+                        done[i] = Some(Done::Stored(Handled::ignored()));
+                    }
+                }
+            }
+        }
+        let new: Vec<(&Event, &Handled)> = events
+            .iter()
+            .zip(&done)
+            .filter_map(|(event, done)| match done {
+                Some(Done::Stored(handled)) => Some((event, handled)),
+                _ => None,
+            })
+            .collect();
+        let inserted: u64 = if new.is_empty() {
+            0
+        } else {
+            let kinds: Vec<&str> = new.iter().map(|(e, _)| e.kind.as_str()).collect();
+            let created: Vec<Option<chrono::DateTime<chrono::Utc>>> =
+                new.iter().map(|(e, _)| chrono::DateTime::from_timestamp(e.created, 0)).collect();
+            let payloads: Vec<Value> = new.iter().map(|(e, _)| redact::event(e)).collect();
+            let outcomes: Vec<&str> = new.iter().map(|(_, h)| h.outcome.as_str()).collect();
+            let reasons: Vec<Option<&str>> = new.iter().map(|(_, h)| h.review_reason.as_deref()).collect();
+            let ids: Vec<&str> = new.iter().map(|(e, _)| e.id.as_str()).collect();
+            sqlx::query(
+                "insert into stripe_events (id, type, created, payload, outcome, review_reason)
+                 select id, type, created, payload, outcome::stripe_event_outcome, review_reason
+                 from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::text[])
+                      as e (id, type, created, payload, outcome, review_reason)
+                 on conflict (id) do nothing",
+            )
+            .bind(&ids)
+            .bind(&kinds)
+            .bind(&created)
+            .bind(&payloads)
+            .bind(&outcomes)
+            .bind(&reasons)
+            .execute(&mut *db)
+            .await?
+            .rows_affected()
+        };
+        if inserted != new.len() as u64 {
+            // another node's delivery of one of them committed first: each on its own
+            return Ok(Err("an event was stored concurrently"));
+        }
+        db.commit().await?;
+        for (i, first) in repeats {
+            let outcome = match &done[first] {
+                Some(Done::Stored(handled)) => handled.outcome,
+                Some(Done::Duplicate(outcome)) => *outcome,
+                None => Outcome::Ignored,
+            };
+            done[i] = Some(Done::Duplicate(outcome));
+        }
+        Ok(Ok(done.into_iter().map(|d| d.unwrap_or(Done::Duplicate(Outcome::Ignored))).collect()))
+    }
+}
+
+/// Prometheus counter: group commits undone and received one by one (a refused event, a
+/// conflict, a deadlock).
+pub const GROUPS_UNDONE: &str = "zbor_stripe_event_groups_undone_total";
+
+/// What a group commit did with one of its events.
+enum Done {
+    Stored(Handled),
+    Duplicate(Outcome),
+}
+
+/// After the commit: the counter, the log line, the receipt.
+fn stored_receipt(event: Event, handled: Handled) -> Receipt {
+    let Handled { outcome, review_reason, campaign, counter } = handled;
+    if let Some(counter) = counter {
+        metrics::counter!(counter).increment(1);
+    }
+    match &review_reason {
+        Some(reason) => {
+            tracing::warn!(event = %event.id, kind = %event.kind, reason, "stripe event needs review")
+        }
+        None => tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe event stored"),
+    }
+    // Only a booking changes a campaign's totals.
+    let campaign = campaign.filter(|_| outcome == Outcome::Booked);
+    Receipt { event_id: event.id, outcome, review_reason, campaign, duplicate: false }
 }
 
 impl Receipt {
