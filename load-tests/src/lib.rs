@@ -53,6 +53,23 @@ impl Server {
             .with_context(|| format!("starting {binary} (cargo build --release --bin zbor)"))?;
         Ok(Server(child))
     }
+
+    /// The server's resident memory now, in KiB (`VmRSS` in `/proc/{pid}/status`).
+    pub fn rss_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .context("no VmRSS in /proc/{pid}/status")
+    }
+}
+
+/// Raises this process's open-files limit to its hard limit: thousands of SSE clients are
+/// thousands of sockets.
+pub fn raise_open_files_limit() -> anyhow::Result<u64> {
+    Ok(rlimit::increase_nofile_limit(u64::MAX)?)
 }
 
 impl Drop for Server {

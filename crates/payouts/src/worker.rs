@@ -79,7 +79,8 @@ fn stripe_failure(summary: String, e: &zbor_stripe::Error) -> Failure {
         zbor_stripe::Error::Signature(_)
         | zbor_stripe::Error::MalformedEvent(_)
         | zbor_stripe::Error::Handler(_)
-        | zbor_stripe::Error::Database(_) => (Some("internal".to_owned()), None),
+        | zbor_stripe::Error::Database(_)
+        | zbor_stripe::Error::Stopping => (Some("internal".to_owned()), None),
     };
     Failure { summary, code, detail }
 }

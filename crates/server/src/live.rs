@@ -1,10 +1,12 @@
 //! Live totals: PostgreSQL computes them, Redis keeps the hot copy and fans changes out to every
 //! server instance, each instance streams them to its SSE clients.
 //!
-//! - A booking marks its campaign dirty in this process. Every 100 ms the dirty campaigns'
-//!   totals are recomputed from PostgreSQL, stored in Redis (`{prefix}live:{slug}`, a hash of
-//!   `version` and `json`, 60 s TTL) and published on the channel of the same name: at most 10
-//!   updates per second per campaign from each instance, however many donations arrive.
+//! - A booking marks its campaign dirty in this process and wakes the publisher: the dirty
+//!   campaigns' totals are recomputed from PostgreSQL at once, stored in Redis
+//!   (`{prefix}live:{slug}`, a hash of `version` and `json`, 60 s TTL) and published on the
+//!   channel of the same name. Then the publisher rests 100 ms, and what was booked meanwhile
+//!   goes out together: a lone donation is seen within milliseconds, and a burst makes at most
+//!   10 updates per second per campaign from each instance, however many donations arrive.
 //! - Every figure carries its [`Version`]: where the database snapshot it was computed from
 //!   stands in commit order. Instances race (A computes, B computes later, B's store lands
 //!   first); the hot copy is replaced only by a figure at least as new (a compare-and-set in
@@ -32,7 +34,7 @@ use crate::http::ApiError;
 
 /// How long a hot copy lives without a refresh: bounds staleness if a publish was lost.
 const HOT_COPY_TTL_MS: u64 = 60_000;
-/// Updates per campaign are coalesced to one per tick.
+/// After a publish, the publisher rests this long: updates within it are coalesced into one.
 const COALESCE_INTERVAL: Duration = Duration::from_millis(100);
 /// Updates buffered per SSE client; a slower client skips to the newest (each is complete).
 const CLIENT_BUFFER: usize = 16;
@@ -98,6 +100,8 @@ pub struct Live {
     redis: redis::aio::ConnectionManager,
     prefix: String,
     dirty: Mutex<HashSet<String>>,
+    /// Wakes the publisher when a campaign turns dirty.
+    wake: tokio::sync::Notify,
     clients: Mutex<HashMap<String, broadcast::Sender<Figures>>>,
     /// Shutting down: no new streams (read and written under the `clients` lock).
     closed: std::sync::atomic::AtomicBool,
@@ -112,18 +116,28 @@ impl Live {
     }
 
     pub fn new(redis: redis::aio::ConnectionManager, prefix: String) -> Live {
-        Live { redis, prefix, dirty: Mutex::default(), clients: Mutex::default(), closed: Default::default() }
+        Live {
+            redis,
+            prefix,
+            dirty: Mutex::default(),
+            wake: tokio::sync::Notify::new(),
+            clients: Mutex::default(),
+            closed: Default::default(),
+        }
     }
 
     fn key(&self, slug: &str) -> String {
         format!("{}live:{slug}", self.prefix)
     }
 
-    /// The campaign's money changed: publish fresh totals within one coalescing interval.
+    /// The campaign's money changed: publish fresh totals now, or when the publisher's rest
+    /// after its last publish ends.
     pub fn mark_dirty(&self, slug: &str) {
         if let Ok(mut dirty) = self.dirty.lock() {
             dirty.insert(slug.to_owned());
         }
+        // a permit is kept if the publisher is busy: it publishes again right after its rest
+        self.wake.notify_one();
     }
 
     /// The totals: the hot copy, or recomputed from PostgreSQL (and stored) when missing.
@@ -249,16 +263,18 @@ impl Live {
         let mut stop = shutdown.clone();
         let publisher_pool = pool;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(COALESCE_INTERVAL);
             loop {
                 tokio::select! {
-                    () = crate::app::stopped(&mut stop) => {
-                        publisher.close_streams();
-                        return;
-                    }
-                    _ = tick.tick() => publisher.publish_dirty(&publisher_pool).await,
+                    () = crate::app::stopped(&mut stop) => break,
+                    () = publisher.wake.notified() => publisher.publish_dirty(&publisher_pool).await,
+                }
+                // the rest: bookings meanwhile are published together after it
+                tokio::select! {
+                    () = crate::app::stopped(&mut stop) => break,
+                    () = tokio::time::sleep(COALESCE_INTERVAL) => {}
                 }
             }
+            publisher.close_streams();
         });
         let mut stop = shutdown;
         tokio::spawn(async move {

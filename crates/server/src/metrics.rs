@@ -74,6 +74,14 @@ fn describe() {
     );
     describe_counter!("zbor_donations_booked_total", "Donations booked (counts, not amounts)");
     describe_counter!("zbor_donations_refunded_total", "Refunds booked (counts, not amounts)");
+    describe_histogram!(
+        zbor_stripe::events::GROUP_SIZE,
+        "Stripe events stored and acted on per database transaction (webhook group commit)"
+    );
+    describe_counter!(
+        zbor_stripe::events::GROUPS_UNDONE,
+        "Webhook group commits undone and received one by one (a refused event, a conflict, a deadlock)"
+    );
     describe_gauge!("zbor_sse_clients", "Live totals streams open on this process");
     describe_gauge!("zbor_stream_length", "Entries in a Redis stream of the job queue");
     describe_gauge!("zbor_stream_pending", "Entries delivered to a worker and not yet acknowledged");
@@ -133,6 +141,7 @@ fn describe() {
         "zbor_payout_reclaims_total",
         "zbor_payouts_failed_total",
         "zbor_holds_expired_total",
+        zbor_stripe::events::GROUPS_UNDONE,
     ] {
         metrics::counter!(counter).increment(0);
     }

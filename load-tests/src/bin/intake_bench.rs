@@ -1,11 +1,14 @@
 //! Replays the December 2025 campaign against a running `zbor serve` (spawned from
 //! `target/release/zbor`): about 4,000 signed Stripe webhooks for donations that sum to exactly
-//! EUR 123,000, 5% delivered twice, 2% refunded, with 1,000 SSE clients watching the total.
+//! EUR 123,000, 5% delivered twice, 2% refunded, with 1,000 SSE clients watching the total
+//! (`BENCH_SSE_CLIENTS`).
 //!
 //! Reports: webhook deliveries per second sustained (as fast as the server takes them), webhook
-//! latency p50/p99 at that rate and at a paced 500/s, and the lag from a booking's webhook
-//! response (sent after its commit) to its SSE receipt, p50/p99 over all clients. Checks the
-//! totals exactly at the end and exits non-zero if they are wrong.
+//! latency p50/p99 at that rate and at a paced 500/s (`BENCH_PACED_RUNS` consecutive runs, each
+//! on a campaign of its own), the lag from a booking's webhook response (sent after its commit)
+//! to its SSE receipt, p50/p99 over all clients, and the server's resident memory (before and
+//! with the SSE clients, after the burst; per connection). Checks the totals exactly at the end
+//! and exits non-zero if they are wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop
 // Floats and casts here measure time and rates, never money.
 #![allow(clippy::float_arithmetic, clippy::as_conversions, clippy::cast_precision_loss)]
@@ -29,7 +32,8 @@ const LISTEN: &str = "127.0.0.1:18181";
 const DONATIONS: usize = 4_000;
 const BIG_GIFTS: usize = 20; // EUR 1,000 each
 const GOAL_CENTS: i64 = 12_300_000;
-const SSE_CLIENTS: usize = 1_000;
+/// SSE clients by default; `BENCH_SSE_CLIENTS` changes it (the 10,000).
+const SSE_CLIENTS_DEFAULT: usize = 1_000;
 const SENDERS: usize = 64;
 
 /// Donation amounts in cents: many EUR 10.00–41.49, twenty of EUR 1,000, and one last gift that makes
@@ -156,6 +160,15 @@ async fn watch(campaign: String, seen: Arc<Mutex<Vec<(i64, Instant)>>>, ready: A
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let sse_clients: usize =
+        std::env::var("BENCH_SSE_CLIENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(SSE_CLIENTS_DEFAULT);
+    // consecutive paced runs, each on its own campaign (the aim is a p99 in every one)
+    let paced_runs: usize = std::env::var("BENCH_PACED_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+    let open_files = zbor_load_tests::raise_open_files_limit()?;
+    ensure!(
+        open_files as usize > sse_clients + 1_000,
+        "open files limit {open_files}: too low for {sse_clients} SSE clients"
+    );
     let db_name = "zbor_bench_intake";
     let (url, pool) = fresh_database(db_name, 2).await?;
 
@@ -167,11 +180,13 @@ async fn main() -> anyhow::Result<()> {
             .env("ZBOR_DATABASE_CONNECTIONS_MAX", "48")
             .env("ZBOR_LOG", "warn")
             // all 1,000 watchers come from 127.0.0.1 here; in production one address holds 20
-            .env("ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX", "5000"),
+            .env("ZBOR_SSE_CONNECTIONS_PER_ADDRESS_MAX", (sse_clients + 10).to_string())
+            .env("ZBOR_SSE_CONNECTIONS_MAX", (sse_clients + 10).to_string()),
     )?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(SENDERS).build()?;
     wait_until_ready(&client, LISTEN).await;
-    for slug in ["release-123", "release-paced"] {
+    let paced_slugs: Vec<String> = (0..paced_runs).map(|k| format!("release-paced-{k}")).collect();
+    for slug in std::iter::once("release-123").chain(paced_slugs.iter().map(String::as_str)) {
         let campaign = json!({"slug": slug, "title": "Release", "currency": "EUR", "goal": "123000",
                               "amount_per_beneficiary": "1000"});
         let r = client
@@ -183,16 +198,18 @@ async fn main() -> anyhow::Result<()> {
         ensure!(r.status().as_u16() == 201, "create campaign: {}", r.text().await?);
     }
 
-    // 1,000 coordinators watching.
-    let ready = Arc::new(tokio::sync::Barrier::new(SSE_CLIENTS + 1));
+    // Coordinators watching (1,000 by default).
+    let rss_before_clients = server.rss_kib()?;
+    let ready = Arc::new(tokio::sync::Barrier::new(sse_clients + 1));
     let mut watchers = Vec::new();
-    for _ in 0..SSE_CLIENTS {
+    for _ in 0..sse_clients {
         let seen = Arc::new(Mutex::new(Vec::new()));
         tokio::spawn(watch("release-123".into(), seen.clone(), ready.clone()));
         watchers.push(seen);
     }
     ready.wait().await;
-    eprintln!("{SSE_CLIENTS} SSE clients connected");
+    eprintln!("{sse_clients} SSE clients connected");
+    let rss_with_clients = server.rss_kib()?;
 
     // Phase 1: the burst, as fast as the server takes it.
     let cents = amounts();
@@ -216,6 +233,7 @@ async fn main() -> anyhow::Result<()> {
     let burst = blast(&client, bodies).await?;
     let burst_seconds = started.elapsed().as_secs_f64();
     let last_response = Instant::now();
+    let rss_after_burst = server.rss_kib()?;
 
     // Every SSE client must reach the final count; lag from the last webhook response.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -227,8 +245,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     ensure!(
-        final_lags.len() == SSE_CLIENTS,
-        "{} of {SSE_CLIENTS} clients saw the final total",
+        final_lags.len() == sse_clients,
+        "{} of {sse_clients} clients saw the final total",
         final_lags.len()
     );
 
@@ -270,14 +288,19 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    // Phase 2: paced at 500/s on a second campaign.
-    let paced_bodies: Vec<Vec<u8>> =
-        cents.iter().enumerate().map(|(n, c)| checkout_event("release-paced", n, *c)).collect();
-    let paced_count = paced_bodies.len();
-    let paced_latencies = paced(&client, paced_bodies, 500).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await; // one coalescing tick and then some
-    let paced_totals = campaign_totals(&client, LISTEN, "release-paced").await?;
-    ensure!(paced_totals["raised"] == "123000.00", "paced raised {}", paced_totals["raised"]);
+    // Phase 2: paced at 500/s, each run on a campaign of its own.
+    let mut paced_runs_latencies = Vec::new();
+    for slug in &paced_slugs {
+        let paced_bodies: Vec<Vec<u8>> =
+            cents.iter().enumerate().map(|(n, c)| checkout_event(slug, n, *c)).collect();
+        let latencies = paced(&client, paced_bodies, 500).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await; // one coalescing tick and then some
+        let paced_totals = campaign_totals(&client, LISTEN, slug).await?;
+        ensure!(paced_totals["raised"] == "123000.00", "{slug} raised {}", paced_totals["raised"]);
+        eprintln!("paced run {slug}: p50 / p99 ms {}", p50_p99_ms(&latencies));
+        paced_runs_latencies.push(latencies);
+    }
+    let paced_count = cents.len();
     drop(server);
 
     println!("| measure | value |");
@@ -288,18 +311,31 @@ async fn main() -> anyhow::Result<()> {
         deliveries as f64 / burst_seconds
     );
     println!("| burst: webhook latency p50 / p99 ms | {} |", p50_p99_ms(&burst));
+    for (k, latencies) in paced_runs_latencies.iter().enumerate() {
+        println!(
+            "| paced 500/s ({paced_count} deliveries), run {} of {paced_runs}: webhook latency p50 / p99 ms | {} |",
+            k + 1,
+            p50_p99_ms(latencies)
+        );
+    }
     println!(
-        "| paced 500/s ({paced_count} deliveries): webhook latency p50 / p99 ms | {} |",
-        p50_p99_ms(&paced_latencies)
-    );
-    println!(
-        "| SSE lag, webhook response → receipt, {} samples ({SSE_CLIENTS} clients × 30 donations) p50 / p99 ms | {} |",
+        "| SSE lag, webhook response → receipt, {} samples ({sse_clients} clients × 30 donations) p50 / p99 ms | {} |",
         lags.len(),
         p50_p99_ms(&lags)
     );
     println!(
-        "| SSE: after the burst's last response, all {SSE_CLIENTS} clients had the final total within p50 / p99 ms | {} |",
+        "| SSE: after the burst's last response, all {sse_clients} clients had the final total within p50 / p99 ms | {} |",
         p50_p99_ms(&final_lags)
+    );
+    println!(
+        "| server RSS: before the SSE clients / with them / after the burst, MiB | {:.1} / {:.1} / {:.1} |",
+        rss_before_clients as f64 / 1024.0,
+        rss_with_clients as f64 / 1024.0,
+        rss_after_burst as f64 / 1024.0
+    );
+    println!(
+        "| server RSS per SSE connection, KiB | {:.1} |",
+        rss_with_clients.saturating_sub(rss_before_clients) as f64 / sse_clients as f64
     );
     println!(
         "| totals checked exactly | raised 123000.00, refunded {}, net {} |",

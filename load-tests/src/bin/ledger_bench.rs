@@ -4,6 +4,9 @@
 //! - hot: every transaction debits one processor balance and credits one campaign account, as
 //!   a burst of donations does (both accounts are hot);
 //! - uniform: every transaction moves money between two of 50 accounts picked at random;
+//! - batched (hot): as hot, but each writer books [`BATCH`] transactions per database
+//!   transaction with `Ledger::post_many` (one statement), as the webhook's group commit does;
+//!   counted in transactions, its latency is a whole batch's;
 //! - row-lock baseline (hot): the classic design that keeps a balance column on the account row
 //!   and updates it in every transfer, so all writers queue on that row;
 //! - pgbench: PostgreSQL's own tool committing a one-row insert per transaction: the ceiling for
@@ -27,6 +30,8 @@ use zbor_load_tests::{drop_database, fresh_database, percentile};
 
 const WRITERS: [usize; 3] = [1, 16, 64];
 const UNIFORM_ACCOUNTS: usize = 50;
+/// Transactions per `post_many` in the batched scenario (the webhook's largest group).
+const BATCH: usize = 64;
 
 struct Cell {
     scenario: &'static str,
@@ -117,6 +122,26 @@ async fn main() -> anyhow::Result<()> {
             )
             .await,
         );
+        cells.push(
+            run_batched(
+                "ledger, one hot account, batches of 64",
+                writers,
+                duration,
+                ledger.clone(),
+                move |ledger, rng| async move {
+                    let txs: Vec<NewTransaction> = (0..BATCH as i64)
+                        .map(|n| {
+                            let amount = Money::from_minor_units(1000 + (rng + n) % 5000, eur).unwrap();
+                            NewTransaction::new(TransactionId::new_random())
+                                .debit(b, amount)
+                                .credit(c, amount)
+                        })
+                        .collect();
+                    ledger.post_many(&txs).await.map(|_| ()).map_err(anyhow::Error::from)
+                },
+            )
+            .await,
+        );
         let accounts = uniform.clone();
         cells.push(
             run("ledger, 50 uniform accounts", writers, duration, ledger.clone(), move |ledger, rng| {
@@ -175,14 +200,22 @@ async fn main() -> anyhow::Result<()> {
     for writers in WRITERS {
         let find =
             |s: &str| cells.iter().find(|c| c.writers == writers && c.scenario.starts_with(s)).map(Cell::tps);
-        if let (Some(hot), Some(uniform), Some(baseline), Some(pg)) =
-            (find("ledger, one hot"), find("ledger, 50"), find("baseline"), find("pgbench"))
-        {
+        if let (Some(hot), Some(uniform), Some(baseline), Some(pg), Some(batched)) = (
+            cells
+                .iter()
+                .find(|c| c.writers == writers && c.scenario == "ledger, one hot account")
+                .map(Cell::tps),
+            find("ledger, 50"),
+            find("baseline"),
+            find("pgbench"),
+            find("ledger, one hot account, batches"),
+        ) {
             println!(
-                "\n{writers} writers: hot/uniform {:.2}×, hot/row-lock baseline {:.2}×, hot/pgbench {:.2}×",
+                "\n{writers} writers: hot/uniform {:.2}×, hot/row-lock baseline {:.2}×, hot/pgbench {:.2}×, batched/pgbench {:.2}×",
                 hot / uniform,
                 hot / baseline,
-                hot / pg
+                hot / pg,
+                batched / pg
             );
         }
     }
@@ -235,6 +268,36 @@ where
     F: Fn(Arc<Ledger>, i64) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
 {
+    run_counted(scenario, writers, duration, ledger, op, 1).await
+}
+
+/// [`run`] for an operation that books [`BATCH`] transactions.
+async fn run_batched<F, Fut>(
+    scenario: &'static str,
+    writers: usize,
+    duration: Duration,
+    ledger: Arc<Ledger>,
+    op: F,
+) -> Cell
+where
+    F: Fn(Arc<Ledger>, i64) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    run_counted(scenario, writers, duration, ledger, op, BATCH as u64).await
+}
+
+async fn run_counted<F, Fut>(
+    scenario: &'static str,
+    writers: usize,
+    duration: Duration,
+    ledger: Arc<Ledger>,
+    op: F,
+    transactions_per_op: u64,
+) -> Cell
+where
+    F: Fn(Arc<Ledger>, i64) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
@@ -256,7 +319,8 @@ where
         latencies_us.extend(task.await.unwrap());
     }
     let seconds = start.elapsed().as_secs_f64();
-    let cell = Cell { scenario, writers, transactions: latencies_us.len() as u64, seconds, latencies_us };
+    let transactions = latencies_us.len() as u64 * transactions_per_op;
+    let cell = Cell { scenario, writers, transactions, seconds, latencies_us };
     eprintln!("{scenario:>40} · {writers:>2} writers · {:>8.0} tx/s", cell.tps());
     cell
 }
