@@ -97,7 +97,7 @@ async fn commit_groups(
             }
         }
         let (events, answers): (Vec<Event>, Vec<_>) = group.drain(..).map(|w| (w.event, w.answer)).unzip();
-        metrics::histogram!(GROUP_SIZE).record(events.len() as f64);
+        metrics::histogram!(GROUP_SIZE).record(f64::from(u32::try_from(events.len()).unwrap_or(u32::MAX)));
         let receipts = dispatcher.receive_batch(&pool, events).await;
         for (answer, receipt) in answers.into_iter().zip(receipts) {
             // the client may have gone; what was stored stays stored

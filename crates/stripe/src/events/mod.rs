@@ -435,7 +435,7 @@ impl Dispatcher {
             .await?
             .rows_affected()
         };
-        if inserted != new.len() as u64 {
+        if usize::try_from(inserted).ok() != Some(new.len()) {
             // another node's delivery of one of them committed first: each on its own
             return Ok(Err("an event was stored concurrently"));
         }
