@@ -66,6 +66,13 @@ impl PayoutJob {
         Ok(())
     }
 
+    /// [`PayoutJob::enqueue_in`] for many jobs with one statement (a batch's release).
+    pub async fn enqueue_all_in(db: &mut PgConnection, jobs: &[PayoutJob]) -> Result<(), Error> {
+        let rows: Vec<(String, Value)> = jobs.iter().map(|job| (job.key(), job.payload())).collect();
+        zbor_queue::enqueue_all_in(db, PAYOUT_STREAM, &rows).await?;
+        Ok(())
+    }
+
     /// [`PayoutJob::enqueue_in`] for a payout a treasurer retries.
     pub async fn enqueue_retry_in(&self, db: &mut PgConnection) -> Result<(), Error> {
         zbor_queue::enqueue_in(db, PAYOUT_STREAM, &self.retry_key(), &self.payload()).await?;
