@@ -54,6 +54,8 @@ pub enum Error {
     HoldExceeded { id: HoldId, reserved: String, requested: String },
     #[error("hold expiry must be in the future")]
     ExpiryInPast,
+    #[error("at most {max} holds at once, got {found}")]
+    HoldCount { found: usize, max: usize },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -84,7 +86,8 @@ impl zbor_errors::Classified for Error {
             | Error::AccountCurrency { .. }
             | Error::SameAccount
             | Error::HoldExceeded { .. }
-            | Error::ExpiryInPast => K::Invalid,
+            | Error::ExpiryInPast
+            | Error::HoldCount { .. } => K::Invalid,
         }
     }
 

@@ -6,9 +6,11 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::accounts::accounts_by_ids;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::accounts::{accounts_by_ids, Account};
 use crate::content::{check_metadata, hold_hash, HashedHold};
-use crate::transactions::{check_available, lowers_balance, post_in, Outcome, Posting, Side};
+use crate::transactions::{check_available, lowers_balance, Outcome, Posting, Side};
 use crate::{AccountId, Currency, Error, HoldId, Money, NewTransaction, TransactionId};
 
 #[derive(Clone, Debug)]
@@ -71,87 +73,228 @@ impl NewHold {
     }
 }
 
+/// The most holds one call of [`create_holds_in`] or [`post_holds_in`] takes: a bound, not a
+/// design limit (a payout batch has at most 5,000 items).
+pub const HOLDS_MAX: usize = 10_000;
+
 /// Reserves `hold.amount` inside the caller's database transaction. Refused with
 /// `InsufficientFunds` when a non-negative account it draws on cannot cover it.
 pub async fn create_hold_in(conn: &mut PgConnection, hold: &NewHold) -> Result<Outcome, Error> {
-    if !hold.amount.is_positive() {
-        return Err(Error::NotPositive(hold.amount.to_string()));
+    let outcomes = create_holds_in(conn, std::slice::from_ref(hold)).await?;
+    outcomes.first().copied().ok_or(Error::HoldCount { found: 0, max: HOLDS_MAX })
+}
+
+/// Reserves every hold of `holds` inside the caller's database transaction: the same checks,
+/// errors, content hashes and outcomes as [`create_hold_in`] on each in turn (a hold repeated
+/// with the same content is `AlreadyExisted`, with other content `HoldConflict`), in a number of
+/// statements that does not grow with the number of holds. An error means nothing of the call
+/// was written that the caller should keep: roll back.
+///
+/// All or nothing for funds: each non-negative account the new holds lower is locked (in id
+/// order) before the one multi-row insert, and checked once after it, by the database's
+/// statement trigger (`holds_check_statement`, migration 19: a caller that bypassed this function
+/// cannot overdraw either) and read back here. Refused: `InsufficientFunds` with the account's
+/// available balance before the call and the sum the call's holds asked of it.
+pub async fn create_holds_in(conn: &mut PgConnection, holds: &[NewHold]) -> Result<Vec<Outcome>, Error> {
+    if holds.len() > HOLDS_MAX {
+        return Err(Error::HoldCount { found: holds.len(), max: HOLDS_MAX });
     }
-    if hold.debit == hold.credit {
-        return Err(Error::SameAccount);
+    if holds.is_empty() {
+        return Ok(Vec::new());
     }
-    check_metadata(&hold.metadata)?;
-    let mut ids = [hold.debit, hold.credit];
+    for hold in holds {
+        if !hold.amount.is_positive() {
+            return Err(Error::NotPositive(hold.amount.to_string()));
+        }
+        if hold.debit == hold.credit {
+            return Err(Error::SameAccount);
+        }
+        check_metadata(&hold.metadata)?;
+    }
+    let mut ids: Vec<AccountId> = holds.iter().flat_map(|h| [h.debit, h.credit]).collect();
     ids.sort();
-    let accounts = accounts_by_ids(&mut *conn, &ids).await?;
-    for id in ids {
-        let account = accounts.iter().find(|a| a.id == id).ok_or(Error::AccountNotFound(id))?;
-        if account.currency != hold.amount.currency() {
-            return Err(Error::AccountCurrency {
-                account: id,
-                account_currency: account.currency,
-                found: hold.amount.currency(),
-            });
+    ids.dedup();
+    let accounts: BTreeMap<AccountId, Account> =
+        accounts_by_ids(&mut *conn, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
+    for hold in holds {
+        let mut sides = [hold.debit, hold.credit];
+        sides.sort();
+        for id in sides {
+            let account = accounts.get(&id).ok_or(Error::AccountNotFound(id))?;
+            if account.currency != hold.amount.currency() {
+                return Err(Error::AccountCurrency {
+                    account: id,
+                    account_currency: account.currency,
+                    found: hold.amount.currency(),
+                });
+            }
         }
     }
-    let hash = hold.content_hash();
-    // A retry of a hold made earlier is answered before the expiry is judged: its expiry may
-    // have passed since, and the retry must still say "already existed".
-    let existing: Option<Vec<u8>> = sqlx::query_scalar("select content_hash from ledger_holds where id = $1")
-        .bind(hold.id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(existing) = existing {
-        return if existing == hash {
-            Ok(Outcome::AlreadyExisted)
-        } else {
-            Err(Error::HoldConflict(hold.id))
-        };
+    let hashes: Vec<[u8; 32]> = holds.iter().map(NewHold::content_hash).collect();
+
+    // Repeats, within the call and of holds made earlier, are answered before the expiry is
+    // judged: a retry's expiry may have passed since, and it must still say "already existed".
+    let mut outcomes = vec![Outcome::Created; holds.len()];
+    let mut first: HashMap<HoldId, usize> = HashMap::with_capacity(holds.len());
+    for (i, hold) in holds.iter().enumerate() {
+        match first.get(&hold.id) {
+            Some(&j) if hashes[j] == hashes[i] => outcomes[i] = Outcome::AlreadyExisted,
+            Some(_) => return Err(Error::HoldConflict(hold.id)),
+            None => {
+                first.insert(hold.id, i);
+            }
+        }
     }
+    let unique: Vec<uuid::Uuid> = first.keys().map(|id| id.as_uuid()).collect();
+    let stored: Vec<(HoldId, Vec<u8>)> =
+        sqlx::query_as("select id, content_hash from ledger_holds where id = any($1)")
+            .bind(&unique)
+            .fetch_all(&mut *conn)
+            .await?;
+    mark_existing(holds, &hashes, &first, &stored, &mut outcomes)?;
+    let new: Vec<usize> = (0..holds.len())
+        .filter(|&i| outcomes[i] == Outcome::Created && first.get(&holds[i].id) == Some(&i))
+        .collect();
+    if new.is_empty() {
+        return Ok(outcomes);
+    }
+
     // The database's clock decides expiry, as it does for available balances.
-    let in_past: bool = sqlx::query_scalar("select coalesce($1 <= now(), false)")
-        .bind(hold.expires_at)
-        .fetch_one(&mut *conn)
-        .await?;
-    if in_past {
-        return Err(Error::ExpiryInPast);
+    let expiries: Vec<DateTime<Utc>> = new.iter().filter_map(|&i| holds[i].expires_at).collect();
+    if !expiries.is_empty() {
+        let in_past: bool =
+            sqlx::query_scalar("select coalesce(min(e) <= now(), false) from unnest($1::timestamptz[]) as e")
+                .bind(&expiries)
+                .fetch_one(&mut *conn)
+                .await?;
+        if in_past {
+            return Err(Error::ExpiryInPast);
+        }
     }
-    let inserted: Option<(uuid::Uuid,)> = sqlx::query_as(
+
+    // What the new holds take from each non-negative account they lower, locked in id order
+    // before the insert: its row trigger locks them again (already held), row by row, in the
+    // rows' order, which for several accounts could deadlock two callers.
+    let mut lowered: BTreeMap<AccountId, Money> = BTreeMap::new();
+    for &i in &new {
+        let hold = &holds[i];
+        for (id, side) in [(hold.debit, Side::Debit), (hold.credit, Side::Credit)] {
+            let account = accounts.get(&id).ok_or(Error::AccountNotFound(id))?;
+            let posting = Posting { account: id, side, amount: hold.amount };
+            if account.non_negative && lowers_balance(account, &posting) {
+                let sum = lowered.entry(id).or_insert_with(|| Money::zero(hold.amount.currency()));
+                *sum = sum.checked_add(&hold.amount)?;
+            }
+        }
+    }
+    for &account in lowered.keys() {
+        sqlx::query("select ledger_lock_outflow($1)").bind(account).execute(&mut *conn).await?;
+    }
+
+    let ids: Vec<uuid::Uuid> = new.iter().map(|&i| holds[i].id.as_uuid()).collect();
+    let debits: Vec<i64> = new.iter().map(|&i| holds[i].debit.as_i64()).collect();
+    let credits: Vec<i64> = new.iter().map(|&i| holds[i].credit.as_i64()).collect();
+    let currencies: Vec<&str> = new.iter().map(|&i| holds[i].amount.currency().code()).collect();
+    let amounts: Vec<Decimal> = new.iter().map(|&i| holds[i].amount.amount()).collect();
+    let expires: Vec<Option<DateTime<Utc>>> = new.iter().map(|&i| holds[i].expires_at).collect();
+    let metadata: Vec<&Value> = new.iter().map(|&i| &holds[i].metadata).collect();
+    let new_hashes: Vec<&[u8]> = new.iter().map(|&i| &hashes[i][..]).collect();
+    let inserted: Vec<HoldId> = sqlx::query_scalar(
         "insert into ledger_holds
              (id, debit_account_id, credit_account_id, currency, amount, expires_at, metadata, content_hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
+         select * from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::numeric[],
+                              $6::timestamptz[], $7::jsonb[], $8::bytea[])
          on conflict (id) do nothing returning id",
     )
-    .bind(hold.id)
-    .bind(hold.debit)
-    .bind(hold.credit)
-    .bind(hold.amount.currency().code())
-    .bind(hold.amount.amount())
-    .bind(hold.expires_at)
-    .bind(&hold.metadata)
-    .bind(&hash[..])
-    .fetch_optional(&mut *conn)
-    .await?;
-    if inserted.is_none() {
-        let existing: Vec<u8> = sqlx::query_scalar("select content_hash from ledger_holds where id = $1")
-            .bind(hold.id)
-            .fetch_one(&mut *conn)
-            .await?;
-        return if existing == hash {
-            Ok(Outcome::AlreadyExisted)
-        } else {
-            Err(Error::HoldConflict(hold.id))
-        };
+    .bind(&ids)
+    .bind(&debits)
+    .bind(&credits)
+    .bind(&currencies)
+    .bind(&amounts)
+    .bind(&expires)
+    .bind(&metadata)
+    .bind(&new_hashes)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| hold_refusal(e, &lowered))?;
+    if inserted.len() < new.len() {
+        // A concurrent caller inserted some of these ids between the look-up and the insert
+        // (the insert waited for it to commit): a repeat or a conflict, as above.
+        let inserted: HashSet<HoldId> = inserted.into_iter().collect();
+        let missing: Vec<uuid::Uuid> = new
+            .iter()
+            .map(|&i| holds[i].id)
+            .filter(|id| !inserted.contains(id))
+            .map(|id| id.as_uuid())
+            .collect();
+        let stored: Vec<(HoldId, Vec<u8>)> =
+            sqlx::query_as("select id, content_hash from ledger_holds where id = any($1)")
+                .bind(&missing)
+                .fetch_all(&mut *conn)
+                .await?;
+        mark_existing(holds, &hashes, &first, &stored, &mut outcomes)?;
     }
-    // The insert trigger locked every non-negative account this hold lowers; check them now.
-    for account in &accounts {
-        let side = if account.id == hold.debit { Side::Debit } else { Side::Credit };
-        let posting = Posting { account: account.id, side, amount: hold.amount };
-        if account.non_negative && lowers_balance(account, &posting) {
-            check_available(conn, account.id, &hold.amount).await?;
+    // One funds check per account, after the insert and under its lock. The statement trigger
+    // has refused an overdraw already; this read-back also refuses one where the triggers were
+    // disabled (`session_replication_role = replica`), as the single path always has.
+    for (&account, requested) in &lowered {
+        check_available(conn, account, requested).await?;
+    }
+    Ok(outcomes)
+}
+
+/// Holds of the call found stored already: `AlreadyExisted` for every occurrence when the stored
+/// content is the same, `HoldConflict` otherwise.
+fn mark_existing(
+    holds: &[NewHold],
+    hashes: &[[u8; 32]],
+    first: &HashMap<HoldId, usize>,
+    stored: &[(HoldId, Vec<u8>)],
+    outcomes: &mut [Outcome],
+) -> Result<(), Error> {
+    for (id, hash) in stored {
+        let i = *first.get(id).ok_or(Error::HoldNotFound(*id))?;
+        if hash.as_slice() != hashes[i].as_slice() {
+            return Err(Error::HoldConflict(*id));
+        }
+        for (outcome, hold) in outcomes.iter_mut().zip(holds) {
+            if hold.id == *id {
+                *outcome = Outcome::AlreadyExisted;
+            }
         }
     }
-    Ok(Outcome::Created)
+    Ok(())
+}
+
+/// The hold triggers' refusals as the ledger's own errors: the statement trigger's overdraw
+/// (its detail: the account and the available balance after the insert) as `InsufficientFunds`
+/// before the call, and the expiry the database's clock judged past.
+fn hold_refusal(e: sqlx::Error, lowered: &BTreeMap<AccountId, Money>) -> Error {
+    let Some(pg) =
+        e.as_database_error().and_then(|db| db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+    else {
+        return Error::Database(e);
+    };
+    match pg.constraint() {
+        Some("ledger_hold_expiry") => Error::ExpiryInPast,
+        Some("ledger_non_negative") => {
+            let detail: Vec<&str> = pg.detail().unwrap_or_default().split(' ').collect();
+            let account = detail.first().and_then(|id| id.parse().ok()).map(AccountId::from_i64);
+            let after = detail.get(1).and_then(|a| a.parse::<Decimal>().ok());
+            match (account, after) {
+                (Some(account), Some(after)) => {
+                    let requested = lowered.get(&account).map_or(Decimal::ZERO, Money::amount);
+                    Error::InsufficientFunds {
+                        account,
+                        available: after.checked_add(requested).unwrap_or(after).to_string(),
+                        requested: requested.to_string(),
+                    }
+                }
+                _ => Error::Database(e),
+            }
+        }
+        _ => Error::Database(e),
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -216,65 +359,192 @@ pub async fn post_hold_in(
     transaction_id: TransactionId,
     metadata: Value,
 ) -> Result<Outcome, Error> {
-    let row = lock_hold(conn, id).await?;
-    let reserved = Money::new(row.amount, Currency::parse(&row.currency)?)?;
-    let amount = amount.unwrap_or(reserved);
-    if !amount.is_positive() {
-        return Err(Error::NotPositive(amount.to_string()));
+    let post = HoldPost { hold: id, amount, transaction: transaction_id, metadata };
+    let outcomes = post_holds_in(conn, std::slice::from_ref(&post)).await?;
+    // one post in, one outcome out
+    outcomes.first().copied().ok_or(Error::HoldNotFound(id))
+}
+
+/// One post for [`post_holds_in`]: `amount` (all of the hold when none) booked as `transaction`.
+#[derive(Clone, Debug)]
+pub struct HoldPost {
+    pub hold: HoldId,
+    pub amount: Option<Money>,
+    pub transaction: TransactionId,
+    pub metadata: Value,
+}
+
+/// Posts every hold of `posts` inside the caller's database transaction: the same checks,
+/// errors and outcomes as [`post_hold_in`] on each in turn, in a number of statements that does
+/// not grow with the number of posts (the holds locked in id order, one update, one statement
+/// writing every transaction and its postings). An error means the caller must roll back.
+pub async fn post_holds_in(conn: &mut PgConnection, posts: &[HoldPost]) -> Result<Vec<Outcome>, Error> {
+    if posts.len() > HOLDS_MAX {
+        return Err(Error::HoldCount { found: posts.len(), max: HOLDS_MAX });
     }
-    if amount.checked_cmp(&reserved)? == std::cmp::Ordering::Greater {
-        return Err(Error::HoldExceeded {
-            id,
-            reserved: reserved.amount().to_string(),
-            requested: amount.amount().to_string(),
-        });
+    if posts.is_empty() {
+        return Ok(Vec::new());
     }
-    match row.status {
-        HoldStatus::Pending if row.expired => return Err(Error::HoldExpired(id)),
-        HoldStatus::Pending => {}
-        HoldStatus::Posted if row.resolved_transaction_id == Some(transaction_id) => {
+    let mut ids: Vec<uuid::Uuid> = posts.iter().map(|p| p.hold.as_uuid()).collect();
+    ids.sort();
+    ids.dedup();
+    // in id order, so two callers posting some of the same holds cannot deadlock
+    let rows: Vec<HoldRow> = sqlx::query_as(&format!(
+        "select {HOLD_COLUMNS} from ledger_holds where id = any($1) order by id for update"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let rows: HashMap<HoldId, HoldRow> = rows.into_iter().map(|row| (row.id, row)).collect();
+
+    let mut outcomes = Vec::with_capacity(posts.len());
+    let mut hashes: Vec<[u8; 32]> = Vec::with_capacity(posts.len());
+    // what is booked now, and earlier posts this call repeats (their stored hash decides)
+    let mut booked: Vec<(HoldId, Money, NewTransaction, Vec<Posting>)> = Vec::new();
+    let mut repeats: Vec<(TransactionId, [u8; 32])> = Vec::new();
+    let mut first_of_hold: HashMap<HoldId, usize> = HashMap::new();
+    let mut hold_of_transaction: HashMap<TransactionId, HoldId> = HashMap::new();
+    for (i, post) in posts.iter().enumerate() {
+        let id = post.hold;
+        let row = rows.get(&id).ok_or(Error::HoldNotFound(id))?;
+        let reserved = Money::new(row.amount, Currency::parse(&row.currency)?)?;
+        let amount = post.amount.unwrap_or(reserved);
+        if !amount.is_positive() {
+            return Err(Error::NotPositive(amount.to_string()));
+        }
+        if amount.checked_cmp(&reserved)? == std::cmp::Ordering::Greater {
+            return Err(Error::HoldExceeded {
+                id,
+                reserved: reserved.amount().to_string(),
+                requested: amount.amount().to_string(),
+            });
+        }
+        let tx = NewTransaction::new(post.transaction)
+            .debit(row.debit_account_id, amount)
+            .credit(row.credit_account_id, amount)
+            .metadata(post.metadata.clone());
+        let sorted = tx.validate()?;
+        let hash = tx.content_hash(&sorted);
+        hashes.push(hash);
+        // one transaction resolves one hold
+        if hold_of_transaction.insert(post.transaction, id).is_some_and(|other| other != id) {
+            return Err(Error::TransactionConflict(post.transaction));
+        }
+        // the same hold twice in one call: the second is what it would be after the first
+        if let Some(&j) = first_of_hold.get(&id) {
+            if posts[j].transaction != post.transaction {
+                return Err(Error::HoldNotPending { id, status: HoldStatus::Posted.name().to_owned() });
+            }
+            if hashes[j] != hash {
+                return Err(Error::TransactionConflict(post.transaction));
+            }
+            outcomes.push(Outcome::AlreadyExisted);
+            continue;
+        }
+        first_of_hold.insert(id, i);
+        match row.status {
+            HoldStatus::Pending if row.expired => return Err(Error::HoldExpired(id)),
+            HoldStatus::Pending => {
+                booked.push((id, amount, tx, sorted));
+                outcomes.push(Outcome::Created);
+            }
             // A retry of this very post: the same transaction content, or a conflict.
-            let tx = NewTransaction::new(transaction_id)
-                .debit(row.debit_account_id, amount)
-                .credit(row.credit_account_id, amount)
-                .metadata(metadata);
-            let sorted = tx.validate()?;
-            let stored: Vec<u8> =
-                sqlx::query_scalar("select content_hash from ledger_transactions where id = $1")
-                    .bind(transaction_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-            return if stored == tx.content_hash(&sorted) {
-                Ok(Outcome::AlreadyExisted)
-            } else {
-                Err(Error::TransactionConflict(transaction_id))
-            };
-        }
-        status @ (HoldStatus::Posted | HoldStatus::Voided | HoldStatus::Expired) => {
-            return Err(Error::HoldNotPending { id, status: status.name().to_owned() })
+            HoldStatus::Posted if row.resolved_transaction_id == Some(post.transaction) => {
+                repeats.push((post.transaction, hash));
+                outcomes.push(Outcome::AlreadyExisted);
+            }
+            status @ (HoldStatus::Posted | HoldStatus::Voided | HoldStatus::Expired) => {
+                return Err(Error::HoldNotPending { id, status: status.name().to_owned() })
+            }
         }
     }
-    // Mark the hold posted before booking, so the funds check does not count the reservation
-    // and the posting both. The foreign key to the transaction is checked at commit.
+    if !repeats.is_empty() {
+        let ids: Vec<uuid::Uuid> = repeats.iter().map(|(tx, _)| tx.as_uuid()).collect();
+        let stored: HashMap<TransactionId, Vec<u8>> = sqlx::query_as::<_, (TransactionId, Vec<u8>)>(
+            "select id, content_hash from ledger_transactions where id = any($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        for (tx, hash) in &repeats {
+            if stored.get(tx).map(Vec::as_slice) != Some(hash.as_slice()) {
+                return Err(Error::TransactionConflict(*tx));
+            }
+        }
+    }
+    if booked.is_empty() {
+        return Ok(outcomes);
+    }
+
+    // Mark the holds posted before booking, so the funds check does not count the reservations
+    // and the postings both. The foreign key to each transaction is checked at commit.
+    let hold_ids: Vec<uuid::Uuid> = booked.iter().map(|(id, ..)| id.as_uuid()).collect();
+    let amounts: Vec<Decimal> = booked.iter().map(|(_, amount, ..)| amount.amount()).collect();
+    let transaction_ids: Vec<uuid::Uuid> = booked.iter().map(|(_, _, tx, _)| tx.id.as_uuid()).collect();
     sqlx::query(
-        "update ledger_holds
-         set status = 'posted', posted_amount = $2, resolved_transaction_id = $3, resolved_at = now()
-         where id = $1",
+        "update ledger_holds h
+         set status = 'posted', posted_amount = u.amount, resolved_transaction_id = u.transaction_id,
+             resolved_at = now()
+         from unnest($1::uuid[], $2::numeric[], $3::uuid[]) as u (id, amount, transaction_id)
+         where h.id = u.id",
     )
-    .bind(id)
-    .bind(amount.amount())
-    .bind(transaction_id)
+    .bind(&hold_ids)
+    .bind(&amounts)
+    .bind(&transaction_ids)
     .execute(&mut *conn)
     .await?;
-    let tx = NewTransaction::new(transaction_id)
-        .debit(row.debit_account_id, amount)
-        .credit(row.credit_account_id, amount)
-        .metadata(metadata);
-    match post_in(conn, &tx).await? {
-        Outcome::Created => Ok(Outcome::Created),
-        // The transaction id was used by something else already: this post is not a repeat.
-        Outcome::AlreadyExisted => Err(Error::TransactionConflict(transaction_id)),
+
+    // Every transaction and its postings in one statement, as `post_in` writes one. Postings go
+    // in account order, then transaction: covered by their holds, they lock nothing, and if they
+    // ever did, two callers would lock in the same order.
+    let metadata: Vec<&Value> = booked.iter().map(|(_, _, tx, _)| &tx.metadata).collect();
+    let transaction_hashes: Vec<Vec<u8>> =
+        booked.iter().map(|(_, _, tx, sorted)| tx.content_hash(sorted).to_vec()).collect();
+    let mut postings: Vec<(AccountId, uuid::Uuid, &str, Decimal)> = booked
+        .iter()
+        .flat_map(|(_, _, tx, sorted)| {
+            sorted
+                .iter()
+                .map(move |p| (p.account, tx.id.as_uuid(), p.amount.currency().code(), p.signed_amount()))
+        })
+        .collect();
+    postings.sort_by_key(|&(account, transaction, ..)| (account, transaction));
+    let posting_transactions: Vec<uuid::Uuid> = postings.iter().map(|p| p.1).collect();
+    let posting_accounts: Vec<i64> = postings.iter().map(|p| p.0.as_i64()).collect();
+    let posting_currencies: Vec<&str> = postings.iter().map(|p| p.2).collect();
+    let posting_amounts: Vec<Decimal> = postings.iter().map(|p| p.3).collect();
+    let written: Vec<TransactionId> = sqlx::query_scalar(
+        "with new_transactions as (
+             insert into ledger_transactions (id, metadata, content_hash)
+             select * from unnest($1::uuid[], $2::jsonb[], $3::bytea[])
+             on conflict (id) do nothing
+             returning id
+         )
+         insert into ledger_postings (transaction_id, account_id, currency, amount)
+         select p.transaction_id, p.account_id, p.currency, p.amount
+         from unnest($4::uuid[], $5::bigint[], $6::text[], $7::numeric[]) with ordinality
+                  as p (transaction_id, account_id, currency, amount, position)
+         join new_transactions t on t.id = p.transaction_id
+         order by p.position
+         returning transaction_id",
+    )
+    .bind(&transaction_ids)
+    .bind(&metadata)
+    .bind(&transaction_hashes)
+    .bind(&posting_transactions)
+    .bind(&posting_accounts)
+    .bind(&posting_currencies)
+    .bind(&posting_amounts)
+    .fetch_all(&mut *conn)
+    .await?;
+    let written: HashSet<TransactionId> = written.into_iter().collect();
+    // A transaction id used by something else already: this post is not a repeat.
+    if let Some((_, _, tx, _)) = booked.iter().find(|(_, _, tx, _)| !written.contains(&tx.id)) {
+        return Err(Error::TransactionConflict(tx.id));
     }
+    Ok(outcomes)
 }
 
 /// Releases a pending hold. Voiding a voided hold again is a no-op.

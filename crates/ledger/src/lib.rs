@@ -24,6 +24,7 @@ pub use content::{canonical_json, survives_jsonb, METADATA_BYTES_MAX};
 pub use currency::{Currency, MAX_MINOR_UNITS};
 pub use error::Error;
 pub use holds::{create_hold_in, expire_holds, hold, post_hold_in, void_hold_in, Hold, HoldStatus, NewHold};
+pub use holds::{create_holds_in, post_holds_in, HoldPost, HOLDS_MAX};
 pub use ids::{AccountId, HoldId, TransactionId};
 pub use money::Money;
 pub use transactions::{post_in, post_many_in, NewTransaction, Outcome, Posting, Side, POSTINGS_MAX};

@@ -7,8 +7,11 @@
 //! beneficiary's destination changing, gives a new hash and voids every approval so far.
 //!
 //! The last approval does, in one database transaction: a ledger hold per payout on the
-//! campaign's funds (so all fit or none: the non-negative guard refuses the hold that does not,
-//! also against concurrent batches), the payouts' state, and one outbox job per payout.
+//! campaign's funds (so all fit or none: the non-negative guard refuses the holds that do not,
+//! also against concurrent batches), the payouts' state, and one outbox job per payout, each
+//! written by one statement for the whole batch.
+
+use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -509,6 +512,10 @@ async fn approve_as(
     Ok(Ok(Approved::Released))
 }
 
+/// Holds, payouts and jobs of a released batch, in the caller's transaction, in a number of
+/// statements that does not grow with the batch: the destination accounts ensured once per rail,
+/// every hold in one call (one funds check for the campaign, after the insert), the payouts
+/// updated and their jobs queued with one statement each.
 async fn release(
     db: &mut PgConnection,
     batch_id: BatchId,
@@ -526,44 +533,56 @@ async fn release(
     for (_, amount, _) in &payouts {
         total = total.checked_add(&Money::new(*amount, currency)?)?;
     }
+    // where the money is when it leaves zbor's books, per rail: Stripe's balance or the bank
+    let mut destinations: HashMap<MethodKind, AccountId> = HashMap::new();
+    let mut holds = Vec::with_capacity(payouts.len());
+    let mut jobs = Vec::new();
     for &(payout, amount, method) in &payouts {
         let rail = rails::of(method);
-        // where the money is when it leaves zbor's books: Stripe's balance or the bank
-        let destination = zbor_ledger::ensure_account(&mut *db, &rail.ledger_account(currency)).await?;
-        let hold = NewHold {
+        let destination = match destinations.get(&method) {
+            Some(&account) => account,
+            None => {
+                let account = zbor_ledger::ensure_account(&mut *db, &rail.ledger_account(currency)).await?.id;
+                destinations.insert(method, account);
+                account
+            }
+        };
+        holds.push(NewHold {
             id: HoldId::derived_from(&format!("payout:{payout}")),
             debit: campaign_account,
-            credit: destination.id,
+            credit: destination,
             amount: Money::new(amount, currency)?,
             expires_at: None,
             metadata: serde_json::json!({ "kind": "payout", "payout": payout, "batch": batch_id }),
-        };
-        match zbor_ledger::create_hold_in(&mut *db, &hold).await {
-            Ok(_) => {}
-            Err(zbor_ledger::Error::InsufficientFunds { available, .. }) => {
-                // the caller's transaction is dropped: no hold, no approval, nothing queued
-                return Ok(Err(Refusal::InsufficientFunds {
-                    available,
-                    requested: total.amount().to_string(),
-                }));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        sqlx::query(
-            // the relay publishes it now; the sweeper again only if it is still unpaid by then
-            "update payouts set status = 'approved', hold_id = $2,
-                    next_attempt_at = now() + $3 * interval '1 millisecond' where id = $1",
-        )
-        .bind(payout)
-        .bind(hold.id)
-        .bind(jobs::millis(jobs::REPUBLISH_AFTER))
-        .execute(&mut *db)
-        .await?;
+        });
         // workers pay what their rail delivers; files and hand-overs wait for treasurers
         if rail.delivery() == Delivery::Worker {
-            PayoutJob { payout }.enqueue_in(&mut *db).await?;
+            jobs.push(PayoutJob { payout });
         }
     }
+    match zbor_ledger::create_holds_in(&mut *db, &holds).await {
+        Ok(_) => {}
+        Err(zbor_ledger::Error::InsufficientFunds { available, .. }) => {
+            // the caller's transaction is dropped: no hold, no approval, nothing queued
+            return Ok(Err(Refusal::InsufficientFunds { available, requested: total.amount().to_string() }));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let ids: Vec<i64> = payouts.iter().map(|(payout, ..)| payout.as_i64()).collect();
+    let hold_ids: Vec<uuid::Uuid> = holds.iter().map(|hold| hold.id.as_uuid()).collect();
+    sqlx::query(
+        // the relay publishes them now; the sweeper again only what is still unpaid by then
+        "update payouts p set status = 'approved', hold_id = u.hold_id,
+                next_attempt_at = now() + $3 * interval '1 millisecond'
+         from unnest($1::bigint[], $2::uuid[]) as u (id, hold_id)
+         where p.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&hold_ids)
+    .bind(jobs::millis(jobs::REPUBLISH_AFTER))
+    .execute(&mut *db)
+    .await?;
+    PayoutJob::enqueue_all_in(&mut *db, &jobs).await?;
     sqlx::query("update payout_batches set status = 'approved', approved_at = now() where id = $1")
         .bind(batch_id)
         .execute(&mut *db)

@@ -19,12 +19,25 @@ pub const PAYOUT_STREAM: &str = "payouts";
 /// The consumer group every payout worker joins.
 pub const WORKER_GROUP: &str = "payout-workers";
 
-/// A `sending` payout untouched this long may be taken over by another worker: its first worker
-/// died or hangs. Both calling Stripe is safe (one idempotency key, one transfer, one recording).
-pub const TAKEOVER_AFTER: Duration = Duration::from_secs(3);
-/// A worker's job unacknowledged this long is reclaimed by another worker. Longer than
-/// [`TAKEOVER_AFTER`], so the reclaiming worker finds the payout ready to take over.
-pub const RECLAIM_AFTER: Duration = Duration::from_secs(5);
+/// While a worker works on payouts it refreshes its claim this often: their `next_attempt_at`
+/// in PostgreSQL (the claim [`TAKEOVER_AFTER`] reads) and the idle time of their stream entries
+/// in Redis (what [`RECLAIM_AFTER`] reads). A Stripe call may take far longer than either time
+/// (5 attempts of up to 20 s each, with backoff, after up to 5 s in the rail's queue): the
+/// refresh, not the length of these times, is what keeps a slow but live worker's payouts its
+/// own. Only a worker that stopped (killed, or hung) stops refreshing.
+pub const CLAIM_REFRESH_EVERY: Duration = Duration::from_millis(250);
+/// A `sending` payout whose claim was not refreshed this long may be taken over by another
+/// worker: its first worker died or hangs. Both calling Stripe is safe (one idempotency key, one
+/// transfer, one recording). Several refreshes long, so a live worker's claim never gets this old.
+pub const TAKEOVER_AFTER: Duration = Duration::from_secs(1);
+/// A worker's job unacknowledged and not refreshed this long is reclaimed by another worker.
+/// Longer than [`TAKEOVER_AFTER`] by two refreshes, so the reclaiming worker finds the payout
+/// ready to take over: the dead worker refreshed its claim in PostgreSQL at most one refresh
+/// after it last refreshed its entries in Redis.
+pub const RECLAIM_AFTER: Duration = Duration::from_millis(1500);
+/// How long a worker waits for new jobs before it looks again for jobs to reclaim: a dead
+/// worker's jobs wait at most about [`RECLAIM_AFTER`] plus this.
+pub const READ_BLOCK: Duration = Duration::from_millis(100);
 /// A released payout still unpaid this long is published again (Redis lost its job).
 pub const REPUBLISH_AFTER: Duration = Duration::from_secs(15);
 /// A payout `sending` this long is published again (its worker died and its job was lost too).
@@ -63,6 +76,13 @@ impl PayoutJob {
     /// Queues the job in the caller's transaction (it is published only if that commits).
     pub async fn enqueue_in(&self, db: &mut PgConnection) -> Result<(), Error> {
         zbor_queue::enqueue_in(db, PAYOUT_STREAM, &self.key(), &self.payload()).await?;
+        Ok(())
+    }
+
+    /// [`PayoutJob::enqueue_in`] for many jobs with one statement (a batch's release).
+    pub async fn enqueue_all_in(db: &mut PgConnection, jobs: &[PayoutJob]) -> Result<(), Error> {
+        let rows: Vec<(String, Value)> = jobs.iter().map(|job| (job.key(), job.payload())).collect();
+        zbor_queue::enqueue_all_in(db, PAYOUT_STREAM, &rows).await?;
         Ok(())
     }
 
@@ -134,8 +154,13 @@ mod tests {
 
     #[test]
     fn the_sweep_policy_hands_work_over_in_a_safe_order() {
-        // a reclaimed job finds its payout ready to take over ...
-        assert!(RECLAIM_AFTER > TAKEOVER_AFTER);
+        // a live worker refreshes its claim several times before it could be taken over ...
+        assert!(TAKEOVER_AFTER >= CLAIM_REFRESH_EVERY * 4);
+        // ... and its entries long before they could be reclaimed; a reclaimed job finds its
+        // payout ready to take over (the claim is at most one refresh younger than the entry) ...
+        assert!(RECLAIM_AFTER >= TAKEOVER_AFTER + CLAIM_REFRESH_EVERY * 2);
+        // ... and a dead worker's jobs are paid by another within about 2 s
+        assert!(RECLAIM_AFTER + READ_BLOCK <= Duration::from_secs(2));
         // ... and a stuck payout is republished only after a reclaim had its chance
         assert!(STUCK_SENDING_AFTER > RECLAIM_AFTER + SWEEP_EVERY);
         assert!(REPUBLISH_AFTER > RECLAIM_AFTER);

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use zbor_audit::{Actor, UserId};
-use zbor_ledger::{HoldId, TransactionId};
+use zbor_ledger::{HoldId, HoldPost, TransactionId};
 use zbor_vault::DataKey;
 
 use crate::beneficiaries::{BeneficiaryId, MethodKind};
@@ -239,24 +239,50 @@ pub(crate) async fn settle_in(
     reference: &str,
     finished_by: Option<UserId>,
 ) -> Result<(), Error> {
-    let hold: Option<uuid::Uuid> =
-        sqlx::query_scalar("select hold_id from payouts where id = $1").bind(id).fetch_one(&mut *db).await?;
-    let hold = hold.ok_or_else(|| Error::WrongState(format!("payout {id} holds no funds")))?;
-    zbor_ledger::post_hold_in(
-        &mut *db,
-        HoldId::from_uuid(hold),
-        None,
-        TransactionId::derived_from(&format!("payout:{id}:paid")),
-        serde_json::json!({ "kind": "payout", "payout": id, "reference": reference }),
-    )
-    .await?;
+    settle_all_in(db, &[(id, reference.to_owned())], finished_by).await
+}
+
+/// [`settle_in`] for many payouts (`(payout, reference)`): their holds posted in one call, the
+/// payouts marked paid with one statement.
+pub(crate) async fn settle_all_in(
+    db: &mut PgConnection,
+    paid: &[(PayoutId, String)],
+    finished_by: Option<UserId>,
+) -> Result<(), Error> {
+    if paid.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = paid.iter().map(|(id, _)| id.as_i64()).collect();
+    let references: Vec<&str> = paid.iter().map(|(_, reference)| reference.as_str()).collect();
+    let holds: std::collections::HashMap<PayoutId, Option<uuid::Uuid>> =
+        sqlx::query_as::<_, (PayoutId, Option<uuid::Uuid>)>(
+            "select id, hold_id from payouts where id = any($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut posts = Vec::with_capacity(paid.len());
+    for (id, reference) in paid {
+        let hold = holds.get(id).copied().flatten();
+        let hold = hold.ok_or_else(|| Error::WrongState(format!("payout {id} holds no funds")))?;
+        posts.push(HoldPost {
+            hold: HoldId::from_uuid(hold),
+            amount: None,
+            transaction: TransactionId::derived_from(&format!("payout:{id}:paid")),
+            metadata: serde_json::json!({ "kind": "payout", "payout": id, "reference": reference }),
+        });
+    }
+    zbor_ledger::post_holds_in(&mut *db, &posts).await?;
     sqlx::query(
-        "update payouts set status = 'paid', rail_reference = $2, paid_at = now(), finished_by = $3,
+        "update payouts p set status = 'paid', rail_reference = u.reference, paid_at = now(), finished_by = $3,
                 last_error = null, last_error_code = null, last_error_sealed = null, last_error_legacy = null
-         where id = $1",
+         from unnest($1::bigint[], $2::text[]) as u (id, reference)
+         where p.id = u.id",
     )
-    .bind(id)
-    .bind(reference)
+    .bind(&ids)
+    .bind(&references)
     .bind(finished_by)
     .execute(&mut *db)
     .await?;

@@ -10,7 +10,7 @@ use serde_json::json;
 use zbor_auth::UserId;
 use zbor_campaigns::Campaign;
 use zbor_ledger::Money;
-use zbor_payouts::batches::{self, Approved, NewItem, Refusal};
+use zbor_payouts::batches::{self, Approved, BatchStatus, NewItem, Refusal};
 use zbor_payouts::beneficiaries::{self, BeneficiaryId, BeneficiaryUpdate};
 use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
@@ -267,5 +267,69 @@ async fn a_batch_waits_for_its_campaigns_number_of_approvals() {
     let fourth = treasurers(&s.db, &s.key, &["fourth@example.org"]).await[0];
     assert_eq!(batches::approve(&s.db.pool, batch.id, fourth, &hash).await.unwrap(), Ok(Approved::Released));
     assert_eq!(available(&s).await, eur("0"), "all 3,000 held on the campaign's funds");
+    s.db.drop_database().await;
+}
+
+/// The largest batch there is, released by its last approval: every payout held, approved and
+/// queued for the workers in the one transaction (with one statement each for the holds, the
+/// payouts and the outbox: a release of 5,000 no longer takes 5,000 funds checks).
+#[tokio::test]
+async fn a_batch_of_5000_is_released_whole() {
+    let s = setup("6000").await;
+    let mut csv = String::from("name,contact,iban,bic,stripe_account,note\n");
+    for n in 0..batches::ITEMS_MAX {
+        csv.push_str(&format!("Person {n},,,,acct_1Batch{n:07},\n"));
+    }
+    let report =
+        zbor_payouts::import::import_csv(&s.db.pool, &s.key, s.campaign.id, csv.as_bytes(), |_, _| {})
+            .await
+            .unwrap();
+    assert_eq!((report.created, report.errors.len()), (batches::ITEMS_MAX, 0));
+    confirm_all(&s.db.pool, s.campaign.id, s.third).await;
+    let people: Vec<BeneficiaryId> =
+        beneficiaries::list(&s.db.pool, s.campaign.id).await.unwrap().iter().map(|b| b.id).collect();
+    let batch = batches::create(&s.db.pool, s.campaign.id, s.creator, &items(&people, "1.00")).await.unwrap();
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.second, &batch.content_hash).await.unwrap(),
+        Ok(Approved::Waiting { more: 1 })
+    );
+    assert_eq!(
+        batches::approve(&s.db.pool, batch.id, s.third, &batch.content_hash).await.unwrap(),
+        Ok(Approved::Released)
+    );
+
+    assert_eq!(
+        count(&s, "select count(*) from payouts where status = 'approved' and hold_id is not null").await,
+        5000
+    );
+    let held = format!(
+        "select count(*) from payouts p join ledger_holds h on h.id = p.hold_id
+         where h.status = 'pending' and h.amount = p.amount and h.debit_account_id = {}",
+        s.campaign.ledger_account
+    );
+    assert_eq!(count(&s, &held).await, 5000, "one pending hold per payout, on the campaign's funds");
+    assert_eq!(count(&s, "select count(*) from ledger_holds").await, 5000);
+    let queued = "select count(distinct o.job_key) from outbox o join payouts p
+                  on o.job_key = 'payout:' || p.id and o.payload = jsonb_build_object('payout', p.id)
+                  where o.stream = 'payouts' and o.published_at is null";
+    assert_eq!(count(&s, queued).await, 5000, "one job per payout");
+    assert_eq!(count(&s, "select count(*) from outbox").await, 5000);
+    assert_eq!(available(&s).await, eur("1000"));
+    let released = batches::batch(&s.db.pool, batch.id).await.unwrap();
+    assert_eq!((released.status, released.counts.get("approved")), (BatchStatus::Approved, Some(&5000)));
+    zbor_ledger::seal_all(&s.db.pool).await.unwrap();
+    assert!(zbor_ledger::verify(&s.db.pool).await.unwrap().is_ok());
+
+    // a second batch that does not fit the 1,000 left: refused whole, nothing more held
+    let more = &people[..1001];
+    let next = batches::create(&s.db.pool, s.campaign.id, s.creator, &items(more, "1.00")).await.unwrap();
+    batches::approve(&s.db.pool, next.id, s.second, &next.content_hash).await.unwrap().unwrap();
+    let refused = batches::approve(&s.db.pool, next.id, s.third, &next.content_hash).await.unwrap();
+    assert_eq!(
+        refused,
+        Err(Refusal::InsufficientFunds { available: "1000.00".into(), requested: "1001.00".into() })
+    );
+    assert_eq!(count(&s, "select count(*) from ledger_holds").await, 5000);
+    assert_eq!(count(&s, "select count(*) from outbox").await, 5000);
     s.db.drop_database().await;
 }

@@ -31,6 +31,8 @@ const STREAM_LEN_APPROX: usize = 100_000;
 pub enum Error {
     #[error("stream name {0:?}: use a-z, 0-9, _ and -, starting with a letter")]
     InvalidStream(String),
+    #[error("at most {max} jobs at once, got {found}")]
+    TooMany { found: usize, max: usize },
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("database: {0}")]
@@ -62,6 +64,40 @@ pub async fn enqueue_in(
         .bind(payload)
         .fetch_one(&mut *conn)
         .await?)
+}
+
+/// The most jobs one call of [`enqueue_all_in`] writes: a bound, not a design limit (a payout
+/// batch has at most 5,000).
+pub const ENQUEUE_MAX: usize = 10_000;
+
+/// Writes jobs into the outbox inside the caller's transaction with one statement, in the order
+/// given (the relay publishes them in that order). Returns how many were written.
+pub async fn enqueue_all_in(
+    conn: &mut PgConnection,
+    stream: &str,
+    jobs: &[(String, Value)],
+) -> Result<u64, Error> {
+    check_stream(stream)?;
+    if jobs.len() > ENQUEUE_MAX {
+        return Err(Error::TooMany { found: jobs.len(), max: ENQUEUE_MAX });
+    }
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let keys: Vec<&str> = jobs.iter().map(|(key, _)| key.as_str()).collect();
+    let payloads: Vec<&Value> = jobs.iter().map(|(_, payload)| payload).collect();
+    let written = sqlx::query(
+        "insert into outbox (stream, job_key, payload)
+         select $1, j.job_key, j.payload
+         from unnest($2::text[], $3::jsonb[]) with ordinality as j (job_key, payload, position)
+         order by j.position",
+    )
+    .bind(stream)
+    .bind(&keys)
+    .bind(&payloads)
+    .execute(&mut *conn)
+    .await?;
+    Ok(written.rows_affected())
 }
 
 /// A job as a worker receives it.
@@ -306,6 +342,28 @@ impl Consumer {
             .unwrap_or_default())
     }
 
+    /// Tells the group that this consumer is still working on `entries`: their idle time starts
+    /// again from zero (`XCLAIM … JUSTID`, which does not count a delivery), so no other worker
+    /// reclaims them while this one is alive, however long its work takes. Only entries this
+    /// consumer still holds are touched: one another worker reclaimed meanwhile stays with it.
+    /// Returns how many entries this consumer still held.
+    pub async fn refresh(&self, entries: &[String]) -> Result<usize, Error> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let mut redis = self.streams.redis.clone();
+        let held: usize = redis::cmd("EVAL")
+            .arg(REFRESH_SCRIPT)
+            .arg(1)
+            .arg(&self.key)
+            .arg(&self.group)
+            .arg(&self.name)
+            .arg(entries)
+            .query_async(&mut redis)
+            .await?;
+        Ok(held)
+    }
+
     /// Acknowledges finished jobs: they are not delivered again.
     pub async fn ack(&self, entries: &[String]) -> Result<(), Error> {
         if entries.is_empty() {
@@ -316,6 +374,28 @@ impl Consumer {
         Ok(())
     }
 }
+
+/// [`Consumer::refresh`] as one atomic step: of the entries given, those still pending for this
+/// consumer (`XPENDING` names the owner) are claimed again by it with a minimum idle time of 0,
+/// which resets their idle time. A check and a claim in two round trips could take back an entry
+/// another worker reclaimed in between.
+const REFRESH_SCRIPT: &str = r"
+local group, consumer = ARGV[1], ARGV[2]
+local claim = {'XCLAIM', KEYS[1], group, consumer, 0}
+local held = 0
+for i = 3, #ARGV do
+    local pending = redis.call('XPENDING', KEYS[1], group, ARGV[i], ARGV[i], 1)
+    if pending[1] and pending[1][2] == consumer then
+        claim[#claim + 1] = ARGV[i]
+        held = held + 1
+    end
+end
+if held > 0 then
+    claim[#claim + 1] = 'JUSTID'
+    redis.call(unpack(claim))
+end
+return held
+";
 
 fn job(entry: &redis::streams::StreamId, reclaimed: bool) -> Option<Job> {
     let text = |field: &str| entry.map.get(field).and_then(|v| redis::from_redis_value_ref::<String>(v).ok());

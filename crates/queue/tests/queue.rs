@@ -204,3 +204,42 @@ async fn the_backlog_counts_what_the_group_has_not_finished_and_is_unknown_when_
     assert_eq!(streams.backlog("payouts", "workers").await.unwrap(), None);
     db.drop_database().await;
 }
+
+/// A worker that refreshes the jobs it works on keeps them however long it takes; a job it
+/// stopped refreshing is reclaimed, and refreshing it afterwards does not take it back.
+#[tokio::test]
+async fn refreshed_jobs_stay_with_their_worker_and_reclaimed_ones_with_the_reclaimer() {
+    let db = TestDb::new(4).await;
+    let streams = streams(&db).await;
+    let mut tx = db.pool.begin().await.unwrap();
+    let jobs: Vec<(String, serde_json::Value)> =
+        (0..3).map(|n| (format!("job:{n}"), json!({ "n": n }))).collect();
+    assert_eq!(zbor_queue::enqueue_all_in(&mut tx, "payouts", &jobs).await.unwrap(), 3);
+    tx.commit().await.unwrap();
+    let keys: Vec<String> =
+        sqlx::query_scalar("select job_key from outbox order by id").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(keys, ["job:0", "job:1", "job:2"], "written in the order given");
+    assert_eq!(relay(&db.pool, &streams, 10).await.unwrap(), 3);
+
+    let reclaim_after = Duration::from_millis(500);
+    let slow = Consumer::join(&streams, "payouts", "workers", "slow", reclaim_after).await.unwrap();
+    let other = Consumer::join(&streams, "payouts", "workers", "other", reclaim_after).await.unwrap();
+    let held = slow.next(10, Duration::from_millis(100)).await.unwrap();
+    assert_eq!(held.len(), 3);
+    let entries: Vec<String> = held.iter().map(|j| j.entry.clone()).collect();
+    // three times the reclaim time, refreshing all the while: the other worker reclaims nothing
+    for _ in 0..15 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(slow.refresh(&entries).await.unwrap(), 3);
+        assert!(other.next(10, Duration::from_millis(1)).await.unwrap().is_empty());
+    }
+    // the slow worker stops refreshing one job: it is reclaimed, and stays reclaimed
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(slow.refresh(&entries[1..]).await.unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reclaimed = other.next(10, Duration::from_millis(1)).await.unwrap();
+    assert_eq!(reclaimed.iter().map(|j| j.entry.clone()).collect::<Vec<_>>(), entries[..1]);
+    assert!(reclaimed[0].reclaimed);
+    assert_eq!(slow.refresh(&entries).await.unwrap(), 2, "the reclaimed job is not taken back");
+    db.drop_database().await;
+}

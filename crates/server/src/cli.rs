@@ -645,10 +645,13 @@ async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Worke
     let key =
         config.data_key.as_deref().context("ZBOR_DATA_KEY must be set: payouts read sealed destinations")?;
     let data_key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
-    // each worker pays up to JOBS_AT_ONCE payouts at a time, each holding a connection briefly
-    let connections = u32::try_from(config.workers.saturating_mul(crate::workers::JOBS_AT_ONCE))
-        .unwrap_or(u32::MAX)
-        .clamp(8, 64);
+    // each worker claims and records its payouts together (a connection at a time, and one to
+    // refresh its claims while Stripe answers); the relay and the sweeper one each
+    let connections = u32::try_from(
+        config.workers.saturating_mul(crate::workers::CONNECTIONS_PER_WORKER).saturating_add(2),
+    )
+    .unwrap_or(u32::MAX)
+    .clamp(4, 64);
     let pool =
         zbor_db::connect(&config.database_url, connections).await.context("connecting to PostgreSQL")?;
     let redis_client = redis::Client::open(config.redis_url.as_str())?;

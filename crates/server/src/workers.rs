@@ -7,14 +7,20 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::sync::watch;
-use zbor_payouts::jobs::{PayoutJob, PAYOUT_STREAM, RECLAIM_AFTER, SWEEP_EVERY, WORKER_GROUP};
+use zbor_payouts::jobs::{
+    PayoutJob, CLAIM_REFRESH_EVERY, PAYOUT_STREAM, READ_BLOCK, RECLAIM_AFTER, SWEEP_EVERY, WORKER_GROUP,
+};
 use zbor_queue::{Consumer, Streams};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
 const RELAY_INTERVAL: Duration = Duration::from_millis(200);
-/// Payouts one worker pays at the same time: each waits mostly on Stripe and PostgreSQL.
-pub const JOBS_AT_ONCE: usize = 8;
+/// Payouts one worker reads, claims, pays and records at once: one claim transaction and one
+/// recording transaction for all of them, their Stripe calls side by side.
+pub const JOBS_AT_ONCE: usize = 64;
+/// PostgreSQL connections one worker uses at most: one for its claim or its recording, one for
+/// refreshing its claims while Stripe answers.
+pub const CONNECTIONS_PER_WORKER: usize = 2;
 
 pub struct Workers {
     pub pool: PgPool,
@@ -104,8 +110,9 @@ async fn work(
         }
     };
     while !*shutdown.borrow() {
-        // short blocks: the connection's response timeout must not fire while Redis waits
-        let jobs = match consumer.next(JOBS_AT_ONCE, Duration::from_millis(250)).await {
+        // short blocks: a dead worker's jobs are looked for again soon (jobs::READ_BLOCK), and the
+        // connection's response timeout must not fire while Redis waits
+        let jobs = match consumer.next(JOBS_AT_ONCE, READ_BLOCK).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the payout stream failed; will retry");
@@ -113,40 +120,80 @@ async fn work(
                 continue;
             }
         };
+        if jobs.is_empty() {
+            continue;
+        }
         let reclaimed = jobs.iter().filter(|job| job.reclaimed).count();
         if reclaimed > 0 {
             metrics::counter!("zbor_payout_reclaims_total").increment(u64::try_from(reclaimed).unwrap_or(0));
         }
-        let steps = jobs.iter().map(|job| {
-            let (pool, key, stripe) = (&pool, &key, stripe.as_ref());
-            async move {
-                let Some(PayoutJob { payout }) = PayoutJob::from_payload(&job.payload) else {
-                    return true; // not a payout job: nothing to do, off the stream
-                };
-                match zbor_payouts::worker::pay(pool, key, stripe, payout).await {
-                    // done, paused, or recorded in PostgreSQL for a later attempt: off the stream
-                    Ok(step) => {
-                        if matches!(step, zbor_payouts::worker::Step::Failed { .. }) {
-                            metrics::counter!("zbor_payouts_failed_total").increment(1);
+        // not a payout job: nothing to do, off the stream
+        let (payout_jobs, others): (Vec<_>, Vec<_>) =
+            jobs.iter().partition(|job| PayoutJob::from_payload(&job.payload).is_some());
+        let mut done: Vec<String> = others.iter().map(|job| job.entry.clone()).collect();
+        let payouts: Vec<_> = payout_jobs
+            .iter()
+            .filter_map(|job| PayoutJob::from_payload(&job.payload))
+            .map(|job| job.payout)
+            .collect();
+        let entries: Vec<String> = payout_jobs.iter().map(|job| job.entry.clone()).collect();
+        let paying = zbor_payouts::worker::pay_all(&pool, &key, stripe.as_ref(), &payouts);
+        match while_refreshing_entries(&consumer, &entries, paying).await {
+            Ok(steps) => {
+                for ((job, payout), step) in payout_jobs.iter().zip(&payouts).zip(steps) {
+                    match step {
+                        // done, paused, or recorded in PostgreSQL for a later attempt: off the stream
+                        Ok(step) => {
+                            if matches!(step, zbor_payouts::worker::Step::Failed { .. }) {
+                                metrics::counter!("zbor_payouts_failed_total").increment(1);
+                            }
+                            tracing::debug!(payout = payout.as_i64(), ?step, "payout step");
+                            done.push(job.entry.clone());
                         }
-                        tracing::debug!(payout = payout.as_i64(), ?step, "payout step");
-                        true
-                    }
-                    // not acknowledged: another worker reclaims it, or the sweeper publishes it again
-                    Err(e) => {
-                        tracing::warn!(payout = payout.as_i64(), error = %e, "payout step failed");
-                        false
+                        // not acknowledged: another worker reclaims it, or the sweeper publishes it again
+                        Err(e) => tracing::warn!(payout = payout.as_i64(), error = %e, "payout step failed"),
                     }
                 }
             }
-        });
-        let finished = futures_util::future::join_all(steps).await;
-        let done: Vec<String> =
-            jobs.iter().zip(finished).filter(|(_, done)| *done).map(|(job, _)| job.entry.clone()).collect();
+            // nothing claimed: every job stays pending, to be reclaimed
+            Err(e) => tracing::warn!(payouts = payouts.len(), error = %e, "payout steps failed"),
+        }
         if !done.is_empty() {
             if let Err(e) = consumer.ack(&done).await {
                 tracing::warn!(error = %e, "acknowledging payout jobs failed; they will be redelivered");
             }
         }
+    }
+}
+
+/// Runs `work` (paying the jobs of `entries`) while telling the group every
+/// [`CLAIM_REFRESH_EVERY`] that this worker still works on them: no other worker reclaims the
+/// jobs of a live worker, however long Stripe takes to answer.
+async fn while_refreshing_entries<T>(
+    consumer: &Consumer,
+    entries: &[String],
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let refreshing = async {
+        let start = tokio::time::Instant::now() + CLAIM_REFRESH_EVERY;
+        let mut every = tokio::time::interval_at(start, CLAIM_REFRESH_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match consumer.refresh(entries).await {
+                Ok(held) if held < entries.len() => tracing::warn!(
+                    lost = entries.len() - held,
+                    "another worker reclaimed payout jobs this worker is still on"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "refreshing payout jobs failed; will retry"),
+            }
+        }
+    };
+    tokio::pin!(work);
+    tokio::select! {
+        done = &mut work => done,
+        // never: the refresh loop does not end
+        () = refreshing => work.await,
     }
 }

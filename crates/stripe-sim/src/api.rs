@@ -27,14 +27,25 @@ pub(crate) enum Idempotent {
     Done { fingerprint: String, status: StatusCode, body: Bytes },
 }
 
-/// The middleware in front of every `/v1/*` route.
+/// The middleware in front of every `/v1/*` route. The answer leaves after the simulator's API
+/// latency ([`crate::Simulator::set_api_latency`]), what was asked being done already: a slow
+/// Stripe, or a slow network back from it.
 pub(crate) async fn guard(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Response {
+    let latency_ms = sim.api_latency_ms.load(Ordering::Relaxed);
+    let response = answer(&sim, request, next).await;
+    if latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency_ms)).await;
+    }
+    response
+}
+
+async fn answer(sim: &Arc<Sim>, request: Request, next: Next) -> Response {
     if !authorized(&sim.config.api_key, request.headers()) {
         return ApiError::new(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided")
             .into_response();
     }
     sim.log_request(&request);
-    if let Some(fault) = injected_fault(&sim) {
+    if let Some(fault) = injected_fault(sim) {
         return fault;
     }
     let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -47,7 +58,7 @@ pub(crate) async fn guard(State(sim): State<Arc<Sim>>, request: Request, next: N
             .into_response();
     };
     let fingerprint = fingerprint(&parts.method, parts.uri.path(), &body);
-    let claim = match Claim::begin(&sim, key, fingerprint) {
+    let claim = match Claim::begin(sim, key, fingerprint) {
         Begin::Execute(claim) => claim,
         Begin::Answer(answer) => return answer,
     };

@@ -192,6 +192,8 @@ pub(crate) struct Sim {
     runtime: tokio::runtime::Handle,
     /// Seconds added to the real clock for every object's `created` (`Simulator::set_clock_offset`).
     clock_offset: AtomicI64,
+    /// How long every API answer waits after the request was carried out (`Simulator::set_api_latency`).
+    api_latency_ms: AtomicU64,
 }
 
 impl Sim {
@@ -237,6 +239,7 @@ impl Simulator {
             http: reqwest::Client::new(),
             runtime: tokio::runtime::Handle::current(),
             clock_offset: AtomicI64::new(0),
+            api_latency_ms: AtomicU64::new(0),
         });
         let stripe_api = Router::new()
             .route("/v1/checkout/sessions", post(sessions::create))
@@ -347,6 +350,14 @@ impl Simulator {
     pub fn charge(&self, payment_intent_or_charge: &str) -> Option<Value> {
         let store = self.sim.store();
         charges::find(&store, payment_intent_or_charge).and_then(|id| store.charges.get(id)).cloned()
+    }
+
+    /// Every API request is answered this long after it was carried out (a transfer exists at
+    /// once; its creator hears of it later), for tests of a slow Stripe: a worker still waiting,
+    /// or killed while waiting. Zero (the default) answers at once.
+    pub fn set_api_latency(&self, latency: Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.sim.api_latency_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Shifts the simulator's clock by `seconds` (negative: into the past) from now on: every

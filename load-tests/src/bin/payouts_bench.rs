@@ -368,9 +368,10 @@ async fn in_process() -> anyhow::Result<Outcome> {
     let stream_key = streams.key(PAYOUT_STREAM);
     let mut stripe_config = StripeConfig::new(STRIPE_KEY, sim.base_url.as_str());
     stripe_config.requests_per_second = TRANSFERS_PER_SECOND;
-    // as `zbor worker` sizes its pool: JOBS_AT_ONCE connections per worker
+    // as `zbor worker` sizes its pool
     let work_pool =
-        zbor_db::connect(&setup.url, (WORKERS * zbor_server::workers::JOBS_AT_ONCE) as u32).await?;
+        zbor_db::connect(&setup.url, (WORKERS * zbor_server::workers::CONNECTIONS_PER_WORKER + 2) as u32)
+            .await?;
     let workers = zbor_server::workers::Workers {
         pool: work_pool.clone(),
         streams: streams.clone(),
