@@ -245,8 +245,7 @@ async fn claim(
     .fetch_all(&mut *db)
     .await?;
     let mut decisions: Vec<(PayoutId, Result<Step, Error>)> = Vec::new();
-    let mut failures: Vec<(PayoutId, BeneficiaryId, Failure)> = Vec::new();
-    let mut claims = Vec::new();
+    let mut due: Vec<DueRow> = Vec::new();
     let mut paused: Option<bool> = None;
     for row in rows {
         let id = row.id;
@@ -269,10 +268,17 @@ async fn claim(
             decisions.push((id, Ok(Step::Paused)));
             continue;
         }
-        // what the approvals signed, checked now, under the payout's lock: the beneficiary's row
-        // cannot change from here until the payout is paid or failed (beneficiaries_destination_guard);
-        // under the key version the beneficiary is sealed with, so paying goes on during a rotation
-        let approved = match crate::beneficiaries::approved_destination(&mut db, key, id).await {
+        due.push(row);
+    }
+    // what the approvals signed, checked now, under the payouts' locks: a beneficiary's row
+    // cannot change from here until its payout is paid or failed (beneficiaries_destination_guard);
+    // under the key version the beneficiary is sealed with, so paying goes on during a rotation
+    let ids: Vec<PayoutId> = due.iter().map(|row| row.id).collect();
+    let destinations = crate::beneficiaries::approved_destinations(&mut db, key, &ids).await?;
+    let mut failures: Vec<(PayoutId, BeneficiaryId, Failure)> = Vec::new();
+    let mut claims = Vec::new();
+    for (row, (id, approved)) in due.iter().zip(destinations) {
+        let approved = match approved {
             Ok(approved) => approved,
             Err(Error::DestinationNotApproved(_)) => {
                 let failure = Failure {
@@ -293,8 +299,6 @@ async fn claim(
                 failures.push((id, row.beneficiary, failure));
                 continue;
             }
-            // the transaction itself failed: nothing is claimed
-            Err(e @ Error::Database(_)) => return Err(e),
             // this payout's own problem (its sealed data): it stays as it was
             Err(e) => {
                 decisions.push((id, Err(e)));
@@ -309,7 +313,7 @@ async fn claim(
             decisions.push((id, Ok(Step::RetryLater { after_seconds: 60 })));
             continue;
         }
-        let transfer = match transfer(&row, account.as_str()) {
+        let transfer = match transfer(row, account.as_str()) {
             Ok(transfer) => transfer,
             Err(e) => {
                 decisions.push((id, Err(e)));

@@ -15,9 +15,24 @@ use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
 const RELAY_INTERVAL: Duration = Duration::from_millis(200);
-/// Payouts one worker reads, claims, pays and records at once: one claim transaction and one
-/// recording transaction for all of them, their Stripe calls side by side.
+/// Outbox rows one relay transaction publishes.
+const RELAY_BATCH: i64 = 500;
+/// Relay transactions one tick runs at most while each finds a full batch: a bound, so a tick
+/// ends (and shutdown is seen) even if the outbox keeps filling.
+const RELAY_BATCHES_PER_TICK: usize = 20;
+/// Payouts one worker reads, claims, pays and records at once at most: one claim transaction and
+/// one recording transaction for all of them, their Stripe calls side by side.
 pub const JOBS_AT_ONCE: usize = 64;
+
+/// Payouts one of `workers` workers sharing `stripe` reads at a time: [`JOBS_AT_ONCE`], or fewer
+/// when the rail is slower than that: about one second of its transfers, shared by the workers.
+/// A read is recorded when its last call is answered, so a read of minutes at a slow rail would
+/// hold the others up, and calls queued past the limiter's wait (5 s) would give up (`Busy`).
+pub fn jobs_per_read(stripe: Option<&Stripe>, workers: usize) -> usize {
+    let per_second = stripe
+        .map_or(JOBS_AT_ONCE, |stripe| usize::try_from(stripe.requests_per_second()).unwrap_or(JOBS_AT_ONCE));
+    (per_second / workers.max(1)).clamp(1, JOBS_AT_ONCE)
+}
 /// PostgreSQL connections one worker uses at most: one for its claim or its recording, one for
 /// refreshing its claims while Stripe answers.
 pub const CONNECTIONS_PER_WORKER: usize = 2;
@@ -40,8 +55,10 @@ pub async fn run(workers: Workers, shutdown: watch::Receiver<bool>) {
         tokio::spawn(sweep(workers.pool.clone(), workers.streams.clone(), shutdown.clone())),
     ];
     let prefix = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let per_read = jobs_per_read(workers.stripe.as_ref(), workers.count);
     for n in 0..workers.count {
         tasks.push(tokio::spawn(work(
+            per_read,
             workers.pool.clone(),
             workers.streams.clone(),
             workers.redis.clone(),
@@ -62,8 +79,17 @@ async fn relay(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<boo
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
-                if let Err(e) = zbor_queue::relay(&pool, &streams, 500).await {
-                    tracing::warn!(error = %e, "outbox relay failed; will retry");
+                // a released batch is published at once, not RELAY_BATCH per tick (that capped a
+                // relay at 2,500 jobs/s, under what the workers pay)
+                for _ in 0..RELAY_BATCHES_PER_TICK {
+                    match zbor_queue::relay(&pool, &streams, RELAY_BATCH).await {
+                        Ok(published) if published == usize::try_from(RELAY_BATCH).unwrap_or(0) => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "outbox relay failed; will retry");
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -88,6 +114,7 @@ async fn sweep(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<boo
 }
 
 async fn work(
+    per_read: usize,
     pool: PgPool,
     streams: Streams,
     redis: redis::Client,
@@ -112,7 +139,7 @@ async fn work(
     while !*shutdown.borrow() {
         // short blocks: a dead worker's jobs are looked for again soon (jobs::READ_BLOCK), and the
         // connection's response timeout must not fire while Redis waits
-        let jobs = match consumer.next(JOBS_AT_ONCE, READ_BLOCK).await {
+        let jobs = match consumer.next(per_read, READ_BLOCK).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the payout stream failed; will retry");

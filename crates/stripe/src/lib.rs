@@ -149,6 +149,11 @@ impl Stripe {
         Ok(Stripe { client, limiter, config })
     }
 
+    /// The most requests per second this client starts (its limiter's rate).
+    pub fn requests_per_second(&self) -> u32 {
+        self.config.requests_per_second
+    }
+
     /// Sends a request that creates or changes something, under `idempotency_key`, retrying
     /// transient failures with the same key. Choose a key derived from zbor's own ids when the
     /// effect must happen once however often the caller itself is retried.

@@ -27,8 +27,8 @@ use destination::MethodFields;
 pub use destination::{MethodKind, PayeeFingerprint, PayoutMethod, StripeAccount};
 pub(crate) use personal::{contact_field, name_field, note_field, Personal};
 pub use store::{
-    approved_destination, confirm, confirm_in, create, create_in, duplicates, get, list, reveal, unconfirmed,
-    update, update_in,
+    approved_destination, approved_destinations, confirm, confirm_in, create, create_in, duplicates, get,
+    list, reveal, unconfirmed, update, update_in,
 };
 pub(crate) use store::{ensure_campaign, insert, CHANGED_SINCE_LAST_PAYOUT};
 

@@ -373,21 +373,60 @@ pub async fn approved_destination(
     key: &DataKey,
     payout: PayoutId,
 ) -> Result<RevealedBeneficiary, Error> {
+    let mut found = approved_destinations(db, key, &[payout]).await?;
+    found.pop().map_or(Err(Error::PayoutNotFound(payout)), |(_, approved)| approved)
+}
+
+/// [`approved_destination`] for many distinct payouts (a worker's claim), their rows read with one
+/// query: for each payout, in the order given, the same answer it would give alone. `Err` as a
+/// whole only when the query failed.
+pub async fn approved_destinations(
+    db: &mut PgConnection,
+    key: &DataKey,
+    payouts: &[PayoutId],
+) -> Result<Vec<(PayoutId, Result<RevealedBeneficiary, Error>)>, Error> {
     #[derive(sqlx::FromRow)]
     struct Approved {
+        payout: PayoutId,
         approved_fingerprint: Vec<u8>,
         #[sqlx(flatten)]
         row: SealedRow,
     }
-    let found: Option<Approved> = sqlx::query_as(
-        "select p.payee_fingerprint as approved_fingerprint, b.id, b.campaign_id, b.method, b.record_key,
-                b.sealed, b.iban_index, b.payee_fingerprint
-         from payouts p join beneficiaries b on b.id = p.beneficiary_id where p.id = $1",
+    if payouts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = payouts.iter().map(|id| id.as_i64()).collect();
+    let found: Vec<Approved> = sqlx::query_as(
+        "select p.id as payout, p.payee_fingerprint as approved_fingerprint, b.id, b.campaign_id, b.method,
+                b.record_key, b.sealed, b.iban_index, b.payee_fingerprint
+         from payouts p join beneficiaries b on b.id = p.beneficiary_id where p.id = any($1)",
     )
-    .bind(payout)
-    .fetch_optional(&mut *db)
+    .bind(&ids)
+    .fetch_all(&mut *db)
     .await?;
-    let Approved { approved_fingerprint, row } = found.ok_or(Error::PayoutNotFound(payout))?;
+    let mut found: std::collections::HashMap<PayoutId, Approved> =
+        found.into_iter().map(|approved| (approved.payout, approved)).collect();
+    Ok(payouts
+        .iter()
+        .map(|&payout| {
+            let approved = match found.remove(&payout) {
+                Some(Approved { approved_fingerprint, row, .. }) => {
+                    check_approved(key, payout, &approved_fingerprint, row)
+                }
+                None => Err(Error::PayoutNotFound(payout)),
+            };
+            (payout, approved)
+        })
+        .collect())
+}
+
+/// Decrypts `row` and compares the fingerprint of what would be paid with the approved one.
+fn check_approved(
+    key: &DataKey,
+    payout: PayoutId,
+    approved_fingerprint: &[u8],
+    row: SealedRow,
+) -> Result<RevealedBeneficiary, Error> {
     let personal = match open(key, &row) {
         Ok(personal) => personal,
         Err(Error::Inconsistent(_)) => return Err(Error::DestinationNotApproved(payout)),
@@ -396,7 +435,7 @@ pub async fn approved_destination(
     // recomputed from what would be paid, not read from the row, under the key version the
     // approvals' fingerprint was made with (a rotation moves the row and its payouts together)
     let (_, paying) = indexes(&row_key(key, &row)?, row.record_key, &personal.method);
-    if paying.as_slice() != approved_fingerprint.as_slice() {
+    if paying.as_slice() != approved_fingerprint {
         tracing::warn!(payout = payout.as_i64(), beneficiary = %row.id, "destination differs from the approved one; not paid");
         return Err(Error::DestinationNotApproved(payout));
     }
