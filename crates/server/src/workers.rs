@@ -56,17 +56,9 @@ pub async fn run(workers: Workers, shutdown: watch::Receiver<bool>) {
     ];
     let prefix = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let per_read = jobs_per_read(workers.stripe.as_ref(), workers.count);
+    let workers = std::sync::Arc::new(workers);
     for n in 0..workers.count {
-        tasks.push(tokio::spawn(work(
-            per_read,
-            workers.pool.clone(),
-            workers.streams.clone(),
-            workers.redis.clone(),
-            workers.data_key.clone(),
-            workers.stripe.clone(),
-            format!("{prefix}-{n}"),
-            shutdown.clone(),
-        )));
+        tasks.push(tokio::spawn(work(workers.clone(), per_read, format!("{prefix}-{n}"), shutdown.clone())));
     }
     for task in tasks {
         task.await.ok();
@@ -113,18 +105,16 @@ async fn sweep(pool: PgPool, streams: Streams, mut shutdown: watch::Receiver<boo
     }
 }
 
+/// One worker: named `name` in the consumer group, reading `per_read` jobs at a time.
 async fn work(
+    workers: std::sync::Arc<Workers>,
     per_read: usize,
-    pool: PgPool,
-    streams: Streams,
-    redis: redis::Client,
-    key: DataKey,
-    stripe: Option<Stripe>,
     name: String,
     shutdown: watch::Receiver<bool>,
 ) {
+    let Workers { pool, streams, redis, data_key: key, stripe, .. } = &*workers;
     let consumer = loop {
-        let joined = match streams.dedicated(&redis).await {
+        let joined = match streams.dedicated(redis).await {
             Ok(own) => Consumer::join(&own, PAYOUT_STREAM, WORKER_GROUP, &name, RECLAIM_AFTER).await,
             Err(e) => Err(e),
         };
@@ -164,7 +154,7 @@ async fn work(
             .map(|job| job.payout)
             .collect();
         let entries: Vec<String> = payout_jobs.iter().map(|job| job.entry.clone()).collect();
-        let paying = zbor_payouts::worker::pay_all(&pool, &key, stripe.as_ref(), &payouts);
+        let paying = zbor_payouts::worker::pay_all(pool, key, stripe.as_ref(), &payouts);
         match while_refreshing_entries(&consumer, &entries, paying).await {
             Ok(steps) => {
                 for ((job, payout), step) in payout_jobs.iter().zip(&payouts).zip(steps) {

@@ -21,6 +21,7 @@ use zbor_vault::DataKey;
 
 const KEY: &str = "sk_test_handover";
 const PEOPLE: usize = 5;
+const PEOPLE_I64: i64 = 5;
 
 struct Setup {
     db: TestDb,
@@ -120,14 +121,16 @@ async fn paid_once_each(s: &Setup, sim: &Simulator) {
             .unwrap();
     assert_eq!(recorded.len(), PEOPLE);
     for (payout, reference) in &recorded {
-        let made: Vec<&serde_json::Value> =
-            transfers.iter().filter(|t| t["metadata"]["zbor_payout"] == payout.to_string()).collect();
+        let made: Vec<&serde_json::Value> = transfers
+            .iter()
+            .filter(|t| t["metadata"]["zbor_payout"].as_str() == Some(payout.to_string().as_str()))
+            .collect();
         assert_eq!(made.len(), 1, "payout {payout}: {made:?}");
         assert_eq!(made[0]["id"].as_str(), Some(reference.as_str()), "the transfer made is the one recorded");
     }
-    assert_eq!(count(s, "select count(*) from ledger_holds where status = 'posted'").await, PEOPLE as i64);
+    assert_eq!(count(s, "select count(*) from ledger_holds where status = 'posted'").await, PEOPLE_I64);
     let posts = "select count(*) from ledger_transactions where metadata->>'kind' = 'payout'";
-    assert_eq!(count(s, posts).await, PEOPLE as i64, "each hold posted once");
+    assert_eq!(count(s, posts).await, PEOPLE_I64, "each hold posted once");
     let mut conn = s.db.pool.acquire().await.unwrap();
     assert_eq!(zbor_ledger::balance(&mut conn, s.campaign.ledger_account).await.unwrap().posted, eur("0"));
     drop(conn);
@@ -153,15 +156,15 @@ async fn a_slow_but_live_worker_keeps_its_payouts() {
     let (stop, running) = workers_in_process(&s, &sim, 2);
 
     let sending = "select count(*) from payouts where status = 'sending'";
-    assert_eq!(wait_for(&s, sending, PEOPLE as i64, Duration::from_secs(10)).await, PEOPLE as i64);
+    assert_eq!(wait_for(&s, sending, PEOPLE_I64, Duration::from_secs(10)).await, PEOPLE_I64);
     let paid = "select count(*) from payouts where status = 'paid'";
-    assert_eq!(wait_for(&s, paid, PEOPLE as i64, Duration::from_secs(30)).await, PEOPLE as i64);
+    assert_eq!(wait_for(&s, paid, PEOPLE_I64, Duration::from_secs(30)).await, PEOPLE_I64);
     stop.send(true).unwrap();
     running.await.unwrap();
 
     // nobody took a payout over: a takeover would have counted an attempt and called Stripe again
     assert_eq!(transfer_calls(&sim), PEOPLE, "Stripe was called once per payout");
-    assert_eq!(count(&s, "select count(*) from payouts where attempts = 1").await, PEOPLE as i64);
+    assert_eq!(count(&s, "select count(*) from payouts where attempts = 1").await, PEOPLE_I64);
     paid_once_each(&s, &sim).await;
     s.db.drop_database().await;
 }
@@ -210,21 +213,21 @@ async fn a_worker_killed_between_the_rail_and_the_record_pays_nothing_twice() {
     worker.kill().unwrap(); // SIGKILL
     worker.wait().unwrap();
     let killed = Instant::now();
-    assert_eq!(count(&s, "select count(*) from payouts where status = 'sending'").await, PEOPLE as i64);
-    assert_eq!(count(&s, "select count(*) from ledger_holds where status = 'pending'").await, PEOPLE as i64);
+    assert_eq!(count(&s, "select count(*) from payouts where status = 'sending'").await, PEOPLE_I64);
+    assert_eq!(count(&s, "select count(*) from ledger_holds where status = 'pending'").await, PEOPLE_I64);
     assert_eq!(transfer_calls(&sim), PEOPLE);
 
     sim.set_api_latency(Duration::ZERO);
     let (stop, running) = workers_in_process(&s, &sim, 1);
     let paid = "select count(*) from payouts where status = 'paid'";
-    assert_eq!(wait_for(&s, paid, PEOPLE as i64, Duration::from_secs(20)).await, PEOPLE as i64);
+    assert_eq!(wait_for(&s, paid, PEOPLE_I64, Duration::from_secs(20)).await, PEOPLE_I64);
     let handed_over = killed.elapsed();
     stop.send(true).unwrap();
     running.await.unwrap();
 
     // the next worker asked Stripe again, once per payout, and was given the same transfers
     assert_eq!(transfer_calls(&sim), PEOPLE * 2);
-    assert_eq!(count(&s, "select count(*) from payouts where attempts = 2").await, PEOPLE as i64);
+    assert_eq!(count(&s, "select count(*) from payouts where attempts = 2").await, PEOPLE_I64);
     paid_once_each(&s, &sim).await;
     eprintln!("a killed worker's payouts paid by the next {} ms after the kill", handed_over.as_millis());
     s.db.drop_database().await;
