@@ -148,6 +148,33 @@ pub async fn sweep(pool: &PgPool, streams: &Streams) -> Result<usize, Error> {
     Ok(jobs.len())
 }
 
+/// Runs `work` while calling `refresh` every [`CLAIM_REFRESH_EVERY`] (the first after one
+/// period): how a live worker keeps its claims fresh, however long the rail takes. `refresh`
+/// reports its own failures; the next period tries again.
+pub async fn while_refreshing<T, R>(
+    work: impl std::future::Future<Output = T>,
+    mut refresh: impl FnMut() -> R,
+) -> T
+where
+    R: std::future::Future<Output = ()>,
+{
+    let refreshing = async {
+        let start = tokio::time::Instant::now() + CLAIM_REFRESH_EVERY;
+        let mut every = tokio::time::interval_at(start, CLAIM_REFRESH_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            refresh().await;
+        }
+    };
+    tokio::pin!(work);
+    tokio::select! {
+        done = &mut work => done,
+        // never: the refresh loop does not end
+        () = refreshing => work.await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,7 @@ use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
 use crate::beneficiaries::{BeneficiaryId, MethodKind, PayoutMethod};
-use crate::jobs::{millis, CLAIM_REFRESH_EVERY, TAKEOVER_AFTER};
+use crate::jobs::{millis, TAKEOVER_AFTER};
 use crate::rails::{self, Delivery};
 use crate::treasury::{Failure, PayoutStatus};
 use crate::{BatchId, Error, PayoutId};
@@ -357,33 +357,21 @@ fn transfer(row: &DueRow, account: &str) -> Result<CreateTransfer, Error> {
         .metadata(std::collections::HashMap::from([("zbor_payout".to_owned(), row.id.to_string())])))
 }
 
-/// Runs `work` (the rail calls) while refreshing the claim of payouts `claimed` every
-/// [`CLAIM_REFRESH_EVERY`]: as long as this worker lives, its claims stay fresh and no other
-/// worker takes the payouts over, however long the calls take.
+/// Runs `work` (the rail calls) while refreshing the claim of payouts `claimed`: as long as this
+/// worker lives, its claims stay fresh and no other worker takes the payouts over.
 async fn while_refreshing_claims<T>(pool: &PgPool, claimed: &[i64], work: impl Future<Output = T>) -> T {
-    let refreshing = async {
-        let start = tokio::time::Instant::now() + CLAIM_REFRESH_EVERY;
-        let mut every = tokio::time::interval_at(start, CLAIM_REFRESH_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            let refreshed = sqlx::query(
-                "update payouts set next_attempt_at = now() where id = any($1) and status = 'sending'",
-            )
-            .bind(claimed)
-            .execute(pool)
-            .await;
-            if let Err(e) = refreshed {
-                tracing::warn!(error = %e, "refreshing payout claims failed; will retry");
-            }
+    crate::jobs::while_refreshing(work, || async {
+        let refreshed = sqlx::query(
+            "update payouts set next_attempt_at = now() where id = any($1) and status = 'sending'",
+        )
+        .bind(claimed)
+        .execute(pool)
+        .await;
+        if let Err(e) = refreshed {
+            tracing::warn!(error = %e, "refreshing payout claims failed; will retry");
         }
-    };
-    tokio::pin!(work);
-    tokio::select! {
-        done = &mut work => done,
-        // never: the refresh loop does not end
-        () = refreshing => work.await,
-    }
+    })
+    .await
 }
 
 /// Step 3: what the rail answered, recorded in one transaction; if that fails, each payout in a

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::sync::watch;
-use zbor_payouts::jobs::{
-    PayoutJob, CLAIM_REFRESH_EVERY, PAYOUT_STREAM, READ_BLOCK, RECLAIM_AFTER, SWEEP_EVERY, WORKER_GROUP,
-};
+use zbor_payouts::jobs::{PayoutJob, PAYOUT_STREAM, READ_BLOCK, RECLAIM_AFTER, SWEEP_EVERY, WORKER_GROUP};
 use zbor_queue::{Consumer, Streams};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
@@ -183,34 +181,22 @@ async fn work(
     }
 }
 
-/// Runs `work` (paying the jobs of `entries`) while telling the group every
-/// [`CLAIM_REFRESH_EVERY`] that this worker still works on them: no other worker reclaims the
-/// jobs of a live worker, however long Stripe takes to answer.
+/// Runs `work` (paying the jobs of `entries`) while telling the group that this worker still
+/// works on them: no other worker reclaims the jobs of a live worker, however long Stripe takes.
 async fn while_refreshing_entries<T>(
     consumer: &Consumer,
     entries: &[String],
     work: impl std::future::Future<Output = T>,
 ) -> T {
-    let refreshing = async {
-        let start = tokio::time::Instant::now() + CLAIM_REFRESH_EVERY;
-        let mut every = tokio::time::interval_at(start, CLAIM_REFRESH_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            match consumer.refresh(entries).await {
-                Ok(held) if held < entries.len() => tracing::warn!(
-                    lost = entries.len() - held,
-                    "another worker reclaimed payout jobs this worker is still on"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "refreshing payout jobs failed; will retry"),
-            }
+    zbor_payouts::jobs::while_refreshing(work, || async {
+        match consumer.refresh(entries).await {
+            Ok(held) if held < entries.len() => tracing::warn!(
+                lost = entries.len() - held,
+                "another worker reclaimed payout jobs this worker is still on"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "refreshing payout jobs failed; will retry"),
         }
-    };
-    tokio::pin!(work);
-    tokio::select! {
-        done = &mut work => done,
-        // never: the refresh loop does not end
-        () = refreshing => work.await,
-    }
+    })
+    .await
 }

@@ -123,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
             .await,
         );
         cells.push(
-            run_batched(
+            run_counted(
                 "ledger, one hot account, batches of 64",
                 writers,
                 duration,
@@ -139,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
                         .collect();
                     ledger.post_many(&txs).await.map(|_| ()).map_err(anyhow::Error::from)
                 },
+                BATCH as u64,
             )
             .await,
         );
@@ -271,21 +272,7 @@ where
     run_counted(scenario, writers, duration, ledger, op, 1).await
 }
 
-/// [`run`] for an operation that books [`BATCH`] transactions.
-async fn run_batched<F, Fut>(
-    scenario: &'static str,
-    writers: usize,
-    duration: Duration,
-    ledger: Arc<Ledger>,
-    op: F,
-) -> Cell
-where
-    F: Fn(Arc<Ledger>, i64) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    run_counted(scenario, writers, duration, ledger, op, BATCH as u64).await
-}
-
+/// [`run`] for an operation that books `transactions_per_op` transactions (a batch).
 async fn run_counted<F, Fut>(
     scenario: &'static str,
     writers: usize,
