@@ -2,6 +2,7 @@
 //! Campaigns themselves are zbor-campaigns'.
 
 pub mod checkout;
+pub mod receipt;
 mod error;
 pub mod totals;
 pub mod webhook;
