@@ -94,6 +94,15 @@ pub struct Campaign {
     /// How many treasurers approve a payout batch (four eyes at least). Not in the API's JSON.
     #[serde(skip)]
     pub payout_approvals_required: i32,
+    /// Where donors are sent once this campaign is funded (its goal is then a cap): the overflow
+    /// campaign's slug. Same currency, never itself, never a cycle.
+    #[schema(value_type = Option<String>, example = "release-123-families")]
+    pub overflow: Option<Slug>,
+    #[serde(skip)]
+    pub overflow_campaign_id: Option<CampaignId>,
+    /// When what it kept (raised net of refunds and disputes) reached its goal; only a campaign
+    /// with an overflow is ever funded. Gifts that land later are booked here, over the cap.
+    pub funded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -118,6 +127,10 @@ pub struct NewCampaign {
     #[serde(default)]
     #[schema(example = json!(["10.00", "25.00", "50.00"]))]
     pub suggested_amounts: Vec<String>,
+    /// The campaign donors are sent to once this one reaches its goal (its slug; same currency).
+    #[serde(default)]
+    #[schema(example = "release-123-families")]
+    pub overflow: Option<String>,
 }
 
 /// A change to a campaign; absent fields stay as they are. The currency never changes: money
@@ -133,6 +146,10 @@ pub struct CampaignUpdate {
     pub amount_per_beneficiary: Option<Option<String>>,
     pub suggested_amounts: Option<Vec<String>>,
     pub status: Option<CampaignStatus>,
+    /// The overflow campaign's slug; `null` removes it (the goal is then no longer a cap).
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<String>)]
+    pub overflow: Option<Option<String>>,
 }
 
 impl CampaignUpdate {
@@ -145,6 +162,7 @@ impl CampaignUpdate {
             ("amount_per_beneficiary", self.amount_per_beneficiary.is_some()),
             ("suggested_amounts", self.suggested_amounts.is_some()),
             ("status", self.status.is_some()),
+            ("overflow", self.overflow.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
@@ -205,6 +223,9 @@ struct CampaignRow {
     stripe_payment_link_id: Option<String>,
     stripe_payment_link_url: Option<String>,
     payout_approvals_required: i32,
+    overflow_campaign_id: Option<CampaignId>,
+    overflow_slug: Option<String>,
+    funded_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -227,6 +248,9 @@ impl CampaignRow {
             stripe_payment_link_id: self.stripe_payment_link_id,
             payment_link_url: self.stripe_payment_link_url,
             payout_approvals_required: self.payout_approvals_required,
+            overflow: self.overflow_slug.map(Slug),
+            overflow_campaign_id: self.overflow_campaign_id,
+            funded_at: self.funded_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -235,7 +259,9 @@ impl CampaignRow {
 
 const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_beneficiary, \
                        suggested_amounts, status, ledger_account_id, stripe_payment_link_id, \
-                       stripe_payment_link_url, payout_approvals_required, created_at, updated_at";
+                       stripe_payment_link_url, payout_approvals_required, overflow_campaign_id, \
+                       (select o.slug from campaigns o where o.id = campaigns.overflow_campaign_id) \
+                       as overflow_slug, funded_at, created_at, updated_at";
 
 /// Creates the campaign and its ledger accounts in one database transaction.
 pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error> {
@@ -302,7 +328,11 @@ async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign,
         return Err(Error::SlugTaken(slug.0));
     };
     tracing::info!(campaign = %slug.as_str(), "campaign created");
-    row.into_campaign()
+    let campaign = row.into_campaign()?;
+    match new.overflow.as_deref() {
+        None => Ok(campaign),
+        Some(overflow) => set_overflow(&mut *db, &campaign, Some(overflow)).await,
+    }
 }
 
 /// The campaign's funds account (a liability that may never be overdrawn), plus the per-currency
@@ -344,6 +374,9 @@ pub async fn update_in(
 
 async fn update_as(db: &mut PgConnection, slug: &str, change: &CampaignUpdate) -> Result<Campaign, Error> {
     let current = by_slug_for_update(&mut *db, slug).await?;
+    if let Some(overflow) = &change.overflow {
+        set_overflow(&mut *db, &current, overflow.as_deref()).await?;
+    }
     let currency = current.currency;
     let title = change.title.as_deref().map(title).transpose()?.unwrap_or(current.title);
     let description =
@@ -404,6 +437,71 @@ async fn by_slug_for_update(conn: &mut PgConnection, slug: &str) -> Result<Campa
             .fetch_optional(&mut *conn)
             .await?;
     row.ok_or_else(|| Error::CampaignNotFound(slug.chars().take(64).collect()))?.into_campaign()
+}
+
+/// Sets (or with `None` removes) the campaign's overflow campaign, after the checks that keep
+/// donors from being sent in circles or into another currency. The row is locked by the caller
+/// (`update_as`) or new (`create_as`); the overflow's chain is read under `for share` so two
+/// concurrent changes cannot close a cycle between them.
+async fn set_overflow(
+    db: &mut PgConnection,
+    campaign: &Campaign,
+    overflow: Option<&str>,
+) -> Result<Campaign, Error> {
+    let overflow_id = match overflow {
+        None => None,
+        Some(slug) => {
+            let target: Option<(CampaignId, String)> =
+                sqlx::query_as("select id, currency from campaigns where slug = $1 for share")
+                    .bind(slug)
+                    .fetch_optional(&mut *db)
+                    .await?;
+            let Some((target_id, currency)) = target else {
+                return Err(Error::invalid(
+                    "overflow",
+                    format!("no campaign {:?}", slug.chars().take(64).collect::<String>()),
+                ));
+            };
+            if target_id == campaign.id {
+                return Err(Error::invalid("overflow", "a campaign cannot overflow into itself"));
+            }
+            if currency.trim() != campaign.currency.code() {
+                return Err(Error::invalid(
+                    "overflow",
+                    format!("must be in {} like this campaign", campaign.currency.code()),
+                ));
+            }
+            // Following the overflow's own chain must not lead back here.
+            let cycle: bool = sqlx::query_scalar(
+                "with recursive chain (id, depth) as (
+                     select $1::bigint, 0
+                     union all
+                     select c.overflow_campaign_id, chain.depth + 1
+                     from campaigns c join chain on c.id = chain.id
+                     where c.overflow_campaign_id is not null and chain.depth < 1000)
+                 select exists (select 1 from chain where id = $2)",
+            )
+            .bind(target_id)
+            .bind(campaign.id)
+            .fetch_one(&mut *db)
+            .await?;
+            if cycle {
+                return Err(Error::invalid(
+                    "overflow",
+                    "that campaign already overflows (directly or not) into this one",
+                ));
+            }
+            Some(target_id)
+        }
+    };
+    let row: CampaignRow = sqlx::query_as(&format!(
+        "update campaigns set overflow_campaign_id = $2, updated_at = now() where id = $1 returning {COLUMNS}"
+    ))
+    .bind(campaign.id)
+    .bind(overflow_id)
+    .fetch_one(&mut *db)
+    .await?;
+    row.into_campaign()
 }
 
 /// The campaign with this id, if there is one.

@@ -49,6 +49,7 @@ async fn bad_campaigns_are_refused_and_nothing_is_written() {
         goal: "123000".into(),
         amount_per_beneficiary: None,
         suggested_amounts: vec![],
+        overflow: None,
     };
     let cases: Vec<(&str, NewCampaign)> = vec![
         ("slug", NewCampaign { slug: "Release 123".into(), ..good.clone() }),

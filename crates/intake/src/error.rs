@@ -9,12 +9,24 @@ pub enum Error {
     MalformedEvent(String),
     #[error("campaign {0:?} is closed: it takes no new donations")]
     CampaignClosed(String),
+    /// Reached its goal: donors are sent to its overflow campaign.
+    #[error("campaign {campaign:?} is fully funded: give to {overflow:?} instead")]
+    CampaignFunded { campaign: String, overflow: String },
+    /// A surplus transfer refused: not funded, too much, the same person twice, wrong state.
+    #[error("{0}")]
+    SurplusRefused(String),
+    #[error("surplus transfer {0} not found")]
+    SurplusNotFound(i64),
+    #[error("the requester of a surplus transfer cannot approve it: a second person must")]
+    SurplusSamePerson,
     #[error("Stripe: {0}")]
     Stripe(#[from] zbor_stripe::Error),
     #[error("personal data: {0}")]
     Vault(#[from] zbor_vault::Error),
     #[error(transparent)]
     Ledger(#[from] zbor_ledger::Error),
+    #[error("audit: {0}")]
+    Audit(#[from] zbor_audit::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -24,19 +36,24 @@ impl zbor_errors::Classified for Error {
         use zbor_errors::ErrorKind as K;
         match self {
             Error::InvalidField { .. } => K::Invalid,
-            Error::CampaignClosed(_) => K::Conflict,
+            Error::CampaignClosed(_) | Error::CampaignFunded { .. } | Error::SurplusRefused(_) => K::Conflict,
+            Error::SurplusNotFound(_) => K::NotFound,
+            Error::SurplusSamePerson => K::Forbidden,
             Error::Campaign(e) => e.kind(),
             Error::MalformedEvent(_) => K::Malformed,
             Error::Stripe(e) => e.kind(),
             // A refusal of the ledger's is the request's fault here: an amount, a currency.
             Error::Ledger(e) if e.is_client_error() => K::Invalid,
-            Error::Ledger(_) | Error::Vault(_) | Error::Database(_) => K::Internal,
+            Error::Ledger(_) | Error::Vault(_) | Error::Audit(_) | Error::Database(_) => K::Internal,
         }
     }
 
     fn code(&self) -> &'static str {
         match self {
             Error::CampaignClosed(_) => "campaign_closed",
+            Error::CampaignFunded { .. } => "campaign_funded",
+            Error::SurplusRefused(_) => "surplus_refused",
+            Error::SurplusSamePerson => "four_eyes",
             Error::MalformedEvent(_) => "malformed_event",
             Error::Stripe(e) => e.code(),
             Error::Campaign(e) => e.code(),

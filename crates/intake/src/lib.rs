@@ -2,8 +2,9 @@
 //! Campaigns themselves are zbor-campaigns'.
 
 pub mod checkout;
-pub mod receipt;
 mod error;
+pub mod overflow;
+pub mod receipt;
 pub mod totals;
 pub mod webhook;
 

@@ -74,6 +74,7 @@ impl Application {
             config.sse_connections_per_address_max,
         ));
         state.session_idle_minutes = config.session_idle_minutes;
+        state.surplus_solo_max = config.surplus_solo_max;
         let header_read_timeout = Duration::from_secs(config.header_read_timeout_seconds);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;

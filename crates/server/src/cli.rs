@@ -236,6 +236,10 @@ enum CampaignCommand {
         /// Amounts the give page suggests, comma-separated: 10,25,50.
         #[arg(long, value_delimiter = ',')]
         suggested: Vec<String>,
+        /// The campaign donors are sent to once this one reaches its goal (its slug, same
+        /// currency): the goal becomes a cap.
+        #[arg(long)]
+        overflow: Option<String>,
     },
     /// Change a campaign; options not given stay as they are.
     Update {
@@ -250,6 +254,12 @@ enum CampaignCommand {
         per_beneficiary: Option<String>,
         #[arg(long, value_delimiter = ',')]
         suggested: Option<Vec<String>>,
+        /// Send donors to this campaign (its slug) once this one reaches its goal.
+        #[arg(long)]
+        overflow: Option<String>,
+        /// Remove the overflow campaign: the goal is no longer a cap.
+        #[arg(long, conflicts_with = "overflow")]
+        no_overflow: bool,
     },
     /// Mark the campaign closed (payments already made are still booked).
     Close { slug: String },
@@ -987,7 +997,16 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
     let status_change = |status| CampaignUpdate { status: Some(status), ..CampaignUpdate::default() };
     let mut db = pool.begin().await?;
     let campaign = match command {
-        CampaignCommand::Create { slug, title, currency, goal, per_beneficiary, description, suggested } => {
+        CampaignCommand::Create {
+            slug,
+            title,
+            currency,
+            goal,
+            per_beneficiary,
+            description,
+            suggested,
+            overflow,
+        } => {
             let new = NewCampaign {
                 slug,
                 title,
@@ -996,10 +1015,20 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 goal,
                 amount_per_beneficiary: per_beneficiary,
                 suggested_amounts: suggested,
+                overflow,
             };
             zbor_campaigns::create_in(&mut db, &new, &Actor::CLI).await?
         }
-        CampaignCommand::Update { slug, title, description, goal, per_beneficiary, suggested } => {
+        CampaignCommand::Update {
+            slug,
+            title,
+            description,
+            goal,
+            per_beneficiary,
+            suggested,
+            overflow,
+            no_overflow,
+        } => {
             let change = CampaignUpdate {
                 title,
                 description,
@@ -1007,6 +1036,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 amount_per_beneficiary: per_beneficiary.map(Some),
                 suggested_amounts: suggested,
                 status: None,
+                overflow: if no_overflow { Some(None) } else { overflow.map(Some) },
             };
             zbor_campaigns::update_in(&mut db, &slug, &change, &Actor::CLI).await?
         }
@@ -1065,6 +1095,7 @@ mod tests {
                 goal: "1000".into(),
                 amount_per_beneficiary: None,
                 suggested_amounts: vec![],
+                overflow: None,
             },
         )
         .await

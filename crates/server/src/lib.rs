@@ -6,5 +6,6 @@ pub mod config;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod overflow;
 pub mod tasks;
 pub mod workers;

@@ -111,6 +111,7 @@ fn describe() {
         "Age of the oldest ledger transaction not yet in the hash chain"
     );
     describe_counter!("zbor_holds_expired_total", "Ledger holds that passed their expiry");
+    describe_counter!("zbor_campaigns_funded_total", "Capped campaigns that reached their goal");
     describe_gauge!("zbor_ledger_verify_ok", "1 when the last check of the whole ledger passed");
     describe_gauge!("zbor_ledger_verify_last_run_timestamp_seconds", "When the ledger was last checked");
     describe_gauge!("zbor_postgres_up", "1 when PostgreSQL answers");
@@ -141,6 +142,7 @@ fn describe() {
         "zbor_payout_reclaims_total",
         "zbor_payouts_failed_total",
         "zbor_holds_expired_total",
+        "zbor_campaigns_funded_total",
         zbor_stripe::events::GROUPS_UNDONE,
     ] {
         metrics::counter!(counter).increment(0);

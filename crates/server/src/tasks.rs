@@ -40,6 +40,7 @@ pub fn spawn_all(
     events: Arc<zbor_stripe::events::Dispatcher>,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(crate::overflow::watch_caps(pool.clone(), checkout.clone(), live.clone(), shutdown.clone()));
     if let Some(checkout) = checkout {
         tokio::spawn(daily_reconciliation(pool.clone(), checkout.background().clone(), shutdown.clone()));
         tokio::spawn(event_sync(

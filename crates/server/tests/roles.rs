@@ -283,6 +283,32 @@ async fn every_role_on_every_privileged_endpoint() {
             &[Role::Admin, Role::Treasurer],
         ),
         (Method::POST, "/api/v1/staff-requests/999999/cancel".into(), None, &[Role::Admin, Role::Treasurer]),
+        // a cohort that fills: not funded (409), a wrong code (401), no such transfer (404)
+        (
+            Method::GET,
+            "/api/v1/campaigns/release-123/cap".into(),
+            None,
+            &[Role::Admin, Role::Coordinator, Role::Treasurer],
+        ),
+        (
+            Method::GET,
+            "/api/v1/campaigns/release-123/surplus-transfers".into(),
+            None,
+            &[Role::Admin, Role::Coordinator, Role::Treasurer],
+        ),
+        (
+            Method::POST,
+            "/api/v1/campaigns/release-123/surplus-transfers".into(),
+            Some(json!({"amount": "1.00", "totp": "000000"})),
+            &[Role::Treasurer],
+        ),
+        (
+            Method::POST,
+            "/api/v1/surplus-transfers/999999/approvals".into(),
+            Some(json!({"totp": "000000"})),
+            &[Role::Treasurer],
+        ),
+        (Method::POST, "/api/v1/surplus-transfers/999999/cancel".into(), None, &[Role::Treasurer]),
     ];
     let mut checked = 0;
     for (method, path, body, admitted) in &endpoints {

@@ -147,15 +147,9 @@ pub(crate) async fn create_link(
     link["currency"] = price["currency"].clone();
     link["metadata"] = Value::Object(form_map(&form, "metadata"));
     link["submit_type"] = json!(submit_type);
-    if let (Some("redirect"), Some(url)) =
-        (form_value(&form, "after_completion[type]"), form_value(&form, "after_completion[redirect][url]"))
-    {
-        link["after_completion"] =
-            json!({ "type": "redirect", "redirect": { "url": url }, "hosted_confirmation": null });
-    } else {
-        link["after_completion"] =
-            json!({ "type": "hosted_confirmation", "hosted_confirmation": { "custom_message": null } });
-    }
+    link["after_completion"] = after_completion(&form).unwrap_or_else(
+        || json!({ "type": "hosted_confirmation", "hosted_confirmation": { "custom_message": null } }),
+    );
     link["payment_intent_data"] = json!({
         "capture_method": null,
         "description": null,
@@ -187,8 +181,20 @@ pub(crate) async fn retrieve_link(
     link.map(Json).ok_or_else(|| ApiError::no_such("payment_link", &id))
 }
 
+/// `after_completion[type]=redirect` with its URL, as Stripe stores it; `None` when not given.
+fn after_completion(form: &[(String, String)]) -> Option<Value> {
+    match (form_value(form, "after_completion[type]"), form_value(form, "after_completion[redirect][url]")) {
+        (Some("redirect"), Some(url)) => {
+            Some(json!({ "type": "redirect", "redirect": { "url": url }, "hosted_confirmation": null }))
+        }
+        _ => None,
+    }
+}
+
 /// `POST /v1/payment_links/{id}`: zbor switches a link off when its campaign closes, on again
-/// when it reopens. `active` and `metadata[...]` are supported.
+/// when it reopens, and to the overflow campaign when its campaign is funded. `active`,
+/// `metadata[...]` (merged, as Stripe does), `payment_intent_data[metadata][...]` (replaced: it
+/// is declarative at Stripe) and a redirect `after_completion` are supported.
 pub(crate) async fn update_link(
     State(sim): State<Arc<Sim>>,
     Path(id): Path<String>,
@@ -201,10 +207,18 @@ pub(crate) async fn update_link(
         Some(other) => return Err(ApiError::invalid("active", format!("Invalid boolean: {other}"))),
     };
     let metadata = form_map(&form, "metadata");
+    let intent_metadata = form_map(&form, "payment_intent_data[metadata]");
+    let after = after_completion(&form);
     let mut store = sim.store();
     let link = store.links.get_mut(&id).ok_or_else(|| ApiError::no_such("payment_link", &id))?;
     if let Some(active) = active {
         link.object["active"] = json!(active);
+    }
+    if !intent_metadata.is_empty() {
+        link.object["payment_intent_data"]["metadata"] = Value::Object(intent_metadata);
+    }
+    if let Some(after) = after {
+        link.object["after_completion"] = after;
     }
     if let Some(existing) = link.object["metadata"].as_object_mut() {
         existing.extend(metadata);

@@ -87,6 +87,11 @@ impl CheckoutLinks {
         &self.background
     }
 
+    /// zbor's public address, without a trailing slash: where Stripe sends donors back.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// Makes sure an open campaign has its Payment Link, creating it at Stripe if not. Safe to
     /// call again and from several instances: the Stripe calls carry keys derived from the
     /// campaign's id, so a repeat replays Stripe's first answer, and the first link recorded wins.
@@ -154,6 +159,12 @@ impl CheckoutLinks {
         };
         if campaign.status != CampaignStatus::Open {
             return Err(Error::CampaignClosed(campaign.slug.as_str().to_owned()));
+        }
+        if let (Some(_), Some(overflow)) = (campaign.funded_at, &campaign.overflow) {
+            return Err(Error::CampaignFunded {
+                campaign: campaign.slug.as_str().to_owned(),
+                overflow: overflow.as_str().to_owned(),
+            });
         }
         let amount = amount::donation(&request.amount, campaign.currency)?;
         let slug = campaign.slug.as_str();

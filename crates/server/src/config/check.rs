@@ -358,6 +358,7 @@ mod tests {
             sse_connections_per_address_max: 20,
             header_read_timeout_seconds: 10,
             session_idle_minutes: 30,
+            surplus_solo_max: rust_decimal::Decimal::ZERO,
             metrics_listen: Some("0.0.0.0:9090".parse().unwrap()),
             environment: Environment::Production,
         }

@@ -48,6 +48,7 @@ pub struct Config {
     pub sse_connections_per_address_max: usize,
     pub header_read_timeout_seconds: u64,
     pub session_idle_minutes: i64,
+    pub surplus_solo_max: rust_decimal::Decimal,
     pub metrics_listen: Option<SocketAddr>,
     pub environment: Environment,
 }
@@ -160,6 +161,13 @@ struct Flags {
     #[arg(long, env = "ZBOR_SESSION_IDLE_MINUTES", default_value_t = zbor_auth::sessions::SESSION_IDLE_MINUTES_DEFAULT)]
     session_idle_minutes: i64,
 
+    /// The largest surplus transfer (money moved from a funded campaign to its overflow) one
+    /// person may make alone, in the campaign's currency; above it a second person approves.
+    /// 0 (the default): every surplus transfer takes two people. Set here, not through the API,
+    /// so no one can raise it for themselves.
+    #[arg(long, env = "ZBOR_SURPLUS_SOLO_MAX", default_value = "0", value_parser = non_negative_amount)]
+    surplus_solo_max: rust_decimal::Decimal,
+
     /// Where Prometheus scrapes `/metrics` (and a worker's `/health/live`): a port of its own,
     /// never the public one. Unset: no metrics listener.
     #[arg(long, env = "ZBOR_METRICS_LISTEN")]
@@ -181,6 +189,16 @@ struct Flags {
     refused_stripe_secret_key: Option<OsString>,
     #[arg(long = "stripe-webhook-secret", hide = true, value_name = "REFUSED")]
     refused_stripe_webhook_secret: Option<OsString>,
+}
+
+/// An amount of money in a setting: a plain decimal, zero or more (`1000`, `250.50`).
+fn non_negative_amount(text: &str) -> Result<rust_decimal::Decimal, String> {
+    let amount: rust_decimal::Decimal =
+        text.trim().parse().map_err(|_| format!("{text:?} is not an amount like 1000 or 250.50"))?;
+    if amount.is_sign_negative() {
+        return Err("must be zero or more".into());
+    }
+    Ok(amount)
 }
 
 /// The secrets, each from its environment variable or from the file its `_FILE` variable names.
@@ -274,6 +292,7 @@ impl Config {
             sse_connections_per_address_max,
             header_read_timeout_seconds,
             session_idle_minutes,
+            surplus_solo_max,
             metrics_listen,
             environment,
             refused_admin_token,
@@ -325,6 +344,7 @@ impl Config {
             sse_connections_per_address_max,
             header_read_timeout_seconds,
             session_idle_minutes,
+            surplus_solo_max,
             metrics_listen,
             environment,
         })

@@ -12,6 +12,7 @@ mod ledger;
 pub mod limits;
 pub mod observe;
 pub mod openapi;
+mod overflow;
 mod pages;
 mod payouts;
 mod people;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub session_idle_minutes: i64,
     /// Open live totals streams (SSE), counted in all and per client address.
     pub sse_permits: std::sync::Arc<crate::live::StreamPermits>,
+    /// `ZBOR_SURPLUS_SOLO_MAX`: the largest surplus transfer one person makes alone.
+    pub surplus_solo_max: rust_decimal::Decimal,
     /// `/health/ready`'s own PostgreSQL connection.
     pub readiness: std::sync::Arc<health::Readiness>,
 }
@@ -95,6 +98,7 @@ impl AppState {
             limits: limits::Limits::default(),
             redis_prefix: "zbor:".into(),
             session_idle_minutes: zbor_auth::sessions::SESSION_IDLE_MINUTES_DEFAULT,
+            surplus_solo_max: rust_decimal::Decimal::ZERO,
             sse_permits: std::sync::Arc::new(crate::live::StreamPermits::new(
                 crate::live::SSE_CONNECTIONS_MAX_DEFAULT,
                 crate::live::SSE_CONNECTIONS_PER_ADDRESS_MAX_DEFAULT,
@@ -121,6 +125,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(ledger::router())
         .merge(reconciliation::router())
         .merge(campaigns::router())
+        .merge(overflow::router())
         .merge(pages::router())
         .merge(checkout::router())
         .merge(console::router())

@@ -94,6 +94,7 @@ fn page(html: String) -> Response {
     params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     responses(
         (status = OK, description = "the donors' page", content_type = "text/html", body = String),
+        (status = SEE_OTHER, description = "the campaign is fully funded: to its overflow campaign's page"),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
     )
 )]
@@ -102,6 +103,11 @@ pub async fn give(
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let campaign = campaign_for_page(&state, &slug).await?;
+    if let (Some(_), Some(overflow)) = (campaign.funded_at, &campaign.overflow) {
+        // funded: new gifts go where they are still needed (both slugs are checked slugs)
+        let to = format!("/give/{}?from={}", overflow.as_str(), campaign.slug.as_str());
+        return Ok(axum::response::Redirect::to(&to).into_response());
+    }
     let open = campaign.status == CampaignStatus::Open;
     let suggested: String = campaign
         .suggested_amounts

@@ -77,6 +77,7 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
         sse_connections_per_address_max: 5000,
         header_read_timeout_seconds: 10,
         session_idle_minutes: 30,
+        surplus_solo_max: rust_decimal::Decimal::ZERO,
         metrics_listen: None,
         environment: zbor_server::config::Environment::Development,
     };

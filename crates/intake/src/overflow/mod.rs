@@ -1,0 +1,168 @@
+//! A campaign that fills, then overflows. A campaign with an overflow campaign is capped at its
+//! goal: once what it kept (raised, net of refunds and disputes) reaches the goal, it is marked
+//! funded once, new donors are sent to the overflow campaign (`create_session` refuses it with
+//! `campaign_funded`, the give page redirects), and its Payment Link is switched at Stripe so that
+//! gifts through the shared link are booked to the overflow campaign. Gifts already in flight land
+//! where they were given, over the cap; [`surplus`] moves such money on, audited.
+//!
+//! Race-safety comes from where the decisions are made, not from locks on the hot path: bookings
+//! never wait for the cap (a burst books at full speed and may overshoot by what was in flight);
+//! `mark_funded` sets `funded_at` in one statement guarded by `funded_at is null`, so exactly one
+//! node wins; the Stripe switch is keyed by campaign and overflow, so a retry after a crash
+//! replays Stripe's first answer, and `payment_link_switched_at` records it was done.
+
+pub mod surplus;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use stripe_payment::payment_link::{
+    AfterCompletionRedirectParams, UpdatePaymentLink, UpdatePaymentLinkAfterCompletion,
+    UpdatePaymentLinkAfterCompletionType, UpdatePaymentLinkPaymentIntentData,
+};
+use zbor_campaigns::{Campaign, CampaignId};
+use zbor_ledger::Money;
+
+use crate::checkout::CheckoutLinks;
+use crate::Error;
+
+/// What a campaign kept: paid donations net of refunds and disputes (fees are not subtracted:
+/// the cap is what donors gave and kept given, as the give page shows it).
+const KEPT: &str = "coalesce(sum(d.amount - d.refunded - d.disputed), 0)";
+
+/// Marks funded every capped campaign (one with an overflow) whose kept money reached its goal,
+/// in one statement; returns the ids newly marked. Safe on every node at once: the `funded_at is
+/// null` guard lets exactly one statement mark a campaign.
+pub async fn mark_funded(pool: &PgPool) -> Result<Vec<CampaignId>, Error> {
+    let funded: Vec<CampaignId> = sqlx::query_scalar(&format!(
+        "with kept as (
+             select c.id, {KEPT} as kept
+             from campaigns c
+             left join donations d on d.campaign_id = c.id and d.status = 'paid'
+             where c.overflow_campaign_id is not null and c.funded_at is null
+             group by c.id)
+         update campaigns c set funded_at = now(), updated_at = now()
+         from kept
+         where c.id = kept.id and kept.kept >= c.goal and c.funded_at is null
+         returning c.id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    for id in &funded {
+        tracing::info!(campaign_id = id.as_i64(), "campaign funded: donors now go to its overflow");
+    }
+    Ok(funded)
+}
+
+/// Switches at Stripe the Payment Link of every funded campaign not switched yet: its metadata
+/// (copied by Stripe onto each Checkout Session the link makes, which is how intake attributes a
+/// link's gifts) and its Payment Intents' metadata name the overflow campaign, and donors land on
+/// the overflow's thank-you page. Sessions opened before the switch keep the old metadata, so
+/// gifts in flight are booked where they were given. Returns how many links were switched.
+pub async fn switch_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Result<u64, Error> {
+    let due: Vec<(CampaignId, String, i64, String)> = sqlx::query_as(
+        "select c.id, c.stripe_payment_link_id, o.id, o.slug
+         from campaigns c join campaigns o on o.id = c.overflow_campaign_id
+         where c.funded_at is not null and c.payment_link_switched_at is null
+           and c.stripe_payment_link_id is not null
+         order by c.id limit 100",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut switched = 0;
+    for (id, link, overflow_id, overflow_slug) in due {
+        let metadata = HashMap::from([("zbor_campaign".to_owned(), overflow_slug.clone())]);
+        let mut payment_intent = UpdatePaymentLinkPaymentIntentData::new();
+        payment_intent.metadata = Some(metadata.clone());
+        let mut after = UpdatePaymentLinkAfterCompletion::new(UpdatePaymentLinkAfterCompletionType::Redirect);
+        after.redirect = Some(AfterCompletionRedirectParams::new(format!(
+            "{}/give/{overflow_slug}/thanks",
+            links.public_url()
+        )));
+        let request = UpdatePaymentLink::new(link.as_str())
+            .metadata(metadata)
+            .payment_intent_data(payment_intent)
+            .after_completion(after);
+        // Keyed by campaign and overflow: a node that crashed after Stripe answered replays it.
+        let key = format!("zbor:campaign:{}:overflow:{overflow_id}", id.as_i64());
+        links.stripe().send(&request, &key).await?;
+        sqlx::query("update campaigns set payment_link_switched_at = now() where id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+        tracing::info!(campaign_id = id.as_i64(), "payment link switched to the overflow campaign");
+        switched += 1;
+    }
+    Ok(switched)
+}
+
+/// Where a campaign stands against its cap, for coordinators (and the surplus check).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CapStatus {
+    pub campaign: String,
+    pub overflow: Option<String>,
+    #[schema(value_type = String, example = "123000.00")]
+    #[serde(serialize_with = "amount")]
+    pub goal: Money,
+    /// Raised net of refunds and disputes: what the cap is measured against.
+    #[schema(value_type = String, example = "123480.00")]
+    #[serde(serialize_with = "amount")]
+    pub kept: Money,
+    /// `kept - goal` when positive: what landed after the cap (gifts that were in flight).
+    #[schema(value_type = String, example = "480.00")]
+    #[serde(serialize_with = "amount")]
+    pub over_cap: Money,
+    /// Kept net of Stripe's fees, minus the goal and minus surplus already moved on, when
+    /// positive: what a surplus transfer may move now.
+    #[schema(value_type = String, example = "120.00")]
+    #[serde(serialize_with = "amount")]
+    pub movable_surplus: Money,
+    pub funded_at: Option<DateTime<Utc>>,
+    pub payment_link_switched: bool,
+    /// Paid donations whose Stripe fee is not known yet. While any are, no surplus moves: the
+    /// fee will come out of the campaign, and what is movable is only known after it.
+    pub fees_pending: i64,
+}
+
+pub async fn cap_status(conn: &mut PgConnection, campaign: &Campaign) -> Result<CapStatus, Error> {
+    let (kept, fees, moved, switched, fees_pending): (Decimal, Decimal, Decimal, bool, i64) = sqlx::query_as(&format!(
+        "select (select {KEPT} from donations d where d.campaign_id = $1 and d.status = 'paid'),
+                (select coalesce(sum(d.fee), 0) from donations d where d.campaign_id = $1 and d.status = 'paid'),
+                (select coalesce(sum(amount), 0) from surplus_transfers
+                  where from_campaign_id = $1 and state = 'done'),
+                (select payment_link_switched_at is not null from campaigns where id = $1),
+                (select count(*) from donations d
+                  where d.campaign_id = $1 and d.status = 'paid' and d.fee_transaction_id is null
+                    and not exists (select 1 from charge_fees f
+                                    where f.stripe_payment_intent = d.stripe_payment_intent and f.fee is not null))"
+    ))
+    .bind(campaign.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let currency = campaign.currency;
+    let zero = Money::zero(currency);
+    let kept = Money::new(kept, currency)?;
+    let over_cap = kept.checked_sub(&campaign.goal)?;
+    let movable = kept
+        .checked_sub(&Money::new(fees, currency)?)?
+        .checked_sub(&campaign.goal)?
+        .checked_sub(&Money::new(moved, currency)?)?;
+    Ok(CapStatus {
+        campaign: campaign.slug.as_str().to_owned(),
+        overflow: campaign.overflow.as_ref().map(|s| s.as_str().to_owned()),
+        goal: campaign.goal,
+        kept,
+        over_cap: if over_cap.is_positive() { over_cap } else { zero },
+        movable_surplus: if movable.is_positive() { movable } else { zero },
+        funded_at: campaign.funded_at,
+        payment_link_switched: switched,
+        fees_pending,
+    })
+}
+
+fn amount<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&money.amount().to_string())
+}
