@@ -16,6 +16,7 @@ mod pages;
 mod payouts;
 mod people;
 mod reconciliation;
+mod reports;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -120,6 +121,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(beneficiaries::router())
         .merge(ledger::router())
         .merge(reconciliation::router())
+        .merge(reports::router())
         .merge(campaigns::router())
         .merge(pages::router())
         .merge(checkout::router())
