@@ -291,6 +291,48 @@ async fn exports_add_up_to_the_ledger_and_the_overview() {
     );
     assert_eq!(usd["goal_reached"], false);
 
+    // the command line writes the same file, and reports the same overview
+    let zbor = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_zbor"))
+            .args(args)
+            .env("DATABASE_URL", &app.db.url)
+            .env("ZBOR_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "zbor {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let file = std::env::temp_dir().join(format!("{}-payouts.csv", app.db.name));
+    let file_name = file.to_str().unwrap();
+    let (_, said) = zbor(&[
+        "export",
+        "payouts",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--campaign",
+        "release-123",
+        "--output",
+        file_name,
+    ]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), payouts.body);
+    assert!(said.contains("2 payouts row(s)"), "{said}");
+    std::fs::remove_file(&file).unwrap();
+    let (stdout, _) = zbor(&["export", "refunds", "--from", &from, "--to", &to]);
+    assert_eq!(stdout, refunds.body);
+    let (stdout, _) = zbor(&["report", "overview", "--json"]);
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), overview);
+    let (table, _) = zbor(&["report", "overview"]);
+    assert!(table.contains("release-123") && table.contains("3099.40") && table.contains("3 ✓"), "{table}");
+    let actors: Vec<String> = sqlx::query_scalar(
+        "select actor from audit_log where action like 'export.%' order by seq desc limit 2",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(actors, ["cli", "cli"]);
+
     // the next period holds none of it; every campaign at once holds all of it
     let (next_from, next_to) = (to.clone(), (today + Days::days(3)).to_string());
     let later =
@@ -303,7 +345,7 @@ async fn exports_add_up_to_the_ledger_and_the_overview() {
 
     // bad input: a 400 with a reason, and nothing audited
     let audited = app.count("select count(*) from audit_log where action like 'export.%'").await;
-    assert_eq!(audited, 6);
+    assert_eq!(audited, 8);
     for (query, says) in [
         (format!("from={to}&to={from}"), "must be after"),
         (format!("from={from}&to={from}"), "must be after"),
