@@ -7,6 +7,9 @@ pub enum Error {
     /// An export filtered by a campaign that does not exist: the caller's mistake, so a 400.
     #[error("no campaign {0:?}")]
     UnknownCampaign(String),
+    /// As many exports as this process allows are running: try again shortly.
+    #[error("{0} export(s) are running on this server already: try again in a few seconds")]
+    Busy(usize),
     /// Revealing donors needs the data key their identities are sealed with.
     #[error("revealing donors needs ZBOR_DATA_KEY (their identities are sealed with it)")]
     NoDataKey,
@@ -31,7 +34,7 @@ impl zbor_errors::Classified for Error {
         use zbor_errors::ErrorKind as K;
         match self {
             Error::InvalidRequest(_) | Error::UnknownCampaign(_) => K::Malformed,
-            Error::NoDataKey => K::Unavailable,
+            Error::NoDataKey | Error::Busy(_) => K::Unavailable,
             Error::Ledger(_)
             | Error::Campaigns(_)
             | Error::Vault(_)
@@ -46,6 +49,7 @@ impl zbor_errors::Classified for Error {
             Error::InvalidRequest(_) => "invalid_query",
             Error::UnknownCampaign(_) => "unknown_campaign",
             Error::NoDataKey => "people_not_configured",
+            Error::Busy(_) => "exports_busy",
             Error::Ledger(_)
             | Error::Campaigns(_)
             | Error::Vault(_)

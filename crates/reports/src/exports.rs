@@ -130,7 +130,27 @@ impl Export {
     }
 }
 
-/// An export under way: its snapshot and cursor.
+/// How many exports may run at once: each holds a database connection for as long as its
+/// download runs, and the pool is shared with donations' webhooks, which must not wait for an
+/// accountant. One `ExportSlots` per process (the server keeps one), cloned where needed.
+#[derive(Clone)]
+pub struct ExportSlots {
+    at_once: usize,
+    semaphore: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl ExportSlots {
+    pub fn new(at_once: usize) -> ExportSlots {
+        ExportSlots { at_once, semaphore: std::sync::Arc::new(tokio::sync::Semaphore::new(at_once)) }
+    }
+
+    /// Exports running now.
+    pub fn running(&self) -> usize {
+        self.at_once.saturating_sub(self.semaphore.available_permits())
+    }
+}
+
+/// An export under way: its snapshot and cursor, and its slot until it is dropped.
 pub struct Exporter {
     kind: ExportKind,
     currency_of: std::collections::HashMap<String, Currency>,
@@ -138,18 +158,21 @@ pub struct Exporter {
     snapshot: Option<Transaction<'static, Postgres>>,
     header_sent: bool,
     rows: u64,
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Exporter {
-    /// Checks the request, commits its audit entry for `actor`, and opens the snapshot.
-    /// `donor_key` must be given exactly when `export.reveal_donors` (the caller has checked that
-    /// the actor may reveal donors).
+    /// Takes a slot (none free: [`Error::Busy`], nothing audited), checks the request, commits
+    /// its audit entry for `actor`, and opens the snapshot. `donor_key` must be given exactly
+    /// when `export.reveal_donors` (the caller has checked that the actor may reveal donors).
     pub async fn start(
         pool: &PgPool,
+        slots: &ExportSlots,
         export: &Export,
         donor_key: Option<&DataKey>,
         actor: &Actor,
     ) -> Result<Exporter, Error> {
+        let slot = slots.semaphore.clone().try_acquire_owned().map_err(|_| Error::Busy(slots.at_once))?;
         if export.reveal_donors && export.kind != ExportKind::Donations {
             return Err(Error::InvalidRequest(format!(
                 "reveal_donors applies to the donations export only, not to {}",
@@ -210,6 +233,7 @@ impl Exporter {
             snapshot: Some(snapshot),
             header_sent: false,
             rows: 0,
+            _slot: slot,
         })
     }
 

@@ -18,6 +18,6 @@ pub mod overview;
 mod period;
 
 pub use error::Error;
-pub use exports::{Export, ExportKind, Exporter};
+pub use exports::{Export, ExportKind, ExportSlots, Exporter};
 pub use overview::{overview, CampaignOverview};
 pub use period::Period;

@@ -11,14 +11,14 @@ use serde_json::json;
 use sqlx::PgPool;
 use zbor_audit::Actor;
 use zbor_reports::exports::PAGE_ROWS;
-use zbor_reports::{Error, Export, ExportKind, Exporter, Period};
+use zbor_reports::{Error, Export, ExportKind, ExportSlots, Exporter, Period};
 use zbor_testkit::TestDb;
 use zbor_vault::DataKey;
 
 const DATA_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 async fn export_all(pool: &PgPool, export: &Export, key: Option<&DataKey>) -> (String, usize) {
-    let mut exporter = Exporter::start(pool, export, key, &Actor::CLI).await.unwrap();
+    let mut exporter = Exporter::start(pool, &ExportSlots::new(1), export, key, &Actor::CLI).await.unwrap();
     let (mut text, mut chunks) = (String::new(), 0);
     while let Some(chunk) = exporter.next_chunk().await.unwrap() {
         text.push_str(&chunk);
@@ -171,25 +171,32 @@ async fn every_export_is_audited_and_refusals_change_nothing() {
     // refused: nothing audited, nothing read
     let mut unknown = donations("2026-12-01", "2027-01-01");
     unknown.campaign = Some("no-such-campaign".into());
-    let refused = Exporter::start(&db.pool, &unknown, None, &Actor::CLI).await.err().unwrap();
+    let refused =
+        Exporter::start(&db.pool, &ExportSlots::new(1), &unknown, None, &Actor::CLI).await.err().unwrap();
     assert!(matches!(refused, Error::UnknownCampaign(_)), "{refused}");
     let mut not_a_slug = unknown.clone();
     not_a_slug.campaign = Some("=HYPERLINK(\"x\")".into());
     assert!(matches!(
-        Exporter::start(&db.pool, &not_a_slug, None, &Actor::CLI).await.err().unwrap(),
+        Exporter::start(&db.pool, &ExportSlots::new(1), &not_a_slug, None, &Actor::CLI).await.err().unwrap(),
         Error::UnknownCampaign(_)
     ));
     let mut reveal_without_key = donations("2026-12-01", "2027-01-01");
     reveal_without_key.reveal_donors = true;
     assert!(matches!(
-        Exporter::start(&db.pool, &reveal_without_key, None, &Actor::CLI).await.err().unwrap(),
+        Exporter::start(&db.pool, &ExportSlots::new(1), &reveal_without_key, None, &Actor::CLI)
+            .await
+            .err()
+            .unwrap(),
         Error::NoDataKey
     ));
     let mut reveal_payouts = reveal_without_key.clone();
     reveal_payouts.kind = ExportKind::Payouts;
     let key = DataKey::parse(DATA_KEY).unwrap();
     assert!(matches!(
-        Exporter::start(&db.pool, &reveal_payouts, Some(&key), &Actor::CLI).await.err().unwrap(),
+        Exporter::start(&db.pool, &ExportSlots::new(1), &reveal_payouts, Some(&key), &Actor::CLI)
+            .await
+            .err()
+            .unwrap(),
         Error::InvalidRequest(_)
     ));
     assert_eq!(audited(&db).await.len(), 4);
@@ -247,5 +254,34 @@ async fn donors_appear_only_when_revealed_and_only_those_who_chose_to_be_named()
         .await
         .unwrap();
     assert_eq!(leaked, 0);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn exports_beyond_the_slots_are_refused_until_one_ends_and_not_audited() {
+    let db = TestDb::new(4).await;
+    release_123(&db).await;
+    let slots = ExportSlots::new(2);
+    let export = donations("2026-12-01", "2027-01-01");
+    let first = Exporter::start(&db.pool, &slots, &export, None, &Actor::CLI).await.unwrap();
+    let mut second = Exporter::start(&db.pool, &slots, &export, None, &Actor::CLI).await.unwrap();
+    assert_eq!(slots.running(), 2);
+    let busy = Exporter::start(&db.pool, &slots, &export, None, &Actor::CLI).await.err().unwrap();
+    assert!(matches!(busy, Error::Busy(2)), "{busy}");
+    assert_eq!(zbor_errors::Classified::code(&busy), "exports_busy");
+    // a slot is free again when an export is dropped, finished or not (a client gone away)
+    drop(first);
+    assert_eq!(slots.running(), 1);
+    while second.next_chunk().await.unwrap().is_some() {}
+    assert_eq!(slots.running(), 1, "a finished export keeps its slot until it is dropped");
+    drop(second);
+    let third = Exporter::start(&db.pool, &slots, &export, None, &Actor::CLI).await.unwrap();
+    assert_eq!(slots.running(), 1);
+    drop(third);
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'export.donations'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 3, "the refused one left no entry");
     db.drop_database().await;
 }

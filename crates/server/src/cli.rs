@@ -1088,7 +1088,9 @@ async fn export(config: &Config, command: ExportCommand) -> anyhow::Result<ExitC
     let period = zbor_reports::Period::parse(&args.from, &args.to)?;
     let export = zbor_reports::Export { kind, period, campaign: args.campaign, reveal_donors: false };
     let pool = zbor_db::connect(&config.database_url, 2).await?;
-    let mut exporter = zbor_reports::Exporter::start(&pool, &export, None, &Actor::CLI).await?;
+    let mut exporter =
+        zbor_reports::Exporter::start(&pool, &zbor_reports::ExportSlots::new(1), &export, None, &Actor::CLI)
+            .await?;
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("{}", path.display()))?,

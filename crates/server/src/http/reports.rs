@@ -43,6 +43,14 @@ pub const STAFF: &[Role] = &[Role::Admin, Role::Treasurer, Role::Coordinator];
 /// has no body; a header never appears in the access log, a query string might).
 pub const TOTP_HEADER: &str = "x-totp-code";
 
+/// Exports running at once in one server process: each holds a database connection for its
+/// whole download, and the pool is shared with donations' webhooks. A third asks again later
+/// (503 `exports_busy` with `Retry-After`).
+pub const EXPORTS_AT_ONCE_MAX: usize = 2;
+
+static EXPORT_SLOTS: std::sync::LazyLock<zbor_reports::ExportSlots> =
+    std::sync::LazyLock::new(|| zbor_reports::ExportSlots::new(EXPORTS_AT_ONCE_MAX));
+
 fn domain(e: zbor_reports::Error) -> ApiError {
     ApiError::Domain(Box::new(e))
 }
@@ -237,7 +245,9 @@ async fn stream(
     export: Export,
     donor_key: Option<&zbor_vault::DataKey>,
 ) -> Result<Response, ApiError> {
-    let exporter = Exporter::start(&state.pool, &export, donor_key, &caller.actor()).await.map_err(domain)?;
+    let exporter = Exporter::start(&state.pool, &EXPORT_SLOTS, &export, donor_key, &caller.actor())
+        .await
+        .map_err(domain)?;
     let kind = export.kind.name();
     let body = futures_util::stream::try_unfold(exporter, move |mut exporter| async move {
         match exporter.next_chunk().await {
