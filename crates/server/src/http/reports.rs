@@ -254,7 +254,7 @@ async fn stream(
             Ok(Some(chunk)) => Ok(Some((Bytes::from(chunk), exporter))),
             Ok(None) => Ok(None),
             Err(e) => {
-                // the client sees a cut-off file (no final CRLF, the connection reset); the cause
+                // the client sees a cut-off transfer (rows missing, the chunked body unfinished); the cause
                 // is logged once here, without any row's content
                 tracing::error!(export = kind, rows = exporter.rows(), error = %e, "export failed mid-way");
                 Err(e)
