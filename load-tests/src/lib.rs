@@ -54,6 +54,11 @@ impl Server {
         Ok(Server(child))
     }
 
+    /// The process id, for what else `/proc/{pid}` tells (the peak memory, `VmHWM`).
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
     /// The server's resident memory now, in KiB (`VmRSS` in `/proc/{pid}/status`).
     pub fn rss_kib(&self) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))?;

@@ -80,6 +80,16 @@ enum Command {
         #[command(subcommand)]
         command: StripeCommand,
     },
+    /// The accountant's CSV exports of a period, audited as `cli` (README, "Exports and overview").
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// What coordinators read: every campaign's overview.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Exits 0 when this host's `zbor serve` answers `/health/live` on ZBOR_LISTEN (or, with
     /// `--metrics`, a worker's on ZBOR_METRICS_LISTEN) within 2 s: a container's HEALTHCHECK,
     /// where no curl is installed.
@@ -370,6 +380,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bank { command: BankCommand::Import { file } } => bank_import(&config, &file).await,
         Command::Config { command: ConfigCommand::Check } => Ok(config_check(&config)),
         Command::Stripe { command: StripeCommand::Sync { since } } => stripe_sync(&config, &since).await,
+        Command::Export { command } => export(&config, command).await,
+        Command::Report { command } => report(&config, command).await,
         Command::Healthcheck { metrics } => healthcheck(&config, metrics).await,
         #[cfg(feature = "simulator")]
         Command::Simulator { listen, webhook_url } => simulator(&config, listen, webhook_url).await,
@@ -1052,6 +1064,128 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
     // each command's audit entry (actor `cli`) was appended in this transaction
     db.commit().await?;
     println!("{}", serde_json::to_string_pretty(&campaign)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+// --- `zbor export` and `zbor report`: the accountant's exports and the campaigns' overview ---
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// The first day, included: YYYY-MM-DD (00:00 UTC).
+    #[arg(long)]
+    from: String,
+    /// The day after the last, excluded: YYYY-MM-DD (00:00 UTC).
+    #[arg(long)]
+    to: String,
+    /// Only this campaign (its slug); every campaign when absent.
+    #[arg(long)]
+    campaign: Option<String>,
+    /// Write the CSV here instead of to standard output.
+    #[arg(long)]
+    output: Option<std::path::PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Donations: date, campaign, amount, fee, refunded, disputed, net, currency, status, Stripe's payment id.
+    Donations(ExportArgs),
+    /// Refunds booked: date, campaign, amount, currency, Stripe's payment id, the donation's date.
+    Refunds(ExportArgs),
+    /// Dispute movements booked: withdrawn or reinstated, amount, Stripe's dispute and payment ids.
+    Disputes(ExportArgs),
+    /// Payouts: date, campaign, payout, batch, amount, reversed, currency, rail, state; never who.
+    Payouts(ExportArgs),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Every campaign's raised, refunded, disputed, fees, net, goal, people funded and payouts.
+    Overview {
+        /// Print JSON (as `GET /api/v1/overview` answers) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn export(config: &Config, command: ExportCommand) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let (kind, args) = match command {
+        ExportCommand::Donations(args) => (zbor_reports::ExportKind::Donations, args),
+        ExportCommand::Refunds(args) => (zbor_reports::ExportKind::Refunds, args),
+        ExportCommand::Disputes(args) => (zbor_reports::ExportKind::Disputes, args),
+        ExportCommand::Payouts(args) => (zbor_reports::ExportKind::Payouts, args),
+    };
+    let period = zbor_reports::Period::parse(&args.from, &args.to)?;
+    let export = zbor_reports::Export { kind, period, campaign: args.campaign, reveal_donors: false };
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let mut exporter =
+        zbor_reports::Exporter::start(&pool, &zbor_reports::ExportSlots::new(1), &export, None, &Actor::CLI)
+            .await?;
+    let mut out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("{}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    while let Some(chunk) = exporter.next_chunk().await? {
+        out.write_all(chunk.as_bytes())?;
+    }
+    out.flush()?;
+    if let Some(path) = &args.output {
+        eprintln!("{} {} row(s) to {}", exporter.rows(), kind.name(), path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn report(config: &Config, command: ReportCommand) -> anyhow::Result<ExitCode> {
+    let ReportCommand::Overview { json } = command;
+    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let mut snapshot = pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *snapshot).await?;
+    let campaigns = zbor_reports::overview(&mut snapshot).await?;
+    snapshot.commit().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "campaigns": campaigns }))?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<24} {:<4} {:>14} {:>12} {:>12} {:>12} {:>14} {:>14} {:>8} {:>20} {:>20}",
+        "campaign",
+        "cur",
+        "raised",
+        "refunded",
+        "disputed",
+        "fees",
+        "net",
+        "goal",
+        "funded",
+        "payouts paid",
+        "payouts pending"
+    );
+    for c in &campaigns {
+        let funded = match (c.people_funded, c.goal_reached) {
+            (Some(people), true) => format!("{people} ✓"),
+            (Some(people), false) => people.to_string(),
+            (None, true) => "✓".to_owned(),
+            (None, false) => "-".to_owned(),
+        };
+        let paid = format!("{} × {}", c.payouts_paid.count, c.payouts_paid.amount.amount());
+        let pending = format!("{} × {}", c.payouts_pending.count, c.payouts_pending.amount.amount());
+        println!(
+            "{:<24} {:<4} {:>14} {:>12} {:>12} {:>12} {:>14} {:>14} {:>8} {:>20} {:>20}",
+            c.campaign,
+            c.currency.code(),
+            c.raised.amount(),
+            c.refunded.amount(),
+            c.disputed.amount(),
+            c.fees.amount(),
+            c.net.amount(),
+            c.goal.amount(),
+            funded,
+            paid,
+            pending,
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -309,6 +309,39 @@ async fn every_role_on_every_privileged_endpoint() {
             &[Role::Treasurer],
         ),
         (Method::POST, "/api/v1/surplus-transfers/999999/cancel".into(), None, &[Role::Treasurer]),
+        // reports: every staff role reads the overview and the exports; only a treasurer may
+        // reveal donors (without the one-time code header: a 400 for the treasurer)
+        (Method::GET, "/api/v1/overview".into(), None, &[Role::Admin, Role::Treasurer, Role::Coordinator]),
+        (
+            Method::GET,
+            "/api/v1/exports/donations.csv?from=2026-12-01&to=2027-01-01".into(),
+            None,
+            &[Role::Admin, Role::Treasurer, Role::Coordinator],
+        ),
+        (
+            Method::GET,
+            "/api/v1/exports/donations.csv?from=2026-12-01&to=2027-01-01&reveal_donors=true".into(),
+            None,
+            &[Role::Treasurer],
+        ),
+        (
+            Method::GET,
+            "/api/v1/exports/refunds.csv?from=2026-12-01&to=2027-01-01".into(),
+            None,
+            &[Role::Admin, Role::Treasurer, Role::Coordinator],
+        ),
+        (
+            Method::GET,
+            "/api/v1/exports/disputes.csv?from=2026-12-01&to=2027-01-01&campaign=release-123".into(),
+            None,
+            &[Role::Admin, Role::Treasurer, Role::Coordinator],
+        ),
+        (
+            Method::GET,
+            "/api/v1/exports/payouts.csv?from=2026-12-01&to=2027-01-01".into(),
+            None,
+            &[Role::Admin, Role::Treasurer, Role::Coordinator],
+        ),
     ];
     let mut checked = 0;
     for (method, path, body, admitted) in &endpoints {

@@ -17,6 +17,7 @@ mod pages;
 mod payouts;
 mod people;
 mod reconciliation;
+mod reports;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -124,6 +125,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(beneficiaries::router())
         .merge(ledger::router())
         .merge(reconciliation::router())
+        .merge(reports::router())
         .merge(campaigns::router())
         .merge(overflow::router())
         .merge(pages::router())
