@@ -42,7 +42,7 @@ try {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) errors.push(m.text());
   });
   await page.goto(`${base}/console`);
   await page.waitForSelector("#login-view", VISIBLE);
