@@ -2,10 +2,13 @@
 # The README's run command: services up, build, then `zbor dev` (create database, migrate, serve).
 # Arguments go to `zbor dev`: `deploy/dev.sh --demo` seeds a demo to click through.
 #
-# The development profile, not release: the test command (`deploy/test.sh`) builds this same
-# binary, so after it this only links; and from a clean clone it is the shorter build of the two
-# (a release build after the test build took about 16 minutes on a 2-core machine).
-# ZBOR_DEV_PROFILE=release builds and runs the optimised binary instead (for load tests).
+# The binary is built as the test command (`deploy/test.sh`) builds it: the same profile and, with
+# `cargo test --workspace`, the same features (the tests' dev-dependencies switch features on in
+# sqlx, redis, axum, reqwest, ...), so after the test command nothing is compiled here; a plain
+# `cargo build --bin zbor` would compile those crates and every zbor crate again. `--test cli`
+# adds only the small test of the command line, whose build makes target/debug/zbor.
+# A release build (the run command before) took about 16 minutes on a 2-core machine after the
+# test build. ZBOR_DEV_PROFILE=release builds and runs the optimised binary instead (load tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/services.sh
@@ -21,11 +24,9 @@ fi
 . deploy/rust.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zbor}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
-profile="${ZBOR_DEV_PROFILE:-dev}"
-case "$profile" in
-    dev) directory=debug ;;
-    release) directory=release ;;
-    *) echo "ZBOR_DEV_PROFILE is dev or release, not '$profile'" >&2; exit 1 ;;
-esac
-cargo build --locked --profile "$profile" --bin zbor
-exec "target/$directory/zbor" dev "$@"
+if [ "${ZBOR_DEV_PROFILE:-dev}" = release ]; then
+    cargo build --locked --release --bin zbor
+    exec target/release/zbor dev "$@"
+fi
+cargo test --workspace --locked --no-run --test cli
+exec target/debug/zbor dev "$@"

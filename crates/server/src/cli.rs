@@ -697,7 +697,8 @@ async fn with_stripe_simulator(mut config: Config, address: std::net::SocketAddr
         if made {
             tracing::info!(
                 file = crate::dev::DATA_KEY_FILE,
-                "ZBOR_DATA_KEY not set: made a development data key and kept it in the file for the next runs                  (delete the file and what was sealed under it cannot be read)"
+                "ZBOR_DATA_KEY not set: made a development data key and kept it in the file for the next \
+                 runs (delete the file and what was sealed under it cannot be read)"
             );
         } else {
             tracing::info!(

@@ -25,7 +25,11 @@ pub fn data_key() -> anyhow::Result<(String, bool)> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = zbor_vault::DataKey::generate_hex();
-            std::fs::create_dir_all(DEV_DIR).with_context(|| format!("creating {DEV_DIR}"))?;
+            let mut directory = std::fs::DirBuilder::new();
+            directory.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut directory, 0o700);
+            directory.create(DEV_DIR).with_context(|| format!("creating {DEV_DIR}"))?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
