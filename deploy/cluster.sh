@@ -204,7 +204,7 @@ EOF
     load_env
     common_env
     "$ZBOR_BIN" migrate >>"$dir/migrate.log" 2>&1
-    setsid "$ZBOR_BIN" simulator --listen "$CLUSTER_SIMULATOR" --webhook-url "http://$CLUSTER_LB/webhooks/stripe" \
+    setsid "$ZBOR_BIN" simulator --address "$CLUSTER_SIMULATOR" --webhook-url "http://$CLUSTER_LB/webhooks/stripe" \
         >>"$dir/simulator.log" 2>&1 </dev/null &
     echo $! >"$dir/simulator.pid"
     write_haproxy_config

@@ -33,9 +33,7 @@ impl Application {
     /// Connects to PostgreSQL and Redis and binds the listener. Port 0 picks a free port (tests).
     pub async fn build(config: &Config) -> anyhow::Result<Application> {
         crate::config::check::refuse_to_start(config, crate::config::check::Process::Serve)?;
-        let pool = zbor_db::connect(&config.database_url, config.database_connections_max)
-            .await
-            .context("connecting to PostgreSQL (DATABASE_URL)")?;
+        let pool = crate::database::connect(&config.database_url, config.database_connections_max).await?;
         let redis_client = redis::Client::open(config.redis_url.as_str()).context("REDIS_URL")?;
         let redis = redis::aio::ConnectionManager::new(redis_client.clone())
             .await
@@ -59,6 +57,7 @@ impl Application {
                 None
             }
         });
+        crate::database::pause_payouts_if_restored(&state.pool, state.data_key.as_ref()).await?;
         state.sepa_debtor = sepa_debtor(config)?;
         state.redis_prefix = config.redis_prefix.clone();
         state.limits = crate::http::limits::Limits {

@@ -24,8 +24,17 @@ enum Command {
     Serve,
     /// Run the payout workers, the outbox relay and the payout sweeper.
     Worker,
-    /// Development: create the database if missing, migrate, then serve.
-    Dev,
+    /// Development: create the database if missing, migrate, then serve against a Stripe
+    /// simulator, with a data key kept in `.zbor-dev/data-key` across runs.
+    Dev {
+        /// Also add a demo: a campaign with donations, an admin and three treasurers (their
+        /// passwords and authenticator secrets printed once) and a payout batch to approve.
+        #[arg(long)]
+        demo: bool,
+        /// Address of the Stripe simulator `zbor dev` runs.
+        #[arg(long, default_value = "127.0.0.1:12111")]
+        simulator_address: std::net::SocketAddr,
+    },
     /// Create the database if missing and apply pending migrations.
     Migrate,
     /// Print the API's OpenAPI 3.1 document (what `GET /api/v1/openapi.json` serves).
@@ -94,6 +103,7 @@ enum Command {
     /// `--metrics`, a worker's on ZBOR_METRICS_LISTEN) within 2 s: a container's HEALTHCHECK,
     /// where no curl is installed.
     Healthcheck {
+        /// Ask the metrics listener (ZBOR_METRICS_LISTEN) instead of the public one.
         #[arg(long)]
         metrics: bool,
     },
@@ -101,8 +111,10 @@ enum Command {
     /// servers), delivering signed webhooks to `--webhook-url` with STRIPE_WEBHOOK_SECRET.
     #[cfg(feature = "simulator")]
     Simulator {
+        /// Address the simulator listens on (`--listen` is zbor's own server's address).
         #[arg(long, default_value = "127.0.0.1:12111")]
-        listen: std::net::SocketAddr,
+        address: std::net::SocketAddr,
+        /// Where it delivers Stripe's events, e.g. http://127.0.0.1:8080/webhooks/stripe.
         #[arg(long)]
         webhook_url: Option<String>,
     },
@@ -123,6 +135,7 @@ enum StripeCommand {
     /// webhook: for a server that was down longer than Stripe retries, or a wrong webhook
     /// secret. Running it again changes nothing.
     Sync {
+        /// How far back: minutes, hours or days (`90m`, `72h`, `3d`).
         #[arg(long, default_value = "72h")]
         since: String,
     },
@@ -155,7 +168,10 @@ enum BankCommand {
     /// Import an ISO 20022 statement (camt.053) or notification (camt.054): SEPA payouts it shows
     /// executed are paid, returned ones failed, Stripe's payouts matched; prints every line that
     /// matched nothing and exits 1 if any did. Importing the same file again changes nothing.
-    Import { file: std::path::PathBuf },
+    Import {
+        /// The camt.053 or camt.054 XML file, as the bank gave it.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -173,12 +189,15 @@ enum BeneficiariesCommand {
     /// Import a CSV file (header `name,contact,iban,bic,stripe_account,note`), all or nothing:
     /// every bad row is printed as `line N: problem` and then nothing is imported.
     Import {
+        /// The campaign's slug.
         #[arg(long)]
         campaign: String,
+        /// The CSV file.
         file: std::path::PathBuf,
     },
     /// The campaign's beneficiaries: id, payout method, and the ids sharing their IBAN.
     List {
+        /// The campaign's slug.
         #[arg(long)]
         campaign: String,
     },
@@ -194,6 +213,7 @@ enum AuditCommand {
 enum UserCommand {
     /// Add a user. The password comes from ZBOR_NEW_USER_PASSWORD, or one is made and shown once.
     Add {
+        /// Their email address, which is also their login (sealed at rest).
         #[arg(long)]
         email: String,
         /// admin, treasurer or coordinator
@@ -204,32 +224,47 @@ enum UserCommand {
     Role {
         /// The user's id (as `zbor user add` printed it).
         id: i64,
+        /// The new role: admin, treasurer or coordinator.
         #[arg(long)]
         role: String,
     },
     /// Disable a user: their sessions and API tokens stop working at once.
-    Disable { id: i64 },
+    Disable {
+        /// The user's id.
+        id: i64,
+    },
     /// Let a disabled user log in again (there is no HTTP route for this).
-    Enable { id: i64 },
+    Enable {
+        /// The user's id.
+        id: i64,
+    },
     /// Reset a user's password (from ZBOR_NEW_USER_PASSWORD, or made and shown once) and/or
     /// second factor; their sessions and API tokens end.
     Reset {
+        /// The user's id.
         id: i64,
+        /// A new password.
         #[arg(long)]
         password: bool,
+        /// Remove their second factor: they enrol again at their next login.
         #[arg(long)]
         second_factor: bool,
     },
     /// Revoke an API token by its id.
-    RevokeToken { token: i64 },
+    RevokeToken {
+        /// The token's id (not the token itself).
+        token: i64,
+    },
 }
 
 #[derive(Subcommand)]
 enum CampaignCommand {
     /// Create a campaign and its ledger account.
     Create {
+        /// The campaign's name in its addresses, e.g. `release-123` (lower-case letters, digits, dashes).
         #[arg(long)]
         slug: String,
+        /// The title donors see.
         #[arg(long)]
         title: String,
         /// ISO 4217 code, e.g. EUR.
@@ -241,6 +276,7 @@ enum CampaignCommand {
         /// Amount each beneficiary receives, e.g. 1000: the page then shows beneficiaries funded.
         #[arg(long)]
         per_beneficiary: Option<String>,
+        /// The text donors see under the title.
         #[arg(long, default_value = "")]
         description: String,
         /// Amounts the give page suggests, comma-separated: 10,25,50.
@@ -253,15 +289,21 @@ enum CampaignCommand {
     },
     /// Change a campaign; options not given stay as they are.
     Update {
+        /// The campaign's slug.
         slug: String,
+        /// A new title.
         #[arg(long)]
         title: Option<String>,
+        /// A new description.
         #[arg(long)]
         description: Option<String>,
+        /// A new target amount.
         #[arg(long)]
         goal: Option<String>,
+        /// A new amount per beneficiary.
         #[arg(long)]
         per_beneficiary: Option<String>,
+        /// New suggested amounts, comma-separated.
         #[arg(long, value_delimiter = ',')]
         suggested: Option<Vec<String>>,
         /// Send donors to this campaign (its slug) once this one reaches its goal.
@@ -272,9 +314,15 @@ enum CampaignCommand {
         no_overflow: bool,
     },
     /// Mark the campaign closed (payments already made are still booked).
-    Close { slug: String },
+    Close {
+        /// The campaign's slug.
+        slug: String,
+    },
     /// Mark the campaign open again.
-    Reopen { slug: String },
+    Reopen {
+        /// The campaign's slug.
+        slug: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -303,11 +351,19 @@ pub async fn main() -> ExitCode {
 
 /// Logs go to stderr: plain text for people, or one JSON object per line (`ZBOR_LOG_FORMAT=json`)
 /// for a log collector. A request's lines carry its span, `http` with the method, the path and
-/// the request id (never a query string, a header or a body).
+/// the request id (never a query string, a header or a body); a background task's carry its
+/// span, `task` with the task's name.
+///
+/// Colours only on a terminal: a file, a pipe or journald would keep the escape codes as text.
+/// `NO_COLOR` (https://no-color.org), set to anything but nothing, turns them off there too.
 fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZBOR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    let colour = std::io::stderr().is_terminal() && !no_color;
+    let subscriber =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     if std::env::var("ZBOR_LOG_FORMAT").is_ok_and(|format| format == "json") {
         subscriber.json().with_current_span(true).with_span_list(false).init();
     } else {
@@ -327,12 +383,12 @@ fn raise_open_files_limit() {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config;
-    if matches!(cli.command, Command::Serve | Command::Worker | Command::Dev) {
+    if matches!(cli.command, Command::Serve | Command::Worker | Command::Dev { .. }) {
         raise_open_files_limit();
     }
     match cli.command {
         Command::Serve => serve(&config).await,
-        Command::Dev => {
+        Command::Dev { demo, simulator_address } => {
             if !cfg!(feature = "simulator") {
                 anyhow::bail!(
                     "`zbor dev` runs against the Stripe simulator, which this production build leaves out \
@@ -343,10 +399,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("`zbor dev` runs a Stripe simulator: refused with ZBOR_ENVIRONMENT=production");
             }
             migrate(&config).await?;
-            let config = with_stripe_simulator(config).await?;
+            let config = with_stripe_simulator(config, simulator_address).await?;
             let workers = payout_workers(&config).await?;
             tokio::spawn(crate::workers::run(workers, shutdown_on_signals()));
-            serve(&config).await
+            let app = Application::build(&config).await?;
+            let address = app.local_addr()?;
+            tracing::info!(address = %address, "zbor listening");
+            dev_welcome(&config, address, demo, simulator_address).await?;
+            app.run(shutdown_on_signals()).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Worker => {
             crate::config::check::refuse_to_start(&config, crate::config::check::Process::Worker)?;
@@ -384,7 +445,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report { command } => report(&config, command).await,
         Command::Healthcheck { metrics } => healthcheck(&config, metrics).await,
         #[cfg(feature = "simulator")]
-        Command::Simulator { listen, webhook_url } => simulator(&config, listen, webhook_url).await,
+        Command::Simulator { address, webhook_url } => simulator(&config, address, webhook_url).await,
     }
 }
 
@@ -436,7 +497,7 @@ async fn stripe_sync(config: &Config, since: &str) -> anyhow::Result<ExitCode> {
         Some(key) => Some(zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?),
         None => None,
     };
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     let events = crate::http::webhooks::table(data_key);
     let report = zbor_stripe::events::sync::sync(&pool, &stripe, &events, since).await?;
     // the running servers' live totals: fresh figures into Redis, published to every instance
@@ -516,6 +577,10 @@ async fn simulator(
     listen: std::net::SocketAddr,
     webhook_url: Option<String>,
 ) -> anyhow::Result<ExitCode> {
+    if config.listen != crate::config::LISTEN_DEFAULT.parse::<std::net::SocketAddr>()? {
+        // `--listen` is every command's server address: refused, not silently ignored
+        anyhow::bail!("the simulator listens on --address; --listen (ZBOR_LISTEN) is zbor's server's");
+    }
     let secret = config.stripe_webhook_secret.clone().context(
         "STRIPE_WEBHOOK_SECRET must be set: the simulator signs its webhooks with it, and the servers check them",
     )?;
@@ -555,7 +620,7 @@ async fn reconcile(config: &Config, command: ReconcileCommand) -> anyhow::Result
         _ => None,
     };
     let stripe = background_stripe(config)?;
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     let report = match (period, payout) {
         (Some(period), _) => zbor_reconcile::against_stripe::reconcile(&pool, &stripe, period).await?,
         (None, Some(payout)) => {
@@ -578,7 +643,7 @@ async fn bank_import(config: &Config, file: &std::path::Path) -> anyhow::Result<
         anyhow::bail!("{}: larger than 20 MiB", file.display());
     }
     let xml = std::fs::read(file).with_context(|| format!("{}", file.display()))?;
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     let imported =
         zbor_reconcile::bank::import(&pool, &xml, &Actor::CLI, config.sepa_debtor_iban.as_deref()).await?;
     if imported.already_imported {
@@ -611,13 +676,11 @@ async fn bank_import(config: &Config, file: &std::path::Path) -> anyhow::Result<
 
 /// A production build has no simulator; `zbor dev` refuses to start before this is reached.
 #[cfg(not(feature = "simulator"))]
-async fn with_stripe_simulator(config: Config) -> anyhow::Result<Config> {
+async fn with_stripe_simulator(config: Config, _: std::net::SocketAddr) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-/// Where `zbor dev` runs the Stripe simulator, and the test-mode API key it accepts.
-#[cfg(feature = "simulator")]
-const DEV_STRIPE_SIMULATOR: &str = "127.0.0.1:12111";
+/// The test-mode API key `zbor dev`'s Stripe simulator accepts.
 #[cfg(feature = "simulator")]
 const DEV_STRIPE_KEY: &str = "sk_test_zbor_dev";
 
@@ -625,7 +688,7 @@ const DEV_STRIPE_KEY: &str = "sk_test_zbor_dev";
 /// machines): zbor calls it as it would call Stripe, and it delivers signed webhooks to this
 /// server with a secret made for this run.
 #[cfg(feature = "simulator")]
-async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
+async fn with_stripe_simulator(mut config: Config, address: std::net::SocketAddr) -> anyhow::Result<Config> {
     let secret = config
         .stripe_webhook_secret
         .clone()
@@ -638,7 +701,7 @@ async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
             webhook_secret: secret,
             ..zbor_stripe_sim::Config::default()
         },
-        DEV_STRIPE_SIMULATOR.parse()?,
+        address,
     )
     .await
     .context("starting the Stripe simulator")?;
@@ -650,9 +713,21 @@ async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
         config.public_url = format!("http://{}", config.listen);
     }
     if config.data_key.is_none() {
-        // a key for this run only: named donors' details from earlier runs stay sealed
-        config.data_key = Some(zbor_vault::DataKey::generate_hex());
-        tracing::info!("ZBOR_DATA_KEY not set: sealing donor details under a key made for this run");
+        // one key across runs: users, donors and beneficiaries sealed yesterday open today
+        let (key, made) = crate::dev::data_key()?;
+        config.data_key = Some(key);
+        if made {
+            tracing::info!(
+                file = crate::dev::DATA_KEY_FILE,
+                "ZBOR_DATA_KEY not set: made a development data key and kept it in the file for the next \
+                 runs (delete the file and what was sealed under it cannot be read)"
+            );
+        } else {
+            tracing::info!(
+                file = crate::dev::DATA_KEY_FILE,
+                "ZBOR_DATA_KEY not set: using the development data key"
+            );
+        }
     }
     if config.sepa_debtor_iban.is_none() {
         // a published example account, so SEPA files can be made and read in development
@@ -661,6 +736,59 @@ async fn with_stripe_simulator(mut config: Config) -> anyhow::Result<Config> {
         config.sepa_debtor_bic = Some("COBADEFFXXX".into());
     }
     Ok(config)
+}
+
+/// What a person needs after `zbor dev` started: with `--demo`, the demo is seeded (in the
+/// background, through the running server) and its logins printed; without, how to make the
+/// first admin when there is none.
+#[cfg(feature = "simulator")]
+async fn dev_welcome(
+    config: &Config,
+    address: std::net::SocketAddr,
+    demo: bool,
+    simulator: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let pool = crate::database::connect(&config.database_url, 2).await?;
+    let key = config.data_key.as_deref().context("zbor dev sets a data key")?;
+    let key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
+    if demo {
+        tokio::spawn(async move {
+            if let Err(e) = crate::demo::seed(&pool, &key, address, simulator).await {
+                tracing::error!(error = format!("{e:#}"), "seeding the demo failed");
+            }
+        });
+        return Ok(());
+    }
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&pool).await?;
+    let zbor = std::env::args().next().unwrap_or_else(|| "zbor".into());
+    let key_from =
+        if std::env::var_os("ZBOR_DATA_KEY").is_some() || std::env::var_os("ZBOR_DATA_KEY_FILE").is_some() {
+            String::new()
+        } else {
+            format!("ZBOR_DATA_KEY_FILE={} ", crate::dev::DATA_KEY_FILE)
+        };
+    println!();
+    println!("zbor dev: the console is http://{address}/console");
+    if users == 0 {
+        println!("  nobody can log in yet: make the first admin (the password is shown once; the console");
+        println!("  then enrols their authenticator app):");
+        println!("    {key_from}{zbor} user add --email you@example.org --role admin");
+        println!(
+            "  or start again with `{zbor} dev --demo` for a campaign, donations, people and a payout batch"
+        );
+    }
+    println!();
+    Ok(())
+}
+
+#[cfg(not(feature = "simulator"))]
+async fn dev_welcome(
+    _: &Config,
+    _: std::net::SocketAddr,
+    _: bool,
+    _: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    Ok(())
 }
 
 async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Workers> {
@@ -674,8 +802,8 @@ async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Worke
     )
     .unwrap_or(u32::MAX)
     .clamp(4, 64);
-    let pool =
-        zbor_db::connect(&config.database_url, connections).await.context("connecting to PostgreSQL")?;
+    let pool = crate::database::connect(&config.database_url, connections).await?;
+    crate::database::pause_payouts_if_restored(&pool, Some(&data_key)).await?;
     let redis_client = redis::Client::open(config.redis_url.as_str())?;
     let redis =
         redis::aio::ConnectionManager::new(redis_client.clone()).await.context("connecting to Redis")?;
@@ -698,8 +826,10 @@ async fn payout_workers(config: &Config) -> anyhow::Result<crate::workers::Worke
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    // the server's maintenance database first: the cause of a failure, said once
+    crate::database::reachable(&zbor_db::options(&config.database_url)?.database("postgres")).await?;
     zbor_db::create_database_if_missing(&config.database_url).await.context("creating the database")?;
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     zbor_db::migrate(&pool).await.context("applying migrations")?;
     tracing::info!("migrations applied");
     Ok(ExitCode::SUCCESS)
@@ -713,7 +843,7 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitCode> {
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     match command {
         LedgerCommand::Seal => {
             let sealed = zbor_ledger::seal_all(&pool).await?;
@@ -744,7 +874,7 @@ async fn ledger(config: &Config, command: LedgerCommand) -> anyhow::Result<ExitC
 }
 
 async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     let report = zbor_audit::verify(&pool).await?;
     println!("entries {} · head {}", report.entries, report.head.as_deref().unwrap_or("-"));
     match report.first_problem {
@@ -762,7 +892,7 @@ async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
 async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
     let key = config.data_key.as_deref().context("ZBOR_DATA_KEY must be set to manage users")?;
     let key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     match command {
         UserCommand::Add { email, role } => {
             let role = zbor_auth::Role::parse(&role)?;
@@ -827,7 +957,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
 
 async fn beneficiaries(config: &Config, command: BeneficiariesCommand) -> anyhow::Result<ExitCode> {
     use zbor_payouts::{beneficiaries, import};
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     match command {
         BeneficiariesCommand::Import { campaign: slug, file } => {
             let key = config
@@ -886,7 +1016,7 @@ async fn vault(config: &Config, command: VaultCommand) -> anyhow::Result<ExitCod
         .as_deref()
         .context("ZBOR_DATA_KEY must be set: the key ring to seal everything under")?;
     let key = zbor_vault::DataKey::parse(key).context("ZBOR_DATA_KEY")?;
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     match command {
         VaultCommand::Rotate => vault_rotate(&pool, &key).await,
         VaultCommand::Status => vault_status(&pool, &key).await,
@@ -1005,7 +1135,7 @@ async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<zbor_cam
 
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {
     use zbor_campaigns::{CampaignStatus, CampaignUpdate, NewCampaign};
-    let pool = zbor_db::connect(&config.database_url, 2).await?;
+    let pool = crate::database::connect(&config.database_url, 2).await?;
     let status_change = |status| CampaignUpdate { status: Some(status), ..CampaignUpdate::default() };
     let mut db = pool.begin().await?;
     let campaign = match command {
@@ -1019,6 +1149,14 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
             suggested,
             overflow,
         } => {
+            if zbor_ledger::Currency::parse(&currency).is_err() {
+                let known: Vec<&str> = zbor_ledger::Currency::all().map(|c| c.code()).collect();
+                anyhow::bail!(
+                    "--currency {:?} is not a currency zbor knows: give an ISO 4217 code, one of {}",
+                    currency.chars().take(8).collect::<String>(),
+                    known.join(" ")
+                );
+            }
             let new = NewCampaign {
                 slug,
                 title,

@@ -262,7 +262,7 @@ impl Live {
         let publisher = self.clone();
         let mut stop = shutdown.clone();
         let publisher_pool = pool;
-        tokio::spawn(async move {
+        crate::tasks::spawn_named("live_totals_publisher", async move {
             loop {
                 tokio::select! {
                     () = crate::app::stopped(&mut stop) => break,
@@ -277,7 +277,7 @@ impl Live {
             publisher.close_streams();
         });
         let mut stop = shutdown;
-        tokio::spawn(async move {
+        crate::tasks::spawn_named("live_totals_subscriber", async move {
             loop {
                 tokio::select! {
                     _ = stop.changed() => return,

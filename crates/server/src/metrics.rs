@@ -67,7 +67,10 @@ fn describe() {
         Unit::Seconds,
         "Time to answer a Stripe webhook delivery"
     );
-    describe_counter!("zbor_http_requests_total", "HTTP requests answered, by status class");
+    describe_counter!(
+        "zbor_http_requests_total",
+        "HTTP requests answered, by route template (or `unmatched`) and status class"
+    );
     describe_counter!(
         "zbor_ledger_transactions_total",
         "Ledger transactions committed (counted when sealed)"
@@ -129,8 +132,10 @@ fn describe() {
     for result in ["ok", "duplicate", "rejected", "error", "unconfigured"] {
         metrics::counter!("zbor_webhook_deliveries_total", "result" => result).increment(0);
     }
+    // per route, a series appears with the route's first answer; `unmatched` exists from the start
     for class in ["2xx", "3xx", "4xx", "5xx"] {
-        metrics::counter!("zbor_http_requests_total", "status_class" => class).increment(0);
+        metrics::counter!("zbor_http_requests_total", "route" => crate::http::observe::UNMATCHED, "status_class" => class)
+            .increment(0);
     }
     for status in ["2xx", "4xx", "429", "5xx", "network"] {
         metrics::counter!("zbor_stripe_requests_total", "status" => status).increment(0);
@@ -199,7 +204,7 @@ impl Sampler {
     /// Samples until `shutdown` turns true. Also runs the exporter's upkeep (histograms' windows).
     pub fn spawn(self, shutdown: watch::Receiver<bool>) {
         let handle = handle();
-        tokio::spawn(async move {
+        crate::tasks::spawn_named("metrics_sampler", async move {
             let mut shutdown = shutdown;
             let mut tick = tokio::time::interval(SAMPLE_EVERY);
             let mut tables_tick = tokio::time::interval(SAMPLE_TABLES_EVERY);
@@ -320,7 +325,7 @@ pub fn spawn_ledger_verify(
 ) {
     let turn_key = format!("{prefix}ledger-verify:turn");
     let result_key = format!("{prefix}ledger-verify:result");
-    tokio::spawn(async move {
+    crate::tasks::spawn_named("ledger_verify", async move {
         let mut shutdown = shutdown;
         let mut tick = tokio::time::interval(VERIFY_LOOK_EVERY);
         loop {

@@ -33,6 +33,18 @@ const EVENT_SYNC_WINDOW: chrono::Duration = chrono::Duration::hours(72);
 /// One instance at a time reads the events back: the others would find everything stored.
 const EVENT_SYNC_LOCK: i64 = 0x7a62_6f72_5359_4e43; // "zborSYNC"
 
+/// Spawns a background task under a span naming it, so each of its log lines says which task
+/// wrote it: `task{task="payout_sweeper"}: …` in text, `"span":{"task":"payout_sweeper",…}` in
+/// JSON (`ZBOR_LOG_FORMAT=json`).
+pub fn spawn_named<F>(name: &'static str, task: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use tracing::Instrument;
+    tokio::spawn(task.instrument(tracing::info_span!("task", task = name)))
+}
+
 pub fn spawn_all(
     pool: PgPool,
     checkout: Option<CheckoutLinks>,
@@ -42,17 +54,17 @@ pub fn spawn_all(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(crate::overflow::watch_caps(pool.clone(), checkout.clone(), live.clone(), shutdown.clone()));
     if let Some(checkout) = checkout {
-        tokio::spawn(daily_reconciliation(pool.clone(), checkout.background().clone(), shutdown.clone()));
-        tokio::spawn(event_sync(
-            pool.clone(),
-            checkout.background().clone(),
-            events,
-            live.clone(),
-            shutdown.clone(),
-        ));
-        tokio::spawn(stripe_tasks(pool.clone(), checkout, live, shutdown.clone()));
+        spawn_named(
+            "daily_reconciliation",
+            daily_reconciliation(pool.clone(), checkout.background().clone(), shutdown.clone()),
+        );
+        spawn_named(
+            "stripe_event_sync",
+            event_sync(pool.clone(), checkout.background().clone(), events, live.clone(), shutdown.clone()),
+        );
+        spawn_named("stripe_fees_and_links", stripe_tasks(pool.clone(), checkout, live, shutdown.clone()));
     }
-    tokio::spawn(async move {
+    spawn_named("ledger_sealer", async move {
         let mut shutdown = shutdown;
         let mut seal_tick = tokio::time::interval(SEAL_INTERVAL);
         let mut expire_tick = tokio::time::interval(EXPIRE_INTERVAL);

@@ -12,6 +12,8 @@ use zbor_queue::{Consumer, Streams};
 use zbor_stripe::Stripe;
 use zbor_vault::DataKey;
 
+use crate::tasks::spawn_named;
+
 const RELAY_INTERVAL: Duration = Duration::from_millis(200);
 /// Outbox rows one relay transaction publishes.
 const RELAY_BATCH: i64 = 500;
@@ -49,14 +51,17 @@ pub struct Workers {
 /// Runs the relay, the sweeper and `count` workers until `shutdown` turns true.
 pub async fn run(workers: Workers, shutdown: watch::Receiver<bool>) {
     let mut tasks = vec![
-        tokio::spawn(relay(workers.pool.clone(), workers.streams.clone(), shutdown.clone())),
-        tokio::spawn(sweep(workers.pool.clone(), workers.streams.clone(), shutdown.clone())),
+        spawn_named("outbox_relay", relay(workers.pool.clone(), workers.streams.clone(), shutdown.clone())),
+        spawn_named("payout_sweeper", sweep(workers.pool.clone(), workers.streams.clone(), shutdown.clone())),
     ];
     let prefix = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let per_read = jobs_per_read(workers.stripe.as_ref(), workers.count);
     let workers = std::sync::Arc::new(workers);
     for n in 0..workers.count {
-        tasks.push(tokio::spawn(work(workers.clone(), per_read, format!("{prefix}-{n}"), shutdown.clone())));
+        tasks.push(spawn_named(
+            "payout_worker",
+            work(workers.clone(), per_read, format!("{prefix}-{n}"), shutdown.clone()),
+        ));
     }
     for task in tasks {
         task.await.ok();

@@ -342,3 +342,223 @@ async fn the_host_cuts_off_and_restores_staff_accounts() {
     );
     db.drop_database().await;
 }
+
+/// The binary with only the given environment (no secrets or settings of the test run's).
+fn bare(args: &[&str], environment: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zbor"));
+    command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).args(args);
+    for (name, value) in environment {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn help_describes_every_option_and_names_variables_without_their_values() {
+    // a set variable's value (a URL with a password, say) is never printed either
+    let out = bare(&["serve", "--help"], &[("DATABASE_URL", "postgres://zbor:pa55word@db/zbor")]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    assert!(help.contains("[env: ZBOR_LISTEN]") && help.contains("[env: DATABASE_URL]"), "{help}");
+    assert!(!help.contains("ZBOR_LISTEN=") && !help.contains("pa55word"), "{help}");
+    assert!(help.contains("--listen <LISTEN>"), "the server's options are listed under `serve`: {help}");
+
+    let out = bare(&["campaign", "create", "--help"], &[]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for (flag, described) in [
+        ("--slug <SLUG>", "The campaign's name in its addresses"),
+        ("--title <TITLE>", "The title donors see"),
+        ("--description <DESCRIPTION>", "The text donors see under the title"),
+        ("--currency <CURRENCY>", "ISO 4217 code"),
+    ] {
+        assert!(help.contains(flag) && help.contains(described), "{flag}: {help}");
+    }
+}
+
+#[test]
+fn options_work_after_the_subcommand() {
+    // a bad value after the subcommand is refused as it is before it: the option is read there
+    for args in [["--listen", "nonsense", "config", "check"], ["config", "check", "--listen", "nonsense"]] {
+        let out = bare(&args, &[]);
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {error}");
+        assert!(error.contains("invalid value 'nonsense' for '--listen <LISTEN>'"), "{args:?}: {error}");
+    }
+    let out = bare(&["config", "check", "--listen", "127.0.0.1:0", "--workers", "2"], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_database_on_a_closed_port_is_named_once_with_its_cause() {
+    for args in [&["ledger", "verify"][..], &["migrate"], &["serve", "--listen", "127.0.0.1:0"]] {
+        let started = std::time::Instant::now();
+        let out = bare(args, &[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/x"), ("ZBOR_LOG", "warn")]);
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(error.matches("connection refused").count(), 1, "{args:?}: {error}");
+        assert!(error.contains("at 127.0.0.1:1"), "{args:?}: {error}");
+        assert!(!error.contains("pool timed out"), "{args:?}: {error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{args:?} waited for a timeout");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_currency_lists_the_ones_zbor_knows() {
+    let db = TestDb::new(2).await;
+    let (ok, text) = zbor(
+        &db.url,
+        &[
+            "campaign",
+            "create",
+            "--slug",
+            "release-123",
+            "--title",
+            "Released",
+            "--currency",
+            "EURO",
+            "--goal",
+            "1000",
+        ],
+    );
+    assert!(!ok, "{text}");
+    assert!(text.contains("\"EURO\" is not a currency zbor knows"), "{text}");
+    for code in ["EUR", "USD", "GBP", "PLN", "UAH", "JPY", "KWD"] {
+        assert!(text.contains(&format!(" {code}")), "{code} not listed: {text}");
+    }
+    let campaigns: i64 =
+        sqlx::query_scalar("select count(*) from campaigns").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(campaigns, 0);
+    db.drop_database().await;
+}
+
+/// `zbor dev --demo` from a fresh directory: a data key kept in `.zbor-dev/data-key` (0600),
+/// a campaign with four donations booked through the simulator, an admin and three treasurers
+/// whose printed password and authenticator secret log in, and a batch awaiting approval. A
+/// second `zbor dev` uses the same key, so what the first sealed opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_demo_seeds_a_demo_whose_printed_logins_work_and_keeps_its_data_key() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    use zbor_auth::totp;
+
+    let name = format!("zbor_test_{}", uuid_like());
+    let url = with_database(&server_url(), &name);
+    let directory = std::env::temp_dir().join(format!("zbor-dev-{}", uuid_like()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (listen, simulator) = (free(), free());
+    let dev = |demo: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zbor"));
+        command
+            .arg("dev")
+            .args(if demo { &["--demo"][..] } else { &[] })
+            .args(["--listen", &format!("127.0.0.1:{listen}")])
+            .args(["--simulator-address", &format!("127.0.0.1:{simulator}")])
+            .current_dir(&directory)
+            .env("DATABASE_URL", &url)
+            .env("ZBOR_REDIS_PREFIX", format!("zbor-test:{name}:"))
+            .env("ZBOR_LOG", "info,sqlx=warn")
+            .env("ZBOR_WORKERS", "1")
+            .env_remove("ZBOR_DATA_KEY")
+            .env_remove("ZBOR_DATA_KEY_FILE")
+            .env_remove("ZBOR_ENVIRONMENT")
+            .env_remove("STRIPE_WEBHOOK_SECRET")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (sender, lines) = std::sync::mpsc::channel::<String>();
+        let errors = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = errors.send(format!("stderr: {line}"));
+            }
+        });
+        (child, lines)
+    };
+    let read_until = |lines: &std::sync::mpsc::Receiver<String>, wanted: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line =
+                lines.recv_timeout(left).unwrap_or_else(|_| panic!("no {wanted:?}:\n{}", seen.join("\n")));
+            let done = line.contains(wanted);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+    };
+
+    let (mut first, lines) = dev(true);
+    let printed = read_until(&lines, "add each otpauth:// line");
+    let _ = first.kill();
+    let _ = first.wait();
+    let text = printed.join("\n");
+    assert!(text.contains("made a development data key"), "{text}");
+    let key_file = directory.join(".zbor-dev/data-key");
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let key_text = std::fs::read_to_string(&key_file).unwrap();
+    let key = zbor_vault::DataKey::parse(key_text.trim()).unwrap();
+
+    // what was printed, per person: password, then the secret, then the otpauth:// address
+    let mut people = Vec::new();
+    for (n, line) in printed.iter().enumerate() {
+        if let Some((email, rest)) = line.trim().split_once(' ') {
+            if email.ends_with("@demo.example") {
+                let password = rest.rsplit(' ').next().unwrap().to_owned();
+                let secret = printed[n + 1].rsplit(' ').next().unwrap().to_owned();
+                let uri = printed[n + 2].trim().to_owned();
+                assert!(uri.starts_with("otpauth://totp/") && uri.contains(&secret), "{uri}");
+                people.push((email.to_owned(), password, secret));
+            }
+        }
+    }
+    assert_eq!(people.len(), 4, "{text}");
+
+    let pool = zbor_db::connect(&url, 2).await.unwrap();
+    let donations: i64 = sqlx::query_scalar("select count(*) from donations where status = 'paid'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(donations, 4, "booked through the simulator's webhooks");
+    let batches: Vec<String> =
+        sqlx::query_scalar("select status::text from payout_batches").fetch_all(&pool).await.unwrap();
+    assert_eq!(batches, vec!["awaiting_approval".to_owned()]);
+
+    // the second run: the same key, so the users sealed by the first are read
+    let (mut second, lines) = dev(false);
+    let printed = read_until(&lines, "the console is");
+    assert!(printed.join("\n").contains("using the development data key"), "{}", printed.join("\n"));
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), key_text);
+    // a treasurer logs in with what was printed: password and the authenticator's code
+    let (email, password, secret) = &people[2];
+    let secret = totp::base32_decode(secret).unwrap();
+    let code = totp::code(&secret, totp::step_at(chrono::Utc::now().timestamp()) + 1);
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{listen}/api/v1/session"))
+        .json(&serde_json::json!({"email": email, "password": password, "totp": code}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!((status.as_u16(), body["second_factor"].as_bool()), (200, Some(true)), "{body}");
+    let _ = second.kill();
+    let _ = second.wait();
+    // the key in the file opens what the first run sealed
+    let admin = zbor_auth::user_id_for_email(&pool, &key, "admin@demo.example").await.unwrap().unwrap();
+    assert_eq!(zbor_auth::user(&pool, &key, admin).await.unwrap().email, "admin@demo.example");
+
+    pool.close().await;
+    let admin = zbor_db::connect(&with_database(&server_url(), "postgres"), 1).await.unwrap();
+    admin.execute(format!("drop database {name} with (force)").as_str()).await.unwrap();
+    std::fs::remove_dir_all(&directory).unwrap();
+}

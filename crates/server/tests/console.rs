@@ -25,7 +25,7 @@ use zbor_vault::DataKey;
 const DATA_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const KEY: &str = "sk_test_console";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-                   img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                   img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 async fn fetch(app: &Running, path: &str) -> reqwest::Response {
     reqwest::Client::new().get(format!("{}{path}", app.base)).send().await.unwrap()
@@ -422,5 +422,67 @@ async fn a_second_treasurer_confirms_new_payees_in_the_browser() {
         app.count("select count(*) from audit_log where action = 'beneficiary.confirm_destination'").await,
         2
     );
+    app.finish().await;
+}
+
+/// A new treasurer's first log in: no code yet, so the console shows the authenticator's QR code
+/// (an SVG drawn by the server, of the `otpauth://` address the API returned, rendered by the
+/// browser under the page's CSP) and the secret as text; the app's first code enrols her and
+/// she is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_treasurer_enrols_her_authenticator_app_from_the_qr_code() {
+    let app = start_with(Some(WEBHOOK_SECRET), |c| c.data_key = Some(DATA_KEY.into())).await;
+    let key = DataKey::parse(DATA_KEY).unwrap();
+    let user = zbor_auth::add_user(
+        &app.db.pool,
+        &key,
+        "erin@example.org",
+        Role::Treasurer,
+        PASSWORD,
+        &zbor_auth::Actor::CLI,
+    )
+    .await
+    .unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console_enrol.mjs");
+    let mut browser = Command::new("node")
+        .args([script, &app.base, "erin@example.org", PASSWORD])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node (deploy/test.sh installs the browser test's dependencies)");
+    let stdout = browser.stdout.take().unwrap();
+    let (sender, mut lines) = mpsc::unbounded_channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("browser: {}", line.chars().take(300).collect::<String>());
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let api: Value = serde_json::from_str(&expect(&mut lines, "API").await).unwrap();
+    let (secret, uri) = (api["secret"].as_str().unwrap(), api["otpauth_uri"].as_str().unwrap());
+    assert!(uri.starts_with("otpauth://totp/") && uri.contains(&format!("secret={secret}")), "{uri}");
+    let shown: Value = serde_json::from_str(&expect(&mut lines, "SHOWN").await).unwrap();
+    assert_eq!(shown["secret"].as_str(), Some(secret), "the page shows the secret the API made");
+    assert_eq!(shown["prefix"].as_str(), Some("data:image/svg+xml;charset=utf-8,"));
+    let svg = shown["svg"].as_str().unwrap();
+    assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+    // the image is the QR code of exactly that address (the rendering is deterministic)
+    assert_eq!(svg, zbor_server::qr::svg(uri).unwrap());
+    assert_eq!(api["qr_svg"].as_str(), Some(svg));
+    assert!(shown["width"].as_u64().unwrap() >= 240, "the browser drew it: {shown}");
+    assert!(expect(&mut lines, "ENROLLED").await.contains("Payout batches"));
+    let done: Value = serde_json::from_str(&expect(&mut lines, "DONE").await).unwrap();
+    assert_eq!(done["errors"], json!([]), "no script error, no CSP violation");
+    assert!(browser.wait().unwrap().success());
+    reader.join().unwrap();
+
+    let enrolled: bool = sqlx::query_scalar("select totp_enrolled_at is not null from users where id = $1")
+        .bind(user.id.as_i64())
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(enrolled, "her second factor is enrolled");
     app.finish().await;
 }

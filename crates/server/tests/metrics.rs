@@ -180,6 +180,9 @@ async fn metrics_are_served_apart_and_a_real_prometheus_scrapes_them() {
     assert_eq!((status, answer["duplicate"].as_bool()), (200, Some(true)));
     let (status, _) = app.post_raw("/webhooks/stripe", &signed(&body, "whsec_forged"), body.clone()).await;
     assert_eq!(status, 400);
+    // counted under the route's template, not the path with the slug in it
+    assert_eq!(app.get("/api/v1/campaigns/metrics-campaign", None).await.0, 200);
+    assert_eq!(app.get("/no/such/page/metrics-campaign", None).await.0, 404);
 
     let text = scrape_until(&metrics, |text| {
         sample(text, "zbor_postgres_up") == Some(1.0)
@@ -193,8 +196,12 @@ async fn metrics_are_served_apart_and_a_real_prometheus_scrapes_them() {
         ("zbor_webhook_deliveries_total{result=\"rejected\"}", 1.0),
         ("zbor_webhook_duration_seconds_count{result=\"ok\"}", 1.0),
         ("zbor_donations_booked_total", 1.0),
-        ("zbor_http_requests_total{status_class=\"2xx\"}", 3.0),
-        ("zbor_http_requests_total{status_class=\"4xx\"}", 2.0),
+        ("zbor_http_requests_total{route=\"/api/v1/campaigns\",status_class=\"2xx\"}", 1.0),
+        ("zbor_http_requests_total{route=\"/api/v1/campaigns/{slug}\",status_class=\"2xx\"}", 1.0),
+        ("zbor_http_requests_total{route=\"/webhooks/stripe\",status_class=\"2xx\"}", 2.0),
+        ("zbor_http_requests_total{route=\"/webhooks/stripe\",status_class=\"4xx\"}", 1.0),
+        // `/metrics` on the public port and the page that does not exist
+        ("zbor_http_requests_total{route=\"unmatched\",status_class=\"4xx\"}", 2.0),
         // the donation, sealed into the chain by the server's sealer
         ("zbor_ledger_transactions_total", 1.0),
         ("zbor_postgres_up", 1.0),
@@ -221,7 +228,8 @@ async fn metrics_are_served_apart_and_a_real_prometheus_scrapes_them() {
     assert!(text.contains("zbor_webhook_duration_seconds_bucket{result=\"ok\",le=\"0.005\"}"), "{text}");
     assert!(text.contains("# HELP zbor_donations_booked_total"), "{text}");
     // what a seized scrape would show: counts and states, no donation, session or payment ids
-    for private in ["cs_metrics_1", "pi_metrics_1", "evt_metrics_1", "25.00"] {
+    for private in ["cs_metrics_1", "pi_metrics_1", "evt_metrics_1", "25.00", "metrics-campaign", "/no/such"]
+    {
         assert!(!text.contains(private), "{private} in the metrics");
     }
 

@@ -182,3 +182,134 @@ fn stop_gracefully(child: &mut std::process::Child) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Runs `zbor serve` with its options after the subcommand, its logs to a pipe, until a
+/// background task's line appears (the daily reconciliation and the event sync fail at once
+/// against a Stripe on a closed port, and say so); then stops it. Every log line.
+async fn serve_until_a_task_logs(db: &TestDb, format: &str) -> Vec<String> {
+    let listen = free_port();
+    let mut serve = zbor()
+        .args(["serve", "--listen", &format!("127.0.0.1:{listen}"), "--redis-prefix"])
+        .arg(format!("zbor-test:{}:", db.name))
+        .env("DATABASE_URL", &db.url)
+        .env("STRIPE_SECRET_KEY", "sk_test_operations")
+        .env("STRIPE_API_BASE", "http://127.0.0.1:1/")
+        .env("ZBOR_LOG_FORMAT", format)
+        .env("ZBOR_LOG", "info,sqlx=warn")
+        .env_remove("NO_COLOR")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = serve.stderr.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let from_task = line.contains("task{task=") || line.contains("\"task\":\"");
+                seen.push(line);
+                if from_task {
+                    break;
+                }
+            }
+            Err(_) => panic!("no background task logged within 60 s:\n{}", seen.join("\n")),
+        }
+    }
+    stop_gracefully(&mut serve);
+    reader.join().unwrap();
+    seen.extend(lines.try_iter());
+    seen
+}
+
+#[tokio::test]
+async fn options_follow_the_subcommand_logs_in_a_pipe_have_no_colour_and_name_their_task() {
+    let db = TestDb::new(2).await;
+    // `serve --listen …`: the server's options work after the subcommand too
+    let text = serve_until_a_task_logs(&db, "text").await;
+    let all = text.join("\n");
+    assert!(all.contains("zbor listening"), "{all}");
+    assert!(!all.contains('\u{1b}'), "colour codes in a pipe:\n{all}");
+    assert!(all.contains("task{task=\""), "{all}");
+
+    let json = serve_until_a_task_logs(&db, "json").await;
+    let names: Vec<String> = json
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|line| line["span"]["task"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        names.iter().any(|n| ["daily_reconciliation", "stripe_event_sync"].contains(&n.as_str())),
+        "no line names its task: {names:?}\n{}",
+        json.join("\n")
+    );
+    assert!(!json.join("\n").contains('\u{1b}'));
+    db.drop_database().await;
+}
+
+/// After a restore the database is on another timeline (or cluster) than zbor last saw it on:
+/// on start, payouts are paused with a reason saying why, audited, until two treasurers
+/// resume. A real point-in-time restore is in tests/backup.rs; here the identity recorded at the
+/// last start is made another cluster's, as a restored copy's would be.
+#[tokio::test]
+async fn a_restored_database_pauses_payouts_until_two_treasurers_resume() {
+    use zbor_payouts::switch::{self, Resumed};
+    use zbor_server::database::{pause_payouts_if_restored, RESTORED_REASON};
+    let db = TestDb::new(2).await;
+    let key = zbor_vault::DataKey::parse(&zbor_vault::DataKey::generate_hex()).unwrap();
+    // the first start records where the database lives; the next finds the same
+    assert_eq!(pause_payouts_if_restored(&db.pool, Some(&key)).await.unwrap(), None);
+    assert_eq!(pause_payouts_if_restored(&db.pool, Some(&key)).await.unwrap(), None);
+    assert!(!switch::is_paused(&db.pool).await.unwrap());
+
+    sqlx::query("update database_identity set system_identifier = 'the cluster the backup came from'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let before = pause_payouts_if_restored(&db.pool, Some(&key)).await.unwrap().expect("detected");
+    assert_eq!(before.system_identifier, "the cluster the backup came from");
+    let state = switch::state(&db.pool).await.unwrap().opened(Some(&key)).unwrap();
+    assert!(state.paused);
+    assert_eq!(state.reason.as_deref(), Some(RESTORED_REASON));
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "select actor, action from audit_log where action in ('payouts.pause', 'database.restored') order by seq",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        vec![("cli".into(), "payouts.pause".into()), ("cli".into(), "database.restored".into())]
+    );
+    // the next start finds the new identity recorded: no second pause, and the first stays
+    assert_eq!(pause_payouts_if_restored(&db.pool, Some(&key)).await.unwrap(), None);
+    assert!(switch::is_paused(&db.pool).await.unwrap());
+
+    let mut treasurers = Vec::new();
+    for email in ["t1@example.org", "t2@example.org"] {
+        let user = zbor_auth::add_user(
+            &db.pool,
+            &key,
+            email,
+            zbor_auth::Role::Treasurer,
+            "correct horse battery staple",
+            &zbor_auth::Actor::CLI,
+        )
+        .await
+        .unwrap();
+        treasurers.push(user.id);
+    }
+    assert_eq!(switch::resume(&db.pool, treasurers[0]).await.unwrap(), Resumed::WaitingForAnother);
+    assert!(switch::is_paused(&db.pool).await.unwrap(), "one treasurer alone cannot resume");
+    assert_eq!(switch::resume(&db.pool, treasurers[1]).await.unwrap(), Resumed::Resumed);
+    assert!(!switch::is_paused(&db.pool).await.unwrap());
+    db.drop_database().await;
+}

@@ -15,6 +15,7 @@ use std::path::Path;
 pub mod check;
 
 pub const PUBLIC_URL_DEFAULT: &str = "http://127.0.0.1:8080";
+pub const LISTEN_DEFAULT: &str = "127.0.0.1:8080";
 
 /// Everything `zbor` is told. A new setting that is not a secret goes here, in [`Flags`] and in
 /// `Config::from_parts` (the compiler points at each); a new secret goes in [`Secrets`].
@@ -79,7 +80,7 @@ struct Flags {
     redis_url: String,
 
     /// Address the HTTP server listens on.
-    #[arg(long, env = "ZBOR_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "ZBOR_LISTEN", default_value = LISTEN_DEFAULT)]
     listen: SocketAddr,
 
     /// Largest number of PostgreSQL connections this process opens.
@@ -115,8 +116,10 @@ struct Flags {
     /// Unset: SEPA files cannot be made.
     #[arg(long, env = "ZBOR_SEPA_DEBTOR_NAME")]
     sepa_debtor_name: Option<String>,
+    /// That account's IBAN.
     #[arg(long, env = "ZBOR_SEPA_DEBTOR_IBAN", hide_env_values = true)]
     sepa_debtor_iban: Option<String>,
+    /// That account's BIC (optional).
     #[arg(long, env = "ZBOR_SEPA_DEBTOR_BIC")]
     sepa_debtor_bic: Option<String>,
 
@@ -408,12 +411,21 @@ impl clap::Args for Config {
     }
 
     fn augment_args(command: clap::Command) -> clap::Command {
-        Flags::augment_args(command).after_help(SECRETS_HELP)
+        everywhere(Flags::augment_args(command)).after_help(SECRETS_HELP)
     }
 
     fn augment_args_for_update(command: clap::Command) -> clap::Command {
-        Flags::augment_args_for_update(command).after_help(SECRETS_HELP)
+        everywhere(Flags::augment_args_for_update(command)).after_help(SECRETS_HELP)
     }
+}
+
+/// Every setting works before or after the subcommand (`zbor serve --listen …` as well as
+/// `zbor --listen … serve`), and `--help` names each one's environment variable without its
+/// value (`[env: ZBOR_LISTEN]`): clap would otherwise print the value when it is set, a secret
+/// URL included, and `[env: ZBOR_LISTEN=]` when it is not, which reads as "set to nothing".
+/// Only [`Flags`]' arguments exist on `command` here: `zbor`'s own come after it.
+fn everywhere(command: clap::Command) -> clap::Command {
+    command.mut_args(|arg| arg.global(true).hide_env_values(true))
 }
 
 #[cfg(test)]

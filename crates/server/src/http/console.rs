@@ -19,8 +19,10 @@ const CONSOLE_JS: &str = include_str!("console/console.js");
 const CONSOLE_CSS: &str = include_str!("console/console.css");
 
 /// Only this origin's script and styles, no inline anything, no frames, forms post here only.
+/// Images may also be `data:`: the authenticator app's QR code, drawn by the server as an SVG
+/// (an SVG shown as an image runs no script).
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-                       img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                       img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers every console response carries: nothing is cached, nothing frames it.
 fn strict(content_type: &'static str, body: &'static str) -> Response {

@@ -1,10 +1,10 @@
 //! What every request leaves for the operator: a request id on every log line it causes (and in
 //! the `X-Request-Id` response header, so a support question can name it), and counts of
-//! answers by status class. Nothing about who asked.
+//! answers by route and status class. Nothing about who asked.
 
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -25,8 +25,10 @@ fn usable(id: &HeaderValue) -> Option<String> {
 }
 
 /// Gives the request its id (read by the trace span, see `http::router`), returns it in
-/// `X-Request-Id`, and counts the answer in `zbor_http_requests_total`.
+/// `X-Request-Id`, and counts the answer in `zbor_http_requests_total` by [`route`] and status
+/// class.
 pub async fn request_id_and_count(mut request: Request, next: Next) -> Response {
+    let route = route(&request);
     let id = request
         .headers()
         .get(&REQUEST_ID)
@@ -37,12 +39,26 @@ pub async fn request_id_and_count(mut request: Request, next: Next) -> Response 
     }
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
-    metrics::counter!("zbor_http_requests_total", "status_class" => status_class(response.status()))
-        .increment(1);
+    metrics::counter!(
+        "zbor_http_requests_total",
+        "route" => route,
+        "status_class" => status_class(response.status())
+    )
+    .increment(1);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The label a request is counted under: the route's template as registered
+/// (`/api/v1/campaigns/{slug}`), never the path itself, whose ids and slugs would make a series
+/// per campaign, payout or guess; every path no route matches (scanners, typos) is `unmatched`.
+/// So there are at most as many series as routes, and a scrape names no campaign.
+pub const UNMATCHED: &str = "unmatched";
+
+fn route(request: &Request) -> String {
+    request.extensions().get::<MatchedPath>().map_or_else(|| UNMATCHED.to_owned(), |m| m.as_str().to_owned())
 }
 
 fn status_class(status: StatusCode) -> &'static str {

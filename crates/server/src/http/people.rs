@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zbor_auth::staff::{Confirmed, RequestKind, SessionView, StaffRequest, TokenView};
-use zbor_auth::{sessions, Login, Role, TotpEnrolment, User, UserId, Via};
+use zbor_auth::{sessions, Login, Role, User, UserId, Via};
 use zbor_errors::Classified;
 use zbor_vault::DataKey;
 
@@ -183,6 +183,18 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me
     Ok(Json(Me { user, role: principal.role, second_factor: principal.second_factor(), csrf_token }))
 }
 
+/// A new authenticator secret, shown once: as text to type in, as the `otpauth://` address, and
+/// as that address drawn as a QR code for the app's camera.
+#[derive(Serialize, ToSchema)]
+pub struct TotpSetup {
+    /// Base32, for typing into an authenticator app.
+    pub secret: String,
+    /// `otpauth://totp/…`, what the QR code holds.
+    pub otpauth_uri: String,
+    /// The QR code of `otpauth_uri`, an SVG document (the console shows it as a `data:` image).
+    pub qr_svg: String,
+}
+
 /// Starts enrolling an authenticator app; the secret is shown once.
 #[utoipa::path(
     post,
@@ -190,14 +202,20 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me
     tag = "people",
     security(("bearer" = []), ("session" = [], "csrf" = [])),
     responses(
-        (status = OK, description = "the secret, once", body = TotpEnrolment),
+        (status = OK, description = "the secret, once, with its QR code", body = TotpSetup),
         (status = CONFLICT, description = "already enrolled", body = ErrorBody),
     )
 )]
 pub async fn totp_begin(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let user = caller.user_id()?;
     let enrolment = zbor_auth::begin_totp_enrolment(&state.pool, data_key(&state)?, user).await?;
-    Ok((NO_STORE, Json(enrolment)).into_response())
+    let setup = TotpSetup {
+        qr_svg: crate::qr::svg(&enrolment.otpauth_uri)
+            .map_err(|e| ApiError::Internal(format!("QR code: {e}")))?,
+        secret: enrolment.secret,
+        otpauth_uri: enrolment.otpauth_uri,
+    };
+    Ok((NO_STORE, Json(setup)).into_response())
 }
 
 /// A code from the authenticator app.

@@ -133,8 +133,8 @@
   // ---- views ----
 
   function show(view) {
-    for (const id of ["login-view", "batches-view", "batch-view"]) $(id).hidden = id !== view;
-    $("switch-view").hidden = view === "login-view";
+    for (const id of ["login-view", "enrol-view", "batches-view", "batch-view"]) $(id).hidden = id !== view;
+    $("switch-view").hidden = view === "login-view" || view === "enrol-view";
     $("logout").hidden = view === "login-view";
     $("loading").hidden = true;
   }
@@ -174,6 +174,12 @@
   }
 
   function signedIn(me) {
+    const needsSecondFactor = me.role === "treasurer" || me.role === "admin";
+    if (needsSecondFactor && !me.second_factor && me.user && !me.user.second_factor_enrolled) {
+      state.csrf = me.csrf_token;
+      showEnrol();
+      return;
+    }
     if (me.role === "treasurer" && !me.second_factor) {
       showLogin("Treasurers log in with the 6-digit code from their authenticator app.");
       return;
@@ -200,6 +206,41 @@
         csrf_token: session.csrf_token });
     } catch (e) {
       say($("login-error"), "Log in failed: " + describe(e), true);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  // The first log in of an admin or a treasurer: the server makes a secret and draws its
+  // otpauth:// address as a QR code (an SVG, shown as a data: image); the app's first code
+  // confirms it and this session has then passed the second factor.
+  async function showEnrol() {
+    stopTimer();
+    show("enrol-view");
+    $("logout").hidden = false;
+    say($("enrol-error"), "");
+    try {
+      const enrolment = await api("POST", "/api/v1/me/totp");
+      $("enrol-secret").textContent = enrolment.secret;
+      $("enrol-qr").src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(enrolment.qr_svg);
+    } catch (e) {
+      say($("enrol-error"), "Setting up the app failed: " + describe(e), true);
+    }
+  }
+
+  $("enrol-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = $("enrol-submit");
+    submit.disabled = true;
+    say($("enrol-error"), "");
+    try {
+      await api("POST", "/api/v1/me/totp/confirm", { code: $("enrol-code").value.trim() });
+      $("enrol-code").value = "";
+      $("enrol-secret").textContent = "";
+      $("enrol-qr").removeAttribute("src");
+      signedIn(await api("GET", "/api/v1/me"));
+    } catch (e) {
+      say($("enrol-error"), "Not confirmed: " + describe(e), true);
     } finally {
       submit.disabled = false;
     }
