@@ -4,6 +4,7 @@
 pub mod checkout;
 pub mod receipt;
 mod error;
+pub mod public_feed;
 pub mod totals;
 pub mod webhook;
 
