@@ -560,7 +560,30 @@ mod tests {
 
     use std::sync::Arc;
 
-    use super::{Live, StreamPermits, StreamRefused};
+    use super::{Live, StreamPermits, StreamRefused, Version};
+
+    #[test]
+    fn public_versions_order_by_their_published_steps_first() {
+        let early = Version::of_snapshot(900, 0);
+        let late = Version::of_snapshot(1000, 0);
+        let step = |secs| chrono::DateTime::from_timestamp(secs, 0);
+        // a later step wins over a later snapshot: a lagging clock cannot take a step back
+        let newer_step = Version::of_public(step(1_800_000_300), &early);
+        let older_step = Version::of_public(step(1_800_000_000), &late);
+        assert!(newer_step > older_step);
+        // within one step, the later snapshot wins (a refund booked meanwhile)
+        assert!(older_step > Version::of_public(step(1_800_000_000), &early));
+        assert!(Version::of_public(None, &late) < older_step);
+        // what a client sends back is accepted in both forms, and nothing else
+        for version in [&early, &newer_step] {
+            assert_eq!(Version::parse(version.as_str()).as_ref(), Some(version));
+        }
+        for bad in
+            ["p1.00000000000000000900.9999999", "q00000000001800000000.00000000000000000900.9999999", "p", ""]
+        {
+            assert_eq!(Version::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn prefixes_cannot_carry_glob_characters() {
