@@ -100,9 +100,16 @@ pub async fn wait_until_ready(client: &reqwest::Client, listen: &str) {
     }
 }
 
-/// Campaign `slug`'s public totals, as the server at `listen` gives them.
-pub async fn campaign_totals(client: &reqwest::Client, listen: &str, slug: &str) -> anyhow::Result<Value> {
-    Ok(client.get(format!("http://{listen}/api/v1/campaigns/{slug}/totals")).send().await?.json().await?)
+/// Campaign `slug`'s exact totals, as the server at `listen` gives them to staff (`token`: the
+/// admin token; anyone else gets the delayed public snapshot).
+pub async fn campaign_totals(
+    client: &reqwest::Client,
+    listen: &str,
+    slug: &str,
+    token: &str,
+) -> anyhow::Result<Value> {
+    let url = format!("http://{listen}/api/v1/campaigns/{slug}/totals");
+    Ok(client.get(url).bearer_auth(token).send().await?.json().await?)
 }
 
 pub fn redis_url() -> String {

@@ -4,6 +4,7 @@
 pub mod checkout;
 mod error;
 pub mod overflow;
+pub mod public_feed;
 pub mod receipt;
 pub mod totals;
 pub mod webhook;

@@ -37,13 +37,26 @@ pub struct Totals {
     /// `floor(net / amount_per_beneficiary)` when the campaign has one.
     pub beneficiaries_funded: Option<i64>,
     pub updated_at: DateTime<Utc>,
+    /// True for staff (exact, live figures); false for everyone else, who get the delayed public
+    /// snapshot ([`crate::public_feed`]).
+    pub exact: bool,
 }
 
-fn amount<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn amount<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&money.amount().to_string())
 }
 
 pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error> {
+    totals_paid_before(conn, slug, None).await
+}
+
+/// [`totals`] over the donations paid before `cut_off` only (all of them when none): the public
+/// snapshot is these at the end of its last published step.
+pub async fn totals_paid_before(
+    conn: &mut PgConnection,
+    slug: &str,
+    cut_off: Option<DateTime<Utc>>,
+) -> Result<Totals, Error> {
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
     let (raised, refunded, fees, donations, last_paid): (
         Decimal,
@@ -54,9 +67,11 @@ pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error
     ) = sqlx::query_as(
         "select coalesce(sum(amount), 0), coalesce(sum(refunded + disputed), 0), coalesce(sum(fee), 0),
                     count(*), max(paid_at)
-             from donations where campaign_id = $1 and status = 'paid'",
+             from donations
+             where campaign_id = $1 and status = 'paid' and ($2::timestamptz is null or paid_at < $2)",
     )
     .bind(campaign.id)
+    .bind(cut_off)
     .fetch_one(&mut *conn)
     .await?;
     let currency = campaign.currency;
@@ -83,21 +98,31 @@ pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error
         donations,
         beneficiaries_funded,
         updated_at: last_paid.unwrap_or(campaign.updated_at),
+        exact: true,
     })
 }
 
-/// Donations per minute over a window, and the latest donations: amounts and times only, never
-/// who gave.
+/// Donations per time bucket over a window, and the latest donations: amounts and times only,
+/// never who gave. Staff get it exact (1-minute buckets, each donation on its own); everyone
+/// else gets the public view of [`crate::public_feed::timeline`] (bands, 5-minute buckets, a
+/// delay, never fewer than K donations in a group).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Timeline {
     pub campaign: String,
     pub currency: Currency,
+    /// True: exact figures (staff). False: the public view.
+    pub exact: bool,
+    /// How many minutes each `minutes` entry covers (an entry of the public view also holds
+    /// donations held back from earlier buckets).
+    pub bucket_minutes: i64,
     pub minutes: Vec<Minute>,
-    pub recent: Vec<RecentDonation>,
+    /// Newest first.
+    pub recent: Vec<RecentDonations>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Minute {
+    /// The bucket's start.
     pub at: DateTime<Utc>,
     #[serde(serialize_with = "amount")]
     #[schema(value_type = String, example = "1000.00")]
@@ -105,18 +130,35 @@ pub struct Minute {
     pub donations: i64,
 }
 
+/// Donations in one amount band at one time. Exact (staff): one donation, `amount_from ==
+/// amount_to` its amount. Public: a band, and never fewer than K donations.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct RecentDonation {
-    #[serde(serialize_with = "amount")]
-    #[schema(value_type = String, example = "1000.00")]
-    pub amount: Money,
+pub struct RecentDonations {
+    /// The bucket's start (exact: the donation's time).
     pub at: DateTime<Utc>,
+    #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "50.00")]
+    pub amount_from: Money,
+    /// The band's top; null: "and more".
+    #[serde(serialize_with = "optional_amount")]
+    #[schema(value_type = Option<String>, example = "99.99")]
+    pub amount_to: Option<Money>,
+    pub donations: i64,
 }
 
-/// The longest window a timeline covers, and the most recent donations listed.
+fn optional_amount<S: serde::Serializer>(money: &Option<Money>, s: S) -> Result<S::Ok, S::Error> {
+    match money {
+        Some(money) => amount(money, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// The longest window a timeline covers, and the most recent entries listed.
 pub const TIMELINE_MINUTES_MAX: i64 = 24 * 60;
 pub const RECENT_MAX: i64 = 20;
 
+/// The exact timeline, for staff only: per minute, and each of the latest donations with its
+/// amount and time.
 pub async fn timeline(conn: &mut PgConnection, slug: &str, minutes: i64) -> Result<Timeline, Error> {
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
     let minutes = minutes.clamp(1, TIMELINE_MINUTES_MAX);
@@ -142,6 +184,8 @@ pub async fn timeline(conn: &mut PgConnection, slug: &str, minutes: i64) -> Resu
     Ok(Timeline {
         campaign: campaign.slug.as_str().to_owned(),
         currency,
+        exact: true,
+        bucket_minutes: 1,
         minutes: rows
             .into_iter()
             .map(|(at, raised, donations)| {
@@ -150,7 +194,10 @@ pub async fn timeline(conn: &mut PgConnection, slug: &str, minutes: i64) -> Resu
             .collect::<Result<_, Error>>()?,
         recent: recent
             .into_iter()
-            .map(|(amount, at)| Ok(RecentDonation { amount: Money::new(amount, currency)?, at }))
+            .map(|(amount, at)| {
+                let amount = Money::new(amount, currency)?;
+                Ok(RecentDonations { at, amount_from: amount, amount_to: Some(amount), donations: 1 })
+            })
             .collect::<Result<_, Error>>()?,
     })
 }

@@ -52,7 +52,10 @@
     list.replaceChildren(
       ...recent.map((d) => {
         const li = document.createElement("li");
-        li.textContent = new Date(d.at).toLocaleTimeString() + " · " + money(d.amount);
+        // exact (staff): one donation, from == to; public: a band (to null: "and more") and a count
+        const amount = d.amount_to === d.amount_from ? money(d.amount_from)
+          : d.amount_to === null ? money(d.amount_from) + " +" : d.amount_from + "–" + money(d.amount_to);
+        li.textContent = new Date(d.at).toLocaleTimeString() + " · " + amount + (d.donations > 1 ? " × " + d.donations : "");
         return li;
       })
     );

@@ -507,7 +507,7 @@ async fn stripe_sync(config: &Config, since: &str) -> anyhow::Result<ExitCode> {
             .context("connecting to Redis (REDIS_URL)")?;
         let live = crate::live::Live::new(redis, config.redis_prefix.clone());
         for campaign in &report.campaigns {
-            live.fresh(&pool, campaign)
+            live.fresh(&pool, campaign, crate::live::View::Exact)
                 .await
                 .map_err(|e| anyhow::anyhow!("live totals of {campaign}: {e}"))?;
         }

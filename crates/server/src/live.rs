@@ -20,6 +20,13 @@
 //!   that nobody can take every file descriptor of the process with open streams.
 //! - On shutdown every stream ends, so the server's drain does not wait for clients that would
 //!   listen forever.
+//! - Two views of each campaign: staff get the exact figures (`{prefix}live:{slug}`), everyone
+//!   else the delayed public snapshot of [`zbor_intake::public_feed`]
+//!   (`{prefix}live:{slug}:public`). Each publish computes both from the same database snapshot,
+//!   once, however many clients listen. The public one is published only when it differs from
+//!   the stored one (it moves in steps of at least K donations, a few times an hour), its hot
+//!   copy expires at the next bucket boundary, and at each boundary the publisher recomputes the
+//!   campaigns it has clients for: a step can become public by time alone.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv6Addr};
@@ -38,6 +45,16 @@ const HOT_COPY_TTL_MS: u64 = 60_000;
 const COALESCE_INTERVAL: Duration = Duration::from_millis(100);
 /// Updates buffered per SSE client; a slower client skips to the newest (each is complete).
 const CLIENT_BUFFER: usize = 16;
+/// After a public bucket boundary the publisher waits this long before it recomputes, so that
+/// every instance's clock has passed the boundary too.
+const BOUNDARY_GRACE: Duration = Duration::from_secs(1);
+
+/// Who figures are for: staff see the exact, live totals; everyone else the public snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    Exact,
+    Public,
+}
 
 /// Where a figure's database snapshot stands in commit order: a later snapshot sees everything an
 /// earlier one saw, so a greater version is never an older total.
@@ -61,11 +78,27 @@ impl Version {
         Version(Arc::from(format!("{xmax:020}.{fewer_running:07}")))
     }
 
+    /// A public figure's version: `p`, where its published steps end (Unix seconds), then the
+    /// snapshot's version. Ordered by the steps first, so that an instance whose clock lags by a
+    /// moment at a bucket boundary cannot replace a newer step with an older one.
+    fn of_public(published_until: Option<chrono::DateTime<chrono::Utc>>, snapshot: &Version) -> Version {
+        let until = published_until.map_or(0, |at| at.timestamp()).max(0);
+        Version(Arc::from(format!("p{until:020}.{}", snapshot.as_str())))
+    }
+
     /// A version as a client sent it back (`Last-Event-ID`); none when it is not one of ours.
     pub fn parse(text: &str) -> Option<Version> {
-        let (xmax, running) = text.split_once('.')?;
         let digits = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
-        (digits(xmax, 20) && digits(running, 7)).then(|| Version(Arc::from(text)))
+        let snapshot = |text: &str| {
+            text.split_once('.').is_some_and(|(xmax, running)| digits(xmax, 20) && digits(running, 7))
+        };
+        let valid = match text.strip_prefix('p') {
+            Some(public) => {
+                public.split_once('.').is_some_and(|(until, rest)| digits(until, 20) && snapshot(rest))
+            }
+            None => snapshot(text),
+        };
+        valid.then(|| Version(Arc::from(text)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -80,21 +113,67 @@ pub struct Figures {
     pub json: Arc<str>,
 }
 
+/// Both views of a campaign's totals, computed from one database snapshot.
+#[derive(Clone, Debug)]
+pub struct Computed {
+    pub exact: Figures,
+    pub public: Figures,
+    /// When the public figures may change by time alone (the next bucket boundary): their hot
+    /// copy expires then.
+    pub public_until: chrono::DateTime<chrono::Utc>,
+}
+
+impl Computed {
+    pub fn view(&self, view: View) -> &Figures {
+        match view {
+            View::Exact => &self.exact,
+            View::Public => &self.public,
+        }
+    }
+}
+
 /// Stores the hot copy only when no newer one is there, and publishes it in the same step
 /// (`version`, a newline, the JSON) whenever it is newer than the stored one, whoever stored it
 /// (an instance's tick, or a read that found the hot copy missing): the order of the stores
 /// across instances decides nothing, and no newer figure is stored without reaching the
-/// streams. KEYS[1] the hash; ARGV: version, json, TTL in ms.
+/// streams. With ARGV[4] = 1 (the public view) figures equal to the stored ones are stored (a
+/// newer version, a new TTL) but not published again: the public view changes a few times an
+/// hour, and its clients need no copy of it ten times a second during a burst.
+/// KEYS[1] the hash; ARGV: version, json, TTL in ms, only-changes.
 const STORE: &str = r"
 local stored = redis.call('HGET', KEYS[1], 'version')
 if stored and stored > ARGV[1] then return 0 end
+local same = ARGV[4] == '1' and redis.call('HGET', KEYS[1], 'json') == ARGV[2]
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'json', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if not stored or stored < ARGV[1] then
+if (not stored or stored < ARGV[1]) and not same then
   redis.call('PUBLISH', KEYS[1], ARGV[1] .. '\n' .. ARGV[2])
 end
 return 1
 ";
+
+/// One campaign's SSE clients, by view.
+struct Channels {
+    exact: broadcast::Sender<Figures>,
+    public: broadcast::Sender<Figures>,
+}
+
+impl Channels {
+    fn new() -> Channels {
+        Channels { exact: broadcast::channel(CLIENT_BUFFER).0, public: broadcast::channel(CLIENT_BUFFER).0 }
+    }
+
+    fn of(&self, view: View) -> &broadcast::Sender<Figures> {
+        match view {
+            View::Exact => &self.exact,
+            View::Public => &self.public,
+        }
+    }
+
+    fn listened(&self) -> bool {
+        self.exact.receiver_count() > 0 || self.public.receiver_count() > 0
+    }
+}
 
 pub struct Live {
     redis: redis::aio::ConnectionManager,
@@ -102,7 +181,7 @@ pub struct Live {
     dirty: Mutex<HashSet<String>>,
     /// Wakes the publisher when a campaign turns dirty.
     wake: tokio::sync::Notify,
-    clients: Mutex<HashMap<String, broadcast::Sender<Figures>>>,
+    clients: Mutex<HashMap<String, Channels>>,
     /// Shutting down: no new streams (read and written under the `clients` lock).
     closed: std::sync::atomic::AtomicBool,
 }
@@ -126,8 +205,13 @@ impl Live {
         }
     }
 
-    fn key(&self, slug: &str) -> String {
-        format!("{}live:{slug}", self.prefix)
+    /// The hot copy's key and channel: `{prefix}live:{slug}`, and `…:public` for the public
+    /// view (a slug has no `:`, so the two never meet).
+    fn key(&self, slug: &str, view: View) -> String {
+        match view {
+            View::Exact => format!("{}live:{slug}", self.prefix),
+            View::Public => format!("{}live:{slug}:public", self.prefix),
+        }
     }
 
     /// The campaign's money changed: publish fresh totals now, or when the publisher's rest
@@ -140,11 +224,12 @@ impl Live {
         self.wake.notify_one();
     }
 
-    /// The totals: the hot copy, or recomputed from PostgreSQL (and stored) when missing.
-    pub async fn totals(&self, pool: &PgPool, slug: &str) -> Result<Figures, ApiError> {
+    /// The totals in `view`: the hot copy, or recomputed from PostgreSQL (and stored) when
+    /// missing.
+    pub async fn totals(&self, pool: &PgPool, slug: &str, view: View) -> Result<Figures, ApiError> {
         let mut redis = self.redis.clone();
         let hot = redis::cmd("HMGET")
-            .arg(self.key(slug))
+            .arg(self.key(slug, view))
             .arg("version")
             .arg("json")
             .query_async::<(Option<String>, Option<String>)>(&mut redis)
@@ -158,19 +243,20 @@ impl Live {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "redis unavailable; totals from PostgreSQL"),
         }
-        self.fresh(pool, slug).await
+        self.fresh(pool, slug, view).await
     }
 
-    /// Totals recomputed from PostgreSQL now, and stored: newer than anything any instance has
-    /// computed before this call.
-    pub async fn fresh(&self, pool: &PgPool, slug: &str) -> Result<Figures, ApiError> {
-        let figures = self.compute(pool, slug).await?;
-        self.store(&figures, slug).await;
-        Ok(figures)
+    /// Totals recomputed from PostgreSQL now, and stored (both views): newer than anything any
+    /// instance has computed before this call.
+    pub async fn fresh(&self, pool: &PgPool, slug: &str, view: View) -> Result<Figures, ApiError> {
+        let computed = self.compute(pool, slug).await?;
+        self.store(&computed, slug).await;
+        Ok(computed.view(view).clone())
     }
 
-    /// The totals and their version, read in one snapshot (repeatable read, read only).
-    pub async fn compute(&self, pool: &PgPool, slug: &str) -> Result<Figures, ApiError> {
+    /// Both views' totals and their versions, read in one snapshot (repeatable read, read only).
+    pub async fn compute(&self, pool: &PgPool, slug: &str) -> Result<Computed, ApiError> {
+        let now = chrono::Utc::now();
         let mut tx = pool.begin().await?;
         sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
         let (xmax, running): (i64, i64) = sqlx::query_as(
@@ -180,24 +266,43 @@ impl Live {
         .fetch_one(&mut *tx)
         .await?;
         let totals = zbor_intake::totals::totals(&mut tx, slug).await?;
+        let public = zbor_intake::public_feed::snapshot(&mut tx, slug, now).await?;
         tx.commit().await?;
-        let json = serde_json::to_string(&totals).map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(Figures { version: Version::of_snapshot(xmax, running), json: Arc::from(json) })
+        let to_json = |totals| serde_json::to_string(totals).map_err(|e| ApiError::Internal(e.to_string()));
+        let version = Version::of_snapshot(xmax, running);
+        Ok(Computed {
+            public: Figures {
+                version: Version::of_public(public.published_until, &version),
+                json: Arc::from(to_json(&public.totals)?),
+            },
+            exact: Figures { version, json: Arc::from(to_json(&totals)?) },
+            public_until: zbor_intake::public_feed::next_change(now),
+        })
     }
 
-    /// Stores `figures` as the hot copy unless a newer one is there, and publishes them when
-    /// they are newer than the stored ones ([`STORE`]).
-    pub async fn store(&self, figures: &Figures, slug: &str) {
+    /// Stores both views as the hot copies unless newer ones are there, and publishes them when
+    /// they are newer than the stored ones ([`STORE`]). Public figures computed before the
+    /// bucket boundary that has passed since are stale: they are neither stored nor published.
+    pub async fn store(&self, computed: &Computed, slug: &str) {
+        self.store_one(&computed.exact, slug, View::Exact, HOT_COPY_TTL_MS).await;
+        let left = (computed.public_until - chrono::Utc::now()).num_milliseconds();
+        if let Ok(left @ 1..) = u64::try_from(left) {
+            self.store_one(&computed.public, slug, View::Public, left.min(HOT_COPY_TTL_MS)).await;
+        }
+    }
+
+    async fn store_one(&self, figures: &Figures, slug: &str, view: View, ttl_ms: u64) {
         let mut redis = self.redis.clone();
         // EVAL, not EVALSHA: a few hundred bytes ten times a second at most, and no script cache
         // to lose when Redis restarts.
         let stored = redis::cmd("EVAL")
             .arg(STORE)
             .arg(1)
-            .arg(self.key(slug))
+            .arg(self.key(slug, view))
             .arg(figures.version.as_str())
             .arg(&*figures.json)
-            .arg(HOT_COPY_TTL_MS)
+            .arg(ttl_ms)
+            .arg(u8::from(view == View::Public))
             .query_async::<i64>(&mut redis)
             .await;
         match stored {
@@ -211,21 +316,23 @@ impl Live {
         }
     }
 
-    /// A stream of totals for one campaign, for an SSE client; none once shutting down.
-    pub fn subscribe(&self, slug: &str) -> Result<broadcast::Receiver<Figures>, StreamRefused> {
+    /// A stream of totals for one campaign in `view`, for an SSE client; none once shutting
+    /// down.
+    pub fn subscribe(&self, slug: &str, view: View) -> Result<broadcast::Receiver<Figures>, StreamRefused> {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         if self.closed.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(StreamRefused::ShuttingDown);
         }
-        let sender = clients.entry(slug.to_owned()).or_insert_with(|| broadcast::channel(CLIENT_BUFFER).0);
-        Ok(sender.subscribe())
+        let channels = clients.entry(slug.to_owned()).or_insert_with(Channels::new);
+        Ok(channels.of(view).subscribe())
     }
 
-    fn deliver(&self, slug: &str, figures: Figures) {
+    fn deliver(&self, slug: &str, view: View, figures: Figures) {
         if let Ok(mut clients) = self.clients.lock() {
-            if let Some(sender) = clients.get(slug) {
-                if sender.send(figures).is_err() {
-                    // nobody listening any more
+            if let Some(channels) = clients.get(slug) {
+                // nobody of this view listening is no error: the other view may be
+                let _ = channels.of(view).send(figures);
+                if !channels.listened() {
                     clients.remove(slug);
                 }
             }
@@ -239,13 +346,25 @@ impl Live {
         };
         // Campaigns whose SSE clients have all gone take no memory.
         if let Ok(mut clients) = self.clients.lock() {
-            clients.retain(|_, sender| sender.receiver_count() > 0);
+            clients.retain(|_, channels| channels.listened());
         }
         for slug in slugs {
             match self.compute(pool, &slug).await {
-                Ok(figures) => self.store(&figures, &slug).await,
+                Ok(computed) => self.store(&computed, &slug).await,
                 Err(e) => tracing::warn!(campaign = %slug, error = %e, "live totals not computed"),
             }
+        }
+    }
+
+    /// Marks dirty every campaign this instance has SSE clients for: at a public bucket
+    /// boundary their public view may have moved by time alone.
+    fn mark_watched_dirty(&self) {
+        let watched: Vec<String> = match self.clients.lock() {
+            Ok(clients) => clients.keys().cloned().collect(),
+            Err(_) => return,
+        };
+        for slug in watched {
+            self.mark_dirty(&slug);
         }
     }
 
@@ -264,9 +383,14 @@ impl Live {
         let publisher_pool = pool;
         crate::tasks::spawn_named("live_totals_publisher", async move {
             loop {
+                let boundary = next_boundary_in(chrono::Utc::now());
                 tokio::select! {
                     () = crate::app::stopped(&mut stop) => break,
                     () = publisher.wake.notified() => publisher.publish_dirty(&publisher_pool).await,
+                    () = tokio::time::sleep(boundary) => {
+                        publisher.mark_watched_dirty();
+                        publisher.publish_dirty(&publisher_pool).await;
+                    }
                 }
                 // the rest: bookings meanwhile are published together after it
                 tokio::select! {
@@ -307,15 +431,25 @@ impl Live {
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
             let channel = message.get_channel_name().to_owned();
-            let Some(slug) = channel.strip_prefix(&channel_prefix) else { continue };
+            let Some(name) = channel.strip_prefix(&channel_prefix) else { continue };
+            let (slug, view) = match name.strip_suffix(":public") {
+                Some(slug) => (slug, View::Public),
+                None => (name, View::Exact),
+            };
             let Ok(payload) = message.get_payload::<String>() else { continue };
             let Some((version, json)) = payload.split_once('\n') else { continue };
             if let Some(version) = Version::parse(version) {
-                self.deliver(slug, Figures { version, json: Arc::from(json) });
+                self.deliver(slug, view, Figures { version, json: Arc::from(json) });
             }
         }
         Ok(())
     }
+}
+
+/// How long from `now` until just after the next public bucket boundary.
+fn next_boundary_in(now: chrono::DateTime<chrono::Utc>) -> Duration {
+    let next = zbor_intake::public_feed::next_change(now);
+    (next - now).to_std().unwrap_or_default() + BOUNDARY_GRACE
 }
 
 /// Streams one process serves at once, by default (`ZBOR_SSE_CONNECTIONS_MAX`).
@@ -426,7 +560,30 @@ mod tests {
 
     use std::sync::Arc;
 
-    use super::{Live, StreamPermits, StreamRefused};
+    use super::{Live, StreamPermits, StreamRefused, Version};
+
+    #[test]
+    fn public_versions_order_by_their_published_steps_first() {
+        let early = Version::of_snapshot(900, 0);
+        let late = Version::of_snapshot(1000, 0);
+        let step = |secs| chrono::DateTime::from_timestamp(secs, 0);
+        // a later step wins over a later snapshot: a lagging clock cannot take a step back
+        let newer_step = Version::of_public(step(1_800_000_300), &early);
+        let older_step = Version::of_public(step(1_800_000_000), &late);
+        assert!(newer_step > older_step);
+        // within one step, the later snapshot wins (a refund booked meanwhile)
+        assert!(older_step > Version::of_public(step(1_800_000_000), &early));
+        assert!(Version::of_public(None, &late) < older_step);
+        // what a client sends back is accepted in both forms, and nothing else
+        for version in [&early, &newer_step] {
+            assert_eq!(Version::parse(version.as_str()).as_ref(), Some(version));
+        }
+        for bad in
+            ["p1.00000000000000000900.9999999", "q00000000001800000000.00000000000000000900.9999999", "p", ""]
+        {
+            assert_eq!(Version::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn prefixes_cannot_carry_glob_characters() {

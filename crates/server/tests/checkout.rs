@@ -55,7 +55,7 @@ async fn sim_post(url: String, body: Value) -> (u16, Value) {
 async fn wait_for_totals(app: &Running, done: impl Fn(&Value) -> bool) -> Value {
     let mut totals = Value::Null;
     for _ in 0..200 {
-        totals = app.get("/api/v1/campaigns/release-123/totals", None).await.1;
+        totals = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await.1;
         if done(&totals) {
             break;
         }

@@ -132,9 +132,11 @@ struct Seen {
 }
 
 /// An SSE client as a browser's EventSource is: on any end of the stream it reconnects (after
-/// the stream's `retry`, here 200 ms) sending the last `id` it saw as `Last-Event-ID`.
+/// the stream's `retry`, here 200 ms) sending the last `id` it saw as `Last-Event-ID`. It holds a
+/// coordinator's API `token`: the exact, live totals (anyone else gets the public snapshot).
 fn listen(
     base: String,
+    token: String,
     seen: Arc<Mutex<Seen>>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -148,7 +150,7 @@ fn listen(
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             first = false;
-            let mut request = client.get(format!("{base}/api/v1/campaigns/{SLUG}/live"));
+            let mut request = client.get(format!("{base}/api/v1/campaigns/{SLUG}/live")).bearer_auth(&token);
             if let Some(id) = &last_id {
                 request = request.header("last-event-id", id);
             }
@@ -229,13 +231,29 @@ async fn three_nodes_lose_nothing_through_a_kill_a_rolling_restart_and_a_worker_
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    // live-totals clients on every node, and some through the load balancer
+    // live-totals clients on every node, and some through the load balancer, as a coordinator
+    let watcher = zbor_auth::add_user(
+        &app.db.pool,
+        &key,
+        "watcher@example.org",
+        zbor_auth::Role::Coordinator,
+        "correct horse battery staple",
+        &zbor_auth::Actor::CLI,
+    )
+    .await
+    .unwrap();
+    let watcher =
+        zbor_auth::sessions::create_api_token(&app.db.pool, watcher.id, "watch").await.unwrap().token;
     let (stop_listening, listening) = watch::channel(false);
     let mut clients = Vec::new();
     for base in ["CLUSTER_SERVE_1", "CLUSTER_SERVE_2", "CLUSTER_SERVE_3", "CLUSTER_LB"] {
         for _ in 0..4 {
             let seen = Arc::new(Mutex::new(Seen::default()));
-            clients.push((base, seen.clone(), listen(cluster.at(base), seen, listening.clone())));
+            clients.push((
+                base,
+                seen.clone(),
+                listen(cluster.at(base), watcher.clone(), seen, listening.clone()),
+            ));
         }
     }
 

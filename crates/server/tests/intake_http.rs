@@ -145,7 +145,7 @@ async fn a_signed_webhook_books_and_forged_stale_or_unsigned_ones_change_nothing
     }
     let (_, account) = app.get("/api/v1/ledger/accounts/campaign:release-123", Some(TOKEN)).await;
     assert_eq!(account["balance"]["posted"]["amount"], "25.00");
-    let (status, totals) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    let (status, totals) = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await;
     assert_eq!(status, 200);
     assert_eq!(
         (&totals["raised"], &totals["net"], &totals["donations"], &totals["beneficiaries_funded"]),

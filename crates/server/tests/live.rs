@@ -52,7 +52,9 @@ type Bytes = futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Byt
 
 /// An SSE client of the campaign's live totals at `base`, optionally resuming after `last_id`.
 async fn open_stream(base: &str, last_id: Option<&str>) -> Bytes {
-    let mut request = reqwest::Client::new().get(format!("{base}/api/v1/campaigns/release-123/live"));
+    // as a coordinator: the exact, live totals (anyone else gets the public snapshot)
+    let mut request =
+        reqwest::Client::new().get(format!("{base}/api/v1/campaigns/release-123/live")).bearer_auth(TOKEN);
     if let Some(id) = last_id {
         request = request.header("last-event-id", id);
     }
@@ -132,7 +134,12 @@ async fn next_totals(
 #[tokio::test]
 async fn an_sse_client_sees_the_total_climb() {
     let app = with_campaign().await;
-    let response = reqwest::get(format!("{}/api/v1/campaigns/release-123/live", app.base)).await.unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/campaigns/release-123/live", app.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     let mut stream = response.bytes_stream();
@@ -171,7 +178,7 @@ async fn totals_are_rebuilt_from_postgres_when_redis_loses_them() {
     let app = with_campaign().await;
     donate(&app, 1, 4_200).await;
     tokio::time::sleep(Duration::from_millis(300)).await; // let the coalescing tick publish
-    let (_, warm) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    let (_, warm) = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await;
     assert_eq!(warm["raised"], "42.00");
 
     // Redis loses everything of this deployment (a flush or restart, as far as it can see).
@@ -184,11 +191,11 @@ async fn totals_are_rebuilt_from_postgres_when_redis_loses_them() {
     assert!(!keys.is_empty(), "the hot copy was never stored");
     let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await.unwrap();
 
-    let (status, cold) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    let (status, cold) = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await;
     assert_eq!((status, &cold["raised"]), (200, &json!("42.00")));
     donate(&app, 2, 800).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, after) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    let (_, after) = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await;
     assert_eq!((&after["raised"], &after["donations"]), (&json!("50.00"), &json!(2)));
     app.finish().await;
 }
@@ -214,20 +221,20 @@ async fn older_totals_stored_last_replace_nothing_and_reach_no_stream() {
     let older = a.compute(&app.db.pool, "release-123").await.unwrap();
     donate(&app, 2, 2_000).await;
     let newer = b.compute(&app.db.pool, "release-123").await.unwrap();
-    assert!(newer.version > older.version, "{older:?} {newer:?}");
+    assert!(newer.exact.version > older.exact.version, "{older:?} {newer:?}");
     b.store(&newer, "release-123").await;
     a.store(&older, "release-123").await; // the older computation's store lands last
     let mut redis = client.get_multiplexed_async_connection().await.unwrap();
     let hot_key = format!("{}live:release-123", app.redis_prefix);
     let stored: String =
         redis::cmd("HGET").arg(&hot_key).arg("version").query_async(&mut redis).await.unwrap();
-    assert_eq!(stored, newer.version.as_str(), "the hot copy kept the newer figures");
+    assert_eq!(stored, newer.exact.version.as_str(), "the hot copy kept the newer figures");
     // an older figure that still reaches the channel (a message delayed in flight) is dropped
     // by the streams, not shown
-    let late = format!("{}\n{}", older.version.as_str(), older.json);
+    let late = format!("{}\n{}", older.exact.version.as_str(), older.exact.json);
     let _: i64 = redis::cmd("PUBLISH").arg(&hot_key).arg(late).query_async(&mut redis).await.unwrap();
 
-    let (_, hot) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    let (_, hot) = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await;
     assert_eq!((&hot["raised"], &hot["donations"]), (&json!("30.00"), &json!(2)));
     let frames = frames_within(&mut stream, &mut buffer, Duration::from_millis(800)).await;
     let raised: Vec<&str> = frames.iter().map(|f| f.totals["raised"].as_str().unwrap()).collect();

@@ -42,7 +42,7 @@ async fn donations_paid_at_the_simulator_are_booked_exactly() {
 
     let mut totals = Value::Null;
     for _ in 0..100 {
-        totals = app.get("/api/v1/campaigns/release-123/totals", None).await.1;
+        totals = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await.1;
         if totals["donations"] == 2 && sim.deliveries().len() >= 5 {
             break;
         }

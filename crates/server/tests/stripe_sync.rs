@@ -240,7 +240,7 @@ async fn the_command_and_a_restarted_server_read_missed_events_back() {
     assert!(text.contains("40 listed · 0 already stored · 40 applied · 0 need review · 0 failed"), "{text}");
     assert_eq!(app.count("select count(*) from donations where status = 'paid'").await, 20);
     // the running server's live totals were refreshed through Redis
-    let (_, totals) = app.get("/api/v1/campaigns/release-123/totals", None).await;
+    let (_, totals) = app.get("/api/v1/campaigns/release-123/totals", Some(TOKEN)).await;
     assert_eq!(totals["donations"], json!(20), "{totals}");
 
     // ten more while zbor cannot be reached; then a server with Stripe configured starts

@@ -153,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let totals = campaign_totals(&client, LISTEN, "release-123").await?;
+    let totals = campaign_totals(&client, LISTEN, "release-123", TOKEN).await?;
 
     println!("| measure | value |");
     println!("|---|---:|");

@@ -139,7 +139,13 @@ async fn paced(
 
 /// One SSE client: records when it saw each `donations` count first.
 async fn watch(campaign: String, seen: Arc<Mutex<Vec<(i64, Instant)>>>, ready: Arc<tokio::sync::Barrier>) {
-    let response = reqwest::get(format!("http://{LISTEN}/api/v1/campaigns/{campaign}/live")).await.unwrap();
+    // as staff: the exact, live totals (anyone else gets the public snapshot)
+    let response = reqwest::Client::new()
+        .get(format!("http://{LISTEN}/api/v1/campaigns/{campaign}/live"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     let mut stream = response.bytes_stream();
     let mut buffer = String::new();
     let mut announced = false;
@@ -251,7 +257,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Exact totals (the hot copy trails the last commit by at most one coalescing tick).
-    let totals = campaign_totals(&client, LISTEN, "release-123").await?;
+    let totals = campaign_totals(&client, LISTEN, "release-123", TOKEN).await?;
     let net_cents = GOAL_CENTS - refunded_cents;
     let money = |c: i64| format!("{}.{:02}", c / 100, c % 100);
     ensure!(totals["raised"] == "123000.00", "raised {}", totals["raised"]);
@@ -295,7 +301,7 @@ async fn main() -> anyhow::Result<()> {
             cents.iter().enumerate().map(|(n, c)| checkout_event(slug, n, *c)).collect();
         let latencies = paced(&client, paced_bodies, 500).await?;
         tokio::time::sleep(Duration::from_secs(1)).await; // one coalescing tick and then some
-        let paced_totals = campaign_totals(&client, LISTEN, slug).await?;
+        let paced_totals = campaign_totals(&client, LISTEN, slug, TOKEN).await?;
         ensure!(paced_totals["raised"] == "123000.00", "{slug} raised {}", paced_totals["raised"]);
         eprintln!("paced run {slug}: p50 / p99 ms {}", p50_p99_ms(&latencies));
         paced_runs_latencies.push(latencies);

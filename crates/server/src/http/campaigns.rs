@@ -20,7 +20,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::limits::ClientAddress;
 use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
-use crate::live::StreamRefused;
+use crate::live::{StreamRefused, View};
 
 /// This area's routes; `http::router` merges every area's.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -137,23 +137,51 @@ pub async fn show(
     Ok(Json(zbor_campaigns::by_slug(&mut conn, &slug).await?))
 }
 
-/// Public: what coordinators and the give page show. No donor data in it.
+/// Which view a caller gets: staff (a signed-in admin, treasurer or coordinator whose role is
+/// confirmed, by session or API token) the exact figures; anyone else, including a caller whose
+/// credentials do not hold (forged, expired, retired), the public view, never an error: a
+/// public page answers the same with a bad credential as with none.
+pub fn view_of(caller: &Result<Caller, ApiError>) -> View {
+    match caller {
+        Ok(Caller(principal)) if principal.role_confirmed => View::Exact,
+        _ => View::Public,
+    }
+}
+
+/// Headers of a response that differs by caller: staff's exact figures are kept by no cache,
+/// and no cache hands one caller's answer to another.
+pub fn view_headers(view: View) -> [(header::HeaderName, &'static str); 2] {
+    let cache = match view {
+        View::Exact => "private, no-store",
+        View::Public => "no-cache",
+    };
+    [(header::CACHE_CONTROL, cache), (header::VARY, "authorization, cookie")]
+}
+
+/// The campaign's totals. Staff (a session or API token of a confirmed admin, treasurer or
+/// coordinator) get them exact and live (`"exact": true`); anyone else the public snapshot
+/// (`"exact": false`): the totals as of the last published step of the public timeline, which
+/// moves only when five or more donations are published together, ten to fifteen minutes after
+/// they were made at the earliest. No donor data in either.
 #[utoipa::path(
     get,
     path = "/api/v1/campaigns/{slug}/totals",
     tag = "campaigns",
     params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
     responses(
-        (status = OK, description = "the campaign's totals", body = zbor_intake::totals::Totals),
+        (status = OK, description = "the campaign's totals: exact for staff, the public snapshot for anyone else", body = zbor_intake::totals::Totals),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
     )
 )]
 pub async fn totals(
+    caller: Result<Caller, ApiError>,
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let figures = state.live.totals(&state.pool, &slug).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], figures.json.to_string()).into_response())
+    let view = view_of(&caller);
+    let figures = state.live.totals(&state.pool, &slug, view).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], view_headers(view), figures.json.to_string())
+        .into_response())
 }
 
 /// One event of the `/live` stream, field by field (the stream writes them as SSE text).
@@ -174,8 +202,10 @@ pub struct TotalsEvent {
 /// How long an SSE client waits before reconnecting (the `retry:` field).
 const SSE_RETRY: Duration = Duration::from_secs(2);
 
-/// Server-Sent Events: the totals now, then again on every change (at most 10 per second),
-/// each with its version as the event's `id`, and only ever newer than the last one sent: a
+/// Server-Sent Events: the totals now, then again on every change. Staff (as for `totals`) get
+/// the exact totals on every change (at most 10 per second); anyone else the public snapshot,
+/// which changes only when a step of five or more donations is published.
+/// Each event carries its version as the event's `id`, and only ever newer than the last one sent: a
 /// total never goes backwards, whichever instance computed it. A client reconnecting with
 /// `Last-Event-ID` (the browser does) gets the current totals at once, never older than the ones
 /// it had. Streams are counted in all and per client address (`ZBOR_SSE_CONNECTIONS_MAX`,
@@ -195,6 +225,7 @@ const SSE_RETRY: Duration = Duration::from_secs(2);
     )
 )]
 pub async fn live(
+    caller: Result<Caller, ApiError>,
     State(state): State<AppState>,
     client: ClientAddress,
     headers: axum::http::HeaderMap,
@@ -205,21 +236,22 @@ pub async fn live(
         Ok(permit) => permit,
         Err(refused) => return Ok(stream_refused(refused)),
     };
+    let view = view_of(&caller);
     // Only known campaigns get a stream (and an entry in the live map): this answers 404 first.
-    state.live.totals(&state.pool, &slug).await?;
+    state.live.totals(&state.pool, &slug, view).await?;
     // Subscribe before the read that is sent first, so no change between the two is missed.
-    let updates = match state.live.subscribe(&slug) {
+    let updates = match state.live.subscribe(&slug, view) {
         Ok(updates) => updates,
         Err(refused) => return Ok(stream_refused(refused)),
     };
     let seen =
         headers.get("last-event-id").and_then(|id| id.to_str().ok()).and_then(crate::live::Version::parse);
-    let mut now = state.live.totals(&state.pool, &slug).await?;
+    let mut now = state.live.totals(&state.pool, &slug, view).await?;
     if seen.as_ref().is_some_and(|seen| *seen > now.version) {
         // The client saw newer totals (on another instance) than this one's hot copy: a fresh
         // computation is at least as new as anything anyone has seen. Only then: after a
         // restart thousands of clients reconnect at once, and the hot copy serves them all.
-        now = state.live.fresh(&state.pool, &slug).await?;
+        now = state.live.fresh(&state.pool, &slug, view).await?;
     }
     let last = now.version.clone();
     let first =
@@ -242,8 +274,10 @@ pub async fn live(
                 }
             }
         });
-    Ok(Sse::new(first.chain(rest))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok((
+        view_headers(view),
+        Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
+    )
         .into_response())
 }
 

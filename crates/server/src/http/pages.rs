@@ -226,22 +226,35 @@ fn three_hours() -> i64 {
     180
 }
 
-/// Donations per minute (raised, count) and the 20 latest donations (amount and time, never who).
+/// The chart's buckets (raised, count) and the latest donations, never who gave. Staff (a
+/// session or API token of a confirmed admin, treasurer or coordinator) get them exact: per
+/// minute, and the 20 latest donations each with its amount and time (`"exact": true`). Anyone
+/// else gets the public view (`"exact": false`): 5-minute buckets published 10 minutes after
+/// they close, amounts in bands, and no bucket or (bucket, band) group of fewer than 5
+/// donations: those are held back until they have 5.
 #[utoipa::path(
     get,
     path = "/api/v1/campaigns/{slug}/timeline",
     tag = "campaigns",
     params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123"), TimelineQuery),
     responses(
-        (status = OK, description = "the timeline", body = zbor_intake::totals::Timeline),
+        (status = OK, description = "the timeline: exact for staff, the public view for anyone else", body = zbor_intake::totals::Timeline),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
     )
 )]
 pub async fn timeline(
+    caller: Result<super::auth::Caller, ApiError>,
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<TimelineQuery>,
-) -> Result<Json<zbor_intake::totals::Timeline>, ApiError> {
+) -> Result<Response, ApiError> {
+    let view = super::campaigns::view_of(&caller);
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(zbor_intake::totals::timeline(&mut conn, &slug, query.minutes).await?))
+    let timeline = match view {
+        crate::live::View::Exact => zbor_intake::totals::timeline(&mut conn, &slug, query.minutes).await?,
+        crate::live::View::Public => {
+            zbor_intake::public_feed::timeline(&mut conn, &slug, query.minutes, chrono::Utc::now()).await?
+        }
+    };
+    Ok((super::campaigns::view_headers(view), Json(timeline)).into_response())
 }
