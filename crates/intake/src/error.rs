@@ -2,6 +2,17 @@
 pub enum Error {
     #[error("{field} is invalid: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    /// A request that cannot be read as asked (a 400): an unknown interval, a receipt email
+    /// with an anonymous gift.
+    #[error("{field}: {reason}")]
+    BadRequest { field: &'static str, reason: String },
+    /// No subscription has this cancel token (or the token is malformed): nothing changed.
+    #[error("no subscription has this token")]
+    SubscriptionNotFound,
+    #[error("the subscription is canceled already")]
+    SubscriptionCanceled,
+    #[error("audit: {0}")]
+    Audit(#[from] zbor_audit::Error),
     /// A campaign's own error (invalid slug, not found, ...): kind and code kept.
     #[error(transparent)]
     Campaign(#[from] zbor_campaigns::Error),
@@ -24,6 +35,10 @@ impl zbor_errors::Classified for Error {
         use zbor_errors::ErrorKind as K;
         match self {
             Error::InvalidField { .. } => K::Invalid,
+            Error::BadRequest { .. } => K::Malformed,
+            Error::SubscriptionNotFound => K::NotFound,
+            Error::SubscriptionCanceled => K::Conflict,
+            Error::Audit(_) => K::Internal,
             Error::CampaignClosed(_) => K::Conflict,
             Error::Campaign(e) => e.kind(),
             Error::MalformedEvent(_) => K::Malformed,
@@ -37,6 +52,8 @@ impl zbor_errors::Classified for Error {
     fn code(&self) -> &'static str {
         match self {
             Error::CampaignClosed(_) => "campaign_closed",
+            Error::SubscriptionNotFound => "subscription_not_found",
+            Error::SubscriptionCanceled => "subscription_canceled",
             Error::MalformedEvent(_) => "malformed_event",
             Error::Stripe(e) => e.code(),
             Error::Campaign(e) => e.code(),
@@ -53,6 +70,10 @@ impl From<Error> for zbor_stripe::Error {
 }
 
 impl Error {
+    pub(crate) fn bad_request(field: &'static str, reason: impl std::fmt::Display) -> Error {
+        Error::BadRequest { field, reason: reason.to_string() }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {
         Error::InvalidField { field, reason: reason.to_string() }
     }

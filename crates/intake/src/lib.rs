@@ -4,6 +4,7 @@
 pub mod checkout;
 pub mod receipt;
 mod error;
+pub mod subscriptions;
 pub mod totals;
 pub mod webhook;
 

@@ -43,7 +43,9 @@ pub(crate) async fn page(State(sim): State<Arc<Sim>>, Path(id): Path<String>) ->
     };
     let customer = &session["customer"];
     let mut rows = String::new();
-    for subscription in store.subscriptions.values().filter(|s| &s["customer"] == customer && s["status"] != "canceled") {
+    for subscription in
+        store.subscriptions.values().filter(|s| &s["customer"] == customer && s["status"] != "canceled")
+    {
         let sub_id = subscription["id"].as_str().unwrap_or_default();
         let price = &subscription["items"]["data"][0]["price"];
         rows.push_str(&format!(
@@ -75,7 +77,8 @@ pub(crate) async fn cancel(
         let Some(session) = store.portal_sessions.get(&id) else {
             return (StatusCode::NOT_FOUND, "No such portal session").into_response();
         };
-        let owns = store.subscriptions.get(&subscription).is_some_and(|s| s["customer"] == session["customer"]);
+        let owns =
+            store.subscriptions.get(&subscription).is_some_and(|s| s["customer"] == session["customer"]);
         if !owns {
             return (StatusCode::NOT_FOUND, "No such subscription").into_response();
         }

@@ -36,7 +36,10 @@ impl Recurring {
         if !matches!(interval, "day" | "week" | "month" | "year") {
             return Err(ApiError::invalid(key, format!("Invalid interval: {interval}")));
         }
-        Ok(Recurring { interval: interval.to_owned(), metadata: form_map(form, "subscription_data[metadata]") })
+        Ok(Recurring {
+            interval: interval.to_owned(),
+            metadata: form_map(form, "subscription_data[metadata]"),
+        })
     }
 }
 
@@ -58,12 +61,23 @@ pub(crate) fn complete_session(
         return Err(ApiError::invalid("method", "The simulator's subscriptions are paid by card."));
     }
     let mut store = sim.store();
-    let session = store.sessions.get(session_id).cloned().ok_or_else(|| ApiError::no_such("checkout.session", session_id))?;
-    let recurring = store.recurring.get(session_id).cloned().ok_or_else(|| ApiError::no_such("checkout.session", session_id))?;
+    let session = store
+        .sessions
+        .get(session_id)
+        .cloned()
+        .ok_or_else(|| ApiError::no_such("checkout.session", session_id))?;
+    let recurring = store
+        .recurring
+        .get(session_id)
+        .cloned()
+        .ok_or_else(|| ApiError::no_such("checkout.session", session_id))?;
     let now = sim.now();
 
     let customer_id = new_id("cus");
-    let email = customer.as_ref().and_then(|c| c.email.clone()).or_else(|| session["customer_email"].as_str().map(str::to_owned));
+    let email = customer
+        .as_ref()
+        .and_then(|c| c.email.clone())
+        .or_else(|| session["customer_email"].as_str().map(str::to_owned));
     let mut customer_object = sim.fixture("customer");
     customer_object["id"] = json!(customer_id);
     customer_object["created"] = json!(now);
@@ -76,7 +90,8 @@ pub(crate) fn complete_session(
     let amount = session["amount_total"].as_i64().unwrap_or_default();
     let currency = session["currency"].as_str().unwrap_or_default().to_owned();
     let subscription_id = new_id("sub");
-    let mut subscription = new_subscription(sim, &subscription_id, &customer_id, &currency, amount, &recurring, now);
+    let mut subscription =
+        new_subscription(sim, &subscription_id, &customer_id, &currency, amount, &recurring, now);
     let (invoice, charge) = pay_invoice(sim, &mut store, &subscription, "subscription_create", true);
     subscription["latest_invoice"] = invoice["id"].clone();
     store.subscriptions.insert(subscription_id.clone(), subscription.clone());
@@ -90,8 +105,7 @@ pub(crate) fn complete_session(
     session["subscription"] = json!(subscription_id);
     session["invoice"] = invoice["id"].clone();
     session["payment_method_types"] = json!(["card"]);
-    session["customer_details"] =
-        customer.map_or(Value::Null, |c| crate::sessions::customer_details(sim, c));
+    session["customer_details"] = customer.map_or(Value::Null, |c| crate::sessions::customer_details(sim, c));
     let session = session.clone();
     drop(store);
     let mut events = vec![webhooks::event(sim, "customer.subscription.created", &subscription)];
@@ -302,7 +316,11 @@ pub(crate) fn renew(sim: &Arc<Sim>, subscription_id: &str, succeeds: bool) -> Re
     if let Some(charge) = charge {
         events.push(webhooks::event(sim, "charge.succeeded", &charge));
     }
-    events.push(webhooks::event(sim, if succeeds { "invoice.paid" } else { "invoice.payment_failed" }, &invoice));
+    events.push(webhooks::event(
+        sim,
+        if succeeds { "invoice.paid" } else { "invoice.payment_failed" },
+        &invoice,
+    ));
     if let Some(stored) = store.subscriptions.get_mut(subscription_id) {
         stored["latest_invoice"] = invoice["id"].clone();
         if stored["status"] != status {
@@ -348,11 +366,17 @@ pub(crate) fn cancel_now(sim: &Arc<Sim>, id: &str, reason: &str) -> Result<Value
     Ok(subscription)
 }
 
-pub(crate) async fn cancel(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn cancel(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     cancel_now(&sim, &id, "cancellation_requested").map(Json)
 }
 
-pub(crate) async fn retrieve(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn retrieve(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let subscription = sim.store().subscriptions.get(&id).cloned();
     subscription.map(Json).ok_or_else(|| ApiError::no_such("subscription", &id))
 }

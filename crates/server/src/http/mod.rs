@@ -16,6 +16,7 @@ mod pages;
 mod payouts;
 mod people;
 mod reconciliation;
+mod subscriptions;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -123,6 +124,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(campaigns::router())
         .merge(pages::router())
         .merge(checkout::router())
+        .merge(subscriptions::router())
         .merge(console::router())
         .merge(webhooks::router())
 }
