@@ -2,6 +2,15 @@
 pub enum Error {
     #[error("{field} is invalid: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    /// A request that cannot be read as asked (a 400): an unknown interval, a receipt email
+    /// with an anonymous gift.
+    #[error("{field}: {reason}")]
+    BadRequest { field: &'static str, reason: String },
+    /// No subscription has this cancel token (or the token is malformed): nothing changed.
+    #[error("no subscription has this token")]
+    SubscriptionNotFound,
+    #[error("the subscription is canceled already")]
+    SubscriptionCanceled,
     /// A campaign's own error (invalid slug, not found, ...): kind and code kept.
     #[error(transparent)]
     Campaign(#[from] zbor_campaigns::Error),
@@ -39,6 +48,9 @@ impl zbor_errors::Classified for Error {
             Error::CampaignClosed(_) | Error::CampaignFunded { .. } | Error::SurplusRefused(_) => K::Conflict,
             Error::SurplusNotFound(_) => K::NotFound,
             Error::SurplusSamePerson => K::Forbidden,
+            Error::BadRequest { .. } => K::Malformed,
+            Error::SubscriptionNotFound => K::NotFound,
+            Error::SubscriptionCanceled => K::Conflict,
             Error::Campaign(e) => e.kind(),
             Error::MalformedEvent(_) => K::Malformed,
             Error::Stripe(e) => e.kind(),
@@ -54,6 +66,8 @@ impl zbor_errors::Classified for Error {
             Error::CampaignFunded { .. } => "campaign_funded",
             Error::SurplusRefused(_) => "surplus_refused",
             Error::SurplusSamePerson => "four_eyes",
+            Error::SubscriptionNotFound => "subscription_not_found",
+            Error::SubscriptionCanceled => "subscription_canceled",
             Error::MalformedEvent(_) => "malformed_event",
             Error::Stripe(e) => e.code(),
             Error::Campaign(e) => e.code(),
@@ -70,6 +84,10 @@ impl From<Error> for zbor_stripe::Error {
 }
 
 impl Error {
+    pub(crate) fn bad_request(field: &'static str, reason: impl std::fmt::Display) -> Error {
+        Error::BadRequest { field, reason: reason.to_string() }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl std::fmt::Display) -> Error {
         Error::InvalidField { field, reason: reason.to_string() }
     }

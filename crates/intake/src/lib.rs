@@ -6,6 +6,7 @@ mod error;
 pub mod overflow;
 pub mod public_feed;
 pub mod receipt;
+pub mod subscriptions;
 pub mod totals;
 pub mod webhook;
 

@@ -228,6 +228,7 @@ pub async fn snapshot(conn: &mut PgConnection, slug: &str, now: DateTime<Utc>) -
     let until = published_until.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let mut totals = crate::totals::totals_paid_before(conn, slug, Some(until)).await?;
     totals.exact = false;
+    totals.monthly_commitments = None;
     // never the last donation's time: the step's end, or (no step yet) the campaign's own
     totals.updated_at = published_until.unwrap_or(campaign.updated_at);
     Ok(Snapshot { totals, published_until })

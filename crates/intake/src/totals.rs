@@ -16,10 +16,22 @@ pub struct Totals {
     #[serde(serialize_with = "amount")]
     #[schema(value_type = String, example = "1000.00")]
     pub goal: Money,
-    /// Gross of every paid donation.
+    /// Gross of every paid donation: `one_off_raised + recurring_raised`.
     #[serde(serialize_with = "amount")]
     #[schema(value_type = String, example = "1000.00")]
     pub raised: Money,
+    /// Gross of the one-off gifts (Checkout Sessions and Payment Links).
+    #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "900.00")]
+    pub one_off_raised: Money,
+    /// Gross of the paid invoices of monthly gifts.
+    #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "100.00")]
+    pub recurring_raised: Money,
+    /// Monthly gifts active now, and what they give each month. Staff only (`null` in the public
+    /// view): the count and amount move by one gift whenever a donor starts or stops one, which
+    /// would show that gift on its own.
+    pub monthly_commitments: Option<MonthlyCommitments>,
     /// Refunds, plus disputes withdrawn and not won back.
     #[serde(serialize_with = "amount")]
     #[schema(value_type = String, example = "1000.00")]
@@ -42,6 +54,16 @@ pub struct Totals {
     pub exact: bool,
 }
 
+/// The campaign's active monthly gifts (past due and canceled ones are not counted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MonthlyCommitments {
+    pub subscriptions: i64,
+    /// What they give together each month.
+    #[serde(serialize_with = "amount")]
+    #[schema(value_type = String, example = "250.00")]
+    pub amount: Money,
+}
+
 pub(crate) fn amount<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&money.amount().to_string())
 }
@@ -58,15 +80,17 @@ pub async fn totals_paid_before(
     cut_off: Option<DateTime<Utc>>,
 ) -> Result<Totals, Error> {
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
-    let (raised, refunded, fees, donations, last_paid): (
+    let (one_off_raised, recurring_raised, refunded, fees, donations, last_paid): (
+        Decimal,
         Decimal,
         Decimal,
         Decimal,
         i64,
         Option<DateTime<Utc>>,
     ) = sqlx::query_as(
-        "select coalesce(sum(amount), 0), coalesce(sum(refunded + disputed), 0), coalesce(sum(fee), 0),
-                    count(*), max(paid_at)
+        "select coalesce(sum(amount) filter (where stripe_subscription_id is null), 0),
+                coalesce(sum(amount) filter (where stripe_subscription_id is not null), 0),
+                coalesce(sum(refunded + disputed), 0), coalesce(sum(fee), 0), count(*), max(paid_at)
              from donations
              where campaign_id = $1 and status = 'paid' and ($2::timestamptz is null or paid_at < $2)",
     )
@@ -74,8 +98,18 @@ pub async fn totals_paid_before(
     .bind(cut_off)
     .fetch_one(&mut *conn)
     .await?;
+    let (subscriptions, monthly): (i64, Decimal) = sqlx::query_as(
+        "select count(*), coalesce(sum(amount), 0) from subscriptions
+         where campaign_id = $1 and status = 'active' and \"interval\" = 'month'",
+    )
+    .bind(campaign.id)
+    .fetch_one(&mut *conn)
+    .await?;
     let currency = campaign.currency;
-    let raised = Money::new(raised, currency)?;
+    let one_off_raised = Money::new(one_off_raised, currency)?;
+    let recurring_raised = Money::new(recurring_raised, currency)?;
+    let raised = one_off_raised.checked_add(&recurring_raised)?;
+    let monthly_commitments = Some(MonthlyCommitments { subscriptions, amount: Money::new(monthly, currency)? });
     let refunded = Money::new(refunded, currency)?;
     let fees = Money::new(fees, currency)?;
     let net = raised.checked_sub(&refunded)?.checked_sub(&fees)?;
@@ -92,6 +126,9 @@ pub async fn totals_paid_before(
         currency,
         goal: campaign.goal,
         raised,
+        one_off_raised,
+        recurring_raised,
+        monthly_commitments,
         refunded,
         fees,
         net,

@@ -92,7 +92,10 @@ async fn link_and_session_donations_book_gross_fees_and_net() {
     assert_eq!(session["metadata"]["zbor_campaign"], "release-123");
     assert_eq!(session["metadata"]["zbor_anonymous"], "false");
     assert_eq!(session["submit_type"], "donate");
-    assert_eq!(session["success_url"], "https://give.example.org/give/release-123/thanks");
+    assert_eq!(
+        session["success_url"],
+        "https://give.example.org/give/release-123/thanks?session_id={CHECKOUT_SESSION_ID}"
+    );
     let (status, paid) = sim_post(
         format!("{}/sim/checkout/sessions/{session_id}/pay", sim.base_url),
         json!({"method": "card", "customer": {"name": "Jane Donor", "email": "jane@example.org"}}),

@@ -464,3 +464,20 @@ async fn login_refuses_wrong_passwords_and_codes_and_logout_ends_the_session() {
     assert!(!text.contains("example.org"), "{text}");
     app.finish().await;
 }
+
+/// A monthly donor's endpoints take no role: the cancel token from checkout is the capability,
+/// and no staff credential stands in for it (tests/monthly.rs cancels with the token).
+#[tokio::test]
+async fn a_monthly_gift_is_canceled_by_its_token_not_by_a_role() {
+    let app = start(Some(WEBHOOK_SECRET)).await;
+    for path in ["/api/v1/subscriptions/cancel", "/api/v1/subscriptions/portal"] {
+        for credential in [None, Some(TOKEN)] {
+            let (status, body) = app.post_json(path, credential, &json!({"token": "zc_guess"})).await;
+            assert!(![401, 403].contains(&status), "{path} {credential:?}: {status} {body}");
+            // without Stripe configured nothing can be canceled, by anyone
+            assert_eq!((status, &body["error"]["code"]), (503, &json!("checkout_not_configured")), "{body}");
+        }
+    }
+    assert_eq!(app.count("select count(*) from audit_log where action like 'subscription.%'").await, 0);
+    app.finish().await;
+}

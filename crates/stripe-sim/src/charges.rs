@@ -43,6 +43,8 @@ pub(crate) fn create(sim: &Sim, store: &mut Store, session: &Value, method: PayM
     // `payment_intent_data[metadata]` lives on the PaymentIntent, which Stripe copies to its charge
     let metadata = store.payment_intent_metadata.get(session_id).cloned().unwrap_or_default();
     charge["metadata"] = Value::Object(metadata);
+    // `payment_intent_data[receipt_email]`: Stripe emails its receipt there
+    charge["receipt_email"] = json!(store.receipt_emails.get(session_id));
     // zbor keeps no personal data: the charge carries none either
     charge["billing_details"] = json!({
         "address": null, "email": null, "name": null, "phone": null, "tax_id": null,

@@ -38,6 +38,15 @@
 //! - `lists.rs`: what every list shares: the query string (bracket keys, as async-stripe sends
 //!   them), `limit` (1 to 100), `starting_after` / `ending_before`, timestamp ranges
 //!   (`created[gte]=…` or `created=…`), Stripe's list object.
+//! - `subscriptions.rs`: `mode=subscription` Checkout Sessions (a monthly price per amount, paid
+//!   by card): a customer, a subscription and its first invoice, paid; renewals triggered by
+//!   [`Simulator::renew`] or `POST /sim/subscriptions/{id}/renew` (`{"succeeds": bool}`): a paid
+//!   invoice with its charge, or a failed one and the subscription `past_due`;
+//!   `GET/DELETE /v1/subscriptions/{id}` (cancel: `customer.subscription.deleted`),
+//!   `GET /v1/invoices/{id}`. Events: `customer.subscription.created`, `.updated`, `.deleted`,
+//!   `invoice.paid`, `invoice.payment_failed`.
+//! - `portal.rs`: `POST /v1/billing_portal/sessions` and its hosted page `GET /portal/{id}`,
+//!   where the donor cancels a subscription (`POST /portal/{id}/subscriptions/{sub}/cancel`).
 //! - `pages.rs`: `GET /pay/{id}` and `/pay/link/{id}`, the sessions' and links' `url`: a bare
 //!   checkout page paying through the `/sim/.../pay` routes, then going to the `success_url`.
 //! - `transfers.rs`: `POST/GET /v1/transfers` (Connect payouts) and their reversals, `POST/GET
@@ -65,8 +74,10 @@ mod links;
 mod lists;
 mod pages;
 mod payouts;
+mod portal;
 mod refunds;
 mod sessions;
+mod subscriptions;
 mod transfers;
 mod webhooks;
 
@@ -174,6 +185,15 @@ struct Store {
     /// one waits for (see `webhooks::deliver_in_turn`).
     delivery_turns: HashMap<String, tokio::sync::oneshot::Receiver<()>>,
     idempotency: HashMap<String, api::Idempotent>,
+    /// Checkout Session id → `payment_intent_data[receipt_email]`, put on its charge.
+    receipt_emails: HashMap<String, String>,
+    /// Checkout Session id (`mode=subscription`) → what its subscription will be.
+    recurring: HashMap<String, subscriptions::Recurring>,
+    customers: HashMap<String, Value>,
+    subscriptions: HashMap<String, Value>,
+    /// Every invoice, by id; a subscription's are found by their `subscription`.
+    invoices: HashMap<String, Value>,
+    portal_sessions: HashMap<String, Value>,
 }
 
 pub(crate) struct Sim {
@@ -265,6 +285,9 @@ impl Simulator {
                 post(transfers::create_reversal).get(transfers::list_reversals),
             )
             .route("/v1/transfers/{id}/reversals/{reversal}", get(transfers::retrieve_reversal))
+            .route("/v1/subscriptions/{id}", get(subscriptions::retrieve).delete(subscriptions::cancel))
+            .route("/v1/invoices/{id}", get(subscriptions::retrieve_invoice))
+            .route("/v1/billing_portal/sessions", post(portal::create))
             // `route_layer`: only matched routes pass the guard; unknown paths get the fallback.
             .route_layer(axum::middleware::from_fn_with_state(sim.clone(), api::guard));
         let app = stripe_api
@@ -272,6 +295,9 @@ impl Simulator {
             .route("/sim/payment_links/{id}/pay", post(links::pay))
             .route("/pay/{id}", get(pages::session))
             .route("/pay/link/{id}", get(pages::link))
+            .route("/sim/subscriptions/{id}/renew", post(subscriptions::renew_route))
+            .route("/portal/{id}", get(portal::page))
+            .route("/portal/{id}/subscriptions/{subscription}/cancel", post(portal::cancel))
             .fallback(unknown_url)
             .with_state(sim.clone());
         tokio::spawn(async move {
@@ -333,6 +359,30 @@ impl Simulator {
     /// while that runtime still runs (the delivery runs there).
     pub fn reverse_transfer(&self, transfer_id: &str, amount: Option<i64>) -> Result<Value, ApiError> {
         transfers::reverse(&self.sim, transfer_id, transfers::Reversal { amount, ..Default::default() }, None)
+    }
+
+    /// Renews subscription `subscription_id` now, as Stripe does at the end of a period: a paid
+    /// invoice and its charge (`charge.succeeded`, `invoice.paid`, and
+    /// `customer.subscription.updated` when it was `past_due`), or, when the payment fails, an
+    /// open invoice (`invoice.payment_failed`) and the subscription `past_due`
+    /// (`customer.subscription.updated`). Returns the invoice. Call it inside the simulator's
+    /// Tokio runtime, or while it runs (the delivery runs there).
+    pub fn renew(&self, subscription_id: &str, succeeds: bool) -> Result<Value, ApiError> {
+        subscriptions::renew(&self.sim, subscription_id, succeeds)
+    }
+
+    /// The subscription `sub_…` as `GET /v1/subscriptions/{id}` returns it.
+    pub fn subscription(&self, id: &str) -> Option<Value> {
+        self.sim.store().subscriptions.get(id).cloned()
+    }
+
+    /// Every invoice of subscription `subscription_id`, oldest first.
+    pub fn invoices(&self, subscription_id: &str) -> Vec<Value> {
+        let store = self.sim.store();
+        let mut invoices: Vec<Value> =
+            store.invoices.values().filter(|i| i["subscription"] == subscription_id).cloned().collect();
+        invoices.sort_by_key(|i| (i["created"].as_i64(), i["number"].as_str().map(str::to_owned)));
+        invoices
     }
 
     /// Every Checkout Session created so far, in no particular order.

@@ -266,6 +266,9 @@ pub(crate) async fn pay(
                 .as_object()
                 .cloned()
                 .unwrap_or_default(),
+            customer_email: None,
+            receipt_email: None,
+            subscription: None,
         },
     );
     let session_id = session["id"].as_str().unwrap_or_default();

@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use axum::{Form, Json};
 use serde_json::{json, Map, Value};
 
-use crate::{charges, form_int, form_map, form_value, new_id, webhooks, ApiError, Sim};
+use crate::{charges, form_int, form_map, form_value, new_id, subscriptions, webhooks, ApiError, Sim};
 
 /// The donor as the hosted checkout page would have collected them.
 #[derive(serde::Deserialize)]
 pub(crate) struct Customer {
-    name: Option<String>,
-    email: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) email: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -58,6 +58,12 @@ pub(crate) struct NewSession {
     pub payment_link: Option<String>,
     /// `payment_intent_data[metadata]`: goes on the PaymentIntent and its Charge.
     pub payment_intent_metadata: Map<String, Value>,
+    /// `customer_email`: prefilled at checkout, shown on the session (Stripe sends its receipts there).
+    pub customer_email: Option<String>,
+    /// `payment_intent_data[receipt_email]`: goes on the PaymentIntent and its Charge.
+    pub receipt_email: Option<String>,
+    /// `mode=subscription`: the price's `recurring[interval]` and `subscription_data[metadata]`.
+    pub subscription: Option<subscriptions::Recurring>,
 }
 
 pub(crate) async fn create(
@@ -70,8 +76,22 @@ pub(crate) async fn create(
 
 fn parse_create(form: &[(String, String)]) -> Result<NewSession, ApiError> {
     let mode = form_value(form, "mode").ok_or_else(|| ApiError::missing("mode"))?;
-    if mode != "payment" {
-        return Err(ApiError::invalid("mode", format!("The simulator supports mode=payment, not {mode}.")));
+    let subscription = match mode {
+        "payment" => None,
+        "subscription" => Some(subscriptions::Recurring::parse(form)?),
+        other => {
+            return Err(ApiError::invalid(
+                "mode",
+                format!("The simulator supports mode=payment or mode=subscription, not {other}."),
+            ))
+        }
+    };
+    let payment_intent_fields = form.iter().any(|(k, _)| k.starts_with("payment_intent_data["));
+    if subscription.is_some() && payment_intent_fields {
+        return Err(ApiError::invalid(
+            "payment_intent_data",
+            "You can not pass `payment_intent_data` in `subscription` mode.",
+        ));
     }
     let currency = form_value(form, "line_items[0][price_data][currency]")
         .ok_or_else(|| ApiError::missing("line_items[0][price_data][currency]"))?;
@@ -96,6 +116,9 @@ fn parse_create(form: &[(String, String)]) -> Result<NewSession, ApiError> {
         metadata: form_map(form, "metadata"),
         payment_link: None,
         payment_intent_metadata: form_map(form, "payment_intent_data[metadata]"),
+        customer_email: form_value(form, "customer_email").map(str::to_owned),
+        receipt_email: form_value(form, "payment_intent_data[receipt_email]").map(str::to_owned),
+        subscription,
     })
 }
 
@@ -104,7 +127,7 @@ pub(crate) fn insert(sim: &Sim, new: NewSession) -> Value {
     let id = new_id("cs_test");
     let mut session = sim.fixture("checkout.session");
     session["id"] = json!(id);
-    session["mode"] = json!("payment");
+    session["mode"] = json!(if new.subscription.is_some() { "subscription" } else { "payment" });
     session["status"] = json!("open");
     session["payment_status"] = json!("unpaid");
     session["currency"] = json!(new.currency);
@@ -117,11 +140,21 @@ pub(crate) fn insert(sim: &Sim, new: NewSession) -> Value {
     session["payment_link"] = json!(new.payment_link);
     session["payment_intent"] = Value::Null;
     session["customer_details"] = Value::Null;
+    session["customer_email"] = json!(new.customer_email);
+    session["customer"] = Value::Null;
+    session["subscription"] = Value::Null;
+    session["invoice"] = Value::Null;
     session["created"] = json!(sim.now());
     session["expires_at"] = json!(sim.now() + 24 * 3600);
     session["url"] = json!(format!("{}/pay/{id}", sim.base_url));
     let mut store = sim.store();
     store.payment_intent_metadata.insert(id.clone(), new.payment_intent_metadata);
+    if let Some(email) = new.receipt_email {
+        store.receipt_emails.insert(id.clone(), email);
+    }
+    if let Some(recurring) = new.subscription {
+        store.recurring.insert(id.clone(), recurring);
+    }
     store.sessions.insert(id, session.clone());
     session
 }
@@ -154,6 +187,10 @@ pub(crate) fn complete(
 ) -> Result<Value, ApiError> {
     let mut store = sim.store();
     let session = store.sessions.get_mut(id).ok_or_else(|| ApiError::no_such("checkout.session", id))?;
+    if session["status"] == "open" && session["mode"] == "subscription" {
+        drop(store);
+        return subscriptions::complete_session(sim, id, method, customer);
+    }
     if session["status"] != "open" {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", "Session is not open"));
     }
@@ -216,7 +253,7 @@ fn settle_sepa(sim: &Sim, id: &str, succeeds: bool) -> Vec<Value> {
 }
 
 /// `customer_details` as Stripe fills it from the checkout page: name and email, nothing else.
-fn customer_details(sim: &Sim, customer: Customer) -> Value {
+pub(crate) fn customer_details(sim: &Sim, customer: Customer) -> Value {
     let mut details = sim.fixture("checkout.session")["customer_details"].clone();
     details["name"] = json!(customer.name);
     details["email"] = json!(customer.email);

@@ -10,6 +10,7 @@
 //! happen once, like a payment link per campaign), so it retries around
 //! `RequestStrategy::Idempotent` itself.
 
+pub mod billing;
 pub mod events;
 mod limiter;
 pub mod signature;
@@ -168,6 +169,16 @@ impl Stripe {
 
     /// Sends a read (GET); reads are safe to repeat and Stripe wants no key on them.
     pub async fn read<R>(&self, request: &R) -> Result<R::Output, Error>
+    where
+        R: StripeRequest,
+        R::Output: miniserde::Deserialize,
+    {
+        self.send_with(request, None).await
+    }
+
+    /// Sends a DELETE, which Stripe treats as idempotent by definition (a key has no effect),
+    /// retrying transient failures as [`Stripe::send`] does.
+    pub async fn delete<R>(&self, request: &R) -> Result<R::Output, Error>
     where
         R: StripeRequest,
         R::Output: miniserde::Deserialize,

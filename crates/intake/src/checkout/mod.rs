@@ -7,6 +7,12 @@
 //!   page: the amount is chosen on our page, and the donor may choose to be named.
 //!
 //! Both carry `metadata.zbor_campaign`, so the webhook attributes the payment without guessing.
+//!
+//! A Checkout Session is one-off (`mode=payment`) or, with `"interval": "month"`, monthly
+//! (`mode=subscription`, a recurring price for the amount in the campaign's currency). A monthly
+//! donor gets a cancel token in the answer: zbor keeps only its SHA-256, on the subscription's
+//! metadata at Stripe and, once the subscription's events arrive, in `subscriptions`
+//! (see [`crate::subscriptions`]).
 
 mod amount;
 
@@ -16,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, ProductData,
+    CreateCheckoutSessionLineItemsPriceDataRecurring,
+    CreateCheckoutSessionLineItemsPriceDataRecurringInterval, CreateCheckoutSessionPaymentIntentData,
+    CreateCheckoutSessionSubscriptionData, ProductData,
 };
 use stripe_checkout::{CheckoutSessionMode, CheckoutSessionSubmitType};
 use stripe_payment::payment_link::{
@@ -39,19 +47,98 @@ pub struct CheckoutRequest {
     /// A decimal string in the campaign's currency, e.g. `"25.00"`.
     #[schema(example = "25.00")]
     pub amount: String,
-    /// Anonymous unless the donor says otherwise: then no name or email is kept.
-    #[serde(default = "anonymous_by_default")]
-    pub anonymous: bool,
+    /// Anonymous unless the donor says `false`: then their name and email from Stripe's page
+    /// are kept, sealed. An anonymous donor's session carries no email from zbor either.
+    #[serde(default)]
+    pub anonymous: Option<bool>,
+    /// `"month"`: a monthly gift (a Stripe subscription); absent: one gift.
+    #[serde(default)]
+    #[schema(example = "month")]
+    pub interval: Option<String>,
+    /// Where Stripe sends its receipt (`customer_email`, and for one gift
+    /// `payment_intent_data.receipt_email`). Passed to Stripe only: zbor never stores or logs
+    /// it. Not together with `"anonymous": true`.
+    #[serde(default)]
+    pub receipt_email: Option<String>,
 }
 
-fn anonymous_by_default() -> bool {
-    true
+impl CheckoutRequest {
+    /// Anonymous unless the donor said otherwise.
+    pub fn is_anonymous(&self) -> bool {
+        self.anonymous.unwrap_or(true)
+    }
+}
+
+/// How often a gift repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interval {
+    Month,
+}
+
+impl Interval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Month => "month",
+        }
+    }
+}
+
+/// The longest receipt address taken (RFC 5321's path limit).
+const RECEIPT_EMAIL_LEN_MAX: usize = 254;
+
+/// The request's interval and receipt address, checked; bad input is a 400 with a reason.
+fn parse_options(request: &CheckoutRequest) -> Result<(Option<Interval>, Option<&str>), Error> {
+    let interval = match request.interval.as_deref() {
+        None => None,
+        Some("month") => Some(Interval::Month),
+        Some(_) => {
+            return Err(Error::bad_request(
+                "interval",
+                "the only interval is \"month\" (or none, for one gift)",
+            ))
+        }
+    };
+    let email = match request.receipt_email.as_deref().map(str::trim) {
+        None => None,
+        Some(_) if request.anonymous == Some(true) => {
+            return Err(Error::bad_request(
+                "receipt_email",
+                "an anonymous gift sends no email to Stripe: leave out receipt_email or anonymous",
+            ))
+        }
+        Some(email) if plausible_email(email) => Some(email),
+        // the reason never quotes the address
+        Some(_) => return Err(Error::bad_request("receipt_email", "not an email address")),
+    };
+    Ok((interval, email))
+}
+
+/// `local@domain.tld`, printable, no spaces: Stripe checks the rest.
+fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    email.len() <= RECEIPT_EMAIL_LEN_MAX
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email
+            .chars()
+            .all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CheckoutSession {
     pub url: String,
     pub session_id: String,
+    /// The reference the donor can quote (`ZB-XXXX-XXXX`), as the thank-you page shows it.
+    #[schema(example = "ZB-7K3M-Q9TX")]
+    pub receipt_reference: Option<String>,
+    /// Monthly gifts only: the donor's capability to cancel (`POST /api/v1/subscriptions/cancel`,
+    /// or Stripe's portal through `POST /api/v1/subscriptions/portal`). Shown once: zbor keeps
+    /// only its hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_token: Option<String>,
 }
 
 /// zbor's side of Stripe Checkout: the Stripe client and the public address donors return to.
@@ -166,39 +253,76 @@ impl CheckoutLinks {
                 overflow: overflow.as_str().to_owned(),
             });
         }
+        let (interval, receipt_email) = parse_options(request)?;
         let amount = amount::donation(&request.amount, campaign.currency)?;
         let slug = campaign.slug.as_str();
         let mut metadata = campaign_metadata(&campaign);
-        metadata.insert("zbor_anonymous".into(), request.anonymous.to_string());
+        metadata.insert("zbor_anonymous".into(), request.is_anonymous().to_string());
 
         let mut product = ProductData::new(&campaign.title);
         product.description = None;
         let mut price = CreateCheckoutSessionLineItemsPriceData::new(stripe_currency(campaign.currency));
         price.unit_amount = Some(amount.to_minor_units()?);
         price.product_data = Some(product);
+        if interval.is_some() {
+            price.recurring = Some(CreateCheckoutSessionLineItemsPriceDataRecurring::new(
+                CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Month,
+            ));
+        }
         let mut item = CreateCheckoutSessionLineItems::new();
         item.price_data = Some(price);
         item.quantity = Some(1);
-        let mut payment_intent = CreateCheckoutSessionPaymentIntentData::new();
-        payment_intent.metadata = Some(campaign_metadata(&campaign));
-        let request = CreateCheckoutSession::new()
-            .mode(CheckoutSessionMode::Payment)
-            .submit_type(CheckoutSessionSubmitType::Donate)
+        // Stripe replaces the placeholder with the session's id: the thank-you page derives the
+        // receipt reference from it.
+        let success_url =
+            format!("{}/give/{slug}/thanks?session_id={{CHECKOUT_SESSION_ID}}", self.public_url);
+        let mut session = CreateCheckoutSession::new()
             .line_items(vec![item])
-            .metadata(metadata)
-            .payment_intent_data(payment_intent)
-            .success_url(format!("{}/give/{slug}/thanks", self.public_url))
+            .success_url(success_url)
             .cancel_url(format!("{}/give/{slug}", self.public_url));
+        if let Some(email) = receipt_email {
+            session = session.customer_email(email);
+        }
+        let mut cancel_token = None;
+        match interval {
+            None => {
+                let mut payment_intent = CreateCheckoutSessionPaymentIntentData::new();
+                payment_intent.metadata = Some(campaign_metadata(&campaign));
+                payment_intent.receipt_email = receipt_email.map(str::to_owned);
+                session = session
+                    .mode(CheckoutSessionMode::Payment)
+                    .submit_type(CheckoutSessionSubmitType::Donate)
+                    .payment_intent_data(payment_intent);
+            }
+            Some(interval) => {
+                let token = crate::subscriptions::new_cancel_token();
+                metadata.insert("zbor_interval".into(), interval.as_str().to_owned());
+                let mut subscription_metadata = metadata.clone();
+                subscription_metadata
+                    .insert("zbor_cancel_hash".into(), crate::subscriptions::cancel_token_hash_hex(&token));
+                let mut subscription = CreateCheckoutSessionSubscriptionData::new();
+                subscription.metadata = Some(subscription_metadata);
+                session = session.mode(CheckoutSessionMode::Subscription).subscription_data(subscription);
+                cancel_token = Some(token);
+            }
+        }
+        let session = session.metadata(metadata);
         // One key per donor's click, kept across this call's retries.
         let key = zbor_stripe::random_idempotency_key("zbor:checkout");
-        let session = self.stripe.send(&request, &key).await?;
+        let session = self.stripe.send(&session, &key).await?;
         let url = session.url.ok_or_else(|| {
             Error::Stripe(zbor_stripe::Error::Unavailable {
                 attempts: 1,
                 last: "Checkout Session without a url".into(),
             })
         })?;
-        Ok(CheckoutSession { url, session_id: session.id.as_str().to_owned() })
+        let session_id = session.id.as_str().to_owned();
+        Ok(CheckoutSession {
+            url,
+            receipt_reference: crate::receipt::reference(&session_id),
+            session_id,
+            cancel_token,
+        })
     }
 }
 

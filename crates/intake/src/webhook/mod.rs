@@ -11,6 +11,7 @@
 //! row, the donation's state and its ledger booking commit together, or not at all.
 
 pub mod fees;
+mod invoices;
 mod paid_sessions;
 mod reversals;
 
@@ -40,6 +41,11 @@ pub fn register(events: Dispatcher) -> Dispatcher {
         .on("charge.refunded", charge_refunded)
         .on("charge.dispute.created", dispute)
         .on("charge.dispute.closed", dispute)
+        .on("invoice.paid", invoices::paid)
+        .on("invoice.payment_failed", invoices::payment_failed)
+        .on("customer.subscription.created", invoices::subscription)
+        .on("customer.subscription.updated", invoices::subscription)
+        .on("customer.subscription.deleted", invoices::subscription)
 }
 
 /// A Checkout Session's event: how far it settles the donation depends on which one it is.
@@ -83,6 +89,9 @@ struct Session {
     metadata: Option<std::collections::HashMap<String, String>>,
     /// Who paid, as Stripe collected it. Kept (sealed) only for donors who chose to be named.
     customer_details: Option<CustomerDetails>,
+    /// `mode=subscription`: the subscription it started (an id, or the object when expanded).
+    #[serde(default)]
+    subscription: Option<serde_json::Value>,
 }
 
 /// Never logged, never stored in clear: no `Debug`.
@@ -111,6 +120,10 @@ async fn checkout(
     data_key: Option<&DataKey>,
 ) -> Result<Handled, zbor_stripe::Error> {
     let session: Session = event.object_as("checkout session")?;
+    if session.mode.as_deref() == Some("subscription") {
+        // a monthly gift: its invoices book it (`invoice.paid`), this session does not
+        return Ok(invoices::subscription_session(db, event, &session).await?);
+    }
     if session.mode.as_deref() != Some("payment") {
         return Ok(Handled::ignored());
     }
@@ -212,8 +225,8 @@ async fn donation(
     let donor_sealed = sealed_donor(session, data_key)?;
     sqlx::query(
         "insert into donations (stripe_session_id, campaign_id, currency, amount, status, stripe_payment_intent,
-                                anonymous, donor_sealed)
-         values ($1, $2, $3, $4, $5::donation_status, $6, $7, $8)
+                                anonymous, donor_sealed, receipt_reference)
+         values ($1, $2, $3, $4, $5::donation_status, $6, $7, $8, $9)
          on conflict (stripe_session_id) do update
              set stripe_payment_intent = coalesce(donations.stripe_payment_intent, excluded.stripe_payment_intent),
                  donor_sealed = coalesce(donations.donor_sealed, excluded.donor_sealed)",
@@ -226,6 +239,7 @@ async fn donation(
     .bind(session.payment_intent.as_deref())
     .bind(anonymous)
     .bind(donor_sealed)
+    .bind(crate::receipt::reference(&session.id))
     .execute(&mut *db)
     .await?;
     let (status, booked_amount): (String, rust_decimal::Decimal) =

@@ -118,10 +118,11 @@ async fn book(
         paid.iter().map(|p| super::sealed_donor(p.session, data_key)).collect::<Result<_, _>>()?;
     let rows: Vec<(String, String, Decimal)> = sqlx::query_as(
         "insert into donations (stripe_session_id, campaign_id, currency, amount, status, stripe_payment_intent,
-                                anonymous, donor_sealed)
-         select session, campaign, currency, amount, 'pending', payment_intent, anonymous, donor_sealed
-         from unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::text[], $6::bool[], $7::bytea[])
-              as d (session, campaign, currency, amount, payment_intent, anonymous, donor_sealed)
+                                anonymous, donor_sealed, receipt_reference)
+         select session, campaign, currency, amount, 'pending', payment_intent, anonymous, donor_sealed, reference
+         from unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::text[], $6::bool[], $7::bytea[],
+                     $8::text[])
+              as d (session, campaign, currency, amount, payment_intent, anonymous, donor_sealed, reference)
          on conflict (stripe_session_id) do update
              set stripe_payment_intent = coalesce(donations.stripe_payment_intent, excluded.stripe_payment_intent),
                  donor_sealed = coalesce(donations.donor_sealed, excluded.donor_sealed)
@@ -134,6 +135,7 @@ async fn book(
     .bind(paid.iter().map(|p| p.payment_intent).collect::<Vec<_>>())
     .bind(paid.iter().map(|p| p.session.anonymous()).collect::<Vec<_>>())
     .bind(&sealed)
+    .bind(paid.iter().map(|p| crate::receipt::reference(&p.session.id)).collect::<Vec<_>>())
     .fetch_all(&mut *db)
     .await?;
     let stored: HashMap<&str, (&str, Decimal)> =

@@ -16,7 +16,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create))
 }
 
-/// A Stripe Checkout Session for a donation (mode payment, submit type donate).
+/// A Stripe Checkout Session for a donation: one gift (mode payment, submit type donate) or,
+/// with `"interval": "month"`, a monthly one (mode subscription; the answer carries the donor's
+/// cancel token). `receipt_email` goes to Stripe only, which sends the receipt.
 #[utoipa::path(
     post,
     path = "/api/v1/campaigns/{slug}/checkout",
@@ -25,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = CheckoutRequest,
     responses(
         (status = OK, description = "where to send the donor", body = CheckoutSession),
+        (status = BAD_REQUEST, description = "an unknown interval, a receipt email with an anonymous gift, or a malformed body", body = ErrorBody),
         (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
         (status = CONFLICT, description = "the campaign is closed", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "below Stripe's minimum, above 999,999.99, or finer than the currency's scale", body = ErrorBody),

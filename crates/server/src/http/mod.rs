@@ -18,6 +18,7 @@ mod payouts;
 mod people;
 mod reconciliation;
 mod reports;
+mod subscriptions;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -130,6 +131,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(overflow::router())
         .merge(pages::router())
         .merge(checkout::router())
+        .merge(subscriptions::router())
         .merge(console::router())
         .merge(webhooks::router())
 }

@@ -148,11 +148,21 @@ pub struct Handled {
     /// A Prometheus counter to add one to once the event's transaction has committed (e.g.
     /// `zbor_donations_booked_total`): counted after the commit, so a rolled-back event is not.
     pub counter: Option<&'static str>,
+    /// The campaign's totals changed though no money moved (a monthly gift started, fell
+    /// behind or was canceled): refresh them as after a booking.
+    pub totals_changed: bool,
 }
 
 impl Handled {
     pub fn new(outcome: Outcome) -> Handled {
-        Handled { outcome, review_reason: None, campaign: None, counter: None }
+        Handled { outcome, review_reason: None, campaign: None, counter: None, totals_changed: false }
+    }
+
+    /// The campaign's totals changed without a booking (see [`Handled::totals_changed`]).
+    pub fn changing_totals_of(mut self, campaign: impl Into<String>) -> Handled {
+        self.campaign = Some(campaign.into());
+        self.totals_changed = true;
+        self
     }
 
     pub fn ignored() -> Handled {
@@ -464,7 +474,7 @@ enum Done {
 
 /// After the commit: the counter, the log line, the receipt.
 fn stored_receipt(event: Event, handled: Handled) -> Receipt {
-    let Handled { outcome, review_reason, campaign, counter } = handled;
+    let Handled { outcome, review_reason, campaign, counter, totals_changed } = handled;
     if let Some(counter) = counter {
         metrics::counter!(counter).increment(1);
     }
@@ -474,8 +484,8 @@ fn stored_receipt(event: Event, handled: Handled) -> Receipt {
         }
         None => tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe event stored"),
     }
-    // Only a booking changes a campaign's totals.
-    let campaign = campaign.filter(|_| outcome == Outcome::Booked);
+    // Only a booking changes a campaign's totals, or a handler that says so.
+    let campaign = campaign.filter(|_| outcome == Outcome::Booked || totals_changed);
     Receipt { event_id: event.id, outcome, review_reason, campaign, duplicate: false }
 }
 

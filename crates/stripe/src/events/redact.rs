@@ -26,6 +26,11 @@ const KEPT: &[&str] = &[
     "created",
     "livemode",
     "amount_reversed",
+    // monthly giving: which subscription an invoice or session belongs to, what was paid
+    "subscription",
+    "invoice",
+    "billing_reason",
+    "amount_paid",
 ];
 
 /// Metadata keys kept (ours only: a donor-facing form could put anything in metadata).
