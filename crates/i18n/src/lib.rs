@@ -157,7 +157,7 @@ fn format(lang: Lang, id: &str, args: &[(&str, &str)]) -> Option<String> {
     let pattern = bundle.get_message(id)?.value()?;
     let mut fluent_args = FluentArgs::new();
     for (name, value) in args {
-        fluent_args.set(*name, FluentValue::try_number(*value));
+        fluent_args.set(*name, FluentValue::try_number(value));
     }
     let mut errors = Vec::new();
     Some(bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned())

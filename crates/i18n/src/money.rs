@@ -93,7 +93,8 @@ pub fn money(lang: Lang, currency: &str, amount: &str, compact: bool) -> String 
         }
         out.push(digit);
     }
-    if !fraction.is_empty() && !(compact && fraction.bytes().all(|b| b == b'0')) {
+    let dropped = compact && fraction.bytes().all(|b| b == b'0');
+    if !fraction.is_empty() && !dropped {
         out.push_str(style.decimal);
         out.push_str(fraction);
     }
