@@ -7,6 +7,8 @@
 mod accounts;
 mod error;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -91,11 +93,38 @@ pub struct Campaign {
     pub stripe_payment_link_id: Option<String>,
     /// The Payment Link's address to share; none until Stripe has created it.
     pub payment_link_url: Option<String>,
+    /// The title and description in other languages, by language code (`be`, `de`, ...).
+    pub translations: BTreeMap<String, CampaignText>,
     /// How many treasurers approve a payout batch (four eyes at least). Not in the API's JSON.
     #[serde(skip)]
     pub payout_approvals_required: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A campaign's title and description in one language; an empty description means the default
+/// one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignText {
+    #[schema(example = "123 вызваленыя палітвязні")]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Campaign {
+    /// The title and description in `language` (a code such as `be`), else the default ones.
+    pub fn text_in(&self, language: &str) -> (&str, &str) {
+        match self.translations.get(language) {
+            Some(text) => {
+                let description =
+                    if text.description.is_empty() { &self.description } else { &text.description };
+                (&text.title, description)
+            }
+            None => (&self.title, &self.description),
+        }
+    }
 }
 
 /// A request to create a campaign, as it arrives (JSON or the command line): strings until
@@ -118,6 +147,9 @@ pub struct NewCampaign {
     #[serde(default)]
     #[schema(example = json!(["10.00", "25.00", "50.00"]))]
     pub suggested_amounts: Vec<String>,
+    /// The title and description in the pages' other languages (be, ru, uk, pl, lt, de, en).
+    #[serde(default)]
+    pub translations: BTreeMap<String, CampaignText>,
 }
 
 /// A change to a campaign; absent fields stay as they are. The currency never changes: money
@@ -133,6 +165,8 @@ pub struct CampaignUpdate {
     pub amount_per_beneficiary: Option<Option<String>>,
     pub suggested_amounts: Option<Vec<String>>,
     pub status: Option<CampaignStatus>,
+    /// Replaces every translation (`{}` removes them all).
+    pub translations: Option<BTreeMap<String, CampaignText>>,
 }
 
 impl CampaignUpdate {
@@ -145,6 +179,7 @@ impl CampaignUpdate {
             ("amount_per_beneficiary", self.amount_per_beneficiary.is_some()),
             ("suggested_amounts", self.suggested_amounts.is_some()),
             ("status", self.status.is_some()),
+            ("translations", self.translations.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
@@ -169,6 +204,29 @@ fn description(value: &str) -> Result<String, Error> {
         return Err(Error::invalid("description", format!("at most {DESCRIPTION_LEN_MAX} characters")));
     }
     Ok(value.to_owned())
+}
+
+/// Each translation's language must be one the pages speak, its text valid like the default.
+fn translations(values: &BTreeMap<String, CampaignText>) -> Result<BTreeMap<String, CampaignText>, Error> {
+    values
+        .iter()
+        .map(|(language, text)| {
+            if !zbor_i18n::Lang::parse(language).is_some_and(|l| l.code() == language) {
+                let languages: Vec<&str> = zbor_i18n::Lang::ALL.iter().map(|l| l.code()).collect();
+                return Err(Error::invalid(
+                    "translations",
+                    format!(
+                        "{:?} is not one of the pages' languages ({})",
+                        language.chars().take(16).collect::<String>(),
+                        languages.join(", ")
+                    ),
+                ));
+            }
+            let text =
+                CampaignText { title: title(&text.title)?, description: description(&text.description)? };
+            Ok((language.clone(), text))
+        })
+        .collect()
 }
 
 fn positive(field: &'static str, value: &str, currency: Currency) -> Result<Money, Error> {
@@ -205,6 +263,7 @@ struct CampaignRow {
     stripe_payment_link_id: Option<String>,
     stripe_payment_link_url: Option<String>,
     payout_approvals_required: i32,
+    translations: sqlx::types::Json<BTreeMap<String, CampaignText>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -227,6 +286,7 @@ impl CampaignRow {
             stripe_payment_link_id: self.stripe_payment_link_id,
             payment_link_url: self.stripe_payment_link_url,
             payout_approvals_required: self.payout_approvals_required,
+            translations: self.translations.0,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -235,7 +295,8 @@ impl CampaignRow {
 
 const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_beneficiary, \
                        suggested_amounts, status, ledger_account_id, stripe_payment_link_id, \
-                       stripe_payment_link_url, payout_approvals_required, created_at, updated_at";
+                       stripe_payment_link_url, payout_approvals_required, translations, created_at, \
+                       updated_at";
 
 /// Creates the campaign and its ledger accounts in one database transaction.
 pub async fn create(pool: &PgPool, new: &NewCampaign) -> Result<Campaign, Error> {
@@ -272,6 +333,7 @@ async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign,
         .map(|v| positive("amount_per_beneficiary", v, currency))
         .transpose()?;
     let suggested = suggested(&new.suggested_amounts, currency)?;
+    let translations = translations(&new.translations)?;
 
     let exists: bool = sqlx::query_scalar("select exists (select 1 from campaigns where slug = $1)")
         .bind(slug.as_str())
@@ -283,8 +345,8 @@ async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign,
     let account = ensure_accounts(&mut *db, &slug, currency).await?;
     let row: Option<CampaignRow> = sqlx::query_as(&format!(
         "insert into campaigns (slug, title, description, currency, goal, amount_per_beneficiary,
-                                suggested_amounts, ledger_account_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
+                                suggested_amounts, ledger_account_id, translations)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (slug) do nothing
          returning {COLUMNS}"
     ))
@@ -296,6 +358,7 @@ async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign,
     .bind(per_beneficiary.map(|m| m.amount()))
     .bind(amounts(&suggested))
     .bind(account.as_i64())
+    .bind(sqlx::types::Json(&translations))
     .fetch_optional(&mut *db)
     .await?;
     let Some(row) = row else {
@@ -360,9 +423,13 @@ async fn update_as(db: &mut PgConnection, slug: &str, change: &CampaignUpdate) -
         Some(values) => suggested(values, currency)?,
     };
     let status = change.status.unwrap_or(current.status);
+    let translations = match &change.translations {
+        None => current.translations,
+        Some(values) => translations(values)?,
+    };
     let row: CampaignRow = sqlx::query_as(&format!(
         "update campaigns set title = $2, description = $3, goal = $4, amount_per_beneficiary = $5,
-                              suggested_amounts = $6, status = $7, updated_at = now()
+                              suggested_amounts = $6, status = $7, translations = $8, updated_at = now()
          where slug = $1 returning {COLUMNS}"
     ))
     .bind(slug)
@@ -372,6 +439,7 @@ async fn update_as(db: &mut PgConnection, slug: &str, change: &CampaignUpdate) -
     .bind(per_beneficiary.map(|m| m.amount()))
     .bind(amounts(&suggested))
     .bind(status)
+    .bind(sqlx::types::Json(&translations))
     .fetch_one(&mut *db)
     .await?;
     tracing::info!(campaign = %slug, ?status, "campaign updated");

@@ -236,6 +236,13 @@ enum CampaignCommand {
         /// Amounts the give page suggests, comma-separated: 10,25,50.
         #[arg(long, value_delimiter = ',')]
         suggested: Vec<String>,
+        /// The title in one of the pages' languages (be, ru, uk, pl, lt, de, en), as LANG=TITLE;
+        /// repeat for each language. Pages in other languages show --title.
+        #[arg(long = "title-in", value_name = "LANG=TITLE")]
+        title_in: Vec<String>,
+        /// The description in a language given a --title-in, as LANG=TEXT.
+        #[arg(long = "description-in", value_name = "LANG=TEXT")]
+        description_in: Vec<String>,
     },
     /// Change a campaign; options not given stay as they are.
     Update {
@@ -250,6 +257,12 @@ enum CampaignCommand {
         per_beneficiary: Option<String>,
         #[arg(long, value_delimiter = ',')]
         suggested: Option<Vec<String>>,
+        /// Titles per language, LANG=TITLE (repeat): given, they replace every translation.
+        #[arg(long = "title-in", value_name = "LANG=TITLE")]
+        title_in: Vec<String>,
+        /// Descriptions per language, LANG=TEXT, each for a language given a --title-in.
+        #[arg(long = "description-in", value_name = "LANG=TEXT")]
+        description_in: Vec<String>,
     },
     /// Mark the campaign closed (payments already made are still booked).
     Close { slug: String },
@@ -981,13 +994,50 @@ async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<zbor_cam
     Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id)
 }
 
+/// `--title-in be=…` and `--description-in be=…` as the campaign's translations (the languages
+/// and text are checked by zbor-campaigns, like the API's).
+fn campaign_translations(
+    titles: &[String],
+    descriptions: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, zbor_campaigns::CampaignText>> {
+    let split = |given: &String, flag: &str| {
+        given
+            .split_once('=')
+            .map(|(lang, text)| (lang.trim().to_owned(), text.to_owned()))
+            .ok_or_else(|| anyhow::anyhow!("{flag} takes LANG=TEXT, e.g. {flag} be=…"))
+    };
+    let mut translations = std::collections::BTreeMap::new();
+    for given in titles {
+        let (lang, title) = split(given, "--title-in")?;
+        translations.insert(lang, zbor_campaigns::CampaignText { title, description: String::new() });
+    }
+    for given in descriptions {
+        let (lang, description) = split(given, "--description-in")?;
+        let text = translations
+            .get_mut(&lang)
+            .ok_or_else(|| anyhow::anyhow!("--description-in {lang}=… needs a --title-in {lang}=… too"))?;
+        text.description = description;
+    }
+    Ok(translations)
+}
+
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {
     use zbor_campaigns::{CampaignStatus, CampaignUpdate, NewCampaign};
     let pool = zbor_db::connect(&config.database_url, 2).await?;
     let status_change = |status| CampaignUpdate { status: Some(status), ..CampaignUpdate::default() };
     let mut db = pool.begin().await?;
     let campaign = match command {
-        CampaignCommand::Create { slug, title, currency, goal, per_beneficiary, description, suggested } => {
+        CampaignCommand::Create {
+            slug,
+            title,
+            currency,
+            goal,
+            per_beneficiary,
+            description,
+            suggested,
+            title_in,
+            description_in,
+        } => {
             let new = NewCampaign {
                 slug,
                 title,
@@ -996,10 +1046,25 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 goal,
                 amount_per_beneficiary: per_beneficiary,
                 suggested_amounts: suggested,
+                translations: campaign_translations(&title_in, &description_in)?,
             };
             zbor_campaigns::create_in(&mut db, &new, &Actor::CLI).await?
         }
-        CampaignCommand::Update { slug, title, description, goal, per_beneficiary, suggested } => {
+        CampaignCommand::Update {
+            slug,
+            title,
+            description,
+            goal,
+            per_beneficiary,
+            suggested,
+            title_in,
+            description_in,
+        } => {
+            let translations = if title_in.is_empty() && description_in.is_empty() {
+                None
+            } else {
+                Some(campaign_translations(&title_in, &description_in)?)
+            };
             let change = CampaignUpdate {
                 title,
                 description,
@@ -1007,6 +1072,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 amount_per_beneficiary: per_beneficiary.map(Some),
                 suggested_amounts: suggested,
                 status: None,
+                translations,
             };
             zbor_campaigns::update_in(&mut db, &slug, &change, &Actor::CLI).await?
         }
@@ -1065,6 +1131,7 @@ mod tests {
                 goal: "1000".into(),
                 amount_per_beneficiary: None,
                 suggested_amounts: vec![],
+                translations: Default::default(),
             },
         )
         .await

@@ -91,6 +91,7 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
             goal: "20000".into(),
             amount_per_beneficiary: Some("1".into()),
             suggested_amounts: vec![],
+            translations: Default::default(),
         },
     )
     .await?;

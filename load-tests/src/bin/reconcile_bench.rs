@@ -104,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             goal: "10000000".into(),
             amount_per_beneficiary: None,
             suggested_amounts: vec![],
+            translations: Default::default(),
         },
     )
     .await?;
@@ -209,6 +210,7 @@ async fn main() -> anyhow::Result<()> {
             goal: "10000000".into(),
             amount_per_beneficiary: None,
             suggested_amounts: vec![],
+            translations: Default::default(),
         },
     )
     .await?;

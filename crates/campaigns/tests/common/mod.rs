@@ -18,6 +18,7 @@ pub async fn release_123(db: &TestDb) -> Campaign {
             goal: "123000".into(),
             amount_per_beneficiary: Some("1000".into()),
             suggested_amounts: vec!["10".into(), "25".into(), "50".into()],
+            translations: Default::default(),
         },
     )
     .await

@@ -18,7 +18,7 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionPaymentIntentData, ProductData,
 };
-use stripe_checkout::{CheckoutSessionMode, CheckoutSessionSubmitType};
+use stripe_checkout::{CheckoutSessionLocale, CheckoutSessionMode, CheckoutSessionSubmitType};
 use stripe_payment::payment_link::{
     CreatePaymentLink, CreatePaymentLinkLineItems, CreatePaymentLinkPaymentIntentData, UpdatePaymentLink,
 };
@@ -42,6 +42,11 @@ pub struct CheckoutRequest {
     /// Anonymous unless the donor says otherwise: then no name or email is kept.
     #[serde(default = "anonymous_by_default")]
     pub anonymous: bool,
+    /// The donor's language (`de`, `be-BY`): Stripe's page opens in it where Stripe has it, and
+    /// in the browser's language (`auto`) where not (Belarusian, Ukrainian).
+    #[serde(default)]
+    #[schema(example = "be")]
+    pub locale: Option<String>,
 }
 
 fn anonymous_by_default() -> bool {
@@ -177,7 +182,8 @@ impl CheckoutLinks {
             .metadata(metadata)
             .payment_intent_data(payment_intent)
             .success_url(format!("{}/give/{slug}/thanks", self.public_url))
-            .cancel_url(format!("{}/give/{slug}", self.public_url));
+            .cancel_url(format!("{}/give/{slug}", self.public_url))
+            .locale(stripe_locale(request.locale.as_deref()));
         // One key per donor's click, kept across this call's retries.
         let key = zbor_stripe::random_idempotency_key("zbor:checkout");
         let session = self.stripe.send(&request, &key).await?;
@@ -188,6 +194,22 @@ impl CheckoutLinks {
             })
         })?;
         Ok(CheckoutSession { url, session_id: session.id.as_str().to_owned() })
+    }
+}
+
+/// Stripe Checkout's languages without a region (its `locale` parameter); a region of ours is
+/// dropped (`de-AT` is `de`), and a language Stripe lacks is `auto`.
+const STRIPE_LANGUAGES: &[&str] = &[
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fil", "fr", "hr", "hu", "id", "it", "ja", "ko",
+    "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh",
+];
+
+fn stripe_locale(language: Option<&str>) -> CheckoutSessionLocale {
+    let primary = language.and_then(|l| l.split(['-', '_']).next()).unwrap_or("").to_ascii_lowercase();
+    match STRIPE_LANGUAGES.iter().find(|known| **known == primary) {
+        // a listed value: parses to its own variant, never `Unknown`
+        Some(known) => known.parse().unwrap_or(CheckoutSessionLocale::Auto),
+        None => CheckoutSessionLocale::Auto,
     }
 }
 

@@ -31,6 +31,7 @@ pub async fn new_campaign(db: &TestDb, slug: &str) -> Campaign {
             goal: "123000".into(),
             amount_per_beneficiary: Some("1000".into()),
             suggested_amounts: vec![],
+            translations: Default::default(),
         },
     )
     .await

@@ -360,6 +360,7 @@ mod tests {
             session_idle_minutes: 30,
             metrics_listen: Some("0.0.0.0:9090".parse().unwrap()),
             environment: Environment::Production,
+            organisation: Default::default(),
         }
     }
 
