@@ -211,7 +211,8 @@ fn translations(values: &BTreeMap<String, CampaignText>) -> Result<BTreeMap<Stri
     values
         .iter()
         .map(|(language, text)| {
-            if !zbor_i18n::Lang::parse(language).is_some_and(|l| l.code() == language) {
+            let ours = zbor_i18n::Lang::parse(language).is_some_and(|l| l.code() == language);
+            if !ours {
                 let languages: Vec<&str> = zbor_i18n::Lang::ALL.iter().map(|l| l.code()).collect();
                 return Err(Error::invalid(
                     "translations",

@@ -56,8 +56,8 @@
     const top = scaleTop(Math.max(1, ...shown.map((m) => m.donations)));
     const y = (n) => PLOT.bottom - (n / top) * (PLOT.bottom - PLOT.top);
 
-    // the scale: gridlines and counts at 0, half and the top
-    for (const tick of top >= 2 ? [0, top / 2, top] : [0, top]) {
+    // the scale: gridlines and counts at 0, the top, and half of it when that is a whole count
+    for (const tick of top % 2 === 0 ? [0, top / 2, top] : [0, top]) {
       chart.appendChild(svg("line", { x1: PLOT.left, x2: PLOT.right, y1: y(tick), y2: y(tick), class: "grid" }));
       chart.appendChild(svg("text", { x: PLOT.left - 6, y: y(tick) + 4, "text-anchor": "end", class: "tick" }, count(tick)));
     }

@@ -41,7 +41,11 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
     let campaign = json!({
         "slug": "release-123", "title": "123 released political prisoners", "currency": "EUR",
         "goal": "123000", "amount_per_beneficiary": "1000", "suggested_amounts": ["25", "50", "100", "1000"],
-        "description": "123 people were released from Belarusian prisons. Each gets EUR 1,000 to start again."
+        "description": "123 people were released from Belarusian prisons. Each gets EUR 1,000 to start again.",
+        "translations": {"be": {
+            "title": "123 вызваленыя палітвязні",
+            "description": "123 чалавекі вызвалены з беларускіх турмаў. Кожны атрымае 1 000 €, каб пачаць жыццё нанова."
+        }}
     });
     assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await.0, 201);
     // a few donations, so the dashboard has figures, bars and a list
