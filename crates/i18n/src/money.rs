@@ -10,6 +10,8 @@ use crate::Lang;
 /// No-break space: between groups of digits and before a trailing currency sign, as browsers'
 /// `Intl.NumberFormat` writes them for these languages.
 const NBSP: &str = "\u{a0}";
+/// A percent sign after a no-break space, as de, be, ru, uk and lt write it.
+const NBSP_PERCENT: &str = "\u{a0}%";
 
 /// How one language writes one currency's amounts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,6 +27,8 @@ pub struct MoneyStyle {
     pub suffix: String,
     /// The fewest digits left of the first group separator: Polish writes `1000` but `10 000`.
     pub min_grouping: usize,
+    /// After a percentage's digits: `%` (en, pl), ` %` with a no-break space (de, be, ru, uk, lt).
+    pub percent: &'static str,
 }
 
 /// The sign a currency is written with; the code for any other.
@@ -41,12 +45,13 @@ fn symbol(currency: &str) -> &str {
 
 pub fn money_style(lang: Lang, currency: &str) -> MoneyStyle {
     let sign = symbol(currency);
-    let after = |group, min_grouping| MoneyStyle {
+    let after = |group, min_grouping, percent| MoneyStyle {
         group,
         decimal: ",",
         prefix: String::new(),
         suffix: format!("{NBSP}{sign}"),
         min_grouping,
+        percent,
     };
     match lang {
         Lang::En => {
@@ -58,11 +63,12 @@ pub fn money_style(lang: Lang, currency: &str) -> MoneyStyle {
                 prefix: if spaced { format!("{sign}{NBSP}") } else { sign.to_owned() },
                 suffix: String::new(),
                 min_grouping: 1,
+                percent: "%",
             }
         }
-        Lang::De => after(".", 1),
-        Lang::Pl => after(NBSP, 2),
-        Lang::Be | Lang::Ru | Lang::Uk | Lang::Lt => after(NBSP, 1),
+        Lang::De => after(".", 1, NBSP_PERCENT),
+        Lang::Pl => after(NBSP, 2, "%"),
+        Lang::Be | Lang::Ru | Lang::Uk | Lang::Lt => after(NBSP, 1, NBSP_PERCENT),
     }
 }
 
@@ -125,5 +131,9 @@ mod tests {
         assert_eq!(money(Lang::En, "JPY", "1500", false), nb("JPY 1,500"));
         assert_eq!(money(Lang::En, "EUR", "0.10", false), "€0.10");
         assert_eq!(money(Lang::En, "EUR", "1e5", false), "1e5");
+        assert_eq!(
+            (money_style(Lang::En, "EUR").percent, money_style(Lang::De, "EUR").percent),
+            ("%", NBSP_PERCENT)
+        );
     }
 }

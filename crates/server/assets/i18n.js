@@ -13,6 +13,18 @@ window.zborPage = (function () {
     return template.replace(/\{(\w+)\}/g, (whole, name) => (vars && name in vars ? String(vars[name]) : whole));
   }
 
+  // A string of digits in groups of three, the locale's way ("123 000", "1000" in Polish).
+  function group(whole) {
+    const style = data.money;
+    if (whole.length < 3 + style.minGrouping) return whole;
+    let out = "";
+    for (let i = 0; i < whole.length; i++) {
+      if (i > 0 && (whole.length - i) % 3 === 0) out += style.group;
+      out += whole[i];
+    }
+    return out;
+  }
+
   // "1234.50" → "€1,234.50" / "1 234,50 €"; `compact` drops a fraction of only zeros.
   function money(amount, compact) {
     const style = data.money;
@@ -21,15 +33,7 @@ window.zborPage = (function () {
     if (negative) text = text.slice(1);
     const [whole, fraction = ""] = text.split(".");
     if (!/^\d+$/.test(whole) || !/^\d*$/.test(fraction)) return String(amount);
-    let digits = whole;
-    if (whole.length >= 3 + style.minGrouping) {
-      digits = "";
-      for (let i = 0; i < whole.length; i++) {
-        if (i > 0 && (whole.length - i) % 3 === 0) digits += style.group;
-        digits += whole[i];
-      }
-    }
-    let out = (negative ? "-" : "") + style.prefix + digits;
+    let out = (negative ? "-" : "") + style.prefix + group(whole);
     if (fraction && !(compact && /^0+$/.test(fraction))) out += style.decimal + fraction;
     return out + style.suffix;
   }
@@ -50,12 +54,17 @@ window.zborPage = (function () {
     return Number(ratio < 0n ? 0n : ratio > 1000n ? 1000n : ratio);
   }
 
-  const percentFormat = new Intl.NumberFormat(data.lang, { style: "percent", maximumFractionDigits: 1 });
-  const percent = (thousandths) => percentFormat.format(thousandths / 1000);
+  // Thousandths (an integer) as a percentage with one decimal: "0.8%", "0,8 %". Built by hand
+  // like money: browsers' Intl lacks some of these languages (Chromium falls back to English).
+  function percent(thousandths) {
+    const whole = String(Math.floor(thousandths / 10));
+    const tenth = thousandths % 10;
+    return group(whole) + (tenth ? data.money.decimal + tenth : "") + data.money.percent;
+  }
+  // A count (an integer, or a BigInt) with the locale's grouping.
+  const count = (n) => group(String(n));
   const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: "2-digit", minute: "2-digit" });
   const time = (date) => timeFormat.format(date);
-  const numberFormat = new Intl.NumberFormat(data.lang);
-  const count = (n) => numberFormat.format(n);
 
   return { data, t, money, permille, percent, time, count };
 })();

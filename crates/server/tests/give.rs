@@ -274,9 +274,10 @@ async fn unknown_campaigns_get_a_page_in_the_visitors_language_and_api_clients_j
         let (status, body) = app.get(path, None).await;
         assert_eq!((status, &body["error"]["code"]), (404, &json!("not_found")), "{path}");
     }
-    // the server's own address says what it is, in the visitor's language, and is a 404
+    // the server's own address says what it is and whose, in the visitor's language
     let (status, _, html) = browse(&format!("{}/", app.base), &[("accept-language", "de-DE,de;q=0.9")]).await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"<a href="https://fund.example/">"#), "{html}");
     assert!(html.contains(&escaped(&text(
         Lang::De,
         "notfound-root-body",

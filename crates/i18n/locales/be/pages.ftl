@@ -81,7 +81,7 @@ dashboard-recent-open-band = { $from } і больш
 dashboard-recent-count = × { $count }
 dashboard-recent-empty = Ахвяраванняў пакуль няма.
 
-## Not found, and the server's address without a page
+## Not found, and the server's own address (/)
 
 notfound-title = Старонка не знойдзена
 notfound-body = Па гэтым адрасе няма збору. Калі ласка, праверце спасылку, якую вы атрымалі.

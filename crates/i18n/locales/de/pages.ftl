@@ -81,7 +81,7 @@ dashboard-recent-open-band = { $from } oder mehr
 dashboard-recent-count = × { $count }
 dashboard-recent-empty = Noch keine Spenden.
 
-## Not found, and the server's address without a page
+## Not found, and the server's own address (/)
 
 notfound-title = Seite nicht gefunden
 notfound-body = Unter dieser Adresse gibt es keine Spendenaktion. Bitte prüfen Sie den Link, den Sie erhalten haben.

@@ -85,7 +85,7 @@ dashboard-recent-open-band = { $from } or more
 dashboard-recent-count = × { $count }
 dashboard-recent-empty = No donations yet.
 
-## Not found, and the server's address without a page
+## Not found, and the server's own address (/)
 
 notfound-title = Page not found
 notfound-body = There is no campaign at this address. Please check the link you were given.

@@ -81,7 +81,7 @@ dashboard-recent-open-band = { $from } ir daugiau
 dashboard-recent-count = × { $count }
 dashboard-recent-empty = Aukų dar nėra.
 
-## Not found, and the server's address without a page
+## Not found, and the server's own address (/)
 
 notfound-title = Puslapis nerastas
 notfound-body = Šiuo adresu lėšų rinkimo nėra. Patikrinkite gautą nuorodą.

@@ -81,7 +81,7 @@ dashboard-recent-open-band = { $from } i więcej
 dashboard-recent-count = × { $count }
 dashboard-recent-empty = Nie ma jeszcze wpłat.
 
-## Not found, and the server's address without a page
+## Not found, and the server's own address (/)
 
 notfound-title = Nie znaleziono strony
 notfound-body = Pod tym adresem nie ma zbiórki. Sprawdź otrzymany link.

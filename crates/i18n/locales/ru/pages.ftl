@@ -81,7 +81,7 @@ dashboard-recent-open-band = { $from } и больше
 dashboard-recent-count = × { $count }
 dashboard-recent-empty = Пожертвований пока нет.
 
-## Not found, and the server's address without a page
+## Not found, and the server's own address (/)
 
 notfound-title = Страница не найдена
 notfound-body = По этому адресу нет сбора. Пожалуйста, проверьте ссылку, которую вы получили.

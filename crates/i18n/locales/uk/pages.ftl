@@ -81,7 +81,7 @@ dashboard-recent-open-band = { $from } і більше
 dashboard-recent-count = × { $count }
 dashboard-recent-empty = Пожертв поки немає.
 
-## Not found, and the server's address without a page
+## Not found, and the server's own address (/)
 
 notfound-title = Сторінку не знайдено
 notfound-body = За цією адресою немає збору. Будь ласка, перевірте посилання, яке ви отримали.

@@ -154,17 +154,18 @@ fn website(org: &crate::config::Organisation) -> Option<&str> {
     org.website.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://"))
 }
 
-/// The server's address itself has no page: zbor serves campaigns at their own addresses, and
-/// lists none (which campaigns a group runs is for it to share, not for anyone to enumerate).
-/// So `/` answers 404, but says in the visitor's language what this server is and whose it is,
-/// with the organisation's website as the way on.
+/// The server's own address: a short page in the visitor's language saying what this server is
+/// and whose, with the organisation's website as the way on. It lists no campaigns on purpose:
+/// each is reached by the link its organisers share, and which campaigns a group runs is for the
+/// group to tell, not for anyone (a regime's watchers included) to enumerate here. A page (200)
+/// rather than a 404, since nothing is missing: this is what lives at `/`.
 #[utoipa::path(
     get,
     path = "/",
     tag = "donors",
     params(("lang" = Option<String>, Query, description = "a language from the switcher (be, ru, uk, pl, lt, de, en); remembered in the `zbor_lang` cookie")),
     responses(
-        (status = NOT_FOUND, description = "no page here: an HTML page saying what this server is and whose", content_type = "text/html", body = String),
+        (status = OK, description = "what this server is and whose, in the visitor's language", content_type = "text/html", body = String),
     )
 )]
 pub async fn root(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
@@ -173,7 +174,9 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap, RawQuery(ra
     let name = [("name", state.organisation.name.as_str())];
     let title = text(lang, "notfound-root-title", &name);
     let body = text(lang, "notfound-root-body", &name);
-    not_found_page(&state, lang, chosen, &title, &body)
+    let mut response = not_found_page(&state, lang, chosen, &title, &body);
+    *response.status_mut() = StatusCode::OK;
+    response
 }
 
 /// The coordinators' page: the total climbing live, the chart, the latest donations.
