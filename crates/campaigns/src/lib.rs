@@ -7,6 +7,8 @@
 mod accounts;
 mod error;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -91,6 +93,8 @@ pub struct Campaign {
     pub stripe_payment_link_id: Option<String>,
     /// The Payment Link's address to share; none until Stripe has created it.
     pub payment_link_url: Option<String>,
+    /// The title and description in other languages, by language code (`be`, `de`, ...).
+    pub translations: BTreeMap<String, CampaignText>,
     /// How many treasurers approve a payout batch (four eyes at least). Not in the API's JSON.
     #[serde(skip)]
     pub payout_approvals_required: i32,
@@ -105,6 +109,31 @@ pub struct Campaign {
     pub funded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A campaign's title and description in one language; an empty description means the default
+/// one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignText {
+    #[schema(example = "123 вызваленыя палітвязні")]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Campaign {
+    /// The title and description in `language` (a code such as `be`), else the default ones.
+    pub fn text_in(&self, language: &str) -> (&str, &str) {
+        match self.translations.get(language) {
+            Some(text) => {
+                let description =
+                    if text.description.is_empty() { &self.description } else { &text.description };
+                (&text.title, description)
+            }
+            None => (&self.title, &self.description),
+        }
+    }
 }
 
 /// A request to create a campaign, as it arrives (JSON or the command line): strings until
@@ -131,6 +160,9 @@ pub struct NewCampaign {
     #[serde(default)]
     #[schema(example = "release-123-families")]
     pub overflow: Option<String>,
+    /// The title and description in the pages' other languages (be, ru, uk, pl, lt, de, en).
+    #[serde(default)]
+    pub translations: BTreeMap<String, CampaignText>,
 }
 
 /// A change to a campaign; absent fields stay as they are. The currency never changes: money
@@ -150,6 +182,8 @@ pub struct CampaignUpdate {
     #[serde(default, deserialize_with = "present_or_null")]
     #[schema(value_type = Option<String>)]
     pub overflow: Option<Option<String>>,
+    /// Replaces every translation (`{}` removes them all).
+    pub translations: Option<BTreeMap<String, CampaignText>>,
 }
 
 impl CampaignUpdate {
@@ -163,6 +197,7 @@ impl CampaignUpdate {
             ("suggested_amounts", self.suggested_amounts.is_some()),
             ("status", self.status.is_some()),
             ("overflow", self.overflow.is_some()),
+            ("translations", self.translations.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
@@ -187,6 +222,30 @@ fn description(value: &str) -> Result<String, Error> {
         return Err(Error::invalid("description", format!("at most {DESCRIPTION_LEN_MAX} characters")));
     }
     Ok(value.to_owned())
+}
+
+/// Each translation's language must be one the pages speak, its text valid like the default.
+fn translations(values: &BTreeMap<String, CampaignText>) -> Result<BTreeMap<String, CampaignText>, Error> {
+    values
+        .iter()
+        .map(|(language, text)| {
+            let ours = zbor_i18n::Lang::parse(language).is_some_and(|l| l.code() == language);
+            if !ours {
+                let languages: Vec<&str> = zbor_i18n::Lang::ALL.iter().map(|l| l.code()).collect();
+                return Err(Error::invalid(
+                    "translations",
+                    format!(
+                        "{:?} is not one of the pages' languages ({})",
+                        language.chars().take(16).collect::<String>(),
+                        languages.join(", ")
+                    ),
+                ));
+            }
+            let text =
+                CampaignText { title: title(&text.title)?, description: description(&text.description)? };
+            Ok((language.clone(), text))
+        })
+        .collect()
 }
 
 fn positive(field: &'static str, value: &str, currency: Currency) -> Result<Money, Error> {
@@ -226,6 +285,7 @@ struct CampaignRow {
     overflow_campaign_id: Option<CampaignId>,
     overflow_slug: Option<String>,
     funded_at: Option<DateTime<Utc>>,
+    translations: sqlx::types::Json<BTreeMap<String, CampaignText>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -251,6 +311,7 @@ impl CampaignRow {
             overflow: self.overflow_slug.map(Slug),
             overflow_campaign_id: self.overflow_campaign_id,
             funded_at: self.funded_at,
+            translations: self.translations.0,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -259,7 +320,8 @@ impl CampaignRow {
 
 const COLUMNS: &str = "id, slug, title, description, currency, goal, amount_per_beneficiary, \
                        suggested_amounts, status, ledger_account_id, stripe_payment_link_id, \
-                       stripe_payment_link_url, payout_approvals_required, overflow_campaign_id, \
+                       stripe_payment_link_url, payout_approvals_required, translations, \
+                       overflow_campaign_id, \
                        (select o.slug from campaigns o where o.id = campaigns.overflow_campaign_id) \
                        as overflow_slug, funded_at, created_at, updated_at";
 
@@ -298,6 +360,7 @@ async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign,
         .map(|v| positive("amount_per_beneficiary", v, currency))
         .transpose()?;
     let suggested = suggested(&new.suggested_amounts, currency)?;
+    let translations = translations(&new.translations)?;
 
     let exists: bool = sqlx::query_scalar("select exists (select 1 from campaigns where slug = $1)")
         .bind(slug.as_str())
@@ -309,8 +372,8 @@ async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign,
     let account = ensure_accounts(&mut *db, &slug, currency).await?;
     let row: Option<CampaignRow> = sqlx::query_as(&format!(
         "insert into campaigns (slug, title, description, currency, goal, amount_per_beneficiary,
-                                suggested_amounts, ledger_account_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
+                                suggested_amounts, ledger_account_id, translations)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (slug) do nothing
          returning {COLUMNS}"
     ))
@@ -322,6 +385,7 @@ async fn create_as(db: &mut PgConnection, new: &NewCampaign) -> Result<Campaign,
     .bind(per_beneficiary.map(|m| m.amount()))
     .bind(amounts(&suggested))
     .bind(account.as_i64())
+    .bind(sqlx::types::Json(&translations))
     .fetch_optional(&mut *db)
     .await?;
     let Some(row) = row else {
@@ -393,9 +457,13 @@ async fn update_as(db: &mut PgConnection, slug: &str, change: &CampaignUpdate) -
         Some(values) => suggested(values, currency)?,
     };
     let status = change.status.unwrap_or(current.status);
+    let translations = match &change.translations {
+        None => current.translations,
+        Some(values) => translations(values)?,
+    };
     let row: CampaignRow = sqlx::query_as(&format!(
         "update campaigns set title = $2, description = $3, goal = $4, amount_per_beneficiary = $5,
-                              suggested_amounts = $6, status = $7, updated_at = now()
+                              suggested_amounts = $6, status = $7, translations = $8, updated_at = now()
          where slug = $1 returning {COLUMNS}"
     ))
     .bind(slug)
@@ -405,6 +473,7 @@ async fn update_as(db: &mut PgConnection, slug: &str, change: &CampaignUpdate) -
     .bind(per_beneficiary.map(|m| m.amount()))
     .bind(amounts(&suggested))
     .bind(status)
+    .bind(sqlx::types::Json(&translations))
     .fetch_one(&mut *db)
     .await?;
     tracing::info!(campaign = %slug, ?status, "campaign updated");

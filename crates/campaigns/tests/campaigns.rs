@@ -50,6 +50,7 @@ async fn bad_campaigns_are_refused_and_nothing_is_written() {
         amount_per_beneficiary: None,
         suggested_amounts: vec![],
         overflow: None,
+        translations: Default::default(),
     };
     let cases: Vec<(&str, NewCampaign)> = vec![
         ("slug", NewCampaign { slug: "Release 123".into(), ..good.clone() }),
@@ -62,6 +63,24 @@ async fn bad_campaigns_are_refused_and_nothing_is_written() {
         ("per beneficiary", NewCampaign { amount_per_beneficiary: Some("0".into()), ..good.clone() }),
         ("suggested", NewCampaign { suggested_amounts: vec!["5".into(), "x".into()], ..good.clone() }),
         ("too many suggested", NewCampaign { suggested_amounts: vec!["5".into(); 9], ..good.clone() }),
+        (
+            "translation's language",
+            NewCampaign { translations: translated(&[("fr", "Libérez-les", "")]), ..good.clone() },
+        ),
+        (
+            "translation's region",
+            NewCampaign {
+                translations: translated(&[("be-BY", "Вызваленне", "")]), ..good.clone()
+            },
+        ),
+        (
+            "translation's title",
+            NewCampaign { translations: translated(&[("be", "  ", "")]), ..good.clone() },
+        ),
+        (
+            "translation's description",
+            NewCampaign { translations: translated(&[("de", "Frei", &"x".repeat(5001))]), ..good.clone() },
+        ),
     ];
     for (name, bad) in cases {
         let err = campaigns::create(&db.pool, &bad).await.expect_err(name);
@@ -118,5 +137,47 @@ async fn campaigns_by_id_with_their_payout_terms() {
     let funds = zbor_ledger::account_by_code(&mut *conn, code.as_str()).await.unwrap();
     assert_eq!(funds.id, campaign.ledger_account);
     drop(conn);
+    db.drop_database().await;
+}
+
+fn translated(texts: &[(&str, &str, &str)]) -> std::collections::BTreeMap<String, campaigns::CampaignText> {
+    texts
+        .iter()
+        .map(|(lang, title, description)| {
+            (
+                (*lang).to_owned(),
+                campaigns::CampaignText { title: (*title).into(), description: (*description).into() },
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn titles_and_descriptions_per_language_fall_back_to_the_default() {
+    let db = TestDb::new(4).await;
+    release_123(&db).await;
+    let change = CampaignUpdate {
+        translations: Some(translated(&[
+            ("be", "  123 вызваленыя палітвязні ", "Дапамога кожнаму."),
+            ("de", "123 Freigelassene", ""),
+        ])),
+        ..CampaignUpdate::default()
+    };
+    let after = campaigns::update(&db.pool, "release-123", &change).await.unwrap();
+    assert_eq!(after.text_in("be"), ("123 вызваленыя палітвязні", "Дапамога кожнаму."));
+    assert_eq!(after.text_in("de"), ("123 Freigelassene", after.description.as_str()));
+    assert_eq!(after.text_in("pl"), (after.title.as_str(), after.description.as_str()));
+    // kept across other changes, read back from the database
+    let goal = CampaignUpdate { goal: Some("150000".into()), ..CampaignUpdate::default() };
+    campaigns::update(&db.pool, "release-123", &goal).await.unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let stored = campaigns::by_slug(&mut conn, "release-123").await.unwrap();
+    assert_eq!(stored.translations, after.translations);
+    // a bad one changes nothing; `{}` removes them all
+    let bad =
+        CampaignUpdate { translations: Some(translated(&[("xx", "t", "")])), ..CampaignUpdate::default() };
+    assert!(campaigns::update(&db.pool, "release-123", &bad).await.unwrap_err().is_client_error());
+    let none = CampaignUpdate { translations: Some(Default::default()), ..CampaignUpdate::default() };
+    assert!(campaigns::update(&db.pool, "release-123", &none).await.unwrap().translations.is_empty());
     db.drop_database().await;
 }

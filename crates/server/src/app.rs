@@ -59,6 +59,8 @@ impl Application {
         });
         crate::database::pause_payouts_if_restored(&state.pool, state.data_key.as_ref()).await?;
         state.sepa_debtor = sepa_debtor(config)?;
+        state.organisation = config.organisation.clone();
+        state.public_url = config.public_url.trim_end_matches('/').to_owned();
         state.redis_prefix = config.redis_prefix.clone();
         state.limits = crate::http::limits::Limits {
             login: crate::http::limits::Limit { name: "login", per_minute: config.login_attempts_per_minute },

@@ -286,6 +286,13 @@ enum CampaignCommand {
         /// currency): the goal becomes a cap.
         #[arg(long)]
         overflow: Option<String>,
+        /// The title in one of the pages' languages (be, ru, uk, pl, lt, de, en), as LANG=TITLE;
+        /// repeat for each language. Pages in other languages show --title.
+        #[arg(long = "title-in", value_name = "LANG=TITLE")]
+        title_in: Vec<String>,
+        /// The description in a language given a --title-in, as LANG=TEXT.
+        #[arg(long = "description-in", value_name = "LANG=TEXT")]
+        description_in: Vec<String>,
     },
     /// Change a campaign; options not given stay as they are.
     Update {
@@ -312,6 +319,12 @@ enum CampaignCommand {
         /// Remove the overflow campaign: the goal is no longer a cap.
         #[arg(long, conflicts_with = "overflow")]
         no_overflow: bool,
+        /// Titles per language, LANG=TITLE (repeat): given, they replace every translation.
+        #[arg(long = "title-in", value_name = "LANG=TITLE")]
+        title_in: Vec<String>,
+        /// Descriptions per language, LANG=TEXT, each for a language given a --title-in.
+        #[arg(long = "description-in", value_name = "LANG=TEXT")]
+        description_in: Vec<String>,
     },
     /// Mark the campaign closed (payments already made are still booked).
     Close {
@@ -1133,6 +1146,33 @@ async fn campaign_id(pool: &sqlx::PgPool, slug: &str) -> anyhow::Result<zbor_cam
     Ok(zbor_campaigns::by_slug(&mut conn, slug).await?.id)
 }
 
+/// `--title-in be=…` and `--description-in be=…` as the campaign's translations (the languages
+/// and text are checked by zbor-campaigns, like the API's).
+fn campaign_translations(
+    titles: &[String],
+    descriptions: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, zbor_campaigns::CampaignText>> {
+    let split = |given: &String, flag: &str| {
+        given
+            .split_once('=')
+            .map(|(lang, text)| (lang.trim().to_owned(), text.to_owned()))
+            .ok_or_else(|| anyhow::anyhow!("{flag} takes LANG=TEXT, e.g. {flag} be=…"))
+    };
+    let mut translations = std::collections::BTreeMap::new();
+    for given in titles {
+        let (lang, title) = split(given, "--title-in")?;
+        translations.insert(lang, zbor_campaigns::CampaignText { title, description: String::new() });
+    }
+    for given in descriptions {
+        let (lang, description) = split(given, "--description-in")?;
+        let text = translations
+            .get_mut(&lang)
+            .ok_or_else(|| anyhow::anyhow!("--description-in {lang}=… needs a --title-in {lang}=… too"))?;
+        text.description = description;
+    }
+    Ok(translations)
+}
+
 async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<ExitCode> {
     use zbor_campaigns::{CampaignStatus, CampaignUpdate, NewCampaign};
     let pool = crate::database::connect(&config.database_url, 2).await?;
@@ -1148,6 +1188,8 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
             description,
             suggested,
             overflow,
+            title_in,
+            description_in,
         } => {
             if zbor_ledger::Currency::parse(&currency).is_err() {
                 let known: Vec<&str> = zbor_ledger::Currency::all().map(|c| c.code()).collect();
@@ -1166,6 +1208,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 amount_per_beneficiary: per_beneficiary,
                 suggested_amounts: suggested,
                 overflow,
+                translations: campaign_translations(&title_in, &description_in)?,
             };
             zbor_campaigns::create_in(&mut db, &new, &Actor::CLI).await?
         }
@@ -1178,7 +1221,14 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
             suggested,
             overflow,
             no_overflow,
+            title_in,
+            description_in,
         } => {
+            let translations = if title_in.is_empty() && description_in.is_empty() {
+                None
+            } else {
+                Some(campaign_translations(&title_in, &description_in)?)
+            };
             let change = CampaignUpdate {
                 title,
                 description,
@@ -1187,6 +1237,7 @@ async fn campaign(config: &Config, command: CampaignCommand) -> anyhow::Result<E
                 suggested_amounts: suggested,
                 status: None,
                 overflow: if no_overflow { Some(None) } else { overflow.map(Some) },
+                translations,
             };
             zbor_campaigns::update_in(&mut db, &slug, &change, &Actor::CLI).await?
         }
@@ -1368,6 +1419,7 @@ mod tests {
                 amount_per_beneficiary: None,
                 suggested_amounts: vec![],
                 overflow: None,
+                translations: Default::default(),
             },
         )
         .await

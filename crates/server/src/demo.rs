@@ -68,6 +68,7 @@ pub async fn seed(
             amount_per_beneficiary: Some("1000".into()),
             suggested_amounts: vec!["25".into(), "50".into(), "1000".into()],
             overflow: None,
+            translations: Default::default(),
         },
         &Actor::CLI,
     )

@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! The coordinators' dashboard in a real headless Chromium: signed in as a coordinator, the total
-//! on the page changes when a donation is booked; without the session, the page shows the public
-//! snapshot, which one donation does not move. Needs Debian's chromium and `npm ci` in
-//! tests/browser (deploy/test.sh).
+//! on the page changes when a donation is booked, in the page's language and format; the chart
+//! has a scale, times and axis titles; the progress bar is green with a percentage. Without the
+//! session the page shows the public snapshot, which one donation does not move. Needs Debian's
+//! chromium and `npm ci` in tests/browser (deploy/browser.sh).
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::process::{Command, Stdio};
 
 use common::*;
 use serde_json::json;
+use zbor_i18n::{text, Lang};
 use zbor_stripe::signature::sign;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,9 +25,10 @@ async fn the_total_on_the_dashboard_climbs_when_a_donation_is_booked() {
         "goal": "123000", "amount_per_beneficiary": "1000"
     });
     assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await.0, 201);
-    // Unknown campaigns and hostile slugs get no page.
+    // Unknown campaigns and hostile slugs get no page (tests/give.rs: the not-found page).
     assert_eq!(app.get("/dashboard/nope", None).await.0, 404);
     assert_eq!(app.get("/dashboard/%3Cscript%3E", None).await.0, 404);
+
     let key = zbor_vault::DataKey::parse(DATA_KEY).unwrap();
     let coordinator = "coordinator@example.org";
     zbor_auth::add_user(
@@ -49,7 +52,7 @@ async fn the_total_on_the_dashboard_climbs_when_a_donation_is_booked() {
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dashboard.mjs");
     let mut browser = Command::new("node")
-        .args([script, &app.base, "release-123", "1025.00 EUR", &cookie])
+        .args([script, &app.base, "release-123", "€1,025.00", "en", &cookie])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -61,7 +64,7 @@ async fn the_total_on_the_dashboard_climbs_when_a_donation_is_booked() {
     });
     let (first, lines) =
         tokio::time::timeout(std::time::Duration::from_secs(30), ready).await.unwrap().unwrap();
-    assert_eq!(first, "READY 0.00 EUR");
+    assert!(first == "READY €0.00" || first == "READY €0", "{first}");
 
     let body = serde_json::to_vec(&json!({
         "id": "evt_dashboard_1", "object": "event", "type": "checkout.session.completed",
@@ -85,14 +88,34 @@ async fn the_total_on_the_dashboard_climbs_when_a_donation_is_booked() {
     assert!(status.success(), "browser script failed: {rest:?}");
     let done = rest.iter().find_map(|l| l.strip_prefix("DONE ")).expect("DONE line");
     let seen: serde_json::Value = serde_json::from_str(done).unwrap();
-    assert_eq!(seen["raised"], "1025.00 EUR");
+    assert_eq!(seen["raised"], "€1,025.00");
+    assert_eq!(seen["goal"], "€123,000.00");
+    assert_eq!(seen["htmlLang"], "en");
     assert_eq!(seen["title"], "123 released political prisoners");
-    assert_eq!((&seen["beneficiaries"], &seen["donations"]), (&json!("1"), &json!("1")));
+    // the tab says which campaign, not its slug
+    let tab = text(Lang::En, "dashboard-title", &[("title", "123 released political prisoners")]);
+    assert_eq!(seen["tabTitle"], tab);
+    assert_eq!(
+        seen["beneficiaries"],
+        text(Lang::En, "dashboard-funded-of", &[("funded", "1"), ("total", "123")])
+    );
+    assert_eq!(seen["donations"], "1");
+    // net 1,025.00 of 123,000.00: 8 thousandths, exactly, whatever the floats would say
+    assert_eq!(seen["percent"], text(Lang::En, "dashboard-progress", &[("percent", "0.8%")]));
+    assert_eq!(seen["progressValue"], "0.8");
+    assert_eq!(seen["progressColour"], "rgb(21, 128, 61)", "a calm green, not red");
     assert!(seen["bars"].as_u64().unwrap() >= 1, "{seen}");
-    assert!(seen["recent"].as_str().unwrap().ends_with("1025.00 EUR"), "{seen}");
+    let ticks: Vec<&str> = seen["ticks"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(ticks.starts_with(&["0", "1"]) && ticks.len() >= 6, "a scale and half-hourly times: {ticks:?}");
+    assert_eq!(
+        seen["axisTitles"],
+        json!([text(Lang::En, "dashboard-chart-y", &[]), text(Lang::En, "dashboard-chart-x", &[])])
+    );
+    assert_eq!(seen["giveLink"], "/give/release-123");
+    assert!(seen["recent"].as_str().unwrap().ends_with(" · €1,025.00"), "{seen}");
     assert_eq!(seen["errors"], json!([]));
     // one donation, just now: the public page shows none of it
     let public = rest.iter().find_map(|l| l.strip_prefix("PUBLIC ")).expect("PUBLIC line");
-    assert_eq!(public, "0.00 EUR");
+    assert!(public == "€0.00" || public == "€0", "{public}");
     app.finish().await;
 }

@@ -260,6 +260,7 @@ pub(crate) async fn pay(
             submit_type: link.object["submit_type"].as_str().map(str::to_owned),
             success_url: link.object["after_completion"]["redirect"]["url"].as_str().map(str::to_owned),
             cancel_url: None,
+            locale: None,
             metadata: link.object["metadata"].as_object().cloned().unwrap_or_default(),
             payment_link: Some(id),
             payment_intent_metadata: link.object["payment_intent_data"]["metadata"]

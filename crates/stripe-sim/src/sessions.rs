@@ -54,6 +54,8 @@ pub(crate) struct NewSession {
     pub submit_type: Option<String>,
     pub success_url: Option<String>,
     pub cancel_url: Option<String>,
+    /// `locale`: the language Checkout's page opens in (`auto` when not given, as Stripe does).
+    pub locale: Option<String>,
     pub metadata: Map<String, Value>,
     pub payment_link: Option<String>,
     /// `payment_intent_data[metadata]`: goes on the PaymentIntent and its Charge.
@@ -113,6 +115,7 @@ fn parse_create(form: &[(String, String)]) -> Result<NewSession, ApiError> {
         submit_type: form_value(form, "submit_type").map(str::to_owned),
         success_url: form_value(form, "success_url").map(str::to_owned),
         cancel_url: form_value(form, "cancel_url").map(str::to_owned),
+        locale: form_value(form, "locale").map(str::to_owned),
         metadata: form_map(form, "metadata"),
         payment_link: None,
         payment_intent_metadata: form_map(form, "payment_intent_data[metadata]"),
@@ -136,6 +139,7 @@ pub(crate) fn insert(sim: &Sim, new: NewSession) -> Value {
     session["submit_type"] = json!(new.submit_type);
     session["success_url"] = json!(new.success_url);
     session["cancel_url"] = json!(new.cancel_url);
+    session["locale"] = json!(new.locale);
     session["metadata"] = Value::Object(new.metadata);
     session["payment_link"] = json!(new.payment_link);
     session["payment_intent"] = Value::Null;

@@ -92,6 +92,7 @@ async fn setup(name: &str) -> anyhow::Result<Setup> {
             amount_per_beneficiary: Some("1".into()),
             suggested_amounts: vec![],
             overflow: None,
+            translations: Default::default(),
         },
     )
     .await?;

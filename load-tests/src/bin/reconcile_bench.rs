@@ -105,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
             amount_per_beneficiary: None,
             suggested_amounts: vec![],
             overflow: None,
+            translations: Default::default(),
         },
     )
     .await?;
@@ -211,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
             amount_per_beneficiary: None,
             suggested_amounts: vec![],
             overflow: None,
+            translations: Default::default(),
         },
     )
     .await?;

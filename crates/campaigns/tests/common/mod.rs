@@ -19,6 +19,7 @@ pub async fn release_123(db: &TestDb) -> Campaign {
             amount_per_beneficiary: Some("1000".into()),
             suggested_amounts: vec!["10".into(), "25".into(), "50".into()],
             overflow: None,
+            translations: Default::default(),
         },
     )
     .await

@@ -26,7 +26,7 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionLineItemsPriceDataRecurringInterval, CreateCheckoutSessionPaymentIntentData,
     CreateCheckoutSessionSubscriptionData, ProductData,
 };
-use stripe_checkout::{CheckoutSessionMode, CheckoutSessionSubmitType};
+use stripe_checkout::{CheckoutSessionLocale, CheckoutSessionMode, CheckoutSessionSubmitType};
 use stripe_payment::payment_link::{
     CreatePaymentLink, CreatePaymentLinkLineItems, CreatePaymentLinkPaymentIntentData, UpdatePaymentLink,
 };
@@ -60,6 +60,11 @@ pub struct CheckoutRequest {
     /// it. Not together with `"anonymous": true`.
     #[serde(default)]
     pub receipt_email: Option<String>,
+    /// The donor's language (`de`, `be-BY`): Stripe's page opens in it where Stripe has it, and
+    /// in the browser's language (`auto`) where not (Belarusian, Ukrainian).
+    #[serde(default)]
+    #[schema(example = "be")]
+    pub locale: Option<String>,
 }
 
 impl CheckoutRequest {
@@ -279,7 +284,8 @@ impl CheckoutLinks {
         let mut session = CreateCheckoutSession::new()
             .line_items(vec![item])
             .success_url(success_url)
-            .cancel_url(format!("{}/give/{slug}", self.public_url));
+            .cancel_url(format!("{}/give/{slug}", self.public_url))
+            .locale(stripe_locale(request.locale.as_deref()));
         if let Some(email) = receipt_email {
             session = session.customer_email(email);
         }
@@ -323,6 +329,22 @@ impl CheckoutLinks {
             session_id,
             cancel_token,
         })
+    }
+}
+
+/// Stripe Checkout's languages without a region (its `locale` parameter); a region of ours is
+/// dropped (`de-AT` is `de`), and a language Stripe lacks is `auto`.
+const STRIPE_LANGUAGES: &[&str] = &[
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fil", "fr", "hr", "hu", "id", "it", "ja", "ko",
+    "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh",
+];
+
+fn stripe_locale(language: Option<&str>) -> CheckoutSessionLocale {
+    let primary = language.and_then(|l| l.split(['-', '_']).next()).unwrap_or("").to_ascii_lowercase();
+    match STRIPE_LANGUAGES.iter().find(|known| **known == primary) {
+        // a listed value: parses to its own variant, never `Unknown`
+        Some(known) => known.parse().unwrap_or(CheckoutSessionLocale::Auto),
+        None => CheckoutSessionLocale::Auto,
     }
 }
 

@@ -32,6 +32,7 @@ pub async fn new_campaign(db: &TestDb, slug: &str) -> Campaign {
             amount_per_beneficiary: Some("1000".into()),
             suggested_amounts: vec![],
             overflow: None,
+            translations: Default::default(),
         },
     )
     .await

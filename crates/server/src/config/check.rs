@@ -361,6 +361,7 @@ mod tests {
             surplus_solo_max: rust_decimal::Decimal::ZERO,
             metrics_listen: Some("0.0.0.0:9090".parse().unwrap()),
             environment: Environment::Production,
+            organisation: Default::default(),
         }
     }
 

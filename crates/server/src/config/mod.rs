@@ -52,6 +52,35 @@ pub struct Config {
     pub surplus_solo_max: rust_decimal::Decimal,
     pub metrics_listen: Option<SocketAddr>,
     pub environment: Environment,
+    /// Who runs the campaigns, as the donors' pages say (`ZBOR_ORG_*`).
+    pub organisation: Organisation,
+}
+
+/// The organisation behind the campaigns, shown on the give and thank-you pages (donors want to
+/// know who they give to and how to reach them). Text as written here, in one language; unset
+/// parts are left off the pages.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Organisation {
+    /// The organisation's name, e.g. "Fund for the Released": "Organised by …" and "… never sees
+    /// card details" on the donors' pages.
+    #[arg(long = "org-name", env = "ZBOR_ORG_NAME", default_value = "zbor")]
+    pub name: String,
+    /// One sentence on what the organisation does, under its name.
+    #[arg(long = "org-purpose", env = "ZBOR_ORG_PURPOSE")]
+    pub purpose: Option<String>,
+    /// How donors reach the organisation (an email address or a postal address).
+    #[arg(long = "org-contact", env = "ZBOR_ORG_CONTACT")]
+    pub contact: Option<String>,
+    /// The organisation's own website (http or https), linked from the pages and from the
+    /// not-found page as the way on.
+    #[arg(long = "org-website", env = "ZBOR_ORG_WEBSITE")]
+    pub website: Option<String>,
+    /// The legal notice (registered name, address, registration number: an Impressum).
+    #[arg(long = "org-legal-notice", env = "ZBOR_ORG_LEGAL_NOTICE")]
+    pub legal_notice: Option<String>,
+    /// What the organisation does with donors' data (a short privacy note, or where to read it).
+    #[arg(long = "org-privacy-note", env = "ZBOR_ORG_PRIVACY_NOTE")]
+    pub privacy_note: Option<String>,
 }
 
 /// `ZBOR_ENVIRONMENT`: in production every development setting [`check::problems`] finds stops
@@ -182,6 +211,9 @@ struct Flags {
     #[arg(long, env = "ZBOR_ENVIRONMENT", value_enum, default_value_t = Environment::Development)]
     environment: Environment,
 
+    #[command(flatten)]
+    organisation: Organisation,
+
     // Secrets given as flags are refused (with a message that says where they go instead, and
     // never repeats the value); hidden, so `--help` does not suggest them.
     #[arg(long = "admin-token", hide = true, value_name = "REFUSED")]
@@ -298,6 +330,7 @@ impl Config {
             surplus_solo_max,
             metrics_listen,
             environment,
+            organisation,
             refused_admin_token,
             refused_data_key,
             refused_stripe_secret_key,
@@ -350,6 +383,7 @@ impl Config {
             surplus_solo_max,
             metrics_listen,
             environment,
+            organisation,
         })
     }
 }

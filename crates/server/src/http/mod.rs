@@ -70,6 +70,10 @@ pub struct AppState {
     pub surplus_solo_max: rust_decimal::Decimal,
     /// `/health/ready`'s own PostgreSQL connection.
     pub readiness: std::sync::Arc<health::Readiness>,
+    /// Who runs the campaigns, for the donors' pages.
+    pub organisation: crate::config::Organisation,
+    /// `ZBOR_PUBLIC_URL` without a trailing `/`: the give page's share links.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -87,6 +91,8 @@ impl AppState {
         let stripe_events = webhooks::store(None, &pool);
         AppState {
             readiness,
+            organisation: crate::config::Organisation::default(),
+            public_url: String::new(),
             pool,
             redis,
             admin_token_sha256,

@@ -1,13 +1,20 @@
-//! Server-rendered pages. The HTML names only the campaign's slug, checked against the slug
-//! rules before it is placed in the page; everything else arrives through the JSON API.
+//! Server-rendered pages, in the visitor's language (zbor-i18n: the catalogues hold every word;
+//! this file and the templates in `assets/` hold none). The HTML names the campaign's slug,
+//! checked against the slug rules before it is placed in the page; campaign and organisation
+//! text is escaped; figures arrive through the JSON API.
+//!
+//! The language: the switcher's `?lang=` (remembered in the `zbor_lang` cookie), else the
+//! cookie, else `Accept-Language`, else English. Every page carries the switcher.
 
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use rust_decimal::Decimal;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zbor_campaigns::{Campaign, CampaignStatus, Slug};
+use zbor_i18n::{money, text, Lang};
 
 use super::extract::{ApiPath, ApiQuery};
 use super::openapi::ErrorBody;
@@ -17,9 +24,11 @@ use super::{ApiError, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(timeline))
+        .routes(routes!(root))
         .routes(routes!(give))
         .routes(routes!(thanks))
         .routes(routes!(give_js))
+        .routes(routes!(i18n_js))
         .routes(routes!(dashboard))
         .routes(routes!(dashboard_js))
         .routes(routes!(dashboard_css))
@@ -30,18 +39,144 @@ const DASHBOARD_JS: &str = include_str!("../../assets/dashboard.js");
 const DASHBOARD_CSS: &str = include_str!("../../assets/dashboard.css");
 const GIVE_HTML: &str = include_str!("../../assets/give.html");
 const GIVE_JS: &str = include_str!("../../assets/give.js");
+const I18N_JS: &str = include_str!("../../assets/i18n.js");
+const THANKS_HTML: &str = include_str!("../../assets/thanks.html");
+const NOT_FOUND_HTML: &str = include_str!("../../assets/not_found.html");
 
-/// No inline script, no third-party anything: the page talks only to this origin.
+/// No inline script, no third-party anything: the page talks only to this origin. (The pages'
+/// `<script type="application/json">` data blocks are not scripts to the browser: never run.)
 const CSP: &str =
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The campaign a page's path names; a 404 when the slug breaks the slug rules (before any
+/// A year: the language choice outlives a campaign's few weeks.
+const LANGUAGE_COOKIE_SECONDS: u32 = 365 * 24 * 3600;
+
+/// What a page's query string may say. Anything else (a share's `utm_source`, `fbclid`) is
+/// ignored, never refused: a donor following a shared link must get the page.
+#[derive(Default)]
+struct PageQuery {
+    lang: Option<String>,
+    session_id: Option<String>,
+}
+
+/// Values are taken only when plain (`[A-Za-z0-9_-]`, at most 255): a language code and a
+/// Checkout Session id need no decoding, and nothing else is wanted.
+fn page_query(raw: Option<&str>) -> PageQuery {
+    let mut query = PageQuery::default();
+    for pair in raw.unwrap_or_default().split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let plain = !value.is_empty()
+            && value.len() <= 255
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !plain {
+            continue;
+        }
+        match key {
+            "lang" => query.lang = Some(value.to_owned()),
+            "session_id" => query.session_id = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    query
+}
+
+/// The visitor's language, and whether they chose it just now (then the cookie remembers it).
+fn language(headers: &HeaderMap, query: &PageQuery) -> (Lang, bool) {
+    let header_text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let cookie = header_text(header::COOKIE).and_then(|cookies| {
+        cookies.split(';').find_map(|c| c.trim().strip_prefix(zbor_i18n::COOKIE)?.strip_prefix('='))
+    });
+    let chosen = query.lang.as_deref().and_then(Lang::parse);
+    let lang = zbor_i18n::negotiate(query.lang.as_deref(), cookie, header_text(header::ACCEPT_LANGUAGE));
+    (lang, chosen.is_some())
+}
+
+/// Browsers ask for HTML; API clients (and schemathesis) get the JSON error as before.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The campaign a page's path names; `None` when the slug breaks the slug rules (before any
 /// query) or names no campaign. Pages place `campaign.slug` unescaped: a checked slug is
 /// [a-z0-9-] only, so it needs no escaping in HTML or attributes.
-async fn campaign_for_page(state: &AppState, slug: &str) -> Result<Campaign, ApiError> {
-    let slug = Slug::parse(slug).map_err(|_| ApiError::NotFound("campaign".into()))?;
+async fn campaign_for_page(state: &AppState, slug: &str) -> Result<Option<Campaign>, ApiError> {
+    let Ok(slug) = Slug::parse(slug) else { return Ok(None) };
     let mut conn = state.pool.acquire().await?;
-    Ok(zbor_campaigns::by_slug(&mut conn, slug.as_str()).await?)
+    match zbor_campaigns::by_slug(&mut conn, slug.as_str()).await {
+        Ok(campaign) => Ok(Some(campaign)),
+        Err(zbor_campaigns::Error::CampaignNotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A campaign page's answer when there is no such campaign: the not-found page for a browser,
+/// the JSON error for anything else.
+fn no_campaign(state: &AppState, headers: &HeaderMap, query: &PageQuery) -> Result<Response, ApiError> {
+    if !wants_html(headers) {
+        return Err(ApiError::NotFound("campaign".into()));
+    }
+    let (lang, chosen) = language(headers, query);
+    let t = |id: &str| text(lang, id, &[]);
+    Ok(not_found_page(state, lang, chosen, &t("notfound-title"), &t("notfound-body")))
+}
+
+fn not_found_page(state: &AppState, lang: Lang, chosen: bool, title: &str, body: &str) -> Response {
+    let org = &state.organisation;
+    let way_on = match website(org) {
+        Some(url) => format!(
+            r#"<p><a href="{}">{}</a></p>"#,
+            escape(url),
+            escape(&text(lang, "notfound-home", &[("name", &org.name)]))
+        ),
+        None => String::new(),
+    };
+    let html = fill(
+        NOT_FOUND_HTML,
+        &[
+            ("LANG", lang.code().into()),
+            ("LANGUAGES", switcher(lang, None)),
+            ("PAGE_TITLE", escape(title)),
+            ("BODY", escape(body)),
+            ("WAY_ON", way_on),
+            ("ORGANISATION", organisation(state, lang)),
+        ],
+    );
+    let mut response = page(html, lang, chosen);
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+/// The organisation's website when it is an http(s) address (anything else is not linked).
+fn website(org: &crate::config::Organisation) -> Option<&str> {
+    org.website.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+}
+
+/// The server's own address: a short page in the visitor's language saying what this server is
+/// and whose, with the organisation's website as the way on. It lists no campaigns on purpose:
+/// each is reached by the link its organisers share, and which campaigns a group runs is for the
+/// group to tell, not for anyone (a regime's watchers included) to enumerate here. A page (200)
+/// rather than a 404, since nothing is missing: this is what lives at `/`.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "donors",
+    params(("lang" = Option<String>, Query, description = "a language from the switcher (be, ru, uk, pl, lt, de, en); remembered in the `zbor_lang` cookie")),
+    responses(
+        (status = OK, description = "what this server is and whose, in the visitor's language", content_type = "text/html", body = String),
+    )
+)]
+pub async fn root(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let query = page_query(raw.as_deref());
+    let (lang, chosen) = language(&headers, &query);
+    let name = [("name", state.organisation.name.as_str())];
+    let title = text(lang, "notfound-root-title", &name);
+    let body = text(lang, "notfound-root-body", &name);
+    let mut response = not_found_page(&state, lang, chosen, &title, &body);
+    *response.status_mut() = StatusCode::OK;
+    response
 }
 
 /// The coordinators' page: the total climbing live, the chart, the latest donations.
@@ -49,18 +184,106 @@ async fn campaign_for_page(state: &AppState, slug: &str) -> Result<Campaign, Api
     get,
     path = "/dashboard/{slug}",
     tag = "donors",
-    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
+    params(
+        ("slug" = String, Path, description = "the campaign's URL name", example = "release-123"),
+        ("lang" = Option<String>, Query, description = "a language from the switcher (be, ru, uk, pl, lt, de, en); remembered in the `zbor_lang` cookie"),
+    ),
     responses(
         (status = OK, description = "the coordinators' page, live", content_type = "text/html", body = String),
-        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = NOT_FOUND, description = "no such campaign (a browser asking for text/html gets a page saying so)", body = ErrorBody),
     )
 )]
 pub async fn dashboard(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let campaign = campaign_for_page(&state, &slug).await?;
-    Ok(page(DASHBOARD_HTML.replace("{{SLUG}}", campaign.slug.as_str())))
+    let query = page_query(raw.as_deref());
+    let Some(campaign) = campaign_for_page(&state, &slug).await? else {
+        return no_campaign(&state, &headers, &query);
+    };
+    let (lang, chosen) = language(&headers, &query);
+    let t = |id: &str| escape(&text(lang, id, &[]));
+    let title = campaign_text(&campaign, lang).0;
+    let data = page_data(
+        lang,
+        &campaign,
+        &[
+            ("dashboard-connecting", &[]),
+            ("dashboard-live", &[]),
+            ("dashboard-reconnecting", &[]),
+            ("dashboard-funded-of", &["funded", "total"]),
+            ("dashboard-progress", &["percent"]),
+            ("dashboard-chart-y", &[]),
+            ("dashboard-chart-x", &[]),
+            ("dashboard-chart-bar", &["time", "amount", "count"]),
+            ("dashboard-recent-band", &["from", "to"]),
+            ("dashboard-recent-open-band", &["from"]),
+            ("dashboard-recent-count", &["count"]),
+            ("dashboard-recent-empty", &[]),
+        ],
+    );
+    let html = fill(
+        DASHBOARD_HTML,
+        &[
+            ("LANG", lang.code().into()),
+            ("SLUG", campaign.slug.as_str().into()),
+            ("LANGUAGES", switcher(lang, None)),
+            ("PAGE_TITLE", escape(&text(lang, "dashboard-title", &[("title", &title)]))),
+            ("TITLE", escape(&title)),
+            ("CONNECTING", t("dashboard-connecting")),
+            ("GIVE_LINK", t("dashboard-give-link")),
+            ("RAISED", t("dashboard-raised")),
+            ("GOAL", t("dashboard-goal")),
+            ("PEOPLE_FUNDED", t("dashboard-people-funded")),
+            ("DONATIONS", t("dashboard-donations")),
+            ("REFUNDED", t("dashboard-refunded")),
+            ("FEES", t("dashboard-fees")),
+            ("NET", t("dashboard-net")),
+            ("UPDATED", t("dashboard-updated")),
+            ("FUNDED_EXPLAINED", t("dashboard-funded-explained")),
+            ("CHART_HEADING", t("dashboard-chart-heading")),
+            ("CHART_LABEL", t("dashboard-chart-label")),
+            ("CHART_EMPTY", t("dashboard-chart-empty")),
+            ("RECENT_HEADING", t("dashboard-recent-heading")),
+            ("DATA", data),
+        ],
+    );
+    Ok(page(html, lang, chosen))
+}
+
+/// A campaign's title and description in `lang`, falling back to its default text.
+fn campaign_text(campaign: &Campaign, lang: Lang) -> (String, String) {
+    let (title, description) = campaign.text_in(lang.code());
+    (title.to_owned(), description.to_owned())
+}
+
+/// How many people the goal funds: `floor(goal / amount_per_beneficiary)`, when there is one.
+fn people_in_goal(campaign: &Campaign) -> Option<String> {
+    let per = campaign.amount_per_beneficiary.as_ref()?.amount();
+    let people: Decimal = campaign.goal.amount().checked_div(per)?.floor().normalize();
+    Some(people.to_string())
+}
+
+/// The JSON block a page's script reads (it holds no text of its own): its messages (as
+/// templates with `{name}` for each variable), the language, the currency's money style.
+fn page_data(lang: Lang, campaign: &Campaign, messages: &[(&str, &[&str])]) -> String {
+    let messages: serde_json::Map<String, serde_json::Value> = messages
+        .iter()
+        .map(|(id, vars)| ((*id).to_owned(), zbor_i18n::template(lang, id, vars).into()))
+        .collect();
+    let currency = campaign.currency.code();
+    let data = serde_json::json!({
+        "lang": lang.code(),
+        "currency": currency,
+        "scale": campaign.currency.minor_units(),
+        "money": zbor_i18n::money_style(lang, currency),
+        "peopleInGoal": people_in_goal(campaign),
+        "messages": messages,
+    });
+    // `<` escaped: no text in the block can close the script element
+    data.to_string().replace('<', "\\u003c")
 }
 
 /// Text for HTML content and double-quoted attributes: campaign titles and descriptions come
@@ -80,98 +303,304 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Every page goes out with the same headers: the CSP above, and no referrer.
-fn page(html: String) -> Response {
-    ([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(html))
-        .into_response()
+/// `{{NAME}}` placeholders replaced in one pass, so nothing a value contains is ever taken for
+/// a placeholder. Values are markup: escape text before it goes in. An unknown name stays.
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}").and_then(|end| Some((values.iter().find(|(k, _)| *k == &after[..end])?, end)))
+        {
+            Some(((_, value), end)) => {
+                out.push_str(value);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
-/// The donors' page: suggested amounts, any amount, anonymous by default, then Stripe Checkout.
+/// Every page goes out with the same headers: the CSP above, no referrer, its language, and
+/// (when the visitor just chose it) the cookie that remembers the choice.
+fn page(html: String, lang: Lang, chosen: bool) -> Response {
+    let mut response =
+        ([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(html))
+            .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    if chosen {
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age={LANGUAGE_COOKIE_SECONDS}; SameSite=Lax",
+            zbor_i18n::COOKIE,
+            lang.code()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.insert(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// The language switcher: each language in its own words, marked with its language (screen
+/// readers pronounce it so), the current one `aria-current`. `keep` is a query parameter the
+/// page needs to keep (the thank-you page's session id).
+fn switcher(lang: Lang, keep: Option<(&str, &str)>) -> String {
+    let keep = keep.map(|(k, v)| format!("&amp;{k}={}", escape(v))).unwrap_or_default();
+    let items: String = Lang::ALL
+        .into_iter()
+        .map(|l| {
+            let current = if l == lang { r#" aria-current="true""# } else { "" };
+            format!(
+                r#"<li><a href="?lang={code}{keep}" hreflang="{code}" lang="{code}"{current}>{name}</a></li>"#,
+                code = l.code(),
+                name = escape(&text(l, "language-name", &[])),
+            )
+        })
+        .collect();
+    format!(
+        r#"<nav class="languages" aria-label="{}"><ul>{items}</ul></nav>"#,
+        escape(&text(lang, "language-switcher", &[]))
+    )
+}
+
+/// The organisation's details, as configured (`ZBOR_ORG_*`); unset parts are left out.
+fn organisation(state: &AppState, lang: Lang) -> String {
+    let org = &state.organisation;
+    let mut out = String::from(r#"<footer class="organisation">"#);
+    let name = escape(&text(lang, "org-organised-by", &[("name", &org.name)]));
+    match website(org) {
+        Some(url) => out.push_str(&format!(r#"<p><a href="{}">{name}</a></p>"#, escape(url))),
+        None => out.push_str(&format!("<p>{name}</p>")),
+    }
+    if let Some(purpose) = &org.purpose {
+        out.push_str(&format!("<p>{}</p>", escape(purpose)));
+    }
+    if let Some(contact) = &org.contact {
+        out.push_str(&format!("<p>{}</p>", escape(&text(lang, "org-contact", &[("contact", contact)]))));
+    }
+    for (id, note) in [("org-legal", &org.legal_notice), ("org-privacy", &org.privacy_note)] {
+        if let Some(note) = note {
+            out.push_str(&format!(
+                r#"<details><summary>{}</summary><p class="note">{}</p></details>"#,
+                escape(&text(lang, id, &[])),
+                escape(note)
+            ));
+        }
+    }
+    out.push_str("</footer>");
+    out
+}
+
+/// Percent-encoding for a share link's query value: everything but RFC 3986's unreserved.
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The donors' page: progress, suggested amounts, any amount, anonymous by default, then Stripe
+/// Checkout in the donor's language; share links; who runs the campaign.
 #[utoipa::path(
     get,
     path = "/give/{slug}",
     tag = "donors",
-    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
+    params(
+        ("slug" = String, Path, description = "the campaign's URL name", example = "release-123"),
+        ("lang" = Option<String>, Query, description = "a language from the switcher (be, ru, uk, pl, lt, de, en); remembered in the `zbor_lang` cookie"),
+    ),
     responses(
         (status = OK, description = "the donors' page", content_type = "text/html", body = String),
         (status = SEE_OTHER, description = "the campaign is fully funded: to its overflow campaign's page"),
-        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = NOT_FOUND, description = "no such campaign (a browser asking for text/html gets a page saying so)", body = ErrorBody),
     )
 )]
 pub async fn give(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let campaign = campaign_for_page(&state, &slug).await?;
+    let query = page_query(raw.as_deref());
+    let Some(campaign) = campaign_for_page(&state, &slug).await? else {
+        return no_campaign(&state, &headers, &query);
+    };
     if let (Some(_), Some(overflow)) = (campaign.funded_at, &campaign.overflow) {
         // funded: new gifts go where they are still needed (both slugs are checked slugs)
         let to = format!("/give/{}?from={}", overflow.as_str(), campaign.slug.as_str());
         return Ok(axum::response::Redirect::to(&to).into_response());
     }
+    let (lang, chosen) = language(&headers, &query);
+    let t = |id: &str| escape(&text(lang, id, &[]));
+    let (title, description) = campaign_text(&campaign, lang);
     let open = campaign.status == CampaignStatus::Open;
+    let currency = campaign.currency.code();
     let suggested: String = campaign
         .suggested_amounts
         .iter()
         .map(|a| {
-            let amount = escape(&a.amount().to_string());
-            format!(r#"<button type="button" class="amount" data-amount="{amount}">{amount}</button>"#)
+            let amount = a.amount().to_string();
+            format!(
+                r#"<button type="button" class="amount" data-amount="{}" aria-pressed="false">{}</button>"#,
+                escape(&amount),
+                escape(&money(lang, currency, &amount, true)),
+            )
         })
         .collect();
     let link = match (&campaign.payment_link_url, open) {
-        (Some(url), true) => {
-            format!(
-                r#"<p class="small">Or <a id="payment-link" href="{}">give any amount on Stripe's page</a>.</p>"#,
-                escape(url)
-            )
-        }
+        (Some(url), true) => format!(
+            r#"<p class="small"><a id="payment-link" href="{}">{}</a></p>"#,
+            escape(url),
+            t("give-payment-link")
+        ),
         _ => String::new(),
     };
-    let html = GIVE_HTML
-        .replace("{{SLUG}}", campaign.slug.as_str())
-        .replace("{{CURRENCY}}", campaign.currency.code())
-        .replace(
-            "{{PAYMENT_LINK}}",
-            &campaign.payment_link_url.as_deref().filter(|_| open).map(escape).unwrap_or_default(),
-        )
-        .replace("{{SUGGESTED}}", &suggested)
-        .replace("{{LINK}}", &link)
-        .replace(
-            "{{CLOSED}}",
-            if open {
-                ""
-            } else {
-                r#"<p class="closed">This campaign is closed and takes no new donations. Thank you.</p>"#
-            },
-        )
-        .replace("{{FORM_HIDDEN}}", if open { "" } else { "hidden" })
-        // last: these are the free text, so nothing they contain is taken for a placeholder
-        .replace("{{DESCRIPTION}}", &escape(&campaign.description))
-        .replace("{{TITLE}}", &escape(&campaign.title));
-    Ok(page(html))
+    let page_url = format!("{}/give/{}", state.public_url, campaign.slug.as_str());
+    let share_text = text(lang, "give-share-text", &[("title", &title)]);
+    let share_line = format!("{share_text} {page_url}");
+    let data = page_data(
+        lang,
+        &campaign,
+        &[
+            ("give-error-missing", &[]),
+            ("give-error-format", &[]),
+            ("give-error-amount", &[]),
+            ("give-error-closed", &[]),
+            ("give-error-busy", &[]),
+            ("give-busy-redirect", &[]),
+            ("give-error-generic", &[]),
+            ("give-error-network", &[]),
+            ("give-share-copied", &[]),
+            ("give-raised-of-goal", &["raised", "goal"]),
+            ("give-people-funded", &["funded", "total"]),
+        ],
+    );
+    let html = fill(
+        GIVE_HTML,
+        &[
+            ("LANG", lang.code().into()),
+            ("SLUG", campaign.slug.as_str().into()),
+            ("LANGUAGES", switcher(lang, None)),
+            ("PAGE_TITLE", escape(&text(lang, "give-title", &[("title", &title)]))),
+            ("TITLE", escape(&title)),
+            ("DESCRIPTION", escape(&description)),
+            (
+                "PAYMENT_LINK",
+                campaign.payment_link_url.as_deref().filter(|_| open).map(escape).unwrap_or_default(),
+            ),
+            ("PROGRESS_HEADING", t("give-progress-heading")),
+            (
+                "CLOSED",
+                if open { String::new() } else { format!(r#"<p class="closed">{}</p>"#, t("give-closed")) },
+            ),
+            ("FORM_HIDDEN", if open { String::new() } else { "hidden".into() }),
+            ("AMOUNT_LEGEND", t("give-amount")),
+            ("SUGGESTED", suggested),
+            ("OTHER_AMOUNT", t("give-other-amount")),
+            ("AMOUNT_HINT", t("give-amount-hint")),
+            ("ANONYMOUS", t("give-anonymous")),
+            ("SUBMIT", t("give-submit")),
+            ("LINK", link),
+            ("STRIPE_NOTE", escape(&text(lang, "stripe-note", &[("name", &state.organisation.name)]))),
+            ("SHARE_HEADING", t("give-share-heading")),
+            ("PAGE_URL", escape(&page_url)),
+            ("COPY_LINK", t("give-share-copy")),
+            (
+                "MAILTO",
+                escape(&format!(
+                    "mailto:?subject={}&body={}",
+                    url_encode(&share_text),
+                    url_encode(&page_url)
+                )),
+            ),
+            ("EMAIL", t("give-share-email")),
+            (
+                "TELEGRAM_URL",
+                escape(&format!(
+                    "https://t.me/share/url?url={}&text={}",
+                    url_encode(&page_url),
+                    url_encode(&share_text)
+                )),
+            ),
+            ("TELEGRAM", t("give-share-telegram")),
+            ("WHATSAPP_URL", escape(&format!("https://wa.me/?text={}", url_encode(&share_line)))),
+            ("WHATSAPP", t("give-share-whatsapp")),
+            ("ORGANISATION", organisation(&state, lang)),
+            ("DATA", data),
+        ],
+    );
+    Ok(page(html, lang, chosen))
 }
 
-/// Where Stripe sends the donor back after paying.
+/// Where Stripe sends the donor back after paying; with `?session_id=cs_…` it shows the
+/// donation's receipt reference (derived from the session id; nothing is looked up).
 #[utoipa::path(
     get,
     path = "/give/{slug}/thanks",
     tag = "donors",
-    params(("slug" = String, Path, description = "the campaign's URL name", example = "release-123")),
+    params(
+        ("slug" = String, Path, description = "the campaign's URL name", example = "release-123"),
+        ("session_id" = Option<String>, Query, description = "the Checkout Session id Stripe puts in the return address"),
+        ("lang" = Option<String>, Query, description = "a language from the switcher (be, ru, uk, pl, lt, de, en); remembered in the `zbor_lang` cookie"),
+    ),
     responses(
         (status = OK, description = "where Stripe sends the donor back", content_type = "text/html", body = String),
-        (status = NOT_FOUND, description = "no such campaign", body = ErrorBody),
+        (status = NOT_FOUND, description = "no such campaign (a browser asking for text/html gets a page saying so)", body = ErrorBody),
     )
 )]
 pub async fn thanks(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let campaign = campaign_for_page(&state, &slug).await?;
-    let html = format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Thank you</title><link rel="stylesheet" href="/assets/dashboard.css"></head><body><main class="give"><h1>Thank you</h1><p>Your gift to <strong>{}</strong> counts in the total as soon as Stripe confirms it (bank debits take a few days).</p><p><a href="/dashboard/{}">See the total</a></p></main></body></html>"#,
-        escape(&campaign.title),
-        campaign.slug.as_str()
+    let query = page_query(raw.as_deref());
+    let Some(campaign) = campaign_for_page(&state, &slug).await? else {
+        return no_campaign(&state, &headers, &query);
+    };
+    let (lang, chosen) = language(&headers, &query);
+    let t = |id: &str| escape(&text(lang, id, &[]));
+    let title = campaign_text(&campaign, lang).0;
+    let session_id = query.session_id.as_deref();
+    let receipt = match session_id.and_then(zbor_intake::receipt::reference) {
+        Some(reference) => format!(
+            r#"<p class="receipt">{}</p><p class="small">{}</p>"#,
+            escape(&text(lang, "thanks-receipt", &[("reference", &reference)])),
+            t("thanks-receipt-hint")
+        ),
+        None => String::new(),
+    };
+    let keep =
+        session_id.filter(|id| zbor_intake::receipt::reference(id).is_some()).map(|id| ("session_id", id));
+    let html = fill(
+        THANKS_HTML,
+        &[
+            ("LANG", lang.code().into()),
+            ("SLUG", campaign.slug.as_str().into()),
+            ("LANGUAGES", switcher(lang, keep)),
+            ("PAGE_TITLE", t("thanks-title")),
+            ("BODY", escape(&text(lang, "thanks-body", &[("title", &title)]))),
+            ("RECEIPT", receipt),
+            ("SEE_TOTAL", t("thanks-see-total")),
+            ("BACK", t("thanks-back")),
+            ("STRIPE_NOTE", escape(&text(lang, "stripe-note", &[("name", &state.organisation.name)]))),
+            ("ORGANISATION", organisation(&state, lang)),
+        ],
     );
-    Ok(page(html))
+    Ok(page(html, lang, chosen))
 }
 
 /// The donors' page's script.
@@ -185,6 +614,19 @@ pub async fn thanks(
 )]
 pub async fn give_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], GIVE_JS).into_response()
+}
+
+/// The pages' shared script: their messages and money in the page's language.
+#[utoipa::path(
+    get,
+    path = "/assets/i18n.js",
+    tag = "donors",
+    responses(
+        (status = OK, description = "the pages' messages and money formats, from each page's data", content_type = "text/javascript", body = String),
+    )
+)]
+pub async fn i18n_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], I18N_JS).into_response()
 }
 
 /// The coordinators' page's script.
@@ -257,4 +699,28 @@ pub async fn timeline(
         }
     };
     Ok((super::campaigns::view_headers(view), Json(timeline)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once_and_values_are_never_read_as_placeholders() {
+        let out = fill("<h1>{{A}}</h1>{{B}}{{C}}", &[("A", "{{B}}".into()), ("B", "b".into())]);
+        assert_eq!(out, "<h1>{{B}}</h1>b{{C}}");
+    }
+
+    #[test]
+    fn only_plain_query_values_are_taken() {
+        let q = page_query(Some("utm_source=x&lang=be&session_id=cs_test_a1&x"));
+        assert_eq!((q.lang.as_deref(), q.session_id.as_deref()), (Some("be"), Some("cs_test_a1")));
+        let q = page_query(Some("lang=%3Cscript%3E&session_id="));
+        assert_eq!((q.lang, q.session_id), (None, None));
+    }
+
+    #[test]
+    fn share_links_are_percent_encoded() {
+        assert_eq!(url_encode("Free them & 123 €"), "Free%20them%20%26%20123%20%E2%82%AC");
+    }
 }

@@ -80,6 +80,10 @@ pub async fn start_with(webhook_secret: Option<&str>, change: impl FnOnce(&mut C
         surplus_solo_max: rust_decimal::Decimal::ZERO,
         metrics_listen: None,
         environment: zbor_server::config::Environment::Development,
+        organisation: zbor_server::config::Organisation {
+            name: "Fund for the Released".into(),
+            ..Default::default()
+        },
     };
     let mut config = config;
     change(&mut config);

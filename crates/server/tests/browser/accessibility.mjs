@@ -1,0 +1,25 @@
+// axe-core on each page given, in its language: prints "DONE <json>" with the serious and
+// critical violations per page (the Rust test requires none). Pages are
+// [{ "name", "url", "lang", "ready", "shot" }]: `ready` is a CSS selector that shows the page has
+// filled itself in (live figures). With SCREENSHOTS=<dir>, saves <dir>/<name>.png of those with
+// `shot`.
+import { launch, newPage, seriousViolations } from "./common.mjs";
+
+const pages = JSON.parse(process.argv[2]);
+const browser = await launch();
+try {
+  const results = [];
+  for (const { name, url, lang, ready, shot } of pages) {
+    const { page, errors } = await newPage(browser, lang, { bypassCSP: true });
+    await page.goto(url);
+    if (ready) await page.waitForSelector(ready, { timeout: 15000 });
+    const htmlLang = await page.getAttribute("html", "lang");
+    const violations = await seriousViolations(page);
+    if (process.env.SCREENSHOTS && shot) await page.screenshot({ path: `${process.env.SCREENSHOTS}/${name}.png`, fullPage: true });
+    results.push({ name, htmlLang, violations, errors });
+    await page.context().close();
+  }
+  console.log("DONE " + JSON.stringify(results));
+} finally {
+  await browser.close();
+}
