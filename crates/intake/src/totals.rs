@@ -109,7 +109,8 @@ pub async fn totals_paid_before(
     let one_off_raised = Money::new(one_off_raised, currency)?;
     let recurring_raised = Money::new(recurring_raised, currency)?;
     let raised = one_off_raised.checked_add(&recurring_raised)?;
-    let monthly_commitments = Some(MonthlyCommitments { subscriptions, amount: Money::new(monthly, currency)? });
+    let monthly_commitments =
+        Some(MonthlyCommitments { subscriptions, amount: Money::new(monthly, currency)? });
     let refunded = Money::new(refunded, currency)?;
     let fees = Money::new(fees, currency)?;
     let net = raised.checked_sub(&refunded)?.checked_sub(&fees)?;
