@@ -207,6 +207,29 @@ async fn a_burst_across_the_cap_sends_new_donors_to_the_overflow_once() {
         .unwrap();
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()["location"], "/give/release-123-families?from=release-123");
+    // where they land, the page says why, in their language; a made-up `from` says nothing
+    let landing = |path: &str, language: &'static str| {
+        let url = format!("{}{path}", app.base);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("accept-language", language)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = landing("/give/release-123-families?from=release-123", "en").await;
+    assert!(html.contains("“123 released” has reached its goal"), "{html}");
+    let html = landing("/give/release-123-families?from=release-123", "be").await;
+    assert!(html.contains("Збор «123 released» дасягнуў сваёй мэты"), "{html}");
+    for forged in ["usd-fund", "nope", "release-123-families", "%3Cscript%3E"] {
+        let html = landing(&format!("/give/release-123-families?from={forged}"), "en").await;
+        assert!(!html.contains("overflow-notice"), "{forged}: {html}");
+    }
 
     // the gifts in flight land after the cap: booked where they were given, over the cap
     for session in &in_flight {

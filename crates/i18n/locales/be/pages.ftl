@@ -23,6 +23,7 @@ give-anonymous = Ахвяраваць ананімна (імя і электро
 give-submit = Перайсці да аплаты
 give-payment-link = Або ахвяруйце любую суму на старонцы Stripe
 give-closed = Гэты збор закрыты і больш не прымае ахвяраванняў. Дзякуй!
+give-overflow-notice = Збор «{ $from }» дасягнуў сваёй мэты – дзякуй. Новыя ахвяраванні цяпер ідуць у гэты збор.
 give-progress-heading = Як ідзе збор
 give-raised-of-goal = Сабрана { $raised } з { $goal }
 give-people-funded = Атрымалі дапамогу: { $funded } з { $total }

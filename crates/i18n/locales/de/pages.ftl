@@ -23,6 +23,7 @@ give-anonymous = Anonym spenden (Name und E-Mail-Adresse werden nicht gespeicher
 give-submit = Weiter zur Zahlung
 give-payment-link = Oder spenden Sie einen beliebigen Betrag auf der Seite von Stripe
 give-closed = Diese Spendenaktion ist beendet und nimmt keine Spenden mehr an. Vielen Dank!
+give-overflow-notice = „{ $from }“ hat sein Ziel erreicht – danke. Neue Spenden gehen jetzt an diese Sammlung.
 give-progress-heading = Fortschritt
 give-raised-of-goal = { $raised } von { $goal } gesammelt
 give-people-funded = Unterstützte Menschen: { $funded } von { $total }

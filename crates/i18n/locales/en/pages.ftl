@@ -27,6 +27,7 @@ give-anonymous = Give anonymously (no name or email is kept)
 give-submit = Continue to payment
 give-payment-link = Or give any amount on Stripe's page
 give-closed = This campaign is closed and takes no new donations. Thank you.
+give-overflow-notice = “{ $from }” has reached its goal – thank you. New gifts now go to this campaign.
 give-progress-heading = Progress
 give-raised-of-goal = { $raised } raised of { $goal }
 give-people-funded = People funded: { $funded } of { $total }

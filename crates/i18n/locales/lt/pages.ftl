@@ -23,6 +23,7 @@ give-anonymous = Aukoti anonimiškai (vardas ir el. pašto adresas nesaugomi)
 give-submit = Tęsti mokėjimą
 give-payment-link = Arba paaukokite bet kokią sumą Stripe puslapyje
 give-closed = Šis lėšų rinkimas baigtas ir aukos nebepriimamos. Ačiū!
+give-overflow-notice = Rinkimas „{ $from }“ pasiekė savo tikslą – ačiū. Naujos aukos dabar skiriamos šiam rinkimui.
 give-progress-heading = Rinkimo eiga
 give-raised-of-goal = Surinkta { $raised } iš { $goal }
 give-people-funded = Paramą gavo: { $funded } iš { $total }

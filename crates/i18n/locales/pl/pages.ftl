@@ -23,6 +23,7 @@ give-anonymous = Wpłać anonimowo (nie zapisujemy imienia ani adresu e-mail)
 give-submit = Przejdź do płatności
 give-payment-link = Lub wpłać dowolną kwotę na stronie Stripe
 give-closed = Ta zbiórka jest zamknięta i nie przyjmuje już wpłat. Dziękujemy!
+give-overflow-notice = Zbiórka „{ $from }” osiągnęła swój cel – dziękujemy. Nowe wpłaty trafiają teraz na tę zbiórkę.
 give-progress-heading = Postęp zbiórki
 give-raised-of-goal = Zebrano { $raised } z { $goal }
 give-people-funded = Otrzymali wsparcie: { $funded } z { $total }

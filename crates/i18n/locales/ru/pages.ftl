@@ -23,6 +23,7 @@ give-anonymous = Пожертвовать анонимно (имя и элект
 give-submit = Перейти к оплате
 give-payment-link = Или пожертвуйте любую сумму на странице Stripe
 give-closed = Этот сбор закрыт и больше не принимает пожертвований. Спасибо!
+give-overflow-notice = Сбор «{ $from }» достиг своей цели – спасибо. Новые пожертвования теперь идут в этот сбор.
 give-progress-heading = Ход сбора
 give-raised-of-goal = Собрано { $raised } из { $goal }
 give-people-funded = Получили помощь: { $funded } из { $total }

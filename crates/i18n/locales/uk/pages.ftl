@@ -23,6 +23,7 @@ give-anonymous = Пожертвувати анонімно (ім’я та ел�
 give-submit = Перейти до оплати
 give-payment-link = Або пожертвуйте будь-яку суму на сторінці Stripe
 give-closed = Цей збір закрито, і він більше не приймає пожертв. Дякуємо!
+give-overflow-notice = Збір «{ $from }» досяг своєї мети – дякуємо. Нові внески тепер надходять до цього збору.
 give-progress-heading = Перебіг збору
 give-raised-of-goal = Зібрано { $raised } із { $goal }
 give-people-funded = Отримали допомогу: { $funded } із { $total }

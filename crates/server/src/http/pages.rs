@@ -57,6 +57,8 @@ const LANGUAGE_COOKIE_SECONDS: u32 = 365 * 24 * 3600;
 struct PageQuery {
     lang: Option<String>,
     session_id: Option<String>,
+    /// The funded campaign a donor was sent on from (`/give/{overflow}?from={funded}`).
+    from: Option<String>,
 }
 
 /// Values are taken only when plain (`[A-Za-z0-9_-]`, at most 255): a language code and a
@@ -74,6 +76,7 @@ fn page_query(raw: Option<&str>) -> PageQuery {
         match key {
             "lang" => query.lang = Some(value.to_owned()),
             "session_id" => query.session_id = Some(value.to_owned()),
+            "from" => query.from = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -421,6 +424,7 @@ fn url_encode(text: &str) -> String {
     params(
         ("slug" = String, Path, description = "the campaign's URL name", example = "release-123"),
         ("lang" = Option<String>, Query, description = "a language from the switcher (be, ru, uk, pl, lt, de, en); remembered in the `zbor_lang` cookie"),
+        ("from" = Option<String>, Query, description = "the funded campaign that sent the donor here: the page says so when it really overflows here"),
     ),
     responses(
         (status = OK, description = "the donors' page", content_type = "text/html", body = String),
@@ -444,6 +448,10 @@ pub async fn give(
         return Ok(axum::response::Redirect::to(&to).into_response());
     }
     let (lang, chosen) = language(&headers, &query);
+    let notice = match query.from.as_deref() {
+        Some(from) => overflow_notice(&state, &campaign, lang, from).await?,
+        None => String::new(),
+    };
     let t = |id: &str| escape(&text(lang, id, &[]));
     let (title, description) = campaign_text(&campaign, lang);
     let open = campaign.status == CampaignStatus::Open;
@@ -501,6 +509,7 @@ pub async fn give(
                 "PAYMENT_LINK",
                 campaign.payment_link_url.as_deref().filter(|_| open).map(escape).unwrap_or_default(),
             ),
+            ("OVERFLOW_NOTICE", notice),
             ("PROGRESS_HEADING", t("give-progress-heading")),
             (
                 "CLOSED",
@@ -543,6 +552,28 @@ pub async fn give(
         ],
     );
     Ok(page(html, lang, chosen))
+}
+
+/// The notice on an overflow campaign's page for a donor sent on from a funded campaign; shown
+/// only when `from` is funded and really overflows into this campaign, so a made-up link says
+/// nothing.
+async fn overflow_notice(
+    state: &AppState,
+    campaign: &Campaign,
+    lang: Lang,
+    from: &str,
+) -> Result<String, ApiError> {
+    let Some(source) = campaign_for_page(state, from).await? else { return Ok(String::new()) };
+    let sends_here = source.funded_at.is_some()
+        && source.overflow.as_ref().is_some_and(|overflow| overflow.as_str() == campaign.slug.as_str());
+    if !sends_here {
+        return Ok(String::new());
+    }
+    let (from_title, _) = campaign_text(&source, lang);
+    Ok(format!(
+        r#"<p id="overflow-notice" class="notice" role="status">{}</p>"#,
+        escape(&text(lang, "give-overflow-notice", &[("from", &from_title)]))
+    ))
 }
 
 /// Where Stripe sends the donor back after paying; with `?session_id=cs_…` it shows the
