@@ -291,7 +291,7 @@ async fn session_and_link_urls_open_a_simulated_checkout_page() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains(&format!("/sim/checkout/sessions/{}/pay", session["id"].as_str().unwrap())));
-    assert!(html.contains("2500 EUR"));
+    assert!(html.contains("€25.00"), "the amount as money, not minor units: {html}");
     assert!(!html.contains("</script><script>alert"), "the success_url cannot break out of the script");
 
     let price = [
