@@ -105,20 +105,20 @@ pub struct CapStatus {
     pub campaign: String,
     pub overflow: Option<String>,
     #[schema(value_type = String, example = "123000.00")]
-    #[serde(serialize_with = "amount")]
+    #[serde(serialize_with = "crate::totals::amount")]
     pub goal: Money,
     /// Raised net of refunds and disputes: what the cap is measured against.
     #[schema(value_type = String, example = "123480.00")]
-    #[serde(serialize_with = "amount")]
+    #[serde(serialize_with = "crate::totals::amount")]
     pub kept: Money,
     /// `kept - goal` when positive: what landed after the cap (gifts that were in flight).
     #[schema(value_type = String, example = "480.00")]
-    #[serde(serialize_with = "amount")]
+    #[serde(serialize_with = "crate::totals::amount")]
     pub over_cap: Money,
     /// Kept net of Stripe's fees, minus the goal and minus surplus already moved on, when
     /// positive: what a surplus transfer may move now.
     #[schema(value_type = String, example = "120.00")]
-    #[serde(serialize_with = "amount")]
+    #[serde(serialize_with = "crate::totals::amount")]
     pub movable_surplus: Money,
     pub funded_at: Option<DateTime<Utc>>,
     pub payment_link_switched: bool,
@@ -161,8 +161,4 @@ pub async fn cap_status(conn: &mut PgConnection, campaign: &Campaign) -> Result<
         payment_link_switched: switched,
         fees_pending,
     })
-}
-
-fn amount<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&money.amount().to_string())
 }

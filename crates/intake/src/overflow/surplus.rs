@@ -36,7 +36,7 @@ pub struct SurplusTransfer {
     /// Its overflow campaign, where the money goes.
     pub to: String,
     #[schema(value_type = String, example = "480.00")]
-    #[serde(serialize_with = "super::amount")]
+    #[serde(serialize_with = "crate::totals::amount")]
     pub amount: Money,
     pub state: SurplusState,
     #[schema(value_type = Option<i64>)]
