@@ -11,16 +11,14 @@
 //! What each file holds, and what it never holds:
 //! - `donations.csv`: each donation dated when it was paid (when it was opened, for one pending
 //!   or failed), its amount, Stripe's fee, what was refunded and what disputes withdrew, the
-//!   net, the status and Stripe's payment id (to match Stripe's own reports). A donor's name and
-//!   email only when the donor chose to be named and the export reveals donors.
+//!   net, the status, how it was paid (Stripe's method type: `card`, `sepa_debit`; empty until
+//!   the charge event has said) and Stripe's payment id (to match Stripe's own reports). A
+//!   donor's name and email only when the donor chose to be named and the export reveals donors.
 //! - `refunds.csv` and `disputes.csv`: the ledger's movements of that kind on the campaign's
 //!   account, dated when booked: exactly what the ledger moved.
 //! - `payouts.csv`: each payout dated when paid (when approved, or its batch created, before
 //!   that), amount, what Stripe reversed, the rail and the state. Never who was paid: no
 //!   beneficiary's name, account or id.
-//!
-//! The payment method (card, SEPA debit) is not a column: zbor does not keep it (the stored
-//! Stripe events keep only what booking needs), so an export could only guess it.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -82,6 +80,7 @@ impl ExportKind {
                     "net",
                     "currency",
                     "status",
+                    "method",
                     "stripe_payment",
                 ];
                 if donors_revealed {
@@ -330,9 +329,10 @@ fn query(kind: ExportKind) -> &'static str {
     match kind {
         ExportKind::Donations => {
             "select coalesce(d.paid_at, d.created_at) as at, c.slug as campaign, d.amount, d.fee, d.refunded,
-                    d.disputed, d.status::text as status, d.stripe_payment_intent as payment,
+                    d.disputed, d.status::text as status, m.method, d.stripe_payment_intent as payment,
                     d.stripe_session_id as session, d.donor_sealed
              from donations d join campaigns c on c.id = d.campaign_id
+             left join payment_methods m on m.stripe_payment_intent = d.stripe_payment_intent
              where coalesce(d.paid_at, d.created_at) >= $1 and coalesce(d.paid_at, d.created_at) < $2
                and ($3::bigint is null or d.campaign_id = $3)
              order by coalesce(d.paid_at, d.created_at), d.stripe_session_id"
@@ -391,6 +391,9 @@ struct DonationRow {
     refunded: Decimal,
     disputed: Decimal,
     status: String,
+    /// `card`, `sepa_debit`, ...; empty until the charge event says (a pending SEPA debit may
+    /// not have one yet)
+    method: Option<String>,
     payment: Option<String>,
     session: String,
     donor_sealed: Option<Vec<u8>>,
@@ -424,6 +427,7 @@ impl DonationRow {
             .amount(&net)
             .text(currency.code())
             .text(&self.status)
+            .text(self.method.as_deref().unwrap_or(""))
             .text(self.payment.as_deref().unwrap_or(""));
         if let Some(key) = donor_key {
             let donor = match &self.donor_sealed {

@@ -231,6 +231,7 @@ async fn exports_add_up_to_the_ledger_and_the_overview() {
     assert_eq!(sum(&donations.rows, "disputed", all), dec("40.00"));
     let net = sum(&donations.rows, "net", all);
     assert_eq!(net, dec("3099.40"));
+    assert!(donations.rows.iter().all(|r| r["method"] == "card"), "{}", donations.body);
     assert!(donations
         .rows
         .iter()

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! End to end through the Stripe simulator: a Checkout Session is created, simulated donors pay
 //! by card and by SEPA debit (one succeeds, one fails), the simulator delivers signed webhooks,
-//! and zbor books exactly what was paid.
+//! and zbor books exactly what was paid, and how (card or SEPA debit).
 
 mod common;
 
@@ -51,5 +51,22 @@ async fn donations_paid_at_the_simulator_are_booked_exactly() {
     assert_eq!((&totals["raised"], &totals["donations"]), (&json!("35.00"), &json!(2)), "{totals}");
     assert!(sim.deliveries().iter().all(|d| d.status == Some(200)), "{:?}", sim.deliveries());
     assert_eq!(app.count("select count(*) from donations where status = 'failed'").await, 1);
+
+    // how each paid gift was paid, from its charge event: the kind only, for the accountant
+    for _ in 0..100 {
+        if app.count("select count(*) from payment_methods").await >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let methods: Vec<(String, String)> = sqlx::query_as(
+        "select d.amount::text, m.method from donations d
+         join payment_methods m using (stripe_payment_intent)
+         where d.status = 'paid' order by d.amount",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(methods, [("10.00".into(), "sepa_debit".into()), ("25.00".into(), "card".into())]);
     app.finish().await;
 }

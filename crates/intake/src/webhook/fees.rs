@@ -30,10 +30,27 @@ pub(super) struct Charge {
     payment_intent: Option<String>,
     /// An id, or the object itself when the event was sent expanded.
     balance_transaction: Option<Value>,
+    /// Only its `type` is read (`card`, `sepa_debit`): never the card's or account's details.
+    payment_method_details: Option<PaymentMethodDetails>,
 }
 
-/// Records which balance transaction holds the fee of a charge's payment.
+#[derive(Deserialize)]
+pub(super) struct PaymentMethodDetails {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// A payment method's kind as Stripe names it: a short lower-case word (the table's check).
+fn is_method_kind(kind: &str) -> bool {
+    let mut bytes = kind.bytes();
+    kind.len() <= 40
+        && bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Records how a charge's payment was made, and which balance transaction holds its fee.
 pub(super) async fn record_charge(db: &mut PgConnection, charge: Charge) -> Result<Handled, Error> {
+    record_method(db, &charge).await?;
     let transaction = match &charge.balance_transaction {
         Some(Value::String(id)) => Some(id.clone()),
         Some(Value::Object(object)) => object.get("id").and_then(Value::as_str).map(str::to_owned),
@@ -58,6 +75,26 @@ pub(super) async fn record_charge(db: &mut PgConnection, charge: Charge) -> Resu
     .execute(&mut *db)
     .await?;
     Ok(Handled::new(Outcome::Waiting))
+}
+
+/// The payment's method kind, first seen wins (a payment's method does not change; a charge event
+/// without details says nothing).
+async fn record_method(db: &mut PgConnection, charge: &Charge) -> Result<(), Error> {
+    let (Some(payment_intent), Some(details)) = (&charge.payment_intent, &charge.payment_method_details) else {
+        return Ok(());
+    };
+    if !is_stripe_id(payment_intent, "pi_") || !is_method_kind(&details.kind) {
+        return Err(Error::MalformedEvent("charge's payment intent or payment method type".into()));
+    }
+    sqlx::query(
+        "insert into payment_methods (stripe_payment_intent, method) values ($1, $2)
+         on conflict (stripe_payment_intent) do nothing",
+    )
+    .bind(payment_intent)
+    .bind(&details.kind)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
 }
 
 /// What one pass of [`fetch_due`] did.
