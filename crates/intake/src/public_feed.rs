@@ -12,17 +12,23 @@
 //! - The public totals are those of the last published step: they move only when K or more new
 //!   donations are published together, so no two consecutive public totals differ by one
 //!   donation's amount, and their `updated_at` is the step's bucket end, never a donation's time.
+//!   Fees move with those steps; refunds and disputes move in steps of their own of at least K
+//!   movements ([`published`]), so a single refund is never seen alone either.
 //!
 //! Every group is computed from the campaign's whole history walked from its first donation, so
 //! the groups never depend on the window or on when one asks (only on the cut-off, which moves
 //! every [`BUCKET_MINUTES`] minutes): asking twice with two windows and subtracting finds nothing.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
+use zbor_campaigns::Campaign;
 use zbor_ledger::{Currency, Money};
 
-use crate::totals::{Minute, RecentDonations, Timeline, Totals, RECENT_MAX, TIMELINE_MINUTES_MAX};
+use crate::totals::{Minute, RecentDonations, Sums, Timeline, Totals, RECENT_MAX, TIMELINE_MINUTES_MAX};
 use crate::Error;
 
 /// The width of a public time bucket. Five minutes: a statement's minute then matches any of
@@ -218,29 +224,138 @@ pub struct Snapshot {
     pub published_until: Option<DateTime<Utc>>,
 }
 
-/// The public totals at `now`: the totals of every donation up to the end of the last published
-/// step, stamped with that end. Before the first step: zero.
-pub async fn snapshot(conn: &mut PgConnection, slug: &str, now: DateTime<Utc>) -> Result<Snapshot, Error> {
+/// What the public view adds up at one cut-off. It depends on nothing booked at or after the
+/// cut-off, and what was booked before it never changes (a donation's `paid_at`, a fee's and a
+/// refund's ledger time are the times they were booked), so it is the same every time it is
+/// computed for that cut-off: [`PublicCache`] keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Published {
+    /// The end of the last published donation step.
+    pub until: Option<DateTime<Utc>>,
+    pub sums: Sums,
+}
+
+/// Adds up the public view at `cut_off`:
+/// - donations: those paid before the end of the last step of at least [`K`] ([`steps`]);
+/// - fees: those of the same donations that were booked before that end, so fees move only
+///   together with a step (a fee alone would tell its donation's amount);
+/// - refunded: refunds and dispute movements (withdrawn, or won back) on the campaign's account,
+///   in steps of their own of at least [`K`] movements, booked before the cut-off: one refund
+///   alone is held back until K are published together, exactly as donations are.
+pub async fn published(conn: &mut PgConnection, campaign: &Campaign, cut_off: DateTime<Utc>) -> Result<Published, Error> {
+    let history = history(conn, campaign.id.as_i64(), cut_off).await?;
+    let until = steps(&history).last().map(|step| step.at + TimeDelta::minutes(BUCKET_MINUTES));
+    let Some(until) = until else {
+        return Ok(Published::default());
+    };
+    let mut sums: Sums = sqlx::query_as(
+        "select coalesce(sum(d.amount) filter (where d.stripe_subscription_id is null), 0) as one_off_raised,
+                coalesce(sum(d.amount) filter (where d.stripe_subscription_id is not null), 0) as recurring_raised,
+                0::numeric as refunded,
+                coalesce(sum(d.fee) filter (where f.created_at < $2), 0) as fees,
+                count(*) as donations, max(d.paid_at) as last_paid
+         from donations d left join ledger_transactions f on f.id = d.fee_transaction_id
+         where d.campaign_id = $1 and d.status = 'paid' and d.paid_at < $2",
+    )
+    .bind(campaign.id)
+    .bind(until)
+    .fetch_one(&mut *conn)
+    .await?;
+    let reversals = reversal_history(conn, campaign, cut_off).await?;
+    sums.refunded = steps(&reversals).iter().map(|step| step.raised).sum();
+    Ok(Published { until: Some(until), sums })
+}
+
+/// Refund and dispute movements on the campaign's account booked before `cut_off`, by bucket:
+/// `donations` counts movements, `raised` adds what they took back (a dispute won back is a
+/// negative movement). Read through the partial index on those two kinds, so a campaign's
+/// thousands of donations are not walked.
+async fn reversal_history(
+    conn: &mut PgConnection,
+    campaign: &Campaign,
+    cut_off: DateTime<Utc>,
+) -> Result<Vec<BucketBand>, Error> {
+    let rows: Vec<(DateTime<Utc>, i64, Decimal)> = sqlx::query_as(
+        "select date_bin(make_interval(mins => $3::int), t.created_at, timestamptz '1970-01-01 00:00:00+00'),
+                count(*), sum(p.amount)
+         from ledger_transactions t join ledger_postings p on p.transaction_id = t.id
+         where t.metadata->>'kind' in ('refund', 'dispute') and t.created_at < $2 and p.account_id = $1
+         group by 1 order by 1",
+    )
+    .bind(campaign.ledger_account.as_i64())
+    .bind(cut_off)
+    .bind(i32::try_from(BUCKET_MINUTES).unwrap_or(5))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(bucket, movements, taken)| BucketBand { bucket, band: 0, donations: movements, raised: taken })
+        .collect())
+}
+
+/// Each campaign's [`Published`] at the newest cut-off it was asked for. A server process
+/// computes a campaign's public view once per [`BUCKET_MINUTES`] however often its totals are
+/// published (ten times a second in a burst); a cut-off older than the kept one (a clock that
+/// lags across a boundary) is computed and not kept.
+#[derive(Debug, Default)]
+pub struct PublicCache {
+    kept: Mutex<HashMap<i64, (DateTime<Utc>, Published)>>,
+}
+
+impl PublicCache {
+    pub fn new() -> PublicCache {
+        PublicCache::default()
+    }
+
+    fn get(&self, campaign: i64, cut_off: DateTime<Utc>) -> Option<Published> {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get(&campaign).filter(|(at, _)| *at == cut_off).map(|(_, published)| published.clone())
+    }
+
+    fn keep(&self, campaign: i64, cut_off: DateTime<Utc>, published: &Published) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.get(&campaign).is_none_or(|(at, _)| *at < cut_off) {
+            kept.insert(campaign, (cut_off, published.clone()));
+        }
+    }
+}
+
+/// The public totals at `now`: those [`published`] at its cut-off, with the campaign's goal and
+/// amount per beneficiary as they are now, stamped with the step's end (never a donation's
+/// time). Before the first step: zero. With a cache, computed once per cut-off.
+pub async fn snapshot(
+    conn: &mut PgConnection,
+    slug: &str,
+    now: DateTime<Utc>,
+    cache: Option<&PublicCache>,
+) -> Result<Snapshot, Error> {
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
-    let history = history(conn, campaign.id.as_i64(), cut_off(now)).await?;
-    let published_until = steps(&history).last().map(|step| step.at + TimeDelta::minutes(BUCKET_MINUTES));
-    // before the first step: nothing was paid before the epoch, so zero
-    let until = published_until.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let mut totals = crate::totals::totals_paid_before(conn, slug, Some(until)).await?;
+    let cut_off = cut_off(now);
+    let id = campaign.id.as_i64();
+    let published = match cache.and_then(|cache| cache.get(id, cut_off)) {
+        Some(published) => published,
+        None => {
+            let published = published(conn, &campaign, cut_off).await?;
+            if let Some(cache) = cache {
+                cache.keep(id, cut_off, &published);
+            }
+            published
+        }
+    };
+    let mut totals = Totals::from_sums(&campaign, &published.sums, None)?;
     totals.exact = false;
-    totals.monthly_commitments = None;
     // never the last donation's time: the step's end, or (no step yet) the campaign's own
-    totals.updated_at = published_until.unwrap_or(campaign.updated_at);
-    Ok(Snapshot { totals, published_until })
+    totals.updated_at = published.until.unwrap_or(campaign.updated_at);
+    Ok(Snapshot { totals, published_until: published.until })
 }
 
-/// [`snapshot`]'s totals.
+/// [`snapshot`]'s totals, uncached.
 pub async fn totals(conn: &mut PgConnection, slug: &str, now: DateTime<Utc>) -> Result<Totals, Error> {
-    Ok(snapshot(conn, slug, now).await?.totals)
+    Ok(snapshot(conn, slug, now, None).await?.totals)
 }
 
-/// When what [`timeline`] and [`totals`] answer can next change by time alone (not counting
-/// refunds): the next bucket boundary after `now`.
+/// When what [`timeline`] and [`totals`] answer can next change: the next bucket boundary after
+/// `now` (they change by time alone; nothing booked since can move them before it).
 pub fn next_change(now: DateTime<Utc>) -> DateTime<Utc> {
     bucket_start(now) + TimeDelta::minutes(BUCKET_MINUTES)
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgConnection;
+use zbor_campaigns::Campaign;
 use zbor_ledger::{Currency, Money};
 
 use crate::Error;
@@ -68,34 +69,18 @@ pub(crate) fn amount<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok,
     s.serialize_str(&money.amount().to_string())
 }
 
+/// The exact totals: every paid donation, live.
 pub async fn totals(conn: &mut PgConnection, slug: &str) -> Result<Totals, Error> {
-    totals_paid_before(conn, slug, None).await
-}
-
-/// [`totals`] over the donations paid before `cut_off` only (all of them when none): the public
-/// snapshot is these at the end of its last published step.
-pub async fn totals_paid_before(
-    conn: &mut PgConnection,
-    slug: &str,
-    cut_off: Option<DateTime<Utc>>,
-) -> Result<Totals, Error> {
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
-    let (one_off_raised, recurring_raised, refunded, fees, donations, last_paid): (
-        Decimal,
-        Decimal,
-        Decimal,
-        Decimal,
-        i64,
-        Option<DateTime<Utc>>,
-    ) = sqlx::query_as(
-        "select coalesce(sum(amount) filter (where stripe_subscription_id is null), 0),
-                coalesce(sum(amount) filter (where stripe_subscription_id is not null), 0),
-                coalesce(sum(refunded + disputed), 0), coalesce(sum(fee), 0), count(*), max(paid_at)
+    let sums: Sums = sqlx::query_as(
+        "select coalesce(sum(amount) filter (where stripe_subscription_id is null), 0) as one_off_raised,
+                coalesce(sum(amount) filter (where stripe_subscription_id is not null), 0) as recurring_raised,
+                coalesce(sum(refunded + disputed), 0) as refunded, coalesce(sum(fee), 0) as fees,
+                count(*) as donations, max(paid_at) as last_paid
              from donations
-             where campaign_id = $1 and status = 'paid' and ($2::timestamptz is null or paid_at < $2)",
+             where campaign_id = $1 and status = 'paid'",
     )
     .bind(campaign.id)
-    .bind(cut_off)
     .fetch_one(&mut *conn)
     .await?;
     let (subscriptions, monthly): (i64, Decimal) = sqlx::query_as(
@@ -105,39 +90,66 @@ pub async fn totals_paid_before(
     .bind(campaign.id)
     .fetch_one(&mut *conn)
     .await?;
-    let currency = campaign.currency;
-    let one_off_raised = Money::new(one_off_raised, currency)?;
-    let recurring_raised = Money::new(recurring_raised, currency)?;
-    let raised = one_off_raised.checked_add(&recurring_raised)?;
     let monthly_commitments =
-        Some(MonthlyCommitments { subscriptions, amount: Money::new(monthly, currency)? });
-    let refunded = Money::new(refunded, currency)?;
-    let fees = Money::new(fees, currency)?;
-    let net = raised.checked_sub(&refunded)?.checked_sub(&fees)?;
-    let beneficiaries_funded = match campaign.amount_per_beneficiary {
-        Some(each) if net.is_positive() => {
-            let whole = (net.amount() / each.amount()).floor();
-            Some(i64::try_from(whole).map_err(|_| zbor_ledger::Error::Overflow)?)
-        }
-        Some(_) => Some(0),
-        None => None,
-    };
-    Ok(Totals {
-        campaign: campaign.slug.as_str().to_owned(),
-        currency,
-        goal: campaign.goal,
-        raised,
-        one_off_raised,
-        recurring_raised,
-        monthly_commitments,
-        refunded,
-        fees,
-        net,
-        donations,
-        beneficiaries_funded,
-        updated_at: last_paid.unwrap_or(campaign.updated_at),
-        exact: true,
-    })
+        Some(MonthlyCommitments { subscriptions, amount: Money::new(monthly, campaign.currency)? });
+    let mut totals = Totals::from_sums(&campaign, &sums, monthly_commitments)?;
+    totals.updated_at = sums.last_paid.unwrap_or(campaign.updated_at);
+    Ok(totals)
+}
+
+/// The figures totals are made of, in the campaign's currency, as the database adds them up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Sums {
+    pub one_off_raised: Decimal,
+    pub recurring_raised: Decimal,
+    /// Refunds, plus disputes withdrawn and not won back.
+    pub refunded: Decimal,
+    pub fees: Decimal,
+    pub donations: i64,
+    pub last_paid: Option<DateTime<Utc>>,
+}
+
+impl Totals {
+    /// Totals of `sums` for `campaign` (its goal and amount per beneficiary as they are now),
+    /// exact, stamped with the campaign's last change: the caller sets `updated_at` and `exact`
+    /// for its view.
+    pub(crate) fn from_sums(
+        campaign: &Campaign,
+        sums: &Sums,
+        monthly_commitments: Option<MonthlyCommitments>,
+    ) -> Result<Totals, Error> {
+        let currency = campaign.currency;
+        let one_off_raised = Money::new(sums.one_off_raised, currency)?;
+        let recurring_raised = Money::new(sums.recurring_raised, currency)?;
+        let raised = one_off_raised.checked_add(&recurring_raised)?;
+        let refunded = Money::new(sums.refunded, currency)?;
+        let fees = Money::new(sums.fees, currency)?;
+        let net = raised.checked_sub(&refunded)?.checked_sub(&fees)?;
+        let beneficiaries_funded = match campaign.amount_per_beneficiary {
+            Some(each) if net.is_positive() => {
+                let whole = (net.amount() / each.amount()).floor();
+                Some(i64::try_from(whole).map_err(|_| zbor_ledger::Error::Overflow)?)
+            }
+            Some(_) => Some(0),
+            None => None,
+        };
+        Ok(Totals {
+            campaign: campaign.slug.as_str().to_owned(),
+            currency,
+            goal: campaign.goal,
+            raised,
+            one_off_raised,
+            recurring_raised,
+            monthly_commitments,
+            refunded,
+            fees,
+            net,
+            donations: sums.donations,
+            beneficiaries_funded,
+            updated_at: campaign.updated_at,
+            exact: true,
+        })
+    }
 }
 
 /// Donations per time bucket over a window, and the latest donations: amounts and times only,

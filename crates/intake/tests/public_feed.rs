@@ -203,3 +203,71 @@ async fn a_campaign_without_donations_shows_zero_and_no_groups() {
     drop(conn);
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn refunds_are_published_in_steps_of_k_never_one_alone() {
+    let db = TestDb::new(4).await;
+    let campaign = release_123(&db).await;
+    // ten gifts two hours ago: published long since
+    let t0 = bucket_start(Utc::now()) - TimeDelta::minutes(120);
+    let gifts: Vec<Gift> = (0..10)
+        .map(|i| Gift { amount: Decimal::new(2_000 + i * 137, 2), at: t0 + TimeDelta::seconds(20 * i) })
+        .collect();
+    book(&db, &gifts).await;
+    let refund = |n: usize, refunded_minor: i64| {
+        let id = format!("cs_test_public_{n}");
+        let minor = i64::try_from(gifts[n].amount * Decimal::from(100)).unwrap();
+        event(&format!("evt_refund_{n}"), "charge.refunded", refunded_charge(&id, minor, refunded_minor))
+    };
+    let public = |now: DateTime<Utc>| {
+        let pool = db.pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            zbor_intake::public_feed::totals(&mut conn, "release-123", now).await.unwrap()
+        }
+    };
+
+    // one partial refund, booked now
+    receive(&db.pool, &refund(3, 500)).await.unwrap();
+    let booked = Utc::now();
+    let exact = {
+        let mut conn = db.pool.acquire().await.unwrap();
+        zbor_intake::totals::totals(&mut conn, "release-123").await.unwrap()
+    };
+    assert_eq!(exact.refunded.amount(), Decimal::new(500, 2), "staff see it at once");
+    let later = booked + TimeDelta::minutes(20);
+    for now in [booked, later] {
+        let totals = public(now).await;
+        assert_eq!(totals.donations, 10);
+        assert_eq!(totals.refunded.amount(), Decimal::ZERO, "a lone refund is held back");
+        assert_eq!(totals.net, totals.raised, "and nothing else moved");
+    }
+
+    // four more: five movements, published together once their buckets are old enough
+    for (n, refunded) in [(0, 2_000), (5, 100), (7, 1_234), (9, 99)] {
+        receive(&db.pool, &refund(n, refunded)).await.unwrap();
+    }
+    assert_eq!(public(Utc::now()).await.refunded.amount(), Decimal::ZERO, "not before the delay");
+    let totals = public(Utc::now() + TimeDelta::minutes(20)).await;
+    let all = Decimal::new(500 + 2_000 + 100 + 1_234 + 99, 2);
+    assert_eq!(totals.refunded.amount(), all);
+    assert_eq!(totals.net.amount(), totals.raised.amount() - all);
+    let serialized = serde_json::to_value(&totals).unwrap().to_string();
+    for single in ["\"5.00\"", "\"20.00\"", "\"1.00\"", "\"12.34\"", "\"0.99\""] {
+        assert!(!serialized.contains(single), "{single} in {serialized}");
+    }
+
+    // a server's cache answers the same as a fresh computation, and keeps one cut-off
+    let cache = zbor_intake::public_feed::PublicCache::new();
+    let mut conn = db.pool.acquire().await.unwrap();
+    for now in [booked, later, Utc::now() + TimeDelta::minutes(20), later] {
+        let cached = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
+        let again = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
+        let fresh = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, None).await.unwrap();
+        assert_eq!((&cached.totals, cached.published_until), (&fresh.totals, fresh.published_until));
+        assert_eq!(again.totals, fresh.totals);
+    }
+    drop(conn);
+    let _ = campaign;
+    db.drop_database().await;
+}

@@ -26,7 +26,10 @@
 //!   once, however many clients listen. The public one is published only when it differs from
 //!   the stored one (it moves in steps of at least K donations, a few times an hour), its hot
 //!   copy expires at the next bucket boundary, and at each boundary the publisher recomputes the
-//!   campaigns it has clients for: a step can become public by time alone.
+//!   campaigns it has clients for: a step can become public by time alone. Between boundaries
+//!   the public view cannot change, so each instance computes it once per campaign and
+//!   boundary ([`zbor_intake::public_feed::PublicCache`]) and each publish recomputes only the
+//!   exact one.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv6Addr};
@@ -184,6 +187,9 @@ pub struct Live {
     clients: Mutex<HashMap<String, Channels>>,
     /// Shutting down: no new streams (read and written under the `clients` lock).
     closed: std::sync::atomic::AtomicBool,
+    /// The public view's sums per campaign at the current cut-off: a burst's ten publishes a
+    /// second recompute only the exact view.
+    public_cache: zbor_intake::public_feed::PublicCache,
 }
 
 impl Live {
@@ -202,6 +208,7 @@ impl Live {
             wake: tokio::sync::Notify::new(),
             clients: Mutex::default(),
             closed: Default::default(),
+            public_cache: zbor_intake::public_feed::PublicCache::new(),
         }
     }
 
@@ -266,7 +273,7 @@ impl Live {
         .fetch_one(&mut *tx)
         .await?;
         let totals = zbor_intake::totals::totals(&mut tx, slug).await?;
-        let public = zbor_intake::public_feed::snapshot(&mut tx, slug, now).await?;
+        let public = zbor_intake::public_feed::snapshot(&mut tx, slug, now, Some(&self.public_cache)).await?;
         tx.commit().await?;
         let to_json = |totals| serde_json::to_string(totals).map_err(|e| ApiError::Internal(e.to_string()));
         let version = Version::of_snapshot(xmax, running);
