@@ -224,6 +224,18 @@ async fn every_invoice_books_once_failures_book_nothing_and_refunds_find_the_ren
     // a refund of the third invoice's charge (a renewal) is booked against that donation
     let invoices = sim.invoices(&subscription);
     let paid: Vec<&Value> = invoices.iter().filter(|i| i["status"] == "paid").collect();
+    // as from live Stripe, no invoice.paid listed its payments: every paid invoice's
+    // PaymentIntent came from its own invoice_payment.paid, and each donation got it
+    wait_for_deliveries(&sim).await;
+    let events = sim.events();
+    let invoice_events: Vec<&Value> = events.iter().filter(|e| e["type"] == "invoice.paid").collect();
+    assert!(!invoice_events.is_empty());
+    assert!(invoice_events.iter().all(|e| e["data"]["object"].get("payments").is_none()));
+    assert_eq!(app.count("select count(*) from invoice_payments").await, i64::try_from(paid.len()).unwrap());
+    assert_eq!(
+        app.count("select count(*) from donations where status = 'paid' and stripe_payment_intent is null").await,
+        0
+    );
     assert_eq!(paid.len(), 5);
     let renewal = paid[2];
     let payment_intent = renewal["payments"]["data"][0]["payment"]["payment_intent"].as_str().unwrap();

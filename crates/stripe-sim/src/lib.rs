@@ -44,7 +44,8 @@
 //!   invoice with its charge, or a failed one and the subscription `past_due`;
 //!   `GET/DELETE /v1/subscriptions/{id}` (cancel: `customer.subscription.deleted`),
 //!   `GET /v1/invoices/{id}`. Events: `customer.subscription.created`, `.updated`, `.deleted`,
-//!   `invoice.paid`, `invoice.payment_failed`.
+//!   `invoice.paid` (without the includable `payments`, as live Stripe sends it),
+//!   `invoice_payment.paid`, `invoice.payment_failed`.
 //! - `portal.rs`: `POST /v1/billing_portal/sessions` and its hosted page `GET /portal/{id}`,
 //!   where the donor cancels a subscription (`POST /portal/{id}/subscriptions/{sub}/cancel`).
 //! - `pages.rs`: `GET /pay/{id}` and `/pay/link/{id}`, the sessions' and links' `url`: a bare

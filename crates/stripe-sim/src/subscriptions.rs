@@ -5,8 +5,11 @@
 //! `price`) patched with what the session asked for.
 //!
 //! Invoices carry Stripe's `parent.subscription_details` (the subscription's id and a copy of its
-//! metadata) and, as when `payments` is included, the `invoice_payment` that paid them with its
-//! PaymentIntent, so a receiver maps a later refund of the charge back to the invoice.
+//! metadata). As live Stripe does, the invoice in `invoice.paid` lists no `payments` (an
+//! includable field, sent only when asked for): the `invoice_payment` that paid it, with its
+//! PaymentIntent, comes in its own `invoice_payment.paid` event, after `invoice.paid`, so a
+//! receiver must link the two to map a later refund of the charge back to the invoice. The
+//! stored invoice keeps its `payments` list.
 
 use std::sync::Arc;
 
@@ -112,7 +115,7 @@ pub(crate) fn complete_session(
     if let Some(charge) = charge {
         events.push(webhooks::event(sim, "charge.succeeded", &charge));
     }
-    events.push(webhooks::event(sim, "invoice.paid", &invoice));
+    events.extend(invoice_events(sim, &invoice, true));
     events.push(webhooks::event(sim, "checkout.session.completed", &session));
     webhooks::deliver_payment(sim.clone(), events, std::future::ready(Vec::new()));
     Ok(session)
@@ -299,6 +302,21 @@ fn pay_invoice(
     (invoice, charge)
 }
 
+/// The invoice's events as live Stripe sends them: `invoice.paid` (or `invoice.payment_failed`)
+/// without the includable `payments`, then, when paid, `invoice_payment.paid` with the payment.
+fn invoice_events(sim: &Sim, invoice: &Value, succeeds: bool) -> Vec<Value> {
+    let mut sent = invoice.clone();
+    let payments = sent.as_object_mut().and_then(|object| object.remove("payments"));
+    let mut events =
+        vec![webhooks::event(sim, if succeeds { "invoice.paid" } else { "invoice.payment_failed" }, &sent)];
+    if succeeds {
+        if let Some(payment) = payments.as_ref().and_then(|list| list["data"].get(0)) {
+            events.push(webhooks::event(sim, "invoice_payment.paid", payment));
+        }
+    }
+    events
+}
+
 /// See [`crate::Simulator::renew`].
 pub(crate) fn renew(sim: &Arc<Sim>, subscription_id: &str, succeeds: bool) -> Result<Value, ApiError> {
     let mut store = sim.store();
@@ -316,11 +334,7 @@ pub(crate) fn renew(sim: &Arc<Sim>, subscription_id: &str, succeeds: bool) -> Re
     if let Some(charge) = charge {
         events.push(webhooks::event(sim, "charge.succeeded", &charge));
     }
-    events.push(webhooks::event(
-        sim,
-        if succeeds { "invoice.paid" } else { "invoice.payment_failed" },
-        &invoice,
-    ));
+    events.extend(invoice_events(sim, &invoice, succeeds));
     if let Some(stored) = store.subscriptions.get_mut(subscription_id) {
         stored["latest_invoice"] = invoice["id"].clone();
         if stored["status"] != status {

@@ -5,9 +5,12 @@
 //!   in whatever order it is delivered, an invoice books once. The first invoice of a new
 //!   subscription is booked here and only here: `checkout.session.completed` for a
 //!   `mode=subscription` session books nothing (it records the session's receipt reference).
-//! - The donation carries the invoice's PaymentIntent (from the `invoice_payment` that paid it),
-//!   so refunds and disputes of its charge, and Stripe's fee, find it exactly as they find a
-//!   one-off gift's.
+//! - The donation carries the invoice's PaymentIntent, so refunds and disputes of its charge, and
+//!   Stripe's fee, find it exactly as they find a one-off gift's. The PaymentIntent comes from
+//!   the invoice's `payments` when the event includes them (the simulator's may), else from
+//!   `invoice_payment.paid` (what live Stripe sends: its `invoice.paid` lists no payments),
+//!   remembered in `invoice_payments`. Whichever of the two lands second links them, under the
+//!   invoice's advisory lock, and books the refunds or fee that waited.
 //! - `invoice.payment_failed` books nothing; the subscription is `past_due`.
 //! - `customer.subscription.created/updated/deleted` keep the subscription's status, amount and
 //!   cancel-token hash. Stripe promises no order: a status is taken only from an event at least
@@ -103,6 +106,87 @@ struct Price {
 struct Recurring {
     interval: String,
     interval_count: Option<i64>,
+}
+
+/// Stripe's `invoice_payment`, as `invoice_payment.paid` carries it.
+#[derive(Deserialize)]
+struct InvoicePaymentEvent {
+    invoice: Value,
+    status: Option<String>,
+    payment: PaymentRef,
+}
+
+/// One invoice's events are handled one at a time (`invoice.paid` and `invoice_payment.paid`),
+/// before its payment's lock: always in that order, so two handlers cannot deadlock.
+async fn lock_invoice(db: &mut PgConnection, invoice: &str) -> Result<(), Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('zbor-invoice:' || $1, 0))")
+        .bind(invoice)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+/// The PaymentIntent an `invoice_payment.paid` said paid the invoice.
+async fn paid_by(db: &mut PgConnection, invoice: &str) -> Result<Option<String>, Error> {
+    Ok(sqlx::query_scalar("select stripe_payment_intent from invoice_payments where stripe_invoice_id = $1")
+        .bind(invoice)
+        .fetch_optional(&mut *db)
+        .await?)
+}
+
+/// `invoice_payment.paid`: remembers which PaymentIntent paid the invoice; when its donation is
+/// booked already without one, links it and books what waited for it (refunds, disputes' share
+/// through the refunds' path, the fee).
+async fn invoice_payment_paid(db: &mut PgConnection, event: &Event) -> Result<Handled, Error> {
+    let payment: InvoicePaymentEvent = event.object_as("invoice payment")?;
+    let (Some(invoice), Some(payment_intent)) =
+        (id_of(&payment.invoice), payment.payment.payment_intent.as_ref().and_then(id_of))
+    else {
+        // paid out of band, or by something other than a PaymentIntent: nothing to link
+        return Ok(Handled::ignored());
+    };
+    if payment.status.as_deref() != Some("paid") {
+        return Ok(Handled::ignored());
+    }
+    if !is_stripe_id(invoice, "in_") || !is_stripe_id(payment_intent, "pi_") {
+        return Err(Error::MalformedEvent("invoice payment's invoice or payment intent".into()));
+    }
+    lock_invoice(db, invoice).await?;
+    reversals::lock_payment(db, payment_intent).await?;
+    sqlx::query(
+        "insert into invoice_payments (stripe_invoice_id, stripe_payment_intent) values ($1, $2)
+         on conflict (stripe_invoice_id) do nothing",
+    )
+    .bind(invoice)
+    .bind(payment_intent)
+    .execute(&mut *db)
+    .await?;
+    let linked: Option<(String, String)> = sqlx::query_as(
+        "update donations d set stripe_payment_intent = $2
+         from campaigns c
+         where d.stripe_session_id = $1 and d.stripe_payment_intent is null and c.id = d.campaign_id
+         returning c.slug, d.status::text",
+    )
+    .bind(invoice)
+    .bind(payment_intent)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some((slug, status)) = linked else {
+        // the invoice's own event has not come yet (it will find this), or it knew already
+        return Ok(Handled::new(Outcome::Waiting));
+    };
+    if status != "paid" {
+        return Ok(Handled::new(Outcome::Waiting).for_campaign(&slug));
+    }
+    let refunds = reversals::apply_refunds(db, payment_intent).await?;
+    let fee_booked = fees::apply_fee(db, payment_intent).await?.is_some();
+    let done = match refunds.review_reason {
+        Some(reason) => Handled::review(reason),
+        None if fee_booked || refunds.outcome == Outcome::Booked => Handled::new(Outcome::Booked),
+        // linked; nothing was waiting for it
+        None => Handled::ignored(),
+    };
+    Ok(done.for_campaign(&slug))
 }
 
 /// An id Stripe sends as a string, or as the object when expanded.
@@ -263,6 +347,10 @@ pub(super) fn paid<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Contex
     Box::pin(async move { Ok(invoice_paid(db, event).await?) })
 }
 
+pub(super) fn payment_paid<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Context) -> HandlerFuture<'a> {
+    Box::pin(async move { Ok(invoice_payment_paid(db, event).await?) })
+}
+
 pub(super) fn payment_failed<'a>(
     db: &'a mut PgConnection,
     event: &'a Event,
@@ -288,10 +376,15 @@ async fn invoice_paid(db: &mut PgConnection, event: &Event) -> Result<Handled, E
     if !is_stripe_id(&invoice.id, "in_") {
         return Err(Error::MalformedEvent("invoice id".into()));
     }
-    let payment_intent = invoice.payment_intent();
-    if payment_intent.is_some_and(|pi| !is_stripe_id(pi, "pi_")) {
+    if invoice.payment_intent().is_some_and(|pi| !is_stripe_id(pi, "pi_")) {
         return Err(Error::MalformedEvent("invoice payment intent".into()));
     }
+    lock_invoice(db, &invoice.id).await?;
+    let payment_intent = match invoice.payment_intent() {
+        Some(pi) => Some(pi.to_owned()),
+        None => paid_by(db, &invoice.id).await?,
+    };
+    let payment_intent = payment_intent.as_deref();
     let Some(campaign) = campaign_by_slug(db, invoice.metadata("zbor_campaign")).await? else {
         return Ok(Handled::review(format!(
             "invoice {}: no campaign matches its subscription's metadata",

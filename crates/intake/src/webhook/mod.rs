@@ -43,6 +43,7 @@ pub fn register(events: Dispatcher) -> Dispatcher {
         .on("charge.dispute.closed", dispute)
         .on("invoice.paid", invoices::paid)
         .on("invoice.payment_failed", invoices::payment_failed)
+        .on("invoice_payment.paid", invoices::payment_paid)
         .on("customer.subscription.created", invoices::subscription)
         .on("customer.subscription.updated", invoices::subscription)
         .on("customer.subscription.deleted", invoices::subscription)

@@ -120,6 +120,7 @@ mod tests {
                 "customer.subscription.updated",
                 "invoice.paid",
                 "invoice.payment_failed",
+                "invoice_payment.paid",
                 "payout.failed",
                 "payout.paid",
                 "transfer.created",
