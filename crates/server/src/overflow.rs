@@ -1,5 +1,6 @@
 //! The cap watcher: every server marks capped campaigns funded once they reach their goal and
-//! switches their Payment Links at Stripe (zbor_intake::overflow). Both steps are safe on every
+//! switches their Payment Links at Stripe, and opens them again (switching the links back) when
+//! a coordinator raised the goal or removed the overflow (zbor_intake::overflow). Both steps are safe on every
 //! node at once; a node that dies between them leaves the switch to the next pass of any node.
 
 use std::sync::Arc;
@@ -39,7 +40,22 @@ pub async fn watch_caps(
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "checking campaign caps failed; will retry"),
                 }
+                match zbor_intake::overflow::reopen(&pool).await {
+                    Ok(reopened) if !reopened.is_empty() => {
+                        if let Ok(campaigns) = zbor_campaigns::by_ids(&pool, &reopened).await {
+                            for campaign in campaigns {
+                                live.mark_dirty(campaign.slug.as_str());
+                            }
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "checking funded campaigns failed; will retry"),
+                }
                 if let Some(checkout) = &checkout {
+                    // back first: a campaign reopened and funded again ends switched
+                    if let Err(e) = zbor_intake::overflow::restore_payment_links(&pool, checkout).await {
+                        tracing::warn!(error = %e, "switching a reopened campaign's payment link back failed; will retry");
+                    }
                     if let Err(e) = zbor_intake::overflow::switch_payment_links(&pool, checkout).await {
                         tracing::warn!(error = %e, "switching a funded campaign's payment link failed; will retry");
                     }

@@ -257,6 +257,69 @@ async fn a_burst_across_the_cap_sends_new_donors_to_the_overflow_once() {
     let cap = app.get("/api/v1/campaigns/release-123/cap", Some(TOKEN)).await.1;
     assert_eq!(cap["over_cap"], "350.00", "{cap}");
 
+    // funded is not forever: the coordinator raises the goal above what it kept, and it opens
+    // again; its link is switched back at Stripe
+    let link_now = async || -> Value {
+        reqwest::Client::new()
+            .get(format!("{}/v1/payment_links/{link_id}", sim.base_url))
+            .bearer_auth(STRIPE_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    let (status, raised) =
+        app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"goal": "2000"})).await;
+    assert_eq!(status, 200, "{raised}");
+    wait_until("open again", async || {
+        app.get("/api/v1/campaigns/release-123", None).await.1["funded_at"] == Value::Null
+    })
+    .await;
+    wait_until("the link switched back", async || link_now().await["metadata"]["zbor_campaign"] == "release-123")
+        .await;
+    let link = link_now().await;
+    assert_eq!(link["payment_intent_data"]["metadata"]["zbor_campaign"], "release-123", "{link}");
+    assert_eq!(link["after_completion"]["type"], "hosted_confirmation", "{link}");
+    let (status, session) = app
+        .post_json(
+            "/api/v1/campaigns/release-123/checkout",
+            None,
+            &json!({"amount": "25.00", "anonymous": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "donors may give again: {session}");
+    let page = reqwest::get(format!("{}/give/release-123", app.base)).await.unwrap();
+    assert_eq!(page.status(), 200, "the give page is its own again");
+    // the link's gifts are its own again, until it reaches the new goal: then funded once
+    // more, and the link switched to the overflow again (a new switch, with its own key)
+    let (status, paid) = sim_post(
+        format!("{}/sim/payment_links/{link_id}/pay", sim.base_url),
+        json!({"method": "card", "amount": 70000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{paid}");
+    wait_until("funded again", async || {
+        app.get("/api/v1/campaigns/release-123", None).await.1["funded_at"] != Value::Null
+    })
+    .await;
+    assert_eq!(totals(&app, "release-123").await["raised"], "2050.00");
+    wait_until("switched again", async || {
+        link_now().await["metadata"]["zbor_campaign"] == "release-123-families"
+    })
+    .await;
+    // lowering the goal never reopens; removing the overflow does (no cap any more)
+    let (status, _) = app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"goal": "1000"})).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_ne!(app.get("/api/v1/campaigns/release-123", None).await.1["funded_at"], Value::Null);
+    let (status, _) =
+        app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"overflow": null})).await;
+    assert_eq!(status, 200);
+    wait_until("uncapped", async || link_now().await["metadata"]["zbor_campaign"] == "release-123").await;
+    assert_eq!(app.get("/api/v1/campaigns/release-123", None).await.1["funded_at"], Value::Null);
+
     let (status, verify) = app.get("/api/v1/ledger/verify", Some(TOKEN)).await;
     assert_eq!((status, &verify["ok"]), (200, &json!(true)), "{verify}");
     app.finish().await;

@@ -181,12 +181,16 @@ pub(crate) async fn retrieve_link(
     link.map(Json).ok_or_else(|| ApiError::no_such("payment_link", &id))
 }
 
-/// `after_completion[type]=redirect` with its URL, as Stripe stores it; `None` when not given.
+/// `after_completion[type]=redirect` with its URL, or `hosted_confirmation` (Stripe's own page),
+/// as Stripe stores it; `None` when not given.
 fn after_completion(form: &[(String, String)]) -> Option<Value> {
     match (form_value(form, "after_completion[type]"), form_value(form, "after_completion[redirect][url]")) {
         (Some("redirect"), Some(url)) => {
             Some(json!({ "type": "redirect", "redirect": { "url": url }, "hosted_confirmation": null }))
         }
+        (Some("hosted_confirmation"), _) => Some(json!({
+            "type": "hosted_confirmation", "hosted_confirmation": { "custom_message": null }, "redirect": null,
+        })),
         _ => None,
     }
 }
@@ -194,7 +198,8 @@ fn after_completion(form: &[(String, String)]) -> Option<Value> {
 /// `POST /v1/payment_links/{id}`: zbor switches a link off when its campaign closes, on again
 /// when it reopens, and to the overflow campaign when its campaign is funded. `active`,
 /// `metadata[...]` (merged, as Stripe does), `payment_intent_data[metadata][...]` (replaced: it
-/// is declarative at Stripe) and a redirect `after_completion` are supported.
+/// is declarative at Stripe) and `after_completion` (a redirect, or back to Stripe's own
+/// confirmation page when the campaign opens again) are supported.
 pub(crate) async fn update_link(
     State(sim): State<Arc<Sim>>,
     Path(id): Path<String>,

@@ -8,8 +8,15 @@
 //! Race-safety comes from where the decisions are made, not from locks on the hot path: bookings
 //! never wait for the cap (a burst books at full speed and may overshoot by what was in flight);
 //! `mark_funded` sets `funded_at` in one statement guarded by `funded_at is null`, so exactly one
-//! node wins; the Stripe switch is keyed by campaign and overflow, so a retry after a crash
-//! replays Stripe's first answer, and `payment_link_switched_at` records it was done.
+//! node wins; the Stripe switch is keyed by campaign, overflow and the moment it was funded, so a
+//! retry after a crash replays Stripe's first answer, and `payment_link_switched_at` records it
+//! was done.
+//!
+//! Funded is not forever: when a coordinator raises the goal above what the campaign kept, or
+//! removes its overflow, [`reopen`] clears `funded_at` (donors may give to it again) and a
+//! switched Payment Link is switched back ([`restore_payment_links`]), keyed by the moment it
+//! reopened. A refund that brings a funded campaign below an unchanged goal does not reopen it:
+//! its donors were already sent on, and the coordinator decides (by raising the goal).
 
 pub mod surplus;
 
@@ -44,7 +51,7 @@ pub async fn mark_funded(pool: &PgPool) -> Result<Vec<CampaignId>, Error> {
              left join donations d on d.campaign_id = c.id and d.status = 'paid'
              where c.overflow_campaign_id is not null and c.funded_at is null
              group by c.id)
-         update campaigns c set funded_at = now(), updated_at = now()
+         update campaigns c set funded_at = now(), funded_goal = c.goal, updated_at = now()
          from kept
          where c.id = kept.id and kept.kept >= c.goal and c.funded_at is null
          returning c.id"
@@ -57,23 +64,91 @@ pub async fn mark_funded(pool: &PgPool) -> Result<Vec<CampaignId>, Error> {
     Ok(funded)
 }
 
+/// Reopens every funded campaign whose cap no longer holds: its overflow was removed, or its goal
+/// was raised above the one it was funded at and above what it kept. One statement, guarded by
+/// `funded_at is not null`, safe on every node at once. Returns the ids reopened.
+pub async fn reopen(pool: &PgPool) -> Result<Vec<CampaignId>, Error> {
+    let reopened: Vec<CampaignId> = sqlx::query_scalar(&format!(
+        "with kept as (
+             select c.id, {KEPT} as kept
+             from campaigns c
+             left join donations d on d.campaign_id = c.id and d.status = 'paid'
+             where c.funded_at is not null
+             group by c.id)
+         update campaigns c
+            set funded_at = null, funded_goal = null, payment_link_switched_at = null,
+                payment_link_restore_due_at = case when c.payment_link_switched_at is not null
+                                                   then coalesce(c.payment_link_restore_due_at, now())
+                                                   else c.payment_link_restore_due_at end,
+                updated_at = now()
+         from kept
+         where c.id = kept.id and c.funded_at is not null
+           and (c.overflow_campaign_id is null or (c.goal > c.funded_goal and kept.kept < c.goal))
+         returning c.id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    for id in &reopened {
+        tracing::info!(campaign_id = id.as_i64(), "campaign open again: its goal was raised or its overflow removed");
+    }
+    Ok(reopened)
+}
+
+/// Switches back at Stripe the Payment Link of every reopened campaign whose link was switched
+/// to its overflow: its own campaign in the metadata again, and Stripe's own confirmation page,
+/// as when it was made. Returns how many were switched back.
+pub async fn restore_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Result<u64, Error> {
+    let due: Vec<(CampaignId, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "select id, slug, stripe_payment_link_id, payment_link_restore_due_at from campaigns
+         where payment_link_restore_due_at is not null and stripe_payment_link_id is not null
+         order by id limit 100",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut restored = 0;
+    for (id, slug, link, due_at) in due {
+        let metadata = HashMap::from([("zbor_campaign".to_owned(), slug)]);
+        let mut payment_intent = UpdatePaymentLinkPaymentIntentData::new();
+        payment_intent.metadata = Some(metadata.clone());
+        let after = UpdatePaymentLinkAfterCompletion::new(UpdatePaymentLinkAfterCompletionType::HostedConfirmation);
+        let request = UpdatePaymentLink::new(link.as_str())
+            .metadata(metadata)
+            .payment_intent_data(payment_intent)
+            .after_completion(after);
+        let key = format!("zbor:campaign:{}:restore:{}", id.as_i64(), due_at.timestamp_micros());
+        links.stripe().send(&request, &key).await?;
+        sqlx::query(
+            "update campaigns set payment_link_restore_due_at = null
+             where id = $1 and payment_link_restore_due_at = $2",
+        )
+        .bind(id)
+        .bind(due_at)
+        .execute(pool)
+        .await?;
+        tracing::info!(campaign_id = id.as_i64(), "payment link switched back to its own campaign");
+        restored += 1;
+    }
+    Ok(restored)
+}
+
 /// Switches at Stripe the Payment Link of every funded campaign not switched yet: its metadata
 /// (copied by Stripe onto each Checkout Session the link makes, which is how intake attributes a
 /// link's gifts) and its Payment Intents' metadata name the overflow campaign, and donors land on
 /// the overflow's thank-you page. Sessions opened before the switch keep the old metadata, so
 /// gifts in flight are booked where they were given. Returns how many links were switched.
 pub async fn switch_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Result<u64, Error> {
-    let due: Vec<(CampaignId, String, i64, String)> = sqlx::query_as(
-        "select c.id, c.stripe_payment_link_id, o.id, o.slug
+    // a link still to be switched back is switched back first ([`restore_payment_links`])
+    let due: Vec<(CampaignId, String, i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "select c.id, c.stripe_payment_link_id, o.id, o.slug, c.funded_at
          from campaigns c join campaigns o on o.id = c.overflow_campaign_id
          where c.funded_at is not null and c.payment_link_switched_at is null
-           and c.stripe_payment_link_id is not null
+           and c.payment_link_restore_due_at is null and c.stripe_payment_link_id is not null
          order by c.id limit 100",
     )
     .fetch_all(pool)
     .await?;
     let mut switched = 0;
-    for (id, link, overflow_id, overflow_slug) in due {
+    for (id, link, overflow_id, overflow_slug, funded_at) in due {
         let metadata = HashMap::from([("zbor_campaign".to_owned(), overflow_slug.clone())]);
         let mut payment_intent = UpdatePaymentLinkPaymentIntentData::new();
         payment_intent.metadata = Some(metadata.clone());
@@ -86,13 +161,24 @@ pub async fn switch_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Resul
             .metadata(metadata)
             .payment_intent_data(payment_intent)
             .after_completion(after);
-        // Keyed by campaign and overflow: a node that crashed after Stripe answered replays it.
-        let key = format!("zbor:campaign:{}:overflow:{overflow_id}", id.as_i64());
+        // Keyed by campaign, overflow and funding: a node that crashed after Stripe answered
+        // replays it; funded again after a reopening, it is a new switch.
+        let key = format!("zbor:campaign:{}:overflow:{overflow_id}:{}", id.as_i64(), funded_at.timestamp_micros());
         links.stripe().send(&request, &key).await?;
-        sqlx::query("update campaigns set payment_link_switched_at = now() where id = $1")
-            .bind(id)
-            .execute(pool)
-            .await?;
+        // Reopened while Stripe was answering (another node): the link must go back again.
+        sqlx::query(
+            "update campaigns
+                set payment_link_switched_at = case when funded_at = $2 then now()
+                                                    else payment_link_switched_at end,
+                    payment_link_restore_due_at = case when funded_at is distinct from $2
+                                                       then coalesce(payment_link_restore_due_at, now())
+                                                       else payment_link_restore_due_at end
+              where id = $1",
+        )
+        .bind(id)
+        .bind(funded_at)
+        .execute(pool)
+        .await?;
         tracing::info!(campaign_id = id.as_i64(), "payment link switched to the overflow campaign");
         switched += 1;
     }
