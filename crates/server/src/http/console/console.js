@@ -145,16 +145,28 @@
 
   // Dates and times in the visitor's language. A date alone ("2025-03-14") is a calendar day,
   // shown as it is wherever the browser is; a timestamp is shown in the browser's time zone.
-  const dayFormat = new Intl.DateTimeFormat(pageData.lang, { dateStyle: "medium", timeZone: "UTC" });
-  const momentFormat = new Intl.DateTimeFormat(pageData.lang, { dateStyle: "medium", timeStyle: "short" });
+  // Chromium's Intl lacks some of these languages (Belarusian) and would write English month
+  // names: for those, digits only, day first ("14.03.2025, 09:30").
+  const named = Intl.DateTimeFormat.supportedLocalesOf([pageData.lang]).length > 0;
+  const digits = { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  function format(date, withTime, timeZone) {
+    if (named) {
+      const options = withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" };
+      return new Intl.DateTimeFormat(pageData.lang, { ...options, timeZone }).format(date);
+    }
+    const part = {};
+    for (const p of new Intl.DateTimeFormat("en", { ...digits, timeZone }).formatToParts(date)) part[p.type] = p.value;
+    const dayText = `${part.day}.${part.month}.${part.year}`;
+    return withTime ? `${dayText}, ${part.hour}:${part.minute}` : dayText;
+  }
   function day(text) {
     const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text));
     if (!parts) return moment(text);
-    return dayFormat.format(new Date(Date.UTC(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3]))));
+    return format(new Date(Date.UTC(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3]))), false, "UTC");
   }
   function moment(text) {
     const date = new Date(text);
-    return Number.isNaN(date.getTime()) ? String(text) : momentFormat.format(date);
+    return Number.isNaN(date.getTime()) ? String(text) : format(date, true, undefined);
   }
 
   // Rail errors may quote an account; the page shows none.
