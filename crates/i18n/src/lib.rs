@@ -1,11 +1,13 @@
 //! The pages' languages. Every word a donor or coordinator reads on `/give`, `/dashboard` and the
-//! not-found page comes from a Fluent catalogue in `locales/<lang>/pages.ftl`; Rust and the
-//! pages' scripts hold no user-visible text. The catalogues are compiled in (`include_str!`), so
-//! a release cannot ship without them.
+//! not-found page comes from a Fluent catalogue in `locales/<lang>/pages.ftl`, and every word of
+//! the treasurers' console from `locales/<lang>/console.ftl` ([`Catalogue`]); Rust and the
+//! scripts hold no user-visible text. The catalogues are compiled in (`include_str!`), so a
+//! release cannot ship without them.
 //!
 //! - [`Lang`]: the languages offered, and which one a visitor gets ([`negotiate`]).
 //! - [`text`]: a message, with its variables filled in.
-//! - [`template`]: a message for the pages' scripts, with `{name}` where a variable goes.
+//! - [`template`]: a message for the pages' scripts, with `{name}` where a variable goes;
+//!   [`templates`]: all of a catalogue's.
 //! - [`money`]: an exact decimal string as money in the locale's format ([`MoneyStyle`]).
 
 mod money;
@@ -64,15 +66,45 @@ impl Lang {
         }
     }
 
-    fn catalogue(self) -> &'static str {
+    /// The text of one of this language's catalogue files.
+    fn catalogue(self, catalogue: Catalogue) -> &'static str {
+        match (catalogue, self) {
+            (Catalogue::Pages, Lang::Be) => include_str!("../locales/be/pages.ftl"),
+            (Catalogue::Pages, Lang::Ru) => include_str!("../locales/ru/pages.ftl"),
+            (Catalogue::Pages, Lang::Uk) => include_str!("../locales/uk/pages.ftl"),
+            (Catalogue::Pages, Lang::Pl) => include_str!("../locales/pl/pages.ftl"),
+            (Catalogue::Pages, Lang::Lt) => include_str!("../locales/lt/pages.ftl"),
+            (Catalogue::Pages, Lang::De) => include_str!("../locales/de/pages.ftl"),
+            (Catalogue::Pages, Lang::En) => include_str!("../locales/en/pages.ftl"),
+            (Catalogue::Console, Lang::Be) => include_str!("../locales/be/console.ftl"),
+            (Catalogue::Console, Lang::Ru) => include_str!("../locales/ru/console.ftl"),
+            (Catalogue::Console, Lang::Uk) => include_str!("../locales/uk/console.ftl"),
+            (Catalogue::Console, Lang::Pl) => include_str!("../locales/pl/console.ftl"),
+            (Catalogue::Console, Lang::Lt) => include_str!("../locales/lt/console.ftl"),
+            (Catalogue::Console, Lang::De) => include_str!("../locales/de/console.ftl"),
+            (Catalogue::Console, Lang::En) => include_str!("../locales/en/console.ftl"),
+        }
+    }
+}
+
+/// The catalogue files each language has. A language's bundle holds them all, so [`text`] finds
+/// a message whichever file it is in; an id may be in one file only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Catalogue {
+    /// `pages.ftl`: the donors' and coordinators' pages, and the language switcher.
+    Pages,
+    /// `console.ftl`: the treasurers' console (every id starts `console-`).
+    Console,
+}
+
+impl Catalogue {
+    pub const ALL: [Catalogue; 2] = [Catalogue::Pages, Catalogue::Console];
+
+    /// The file's name in `locales/<lang>/`.
+    pub fn file_name(self) -> &'static str {
         match self {
-            Lang::Be => include_str!("../locales/be/pages.ftl"),
-            Lang::Ru => include_str!("../locales/ru/pages.ftl"),
-            Lang::Uk => include_str!("../locales/uk/pages.ftl"),
-            Lang::Pl => include_str!("../locales/pl/pages.ftl"),
-            Lang::Lt => include_str!("../locales/lt/pages.ftl"),
-            Lang::De => include_str!("../locales/de/pages.ftl"),
-            Lang::En => include_str!("../locales/en/pages.ftl"),
+            Catalogue::Pages => "pages.ftl",
+            Catalogue::Console => "console.ftl",
         }
     }
 }
@@ -127,17 +159,20 @@ fn bundles() -> &'static Vec<(Lang, Bundle)> {
     BUNDLES.get_or_init(|| Lang::ALL.into_iter().map(|lang| (lang, bundle(lang))).collect())
 }
 
-/// A language's bundle. A catalogue with a syntax error keeps the messages that parsed (the
-/// catalogue tests fail on any error, so none reaches a release).
+/// A language's bundle, with every catalogue file. A catalogue with a syntax error keeps the
+/// messages that parsed, and an id in two files keeps its first (the catalogue tests fail on
+/// either, so neither reaches a release).
 fn bundle(lang: Lang) -> Bundle {
-    let resource =
-        FluentResource::try_new(lang.catalogue().to_owned()).unwrap_or_else(|(partial, _)| partial);
     let id = lang.code().parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
     // No Unicode isolation marks around variables: every language here is left-to-right, and
     // the marks would end up inside attributes and the scripts' templates.
     bundle.set_use_isolating(false);
-    let _ = bundle.add_resource(resource);
+    for catalogue in Catalogue::ALL {
+        let resource = FluentResource::try_new(lang.catalogue(catalogue).to_owned())
+            .unwrap_or_else(|(partial, _)| partial);
+        let _ = bundle.add_resource(resource);
+    }
     bundle
 }
 
@@ -171,12 +206,27 @@ pub fn template(lang: Lang, id: &str, vars: &[&str]) -> String {
     text(lang, id, &args)
 }
 
-/// Every message id in a language's catalogue, and the variables each refers to (sorted), for
-/// the catalogue tests; `Err` lists the syntax errors.
-pub fn catalogue_contents(lang: Lang) -> Result<Vec<(String, Vec<String>)>, String> {
+/// Every message of one of `lang`'s catalogue files as a template for a script (see
+/// [`template`]), by id: what the console's data block carries.
+pub fn templates(lang: Lang, catalogue: Catalogue) -> Vec<(String, String)> {
+    // English's contents: the catalogue tests make every language's the same
+    let contents = catalogue_contents(Lang::En, catalogue).unwrap_or_default();
+    contents
+        .into_iter()
+        .map(|(id, vars)| {
+            let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
+            let message = template(lang, &id, &vars);
+            (id, message)
+        })
+        .collect()
+}
+
+/// Every message id in one of a language's catalogue files, and the variables each refers to
+/// (sorted), for the catalogue tests; `Err` lists the syntax errors.
+pub fn catalogue_contents(lang: Lang, catalogue: Catalogue) -> Result<Vec<(String, Vec<String>)>, String> {
     use fluent_syntax::ast;
-    let parsed =
-        fluent_syntax::parser::parse(lang.catalogue()).map_err(|(_, errors)| format!("{errors:?}"))?;
+    let parsed = fluent_syntax::parser::parse(lang.catalogue(catalogue))
+        .map_err(|(_, errors)| format!("{errors:?}"))?;
     let mut out = Vec::new();
     for entry in parsed.body {
         if let ast::Entry::Message(message) = entry {
@@ -237,37 +287,74 @@ mod tests {
 
     #[test]
     fn every_catalogue_has_every_message_with_the_same_variables() {
-        let english = catalogue_contents(Lang::En).unwrap();
-        assert!(english.len() > 40, "the English catalogue looks truncated");
-        for lang in Lang::ALL {
-            let contents =
-                catalogue_contents(lang).unwrap_or_else(|e| panic!("{}: syntax: {e}", lang.code()));
-            let ids: Vec<&String> = contents.iter().map(|(id, _)| id).collect();
-            for (id, vars) in &english {
-                let theirs = contents.iter().find(|(i, _)| i == id);
-                let (_, their_vars) = theirs.unwrap_or_else(|| panic!("{} lacks {id}", lang.code()));
-                assert_eq!(their_vars, vars, "{}: {id} refers to other variables than English", lang.code());
-            }
-            for id in ids {
-                assert!(
-                    english.iter().any(|(i, _)| i == id),
-                    "{} has {id}, which English lacks",
-                    lang.code()
-                );
-            }
-            // every message formats without a resolver error given the variables it names
-            let bundle = bundle(lang);
-            for (id, vars) in &contents {
-                let pattern = bundle.get_message(id).and_then(|m| m.value()).expect("a value");
-                let mut args = FluentArgs::new();
-                for var in vars {
-                    args.set(var.as_str(), FluentValue::try_number("3"));
+        for catalogue in Catalogue::ALL {
+            let file = catalogue.file_name();
+            let english = catalogue_contents(Lang::En, catalogue).unwrap();
+            assert!(english.len() > 40, "the English {file} looks truncated");
+            for lang in Lang::ALL {
+                let code = lang.code();
+                let contents = catalogue_contents(lang, catalogue)
+                    .unwrap_or_else(|e| panic!("{code}/{file}: syntax: {e}"));
+                let ids: Vec<&String> = contents.iter().map(|(id, _)| id).collect();
+                for (id, vars) in &english {
+                    let theirs = contents.iter().find(|(i, _)| i == id);
+                    let (_, their_vars) = theirs.unwrap_or_else(|| panic!("{code}/{file} lacks {id}"));
+                    assert_eq!(
+                        their_vars, vars,
+                        "{code}/{file}: {id} refers to other variables than English"
+                    );
                 }
-                let mut errors = Vec::new();
-                let _ = bundle.format_pattern(pattern, Some(&args), &mut errors);
-                assert!(errors.is_empty(), "{}: {id}: {errors:?}", lang.code());
+                for id in ids {
+                    assert!(
+                        english.iter().any(|(i, _)| i == id),
+                        "{code}/{file} has {id}, which English lacks"
+                    );
+                }
+                // every message formats without a resolver error given the variables it names
+                let bundle = bundle(lang);
+                for (id, vars) in &contents {
+                    let pattern = bundle.get_message(id).and_then(|m| m.value()).expect("a value");
+                    let mut args = FluentArgs::new();
+                    for var in vars {
+                        args.set(var.as_str(), FluentValue::try_number("3"));
+                    }
+                    let mut errors = Vec::new();
+                    let _ = bundle.format_pattern(pattern, Some(&args), &mut errors);
+                    assert!(errors.is_empty(), "{code}/{file}: {id}: {errors:?}");
+                }
             }
         }
+    }
+
+    #[test]
+    fn the_catalogue_files_share_no_id_and_the_console_keeps_its_prefix() {
+        // a bundle keeps the first of two messages with one id: the second would be lost
+        let pages = catalogue_contents(Lang::En, Catalogue::Pages).unwrap();
+        let console = catalogue_contents(Lang::En, Catalogue::Console).unwrap();
+        for (id, _) in &console {
+            assert!(id.starts_with("console-"), "console.ftl: {id} lacks the console- prefix");
+            assert!(!pages.iter().any(|(i, _)| i == id), "{id} is in both files");
+        }
+        for (id, _) in &pages {
+            assert!(!id.starts_with("console-"), "pages.ftl: {id} has the console's prefix");
+        }
+    }
+
+    #[test]
+    fn console_templates_come_from_the_console_file_in_the_language_asked() {
+        let be = templates(Lang::Be, Catalogue::Console);
+        let en = templates(Lang::En, Catalogue::Console);
+        assert_eq!(be.len(), en.len());
+        assert!(be.iter().all(|(id, _)| id.starts_with("console-")));
+        let login =
+            |all: &[(String, String)]| all.iter().find(|(id, _)| id == "console-login").unwrap().1.clone();
+        assert_eq!(login(&en), "Log in");
+        assert_eq!(login(&be), text(Lang::Be, "console-login", &[]));
+        assert_ne!(login(&be), login(&en));
+        let of = |all: &[(String, String)]| {
+            all.iter().find(|(id, _)| id == "console-approvals-of").unwrap().1.clone()
+        };
+        assert_eq!(of(&en), "{given} of {required}");
     }
 
     #[test]

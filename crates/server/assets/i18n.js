@@ -14,8 +14,7 @@ window.zborPage = (function () {
   }
 
   // A string of digits in groups of three, the locale's way ("123 000", "1000" in Polish).
-  function group(whole) {
-    const style = data.money;
+  function group(whole, style = data.money) {
     if (whole.length < 3 + style.minGrouping) return whole;
     let out = "";
     for (let i = 0; i < whole.length; i++) {
@@ -25,15 +24,18 @@ window.zborPage = (function () {
     return out;
   }
 
-  // "1234.50" → "€1,234.50" / "1 234,50 €"; `compact` drops a fraction of only zeros.
-  function money(amount, compact) {
-    const style = data.money;
+  // "1234.50" → "€1,234.50" / "1 234,50 €"; `compact` drops a fraction of only zeros. The page's
+  // currency, or `currency` from the page's `moneyStyles` (the console shows several); an
+  // amount in a currency the page has no style for is shown as it came, with its code.
+  function money(amount, compact, currency) {
+    const style = currency === undefined ? data.money : (data.moneyStyles || {})[currency];
+    if (!style) return `${amount} ${currency}`;
     let text = String(amount);
     const negative = text.startsWith("-");
     if (negative) text = text.slice(1);
     const [whole, fraction = ""] = text.split(".");
     if (!/^\d+$/.test(whole) || !/^\d*$/.test(fraction)) return String(amount);
-    let out = (negative ? "-" : "") + style.prefix + group(whole);
+    let out = (negative ? "-" : "") + style.prefix + group(whole, style);
     if (fraction && !(compact && /^0+$/.test(fraction))) out += style.decimal + fraction;
     return out + style.suffix;
   }

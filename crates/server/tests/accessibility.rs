@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
 //! axe-core in headless Chromium on every page a donor or coordinator sees (give, thank-you,
-//! dashboard, not-found, the server's own address, and the simulator's checkout page), in
-//! English and Belarusian: no serious or critical violation (contrast included), `<html lang>`
-//! set. With `ZBOR_SCREENSHOTS=<dir>` it also saves the give page and the dashboard as
+//! dashboard, not-found, the server's own address, and the simulator's checkout page) and on the
+//! treasurers' console (its log in, and a treasurer's batches), in English and Belarusian: no
+//! serious or critical violation (contrast included), `<html lang>` set. With `ZBOR_SCREENSHOTS=<dir>` it also saves the give page and the dashboard as
 //! `<dir>/<page>-<lang>.png` (docs/screenshots/ is made so; README shows them).
 
 mod common;
@@ -10,6 +10,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
+use common::treasury::treasurer;
 use common::*;
 use serde_json::json;
 use zbor_stripe::signature::sign;
@@ -29,6 +30,8 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
     .unwrap();
     let api_base = format!("{}/", sim.base_url);
     let app = start_with(Some(WEBHOOK_SECRET), |config| {
+        // the console's treasurers have sealed emails and second factors
+        config.data_key = Some("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f".into());
         config.stripe_secret_key = Some("sk_test_axe".into());
         config.stripe_api_base = api_base;
         config.organisation.purpose = Some("Support for political prisoners released from Belarus.".into());
@@ -67,6 +70,11 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
         app.post_json("/api/v1/campaigns/release-123/checkout", None, &json!({"amount": "50.00"})).await;
     assert_eq!(status, 200, "{session}");
 
+    // the console, logged in: a treasurer's session cookie
+    let key = zbor_vault::DataKey::parse("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+        .unwrap();
+    let treasurer_session = treasurer(&app, &key, "treasurer@fund.example").await.cookie;
+
     let mut pages = Vec::new();
     for lang in ["en", "be"] {
         let base = &app.base;
@@ -81,6 +89,11 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
             let url = format!("{base}{path}");
             pages.push(json!({ "name": format!("{name}-{lang}"), "url": url, "lang": lang, "ready": ready, "shot": shot }));
         }
+        let console = format!("{base}/console");
+        pages.push(json!({ "name": format!("console-login-{lang}"), "url": console, "lang": lang,
+            "ready": "#login-view:not([hidden])", "shot": false }));
+        pages.push(json!({ "name": format!("console-batches-{lang}"), "url": console, "lang": lang,
+            "ready": "#batches-empty:not([hidden])", "shot": false, "cookie": treasurer_session }));
     }
     pages.push(json!({ "name": "stripe-sim-checkout", "url": session["url"], "lang": "en", "ready": null, "shot": false }));
 

@@ -54,7 +54,7 @@ const LANGUAGE_COOKIE_SECONDS: u32 = 365 * 24 * 3600;
 /// What a page's query string may say. Anything else (a share's `utm_source`, `fbclid`) is
 /// ignored, never refused: a donor following a shared link must get the page.
 #[derive(Default)]
-struct PageQuery {
+pub(super) struct PageQuery {
     lang: Option<String>,
     session_id: Option<String>,
     /// The funded campaign a donor was sent on from (`/give/{overflow}?from={funded}`).
@@ -63,7 +63,7 @@ struct PageQuery {
 
 /// Values are taken only when plain (`[A-Za-z0-9_-]`, at most 255): a language code and a
 /// Checkout Session id need no decoding, and nothing else is wanted.
-fn page_query(raw: Option<&str>) -> PageQuery {
+pub(super) fn page_query(raw: Option<&str>) -> PageQuery {
     let mut query = PageQuery::default();
     for pair in raw.unwrap_or_default().split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -84,7 +84,7 @@ fn page_query(raw: Option<&str>) -> PageQuery {
 }
 
 /// The visitor's language, and whether they chose it just now (then the cookie remembers it).
-fn language(headers: &HeaderMap, query: &PageQuery) -> (Lang, bool) {
+pub(super) fn language(headers: &HeaderMap, query: &PageQuery) -> (Lang, bool) {
     let header_text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let cookie = header_text(header::COOKIE).and_then(|cookies| {
         cookies.split(';').find_map(|c| c.trim().strip_prefix(zbor_i18n::COOKIE)?.strip_prefix('='))
@@ -291,7 +291,7 @@ fn page_data(lang: Lang, campaign: &Campaign, messages: &[(&str, &[&str])]) -> S
 
 /// Text for HTML content and double-quoted attributes: campaign titles and descriptions come
 /// from people, so they are escaped, never trusted.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -308,7 +308,7 @@ fn escape(text: &str) -> String {
 
 /// `{{NAME}}` placeholders replaced in one pass, so nothing a value contains is ever taken for
 /// a placeholder. Values are markup: escape text before it goes in. An unknown name stays.
-fn fill(template: &str, values: &[(&str, String)]) -> String {
+pub(super) fn fill(template: &str, values: &[(&str, String)]) -> String {
     let mut out = String::with_capacity(template.len() * 2);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -336,7 +336,14 @@ fn page(html: String, lang: Lang, chosen: bool) -> Response {
     let mut response =
         ([(header::CONTENT_SECURITY_POLICY, CSP), (header::REFERRER_POLICY, "no-referrer")], Html(html))
             .into_response();
-    let headers = response.headers_mut();
+    language_headers(response.headers_mut(), lang, chosen);
+    response
+}
+
+/// What a page in the visitor's language says of it: its language, that it varies with the
+/// headers the language comes from, and (when the visitor just chose it) the cookie that
+/// remembers the choice. The treasurers' console sends the same.
+pub(super) fn language_headers(headers: &mut HeaderMap, lang: Lang, chosen: bool) {
     headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
     if chosen {
@@ -349,13 +356,12 @@ fn page(html: String, lang: Lang, chosen: bool) -> Response {
             headers.insert(header::SET_COOKIE, value);
         }
     }
-    response
 }
 
 /// The language switcher: each language in its own words, marked with its language (screen
 /// readers pronounce it so), the current one `aria-current`. `keep` is a query parameter the
 /// page needs to keep (the thank-you page's session id).
-fn switcher(lang: Lang, keep: Option<(&str, &str)>) -> String {
+pub(super) fn switcher(lang: Lang, keep: Option<(&str, &str)>) -> String {
     let keep = keep.map(|(k, v)| format!("&amp;{k}={}", escape(v))).unwrap_or_default();
     let items: String = Lang::ALL
         .into_iter()

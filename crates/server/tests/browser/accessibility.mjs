@@ -1,16 +1,21 @@
 // axe-core on each page given, in its language: prints "DONE <json>" with the serious and
 // critical violations per page (the Rust test requires none). Pages are
-// [{ "name", "url", "lang", "ready", "shot" }]: `ready` is a CSS selector that shows the page has
-// filled itself in (live figures). With SCREENSHOTS=<dir>, saves <dir>/<name>.png of those with
-// `shot`.
+// [{ "name", "url", "lang", "ready", "shot", "cookie" }]: `ready` is a CSS selector that shows the
+// page has filled itself in (live figures); `cookie` ("name=value", optional) a session to open
+// the page with (the console, logged in). With SCREENSHOTS=<dir>, saves <dir>/<name>.png of
+// those with `shot`.
 import { launch, newPage, seriousViolations } from "./common.mjs";
 
 const pages = JSON.parse(process.argv[2]);
 const browser = await launch();
 try {
   const results = [];
-  for (const { name, url, lang, ready, shot } of pages) {
+  for (const { name, url, lang, ready, shot, cookie } of pages) {
     const { page, errors } = await newPage(browser, lang, { bypassCSP: true });
+    if (cookie) {
+      const [cookieName, value] = cookie.split("=");
+      await page.context().addCookies([{ name: cookieName, value, url }]);
+    }
     await page.goto(url);
     if (ready) await page.waitForSelector(ready, { timeout: 15000 });
     const htmlLang = await page.getAttribute("html", "lang");

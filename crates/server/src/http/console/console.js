@@ -1,5 +1,9 @@
 // The treasurers' console. Plain script, no framework, no build step.
 //
+// Its words come from the page's data block (the server writes it from the catalogues in the
+// visitor's language; zborPage, /assets/i18n.js, reads it): this script holds no text of its
+// own, and money is formatted by zborPage from the exact decimal strings.
+//
 // Everything comes from the JSON API. The session cookie is HttpOnly; the CSRF token lives only
 // in this script's memory and goes with every change as X-CSRF-Token. Every value from the API is
 // placed with textContent, never as HTML. No personal data is shown: beneficiaries are ids, and
@@ -8,6 +12,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
+  const { t, data: pageData } = window.zborPage;
   // Items in these states are still on their way: the batch view refreshes every second.
   const MOVING = ["approved", "sending", "sent"];
 
@@ -52,7 +57,7 @@
     try {
       response = await fetch(path, init);
     } catch (e) {
-      throw new ApiError(0, "network", "the server could not be reached; try again");
+      throw new ApiError(0, "network");
     }
     const text = await response.text();
     let data = null;
@@ -64,23 +69,35 @@
     if (!response.ok) {
       // the envelope of every refusal: {"error": {"code", "message"}}
       const error = (data && data.error) || {};
-      throw new ApiError(response.status, error.code || "http_" + response.status,
-        error.message || "HTTP " + response.status);
+      throw new ApiError(response.status, error.code || "http_" + response.status, error.message);
     }
     return data;
   }
 
+  // A message of the catalogue's for this code, if it has one.
+  const known = (id) => Object.prototype.hasOwnProperty.call(pageData.messages, id);
+
+  // A refusal in the visitor's words: the codes the console can meet each have a message; any
+  // other is named by its status and code (the API's own message is English, for logs).
   function describe(e) {
     if (e instanceof ApiError) {
-      return e.status ? `Refused: ${e.message} (${e.status} ${e.code})` : e.message;
+      if (e.status === 0) return t("console-error-network");
+      const id = "console-error-" + e.code;
+      return known(id) ? t(id) : t("console-error-other", { status: e.status, code: e.code });
     }
-    return String(e);
+    return t("console-error-unexpected", { detail: String(e) });
+  }
+
+  // A state, status or kind from the API in words; an unknown one as it came.
+  function word(kind, code) {
+    const id = `console-${kind}-${code}`;
+    return known(id) ? t(id) : String(code);
   }
 
   // Shows a failure in `where`; a session that ended leads back to the login form.
   function failed(e, where) {
     if (e instanceof ApiError && e.status === 401 && e.code === "unauthorized") {
-      showLogin("Your session has ended. Please log in again.");
+      showLogin(t("console-session-ended"));
       return;
     }
     say(where, describe(e), true);
@@ -119,15 +136,44 @@
     where.hidden = !text;
   }
 
-  const money = (amount, currency) => `${amount} ${currency}`;
-  const user = (id) => (id === state.me ? `#${id} (you)` : `#${id}`);
-  const approvals = (b) => `${b.approvals.length} of ${b.approvals_required}`;
+  const money = (amount, currency) => window.zborPage.money(amount, false, currency);
+  const user = (id) => (id === state.me ? t("console-user-you", { id }) : t("console-user", { id }));
+  const approvals = (b) => t("console-approvals-of", { given: b.approvals.length, required: b.approvals_required });
+  // where a payout goes: the method in words, then the destination's last four characters
+  const destination = (method, masked) => `${word("method", method)} ${masked || ""}`.trim();
+  const none = "–";
+
+  // Dates and times in the visitor's language. A date alone ("2025-03-14") is a calendar day,
+  // shown as it is wherever the browser is; a timestamp is shown in the browser's time zone.
+  // Chromium's Intl lacks some of these languages (Belarusian) and would write English month
+  // names: for those, digits only, day first ("14.03.2025, 09:30").
+  const named = Intl.DateTimeFormat.supportedLocalesOf([pageData.lang]).length > 0;
+  const digits = { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  function format(date, withTime, timeZone) {
+    if (named) {
+      const options = withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" };
+      return new Intl.DateTimeFormat(pageData.lang, { ...options, timeZone }).format(date);
+    }
+    const part = {};
+    for (const p of new Intl.DateTimeFormat("en", { ...digits, timeZone }).formatToParts(date)) part[p.type] = p.value;
+    const dayText = `${part.day}.${part.month}.${part.year}`;
+    return withTime ? `${dayText}, ${part.hour}:${part.minute}` : dayText;
+  }
+  function day(text) {
+    const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text));
+    if (!parts) return moment(text);
+    return format(new Date(Date.UTC(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3]))), false, "UTC");
+  }
+  function moment(text) {
+    const date = new Date(text);
+    return Number.isNaN(date.getTime()) ? String(text) : format(date, true, undefined);
+  }
 
   // Rail errors may quote an account; the page shows none.
   function mask(text) {
     return String(text)
       .replace(/acct_[A-Za-z0-9]+/g, "acct_…")
-      .replace(/\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b/g, "[account hidden]");
+      .replace(/\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b/g, t("console-account-hidden"));
   }
 
   // ---- views ----
@@ -181,11 +227,11 @@
       return;
     }
     if (me.role === "treasurer" && !me.second_factor) {
-      showLogin("Treasurers log in with the 6-digit code from their authenticator app.");
+      showLogin(t("console-treasurers-need-code"));
       return;
     }
     Object.assign(state, { signedIn: true, me: me.user ? me.user.id : null, role: me.role, csrf: me.csrf_token });
-    $("who").textContent = `Signed in as user #${state.me} (${state.role})`;
+    $("who").textContent = t("console-signed-in", { id: state.me, role: word("role", state.role) });
     route();
   }
 
@@ -205,7 +251,7 @@
       signedIn({ user: session.user, role: session.user.role, second_factor: session.second_factor,
         csrf_token: session.csrf_token });
     } catch (e) {
-      say($("login-error"), "Log in failed: " + describe(e), true);
+      say($("login-error"), t("console-login-failed", { reason: describe(e) }), true);
     } finally {
       submit.disabled = false;
     }
@@ -224,7 +270,7 @@
       $("enrol-secret").textContent = enrolment.secret;
       $("enrol-qr").src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(enrolment.qr_svg);
     } catch (e) {
-      say($("enrol-error"), "Setting up the app failed: " + describe(e), true);
+      say($("enrol-error"), t("console-enrol-failed", { reason: describe(e) }), true);
     }
   }
 
@@ -240,7 +286,7 @@
       $("enrol-qr").removeAttribute("src");
       signedIn(await api("GET", "/api/v1/me"));
     } catch (e) {
-      say($("enrol-error"), "Not confirmed: " + describe(e), true);
+      say($("enrol-error"), t("console-enrol-refused", { reason: describe(e) }), true);
     } finally {
       submit.disabled = false;
     }
@@ -249,9 +295,9 @@
   $("logout").addEventListener("click", async () => {
     try {
       await api("DELETE", "/api/v1/session");
-      showLogin("You have logged out.");
+      showLogin(t("console-logged-out"));
     } catch (e) {
-      showLogin("Logging out failed: " + describe(e));
+      showLogin(t("console-logout-failed", { reason: describe(e) }));
     }
   });
 
@@ -284,7 +330,7 @@
 
   function renderBatches(data) {
     const me = data.me;
-    const link = (b) => el("a", `Batch ${b.id}`, { href: `#/batches/${b.id}` });
+    const link = (b) => el("a", t("console-batch-link", { id: b.id }), { href: `#/batches/${b.id}` });
     const awaiting = data.batches.filter((b) =>
       b.status === "awaiting_approval" && b.created_by !== me && !b.approvals.includes(me));
     $("awaiting").tBodies[0].replaceChildren(...awaiting.map((b) => row(
@@ -293,7 +339,7 @@
     $("awaiting").hidden = awaiting.length === 0;
     $("awaiting-empty").hidden = awaiting.length > 0;
     $("batches").tBodies[0].replaceChildren(...data.batches.map((b) => row(
-      [link(b), b.campaign_slug, b.status, money(b.total, b.currency), b.items, b.unfinished, approvals(b),
+      [link(b), b.campaign_slug, word("status", b.status), money(b.total, b.currency), b.items, b.unfinished, approvals(b),
         user(b.created_by)],
       { "data-batch": b.id })));
     $("batches-empty").hidden = data.batches.length > 0;
@@ -306,14 +352,15 @@
     const ticked = new Set([...body.querySelectorAll("input:checked")].map((c) => c.value));
     body.replaceChildren(...data.beneficiaries.map((b) => {
       const own = b.destination_set_by === data.me;
-      const box = el("input", null, { type: "checkbox", value: b.id, "data-fingerprint": b.payee_fingerprint });
+      const box = el("input", null, { type: "checkbox", value: b.id, "data-fingerprint": b.payee_fingerprint,
+        "aria-label": t("console-payee-confirm", { id: b.id }) });
       box.checked = ticked.has(String(b.id));
       box.disabled = own;
       const notes = [];
-      if (own) notes.push("you set this: another treasurer confirms it");
-      if (b.changed_since_last_payout) notes.push("changed since the last payout");
-      return row([box, `#${b.id}`, `#${b.campaign_id}`, `${b.method} ${b.masked || ""}`.trim(),
-        b.destination_set_by ? user(b.destination_set_by) : "the host", notes.join("; ")],
+      if (own) notes.push(t("console-payee-own"));
+      if (b.changed_since_last_payout) notes.push(t("console-changed-since-last-payout"));
+      return row([box, `#${b.id}`, `#${b.campaign_id}`, destination(b.method, b.masked),
+        b.destination_set_by ? user(b.destination_set_by) : t("console-payee-set-by-host"), notes.join("; ")],
         { "data-beneficiary": b.id });
     }));
     $("payees").hidden = data.beneficiaries.length === 0;
@@ -323,7 +370,7 @@
     event.preventDefault();
     const chosen = [...$("payees-table").tBodies[0].querySelectorAll("input:checked")];
     if (chosen.length === 0) {
-      say($("payees-result"), "Tick the destinations you checked first.", true);
+      say($("payees-result"), t("console-payees-none-ticked"), true);
       return;
     }
     const beneficiaries = chosen.map((c) => ({ beneficiary: Number(c.value), payee_fingerprint: c.dataset.fingerprint }));
@@ -333,7 +380,7 @@
         { beneficiaries, totp: $("payees-code").value.trim() });
       $("payees-code").value = "";
       $("payees-result").dataset.outcome = "confirmed";
-      say($("payees-result"), `Confirmed ${done.confirmed.length} destination(s).`);
+      say($("payees-result"), t("console-payees-confirmed", { count: done.confirmed.length }));
       renderPayees(await api("GET", "/api/v1/beneficiaries/unconfirmed"));
     } catch (e) {
       $("payees-result").dataset.outcome = "refused";
@@ -347,7 +394,7 @@
 
   function openBatch(id) {
     Object.assign(state, { batchId: id, itemsKey: "", rows: new Map(), details: new Map() });
-    $("batch-id").textContent = id;
+    $("batch-heading").textContent = t("console-batch-heading", { id });
     for (const part of ["batch-status", "batch-total", "batch-approvals", "batch-creator", "batch-hash"]) {
       $(part).textContent = "…";
     }
@@ -386,8 +433,8 @@
 
   function renderBatch(batch, shownHash) {
     state.currency = batch.currency;
-    $("batch-status").textContent = batch.status;
-    $("batch-total").textContent = `${money(batch.total, batch.currency)} in ${batch.items.length} items`;
+    $("batch-status").textContent = word("status", batch.status);
+    $("batch-total").textContent = t("console-batch-total", { total: money(batch.total, batch.currency), count: batch.items.length });
     $("batch-approvals").textContent = approvals(batch) +
       (batch.approvals.length ? ": " + batch.approvals.map(user).join(", ") : "");
     $("batch-creator").textContent = user(batch.created_by);
@@ -395,16 +442,16 @@
     // the hash displayed is the one an approval signs
     $("batch-hash").textContent = batch.content_hash;
     $("batch-counts").replaceChildren(...Object.entries(batch.counts).map(([status, n]) =>
-      el("li", `${status}: ${n}`, { "data-state": status, "data-count": n })));
+      el("li", t("console-count", { state: word("state", status), count: n }), { "data-state": status, "data-count": n })));
 
     const created = batch.created_by === state.me;
     const approved = batch.approvals.includes(state.me);
     const awaiting = batch.status === "awaiting_approval";
     $("approve").hidden = !(awaiting && state.role === "treasurer" && !created && !approved);
     let whyNot = "";
-    if (awaiting && created) whyNot = "You created this batch: other treasurers approve it.";
-    else if (awaiting && approved) whyNot = "You have approved this batch; it waits for another treasurer.";
-    else if (awaiting && state.role !== "treasurer") whyNot = "Only treasurers approve batches.";
+    if (awaiting && created) whyNot = t("console-why-not-created");
+    else if (awaiting && approved) whyNot = t("console-why-not-approved");
+    else if (awaiting && state.role !== "treasurer") whyNot = t("console-why-not-role");
     $("approve-why-not").textContent = whyNot;
 
     const approvedItems = batch.counts.approved || 0;
@@ -430,14 +477,14 @@
         // what approvers check: where the money goes (last four only), and warnings a
         // redirected payout would raise
         const warnings = [];
-        if (!item.destination_confirmed) warnings.push("not confirmed by a second treasurer");
-        if (item.changed_since_last_payout) warnings.push("changed since the last payout");
-        const destination = el("td", `${item.method} ${item.masked_destination || ""}`.trim(),
+        if (!item.destination_confirmed) warnings.push(t("console-not-confirmed"));
+        if (item.changed_since_last_payout) warnings.push(t("console-changed-since-last-payout"));
+        const where = el("td", destination(item.method, item.masked_destination),
           { "data-destination": item.beneficiary });
         if (warnings.length) {
-          destination.append(el("strong", ` (${warnings.join("; ")})`, { class: "warning" }));
+          where.append(el("strong", ` (${warnings.join("; ")})`, { class: "warning" }));
         }
-        r.tr.append(el("td", `#${item.payout}`), el("td", `#${item.beneficiary}`), destination,
+        r.tr.append(el("td", `#${item.payout}`), el("td", `#${item.beneficiary}`), where,
           el("td", money(item.amount, batch.currency)), r.status, r.actions);
         body.append(r.tr);
         state.rows.set(item.payout, r);
@@ -445,8 +492,9 @@
       if (r.shown !== item.status) {
         r.shown = item.status;
         r.tr.setAttribute("data-status", item.status);
-        r.status.textContent = item.status;
-        r.status.className = "state state-" + item.status;
+        r.status.textContent = word("state", item.status);
+        r.status.className = "state";
+        r.status.classList.add("state-" + item.status);
         renderActions(r, item);
       }
     }
@@ -471,31 +519,33 @@
     if (item.status === "failed") {
       const info = el("span", "", { class: "small" });
       r.actions.append(
-        button("Retry", () => act(id, "retry")),
-        button("Cancel", () => {
-          if (window.confirm(`Cancel payout #${id}? Its funds return to the campaign.`)) act(id, "cancel");
+        button(t("console-retry"), () => act(id, "retry")),
+        button(t("console-cancel"), () => {
+          if (window.confirm(t("console-cancel-confirm", { id }))) act(id, "cancel");
         }, "danger"),
         info);
       lookup(id, item.status).then((p) => {
         if (r.shown !== "failed") return;
-        info.textContent = ` ${p.method}, ${p.attempts} attempt(s)` + (p.last_error ? `: ${mask(p.last_error)}` : "");
+        info.textContent = " " + t("console-attempts", { method: word("method", p.method), count: p.attempts }) +
+          (p.last_error ? `: ${mask(p.last_error)}` : "");
       }, (e) => failed(e, info));
     } else if (item.status === "approved") {
       // only a manual payout is marked paid by hand; the batch JSON does not say which are
       lookup(id, item.status).then((p) => {
         if (r.shown !== "approved" || p.method !== "manual") return;
-        const note = el("input", null, { maxlength: 500, placeholder: "note (optional)", "aria-label": `note for payout #${id}` });
-        r.actions.append(note, button("Mark paid", () => act(id, "paid", { note: note.value })));
+        const note = el("input", null, { maxlength: 500, placeholder: t("console-note-placeholder"),
+          "aria-label": t("console-note-label", { id }) });
+        r.actions.append(note, button(t("console-mark-paid"), () => act(id, "paid", { note: note.value })));
       }, () => {});
     }
   }
 
   async function act(id, action, body) {
     const out = $("action-result");
-    say(out, `Payout #${id}: working…`);
+    say(out, t("console-payout-working", { id }));
     try {
       const payout = await api("POST", `/api/v1/payouts/${id}/${action}`, body);
-      say(out, `Payout #${id} is now ${payout.status}.`);
+      say(out, t("console-payout-now", { id, state: word("state", payout.status) }));
     } catch (e) {
       failed(e, out);
     }
@@ -511,7 +561,7 @@
     const code = $("approve-code");
     submit.disabled = true;
     out.removeAttribute("data-outcome");
-    say(out, "Approving…");
+    say(out, t("console-approving"));
     try {
       const answer = await api("POST", `/api/v1/payout-batches/${state.batchId}/approvals`, {
         content_hash: $("batch-hash").textContent,
@@ -519,8 +569,8 @@
       });
       out.setAttribute("data-outcome", answer.outcome);
       say(out, answer.outcome === "released"
-        ? "Approved. The batch is released: payouts are on their way."
-        : `Approved. ${answer.details.more_needed} more approval(s) needed.`);
+        ? t("console-approved-released")
+        : t("console-approved-more", { count: answer.details.more_needed }));
     } catch (e) {
       out.setAttribute("data-outcome", "refused");
       failed(e, out);
@@ -537,11 +587,11 @@
     const out = $("sepa-result");
     const make = $("sepa-make");
     make.disabled = true;
-    say(out, "Making the file…");
+    say(out, t("console-sepa-making"));
     try {
       const file = await api("POST", `/api/v1/payout-batches/${state.batchId}/sepa-files`, {});
-      say(out, `SEPA file #${file.id}: ${file.transactions} transfers, ${money(file.control_sum, state.currency)}` +
-        `, to be executed on ${file.requested_execution_date}. Its payouts are now sent.`);
+      say(out, t("console-sepa-made", { id: file.id, count: file.transactions,
+        total: money(file.control_sum, state.currency), date: day(file.requested_execution_date) }));
       const form = $("sepa-download");
       form.dataset.file = file.id;
       form.hidden = false;
@@ -568,7 +618,7 @@
       $("sepa-code").value = "";
       if (!response.ok) {
         const error = ((await response.json().catch(() => null)) || {}).error || {};
-        throw new ApiError(response.status, error.code || "http_" + response.status, error.message || "HTTP " + response.status);
+        throw new ApiError(response.status, error.code || "http_" + response.status, error.message);
       }
       const url = URL.createObjectURL(await response.blob());
       const link = el("a", null, { href: url, download: `zbor-sepa-file-${id}.xml` });
@@ -576,7 +626,7 @@
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
-      say(out, `SEPA file #${id} downloaded.`);
+      say(out, t("console-sepa-downloaded", { id }));
     } catch (e) {
       failed(e, out);
     }
@@ -588,17 +638,17 @@
     try {
       renderSwitch(await api("GET", "/api/v1/payouts/switch"));
     } catch (e) {
-      $("switch-state").textContent = "unknown";
+      $("switch-state").textContent = t("console-switch-unknown");
       failed(e, $("switch-result"));
     }
   }
 
   function renderSwitch(s) {
-    $("switch-state").textContent = s.paused ? "PAUSED" : "running";
+    $("switch-state").textContent = s.paused ? t("console-switch-paused") : t("console-switch-running");
     $("switch-view").classList.toggle("paused", s.paused);
-    $("switch-reason").textContent = s.paused && s.reason ? `Reason: ${s.reason}` : "";
+    $("switch-reason").textContent = s.paused && s.reason ? t("console-switch-reason", { reason: s.reason }) : "";
     $("switch-votes").textContent = s.paused && s.resume_votes.length
-      ? `Asked to resume: ${s.resume_votes.map(user).join(", ")}` : "";
+      ? t("console-switch-votes", { users: s.resume_votes.map(user).join(", ") }) : "";
     $("pause-form").hidden = s.paused;
     $("resume-form").hidden = !s.paused || state.role !== "treasurer";
   }
@@ -610,7 +660,7 @@
       const answer = await api("POST", "/api/v1/payouts/pause", { reason: $("pause-reason").value.trim() });
       $("pause-reason").value = "";
       renderSwitch(answer.switch);
-      say(out, "Paused. No payout leaves until two treasurers resume.");
+      say(out, t("console-paused"));
     } catch (e) {
       failed(e, out);
     }
@@ -623,9 +673,7 @@
     try {
       const answer = await api("POST", "/api/v1/payouts/resume", { totp: code.value.trim() });
       renderSwitch(answer.switch);
-      say(out, answer.outcome === "resumed"
-        ? "Resumed: payouts run again."
-        : "Recorded. Another treasurer must also resume.");
+      say(out, answer.outcome === "resumed" ? t("console-resumed") : t("console-resume-recorded"));
     } catch (e) {
       failed(e, out);
     } finally {
@@ -646,20 +694,19 @@
     $("statement-form").hidden = state.role !== "treasurer";
     const table = $("reconcile-differences");
     if (!run) {
-      $("reconcile-summary").textContent = "No reconciliation has run yet.";
+      $("reconcile-summary").textContent = t("console-reconcile-none");
       table.hidden = true;
       return;
     }
     const r = run.report;
-    $("reconcile-summary").textContent =
-      `${r.from} to ${r.to} (${run.trigger}, ${run.ran_at}): ${r.matched} matched, ${r.in_transit} in transit, ` +
-      (r.differences.length ? `${r.differences.length} difference(s) to look at.` : "no differences.");
+    const period = { from: day(r.from), to: day(r.to), trigger: word("trigger", run.trigger), at: moment(run.ran_at),
+      matched: r.matched, transit: r.in_transit, count: r.differences.length };
+    $("reconcile-summary").textContent = r.differences.length
+      ? t("console-reconcile-differences", period) : t("console-reconcile-clean", period);
     $("reconcile-summary").classList.toggle("error", r.differences.length > 0);
-    const words = { missing_in_ledger: "missing in the ledger", missing_at_stripe: "missing at Stripe",
-      amount_differs: "amount differs" };
     table.tBodies[0].replaceChildren(...r.differences.map((d) => row(
-      [words[d.difference] || d.difference, d.kind, d.key,
-        d.stripe === null ? "–" : money(d.stripe, d.currency), d.ledger === null ? "–" : money(d.ledger, d.currency)])));
+      [word("difference", d.difference), d.kind, d.key,
+        d.stripe === null ? none : money(d.stripe, d.currency), d.ledger === null ? none : money(d.ledger, d.currency)])));
     table.hidden = r.differences.length === 0;
   }
 
@@ -672,12 +719,13 @@
     try {
       const xml = await file.text();
       const r = await api("POST", "/api/v1/bank/statements", xml, "application/xml");
-      say(out, (r.already_imported ? "Imported before; nothing changed. " : "") +
-        `Statement ${r.statement} (${r.kind}): ${r.paid} paid, ${r.returned} returned, ` +
-        `${r.already_recorded} already recorded, ${r.stripe_payouts} Stripe payouts, ${r.unmatched} unmatched.`);
+      const summary = t("console-statement-summary", { statement: r.statement, kind: r.kind, paid: r.paid,
+        returned: r.returned, recorded: r.already_recorded, stripe: r.stripe_payouts, unmatched: r.unmatched });
+      say(out, r.already_imported ? t("console-statement-again", { summary }) : summary);
       const unmatched = r.lines.filter((l) => l.outcome === "unmatched");
       $("statement-unmatched").tBodies[0].replaceChildren(...unmatched.map((l) => row(
-        [`${l.entry}.${l.transaction}`, l.direction, money(l.amount, l.currency), l.booking_date || "–", l.reason])));
+        [`${l.entry}.${l.transaction}`, word("direction", l.direction), money(l.amount, l.currency),
+          l.booking_date ? day(l.booking_date) : none, l.reason])));
       $("statement-unmatched").hidden = unmatched.length === 0;
       input.value = "";
     } catch (e) {
@@ -694,7 +742,7 @@
       signedIn(await api("GET", "/api/v1/me"));
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) showLogin("");
-      else say($("loading"), "The console could not start: " + describe(e), true);
+      else say($("loading"), t("console-start-failed", { reason: describe(e) }), true);
     }
   })();
 })();
