@@ -242,7 +242,11 @@ pub struct Published {
 /// - refunded: refunds and dispute movements (withdrawn, or won back) on the campaign's account,
 ///   in steps of their own of at least [`K`] movements, booked before the cut-off: one refund
 ///   alone is held back until K are published together, exactly as donations are.
-pub async fn published(conn: &mut PgConnection, campaign: &Campaign, cut_off: DateTime<Utc>) -> Result<Published, Error> {
+pub async fn published(
+    conn: &mut PgConnection,
+    campaign: &Campaign,
+    cut_off: DateTime<Utc>,
+) -> Result<Published, Error> {
     let history = history(conn, campaign.id.as_i64(), cut_off).await?;
     let until = steps(&history).last().map(|step| step.at + TimeDelta::minutes(BUCKET_MINUTES));
     let Some(until) = until else {
@@ -297,9 +301,39 @@ async fn reversal_history(
 /// computes a campaign's public view once per [`BUCKET_MINUTES`] however often its totals are
 /// published (ten times a second in a burst); a cut-off older than the kept one (a clock that
 /// lags across a boundary) is computed and not kept.
+///
+/// What was booked before a cut-off does not change, but a person could change it by hand (a
+/// corrected `paid_at`, a restored backup): each use checks a cheap fingerprint of the
+/// donations before the cut-off (how many, the latest `paid_at`: one index-only range read) and
+/// recomputes when it differs.
 #[derive(Debug, Default)]
 pub struct PublicCache {
-    kept: Mutex<HashMap<i64, (DateTime<Utc>, Published)>>,
+    kept: Mutex<HashMap<i64, Kept>>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    cut_off: DateTime<Utc>,
+    fingerprint: Fingerprint,
+    published: Published,
+}
+
+/// How many donations were paid before a cut-off, and the latest of them.
+type Fingerprint = (i64, Option<DateTime<Utc>>);
+
+async fn fingerprint(
+    conn: &mut PgConnection,
+    campaign_id: i64,
+    cut_off: DateTime<Utc>,
+) -> Result<Fingerprint, Error> {
+    Ok(sqlx::query_as(
+        "select count(*), max(paid_at) from donations
+         where campaign_id = $1 and status = 'paid' and paid_at < $2",
+    )
+    .bind(campaign_id)
+    .bind(cut_off)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 impl PublicCache {
@@ -307,15 +341,17 @@ impl PublicCache {
         PublicCache::default()
     }
 
-    fn get(&self, campaign: i64, cut_off: DateTime<Utc>) -> Option<Published> {
+    fn get(&self, campaign: i64, cut_off: DateTime<Utc>, fingerprint: Fingerprint) -> Option<Published> {
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.get(&campaign).filter(|(at, _)| *at == cut_off).map(|(_, published)| published.clone())
+        kept.get(&campaign)
+            .filter(|kept| kept.cut_off == cut_off && kept.fingerprint == fingerprint)
+            .map(|kept| kept.published.clone())
     }
 
-    fn keep(&self, campaign: i64, cut_off: DateTime<Utc>, published: &Published) {
+    fn keep(&self, campaign: i64, cut_off: DateTime<Utc>, fingerprint: Fingerprint, published: &Published) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        if kept.get(&campaign).is_none_or(|(at, _)| *at < cut_off) {
-            kept.insert(campaign, (cut_off, published.clone()));
+        if kept.get(&campaign).is_none_or(|kept| kept.cut_off <= cut_off) {
+            kept.insert(campaign, Kept { cut_off, fingerprint, published: published.clone() });
         }
     }
 }
@@ -332,14 +368,18 @@ pub async fn snapshot(
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
     let cut_off = cut_off(now);
     let id = campaign.id.as_i64();
-    let published = match cache.and_then(|cache| cache.get(id, cut_off)) {
-        Some(published) => published,
-        None => {
-            let published = published(conn, &campaign, cut_off).await?;
-            if let Some(cache) = cache {
-                cache.keep(id, cut_off, &published);
+    let published = match cache {
+        None => published(conn, &campaign, cut_off).await?,
+        Some(cache) => {
+            let fingerprint = fingerprint(conn, id, cut_off).await?;
+            match cache.get(id, cut_off, fingerprint) {
+                Some(published) => published,
+                None => {
+                    let published = published(conn, &campaign, cut_off).await?;
+                    cache.keep(id, cut_off, fingerprint, &published);
+                    published
+                }
             }
-            published
         }
     };
     let mut totals = Totals::from_sums(&campaign, &published.sums, None)?;

@@ -261,12 +261,28 @@ async fn refunds_are_published_in_steps_of_k_never_one_alone() {
     let cache = zbor_intake::public_feed::PublicCache::new();
     let mut conn = db.pool.acquire().await.unwrap();
     for now in [booked, later, Utc::now() + TimeDelta::minutes(20), later] {
-        let cached = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
-        let again = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
+        let cached =
+            zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
+        let again =
+            zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
         let fresh = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, None).await.unwrap();
         assert_eq!((&cached.totals, cached.published_until), (&fresh.totals, fresh.published_until));
         assert_eq!(again.totals, fresh.totals);
     }
+    // history rewritten by hand (a corrected paid_at): the cache sees it and recomputes
+    let now = Utc::now() + TimeDelta::minutes(20);
+    let before =
+        zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
+    sqlx::query("update donations set paid_at = now() where stripe_session_id in ('cs_test_public_8', 'cs_test_public_9')")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let after =
+        zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, Some(&cache)).await.unwrap();
+    let fresh = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, None).await.unwrap();
+    assert_eq!(after.totals, fresh.totals);
+    // the two moved now form a bucket of two: held back until three more come
+    assert_eq!((before.totals.donations, after.totals.donations), (10, 8));
     drop(conn);
     let _ = campaign;
     db.drop_database().await;

@@ -233,7 +233,8 @@ async fn every_invoice_books_once_failures_book_nothing_and_refunds_find_the_ren
     assert!(invoice_events.iter().all(|e| e["data"]["object"].get("payments").is_none()));
     assert_eq!(app.count("select count(*) from invoice_payments").await, i64::try_from(paid.len()).unwrap());
     assert_eq!(
-        app.count("select count(*) from donations where status = 'paid' and stripe_payment_intent is null").await,
+        app.count("select count(*) from donations where status = 'paid' and stripe_payment_intent is null")
+            .await,
         0
     );
     assert_eq!(paid.len(), 5);

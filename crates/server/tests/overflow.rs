@@ -277,8 +277,10 @@ async fn a_burst_across_the_cap_sends_new_donors_to_the_overflow_once() {
         app.get("/api/v1/campaigns/release-123", None).await.1["funded_at"] == Value::Null
     })
     .await;
-    wait_until("the link switched back", async || link_now().await["metadata"]["zbor_campaign"] == "release-123")
-        .await;
+    wait_until("the link switched back", async || {
+        link_now().await["metadata"]["zbor_campaign"] == "release-123"
+    })
+    .await;
     let link = link_now().await;
     assert_eq!(link["payment_intent_data"]["metadata"]["zbor_campaign"], "release-123", "{link}");
     assert_eq!(link["after_completion"]["type"], "hosted_confirmation", "{link}");
@@ -310,7 +312,8 @@ async fn a_burst_across_the_cap_sends_new_donors_to_the_overflow_once() {
     })
     .await;
     // lowering the goal never reopens; removing the overflow does (no cap any more)
-    let (status, _) = app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"goal": "1000"})).await;
+    let (status, _) =
+        app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"goal": "1000"})).await;
     assert_eq!(status, 200);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_ne!(app.get("/api/v1/campaigns/release-123", None).await.1["funded_at"], Value::Null);

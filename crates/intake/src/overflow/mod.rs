@@ -89,7 +89,10 @@ pub async fn reopen(pool: &PgPool) -> Result<Vec<CampaignId>, Error> {
     .fetch_all(pool)
     .await?;
     for id in &reopened {
-        tracing::info!(campaign_id = id.as_i64(), "campaign open again: its goal was raised or its overflow removed");
+        tracing::info!(
+            campaign_id = id.as_i64(),
+            "campaign open again: its goal was raised or its overflow removed"
+        );
     }
     Ok(reopened)
 }
@@ -110,7 +113,8 @@ pub async fn restore_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Resu
         let metadata = HashMap::from([("zbor_campaign".to_owned(), slug)]);
         let mut payment_intent = UpdatePaymentLinkPaymentIntentData::new();
         payment_intent.metadata = Some(metadata.clone());
-        let after = UpdatePaymentLinkAfterCompletion::new(UpdatePaymentLinkAfterCompletionType::HostedConfirmation);
+        let after =
+            UpdatePaymentLinkAfterCompletion::new(UpdatePaymentLinkAfterCompletionType::HostedConfirmation);
         let request = UpdatePaymentLink::new(link.as_str())
             .metadata(metadata)
             .payment_intent_data(payment_intent)
@@ -163,7 +167,8 @@ pub async fn switch_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Resul
             .after_completion(after);
         // Keyed by campaign, overflow and funding: a node that crashed after Stripe answered
         // replays it; funded again after a reopening, it is a new switch.
-        let key = format!("zbor:campaign:{}:overflow:{overflow_id}:{}", id.as_i64(), funded_at.timestamp_micros());
+        let key =
+            format!("zbor:campaign:{}:overflow:{overflow_id}:{}", id.as_i64(), funded_at.timestamp_micros());
         links.stripe().send(&request, &key).await?;
         // Reopened while Stripe was answering (another node): the link must go back again.
         sqlx::query(

@@ -80,7 +80,8 @@ pub(super) async fn record_charge(db: &mut PgConnection, charge: Charge) -> Resu
 /// The payment's method kind, first seen wins (a payment's method does not change; a charge event
 /// without details says nothing).
 async fn record_method(db: &mut PgConnection, charge: &Charge) -> Result<(), Error> {
-    let (Some(payment_intent), Some(details)) = (&charge.payment_intent, &charge.payment_method_details) else {
+    let (Some(payment_intent), Some(details)) = (&charge.payment_intent, &charge.payment_method_details)
+    else {
         return Ok(());
     };
     if !is_stripe_id(payment_intent, "pi_") || !is_method_kind(&details.kind) {

@@ -347,7 +347,11 @@ pub(super) fn paid<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Contex
     Box::pin(async move { Ok(invoice_paid(db, event).await?) })
 }
 
-pub(super) fn payment_paid<'a>(db: &'a mut PgConnection, event: &'a Event, _: &'a Context) -> HandlerFuture<'a> {
+pub(super) fn payment_paid<'a>(
+    db: &'a mut PgConnection,
+    event: &'a Event,
+    _: &'a Context,
+) -> HandlerFuture<'a> {
     Box::pin(async move { Ok(invoice_payment_paid(db, event).await?) })
 }
 
