@@ -440,10 +440,16 @@ async fn a_monthly_donor_keeps_their_cancel_link_and_stops_the_gift_with_it() {
         let args = ["cancel", &link, code, "stop", "manage"].map(String::from).to_vec();
         let done = monthly_browser(args).await;
         assert_eq!(done["errors"], json!([]), "{code}: {done}");
-        assert_eq!((&done["htmlLang"], &done["title"]), (&json!(code), &json!(text(lang, "monthly-cancel-title", &[]))));
+        assert_eq!(
+            (&done["htmlLang"], &done["title"]),
+            (&json!(code), &json!(text(lang, "monthly-cancel-title", &[])))
+        );
         assert_eq!(done["initial"]["actionsHidden"], false);
         for href in done["switcher"].as_array().unwrap() {
-            assert!(href.as_str().unwrap().ends_with(&format!("#{token}")), "the switcher keeps the token: {href}");
+            assert!(
+                href.as_str().unwrap().ends_with(&format!("#{token}")),
+                "the switcher keeps the token: {href}"
+            );
         }
         let (stopped, again) = (&done["presses"][0], &done["presses"][1]);
         assert_eq!(stopped["result"], text(lang, "monthly-cancel-done", &[]), "{done}");
@@ -469,7 +475,8 @@ async fn the_cancel_page_answers_a_wrong_or_missing_token_in_the_visitors_langua
     let missing = format!("{}/monthly/cancel", app.base);
     for lang in [Lang::Be, Lang::Lt] {
         let code = lang.code();
-        let done = monthly_browser(["cancel", &wrong, code, "stop", "manage"].map(String::from).to_vec()).await;
+        let done =
+            monthly_browser(["cancel", &wrong, code, "stop", "manage"].map(String::from).to_vec()).await;
         assert_eq!(done["errors"], json!([]), "{code}: {done}");
         assert_eq!(done["htmlLang"], code);
         for press in done["presses"].as_array().unwrap() {
@@ -477,7 +484,10 @@ async fn the_cancel_page_answers_a_wrong_or_missing_token_in_the_visitors_langua
             assert_eq!((&press["failed"], &press["actionsHidden"]), (&json!(true), &json!(false)), "{press}");
             assert_eq!(press["focus"], press["button"], "the button pressed keeps the focus");
         }
-        assert_ne!(text(lang, "monthly-cancel-not-found", &[]), text(Lang::En, "monthly-cancel-not-found", &[]));
+        assert_ne!(
+            text(lang, "monthly-cancel-not-found", &[]),
+            text(Lang::En, "monthly-cancel-not-found", &[])
+        );
 
         let done = monthly_browser(["cancel", &missing, code].map(String::from).to_vec()).await;
         assert_eq!(done["errors"], json!([]), "{code}: {done}");
