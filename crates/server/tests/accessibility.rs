@@ -78,7 +78,11 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
             ("dashboard", "/dashboard/release-123", Some("#connection.live")),
             ("not-found", "/give/no-such-campaign", None),
             ("home", "/", None),
-            ("cancel", "/monthly/cancel#zc_0000000000000000000000000000000000000000000000000000000000000000", Some("#actions:not([hidden])")),
+            (
+                "cancel",
+                "/monthly/cancel#zc_0000000000000000000000000000000000000000000000000000000000000000",
+                Some("#actions:not([hidden])"),
+            ),
             ("cancel-no-token", "/monthly/cancel", Some("#result:not(:empty)")),
         ] {
             let shot = name == "give" || name == "dashboard";
@@ -92,7 +96,12 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
             "steps": steps, "ready": "#monthly-step:not([hidden])", "shot": false
         }));
         // the same page with a receipt email asked for (the field usable)
-        let steps = json!([["fill", "#amount", "25"], ["click", "#anonymous"], ["fill", "#receipt-email", "x"], ["click", "#submit"]]);
+        let steps = json!([
+            ["fill", "#amount", "25"],
+            ["click", "#anonymous"],
+            ["fill", "#receipt-email", "x"],
+            ["click", "#submit"]
+        ]);
         pages.push(json!({
             "name": format!("give-receipt-email-{lang}"), "url": format!("{base}/give/release-123"), "lang": lang,
             "steps": steps, "ready": "#receipt-email[aria-invalid=true]", "shot": false

@@ -679,7 +679,11 @@ pub async fn thanks(
         (status = OK, description = "the monthly donor's page: stop the gift, or manage it in Stripe", content_type = "text/html", body = String),
     )
 )]
-pub async fn monthly_cancel(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn monthly_cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let query = page_query(raw.as_deref());
     let (lang, chosen) = language(&headers, &query);
     let t = |id: &str| escape(&text(lang, id, &[]));
