@@ -1,7 +1,8 @@
 // The pages' words and formats, read from the page's own data block (`#page-data`, written by
 // the server from its catalogues): this script holds no text of its own. Money is formatted
 // from the API's decimal string, digit by digit, the way the server formats it
-// (crates/i18n/src/money.rs): an amount never passes through a JavaScript Number.
+// (crates/i18n/src/money.rs): an amount never passes through a JavaScript Number. Also the
+// pages' one copy-to-clipboard.
 "use strict";
 window.zborPage = (function () {
   const data = JSON.parse(document.getElementById("page-data").textContent);
@@ -68,5 +69,16 @@ window.zborPage = (function () {
   const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: "2-digit", minute: "2-digit" });
   const time = (date) => timeFormat.format(date);
 
-  return { data, t, money, permille, percent, time, count };
+  // Copies text to the clipboard and says `done` in `status` (a role="status" element). Without
+  // a clipboard (an old browser, a page not served securely) it shows the text to copy by hand.
+  async function copy(text, status, done) {
+    try {
+      await navigator.clipboard.writeText(text);
+      status.textContent = done;
+    } catch (e) {
+      status.textContent = text;
+    }
+  }
+
+  return { data, t, money, permille, percent, time, count, copy };
 })();

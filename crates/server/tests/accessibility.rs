@@ -1,9 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
-//! axe-core in headless Chromium on every page a donor or coordinator sees (give, thank-you,
-//! dashboard, not-found, the server's own address, and the simulator's checkout page) and on the
-//! treasurers' console (its log in, and a treasurer's batches), in English and Belarusian: no
-//! serious or critical violation (contrast included), `<html lang>` set. With `ZBOR_SCREENSHOTS=<dir>` it also saves the give page and the dashboard as
-//! `<dir>/<page>-<lang>.png` (docs/screenshots/ is made so; README shows them).
+//! axe-core in headless Chromium on every page a donor or coordinator sees (give, with its
+//! monthly cancel-link step and its receipt-email error too, thank-you, dashboard, not-found, the
+//! server's own address, the monthly donor's cancel page with and without a token, and the
+//! simulator's checkout page) and on the treasurers' console (its log in, and a treasurer's
+//! batches), in English and Belarusian: no serious or critical violation (contrast included),
+//! `<html lang>` set. With `ZBOR_SCREENSHOTS=<dir>` it also saves the give page and the
+//! dashboard as `<dir>/<page>-<lang>.png` (docs/screenshots/ is made so; README shows them).
 
 mod common;
 
@@ -84,6 +86,12 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
             ("dashboard", "/dashboard/release-123", Some("#connection.live")),
             ("not-found", "/give/no-such-campaign", None),
             ("home", "/", None),
+            (
+                "cancel",
+                "/monthly/cancel#zc_0000000000000000000000000000000000000000000000000000000000000000",
+                Some("#actions:not([hidden])"),
+            ),
+            ("cancel-no-token", "/monthly/cancel", Some("#result:not(:empty)")),
         ] {
             let shot = name == "give" || name == "dashboard";
             let url = format!("{base}{path}");
@@ -94,6 +102,23 @@ async fn every_page_passes_axe_in_english_and_belarusian() {
             "ready": "#login-view:not([hidden])", "shot": false }));
         pages.push(json!({ "name": format!("console-batches-{lang}"), "url": console, "lang": lang,
             "ready": "#batches-empty:not([hidden])", "shot": false, "cookie": treasurer_session }));
+        // the give page's monthly step: the cancel link to keep, before Stripe
+        let steps = json!([["fill", "#amount", "25"], ["check", "#interval-month"], ["click", "#submit"]]);
+        pages.push(json!({
+            "name": format!("give-monthly-link-{lang}"), "url": format!("{base}/give/release-123"), "lang": lang,
+            "steps": steps, "ready": "#monthly-step:not([hidden])", "shot": false
+        }));
+        // the same page with a receipt email asked for (the field usable)
+        let steps = json!([
+            ["fill", "#amount", "25"],
+            ["click", "#anonymous"],
+            ["fill", "#receipt-email", "x"],
+            ["click", "#submit"]
+        ]);
+        pages.push(json!({
+            "name": format!("give-receipt-email-{lang}"), "url": format!("{base}/give/release-123"), "lang": lang,
+            "steps": steps, "ready": "#receipt-email[aria-invalid=true]", "shot": false
+        }));
     }
     pages.push(json!({ "name": "stripe-sim-checkout", "url": session["url"], "lang": "en", "ready": null, "shot": false }));
 

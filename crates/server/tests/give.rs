@@ -285,3 +285,275 @@ async fn unknown_campaigns_get_a_page_in_the_visitors_language_and_api_clients_j
     ))));
     app.finish().await;
 }
+
+const RECEIPT_EMAIL: &str = "receipt.reader@example.org";
+
+/// Everything the server (and anything else in this test binary) logs, at every level: a test
+/// reads it for what must never be logged. Installed once per test binary.
+fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        logs
+    })
+    .clone()
+}
+
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The database's tables with a row whose text holds `needle` (none is the answer wanted).
+async fn tables_holding(app: &Running, needle: &str) -> Vec<String> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select table_name::text from information_schema.tables
+         where table_schema = 'public' and table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(tables.len() > 10, "{tables:?}");
+    let mut holding = Vec::new();
+    for table in tables {
+        let sql = format!("select count(*) from \"{table}\" t where row_to_json(t)::text ilike $1");
+        let found: i64 =
+            sqlx::query_scalar(&sql).bind(format!("%{needle}%")).fetch_one(&app.db.pool).await.unwrap();
+        if found > 0 {
+            holding.push(table);
+        }
+    }
+    holding
+}
+
+/// Waits until `sql` counts `expected`.
+async fn wait_for_count(app: &Running, sql: &str, expected: i64) {
+    for _ in 0..200 {
+        if app.count(sql).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{sql}: {} rather than {expected}", app.count(sql).await);
+}
+
+/// Until every event the simulator made so far was acknowledged by zbor.
+async fn wait_for_deliveries(sim: &Simulator) {
+    for _ in 0..200 {
+        let delivered = sim.deliveries();
+        let all = sim
+            .events()
+            .iter()
+            .all(|e| delivered.iter().any(|d| d.event_id == e["id"] && d.status == Some(200)));
+        if all {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("not every event was delivered: {:?}", sim.deliveries());
+}
+
+/// The simulator's Checkout Session whose page `url` is.
+fn session_at(sim: &Simulator, url: &str) -> Value {
+    let sessions = sim.checkout_sessions();
+    let session = sessions.into_iter().find(|s| url.contains(s["id"].as_str().unwrap()));
+    session.unwrap_or_else(|| panic!("no session at {url}"))
+}
+
+async fn monthly_browser(args: Vec<String>) -> Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/monthly.mjs");
+    let done = tokio::task::spawn_blocking(move || run_browser(script, args));
+    tokio::time::timeout(Duration::from_secs(120), done).await.unwrap().unwrap()
+}
+
+async fn with_simulator_delivering() -> (Simulator, Running) {
+    let (sim, app) = with_simulator().await;
+    sim.set_webhook_url(Some(format!("{}/webhooks/stripe", app.base)));
+    let campaign = json!({
+        "slug": "release-123", "title": "Release", "currency": "EUR", "goal": "123000",
+        "suggested_amounts": ["10", "25"]
+    });
+    assert_eq!(app.post_json("/api/v1/campaigns", Some(TOKEN), &campaign).await.0, 201);
+    (sim, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_donor_keeps_their_cancel_link_and_stops_the_gift_with_it() {
+    let (sim, app) = with_simulator_delivering().await;
+    for (lang, amount, cents) in [(Lang::Be, "15", 1500), (Lang::De, "20", 2000)] {
+        let code = lang.code();
+        let args = ["give", &app.base, "release-123", amount, code, &sim.base_url].map(String::from).to_vec();
+        let done = monthly_browser(args).await;
+        assert_eq!(done["errors"], json!([]), "{code}: {done}");
+        assert_eq!(done["htmlLang"], code);
+        assert_eq!(done["emailDisabledWhileAnonymous"], true, "anonymous by default: no email field");
+        assert_eq!(done["legend"], text(lang, "give-frequency", &[]));
+        assert_eq!(done["monthlyChecked"], true, "an arrow key chose monthly");
+
+        // before Stripe: the form gone, the link to keep, focus on its heading
+        assert_eq!(done["formHidden"], true);
+        assert_eq!(done["focusAfterStep"], "monthly-heading");
+        assert_eq!(done["heading"], text(lang, "give-monthly-link-heading", &[]));
+        let link = done["link"].as_str().unwrap().to_owned();
+        let prefix = format!("{}/monthly/cancel?lang={code}#zc_", app.base);
+        assert!(link.starts_with(&prefix), "{link}");
+        let token = link.split_once('#').unwrap().1.to_owned();
+        assert_eq!(done["copied"], text(lang, "give-monthly-link-copied", &[]));
+        assert_eq!(done["clipboard"], link.as_str());
+
+        // the simulator's checkout: a monthly price, the link nowhere in what Stripe got
+        let session = session_at(&sim, done["stripeUrl"].as_str().unwrap());
+        assert_eq!((&session["mode"], &session["amount_total"]), (&json!("subscription"), &json!(cents)));
+        assert_eq!(session["customer_email"], Value::Null, "anonymous: no email to Stripe");
+        assert!(!session.to_string().contains(&token), "{session}");
+
+        // the thank-you page of that checkout shows the link again, in another language too
+        assert_eq!(done["thanksLink"], link.as_str());
+        assert_eq!(done["thanksHeading"], text(lang, "give-monthly-link-heading", &[]));
+        assert_eq!(done["afterSwitch"], link.as_str());
+
+        // booked through the simulator's webhooks; zbor keeps the token's hash only
+        let subscription = session["subscription"].as_str().unwrap().to_owned();
+        let active = format!(
+            "select count(*) from subscriptions where stripe_subscription_id = '{subscription}' and status = 'active'"
+        );
+        wait_for_count(&app, &active, 1).await;
+        assert_eq!(tables_holding(&app, &token).await, Vec::<String>::new());
+
+        // the link: stop the gift, then "manage" finds it stopped already
+        let args = ["cancel", &link, code, "stop", "manage"].map(String::from).to_vec();
+        let done = monthly_browser(args).await;
+        assert_eq!(done["errors"], json!([]), "{code}: {done}");
+        assert_eq!(
+            (&done["htmlLang"], &done["title"]),
+            (&json!(code), &json!(text(lang, "monthly-cancel-title", &[])))
+        );
+        assert_eq!(done["initial"]["actionsHidden"], false);
+        for href in done["switcher"].as_array().unwrap() {
+            assert!(
+                href.as_str().unwrap().ends_with(&format!("#{token}")),
+                "the switcher keeps the token: {href}"
+            );
+        }
+        let (stopped, again) = (&done["presses"][0], &done["presses"][1]);
+        assert_eq!(stopped["result"], text(lang, "monthly-cancel-done", &[]), "{done}");
+        assert_eq!((&stopped["failed"], &stopped["actionsHidden"]), (&json!(false), &json!(true)));
+        assert_eq!(stopped["focus"], "result");
+        assert_eq!(again["result"], text(lang, "monthly-cancel-already", &[]), "{done}");
+        assert_eq!(again["url"], link.as_str(), "no portal for a stopped gift");
+
+        let canceled = format!(
+            "select count(*) from subscriptions where stripe_subscription_id = '{subscription}' and status = 'canceled'"
+        );
+        assert_eq!(app.count(&canceled).await, 1);
+        assert_eq!(sim.subscription(&subscription).unwrap()["status"], "canceled");
+    }
+    assert_eq!(app.count("select count(*) from audit_log where action = 'subscription.cancel'").await, 2);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cancel_page_answers_a_wrong_or_missing_token_in_the_visitors_language() {
+    let (sim, app) = with_simulator_delivering().await;
+    let wrong = format!("{}/monthly/cancel#zc_{}", app.base, "0".repeat(64));
+    let missing = format!("{}/monthly/cancel", app.base);
+    for lang in [Lang::Be, Lang::Lt] {
+        let code = lang.code();
+        let done =
+            monthly_browser(["cancel", &wrong, code, "stop", "manage"].map(String::from).to_vec()).await;
+        assert_eq!(done["errors"], json!([]), "{code}: {done}");
+        assert_eq!(done["htmlLang"], code);
+        for press in done["presses"].as_array().unwrap() {
+            assert_eq!(press["result"], text(lang, "monthly-cancel-not-found", &[]), "{code}: {press}");
+            assert_eq!((&press["failed"], &press["actionsHidden"]), (&json!(true), &json!(false)), "{press}");
+            assert_eq!(press["focus"], press["button"], "the button pressed keeps the focus");
+        }
+        assert_ne!(
+            text(lang, "monthly-cancel-not-found", &[]),
+            text(Lang::En, "monthly-cancel-not-found", &[])
+        );
+
+        let done = monthly_browser(["cancel", &missing, code].map(String::from).to_vec()).await;
+        assert_eq!(done["errors"], json!([]), "{code}: {done}");
+        assert_eq!(done["initial"]["result"], text(lang, "monthly-cancel-no-token", &[]));
+        assert_eq!(done["initial"]["actionsHidden"], true, "nothing to press without a token");
+    }
+    assert!(sim.api_requests().iter().all(|r| !r.path.contains("subscriptions")), "nothing asked of Stripe");
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_email_goes_to_stripe_and_nowhere_in_zbor() {
+    let logs = captured_logs();
+    let (sim, app) = with_simulator_delivering().await;
+    let args = ["give", &app.base, "release-123", "25", "pl", &sim.base_url, RECEIPT_EMAIL].map(String::from);
+    let done = monthly_browser(args.to_vec()).await;
+    assert_eq!(done["errors"], json!([]), "{done}");
+    assert_eq!(done["emailDisabledWhileAnonymous"], true);
+    // a wrong address is answered in plain words before anything is sent
+    assert_eq!(done["emailError"], text(Lang::Pl, "give-error-email", &[]));
+    assert_eq!(done["emailInvalid"], "true");
+    assert_eq!(done["monthlyShown"], false, "a one-off gift has no cancel link");
+
+    let session = session_at(&sim, done["stripeUrl"].as_str().unwrap());
+    assert_eq!((&session["mode"], &session["amount_total"]), (&json!("payment"), &json!(2500)));
+    assert_eq!(session["customer_email"], RECEIPT_EMAIL);
+    assert_eq!(session["metadata"]["zbor_anonymous"], "false");
+    let charge = sim.charge(session["payment_intent"].as_str().unwrap()).unwrap();
+    assert_eq!(charge["receipt_email"], RECEIPT_EMAIL, "payment_intent_data.receipt_email");
+    assert_eq!(sim.checkout_sessions().len(), 1, "the wrong address never reached Stripe");
+
+    wait_for_count(&app, "select count(*) from donations where status = 'paid'", 1).await;
+    wait_for_deliveries(&sim).await;
+    assert_eq!(tables_holding(&app, RECEIPT_EMAIL).await, Vec::<String>::new());
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("/api/v1/campaigns/release-123/checkout"), "the server's logs were captured");
+    assert!(!logs.contains(RECEIPT_EMAIL), "the server logged the receipt email");
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cancel_page_is_served_like_the_other_pages() {
+    let app = start(None).await;
+    let (_, other, _) = browse(&format!("{}/give/nope", app.base), &[]).await;
+    let (status, headers, html) =
+        browse(&format!("{}/monthly/cancel", app.base), &[("accept-language", "uk")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-language"), "uk");
+    assert!(html.contains(r#"<html lang="uk">"#));
+    let csp = header(&headers, "content-security-policy");
+    assert!(csp.starts_with("default-src 'self';"), "{csp}");
+    assert_eq!(csp, header(&other, "content-security-policy"));
+    assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
+    assert!(html.contains(r#"<meta name="robots" content="noindex">"#));
+    assert!(html.contains(&format!("<h1>{}</h1>", escaped(&text(Lang::Uk, "monthly-cancel-title", &[])))));
+    for id in ["monthly-cancel-stop", "monthly-cancel-manage"] {
+        assert!(html.contains(&escaped(&text(Lang::Uk, id, &[]))), "{id}");
+    }
+    // its words for the script in the data block; its script served, none inline
+    assert!(html.contains("monthly-cancel-not-found"));
+    assert!(html.contains(r#"<script src="/assets/cancel.js" defer></script>"#));
+    assert_eq!(html.matches("<script").count(), 3, "the data block, i18n.js, cancel.js");
+    for script in ["/assets/cancel.js", "/assets/thanks.js"] {
+        let (status, headers, body) = browse(&format!("{}{script}", app.base), &[]).await;
+        assert_eq!((status, header(&headers, "content-type")), (200, "text/javascript; charset=utf-8"));
+        assert!(body.starts_with("// "), "{script}");
+    }
+    app.finish().await;
+}

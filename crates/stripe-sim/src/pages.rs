@@ -19,7 +19,12 @@ pub(crate) async fn session(State(sim): State<Arc<Sim>>, Path(id): Path<String>)
         session["currency"].as_str().unwrap_or_default(),
     );
     let back = back_link(&session["cancel_url"]);
-    page(&format!("/sim/checkout/sessions/{id}/pay"), &amount, &back, &session["success_url"])
+    // as Stripe does, the return address gets the session's id in place of its placeholder
+    let next = match session["success_url"].as_str() {
+        Some(url) => Value::from(url.replace("{CHECKOUT_SESSION_ID}", &id)),
+        None => Value::Null,
+    };
+    page(&format!("/sim/checkout/sessions/{id}/pay"), &amount, &back, &next)
 }
 
 /// Minor units as money the way Stripe's page shows it: `€50.00`, `¥1500`, `BHD 1.500`.

@@ -42,6 +42,18 @@ give-error-busy = Gerade spenden sehr viele Menschen. Bitte versuchen Sie es in 
 give-busy-redirect = Gerade spenden sehr viele Menschen; wir leiten Sie zur Zahlungsseite weiter…
 give-error-generic = Etwas ist schiefgegangen. Bitte versuchen Sie es noch einmal.
 give-error-network = Der Server ist nicht erreichbar. Bitte prüfen Sie Ihre Verbindung und versuchen Sie es noch einmal.
+give-frequency = Wie oft
+give-once = Einmalig
+give-monthly = Monatlich
+give-monthly-hint = Eine monatliche Spende wird jeden Monat abgebucht, bis Sie sie beenden. Vor der Zahlung erhalten Sie einen Link, mit dem Sie sie jederzeit selbst beenden können.
+give-email = E-Mail-Adresse für eine Quittung (optional)
+give-email-hint = Nur wenn Sie nicht anonym spenden. Die Adresse geht an Stripe, das die Quittung verschickt; { $name } speichert sie nicht.
+give-error-email = Bitte geben Sie eine vollständige E-Mail-Adresse wie name@example.org ein oder lassen Sie das Feld leer.
+give-monthly-link-heading = Bewahren Sie Ihren Link zum Beenden der monatlichen Spende auf
+give-monthly-link-body = Mit diesem Link können Sie Ihre monatliche Spende jederzeit beenden, ohne Konto. Bitte bewahren Sie ihn jetzt auf, etwa in einer Notiz oder einer E-Mail an sich selbst: Wir können ihn Ihnen nicht noch einmal schicken.
+give-monthly-link-label = Ihr Link zum Beenden der monatlichen Spende
+give-monthly-link-copy = Link kopieren
+give-monthly-link-copied = Link kopiert. Bewahren Sie ihn sicher auf.
 
 ## The thank-you page
 
@@ -51,6 +63,20 @@ thanks-receipt = Ihre Belegnummer: { $reference }
 thanks-receipt-hint = Bitte geben Sie sie an, wenn Sie uns wegen Ihrer Spende schreiben.
 thanks-see-total = Zur Gesamtsumme
 thanks-back = Zurück zur Spendenaktion
+thanks-monthly-link-body = Hier noch einmal Ihr Link zum Beenden der monatlichen Spende. Bitte bewahren Sie ihn auf: Wir können ihn Ihnen nicht noch einmal schicken.
+
+## The monthly donor's cancel page (/monthly/cancel)
+
+monthly-cancel-title = Ihre monatliche Spende
+monthly-cancel-intro = Hier können Sie Ihre monatliche Spende sofort beenden oder sie auf der Seite von Stripe verwalten.
+monthly-cancel-stop = Meine monatliche Spende beenden
+monthly-cancel-manage = Bei Stripe verwalten
+monthly-cancel-working = Einen Moment…
+monthly-cancel-done = Ihre monatliche Spende ist beendet. Es wird nichts mehr abgebucht. Danke für Ihre Unterstützung!
+monthly-cancel-already = Diese monatliche Spende ist bereits beendet. Es wird nichts mehr abgebucht.
+monthly-cancel-no-token = Diese Seite braucht Ihren persönlichen Link zum Beenden einer monatlichen Spende. Bitte öffnen Sie den vollständigen Link, den Sie beim Spenden aufbewahrt haben.
+monthly-cancel-not-found = Dieser Link gehört zu keiner monatlichen Spende. Bitte prüfen Sie, ob Sie den vollständigen Link geöffnet haben. Wenn Sie gerade erst bezahlt haben, versuchen Sie es in einer Minute noch einmal.
+monthly-cancel-busy = Gerade kommen zu viele Anfragen. Bitte versuchen Sie es in einer Minute noch einmal.
 
 ## The coordinators' dashboard
 

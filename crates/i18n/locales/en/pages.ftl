@@ -46,6 +46,18 @@ give-error-busy = Many people are giving right now. Please try again in a minute
 give-busy-redirect = Many people are giving right now; taking you to the payment page…
 give-error-generic = Something went wrong. Please try again.
 give-error-network = Could not reach the server. Please check your connection and try again.
+give-frequency = How often
+give-once = Once
+give-monthly = Every month
+give-monthly-hint = A monthly gift is charged once a month until you stop it. Before paying you get a link to stop it yourself, at any time.
+give-email = Email for a receipt (optional)
+give-email-hint = Only if you do not give anonymously. The address goes to Stripe, which sends the receipt; { $name } does not keep it.
+give-error-email = Please enter a whole email address, like name@example.org, or leave the field empty.
+give-monthly-link-heading = Keep your link to stop the monthly gift
+give-monthly-link-body = With this link you can stop your monthly gift at any time, without an account. Please keep it now, for example in a note or an email to yourself: we cannot send it to you again.
+give-monthly-link-label = Your link to stop the monthly gift
+give-monthly-link-copy = Copy the link
+give-monthly-link-copied = Link copied. Keep it somewhere safe.
 
 ## The thank-you page
 
@@ -55,6 +67,20 @@ thanks-receipt = Your receipt reference: { $reference }
 thanks-receipt-hint = Please quote it if you write to us about your donation.
 thanks-see-total = See the total
 thanks-back = Back to the campaign
+thanks-monthly-link-body = Here is your link to stop the monthly gift once more. Please keep it: we cannot send it to you again.
+
+## The monthly donor's cancel page (/monthly/cancel)
+
+monthly-cancel-title = Your monthly gift
+monthly-cancel-intro = Here you can stop your monthly gift at once, or manage it on Stripe's page.
+monthly-cancel-stop = Stop my monthly gift
+monthly-cancel-manage = Manage in Stripe
+monthly-cancel-working = One moment…
+monthly-cancel-done = Your monthly gift is stopped. Nothing more will be charged. Thank you for your support.
+monthly-cancel-already = This monthly gift is already stopped. Nothing more will be charged.
+monthly-cancel-no-token = This page needs your personal link to stop a monthly gift. Please open the whole link you kept when you started giving.
+monthly-cancel-not-found = This link belongs to no monthly gift. Please check that you opened the whole link. If you paid only a moment ago, try again in a minute.
+monthly-cancel-busy = Too many requests just now. Please try again in a minute.
 
 ## The coordinators' dashboard
 

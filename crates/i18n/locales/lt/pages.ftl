@@ -42,6 +42,18 @@ give-error-busy = Šiuo metu aukoja labai daug žmonių. Bandykite dar kartą po
 give-busy-redirect = Šiuo metu aukoja labai daug žmonių; nukreipiame jus į mokėjimo puslapį…
 give-error-generic = Kažkas nepavyko. Bandykite dar kartą.
 give-error-network = Nepavyko susisiekti su serveriu. Patikrinkite ryšį ir bandykite dar kartą.
+give-frequency = Kaip dažnai
+give-once = Vieną kartą
+give-monthly = Kas mėnesį
+give-monthly-hint = Mėnesinė auka nuskaičiuojama kartą per mėnesį, kol ją sustabdysite. Prieš mokėdami gausite nuorodą, kuria patys galėsite ją bet kada sustabdyti.
+give-email = El. pašto adresas kvitui (nebūtina)
+give-email-hint = Tik jei aukojate ne anonimiškai. Adresas perduodamas tik Stripe, kad atsiųstų kvitą; { $name } jo nesaugo.
+give-error-email = Įveskite visą el. pašto adresą, pavyzdžiui, name@example.org, arba palikite laukelį tuščią.
+give-monthly-link-heading = Išsaugokite nuorodą mėnesinei aukai sustabdyti
+give-monthly-link-body = Šia nuoroda galite bet kada sustabdyti mėnesinę auką, be paskyros. Išsaugokite ją dabar, pavyzdžiui, užrašuose arba laiške sau: dar kartą jos atsiųsti negalėsime.
+give-monthly-link-label = Jūsų nuoroda mėnesinei aukai sustabdyti
+give-monthly-link-copy = Kopijuoti nuorodą
+give-monthly-link-copied = Nuoroda nukopijuota. Išsaugokite ją saugioje vietoje.
 
 ## The thank-you page
 
@@ -51,6 +63,20 @@ thanks-receipt = Jūsų kvito numeris: { $reference }
 thanks-receipt-hint = Nurodykite jį, jei rašysite mums dėl savo aukos.
 thanks-see-total = Žiūrėti bendrą sumą
 thanks-back = Grįžti į rinkimo puslapį
+thanks-monthly-link-body = Štai dar kartą jūsų nuoroda mėnesinei aukai sustabdyti. Išsaugokite ją: dar kartą jos atsiųsti negalėsime.
+
+## The monthly donor's cancel page (/monthly/cancel)
+
+monthly-cancel-title = Jūsų mėnesinė auka
+monthly-cancel-intro = Čia galite iš karto sustabdyti mėnesinę auką arba tvarkyti ją Stripe puslapyje.
+monthly-cancel-stop = Sustabdyti mano mėnesinę auką
+monthly-cancel-manage = Tvarkyti per Stripe
+monthly-cancel-working = Akimirką…
+monthly-cancel-done = Jūsų mėnesinė auka sustabdyta. Daugiau nieko nebus nuskaičiuota. Ačiū už jūsų paramą!
+monthly-cancel-already = Ši mėnesinė auka jau sustabdyta. Daugiau nieko nebus nuskaičiuota.
+monthly-cancel-no-token = Šiam puslapiui reikia jūsų asmeninės nuorodos mėnesinei aukai sustabdyti. Atidarykite visą nuorodą, kurią išsisaugojote pradėdami aukoti.
+monthly-cancel-not-found = Ši nuoroda nepriklauso jokiai mėnesinei aukai. Patikrinkite, ar atidarėte visą nuorodą. Jei sumokėjote ką tik, bandykite dar kartą po minutės.
+monthly-cancel-busy = Šiuo metu per daug užklausų. Bandykite dar kartą po minutės.
 
 ## The coordinators' dashboard
 

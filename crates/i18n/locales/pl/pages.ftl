@@ -42,6 +42,18 @@ give-error-busy = W tej chwili wpłaca bardzo wiele osób. Spróbuj ponownie za 
 give-busy-redirect = W tej chwili wpłaca bardzo wiele osób; przekierowujemy Cię na stronę płatności…
 give-error-generic = Coś poszło nie tak. Spróbuj ponownie.
 give-error-network = Nie udało się połączyć z serwerem. Sprawdź połączenie i spróbuj ponownie.
+give-frequency = Jak często
+give-once = Jednorazowo
+give-monthly = Co miesiąc
+give-monthly-hint = Wpłata comiesięczna jest pobierana raz w miesiącu, dopóki jej nie zatrzymasz. Przed płatnością otrzymasz link, którym w każdej chwili możesz ją samodzielnie zatrzymać.
+give-email = Adres e-mail do potwierdzenia wpłaty (opcjonalnie)
+give-email-hint = Tylko jeśli nie wpłacasz anonimowo. Adres trafia do Stripe, który wysyła potwierdzenie; { $name } go nie przechowuje.
+give-error-email = Wpisz pełny adres e-mail, na przykład name@example.org, albo zostaw to pole puste.
+give-monthly-link-heading = Zachowaj link do zatrzymania wpłaty comiesięcznej
+give-monthly-link-body = Tym linkiem możesz w każdej chwili zatrzymać wpłatę comiesięczną, bez zakładania konta. Zachowaj go teraz, na przykład w notatkach albo w wiadomości do siebie: nie możemy wysłać go ponownie.
+give-monthly-link-label = Twój link do zatrzymania wpłaty comiesięcznej
+give-monthly-link-copy = Kopiuj link
+give-monthly-link-copied = Link skopiowany. Zachowaj go w bezpiecznym miejscu.
 
 ## The thank-you page
 
@@ -51,6 +63,20 @@ thanks-receipt = Numer Twojego potwierdzenia: { $reference }
 thanks-receipt-hint = Podaj go, jeśli napiszesz do nas w sprawie wpłaty.
 thanks-see-total = Zobacz zebraną sumę
 thanks-back = Wróć do zbiórki
+thanks-monthly-link-body = Oto jeszcze raz Twój link do zatrzymania wpłaty comiesięcznej. Zachowaj go: nie możemy wysłać go ponownie.
+
+## The monthly donor's cancel page (/monthly/cancel)
+
+monthly-cancel-title = Twoja wpłata comiesięczna
+monthly-cancel-intro = Tutaj możesz od razu zatrzymać wpłatę comiesięczną albo zarządzać nią na stronie Stripe.
+monthly-cancel-stop = Zatrzymaj moją wpłatę comiesięczną
+monthly-cancel-manage = Zarządzaj w Stripe
+monthly-cancel-working = Chwileczkę…
+monthly-cancel-done = Twoja wpłata comiesięczna została zatrzymana. Nic więcej nie zostanie pobrane. Dziękujemy za wsparcie!
+monthly-cancel-already = Ta wpłata comiesięczna jest już zatrzymana. Nic więcej nie zostanie pobrane.
+monthly-cancel-no-token = Ta strona potrzebuje Twojego osobistego linku do zatrzymania wpłaty comiesięcznej. Otwórz cały link otrzymany przy rozpoczęciu wpłat.
+monthly-cancel-not-found = Ten link nie należy do żadnej wpłaty comiesięcznej. Sprawdź, czy link jest kompletny. Jeśli płatność była przed chwilą, spróbuj ponownie za minutę.
+monthly-cancel-busy = W tej chwili jest zbyt wiele zapytań. Spróbuj ponownie za minutę.
 
 ## The coordinators' dashboard
 

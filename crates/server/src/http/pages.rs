@@ -27,7 +27,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(root))
         .routes(routes!(give))
         .routes(routes!(thanks))
+        .routes(routes!(monthly_cancel))
         .routes(routes!(give_js))
+        .routes(routes!(thanks_js))
+        .routes(routes!(cancel_js))
         .routes(routes!(i18n_js))
         .routes(routes!(dashboard))
         .routes(routes!(dashboard_js))
@@ -41,6 +44,9 @@ const GIVE_HTML: &str = include_str!("../../assets/give.html");
 const GIVE_JS: &str = include_str!("../../assets/give.js");
 const I18N_JS: &str = include_str!("../../assets/i18n.js");
 const THANKS_HTML: &str = include_str!("../../assets/thanks.html");
+const THANKS_JS: &str = include_str!("../../assets/thanks.js");
+const CANCEL_HTML: &str = include_str!("../../assets/cancel.html");
+const CANCEL_JS: &str = include_str!("../../assets/cancel.js");
 const NOT_FOUND_HTML: &str = include_str!("../../assets/not_found.html");
 
 /// No inline script, no third-party anything: the page talks only to this origin. (The pages'
@@ -272,19 +278,27 @@ fn people_in_goal(campaign: &Campaign) -> Option<String> {
 /// The JSON block a page's script reads (it holds no text of its own): its messages (as
 /// templates with `{name}` for each variable), the language, the currency's money style.
 fn page_data(lang: Lang, campaign: &Campaign, messages: &[(&str, &[&str])]) -> String {
-    let messages: serde_json::Map<String, serde_json::Value> = messages
-        .iter()
-        .map(|(id, vars)| ((*id).to_owned(), zbor_i18n::template(lang, id, vars).into()))
-        .collect();
     let currency = campaign.currency.code();
-    let data = serde_json::json!({
+    data_block(serde_json::json!({
         "lang": lang.code(),
         "currency": currency,
         "scale": campaign.currency.minor_units(),
         "money": zbor_i18n::money_style(lang, currency),
         "peopleInGoal": people_in_goal(campaign),
-        "messages": messages,
-    });
+        "messages": message_templates(lang, messages),
+    }))
+}
+
+/// [`page_data`] for a page of no campaign: its messages and language only.
+fn messages_data(lang: Lang, messages: &[(&str, &[&str])]) -> String {
+    data_block(serde_json::json!({ "lang": lang.code(), "messages": message_templates(lang, messages) }))
+}
+
+fn message_templates(lang: Lang, messages: &[(&str, &[&str])]) -> serde_json::Map<String, serde_json::Value> {
+    messages.iter().map(|(id, vars)| ((*id).to_owned(), zbor_i18n::template(lang, id, vars).into())).collect()
+}
+
+fn data_block(data: serde_json::Value) -> String {
     // `<` escaped: no text in the block can close the script element
     data.to_string().replace('<', "\\u003c")
 }
@@ -497,6 +511,8 @@ pub async fn give(
             ("give-busy-redirect", &[]),
             ("give-error-generic", &[]),
             ("give-error-network", &[]),
+            ("give-error-email", &[]),
+            ("give-monthly-link-copied", &[]),
             ("give-share-copied", &[]),
             ("give-raised-of-goal", &["raised", "goal"]),
             ("give-people-funded", &["funded", "total"]),
@@ -527,6 +543,16 @@ pub async fn give(
             ("OTHER_AMOUNT", t("give-other-amount")),
             ("AMOUNT_HINT", t("give-amount-hint")),
             ("ANONYMOUS", t("give-anonymous")),
+            ("FREQUENCY_LEGEND", t("give-frequency")),
+            ("ONCE", t("give-once")),
+            ("MONTHLY", t("give-monthly")),
+            ("MONTHLY_HINT", t("give-monthly-hint")),
+            ("EMAIL_LABEL", t("give-email")),
+            ("EMAIL_HINT", escape(&text(lang, "give-email-hint", &[("name", &state.organisation.name)]))),
+            ("MONTHLY_HEADING", t("give-monthly-link-heading")),
+            ("MONTHLY_BODY", t("give-monthly-link-body")),
+            ("MONTHLY_LINK_LABEL", t("give-monthly-link-label")),
+            ("MONTHLY_COPY", t("give-monthly-link-copy")),
             ("SUBMIT", t("give-submit")),
             ("LINK", link),
             ("STRIPE_NOTE", escape(&text(lang, "stripe-note", &[("name", &state.organisation.name)]))),
@@ -631,6 +657,11 @@ pub async fn thanks(
             ("PAGE_TITLE", t("thanks-title")),
             ("BODY", escape(&text(lang, "thanks-body", &[("title", &title)]))),
             ("RECEIPT", receipt),
+            ("MONTHLY_HEADING", t("give-monthly-link-heading")),
+            ("MONTHLY_BODY", t("thanks-monthly-link-body")),
+            ("MONTHLY_LINK_LABEL", t("give-monthly-link-label")),
+            ("MONTHLY_COPY", t("give-monthly-link-copy")),
+            ("DATA", page_data(lang, &campaign, &[("give-monthly-link-copied", &[])])),
             ("SEE_TOTAL", t("thanks-see-total")),
             ("BACK", t("thanks-back")),
             ("STRIPE_NOTE", escape(&text(lang, "stripe-note", &[("name", &state.organisation.name)]))),
@@ -638,6 +669,57 @@ pub async fn thanks(
         ],
     );
     Ok(page(html, lang, chosen))
+}
+
+/// A monthly donor's own page, at the cancel link the give page showed them
+/// (`/monthly/cancel#zc_…`): stop the monthly gift, or manage it in Stripe's customer portal.
+/// The token is the link's fragment, which no browser sends to a server: the page's script reads
+/// it and posts it to `POST /api/v1/subscriptions/cancel` or `…/portal`. No campaign is named,
+/// so the page is the same for every gift.
+#[utoipa::path(
+    get,
+    path = "/monthly/cancel",
+    tag = "donors",
+    params(("lang" = Option<String>, Query, description = "a language from the switcher (be, ru, uk, pl, lt, de, en); remembered in the `zbor_lang` cookie")),
+    responses(
+        (status = OK, description = "the monthly donor's page: stop the gift, or manage it in Stripe", content_type = "text/html", body = String),
+    )
+)]
+pub async fn monthly_cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query = page_query(raw.as_deref());
+    let (lang, chosen) = language(&headers, &query);
+    let t = |id: &str| escape(&text(lang, id, &[]));
+    let data = messages_data(
+        lang,
+        &[
+            ("monthly-cancel-working", &[]),
+            ("monthly-cancel-done", &[]),
+            ("monthly-cancel-already", &[]),
+            ("monthly-cancel-no-token", &[]),
+            ("monthly-cancel-not-found", &[]),
+            ("monthly-cancel-busy", &[]),
+            ("give-error-generic", &[]),
+            ("give-error-network", &[]),
+        ],
+    );
+    let html = fill(
+        CANCEL_HTML,
+        &[
+            ("LANG", lang.code().into()),
+            ("LANGUAGES", switcher(lang, None)),
+            ("PAGE_TITLE", t("monthly-cancel-title")),
+            ("INTRO", t("monthly-cancel-intro")),
+            ("STOP", t("monthly-cancel-stop")),
+            ("MANAGE", t("monthly-cancel-manage")),
+            ("ORGANISATION", organisation(&state, lang)),
+            ("DATA", data),
+        ],
+    );
+    page(html, lang, chosen)
 }
 
 /// The donors' page's script.
@@ -651,6 +733,32 @@ pub async fn thanks(
 )]
 pub async fn give_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], GIVE_JS).into_response()
+}
+
+/// The thank-you page's script: a monthly donor's cancel link once more.
+#[utoipa::path(
+    get,
+    path = "/assets/thanks.js",
+    tag = "donors",
+    responses(
+        (status = OK, description = "the thank-you page's script", content_type = "text/javascript", body = String),
+    )
+)]
+pub async fn thanks_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], THANKS_JS).into_response()
+}
+
+/// The monthly donor's cancel page's script.
+#[utoipa::path(
+    get,
+    path = "/assets/cancel.js",
+    tag = "donors",
+    responses(
+        (status = OK, description = "the cancel page's script", content_type = "text/javascript", body = String),
+    )
+)]
+pub async fn cancel_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], CANCEL_JS).into_response()
 }
 
 /// The pages' shared script: their messages and money in the page's language.
