@@ -108,8 +108,11 @@ pub async fn cancel(pool: &PgPool, stripe: &Stripe, token: &str) -> Result<Subsc
 
 /// Opens Stripe's customer portal on cancelling the token's subscription; returns where to send
 /// the donor. zbor keeps no customer id: it is read from the subscription at Stripe.
-pub async fn portal(pool: &PgPool, stripe: &Stripe, token: &str, return_url: &str) -> Result<String, Error> {
-    let (subscription, status, _) = by_token(pool, token).await?;
+pub async fn portal(pool: &PgPool, stripe: &Stripe, token: &str, public_url: &str) -> Result<String, Error> {
+    let (subscription, status, campaign) = by_token(pool, token).await?;
+    // back from the portal to the campaign's own give page
+    let return_url = format!("{public_url}/give/{campaign}");
+    let return_url = return_url.as_str();
     if status == "canceled" {
         return Err(Error::SubscriptionCanceled);
     }

@@ -345,7 +345,7 @@ async fn donors_cancel_with_their_token_or_in_stripes_portal() {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let answer = client.post(cancel).send().await.unwrap();
     assert_eq!(answer.status().as_u16(), 303, "back to zbor's return_url");
-    assert_eq!(answer.headers()["location"], "https://give.example.org/give");
+    assert_eq!(answer.headers()["location"], "https://give.example.org/give/release-123");
     wait_for_count(&app, "select count(*) from subscriptions where status = 'canceled'", 2).await;
     let totals = wait_for_totals(&app, |t| t["monthly_commitments"]["subscriptions"] == 0).await;
     assert_eq!(totals["recurring_raised"], "35.00", "{totals}");

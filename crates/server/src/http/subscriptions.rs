@@ -85,8 +85,12 @@ pub async fn portal(
 ) -> Result<Json<PortalLink>, ApiError> {
     super::limits::check(&state, state.limits.checkout, client).await?;
     let checkout = state.checkout.as_ref().ok_or(ApiError::CheckoutNotConfigured)?;
-    let return_url = format!("{}/give", checkout.public_url());
-    let url = zbor_intake::subscriptions::portal(&state.pool, checkout.stripe(), &request.token, &return_url)
-        .await?;
+    let url = zbor_intake::subscriptions::portal(
+        &state.pool,
+        checkout.stripe(),
+        &request.token,
+        checkout.public_url(),
+    )
+    .await?;
     Ok(Json(PortalLink { url }))
 }
