@@ -20,7 +20,7 @@
 //! every [`BUCKET_MINUTES`] minutes): asking twice with two windows and subtracting finds nothing.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use rust_decimal::Decimal;
@@ -183,11 +183,12 @@ pub async fn timeline(
     slug: &str,
     minutes: i64,
     now: DateTime<Utc>,
+    cache: Option<&PublicCache>,
 ) -> Result<Timeline, Error> {
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
     let currency = campaign.currency;
     let minutes = minutes.clamp(1, TIMELINE_MINUTES_MAX);
-    let history = history(conn, campaign.id.as_i64(), cut_off(now)).await?;
+    let history = view(conn, &campaign, cut_off(now), cache).await?.history;
     let since = now - TimeDelta::minutes(minutes);
     let shown = steps(&history)
         .into_iter()
@@ -235,20 +236,21 @@ pub struct Published {
     pub sums: Sums,
 }
 
-/// Adds up the public view at `cut_off`:
+/// Adds up the public view at `cut_off` from the campaign's `history` (its donations by bucket
+/// and band before the cut-off):
 /// - donations: those paid before the end of the last step of at least [`K`] ([`steps`]);
 /// - fees: those of the same donations that were booked before that end, so fees move only
 ///   together with a step (a fee alone would tell its donation's amount);
 /// - refunded: refunds and dispute movements (withdrawn, or won back) on the campaign's account,
 ///   in steps of their own of at least [`K`] movements, booked before the cut-off: one refund
 ///   alone is held back until K are published together, exactly as donations are.
-pub async fn published(
+async fn published(
     conn: &mut PgConnection,
     campaign: &Campaign,
     cut_off: DateTime<Utc>,
+    history: &[BucketBand],
 ) -> Result<Published, Error> {
-    let history = history(conn, campaign.id.as_i64(), cut_off).await?;
-    let until = steps(&history).last().map(|step| step.at + TimeDelta::minutes(BUCKET_MINUTES));
+    let until = steps(history).last().map(|step| step.at + TimeDelta::minutes(BUCKET_MINUTES));
     let Some(until) = until else {
         return Ok(Published::default());
     };
@@ -315,7 +317,43 @@ pub struct PublicCache {
 struct Kept {
     cut_off: DateTime<Utc>,
     fingerprint: Fingerprint,
+    view: View,
+}
+
+/// Everything the public view at one cut-off is made of: the campaign's history in groups (for
+/// the timeline) and the published sums (for the totals).
+#[derive(Clone, Debug)]
+struct View {
+    history: Arc<Vec<BucketBand>>,
     published: Published,
+}
+
+/// The public view of `campaign` at `cut_off`: from the cache when it holds this cut-off with the
+/// same fingerprint, else computed (and kept).
+async fn view(
+    conn: &mut PgConnection,
+    campaign: &Campaign,
+    cut_off: DateTime<Utc>,
+    cache: Option<&PublicCache>,
+) -> Result<View, Error> {
+    let id = campaign.id.as_i64();
+    let fingerprint = match cache {
+        Some(cache) => {
+            let fingerprint = fingerprint(conn, id, cut_off).await?;
+            if let Some(view) = cache.get(id, cut_off, fingerprint) {
+                return Ok(view);
+            }
+            Some(fingerprint)
+        }
+        None => None,
+    };
+    let history = history(conn, id, cut_off).await?;
+    let published = published(conn, campaign, cut_off, &history).await?;
+    let view = View { history: Arc::new(history), published };
+    if let (Some(cache), Some(fingerprint)) = (cache, fingerprint) {
+        cache.keep(id, cut_off, fingerprint, &view);
+    }
+    Ok(view)
 }
 
 /// How many donations were paid before a cut-off, and the latest of them.
@@ -341,17 +379,17 @@ impl PublicCache {
         PublicCache::default()
     }
 
-    fn get(&self, campaign: i64, cut_off: DateTime<Utc>, fingerprint: Fingerprint) -> Option<Published> {
+    fn get(&self, campaign: i64, cut_off: DateTime<Utc>, fingerprint: Fingerprint) -> Option<View> {
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.get(&campaign)
             .filter(|kept| kept.cut_off == cut_off && kept.fingerprint == fingerprint)
-            .map(|kept| kept.published.clone())
+            .map(|kept| kept.view.clone())
     }
 
-    fn keep(&self, campaign: i64, cut_off: DateTime<Utc>, fingerprint: Fingerprint, published: &Published) {
+    fn keep(&self, campaign: i64, cut_off: DateTime<Utc>, fingerprint: Fingerprint, view: &View) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.get(&campaign).is_none_or(|kept| kept.cut_off <= cut_off) {
-            kept.insert(campaign, Kept { cut_off, fingerprint, published: published.clone() });
+            kept.insert(campaign, Kept { cut_off, fingerprint, view: view.clone() });
         }
     }
 }
@@ -366,22 +404,7 @@ pub async fn snapshot(
     cache: Option<&PublicCache>,
 ) -> Result<Snapshot, Error> {
     let campaign = zbor_campaigns::by_slug(&mut *conn, slug).await?;
-    let cut_off = cut_off(now);
-    let id = campaign.id.as_i64();
-    let published = match cache {
-        None => published(conn, &campaign, cut_off).await?,
-        Some(cache) => {
-            let fingerprint = fingerprint(conn, id, cut_off).await?;
-            match cache.get(id, cut_off, fingerprint) {
-                Some(published) => published,
-                None => {
-                    let published = published(conn, &campaign, cut_off).await?;
-                    cache.keep(id, cut_off, fingerprint, &published);
-                    published
-                }
-            }
-        }
-    };
+    let published = view(conn, &campaign, cut_off(now), cache).await?.published;
     let mut totals = Totals::from_sums(&campaign, &published.sums, None)?;
     totals.exact = false;
     // never the last donation's time: the step's end, or (no step yet) the campaign's own

@@ -123,7 +123,8 @@ async fn no_public_answer_matches_an_amount_and_minute_to_one_donation() {
     for half_minutes in 0..=2 * 210 {
         let now = t0 + TimeDelta::seconds(30 * half_minutes);
         let what = format!("at t0 + {} s", 30 * half_minutes);
-        let timeline = zbor_intake::public_feed::timeline(&mut conn, "release-123", 1440, now).await.unwrap();
+        let timeline =
+            zbor_intake::public_feed::timeline(&mut conn, "release-123", 1440, now, None).await.unwrap();
         let timeline = serde_json::to_value(&timeline).unwrap();
         assert_reveals_no_one(&timeline, &gifts, &what);
         let totals = zbor_intake::public_feed::totals(&mut conn, "release-123", now).await.unwrap();
@@ -197,7 +198,7 @@ async fn a_campaign_without_donations_shows_zero_and_no_groups() {
     );
     assert_eq!(totals.updated_at, campaign.updated_at);
     let timeline =
-        zbor_intake::public_feed::timeline(&mut conn, "release-123", 180, Utc::now()).await.unwrap();
+        zbor_intake::public_feed::timeline(&mut conn, "release-123", 180, Utc::now(), None).await.unwrap();
     assert!(timeline.minutes.is_empty() && timeline.recent.is_empty());
     assert!(zbor_intake::public_feed::totals(&mut conn, "nope", Utc::now()).await.is_err());
     drop(conn);
@@ -268,6 +269,12 @@ async fn refunds_are_published_in_steps_of_k_never_one_alone() {
         let fresh = zbor_intake::public_feed::snapshot(&mut conn, "release-123", now, None).await.unwrap();
         assert_eq!((&cached.totals, cached.published_until), (&fresh.totals, fresh.published_until));
         assert_eq!(again.totals, fresh.totals);
+        let cached = zbor_intake::public_feed::timeline(&mut conn, "release-123", 1440, now, Some(&cache))
+            .await
+            .unwrap();
+        let fresh =
+            zbor_intake::public_feed::timeline(&mut conn, "release-123", 1440, now, None).await.unwrap();
+        assert_eq!(serde_json::to_value(&cached).unwrap(), serde_json::to_value(&fresh).unwrap());
     }
     // history rewritten by hand (a corrected paid_at): the cache sees it and recomputes
     let now = Utc::now() + TimeDelta::minutes(20);

@@ -212,6 +212,12 @@ impl Live {
         }
     }
 
+    /// The public view's sums and groups, per campaign at the current cut-off (the public
+    /// timeline reads them too).
+    pub fn public_cache(&self) -> &zbor_intake::public_feed::PublicCache {
+        &self.public_cache
+    }
+
     /// The hot copy's key and channel: `{prefix}live:{slug}`, and `…:public` for the public
     /// view (a slug has no `:`, so the two never meet).
     fn key(&self, slug: &str, view: View) -> String {

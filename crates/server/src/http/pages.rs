@@ -840,7 +840,9 @@ pub async fn timeline(
     let timeline = match view {
         crate::live::View::Exact => zbor_intake::totals::timeline(&mut conn, &slug, query.minutes).await?,
         crate::live::View::Public => {
-            zbor_intake::public_feed::timeline(&mut conn, &slug, query.minutes, chrono::Utc::now()).await?
+            let now = chrono::Utc::now();
+            let cache = Some(state.live.public_cache());
+            zbor_intake::public_feed::timeline(&mut conn, &slug, query.minutes, now, cache).await?
         }
     };
     Ok((super::campaigns::view_headers(view), Json(timeline)).into_response())
