@@ -230,10 +230,10 @@ pub struct Snapshot {
 /// refund's ledger time are the times they were booked), so it is the same every time it is
 /// computed for that cut-off: [`PublicCache`] keeps it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Published {
+struct Published {
     /// The end of the last published donation step.
-    pub until: Option<DateTime<Utc>>,
-    pub sums: Sums,
+    until: Option<DateTime<Utc>>,
+    sums: Sums,
 }
 
 /// Adds up the public view at `cut_off` from the campaign's `history` (its donations by bucket

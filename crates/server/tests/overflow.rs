@@ -161,16 +161,19 @@ async fn a_burst_across_the_cap_sends_new_donors_to_the_overflow_once() {
     })
     .await;
 
-    // the Payment Link at Stripe now names the overflow campaign
-    let link: Value = client
-        .get(format!("{}/v1/payment_links/{link_id}", sim.base_url))
-        .bearer_auth(STRIPE_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // the Payment Link as Stripe has it now: it names the overflow campaign
+    let link_now = async || -> Value {
+        reqwest::Client::new()
+            .get(format!("{}/v1/payment_links/{link_id}", sim.base_url))
+            .bearer_auth(STRIPE_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    let link = link_now().await;
     assert_eq!(link["metadata"]["zbor_campaign"], "release-123-families", "{link}");
     assert_eq!(link["payment_intent_data"]["metadata"]["zbor_campaign"], "release-123-families", "{link}");
     assert_eq!(
@@ -259,17 +262,6 @@ async fn a_burst_across_the_cap_sends_new_donors_to_the_overflow_once() {
 
     // funded is not forever: the coordinator raises the goal above what it kept, and it opens
     // again; its link is switched back at Stripe
-    let link_now = async || -> Value {
-        reqwest::Client::new()
-            .get(format!("{}/v1/payment_links/{link_id}", sim.base_url))
-            .bearer_auth(STRIPE_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    };
     let (status, raised) =
         app.patch_json("/api/v1/campaigns/release-123", Some(TOKEN), &json!({"goal": "2000"})).await;
     assert_eq!(status, 200, "{raised}");

@@ -64,6 +64,19 @@ pub async fn mark_funded(pool: &PgPool) -> Result<Vec<CampaignId>, Error> {
     Ok(funded)
 }
 
+/// The update that makes a Payment Link's gifts go to campaign `slug`: the link's metadata (which
+/// Stripe copies onto each Checkout Session it opens) and its Payment Intents' metadata name it,
+/// and donors land where `after` says.
+fn link_to(link: &str, slug: &str, after: UpdatePaymentLinkAfterCompletion) -> UpdatePaymentLink {
+    let metadata = HashMap::from([("zbor_campaign".to_owned(), slug.to_owned())]);
+    let mut payment_intent = UpdatePaymentLinkPaymentIntentData::new();
+    payment_intent.metadata = Some(metadata.clone());
+    UpdatePaymentLink::new(link)
+        .metadata(metadata)
+        .payment_intent_data(payment_intent)
+        .after_completion(after)
+}
+
 /// Reopens every funded campaign whose cap no longer holds: its overflow was removed, or its goal
 /// was raised above the one it was funded at and above what it kept. One statement, guarded by
 /// `funded_at is not null`, safe on every node at once. Returns the ids reopened.
@@ -110,15 +123,9 @@ pub async fn restore_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Resu
     .await?;
     let mut restored = 0;
     for (id, slug, link, due_at) in due {
-        let metadata = HashMap::from([("zbor_campaign".to_owned(), slug)]);
-        let mut payment_intent = UpdatePaymentLinkPaymentIntentData::new();
-        payment_intent.metadata = Some(metadata.clone());
         let after =
             UpdatePaymentLinkAfterCompletion::new(UpdatePaymentLinkAfterCompletionType::HostedConfirmation);
-        let request = UpdatePaymentLink::new(link.as_str())
-            .metadata(metadata)
-            .payment_intent_data(payment_intent)
-            .after_completion(after);
+        let request = link_to(&link, &slug, after);
         let key = format!("zbor:campaign:{}:restore:{}", id.as_i64(), due_at.timestamp_micros());
         links.stripe().send(&request, &key).await?;
         sqlx::query(
@@ -153,18 +160,12 @@ pub async fn switch_payment_links(pool: &PgPool, links: &CheckoutLinks) -> Resul
     .await?;
     let mut switched = 0;
     for (id, link, overflow_id, overflow_slug, funded_at) in due {
-        let metadata = HashMap::from([("zbor_campaign".to_owned(), overflow_slug.clone())]);
-        let mut payment_intent = UpdatePaymentLinkPaymentIntentData::new();
-        payment_intent.metadata = Some(metadata.clone());
         let mut after = UpdatePaymentLinkAfterCompletion::new(UpdatePaymentLinkAfterCompletionType::Redirect);
         after.redirect = Some(AfterCompletionRedirectParams::new(format!(
             "{}/give/{overflow_slug}/thanks",
             links.public_url()
         )));
-        let request = UpdatePaymentLink::new(link.as_str())
-            .metadata(metadata)
-            .payment_intent_data(payment_intent)
-            .after_completion(after);
+        let request = link_to(&link, &overflow_slug, after);
         // Keyed by campaign, overflow and funding: a node that crashed after Stripe answered
         // replays it; funded again after a reopening, it is a new switch.
         let key =

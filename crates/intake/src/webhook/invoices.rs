@@ -119,11 +119,7 @@ struct InvoicePaymentEvent {
 /// One invoice's events are handled one at a time (`invoice.paid` and `invoice_payment.paid`),
 /// before its payment's lock: always in that order, so two handlers cannot deadlock.
 async fn lock_invoice(db: &mut PgConnection, invoice: &str) -> Result<(), Error> {
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('zbor-invoice:' || $1, 0))")
-        .bind(invoice)
-        .execute(&mut *db)
-        .await?;
-    Ok(())
+    reversals::lock_until_commit(db, "zbor-invoice:", invoice).await
 }
 
 /// The PaymentIntent an `invoice_payment.paid` said paid the invoice.

@@ -58,8 +58,15 @@ struct DisputeBalanceTransaction {
 
 /// Serializes the handling of one payment's events until the end of the database transaction.
 pub(super) async fn lock_payment(db: &mut PgConnection, payment_intent: &str) -> Result<(), Error> {
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('zbor-payment:' || $1, 0))")
-        .bind(payment_intent)
+    lock_until_commit(db, "zbor-payment:", payment_intent).await
+}
+
+/// An advisory lock on `scope` + `id` (`zbor-payment:pi_…`, `zbor-invoice:in_…`), held until the
+/// end of the database transaction.
+pub(super) async fn lock_until_commit(db: &mut PgConnection, scope: &str, id: &str) -> Result<(), Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1 || $2, 0))")
+        .bind(scope)
+        .bind(id)
         .execute(&mut *db)
         .await?;
     Ok(())
